@@ -1,0 +1,35 @@
+// Small text helpers shared by every module: UTF-8 repair, trimming,
+// HTML escaping and number formatting. Pure functions, thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace chaton {
+
+// Replaces every invalid UTF-8 sequence (bad lead byte, truncated or overlong
+// sequence, surrogate, code point over U+10FFFF) with '?'.
+std::string repair_utf8(std::string_view s);
+
+// Number of code points in valid UTF-8.
+size_t utf8_length(std::string_view s);
+
+// Whitespace trimmed at both ends (ASCII space, tab, CR, LF, FF, VT).
+std::string_view trim(std::string_view s);
+
+// Escapes & < > " ' for HTML text and attribute values.
+std::string html_escape(std::string_view s);
+void append_html_escaped(std::string& out, std::string_view s);
+
+// Lowercase hexadecimal, at least min_digits digits.
+std::string to_hex(uint64_t v, int min_digits = 1);
+
+// Strict decimal parse of the whole string (optional leading '-'); nullopt on
+// anything else, including overflow.
+std::optional<int64_t> parse_int(std::string_view s);
+
+bool starts_with_ci(std::string_view s, std::string_view prefix);
+
+}  // namespace chaton
