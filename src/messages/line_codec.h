@@ -7,8 +7,8 @@
 // character; every other byte, non-ASCII UTF-8 included, is written raw.
 // The address is optional when reading (old lines lack it).
 //
-// Pure functions, thread-safe. The same string quoting serves S-expression
-// replies on the wire (encode_sexpr_string).
+// Pure functions, thread-safe. The string quoting is util/sexpr.h, shared with
+// the S-expression wire format.
 #pragma once
 
 #include <optional>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "messages/post.h"
+#include "util/sexpr.h"
 
 namespace chaton {
 
@@ -26,10 +27,6 @@ std::string encode_line(const Post& post);
 // Parses one line (a trailing "\n" or "\r\n" is allowed). nullopt when the line
 // is not a well-formed entry. seq is left 0.
 std::optional<Post> decode_line(std::string_view line);
-
-// A Lisp string literal with the escapes above, quotes included.
-std::string encode_sexpr_string(std::string_view s);
-void append_sexpr_string(std::string& out, std::string_view s);
 
 struct BadLine {
   size_t line_number = 0;  // 1-based
