@@ -1,0 +1,65 @@
+// Listener: see listener.h. When accept() fails for lack of descriptors it
+// pauses briefly instead of spinning, and goes on.
+#include "http/listener.h"
+
+#include <cstdio>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/bind_handler.hpp>
+
+namespace chaton::http {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+Listener::Listener(net::io_context& ioc, Handler& handler, const SessionLimits& limits)
+    : ioc_(ioc), acceptor_(net::make_strand(ioc)), backoff_(ioc), handler_(handler), limits_(limits) {}
+
+Status Listener::listen(const tcp::endpoint& endpoint) {
+  boost::system::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Status(Errc::io, "cannot listen on " + endpoint.address().to_string() + ":" +
+                                std::to_string(endpoint.port()) + ": " + ec.message());
+  return {};
+}
+
+tcp::endpoint Listener::local_endpoint() const {
+  boost::system::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void Listener::run() { do_accept(); }
+
+void Listener::stop() {
+  net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+    boost::system::error_code ec;
+    self->acceptor_.close(ec);
+    self->backoff_.cancel();
+  });
+}
+
+void Listener::do_accept() {
+  acceptor_.async_accept(net::make_strand(ioc_),
+                         boost::beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
+}
+
+void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+  if (ec) {
+    std::fprintf(stderr, "chaton: accept: %s\n", ec.message().c_str());
+    backoff_.expires_after(std::chrono::milliseconds(100));
+    backoff_.async_wait([self = shared_from_this()](boost::system::error_code e) {
+      if (!e) self->do_accept();
+    });
+    return;
+  }
+  std::make_shared<Session>(std::move(socket), handler_, limits_)->run();
+  do_accept();
+}
+
+}  // namespace chaton::http

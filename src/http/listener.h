@@ -1,0 +1,38 @@
+// Listener: accepts connections and starts a Session for each, every
+// session on a strand of its own.
+//
+// Thread-safety: runs on the io_context. Lifetime: the Handler and limits
+// must outlive it; it keeps itself alive while accepting.
+#pragma once
+
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "http/session.h"
+#include "util/result.h"
+
+namespace chaton::http {
+
+class Listener : public std::enable_shared_from_this<Listener> {
+ public:
+  Listener(boost::asio::io_context& ioc, Handler& handler, const SessionLimits& limits);
+  Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::ip::tcp::endpoint local_endpoint() const;
+  void run();
+  void stop();
+
+ private:
+  void do_accept();
+  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+
+  boost::asio::io_context& ioc_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  boost::asio::steady_timer backoff_;
+  Handler& handler_;
+  const SessionLimits& limits_;
+};
+
+}  // namespace chaton::http

@@ -1,0 +1,59 @@
+// Router: see router.h.
+#include "http/router.h"
+
+#include <algorithm>
+
+#include "http/responses.h"
+
+namespace chaton::http {
+
+Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock)
+    : rooms_(std::move(rooms)), clock_(clock) {
+  std::stable_sort(rooms_.begin(), rooms_.end(), [](const auto& a, const auto& b) {
+    return a->room().settings().config.url_path.size() > b->room().settings().config.url_path.size();
+  });
+  std::vector<std::string> paths;
+  for (const auto& r : rooms_) paths.push_back(r->room().settings().config.url_path);
+  robots_ = robots_txt(paths);
+}
+
+void Router::handle(const ExchangePtr& ex) {
+  auto target = parse_target(ex->request().target());
+  if (!target) return ex->respond(error_response(target.status()));
+  const std::string& path = target->path;
+  bool get = ex->request().method() == bhttp::verb::get || ex->request().method() == bhttp::verb::head;
+
+  if (path == "/") return index(ex);
+  if (path == "/robots.txt") {
+    if (!get) return ex->respond(method_not_allowed("GET, HEAD"));
+    return ex->respond(make_response(bhttp::status::ok, "text/plain; charset=utf-8", robots_));
+  }
+  for (const auto& r : rooms_) {
+    const std::string& base = r->room().settings().config.url_path;
+    if (path.size() + 1 == base.size() && base.compare(0, path.size(), path) == 0)
+      return ex->respond(redirect_response(bhttp::status::moved_permanently, base));
+    if (path.compare(0, base.size(), base) == 0) {
+      ex->set_access_log(&r->access_log());
+      return r->handle(ex, std::string_view(path).substr(base.size()), *target);
+    }
+  }
+  ex->respond(error_response(bhttp::status::not_found, "no such room or page"));
+}
+
+void Router::index(const ExchangePtr& ex) {
+  if (ex->request().method() != bhttp::verb::get && ex->request().method() != bhttp::verb::head)
+    return ex->respond(method_not_allowed("GET, HEAD"));
+  std::vector<RoomSummary> list;
+  for (const auto& r : rooms_) {
+    const auto& s = r->room().settings();
+    list.push_back(RoomSummary{s.config.name, s.url, s.config.description, r->room().status()});
+  }
+  std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.url < b.url; });
+  Response res = make_response(bhttp::status::ok, "text/html; charset=utf-8",
+                               render_room_index(list, to_stamp(clock_.now()).sec));
+  res.set("Content-Security-Policy", page_csp());
+  res.set(bhttp::field::cache_control, "no-cache");
+  ex->respond(std::move(res));
+}
+
+}  // namespace chaton::http

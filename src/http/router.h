@@ -1,0 +1,32 @@
+// Router: the server's Handler. Maps a request target to the room index
+// (/), /robots.txt, or a room's endpoints by the longest matching url_path.
+//
+// Thread-safety: handle() from any strand; the room table is fixed at
+// construction. Lifetime: the Clock must outlive it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/exchange.h"
+#include "http/room_endpoints.h"
+
+namespace chaton::http {
+
+class Router final : public Handler {
+ public:
+  Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock);
+  void handle(const ExchangePtr& ex) override;
+
+  const std::vector<std::unique_ptr<RoomEndpoints>>& rooms() const { return rooms_; }
+
+ private:
+  void index(const ExchangePtr& ex);
+
+  std::vector<std::unique_ptr<RoomEndpoints>> rooms_;  // longest url_path first
+  const Clock& clock_;
+  std::string robots_;
+};
+
+}  // namespace chaton::http

@@ -1,0 +1,172 @@
+// Server: see server.h.
+#include "http/server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <ostream>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "http/listener.h"
+#include "http/router.h"
+#include "store/file_store.h"
+
+namespace chaton::http {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+inline constexpr std::chrono::seconds kSweepInterval{1};
+
+// The Impl is the listener's Handler: it forwards to the router, which can
+// only be built once the port, and so the public URL, is known.
+struct Server::Impl final : Handler {
+  Impl(Config c, const Clock& clk)
+      : config(std::move(c)),
+        clock(clk),
+        threads(config.site.threads > 0 ? config.site.threads
+                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        ioc(threads),
+        signals(ioc, SIGINT, SIGTERM),
+        sweeper(ioc) {
+    limits.max_body_bytes = static_cast<uint64_t>(config.limits.max_body_bytes);
+  }
+
+  void handle(const ExchangePtr& ex) override { router->handle(ex); }
+  Status open_rooms(std::ostream& out);
+  void schedule_sweep();
+
+  Config config;
+  const Clock& clock;
+  int threads;
+  net::io_context ioc;
+  net::signal_set signals;
+  net::steady_timer sweeper;
+  SessionLimits limits;
+  Assets assets;
+  std::unique_ptr<Router> router;
+  std::shared_ptr<Listener> listener;
+  std::vector<std::shared_ptr<Room>> rooms;
+  std::string public_url;
+  uint16_t port = 0;
+  std::atomic<bool> stopping{false};
+};
+
+namespace {
+
+std::string url_host(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+RoomSettings settings_for(const RoomConfig& rc, const Config& c, const std::string& public_url) {
+  RoomSettings s;
+  s.config = rc;
+  s.url = public_url + rc.url_path;
+  s.render.room_url = s.url;
+  s.render.img_size_limit = c.appearance.img_size_limit;
+  s.render.embed_youtube_width = c.appearance.embed_youtube_width;
+  s.render.embed_youtube_height = c.appearance.embed_youtube_height;
+  s.limits.text_limit = static_cast<size_t>(c.limits.text_limit);
+  s.limits.nick_limit = static_cast<size_t>(c.limits.nick_limit);
+  s.client_timeout = std::chrono::microseconds(static_cast<int64_t>(c.comet.client_timeout * 1e6));
+  s.version = CHATON_VERSION;
+  return s;
+}
+
+}  // namespace
+
+Status Server::Impl::open_rooms(std::ostream& out) {
+  std::vector<std::unique_ptr<RoomEndpoints>> endpoints;
+  for (const auto& rc : config.rooms) {
+    auto room = std::make_shared<Room>(settings_for(rc, config, public_url),
+                                       std::make_unique<FileStore>(rc.data_dir), clock);
+    std::vector<std::string> warnings;
+    Status st = room->open(&warnings);
+    for (const auto& w : warnings) out << "  warning: room " << rc.slug << ": " << w << "\n";
+    if (!st) return Status(st.code(), "room '" + rc.slug + "': " + st.message());
+    out << "  room " << rc.slug << " \"" << rc.name << "\" at " << room->settings().url
+        << "  (data: " << rc.data_dir << ", " << room->status().sequence << " posts so far)\n";
+    rooms.push_back(room);
+    endpoints.push_back(std::make_unique<RoomEndpoints>(room, config, assets, clock));
+  }
+  router = std::make_unique<Router>(std::move(endpoints), clock);
+  return {};
+}
+
+void Server::Impl::schedule_sweep() {
+  sweeper.expires_after(kSweepInterval);
+  sweeper.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping) return;
+    for (auto& r : rooms) r->sweep();
+    for (const auto& e : router->rooms()) e->flush_logs();
+    schedule_sweep();
+  });
+}
+
+Server::Server(Config config, const Clock& clock)
+    : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+
+Server::~Server() {
+  stop();
+  for (auto& r : impl_->rooms) r->close();
+  if (impl_->router)
+    for (const auto& e : impl_->router->rooms()) e->flush_logs();
+}
+
+uint16_t Server::port() const { return impl_->port; }
+const std::string& Server::public_url() const { return impl_->public_url; }
+
+Status Server::start(std::ostream& out) {
+  auto& m = *impl_;
+  auto hp = parse_host_port(m.config.site.listen);
+  if (!hp) return hp.status();
+  boost::system::error_code ec;
+  auto addr = net::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, ec);
+  if (ec) return Status(Errc::invalid, "listen: '" + hp->host + "' is not an IP address");
+
+  m.assets = make_assets(m.config.appearance.img_size_limit);
+  m.listener = std::make_shared<Listener>(m.ioc, m, m.limits);
+  if (Status st = m.listener->listen(tcp::endpoint(addr, hp->port)); !st) return st;
+  m.port = m.listener->local_endpoint().port();
+  m.public_url = m.config.site.public_url.empty()
+                     ? "http://" + url_host(addr.to_string()) + ":" + std::to_string(m.port)
+                     : m.config.site.public_url;
+
+  out << "chaton " << CHATON_VERSION << " listening on http://" << url_host(addr.to_string()) << ":"
+      << m.port << "/ (" << m.threads << " threads), public URL " << m.public_url << "/\n";
+  if (Status st = m.open_rooms(out); !st) return st;
+  out.flush();
+
+  m.signals.async_wait([this](boost::system::error_code ec, int) {
+    if (!ec) stop();
+  });
+  m.listener->run();
+  m.schedule_sweep();
+  return {};
+}
+
+void Server::run() {
+  auto& m = *impl_;
+  std::vector<std::thread> pool;
+  for (int i = 1; i < m.threads; ++i) pool.emplace_back([&m] { m.ioc.run(); });
+  m.ioc.run();
+  for (auto& t : pool) t.join();
+}
+
+void Server::stop() {
+  auto& m = *impl_;
+  if (m.stopping.exchange(true)) return;
+  if (m.listener) m.listener->stop();
+  // Commit what is queued before the I/O threads go away.
+  net::post(m.ioc, [&m] {
+    for (auto& r : m.rooms) r->close();
+    m.ioc.stop();
+  });
+}
+
+}  // namespace chaton::http

@@ -1,0 +1,41 @@
+// Server: the whole process behind `chaton serve` — every configured room,
+// one listener, and a pool of I/O threads (one per core by default) on one
+// io_context. No thread per connection.
+//
+// start() binds first (so a port of 0 is resolved and the public URL known),
+// then opens every room, so a room that cannot be opened stops the start
+// with a clear error. run() blocks until stop() or SIGINT/SIGTERM; stopping
+// commits what is queued in every room before returning.
+//
+// Thread-safety: start() and run() from one thread; stop() from any.
+// Lifetime: the Clock must outlive the Server.
+#pragma once
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace chaton::http {
+
+class Server {
+ public:
+  Server(Config config, const Clock& clock);
+  ~Server();
+
+  Status start(std::ostream& out);
+  void run();
+  void stop();
+
+  uint16_t port() const;
+  const std::string& public_url() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace chaton::http

@@ -1,0 +1,71 @@
+// CidTable: the comet clients a room knows (spec A5).
+//
+// A client is named by a cid, a random integer below kCidLimit. Each entry
+// records whether a request of that client is waiting now and when the
+// client last got a reply. A client that is not waiting and got its last
+// reply more than `client_timeout` ago is gone (sweep). The number of
+// entries is `nc`, the chatters count every reply carries.
+//
+// Admission rules: a known cid goes on; an unknown (or absent) cid gets a
+// new one with loose login, or is refused as expired without; a cid whose
+// request is already waiting is a duplicate: it gets a new cid and the old
+// entry is dropped, which ends the old waiting request.
+//
+// Thread-safety: none; the Room serialises access under its lock.
+// Time is passed in, never read, so tests drive it directly.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <unordered_map>
+#include <vector>
+
+#include "util/clock.h"
+
+namespace chaton {
+
+using Cid = int64_t;
+inline constexpr Cid kCidLimit = 0x10000000;
+inline constexpr Cid kExpiredCid = -1;
+
+class CidTable {
+ public:
+  explicit CidTable(uint64_t seed = std::random_device{}());
+
+  struct Admission {
+    Cid cid = kExpiredCid;      // kExpiredCid: refused (loose login off)
+    bool reallocated = false;   // a new cid was given: tell the client at once
+    std::optional<Cid> dropped; // a duplicate's old cid
+  };
+
+  // A request arrives carrying `cid`; on success the entry is marked waiting.
+  Admission admit(std::optional<Cid> cid, bool loose_login, SysTime now);
+
+  // A new entry that is not waiting (API login hands it out).
+  Cid allocate(SysTime now);
+
+  // The waiting request of `cid` was answered (or went away) at `now`.
+  void replied(Cid cid, SysTime now);
+
+  // A long-lived stream (SSE, WebSocket) holds `cid`: waiting until replied().
+  void hold(Cid cid);
+
+  // Drops entries idle for longer than `timeout`; returns the dropped cids.
+  std::vector<Cid> sweep(SysTime now, std::chrono::microseconds timeout);
+
+  bool contains(Cid cid) const { return entries_.count(cid) != 0; }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    bool waiting = false;
+    SysTime last_reply{};
+  };
+  Cid fresh_cid();
+
+  std::unordered_map<Cid, Entry> entries_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace chaton

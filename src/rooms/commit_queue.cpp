@@ -1,0 +1,82 @@
+// CommitQueue: see commit_queue.h for the design.
+#include "rooms/commit_queue.h"
+
+#include <algorithm>
+
+namespace chaton {
+
+CommitQueue::CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish)
+    : store_(store), clock_(clock), publish_(std::move(publish)), last_stamp_(last_stamp) {
+  thread_ = std::thread([this] { run(); });
+}
+
+CommitQueue::~CommitQueue() { stop(); }
+
+void CommitQueue::submit(Post draft, Done done) {
+  {
+    std::unique_lock lock(mu_);
+    if (stopping_) {
+      lock.unlock();
+      done(Status(Errc::io, "the room is shutting down"));
+      return;
+    }
+    Stamp s = to_stamp(clock_.now());
+    if (s <= last_stamp_) {
+      s = last_stamp_;
+      if (++s.usec == 1000000) {
+        s.usec = 0;
+        ++s.sec;
+      }
+    }
+    last_stamp_ = s;
+    draft.sec = s.sec;
+    draft.usec = s.usec;
+    queue_.push_back(Pending{std::move(draft), std::move(done)});
+  }
+  cv_.notify_one();
+}
+
+void CommitQueue::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+size_t CommitQueue::batches() const {
+  std::lock_guard lock(mu_);
+  return batches_;
+}
+
+void CommitQueue::run() {
+  std::vector<Pending> batch;
+  std::vector<Post> posts;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      size_t n = std::min(queue_.size(), kMaxBatchPosts);
+      batch.assign(std::make_move_iterator(queue_.begin()),
+                   std::make_move_iterator(queue_.begin() + static_cast<ptrdiff_t>(n)));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(n));
+    }
+    posts.clear();
+    for (auto& p : batch) posts.push_back(p.post);
+    Status st = store_.append(posts);
+    if (st) {
+      publish_(posts);
+      for (size_t i = 0; i < batch.size(); ++i) batch[i].done(posts[i]);
+    } else {
+      for (auto& p : batch) p.done(st);
+    }
+    batch.clear();
+    std::lock_guard lock(mu_);
+    ++batches_;
+  }
+}
+
+}  // namespace chaton

@@ -1,0 +1,234 @@
+// Room: see room.h for the design. The lock `mu_` guards the window, the
+// counters, the caches, the cid table and the waiter set; no I/O and no
+// callback runs under it except the one-line num-chatters record in sweep().
+#include "rooms/room.h"
+
+#include <algorithm>
+
+#include "render/rss.h"
+
+namespace chaton {
+
+namespace {
+
+std::shared_ptr<const std::string> shared_empty(PacketFormat fmt) {
+  static const auto web = std::make_shared<const std::string>(empty_content(PacketFormat::web));
+  static const auto json = std::make_shared<const std::string>(empty_content(PacketFormat::json));
+  static const auto sexpr = std::make_shared<const std::string>(empty_content(PacketFormat::sexpr));
+  switch (fmt) {
+    case PacketFormat::web: return web;
+    case PacketFormat::json: return json;
+    case PacketFormat::sexpr: return sexpr;
+  }
+  return json;
+}
+
+std::filesystem::path blacklist_path(const RoomConfig& c) {
+  return std::filesystem::path(c.data_dir) / "data" / "blacklist.txt";
+}
+
+}  // namespace
+
+Room::Room(RoomSettings settings, std::unique_ptr<Store> store, const Clock& clock)
+    : settings_(std::move(settings)),
+      store_(std::move(store)),
+      clock_(clock),
+      blacklist_(blacklist_path(settings_.config), clock) {}
+
+Room::~Room() { close(); }
+
+Status Room::open(std::vector<std::string>* warnings) {
+  auto snap = store_->open();
+  if (!snap) return snap.status();
+  if (warnings)
+    warnings->insert(warnings->end(), snap->warnings.begin(), snap->warnings.end());
+  Stamp last{};
+  {
+    std::lock_guard lock(mu_);
+    auto& recent = snap->recent;
+    size_t skip = recent.size() > kMaxWindowPosts ? recent.size() - kMaxWindowPosts : 0;
+    window_.assign(std::make_move_iterator(recent.begin() + static_cast<ptrdiff_t>(skip)),
+                   std::make_move_iterator(recent.end()));
+    sequence_ = snap->sequence;
+    last_post_ = snap->last_post;
+    if (!window_.empty()) last = Stamp{window_.back().sec, window_.back().usec};
+  }
+  queue_ = std::make_unique<CommitQueue>(*store_, clock_, last,
+                                         [this](std::span<const Post> p) { publish(p); });
+  return Status::ok();
+}
+
+void Room::close() {
+  if (queue_) queue_->stop();
+}
+
+void Room::post(std::string_view nick, std::string_view text, std::string ip,
+                CommitQueue::Done done) {
+  auto sub = normalize_submission(nick, text, settings_.limits);
+  if (!sub) return done(sub.status());
+  if (blacklist_.contains(ip))
+    return done(Status(Errc::forbidden, "posting from your address is not allowed"));
+  if (!queue_) return done(Status(Errc::io, "the room is not open"));
+  Post draft;
+  draft.nick = std::move(sub->nick);
+  draft.text = std::move(sub->text);
+  draft.ip = std::move(ip);
+  queue_->submit(std::move(draft), std::move(done));
+}
+
+void Room::publish(std::span<const Post> posts) {
+  std::vector<std::shared_ptr<Waiter>> woken;
+  {
+    std::lock_guard lock(mu_);
+    for (const Post& p : posts) {
+      // Seqs in the window are contiguous; if another writer advanced the
+      // sequence meanwhile, the window starts again from this post.
+      if (!window_.empty() && window_.back().seq + 1 != p.seq) window_.clear();
+      window_.push_back(p);
+      sequence_ = std::max(sequence_, p.seq);
+      last_post_ = p.sec;
+    }
+    while (window_.size() > kMaxWindowPosts) window_.pop_front();
+    deltas_.clear();
+    rss_.reset();
+    woken.reserve(waiters_.size());
+    for (auto& [cid, w] : waiters_)
+      if (auto s = w.lock()) woken.push_back(std::move(s));
+    waiters_.clear();
+  }
+  wake_all(woken);
+}
+
+void Room::wake_all(std::vector<std::shared_ptr<Waiter>>& woken) {
+  for (auto& w : woken) w->wake();
+}
+
+Delta Room::delta_since(uint64_t pos, PacketFormat fmt) {
+  std::lock_guard lock(mu_);
+  Delta d;
+  d.pos = sequence_;
+  if (pos == sequence_) {
+    d.content = shared_empty(fmt);
+    return d;
+  }
+  uint64_t from = pos;
+  if (pos > sequence_) {  // the client is beyond the end: start over
+    d.refresh = true;
+    from = 0;
+  }
+  uint64_t first = window_.empty() ? sequence_ + 1 : window_.front().seq;
+  if (from + 1 < first) from = first - 1;  // older posts are no longer live
+  auto key = std::make_pair(from, static_cast<int>(fmt));
+  if (auto it = deltas_.find(key); it != deltas_.end()) {
+    d.content = it->second;
+  } else {
+    size_t begin = static_cast<size_t>(from + 1 - first);
+    std::vector<Post> posts(window_.begin() + static_cast<ptrdiff_t>(begin), window_.end());
+    const Post* previous = (begin > 0 && !d.refresh) ? &window_[begin - 1] : nullptr;
+    auto content = std::make_shared<const std::string>(
+        render_content(fmt, posts, previous, settings_.render));
+    if (deltas_.size() >= kMaxCachedDeltas) deltas_.clear();
+    deltas_.emplace(key, content);
+    d.content = std::move(content);
+  }
+  d.has_posts = from < sequence_;
+  if (!d.has_posts) d.content = shared_empty(fmt);
+  return d;
+}
+
+RoomStatus Room::status() const {
+  std::lock_guard lock(mu_);
+  return RoomStatus{sequence_, last_post_, cids_.size()};
+}
+
+std::shared_ptr<const std::string> Room::rss() {
+  std::vector<Post> posts;
+  {
+    std::lock_guard lock(mu_);
+    if (rss_) return rss_;
+    size_t n = std::min(window_.size(), kMaxFeedItems);
+    posts.assign(window_.end() - static_cast<ptrdiff_t>(n), window_.end());
+  }
+  FeedInfo info{settings_.config.name, settings_.config.description};
+  auto feed = std::make_shared<const std::string>(render_rss(info, posts, settings_.render));
+  std::lock_guard lock(mu_);
+  if (!rss_) rss_ = feed;
+  return rss_;
+}
+
+std::vector<Post> Room::recent_posts(size_t max) const {
+  std::lock_guard lock(mu_);
+  size_t n = std::min(window_.size(), max);
+  return std::vector<Post>(window_.end() - static_cast<ptrdiff_t>(n), window_.end());
+}
+
+CidTable::Admission Room::admit(std::optional<Cid> cid) {
+  std::shared_ptr<Waiter> old;
+  CidTable::Admission a;
+  {
+    std::lock_guard lock(mu_);
+    a = cids_.admit(cid, settings_.config.loose_login, clock_.now());
+    if (a.dropped) {
+      if (auto it = waiters_.find(*a.dropped); it != waiters_.end()) {
+        old = it->second.lock();
+        waiters_.erase(it);
+      }
+    }
+  }
+  if (old) old->wake();  // it finds its cid gone and ends
+  return a;
+}
+
+Cid Room::allocate_cid() {
+  std::lock_guard lock(mu_);
+  return cids_.allocate(clock_.now());
+}
+
+void Room::replied(Cid cid) {
+  std::lock_guard lock(mu_);
+  cids_.replied(cid, clock_.now());
+}
+
+void Room::hold(Cid cid) {
+  std::lock_guard lock(mu_);
+  cids_.hold(cid);
+}
+
+bool Room::cid_alive(Cid cid) const {
+  std::lock_guard lock(mu_);
+  return cids_.contains(cid);
+}
+
+size_t Room::num_chatters() const {
+  std::lock_guard lock(mu_);
+  return cids_.size();
+}
+
+bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
+  std::lock_guard lock(mu_);
+  if (pos != sequence_) return false;
+  waiters_[cid] = waiter;
+  return true;
+}
+
+void Room::unwait(Cid cid, const Waiter* waiter) {
+  std::lock_guard lock(mu_);
+  auto it = waiters_.find(cid);
+  if (it == waiters_.end()) return;
+  auto current = it->second.lock();
+  if (!current || current.get() == waiter) waiters_.erase(it);
+}
+
+void Room::sweep() {
+  size_t n;
+  {
+    std::lock_guard lock(mu_);
+    cids_.sweep(clock_.now(), settings_.client_timeout);
+    n = cids_.size();
+    if (n == recorded_chatters_) return;
+    recorded_chatters_ = n;
+  }
+  store_->record_num_chatters(n);
+}
+
+}  // namespace chaton

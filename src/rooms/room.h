@@ -1,0 +1,148 @@
+// Room: one chat room's live state, with no sockets in it.
+//
+// A Room owns its Store, the CommitQueue that group-commits posts to it,
+// the in-memory window of recent posts (the live log), the comet clients
+// (CidTable) and the readers waiting for news (Waiters). Transports (long
+// poll, later SSE and WebSocket) are thin adapters on this surface:
+//
+//   post()         validate, check the blacklist, commit; done(ok) only once
+//                  the post is durable and already visible to readers.
+//   wait()         block a reader at `pos` until the room moves past it;
+//                  returns false when it already has.
+//   delta_since()  what a reader at `pos` must be sent: one rendered content
+//                  fragment shared by every reader at that pos (rendered once
+//                  per format per new sequence number, then reused).
+//
+// Fan-out follows the pub/sub pattern: publishing appends to the window and
+// swaps the waiter set out under the lock; the waiters are woken outside it,
+// and each wakes on its own strand to build its reply from delta_since().
+//
+// `pos` is the post sequence number, so it never goes back across restarts
+// or archiving. A reader beyond the end (pos > sequence) gets everything
+// with refresh set, to clear its view.
+//
+// Thread-safety: every public function may be called from any thread.
+// Lifetime: the Clock must outlive the Room; Waiters are held weakly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "access/blacklist.h"
+#include "config/config.h"
+#include "messages/post.h"
+#include "messages/post_rules.h"
+#include "render/html.h"
+#include "render/packet.h"
+#include "rooms/cid_table.h"
+#include "rooms/commit_queue.h"
+#include "store/store.h"
+#include "util/clock.h"
+
+namespace chaton {
+
+inline constexpr size_t kMaxWindowPosts = 20000;  // recent posts kept in memory
+inline constexpr size_t kMaxFeedItems = 200;      // newest posts in the RSS feed
+inline constexpr size_t kMaxCachedDeltas = 64;
+
+// Everything a room needs, resolved from the configuration.
+struct RoomSettings {
+  RoomConfig config;
+  std::string url;  // absolute, ends with '/'
+  RenderOptions render;
+  PostLimits limits;
+  std::chrono::microseconds client_timeout{std::chrono::seconds(10)};
+  std::string version;  // `ver` in packets
+};
+
+struct RoomStatus {
+  uint64_t sequence = 0;
+  int64_t last_post = 0;
+  size_t num_chatters = 0;
+};
+
+struct Delta {
+  uint64_t pos = 0;
+  bool refresh = false;
+  bool has_posts = false;
+  std::shared_ptr<const std::string> content;  // never null
+};
+
+// A reader blocked until the room has news. wake() is called from any
+// thread, outside every room lock; it must only schedule work.
+class Waiter {
+ public:
+  virtual ~Waiter() = default;
+  virtual void wake() = 0;
+};
+
+class Room {
+ public:
+  Room(RoomSettings settings, std::unique_ptr<Store> store, const Clock& clock);
+  ~Room();
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
+
+  // Loads the store and starts the commit thread. Warnings (skipped lines,
+  // repairs) are appended to `warnings`.
+  Status open(std::vector<std::string>* warnings);
+  // Commits what is queued and stops. Idempotent.
+  void close();
+
+  const RoomSettings& settings() const { return settings_; }
+  const std::string& slug() const { return settings_.config.slug; }
+
+  // --- posting
+  void post(std::string_view nick, std::string_view text, std::string ip, CommitQueue::Done done);
+
+  // --- reading
+  Delta delta_since(uint64_t pos, PacketFormat fmt);
+  RoomStatus status() const;
+  std::shared_ptr<const std::string> rss();
+  std::vector<Post> recent_posts(size_t max) const;
+
+  // --- clients
+  CidTable::Admission admit(std::optional<Cid> cid);
+  Cid allocate_cid();
+  void replied(Cid cid);
+  void hold(Cid cid);
+  bool cid_alive(Cid cid) const;
+  size_t num_chatters() const;
+
+  bool wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter);
+  void unwait(Cid cid, const Waiter* waiter);
+
+  // Once a second: drops idle clients, records num-chatters when it changed.
+  void sweep();
+
+ private:
+  void publish(std::span<const Post> posts);
+  void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
+
+  RoomSettings settings_;
+  std::unique_ptr<Store> store_;
+  const Clock& clock_;
+  Blacklist blacklist_;
+  std::unique_ptr<CommitQueue> queue_;
+
+  mutable std::mutex mu_;
+  std::deque<Post> window_;  // contiguous seqs, oldest first
+  uint64_t sequence_ = 0;
+  int64_t last_post_ = 0;
+  std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
+  std::shared_ptr<const std::string> rss_;
+  CidTable cids_;
+  size_t recorded_chatters_ = static_cast<size_t>(-1);
+  std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;
+};
+
+}  // namespace chaton

@@ -1,0 +1,60 @@
+// LogFile: see log_file.h.
+#include "util/log_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "util/civil_time.h"
+
+namespace chaton {
+
+LogFile::LogFile(std::filesystem::path path, const Clock& clock)
+    : path_(std::move(path)), clock_(clock) {}
+
+LogFile::~LogFile() {
+  flush();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void LogFile::write(std::string_view line) {
+  std::lock_guard lock(mu_);
+  buffer_ += format_timestamp(to_stamp(clock_.now()).sec);
+  buffer_ += ' ';
+  buffer_ += line;
+  buffer_ += '\n';
+  if (buffer_.size() >= kLogBufferFlushBytes) flush_locked();
+}
+
+void LogFile::flush() {
+  std::lock_guard lock(mu_);
+  flush_locked();
+}
+
+void LogFile::flush_locked() {
+  if (buffer_.empty()) return;
+  if (fd_ < 0) {
+    std::error_code ec;
+    std::filesystem::create_directories(path_.parent_path(), ec);
+    fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  }
+  const char* p = buffer_.data();
+  size_t left = buffer_.size();
+  while (fd_ >= 0 && left > 0) {
+    ssize_t n = ::write(fd_, p, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (left > 0 && !reported_) {  // say it once; logs are not worth failing for
+    std::fprintf(stderr, "chaton: cannot write log %s: %s\n", path_.c_str(), std::strerror(errno));
+    reported_ = true;
+  }
+  buffer_.clear();
+}
+
+}  // namespace chaton

@@ -1,0 +1,45 @@
+// LogFile: an append-only log (comet.log, post.log, api.log).
+//
+// write() only appends a line to an in-memory buffer; flush() writes the
+// buffer out with one write(). The server flushes every second, so logging
+// never puts disk I/O on a request's path. Lines are stamped
+// "YYYY/MM/DD HH:MM:SS UTC " by the caller's clock.
+//
+// Thread-safety: write() and flush() from any thread.
+// Lifetime: the Clock must outlive the LogFile; the destructor flushes.
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "util/clock.h"
+
+namespace chaton {
+
+inline constexpr size_t kLogBufferFlushBytes = 256 * 1024;  // flush early past this
+
+class LogFile {
+ public:
+  LogFile(std::filesystem::path path, const Clock& clock);
+  ~LogFile();
+  LogFile(const LogFile&) = delete;
+  LogFile& operator=(const LogFile&) = delete;
+
+  void write(std::string_view line);
+  void flush();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  void flush_locked();
+
+  std::filesystem::path path_;
+  const Clock& clock_;
+  std::mutex mu_;
+  std::string buffer_;
+  int fd_ = -1;
+  bool reported_ = false;
+};
+
+}  // namespace chaton
