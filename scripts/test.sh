@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Set up, build, and run the whole test suite: the C++ unit tests and the
+# end-to-end tests against the real binary, all through CTest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+ctest --test-dir build --output-on-failure -j "$(nproc)" --timeout 900
