@@ -36,6 +36,29 @@ void CommitQueue::submit(Post draft, Done done) {
   cv_.notify_one();
 }
 
+void CommitQueue::run_exclusive(const std::function<void()>& task) {
+  std::mutex done_mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      tasks_.push_back([&] {
+        task();
+        std::lock_guard l(done_mu);
+        done = true;
+        done_cv.notify_one();
+      });
+    } else {
+      done = true;
+    }
+  }
+  if (done) return task();
+  cv_.notify_one();
+  std::unique_lock l(done_mu);
+  done_cv.wait(l, [&] { return done; });
+}
+
 void CommitQueue::stop() {
   {
     std::lock_guard lock(mu_);
@@ -54,11 +77,21 @@ size_t CommitQueue::batches() const {
 void CommitQueue::run() {
   std::vector<Pending> batch;
   std::vector<Post> posts;
+  std::vector<std::function<void()>> tasks;
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping and drained
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty() || !tasks_.empty(); });
+      tasks.swap(tasks_);
+    }
+    for (auto& t : tasks) t();
+    tasks.clear();
+    {
+      std::unique_lock lock(mu_);
+      if (queue_.empty()) {
+        if (stopping_ && tasks_.empty()) return;  // stopping and drained
+        continue;
+      }
       size_t n = std::min(queue_.size(), kMaxBatchPosts);
       batch.assign(std::make_move_iterator(queue_.begin()),
                    std::make_move_iterator(queue_.begin() + static_cast<ptrdiff_t>(n)));

@@ -49,6 +49,11 @@ class CommitQueue {
 
   void submit(Post draft, Done done);
 
+  // Runs `task` on the commit thread between two batches, so it never
+  // overlaps an append (archiving uses this). Returns after it ran; runs it
+  // on the caller's thread if the queue has stopped.
+  void run_exclusive(const std::function<void()>& task);
+
   // Finishes what was submitted, then stops the thread. Idempotent.
   void stop();
 
@@ -68,6 +73,7 @@ class CommitQueue {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Pending> queue_;
+  std::vector<std::function<void()>> tasks_;
   Stamp last_stamp_;
   bool stopping_ = false;
   size_t batches_ = 0;

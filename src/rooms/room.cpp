@@ -232,3 +232,21 @@ void Room::sweep() {
 }
 
 }  // namespace chaton
+
+namespace chaton {
+
+Result<ArchiveReport> Room::archive(Date today) {
+  Result<ArchiveReport> result(Errc::io, "the room is not open");
+  if (!queue_) return result;
+  queue_->run_exclusive([&] {
+    result = store_->archive(today);
+    if (!result) return;
+    std::lock_guard lock(mu_);
+    while (window_.size() > result->kept_in_current) window_.pop_front();
+    deltas_.clear();
+    rss_.reset();
+  });
+  return result;
+}
+
+}  // namespace chaton

@@ -124,6 +124,16 @@ class Room {
   // Once a second: drops idle clients, records num-chatters when it changed.
   void sweep();
 
+  // --- archives (spec A9, A10)
+  Result<std::vector<Post>> day(Date date) { return store_->read_day(date); }
+  std::vector<DayCount> days_in_month(int year, int month) { return store_->days_in_month(year, month); }
+  std::vector<std::pair<int, int>> months() { return store_->months(); }
+
+  // Archives every day before `today`. Runs on the commit thread, between
+  // batches, and trims the in-memory window to what the live log kept;
+  // sequence numbers (pos) do not change.
+  Result<ArchiveReport> archive(Date today);
+
  private:
   void publish(std::span<const Post> posts);
   void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "messages/post.h"
@@ -19,6 +20,20 @@
 #include "util/result.h"
 
 namespace chaton {
+
+// An archived (or live) UTC day and how many posts it has.
+struct DayCount {
+  Date date;
+  uint64_t posts = 0;
+};
+
+// What archiving did (spec A10).
+struct ArchiveReport {
+  std::vector<DayCount> written;   // day files written, oldest first
+  size_t kept_in_current = 0;      // posts left in the live log
+  size_t removed_from_current = 0; // posts moved out of the live log
+  std::vector<std::string> notes;  // skipped days, repairs: for the log
+};
 
 // What a room needs to know when it starts.
 struct StoreSnapshot {
@@ -43,6 +58,28 @@ class Store {
 
   // Best-effort bookkeeping the original tools read.
   virtual void record_num_chatters(size_t n) = 0;
+
+  // --- archives (spec A9, A10). Callable concurrently with append().
+  // A store that keeps no archives (a test double) may leave these as they
+  // are: no days, nothing to archive.
+
+  // The posts of one UTC day, oldest first (seq left 0): the day's file,
+  // or the live log's posts of that day. Errc::not_found when the room has
+  // nothing for that day.
+  virtual Result<std::vector<Post>> read_day(Date day) {
+    return Status(Errc::not_found, "no archive for " + format_date_path(day));
+  }
+
+  // The days of a month that have posts, with their counts, ascending.
+  virtual std::vector<DayCount> days_in_month(int year, int month) { return {}; }
+
+  // Every month with at least one day, ascending, as {year, month}.
+  virtual std::vector<std::pair<int, int>> months() { return {}; }
+
+  // Archives every day before `today` out of the live log (spec A10),
+  // under the room's lock, so it is safe beside appends in this process and
+  // beside other processes using the same lock.
+  virtual Result<ArchiveReport> archive(Date today) { return ArchiveReport{}; }
 };
 
 }  // namespace chaton
