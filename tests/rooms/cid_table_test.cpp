@@ -1,0 +1,284 @@
+// Tests for CidTable: the comet clients of a room (spec A5). Time is passed
+// in, so every case drives it directly; cids come from a seeded generator.
+#include "rooms/cid_table.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+#include <vector>
+
+namespace chaton {
+namespace {
+
+using std::chrono::microseconds;
+using std::chrono::seconds;
+
+constexpr uint64_t kSeed = 12345;
+constexpr microseconds kTimeout = seconds(10);
+
+const SysTime kT0 = from_seconds(1732450000);
+
+TEST(CidTableAdmit, KnownCidThatIsNotWaitingGoesOn) {
+  CidTable t(kSeed);
+  Cid c = t.allocate(kT0);
+  auto a = t.admit(c, /*loose_login=*/false, kT0 + seconds(1));
+  EXPECT_EQ(a.cid, c);
+  EXPECT_FALSE(a.reallocated);
+  EXPECT_FALSE(a.dropped.has_value());
+  EXPECT_EQ(t.size(), 1u);
+  EXPECT_TRUE(t.contains(c));
+}
+
+TEST(CidTableAdmit, KnownCidGoesOnAgainAfterReply) {
+  CidTable t(kSeed);
+  auto first = t.admit(std::nullopt, true, kT0);
+  t.replied(first.cid, kT0 + seconds(1));
+  auto again = t.admit(first.cid, true, kT0 + seconds(2));
+  EXPECT_EQ(again.cid, first.cid);
+  EXPECT_FALSE(again.reallocated);
+  EXPECT_FALSE(again.dropped.has_value());
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(CidTableAdmit, UnknownCidWithLooseLoginGetsANewOne) {
+  CidTable t(kSeed);
+  const Cid unknown = 4242;
+  auto a = t.admit(unknown, /*loose_login=*/true, kT0);
+  EXPECT_NE(a.cid, kExpiredCid);
+  EXPECT_NE(a.cid, unknown);
+  EXPECT_TRUE(a.reallocated);
+  EXPECT_FALSE(a.dropped.has_value());
+  EXPECT_TRUE(t.contains(a.cid));
+  EXPECT_FALSE(t.contains(unknown));
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(CidTableAdmit, UnknownCidWithoutLooseLoginIsExpired) {
+  CidTable t(kSeed);
+  auto a = t.admit(Cid{4242}, /*loose_login=*/false, kT0);
+  EXPECT_EQ(a.cid, kExpiredCid);
+  EXPECT_FALSE(a.reallocated);
+  EXPECT_FALSE(a.dropped.has_value());
+  EXPECT_EQ(t.size(), 0u);
+}
+
+TEST(CidTableAdmit, AbsentCidWithLooseLoginGetsANewOne) {
+  CidTable t(kSeed);
+  auto a = t.admit(std::nullopt, true, kT0);
+  EXPECT_GE(a.cid, 0);
+  EXPECT_LT(a.cid, kCidLimit);
+  EXPECT_TRUE(a.reallocated);
+  EXPECT_FALSE(a.dropped.has_value());
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(CidTableAdmit, AbsentCidWithoutLooseLoginIsExpired) {
+  CidTable t(kSeed);
+  auto a = t.admit(std::nullopt, false, kT0);
+  EXPECT_EQ(a.cid, kExpiredCid);
+  EXPECT_FALSE(a.reallocated);
+  EXPECT_EQ(t.size(), 0u);
+}
+
+TEST(CidTableAdmit, TheExpiredMarkerIsAnUnknownCid) {
+  CidTable t(kSeed);
+  auto refused = t.admit(kExpiredCid, false, kT0);
+  EXPECT_EQ(refused.cid, kExpiredCid);
+  auto given = t.admit(kExpiredCid, true, kT0);
+  EXPECT_TRUE(given.reallocated);
+  EXPECT_NE(given.cid, kExpiredCid);
+}
+
+TEST(CidTableAdmit, DuplicateGetsANewCidAndTheOldOneIsDropped) {
+  for (bool loose : {true, false}) {
+    SCOPED_TRACE(loose ? "loose login" : "strict login");
+    CidTable t(kSeed);
+    Cid old = t.allocate(kT0);
+    ASSERT_EQ(t.admit(old, loose, kT0).cid, old);  // now waiting
+    auto dup = t.admit(old, loose, kT0 + seconds(1));
+    EXPECT_NE(dup.cid, kExpiredCid);
+    EXPECT_NE(dup.cid, old);
+    EXPECT_TRUE(dup.reallocated);
+    ASSERT_TRUE(dup.dropped.has_value());
+    EXPECT_EQ(*dup.dropped, old);
+    EXPECT_FALSE(t.contains(old));
+    EXPECT_TRUE(t.contains(dup.cid));
+    EXPECT_EQ(t.size(), 1u);
+  }
+}
+
+TEST(CidTableAdmit, TheNewCidOfADuplicateIsWaitingItself) {
+  CidTable t(kSeed);
+  auto first = t.admit(std::nullopt, true, kT0);
+  auto dup = t.admit(first.cid, true, kT0);
+  auto dup2 = t.admit(dup.cid, true, kT0);
+  ASSERT_TRUE(dup2.dropped.has_value());
+  EXPECT_EQ(*dup2.dropped, dup.cid);
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(CidTableAdmit, AHeldCidIsADuplicate) {
+  CidTable t(kSeed);
+  Cid c = t.allocate(kT0);
+  t.hold(c);
+  auto dup = t.admit(c, true, kT0);
+  ASSERT_TRUE(dup.dropped.has_value());
+  EXPECT_EQ(*dup.dropped, c);
+  EXPECT_FALSE(t.contains(c));
+}
+
+TEST(CidTableAllocate, NewEntryIsNotWaiting) {
+  CidTable t(kSeed);
+  Cid c = t.allocate(kT0);
+  EXPECT_TRUE(t.contains(c));
+  EXPECT_EQ(t.size(), 1u);
+  // Not waiting: its first request goes on with the same cid ...
+  auto a = t.admit(c, false, kT0);
+  EXPECT_EQ(a.cid, c);
+  EXPECT_FALSE(a.reallocated);
+  // ... and it expires like an idle one when never used.
+  CidTable u(kSeed);
+  Cid d = u.allocate(kT0);
+  EXPECT_EQ(u.sweep(kT0 + kTimeout + microseconds(1), kTimeout), std::vector<Cid>{d});
+}
+
+TEST(CidTableAllocate, CidsAreDistinct) {
+  CidTable t(kSeed);
+  std::set<Cid> seen;
+  for (int i = 0; i < 1000; ++i) seen.insert(t.allocate(kT0));
+  EXPECT_EQ(seen.size(), 1000u);
+  EXPECT_EQ(t.size(), 1000u);
+}
+
+TEST(CidTableReplied, MarksNotWaitingAndRestartsTheIdleClock) {
+  CidTable t(kSeed);
+  Cid c = t.admit(std::nullopt, true, kT0).cid;
+  // Waiting: never swept, however long.
+  EXPECT_TRUE(t.sweep(kT0 + seconds(3600), kTimeout).empty());
+  t.replied(c, kT0 + seconds(3600));
+  EXPECT_TRUE(t.sweep(kT0 + seconds(3610), kTimeout).empty());
+  EXPECT_EQ(t.sweep(kT0 + seconds(3610) + microseconds(1), kTimeout), std::vector<Cid>{c});
+}
+
+TEST(CidTableReplied, AfterReplyTheSameCidIsNotADuplicate) {
+  CidTable t(kSeed);
+  Cid c = t.admit(std::nullopt, true, kT0).cid;
+  t.replied(c, kT0);
+  auto a = t.admit(c, true, kT0);
+  EXPECT_EQ(a.cid, c);
+  EXPECT_FALSE(a.dropped.has_value());
+}
+
+TEST(CidTableReplied, UnknownCidIsIgnored) {
+  CidTable t(kSeed);
+  t.replied(777, kT0);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_FALSE(t.contains(777));
+}
+
+TEST(CidTableSweep, BoundaryIsStrictlyMoreThanTheTimeout) {
+  CidTable t(kSeed);
+  Cid c = t.allocate(kT0);
+  EXPECT_TRUE(t.sweep(kT0 + kTimeout, kTimeout).empty()) << "exactly the timeout: kept";
+  EXPECT_TRUE(t.contains(c));
+  auto gone = t.sweep(kT0 + kTimeout + microseconds(1), kTimeout);
+  EXPECT_EQ(gone, std::vector<Cid>{c});
+  EXPECT_FALSE(t.contains(c));
+  EXPECT_EQ(t.size(), 0u);
+}
+
+TEST(CidTableSweep, DropsOnlyIdleEntriesNeverWaitingOnes) {
+  CidTable t(kSeed);
+  Cid idle_old = t.allocate(kT0);
+  Cid idle_recent = t.allocate(kT0 + seconds(5));
+  Cid waiting = t.admit(std::nullopt, true, kT0).cid;
+  Cid held = t.allocate(kT0);
+  t.hold(held);
+  auto gone = t.sweep(kT0 + seconds(12), kTimeout);
+  EXPECT_EQ(gone, std::vector<Cid>{idle_old});
+  EXPECT_TRUE(t.contains(idle_recent));
+  EXPECT_TRUE(t.contains(waiting));
+  EXPECT_TRUE(t.contains(held));
+  EXPECT_EQ(t.size(), 3u);
+
+  gone = t.sweep(kT0 + seconds(1000), kTimeout);
+  EXPECT_EQ(gone, std::vector<Cid>{idle_recent});
+  EXPECT_TRUE(t.contains(waiting));
+  EXPECT_TRUE(t.contains(held));
+}
+
+TEST(CidTableSweep, UsesTheGivenTimeout) {
+  CidTable t(kSeed);
+  Cid c = t.allocate(kT0);
+  EXPECT_TRUE(t.sweep(kT0 + seconds(2), seconds(2)).empty());
+  EXPECT_EQ(t.sweep(kT0 + seconds(2) + microseconds(1), seconds(2)), std::vector<Cid>{c});
+}
+
+TEST(CidTableSweep, AClockThatWentBackDropsNothing) {
+  CidTable t(kSeed);
+  t.allocate(kT0);
+  EXPECT_TRUE(t.sweep(kT0 - seconds(60), kTimeout).empty());
+  EXPECT_EQ(t.size(), 1u);
+}
+
+TEST(CidTableHold, HeldIsWaitingUntilReplied) {
+  CidTable t(kSeed);
+  Cid c = t.allocate(kT0);
+  t.hold(c);
+  EXPECT_TRUE(t.sweep(kT0 + seconds(600), kTimeout).empty());
+  t.replied(c, kT0 + seconds(600));
+  EXPECT_TRUE(t.sweep(kT0 + seconds(610), kTimeout).empty());
+  EXPECT_EQ(t.sweep(kT0 + seconds(611), kTimeout), std::vector<Cid>{c});
+}
+
+TEST(CidTableHold, UnknownCidIsIgnored) {
+  CidTable t(kSeed);
+  t.hold(99);
+  EXPECT_EQ(t.size(), 0u);
+  EXPECT_FALSE(t.contains(99));
+}
+
+TEST(CidTableSize, IsTheNumberOfChatters) {
+  CidTable t(kSeed);
+  EXPECT_EQ(t.size(), 0u);
+  Cid a = t.allocate(kT0);
+  Cid b = t.admit(std::nullopt, true, kT0).cid;
+  t.admit(std::nullopt, true, kT0);
+  EXPECT_EQ(t.size(), 3u);
+  t.admit(b, true, kT0);  // duplicate: one in, one out
+  EXPECT_EQ(t.size(), 3u);
+  t.admit(Cid{-5}, false, kT0);  // refused
+  EXPECT_EQ(t.size(), 3u);
+  t.admit(a, true, kT0);  // goes on
+  EXPECT_EQ(t.size(), 3u);
+}
+
+TEST(CidTableRange, CidsAreBelowTheLimit) {
+  CidTable t(kSeed);
+  for (int i = 0; i < 2000; ++i) {
+    Cid c = i % 2 ? t.allocate(kT0) : t.admit(std::nullopt, true, kT0).cid;
+    ASSERT_GE(c, 0);
+    ASSERT_LT(c, kCidLimit);
+  }
+}
+
+TEST(CidTableSeed, SameSeedSameCids) {
+  CidTable a(kSeed), b(kSeed), c(kSeed + 1);
+  std::vector<Cid> va, vb, vc;
+  for (int i = 0; i < 50; ++i) {
+    va.push_back(a.allocate(kT0));
+    vb.push_back(b.allocate(kT0));
+    vc.push_back(c.allocate(kT0));
+  }
+  EXPECT_EQ(va, vb);
+  EXPECT_NE(va, vc);
+  // Admission draws from the same generator.
+  CidTable d(kSeed), e(kSeed);
+  EXPECT_EQ(d.admit(std::nullopt, true, kT0).cid, e.admit(std::nullopt, true, kT0).cid);
+  EXPECT_EQ(d.admit(Cid{1}, true, kT0).cid, e.admit(Cid{1}, true, kT0).cid);
+}
+
+}  // namespace
+}  // namespace chaton
