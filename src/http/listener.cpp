@@ -13,8 +13,14 @@ namespace chaton::http {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-Listener::Listener(net::io_context& ioc, Handler& handler, const SessionLimits& limits)
-    : ioc_(ioc), acceptor_(net::make_strand(ioc)), backoff_(ioc), handler_(handler), limits_(limits) {}
+Listener::Listener(net::io_context& ioc, Handler& handler, const SessionLimits& limits,
+                   const TlsProvider& tls)
+    : ioc_(ioc),
+      acceptor_(net::make_strand(ioc)),
+      backoff_(ioc),
+      handler_(handler),
+      limits_(limits),
+      tls_(tls) {}
 
 Status Listener::listen(const tcp::endpoint& endpoint) {
   boost::system::error_code ec;
@@ -58,7 +64,7 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  std::make_shared<Session>(std::move(socket), handler_, limits_)->run();
+  start_session(std::move(socket), handler_, limits_, tls_.enabled() ? tls_.current() : nullptr);
   do_accept();
 }
 

@@ -1,5 +1,5 @@
-// Listener: accepts connections and starts a Session for each, every
-// session on a strand of its own.
+// Listener: accepts connections and starts a session for each (HTTPS when
+// TLS is configured), every session on a strand of its own.
 //
 // Thread-safety: runs on the io_context. Lifetime: the Handler and limits
 // must outlive it; it keeps itself alive while accepting.
@@ -12,13 +12,16 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "http/session.h"
+#include "http/tls_context.h"
 #include "util/result.h"
 
 namespace chaton::http {
 
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
-  Listener(boost::asio::io_context& ioc, Handler& handler, const SessionLimits& limits);
+  // `tls` serves HTTPS when enabled; it must outlive the listener.
+  Listener(boost::asio::io_context& ioc, Handler& handler, const SessionLimits& limits,
+           const TlsProvider& tls);
   Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   void run();
@@ -33,6 +36,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   boost::asio::steady_timer backoff_;
   Handler& handler_;
   const SessionLimits& limits_;
+  const TlsProvider& tls_;
 };
 
 }  // namespace chaton::http

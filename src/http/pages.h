@@ -1,13 +1,24 @@
-// The HTML pages the server renders itself (room page, room index) and the
+// The HTML pages the server renders itself (room page, room index, search
+// results, badge page; the archive pages are in archive_pages.h) and the
 // compiled-in browser assets (chaton.css, chaton.<hash>.js).
+//
+// Every page is complete server-rendered HTML with no inline script, style
+// or event handler, so page_csp() holds; only the room page and the badge
+// page load the script, and the room page is the only one that needs it.
+// Posts are always rendered by render/html.h (one renderer).
+//
 // Pure functions, thread-safe.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "http/badge.h"
 #include "rooms/room.h"
+#include "search/search.h"
 
 namespace chaton::http {
 
@@ -21,13 +32,47 @@ Assets make_assets(int img_size_limit);
 // The Content-Security-Policy every page is sent with.
 std::string_view page_csp();
 
+// ---- the frame shared by every page
+
+struct PageFrame {
+  std::string title;         // plain text
+  std::string css_url;       // absolute
+  std::string script_url;    // absolute; empty: the page loads no script
+  std::string description;   // <meta name="description">, plain text; may be empty
+  std::string canonical;     // absolute; may be empty
+  std::string rss_url;       // <link rel="alternate">; may be empty
+  std::string rss_title;
+  std::string prev_url, next_url;  // <link rel="prev"/"next">; may be empty
+  bool noindex = false;      // <meta name="robots" content="noindex">
+  std::string body_class;
+  std::string body_attributes;  // already escaped, e.g. ` data-x="1"`
+};
+// From <!DOCTYPE html> to the opening <body> tag.
+std::string page_open(const PageFrame& frame);
+// "</body></html>"
+std::string page_close();
+
+// "a%20b" — every byte but unreserved ones percent-encoded (for query values).
+std::string url_encode(std::string_view s);
+
+// ---- pages
+
 std::string render_room_page(const Room& room, const Assets& assets, std::string_view cookie_path);
 
 struct RoomSummary {
   std::string name, url, description;
   RoomStatus status;
+  std::optional<Post> last;  // the newest post, when the room has one
 };
 std::string render_room_index(const std::vector<RoomSummary>& rooms, int64_t now);
+
+// search?q=: the form, and when `query` is not blank, one page of results.
+// `raw_query` is the q parameter as given (it refills the form).
+std::string render_search_page(const RoomSettings& room, std::string_view raw_query,
+                               const search::Query& query, const search::Results& results);
+
+// badge.html: the badges as they look and the snippets to copy.
+std::string render_badge_page(const RoomSettings& room, const Assets& assets, const BadgeInfo& info);
 
 std::string robots_txt(const std::vector<std::string>& room_paths);
 

@@ -19,11 +19,35 @@ std::optional<std::string_view> Params::get(std::string_view name) const {
 
 namespace {
 
+// Clients are often sloppy with form encoding (a raw space or raw UTF-8 in
+// a body sent by a script). Such bytes can only mean themselves, so they are
+// escaped before the strict parse: a space becomes '+', any other byte the
+// grammar does not allow becomes %XX. Malformed escapes still fail.
+std::string escape_sloppy_bytes(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  static constexpr std::string_view kAllowed =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?%";
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == ' ') {
+      out += '+';
+    } else if (kAllowed.find(c) != std::string_view::npos && u != 0) {
+      out += c;
+    } else {
+      out += '%';
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
 Status add_query(std::string_view s, Params& out) {
   // Boost 1.81's parse_query reads its input as a NUL-terminated string
   // (strlen), so it gets a terminated copy; a NUL byte is never valid here.
-  if (s.find('\0') != std::string_view::npos) return Status(Errc::invalid, "malformed query string");
-  const std::string terminated(s);
+  const std::string terminated = escape_sloppy_bytes(s);
   auto parsed = urls::parse_query(terminated);
   if (!parsed) return Status(Errc::invalid, "malformed query string");
   urls::encoding_opts opts;

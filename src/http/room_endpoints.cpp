@@ -2,13 +2,22 @@
 // one-line reason; a storage failure is a 503 and a log line.
 #include "http/room_endpoints.h"
 
+#include <algorithm>
 #include <cstdio>
 
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
+#include "http/archive_pages.h"
+#include "http/badge.h"
+#include "http/event_stream.h"
 #include "http/long_poll.h"
+#include "http/post_result.h"
+#include "http/ws_room.h"
 #include "http/responses.h"
 #include "render/html.h"
+#include "search/search.h"
+#include "util/civil_time.h"
 #include "util/sexpr.h"
 #include "util/text.h"
 
@@ -59,6 +68,23 @@ std::string render_alist(const std::vector<Member>& members, bool sexpr) {
 Member text_member(std::string_view k, std::string v) { return Member{k, std::move(v), 0, false}; }
 Member number_member(std::string_view k, int64_t v) { return Member{k, {}, v, true}; }
 
+// `p` (or Last-Event-ID): absent or empty means 0.
+Result<uint64_t> parse_position(std::optional<std::string_view> p) {
+  if (!p || p->empty()) return uint64_t{0};
+  auto v = parse_int(*p);
+  if (!v || *v < 0) return Status(Errc::invalid, "p must be a non-negative number");
+  return static_cast<uint64_t>(*v);
+}
+
+// A server-rendered page, sent with the page CSP.
+Response html_page(bhttp::status status, std::string body) {
+  Response res = make_response(status, "text/html; charset=utf-8", std::move(body));
+  res.set("Content-Security-Policy", page_csp());
+  res.set(bhttp::field::cache_control, "no-cache");
+  res.set("Referrer-Policy", "strict-origin-when-cross-origin");
+  return res;
+}
+
 std::optional<PacketFormat> parse_format(std::optional<std::string_view> s) {
   if (!s) return PacketFormat::web;
   if (*s == "1") return PacketFormat::sexpr;
@@ -74,9 +100,14 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       comet_(config.comet),
       cookie_path_(config.site.cookie_path),
       assets_(assets),
+      clock_(clock),
       access_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "comet.log", clock),
       post_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "post.log", clock),
       api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock) {}
+
+RoomEndpoints::~RoomEndpoints() {
+  if (search_pool_) search_pool_->join();
+}
 
 void RoomEndpoints::flush_logs() {
   access_log_.flush();
@@ -88,10 +119,16 @@ void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, const Ta
   if (sub.empty()) return page(ex);
   if (sub == "post" || sub == "chaton-poster-" + room_->slug()) return post(ex, target);
   if (sub == "comet") return comet(ex, target);
+  if (sub == "events") return events(ex, target);
   if (sub == "apilogin") return apilogin(ex, target);
   if (sub == "var/seq" || sub == "var/status.js" || sub == "var/status.scm" ||
       sub == "var/index.rdf")
     return status(ex, sub.substr(4));
+  if (sub == "a") return ex->respond(redirect_response(bhttp::status::moved_permanently,
+                                                         room_->settings().config.url_path + "a/"));
+  if (sub.starts_with("a/")) return archive(ex, sub.substr(2));
+  if (sub == "b" || sub == "badge.html" || sub == "badge.svg") return badge(ex, sub);
+  if (sub == "search") return search(ex, target);
   if (sub == "chaton.css") return asset(ex, "text/css; charset=utf-8", assets_.css, false);
   if (sub == assets_.js_name)
     return asset(ex, "text/javascript; charset=utf-8", assets_.js, true);
@@ -117,6 +154,57 @@ void RoomEndpoints::asset(const ExchangePtr& ex, std::string_view content_type,
   ex->respond(std::move(res));
 }
 
+void RoomEndpoints::archive(const ExchangePtr& ex, std::string_view path) {
+  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
+  PageReply reply = archive_reply(*room_, path, utc_from_seconds(to_stamp(clock_.now()).sec).date);
+  if (reply.status == 302) {
+    Response res = redirect_response(bhttp::status::found, reply.location);
+    res.set(bhttp::field::cache_control, "no-cache");
+    return ex->respond(std::move(res));
+  }
+  ex->respond(html_page(reply.status == 200 ? bhttp::status::ok : bhttp::status::not_found,
+                        std::move(reply.body)));
+}
+
+void RoomEndpoints::badge(const ExchangePtr& ex, std::string_view which) {
+  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
+  const auto& s = room_->settings();
+  auto st = room_->status();
+  BadgeInfo info{s.config.name, s.url, s.config.icon_url, st.num_chatters, st.last_post,
+                 to_stamp(clock_.now()).sec};
+  if (which == "badge.html")
+    return ex->respond(html_page(bhttp::status::ok, render_badge_page(s, assets_, info)));
+  Response res = which == "b"
+                     ? make_response(bhttp::status::ok, "text/javascript; charset=utf-8", badge_script(info))
+                     : make_response(bhttp::status::ok, "image/svg+xml; charset=utf-8", badge_svg(info));
+  // Embedded on other sites: fresh for a minute, then asked again.
+  res.set(bhttp::field::cache_control, "public, max-age=60");
+  res.set(bhttp::field::access_control_allow_origin, "*");
+  if (which == "badge.svg") res.set("Content-Security-Policy", "default-src 'none'");
+  ex->respond(std::move(res));
+}
+
+void RoomEndpoints::search(const ExchangePtr& ex, const Target& target) {
+  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
+  std::string raw(target.query.get("q").value_or(""));
+  size_t page = 1;
+  if (auto p = target.query.get("page"); p && !p->empty()) {
+    auto v = parse_int(*p);
+    if (!v || *v < 1) return ex->respond(error_response(bhttp::status::bad_request, "page must be a positive number"));
+    page = static_cast<size_t>(std::min<int64_t>(*v, static_cast<int64_t>(search::kMaxPage)));
+  }
+  search::Query query = search::parse_query(raw);
+  if (query.empty())
+    return ex->respond(html_page(bhttp::status::ok,
+                                 render_search_page(room_->settings(), raw, query, search::Results{})));
+  std::call_once(search_pool_once_, [this] { search_pool_ = std::make_unique<boost::asio::thread_pool>(1); });
+  boost::asio::post(*search_pool_, [room = room_, ex, raw = std::move(raw), query = std::move(query), page] {
+    search::RoomDays days(*room);
+    search::Results results = search::find(days, query, page);
+    ex->respond(html_page(bhttp::status::ok, render_search_page(room->settings(), raw, query, results)));
+  });
+}
+
 void RoomEndpoints::post(const ExchangePtr& ex, const Target& target) {
   if (ex->request().method() != bhttp::verb::post) return ex->respond(method_not_allowed("POST"));
   auto form = parse_form(ex->request(), target.query);
@@ -134,11 +222,7 @@ void RoomEndpoints::post(const ExchangePtr& ex, const Target& target) {
     }
     const Post& p = r.value();
     post_log_.write("post " + std::to_string(p.seq) + " " + ip + " " + encode_sexpr_string(p.nick));
-    std::string link = permalink(room_->settings().url, p.sec, p.usec);
-    std::string body = render_alist({number_member("pos", static_cast<int64_t>(p.seq)),
-                                     text_member("id", entry_id(p.sec, p.usec)),
-                                     text_member("permalink", link)},
-                                    false);
+    std::string body = posted_json(p, room_->settings().url);
     Response res = make_response(bhttp::status::ok, "application/json; charset=utf-8", std::move(body));
     res.set(bhttp::field::cache_control, "no-store");
     ex->respond(std::move(res));
@@ -153,16 +237,33 @@ void RoomEndpoints::comet(const ExchangePtr& ex, const Target& target) {
     if (!v) return ex->respond(error_response(bhttp::status::bad_request, "c must be a number"));
     req.cid = *v;
   }
-  if (auto p = target.query.get("p"); p && !p->empty()) {
-    auto v = parse_int(*p);
-    if (!v || *v < 0)
-      return ex->respond(error_response(bhttp::status::bad_request, "p must be a non-negative number"));
-    req.pos = static_cast<uint64_t>(*v);
-  }
+  auto pos = parse_position(target.query.get("p"));
+  if (!pos) return ex->respond(error_response(pos.status()));
+  req.pos = *pos;
   auto fmt = parse_format(target.query.get("s"));
   if (!fmt) return ex->respond(error_response(bhttp::status::bad_request, "s must be 0 or 1"));
   req.format = *fmt;
   start_long_poll(room_, ex, req, comet_);
+}
+
+void RoomEndpoints::events(const ExchangePtr& ex, const Target& target) {
+  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET"));
+  // A reconnecting EventSource says where it stopped; that wins over `p`.
+  std::string_view last = ex->request()["Last-Event-ID"];
+  auto pos = parse_position(last.empty() ? target.query.get("p") : std::optional(last));
+  if (!pos) return ex->respond(error_response(pos.status()));
+  start_event_stream(room_, ex, *pos, comet_);
+}
+
+UpgradeDecision RoomEndpoints::websocket(const Target& target, const std::string& address) {
+  UpgradeDecision d;
+  auto pos = parse_position(target.query.get("p"));
+  if (!pos) {
+    d.refusal = error_response(pos.status());
+    return d;
+  }
+  d.peer = make_ws_room_peer(room_, *pos, address, comet_);
+  return d;
 }
 
 void RoomEndpoints::apilogin(const ExchangePtr& ex, const Target& target) {

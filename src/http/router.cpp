@@ -40,13 +40,40 @@ void Router::handle(const ExchangePtr& ex) {
   ex->respond(error_response(bhttp::status::not_found, "no such room or page"));
 }
 
+RoomEndpoints* Router::room_for(std::string_view path) const {
+  for (const auto& r : rooms_) {
+    const std::string& base = r->room().settings().config.url_path;
+    if (path.compare(0, base.size(), base) == 0) return r.get();
+  }
+  return nullptr;
+}
+
+UpgradeDecision Router::upgrade(const Request& req, const std::string& client_address) {
+  UpgradeDecision d;
+  auto target = parse_target(req.target());
+  if (!target) {
+    d.refusal = error_response(target.status());
+    return d;
+  }
+  RoomEndpoints* room = room_for(target->path);
+  const std::string sub =
+      room ? target->path.substr(room->room().settings().config.url_path.size()) : std::string();
+  if (!room || sub != "ws") {
+    d.refusal = error_response(bhttp::status::not_found, "no WebSocket endpoint here; use <room>/ws");
+    return d;
+  }
+  return room->websocket(*target, client_address);
+}
+
 void Router::index(const ExchangePtr& ex) {
   if (ex->request().method() != bhttp::verb::get && ex->request().method() != bhttp::verb::head)
     return ex->respond(method_not_allowed("GET, HEAD"));
   std::vector<RoomSummary> list;
   for (const auto& r : rooms_) {
     const auto& s = r->room().settings();
-    list.push_back(RoomSummary{s.config.name, s.url, s.config.description, r->room().status()});
+    RoomSummary summary{s.config.name, s.url, s.config.description, r->room().status(), std::nullopt};
+    if (auto last = r->room().recent_posts(1); !last.empty()) summary.last = std::move(last.back());
+    list.push_back(std::move(summary));
   }
   std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.url < b.url; });
   Response res = make_response(bhttp::status::ok, "text/html; charset=utf-8",

@@ -18,11 +18,14 @@ class Router final : public Handler {
  public:
   Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock);
   void handle(const ExchangePtr& ex) override;
+  UpgradeDecision upgrade(const Request& req, const std::string& client_address) override;
 
   const std::vector<std::unique_ptr<RoomEndpoints>>& rooms() const { return rooms_; }
 
  private:
   void index(const ExchangePtr& ex);
+  // The room whose url_path prefixes `path`, or null.
+  RoomEndpoints* room_for(std::string_view path) const;
 
   std::vector<std::unique_ptr<RoomEndpoints>> rooms_;  // longest url_path first
   const Clock& clock_;

@@ -2,6 +2,7 @@
 #include "http/server.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <ostream>
 #include <thread>
@@ -12,8 +13,10 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "http/daily_archiver.h"
 #include "http/listener.h"
 #include "http/router.h"
+#include "http/tls_context.h"
 #include "store/file_store.h"
 
 namespace chaton::http {
@@ -33,11 +36,17 @@ struct Server::Impl final : Handler {
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
         ioc(threads),
         signals(ioc, SIGINT, SIGTERM),
+        reload_signal(ioc, SIGHUP),
+        tls(config.site),
         sweeper(ioc) {
     limits.max_body_bytes = static_cast<uint64_t>(config.limits.max_body_bytes);
   }
 
   void handle(const ExchangePtr& ex) override { router->handle(ex); }
+  UpgradeDecision upgrade(const Request& req, const std::string& address) override {
+    return router->upgrade(req, address);
+  }
+  void wait_for_reload();
   Status open_rooms(std::ostream& out);
   void schedule_sweep();
 
@@ -46,12 +55,15 @@ struct Server::Impl final : Handler {
   int threads;
   net::io_context ioc;
   net::signal_set signals;
+  net::signal_set reload_signal;
+  TlsProvider tls;
   net::steady_timer sweeper;
   SessionLimits limits;
   Assets assets;
   std::unique_ptr<Router> router;
   std::shared_ptr<Listener> listener;
   std::vector<std::shared_ptr<Room>> rooms;
+  std::unique_ptr<DailyArchiver> archiver;  // archives every room at UTC midnight
   std::string public_url;
   uint16_t port = 0;
   std::atomic<bool> stopping{false};
@@ -113,12 +125,18 @@ Server::Server(Config config, const Clock& clock)
 
 Server::~Server() {
   stop();
+  if (impl_->archiver) impl_->archiver->stop();
   for (auto& r : impl_->rooms) r->close();
   if (impl_->router)
     for (const auto& e : impl_->router->rooms()) e->flush_logs();
 }
 
 uint16_t Server::port() const { return impl_->port; }
+
+Status Server::archive_now(Date today) {
+  if (!impl_->archiver) return Status(Errc::invalid, "the server is not started");
+  return impl_->archiver->run_now(today);
+}
 const std::string& Server::public_url() const { return impl_->public_url; }
 
 Status Server::start(std::ostream& out) {
@@ -130,24 +148,43 @@ Status Server::start(std::ostream& out) {
   if (ec) return Status(Errc::invalid, "listen: '" + hp->host + "' is not an IP address");
 
   m.assets = make_assets(m.config.appearance.img_size_limit);
-  m.listener = std::make_shared<Listener>(m.ioc, m, m.limits);
+  if (m.tls.enabled())
+    if (Status st = m.tls.reload(); !st) return st;
+  const std::string scheme = m.tls.enabled() ? "https://" : "http://";
+  m.listener = std::make_shared<Listener>(m.ioc, m, m.limits, m.tls);
   if (Status st = m.listener->listen(tcp::endpoint(addr, hp->port)); !st) return st;
   m.port = m.listener->local_endpoint().port();
   m.public_url = m.config.site.public_url.empty()
-                     ? "http://" + url_host(addr.to_string()) + ":" + std::to_string(m.port)
+                     ? scheme + url_host(addr.to_string()) + ":" + std::to_string(m.port)
                      : m.config.site.public_url;
 
-  out << "chaton " << CHATON_VERSION << " listening on http://" << url_host(addr.to_string()) << ":"
-      << m.port << "/ (" << m.threads << " threads), public URL " << m.public_url << "/\n";
+  out << "chaton " << CHATON_VERSION << " listening on " << scheme << url_host(addr.to_string())
+      << ":" << m.port << "/ (" << m.threads << " threads), public URL " << m.public_url << "/\n";
   if (Status st = m.open_rooms(out); !st) return st;
   out.flush();
 
   m.signals.async_wait([this](boost::system::error_code ec, int) {
     if (!ec) stop();
   });
+  m.wait_for_reload();
   m.listener->run();
   m.schedule_sweep();
+  m.archiver = std::make_unique<DailyArchiver>(m.ioc, m.clock, m.rooms);
+  m.archiver->start();
   return {};
+}
+
+// SIGHUP: re-read the TLS certificate and key; open connections keep theirs.
+void Server::Impl::wait_for_reload() {
+  reload_signal.async_wait([this](boost::system::error_code ec, int) {
+    if (ec || stopping) return;
+    if (tls.enabled()) {
+      Status st = tls.reload();
+      std::fprintf(stderr, "chaton: SIGHUP: %s\n",
+                   st ? "TLS certificate reloaded" : ("TLS reload failed, keeping the old certificate: " + st.message()).c_str());
+    }
+    wait_for_reload();
+  });
 }
 
 void Server::run() {
@@ -162,8 +199,12 @@ void Server::stop() {
   auto& m = *impl_;
   if (m.stopping.exchange(true)) return;
   if (m.listener) m.listener->stop();
-  // Commit what is queued before the I/O threads go away.
+  boost::system::error_code ignored;
+  m.reload_signal.cancel(ignored);
+  // Finish an archive run, then commit what is queued, before the I/O
+  // threads go away.
   net::post(m.ioc, [&m] {
+    if (m.archiver) m.archiver->stop();
     for (auto& r : m.rooms) r->close();
     m.ioc.stop();
   });

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "util/civil_time.h"
 #include "util/clock.h"
 #include "util/result.h"
 
@@ -32,6 +33,11 @@ class Server {
 
   uint16_t port() const;
   const std::string& public_url() const;
+
+  // Runs the daily archiving (spec A10, normally at each UTC midnight) now,
+  // as of `today`, for every room, and waits for it. For tests; never from
+  // an I/O thread.
+  Status archive_now(Date today);
 
  private:
   struct Impl;

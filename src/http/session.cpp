@@ -1,15 +1,28 @@
-// Session: see session.h.
+// Sessions: see session.h. One class template serves plain and TLS
+// streams; the differences (handshake, shutdown) are `if constexpr`.
 #include "http/session.h"
+
+#include <atomic>
+#include <deque>
+#include <optional>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 
 #include "http/responses.h"
+#include "http/ws_session.h"
 
 namespace chaton::http {
 
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 std::string client_address_of(const tcp::socket& socket) {
   beast::error_code ec;
@@ -21,148 +34,253 @@ std::string client_address_of(const tcp::socket& socket) {
   return addr.to_string();
 }
 
-// --- Exchange
+namespace {
 
-Exchange::Exchange(std::shared_ptr<Session> session, Request request, std::string client_address)
-    : session_(std::move(session)),
-      request_(std::move(request)),
-      client_address_(std::move(client_address)) {}
+template <class Stream>
+constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 
-net::any_io_executor Exchange::executor() const { return session_->executor(); }
+bool is_disconnect(const beast::error_code& ec) {
+  return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+         ec == beast::error::timeout || ec == net::error::operation_aborted ||
+         ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated;
+}
 
-void Exchange::respond(Response res) {
-  if (!claim()) return;
-  if (access_log_) {
-    std::string line = client_address_;
-    line += " \"";
-    line += request_.method_string();
-    line += ' ';
-    line += request_.target();
-    line += "\" ";
-    line += std::to_string(res.result_int());
-    line += ' ';
-    line += std::to_string(res.body().size());
-    access_log_->write(line);
+template <class Stream>
+class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  Session(Stream&& stream, Handler& handler, const SessionLimits& limits, std::string address)
+      : stream_(std::move(stream)), handler_(handler), limits_(limits), address_(std::move(address)) {}
+
+  // Keeps the TLS context this session was made with alive (a reload on
+  // SIGHUP replaces the server's context; running sessions keep theirs).
+  void keep(std::shared_ptr<ssl::context> tls) { tls_ = std::move(tls); }
+
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
   }
-  net::dispatch(session_->executor(), [s = session_, res = std::move(res),
-                                        keep = request_.keep_alive(),
-                                        ver = request_.version()]() mutable {
-    s->send(std::move(res), keep, ver);
-  });
-}
 
-void Exchange::abandon() {
-  if (!claim()) return;
-  net::dispatch(session_->executor(), [s = session_] { s->close(); });
-}
+  net::any_io_executor executor() override { return stream_.get_executor(); }
 
-void Exchange::watch_disconnect(std::function<void()> on_gone) {
-  net::dispatch(session_->executor(),
-                [s = session_, f = std::move(on_gone)]() mutable { s->watch_disconnect(std::move(f)); });
-}
+  void send(Response res, bool keep_alive, unsigned version) override {
+    if (closed_) return;
+    pending_ = false;
+    on_gone_ = nullptr;
+    res.version(version);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    writing_ = std::make_shared<Response>(std::move(res));
+    lowest().expires_after(limits_.idle_timeout);
+    bhttp::async_write(stream_, *writing_,
+                       beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
+                                                 writing_->keep_alive()));
+  }
 
-// --- Session
+  void close() override {
+    pending_ = false;
+    on_gone_ = nullptr;
+    shutdown();
+  }
 
-Session::Session(tcp::socket&& socket, Handler& handler, const SessionLimits& limits)
-    : stream_(std::move(socket)), handler_(handler), limits_(limits) {
-  client_address_ = client_address_of(stream_.socket());
-}
+  void watch_disconnect(std::function<void()> on_gone) override {
+    if (!pending_ || closed_) return;
+    on_gone_ = std::move(on_gone);
+    if (!streaming_) arm_readable_wait();
+  }
 
-void Session::run() {
-  net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
-}
+  void start_stream(Response header, unsigned version) override {
+    if (closed_) return;
+    stream_header_ = std::make_shared<bhttp::response<bhttp::empty_body>>(header.result(), version);
+    for (const auto& field : header) stream_header_->set(field.name_string(), field.value());
+    stream_header_->keep_alive(false);
+    serializer_ = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*stream_header_);
+    streaming_ = true;
+    stream_open_.store(true);
+    lowest().expires_after(limits_.idle_timeout);
+    bhttp::async_write_header(
+        stream_, *serializer_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec) return self->end_stream();
+          self->header_sent_ = true;
+          self->arm_readable_wait();
+          self->write_next();
+        });
+  }
 
-void Session::do_read() {
-  parser_.emplace();
-  parser_->body_limit(limits_.max_body_bytes);
-  parser_->header_limit(limits_.max_header_bytes);
-  stream_.expires_after(limits_.idle_timeout);
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    beast::bind_front_handler(&Session::on_read, shared_from_this()));
-}
+  bool push(std::shared_ptr<const std::string> bytes) override {
+    if (!stream_open_.load()) return false;
+    size_t total = queued_bytes_.fetch_add(bytes->size()) + bytes->size();
+    if (total > kMaxStreamQueueBytes) {  // the reader cannot keep up: drop it
+      stream_open_.store(false);
+      net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end_stream(); });
+      return false;
+    }
+    net::post(stream_.get_executor(), [self = this->shared_from_this(), b = std::move(bytes)]() mutable {
+      self->queue_.push_back(std::move(b));
+      if (self->queue_.size() == 1 && self->header_sent_) self->write_next();
+    });
+    return true;
+  }
 
-void Session::on_read(beast::error_code ec, std::size_t) {
-  if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-      ec == beast::error::timeout || ec == net::error::operation_aborted ||
-      ec == net::error::connection_reset)
-    return shutdown();
-  if (ec == bhttp::error::body_limit)
-    return reject(bhttp::status::payload_too_large, "request body too large");
-  if (ec == bhttp::error::header_limit)
-    return reject(bhttp::status::request_header_fields_too_large, "request headers too large");
-  if (ec) return reject(bhttp::status::bad_request, "malformed HTTP request");
+ private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
 
-  stream_.expires_never();
-  pending_ = true;
-  auto ex = std::make_shared<Exchange>(shared_from_this(), parser_->release(), client_address_);
-  handler_.handle(ex);
-}
-
-void Session::reject(bhttp::status status, const char* message) {
-  Response res = error_response(status, message);
-  pending_ = true;
-  send(std::move(res), false, 11);
-}
-
-void Session::send(Response res, bool keep_alive, unsigned version) {
-  if (closed_) return;
-  pending_ = false;
-  on_gone_ = nullptr;
-  res.version(version);
-  res.keep_alive(keep_alive);
-  res.prepare_payload();
-  writing_ = std::make_shared<Response>(std::move(res));
-  stream_.expires_after(limits_.idle_timeout);
-  bhttp::async_write(stream_, *writing_,
-                     beast::bind_front_handler(&Session::on_write, shared_from_this(),
-                                               writing_->keep_alive()));
-}
-
-void Session::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
-  writing_.reset();
-  if (ec || !keep_alive) return shutdown();
-  do_read();
-}
-
-void Session::close() {
-  pending_ = false;
-  on_gone_ = nullptr;
-  shutdown();
-}
-
-void Session::watch_disconnect(std::function<void()> on_gone) {
-  if (!pending_ || closed_) return;
-  on_gone_ = std::move(on_gone);
-  stream_.socket().async_wait(tcp::socket::wait_read,
-                              beast::bind_front_handler(&Session::on_readable, shared_from_this()));
-}
-
-void Session::on_readable(beast::error_code ec) {
-  if (!pending_ || !on_gone_) return;  // answered meanwhile
-  if (!ec) {
-    // Readable: either the peer closed, or it pipelined the next request.
-    beast::error_code rec;
-    std::size_t avail = stream_.socket().available(rec);
-    if (!rec && avail > 0) {
-      auto buf = buffer_.prepare(avail);
-      std::size_t n = stream_.socket().read_some(buf, rec);
-      buffer_.commit(n);
-      if (!rec) return;  // kept for after the response; stop watching
+  void begin() {
+    if constexpr (kIsTls<Stream>) {
+      lowest().expires_after(limits_.handshake_timeout);
+      stream_.async_handshake(ssl::stream_base::server,
+                              [self = this->shared_from_this()](beast::error_code ec) {
+                                if (ec) return self->shutdown();
+                                self->do_read();
+                              });
+    } else {
+      do_read();
     }
   }
-  auto gone = std::move(on_gone_);
-  on_gone_ = nullptr;
-  pending_ = false;
-  shutdown();
-  gone();
-}
 
-void Session::shutdown() {
-  if (closed_) return;
-  closed_ = true;
-  beast::error_code ec;
-  stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
-  stream_.socket().close(ec);
+  void do_read() {
+    parser_.emplace();
+    parser_->body_limit(limits_.max_body_bytes);
+    parser_->header_limit(limits_.max_header_bytes);
+    lowest().expires_after(limits_.idle_timeout);
+    bhttp::async_read(stream_, buffer_, *parser_,
+                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (is_disconnect(ec)) return shutdown();
+    if (ec == bhttp::error::body_limit)
+      return reject(bhttp::status::payload_too_large, "request body too large");
+    if (ec == bhttp::error::header_limit)
+      return reject(bhttp::status::request_header_fields_too_large, "request headers too large");
+    if (ec) return reject(bhttp::status::bad_request, "malformed HTTP request");
+
+    lowest().expires_never();
+    pending_ = true;
+    if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
+    auto ex = std::make_shared<Exchange>(this->shared_from_this(), parser_->release(), address_);
+    handler_.handle(ex);
+  }
+
+  void upgrade() {
+    Request req = parser_->release();
+    UpgradeDecision d = handler_.upgrade(req, address_);
+    if (!d.peer) {
+      Response res = d.refusal ? std::move(*d.refusal)
+                               : error_response(bhttp::status::not_found, "no WebSocket here");
+      return send(std::move(res), false, req.version());
+    }
+    closed_ = true;  // the stream now belongs to the WebSocket session
+    start_websocket(std::move(stream_), std::move(buffer_), std::move(req), std::move(d.peer), limits_);
+  }
+
+  void reject(bhttp::status status, const char* message) {
+    pending_ = true;
+    send(error_response(status, message), false, 11);
+  }
+
+  void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
+    writing_.reset();
+    if (ec || !keep_alive) return shutdown();
+    do_read();
+  }
+
+  void arm_readable_wait() {
+    lowest().socket().async_wait(
+        tcp::socket::wait_read,
+        beast::bind_front_handler(&Session::on_readable, this->shared_from_this()));
+  }
+
+  // Readable while a response is pending: the peer either closed (nothing
+  // to read) or sent more bytes, which stay in the socket for the next read.
+  void on_readable(beast::error_code ec) {
+    if (!pending_ || !on_gone_ || closed_) return;
+    if (!ec) {
+      beast::error_code rec;
+      std::size_t avail = lowest().socket().available(rec);
+      if (!rec && avail > 0) return;  // data, not a close: stop watching
+    }
+    gone();
+  }
+
+  void write_next() {
+    if (queue_.empty() || closed_) return;
+    lowest().expires_after(limits_.idle_timeout);
+    net::async_write(stream_, net::buffer(*queue_.front()),
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                       self->queued_bytes_.fetch_sub(self->queue_.front()->size());
+                       self->queue_.pop_front();
+                       if (ec) return self->end_stream();
+                       self->write_next();
+                     });
+  }
+
+  void end_stream() {
+    stream_open_.store(false);
+    gone();
+  }
+
+  void gone() {
+    auto f = std::move(on_gone_);
+    on_gone_ = nullptr;
+    pending_ = false;
+    shutdown();
+    if (f) f();
+  }
+
+  void shutdown() {
+    if (closed_) return;
+    closed_ = true;
+    stream_open_.store(false);
+    if constexpr (kIsTls<Stream>) {
+      lowest().expires_after(std::chrono::seconds(2));
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+        beast::error_code ec;
+        self->lowest().socket().close(ec);
+      });
+    } else {
+      beast::error_code ec;
+      lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
+      lowest().socket().close(ec);
+    }
+  }
+
+  std::shared_ptr<ssl::context> tls_;
+  Stream stream_;
+  Handler& handler_;
+  const SessionLimits& limits_;
+  std::string address_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<Response> writing_;
+  std::function<void()> on_gone_;
+  bool pending_ = false;  // a request was handed out and not answered yet
+  bool closed_ = false;
+
+  // Streaming responses.
+  std::shared_ptr<bhttp::response<bhttp::empty_body>> stream_header_;
+  std::shared_ptr<bhttp::response_serializer<bhttp::empty_body>> serializer_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::atomic<size_t> queued_bytes_{0};
+  std::atomic<bool> stream_open_{false};
+  bool streaming_ = false;
+  bool header_sent_ = false;
+};
+
+}  // namespace
+
+void start_session(tcp::socket&& socket, Handler& handler, const SessionLimits& limits,
+                   std::shared_ptr<ssl::context> tls) {
+  std::string address = client_address_of(socket);
+  if (tls) {
+    auto s = std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *tls), handler,
+                                                  limits, std::move(address));
+    s->keep(std::move(tls));
+    s->run();
+  } else {
+    std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), handler,
+                                                 limits, std::move(address))
+        ->run();
+  }
 }
 
 }  // namespace chaton::http

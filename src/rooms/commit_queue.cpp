@@ -42,7 +42,7 @@ void CommitQueue::run_exclusive(const std::function<void()>& task) {
   bool done = false;
   {
     std::lock_guard lock(mu_);
-    if (!stopping_) {
+    if (!exited_) {
       tasks_.push_back([&] {
         task();
         std::lock_guard l(done_mu);
@@ -62,11 +62,10 @@ void CommitQueue::run_exclusive(const std::function<void()>& task) {
 void CommitQueue::stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
   cv_.notify_one();
-  if (thread_.joinable()) thread_.join();
+  std::call_once(join_once_, [this] { thread_.join(); });
 }
 
 size_t CommitQueue::batches() const {
@@ -89,7 +88,10 @@ void CommitQueue::run() {
     {
       std::unique_lock lock(mu_);
       if (queue_.empty()) {
-        if (stopping_ && tasks_.empty()) return;  // stopping and drained
+        if (stopping_ && tasks_.empty()) {  // stopping and drained
+          exited_ = true;
+          return;
+        }
         continue;
       }
       size_t n = std::min(queue_.size(), kMaxBatchPosts);

@@ -51,10 +51,12 @@ class CommitQueue {
 
   // Runs `task` on the commit thread between two batches, so it never
   // overlaps an append (archiving uses this). Returns after it ran; runs it
-  // on the caller's thread if the queue has stopped.
+  // on the caller's thread only once the commit thread has exited.
   void run_exclusive(const std::function<void()>& task);
 
-  // Finishes what was submitted, then stops the thread. Idempotent.
+  // Finishes what was submitted, then stops the thread. Idempotent, and
+  // safe to call from several threads at once: every caller returns once
+  // the thread has finished.
   void stop();
 
   // Batches written so far (for tests and the benchmark's curiosity).
@@ -76,6 +78,8 @@ class CommitQueue {
   std::vector<std::function<void()>> tasks_;
   Stamp last_stamp_;
   bool stopping_ = false;
+  bool exited_ = false;  // the commit thread has returned
+  std::once_flag join_once_;
   size_t batches_ = 0;
   std::thread thread_;
 };

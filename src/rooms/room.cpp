@@ -1,6 +1,6 @@
 // Room: see room.h for the design. The lock `mu_` guards the window, the
 // counters, the caches, the cid table and the waiter set; no I/O and no
-// callback runs under it except the one-line num-chatters record in sweep().
+// callback runs under it; sweep() records num-chatters after unlocking.
 #include "rooms/room.h"
 
 #include <algorithm>
@@ -91,6 +91,7 @@ void Room::publish(std::span<const Post> posts) {
     while (window_.size() > kMaxWindowPosts) window_.pop_front();
     deltas_.clear();
     rss_.reset();
+    ++window_version_;
     woken.reserve(waiters_.size());
     for (auto& [cid, w] : waiters_)
       if (auto s = w.lock()) woken.push_back(std::move(s));
@@ -117,7 +118,10 @@ Delta Room::delta_since(uint64_t pos, PacketFormat fmt) {
     from = 0;
   }
   uint64_t first = window_.empty() ? sequence_ + 1 : window_.front().seq;
-  if (from + 1 < first) from = first - 1;  // older posts are no longer live
+  if (from + 1 < first) {  // older posts are no longer live: start the view over
+    from = first - 1;
+    if (pos > 0) d.refresh = true;  // a client with a view has a gap in it
+  }
   auto key = std::make_pair(from, static_cast<int>(fmt));
   if (auto it = deltas_.find(key); it != deltas_.end()) {
     d.content = it->second;
@@ -143,17 +147,21 @@ RoomStatus Room::status() const {
 
 std::shared_ptr<const std::string> Room::rss() {
   std::vector<Post> posts;
+  uint64_t version;
   {
     std::lock_guard lock(mu_);
     if (rss_) return rss_;
     size_t n = std::min(window_.size(), kMaxFeedItems);
     posts.assign(window_.end() - static_cast<ptrdiff_t>(n), window_.end());
+    version = window_version_;
   }
+  // Rendered outside the lock; cached only if no post arrived meanwhile, so
+  // the cache never holds a feed older than an acknowledged post.
   FeedInfo info{settings_.config.name, settings_.config.description};
   auto feed = std::make_shared<const std::string>(render_rss(info, posts, settings_.render));
   std::lock_guard lock(mu_);
-  if (!rss_) rss_ = feed;
-  return rss_;
+  if (!rss_ && version == window_version_) rss_ = feed;
+  return feed;
 }
 
 std::vector<Post> Room::recent_posts(size_t max) const {
@@ -245,6 +253,7 @@ Result<ArchiveReport> Room::archive(Date today) {
     while (window_.size() > result->kept_in_current) window_.pop_front();
     deltas_.clear();
     rss_.reset();
+    ++window_version_;
   });
   return result;
 }

@@ -150,6 +150,7 @@ class Room {
   int64_t last_post_ = 0;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;
+  uint64_t window_version_ = 0;  // bumped whenever the window changes
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;

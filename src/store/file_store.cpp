@@ -24,185 +24,32 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
 
 #include "messages/line_codec.h"
-#include "util/text.h"
+#include "store/file_archive.h"
+#include "store/file_io.h"
 
 namespace chaton {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-constexpr std::string_view kLockContent = "lockfile\n";
-constexpr mode_t kFileMode = 0644;
-constexpr size_t kReadChunk = 1 << 16;
-
-std::string errno_text(int err) { return std::strerror(err); }
-
-std::string io_message(const std::string& what, const fs::path& path, int err) {
-  return what + " " + path.string() + ": " + errno_text(err);
-}
-
-// Closes a descriptor when it goes out of scope.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { reset(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
-
-int open_retry(const fs::path& path, int flags, mode_t mode = kFileMode) {
-  int fd;
-  do fd = ::open(path.c_str(), flags, mode);
-  while (fd < 0 && errno == EINTR);
-  return fd;
-}
-
-// Writes all of buf; false with errno set on failure.
-bool write_all(int fd, std::string_view buf) {
-  while (!buf.empty()) {
-    ssize_t n = ::write(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (n == 0) {
-      errno = EIO;
-      return false;
-    }
-    buf.remove_prefix(static_cast<size_t>(n));
-  }
-  return true;
-}
-
-// Reads a whole file. nullopt with errno set on failure (ENOENT when missing).
-std::optional<std::string> read_file(const fs::path& path) {
-  Fd fd(open_retry(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::nullopt;
-  std::string content;
-  char buf[kReadChunk];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
-    if (n == 0) return content;
-    content.append(buf, static_cast<size_t>(n));
-  }
-}
-
-// A small file holding one non-negative decimal number (sequence, last-post).
-std::optional<int64_t> parse_number(std::string_view content) {
-  auto v = parse_int(trim(content));
-  if (!v || *v < 0) return std::nullopt;
-  return v;
-}
-
-std::optional<int64_t> read_number_file(const fs::path& path) {
-  auto content = read_file(path);
-  return content ? parse_number(*content) : std::nullopt;
-}
-
-// Replaces a file's content atomically: a temporary file in the same
-// directory, renamed over. Returns an error message, empty on success.
-std::string replace_file(const fs::path& path, std::string_view content) {
-  static std::atomic<unsigned> counter{0};
-  fs::path tmp = path.parent_path() / ("." + path.filename().string() + "." +
-                                       std::to_string(::getpid()) + "." +
-                                       std::to_string(counter.fetch_add(1)) + ".tmp");
-  Fd fd(open_retry(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC));
-  if (!fd.valid()) return io_message("cannot create", tmp, errno);
-  if (!write_all(fd.get(), content)) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return io_message("cannot write", tmp, err);
-  }
-  fd.reset();
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return io_message("cannot rename over", path, err);
-  }
-  return {};
-}
-
-bool sync_directory(const fs::path& dir) {
-  Fd fd(open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  return fd.valid() && ::fsync(fd.get()) == 0;
-}
-
-// True when the file is non-empty and its last byte is not a newline.
-bool lacks_final_newline(int fd, off_t size) {
-  if (size == 0) return false;
-  char last = '\n';
-  ssize_t n;
-  do n = ::pread(fd, &last, 1, size - 1);
-  while (n < 0 && errno == EINTR);
-  return n == 1 && last != '\n';
-}
-
-// Exclusive OFD lock over the whole file, waiting for it.
-bool lock_exclusive(int fd) {
-  struct flock fl {};
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = 0;
-  fl.l_len = 0;
-  int rc;
-  do rc = ::fcntl(fd, F_OFD_SETLKW, &fl);
-  while (rc != 0 && errno == EINTR);
-  return rc == 0;
-}
-
-void unlock(int fd) {
-  struct flock fl {};
-  fl.l_type = F_UNLCK;
-  fl.l_whence = SEEK_SET;
-  ::fcntl(fd, F_OFD_SETLK, &fl);
-}
-
-// Holds the room lock for a scope.
-class LockGuard {
- public:
-  explicit LockGuard(int fd) : fd_(fd), locked_(lock_exclusive(fd)) {}
-  LockGuard(const LockGuard&) = delete;
-  LockGuard& operator=(const LockGuard&) = delete;
-  ~LockGuard() {
-    if (locked_) unlock(fd_);
-  }
-  bool locked() const { return locked_; }
-
- private:
-  int fd_;
-  bool locked_;
-};
-
-}  // namespace
+using fileio::Fd;
+using fileio::io_message;
+using fileio::LockGuard;
+using fileio::open_retry;
+using fileio::read_file;
+using fileio::read_number_file;
+using fileio::sync_directory;
+using fileio::write_all;
 
 struct FileStore::Impl {
   fs::path data_dir, current_path, sequence_path, last_post_path, num_chatters_path, lock_path;
-  std::mutex mu;           // serialises open() and append()
+  std::mutex mu;           // serialises open(), append() and archive()
   Fd lock_fd;              // DATADIR/lock, kept open for the object's life
   Fd current_fd;           // current.dat, O_APPEND; reopened when replaced
   dev_t current_dev = 0;
@@ -236,19 +83,7 @@ Status FileStore::Impl::create_layout(const fs::path& datadir) {
   return Status::ok();
 }
 
-Status FileStore::Impl::open_lock_file() {
-  Fd created(open_retry(lock_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC));
-  if (created.valid()) {
-    if (!write_all(created.get(), kLockContent))
-      return Status(Errc::io, io_message("cannot write", lock_path, errno));
-  } else if (errno != EEXIST) {
-    return Status(Errc::io, io_message("cannot create", lock_path, errno));
-  }
-  // A write lock needs a descriptor open for writing.
-  lock_fd.reset(open_retry(lock_path, O_RDWR | O_CLOEXEC));
-  if (!lock_fd.valid()) return Status(Errc::io, io_message("cannot open", lock_path, errno));
-  return Status::ok();
-}
+Status FileStore::Impl::open_lock_file() { return fileio::open_lock_file(lock_path, lock_fd); }
 
 // Makes current_fd refer to the file now at current_path, creating it if
 // it is missing (an archiver may have renamed a new one into place). Opened
@@ -288,7 +123,7 @@ uint64_t FileStore::Impl::sequence_from_disk(size_t post_count,
                                              std::vector<std::string>& warnings) const {
   auto content = read_file(sequence_path);
   bool missing = !content && errno == ENOENT;
-  auto value = content ? parse_number(*content) : std::nullopt;
+  auto value = content ? fileio::parse_number(*content) : std::nullopt;
   if (!value) {
     if (!missing || post_count > 0)
       warnings.push_back(sequence_path.string() + (missing ? " is missing" : " is unreadable") +
@@ -316,7 +151,7 @@ Status FileStore::Impl::write_batch(std::span<Post> batch) {
   const off_t before = st.st_size;
 
   std::string buf;
-  if (lacks_final_newline(fd, before)) buf.push_back('\n');
+  if (fileio::lacks_final_newline(fd, before)) buf.push_back('\n');
   for (const Post& p : batch) {
     buf += encode_line(p);
     buf.push_back('\n');
@@ -326,7 +161,7 @@ Status FileStore::Impl::write_batch(std::span<Post> batch) {
   int err = errno;
   std::string message = io_message("cannot append to", current_path, err);
   if (::ftruncate(fd, before) != 0)
-    message += "; and cannot truncate it back: " + errno_text(errno);
+    message += "; and cannot truncate it back: " + fileio::errno_text(errno);
   return Status(Errc::io, std::move(message));
 }
 
@@ -336,7 +171,7 @@ Status FileStore::Impl::write_batch(std::span<Post> batch) {
 void FileStore::Impl::write_bookkeeping() {
   for (auto [path, value] : {std::pair{&sequence_path, std::to_string(sequence)},
                              std::pair{&last_post_path, std::to_string(last_post)}}) {
-    std::string error = replace_file(*path, value);
+    std::string error = fileio::replace_file(*path, value);
     if (!error.empty()) std::fprintf(stderr, "chaton: warning: %s\n", error.c_str());
   }
 }
@@ -402,8 +237,31 @@ Status FileStore::append(std::span<Post> batch) {
 }
 
 void FileStore::record_num_chatters(size_t n) {
-  std::string error = replace_file(impl_->num_chatters_path, std::to_string(n));
+  std::string error = fileio::replace_file(impl_->num_chatters_path, std::to_string(n));
   if (!error.empty()) std::fprintf(stderr, "chaton: warning: %s\n", error.c_str());
+}
+
+Result<std::vector<Post>> FileStore::read_day(Date day) {
+  return read_archived_day(impl_->data_dir, day);
+}
+
+std::vector<DayCount> FileStore::days_in_month(int year, int month) {
+  return archived_days_in_month(impl_->data_dir, year, month);
+}
+
+std::vector<std::pair<int, int>> FileStore::months() { return archived_months(impl_->data_dir); }
+
+Result<ArchiveReport> FileStore::archive(Date today) {
+  Impl& m = *impl_;
+  std::lock_guard guard(m.mu);
+  std::error_code ec;
+  if (!fs::is_directory(m.data_dir, ec))
+    return Status(Errc::not_found, "no data directory " + m.data_dir.string());
+  if (!m.lock_fd.valid())
+    if (auto st = m.open_lock_file(); !st) return st;
+  LockGuard lock(m.lock_fd.get());
+  if (!lock.locked()) return Status(Errc::io, io_message("cannot lock", m.lock_path, errno));
+  return archive_locked(m.data_dir, today, m.sequence);
 }
 
 }  // namespace chaton

@@ -6,6 +6,7 @@
 //   DATADIR/data/last-post       unix time of the last post (decimal)
 //   DATADIR/data/num-chatters    connected clients (decimal)
 //   DATADIR/data/YYYY/MM/DD.dat  archived days (read by the archive pages)
+//   DATADIR/data/YYYY/MM/DD.cnt  their post counts
 //
 // append() takes the room lock (an open-file-description lock on
 // DATADIR/lock, which also excludes the original scripts' POSIX locks),
@@ -32,6 +33,14 @@ class FileStore final : public Store {
   Result<StoreSnapshot> open() override;
   Status append(std::span<Post> batch) override;
   void record_num_chatters(size_t n) override;
+
+  // Archives (spec A9, A10): see store/file_archive.h. archive() works
+  // with or without open() (the `chaton archive` command runs it alone),
+  // under the same lock as append().
+  Result<std::vector<Post>> read_day(Date day) override;
+  std::vector<DayCount> days_in_month(int year, int month) override;
+  std::vector<std::pair<int, int>> months() override;
+  Result<ArchiveReport> archive(Date today) override;
 
   const std::filesystem::path& datadir() const { return datadir_; }
 

@@ -54,6 +54,13 @@ TEST(ParseForm, UrlEncoded) {
   EXPECT_EQ(f->get("text").value_or("?"), "a \xE3\x81\x82\nb");
 }
 
+TEST(ParseForm, SloppyBytesMeanThemselves) {
+  auto f = parse_form(form_request("", "nick=a b&text=h\xC3\xA9llo \"w\"<x>"), {});
+  ASSERT_TRUE(f.is_ok());
+  EXPECT_EQ(f->get("nick").value_or("?"), "a b");
+  EXPECT_EQ(f->get("text").value_or("?"), "h\xC3\xA9llo \"w\"<x>");
+}
+
 TEST(ParseForm, Json) {
   auto f = parse_form(form_request("application/json", R"({"nick":"a","text":"b\n","cid":12})"), {});
   ASSERT_TRUE(f.is_ok());

@@ -73,6 +73,11 @@ class FakeStore final : public Store {
   Status append(std::span<Post> batch) override {
     std::unique_lock lock(mu_);
     ++appends_entered_;
+    in_append_ = true;
+    struct Leave {
+      bool& flag;
+      ~Leave() { flag = false; }
+    } leave{in_append_};
     bool fail = fail_next_;
     fail_next_ = false;
     cv_.notify_all();
@@ -140,6 +145,11 @@ class FakeStore final : public Store {
     std::lock_guard lock(mu_);
     return appends_entered_;
   }
+  // True while an append() is in progress (e.g. held by block()).
+  bool in_append() const {
+    std::lock_guard lock(mu_);
+    return in_append_;
+  }
   uint64_t sequence() const {
     std::lock_guard lock(mu_);
     return sequence_;
@@ -166,6 +176,7 @@ class FakeStore final : public Store {
   bool fail_next_ = false;
   bool fail_open_ = false;
   bool blocked_ = false;
+  bool in_append_ = false;
   size_t appends_entered_ = 0;
   int opens_ = 0;
   std::vector<std::vector<Post>> batches_;

@@ -1,0 +1,89 @@
+// `chaton archive [--config F] [--room SLUG] [YYYY/MM/DD]`: spec A10 for one
+// or every room, run directly on each room's data directory. Safe beside a
+// running server (and beside an original poster or archiver): the store
+// takes the room's lock, and the server reopens current.dat when it was
+// replaced. Each room gets one line on stdout and its report in
+// logs/archive.log.
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "store/file_archive.h"
+#include "store/file_store.h"
+#include "util/log_file.h"
+#include "util/text.h"
+
+namespace chaton::cli {
+
+namespace {
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// "YYYY/MM/DD" (months and days may have one digit, as the original
+// archiver allowed), or a message saying why it is not a date.
+Result<Date> parse_day(std::string_view s) {
+  auto bad = [&](const std::string& why) {
+    return Status(Errc::invalid, "'" + std::string(s) + "' is not a date: " + why);
+  };
+  size_t a = s.find('/');
+  size_t b = a == std::string_view::npos ? a : s.find('/', a + 1);
+  if (b == std::string_view::npos) return bad("expected YYYY/MM/DD (a UTC day)");
+  std::string_view y = s.substr(0, a), m = s.substr(a + 1, b - a - 1), d = s.substr(b + 1);
+  if (y.size() != 4 || m.size() > 2 || d.size() > 2 || !all_digits(y) || !all_digits(m) || !all_digits(d))
+    return bad("expected YYYY/MM/DD (a UTC day)");
+  Date date{static_cast<int>(*parse_int(y)), static_cast<int>(*parse_int(m)), static_cast<int>(*parse_int(d))};
+  if (date.month < 1 || date.month > 12) return bad("the month must be 1 to 12");
+  if (date.year < 1970) return bad("years before 1970 are not supported");
+  if (!is_valid_date(date))
+    return bad(format_date_path(Date{date.year, date.month, 1}).substr(0, 7) + " has " +
+               std::to_string(days_in_month(date.year, date.month)) + " days");
+  return date;
+}
+
+void log_report(const RoomConfig& room, Date today, const std::vector<std::string>& lines) {
+  LogFile log(std::filesystem::path(room.data_dir) / "logs" / "archive.log", SystemClock::instance());
+  log.write("chaton archive " + format_date_path(today) + ": " + lines.front());
+  for (size_t i = 1; i < lines.size(); ++i) log.write("  " + lines[i]);
+}
+
+bool archive_room(const RoomConfig& room, Date today, std::ostream& out, std::ostream& err) {
+  FileStore store(room.data_dir);
+  auto report = store.archive(today);
+  if (!report) {
+    err << "chaton: room '" << room.slug << "': " << report.status().message() << "\n";
+    return false;
+  }
+  std::vector<std::string> lines = describe_archive(*report);
+  out << room.slug << ": " << lines.front() << "\n";
+  for (size_t i = 1; i < lines.size(); ++i) out << "  " << lines[i] << "\n";
+  log_report(room, today, lines);
+  return true;
+}
+
+}  // namespace
+
+int run_archive(const ArchiveOptions& options, std::ostream& out, std::ostream& err) {
+  Date today = today_utc();
+  if (!options.date.empty()) {
+    auto day = parse_day(options.date);
+    if (!day) {
+      err << "chaton archive: " << day.status().message() << "\n";
+      return kExitBadInput;
+    }
+    if (*day > next_day(today))
+      err << "chaton archive: warning: " << options.date << " is in the future (today is "
+          << format_date_path(today) << " UTC); every day before it is closed\n";
+    today = *day;
+  }
+  auto rooms = select_rooms(options.rooms);
+  if (!rooms) {
+    err << "chaton archive: " << rooms.status().message() << "\n";
+    return kExitBadInput;
+  }
+  bool ok = true;
+  for (const RoomConfig& room : *rooms) ok &= archive_room(room, today, out, err);
+  return ok ? kExitOk : kExitFailed;
+}
+
+}  // namespace chaton::cli

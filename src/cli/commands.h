@@ -1,0 +1,77 @@
+// The operator commands of `chaton` (spec B2) beside `serve`: archive, check
+// and import-conf. main.cpp wires CLI11 to these; each body lives in its own
+// file (archive_command.cpp, check_command.cpp, import_command.cpp) and
+// writes to the streams it is given, so it can be read as plain text.
+//
+// Exit codes: 0 done and all well; 1 the command ran but something is wrong
+// (a room could not be archived, check found problems); 2 bad input (a date
+// that does not exist, an unknown room, an unreadable config), in which case
+// no file was touched.
+#pragma once
+
+#include <chrono>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "util/civil_time.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace chaton::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailed = 1;
+inline constexpr int kExitBadInput = 2;
+
+// --config FILE and --room SLUG, as archive and check take them.
+struct RoomSelection {
+  std::string config_file;  // empty: the default configuration (room lobby)
+  std::string room;         // empty: every room
+};
+
+struct ArchiveOptions {
+  RoomSelection rooms;
+  std::string date;  // YYYY/MM/DD; empty: today (UTC)
+};
+
+struct CheckOptions {
+  RoomSelection rooms;
+  bool repair = false;
+};
+
+struct ImportOptions {
+  std::string file;
+};
+
+int run_archive(const ArchiveOptions& options, std::ostream& out, std::ostream& err);
+int run_check(const CheckOptions& options, std::ostream& out, std::ostream& err);
+int run_import(const ImportOptions& options, std::ostream& out, std::ostream& err);
+
+// The rooms a command works on: the configuration (completed as `serve`
+// would) narrowed to --room. The error names the config or the room.
+inline Result<std::vector<RoomConfig>> select_rooms(const RoomSelection& s) {
+  Config config = default_config();
+  if (!s.config_file.empty()) {
+    auto loaded = load_config(s.config_file);
+    if (!loaded) return loaded.status();
+    config = std::move(loaded.value());
+  }
+  if (Status st = finalize(config); !st) return st;
+  if (s.room.empty()) return config.rooms;
+  std::string known;
+  for (const RoomConfig& r : config.rooms) {
+    if (r.slug == s.room) return std::vector<RoomConfig>{r};
+    known += (known.empty() ? "" : ", ") + r.slug;
+  }
+  std::string where = s.config_file.empty() ? "the default configuration" : s.config_file;
+  return Status(Errc::not_found, "no room '" + s.room + "' in " + where + " (rooms: " + known + ")");
+}
+
+// Today's UTC date by the system clock.
+inline Date today_utc() {
+  return utc_from_seconds(to_stamp(SystemClock::instance().now()).sec).date;
+}
+
+}  // namespace chaton::cli

@@ -1,0 +1,360 @@
+// The archive browser: see archive_pages.h.
+#include "http/archive_pages.h"
+
+#include <algorithm>
+#include <array>
+
+#include "http/pages.h"
+#include "util/text.h"
+
+namespace chaton::http {
+
+namespace {
+
+constexpr int kMinYear = 1970;
+constexpr int kMaxYear = 9999;
+constexpr std::array<const char*, 12> kMonthNames = {
+    "January", "February", "March",     "April",   "May",      "June",
+    "July",    "August",   "September", "October", "November", "December"};
+constexpr std::array<const char*, 12> kMonthShort = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::array<const char*, 7> kWeekdays = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                                  "Friday", "Saturday", "Sunday"};
+
+std::string esc(std::string_view s) { return html_escape(s); }
+
+std::string two(int v) { return (v < 10 ? "0" : "") + std::to_string(v); }
+
+std::string month_path(int year, int month) { return std::to_string(year) + "/" + two(month); }
+
+// "Nov 2024", for the previous/next month links.
+std::string short_month(int year, int month) {
+  return std::string(kMonthShort[static_cast<size_t>(std::clamp(month, 1, 12) - 1)]) + " " +
+         std::to_string(year);
+}
+
+std::string count_text(uint64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string link(std::string_view href, std::string_view text_html, std::string_view attrs = {}) {
+  std::string h = "<a href=\"" + esc(href) + "\"";
+  if (!attrs.empty()) h += " " + std::string(attrs);
+  return h + ">" + std::string(text_html) + "</a>";
+}
+
+// Monday = 0 ... Sunday = 6.
+int weekday(Date d) {
+  int64_t days = days_from_civil(d);
+  return static_cast<int>(((days + 3) % 7 + 7) % 7);  // 1970-01-01 was a Thursday
+}
+
+PageFrame frame(const ArchiveRoom& room, std::string title) {
+  PageFrame f;
+  f.title = std::move(title);
+  f.css_url = room.url + "chaton.css";
+  f.rss_url = room.url + "var/index.rdf";
+  f.rss_title = room.name;
+  f.body_class = "archive-page";
+  return f;
+}
+
+// "<h1><a>room</a> > <a>Archives</a> > last</h1>"; `last_html` empty: Archives is the last.
+std::string crumbs(const ArchiveRoom& room, std::string_view last_html) {
+  std::string h = "<header class=\"page-header\"><h1 class=\"crumbs\">" + link(room.url, esc(room.name)) +
+                  " <span class=\"sep\">&gt;</span> ";
+  if (last_html.empty()) {
+    h += "Archives";
+  } else {
+    h += link(room.url + "a/", "Archives") + " <span class=\"sep\">&gt;</span> ";
+    h += "<span aria-current=\"page\">" + std::string(last_html) + "</span>";
+  }
+  return h + "</h1></header>\n";
+}
+
+std::string footer(const ArchiveRoom& room) {
+  return "<footer class=\"page-footer\">" + link(room.url, "Back to the chat room") +
+         link(room.url + "a/", "All months") + link(room.url + "search", "Search") +
+         link(room.url + "var/index.rdf", "RSS", "type=\"application/rss+xml\"") + "</footer>\n";
+}
+
+// The month navigator: previous month, this month, the calendar of its
+// days with their post counts, next month. `current` marks one day.
+std::string month_nav(const ArchiveRoom& room, const MonthNav& m, std::optional<Date> current,
+                      int heading_level) {
+  std::string hl = std::to_string(heading_level);
+  std::string id = "month-" + std::to_string(m.year) + "-" + two(m.month);
+  std::string h = "<section class=\"month-nav\" aria-labelledby=\"" + id + "\">\n<div class=\"month-head\">";
+  if (m.previous)
+    h += link(room.url + "a/" + month_path(m.previous->first, m.previous->second),
+              "&lsaquo; " + short_month(m.previous->first, m.previous->second), "class=\"prev-month\"");
+  else
+    h += "<span class=\"prev-month\"></span>";
+  h += "<h" + hl + " id=\"" + id + "\">" +
+       link(room.url + "a/" + month_path(m.year, m.month), esc(month_name(m.year, m.month))) + "</h" + hl +
+       ">";
+  if (m.next)
+    h += link(room.url + "a/" + month_path(m.next->first, m.next->second),
+              short_month(m.next->first, m.next->second) + " &rsaquo;", "class=\"next-month\"");
+  else
+    h += "<span class=\"next-month\"></span>";
+  h += "</div>\n<table class=\"calendar\"><thead><tr>";
+  for (const char* wd : kWeekdays)
+    h += "<th scope=\"col\" abbr=\"" + std::string(wd) + "\">" + std::string(wd).substr(0, 2) + "</th>";
+  h += "</tr></thead>\n<tbody><tr>";
+  int lead = weekday(Date{m.year, m.month, 1});
+  for (int i = 0; i < lead; ++i) h += "<td></td>";
+  int n = days_in_month(m.year, m.month);
+  int column = lead;
+  uint64_t total = 0;
+  for (int day = 1; day <= n; ++day) {
+    if (column == 7) {
+      h += "</tr>\n<tr>";
+      column = 0;
+    }
+    Date d{m.year, m.month, day};
+    auto it = std::find_if(m.days.begin(), m.days.end(), [&](const DayCount& c) { return c.date == d; });
+    bool is_current = current && *current == d;
+    if (it != m.days.end() && it->posts > 0) {
+      total += it->posts;
+      h += is_current ? "<td class=\"has-posts current\">" : "<td class=\"has-posts\">";
+      h += "<a href=\"" + esc(room.url + "a/" + format_date_path(d)) + "\"";
+      if (is_current) h += " aria-current=\"date\"";
+      h += "><span class=\"day-number\">" + std::to_string(day) + "</span><span class=\"day-count\">" +
+           std::to_string(it->posts) + "<span class=\"visually-hidden\">" +
+           (it->posts == 1 ? " post" : " posts") + "</span></span></a></td>";
+    } else {
+      h += is_current ? "<td class=\"current\" aria-current=\"date\">" : "<td>";
+      h += "<span class=\"day-number\">" + std::to_string(day) + "</span></td>";
+    }
+    ++column;
+  }
+  for (; column < 7; ++column) h += "<td></td>";
+  h += "</tr></tbody></table>\n<p class=\"month-total\">" +
+       (total == 0 ? std::string("No posts this month.")
+                   : count_text(total, "post", "posts") + " on " +
+                         count_text(m.days.size(), "day", "days") + ".") +
+       "</p>\n</section>\n";
+  return h;
+}
+
+std::string day_link(const ArchiveRoom& room, Date d, bool previous) {
+  std::string ds = format_date_path(d);
+  return link(room.url + "a/" + ds, previous ? "&larr; " + ds : ds + " &rarr;",
+              previous ? "class=\"prev-day\" rel=\"prev\"" : "class=\"next-day\" rel=\"next\"");
+}
+
+std::string day_nav(const ArchiveRoom& room, const DayPage& p, std::string_view label) {
+  std::string h = "<nav class=\"day-nav\" aria-label=\"" + std::string(label) + "\">";
+  h += p.previous ? day_link(room, *p.previous, true) : "<span class=\"prev-day\"></span>";
+  h += link(room.url, "Back to the chat room", "class=\"back\"");
+  h += p.next ? day_link(room, *p.next, false) : "<span class=\"next-day\"></span>";
+  return h + "</nav>\n";
+}
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::vector<DayCount> days_with_posts(Room& room, int year, int month) {
+  auto days = room.days_in_month(year, month);
+  std::erase_if(days, [](const DayCount& d) { return d.posts == 0; });
+  std::sort(days.begin(), days.end(), [](const auto& a, const auto& b) { return a.date < b.date; });
+  return days;
+}
+
+// The nearest day with posts before (or after) `d`, looking through this
+// month and then the months that have posts.
+std::optional<Date> nearest_day(Room& room, const MonthNav& m, const std::vector<YearMonth>& months,
+                                Date d, bool before) {
+  if (before) {
+    for (auto it = m.days.rbegin(); it != m.days.rend(); ++it)
+      if (it->date < d) return it->date;
+    for (auto it = months.rbegin(); it != months.rend(); ++it) {
+      if (*it >= YearMonth{d.year, d.month}) continue;
+      auto days = days_with_posts(room, it->first, it->second);
+      if (!days.empty()) return days.back().date;
+    }
+  } else {
+    for (const auto& c : m.days)
+      if (c.date > d) return c.date;
+    for (const auto& ym : months) {
+      if (ym <= YearMonth{d.year, d.month}) continue;
+      auto days = days_with_posts(room, ym.first, ym.second);
+      if (!days.empty()) return days.front().date;
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<YearMonth> sorted_months(Room& room) {
+  auto months = room.months();
+  std::sort(months.begin(), months.end());
+  months.erase(std::unique(months.begin(), months.end()), months.end());
+  return months;
+}
+
+MonthNav load_month(Room& room, int year, int month, const std::vector<YearMonth>& months) {
+  MonthNav m;
+  m.year = year;
+  m.month = month;
+  m.days = days_with_posts(room, year, month);
+  YearMonth self{year, month};
+  for (const auto& ym : months) {
+    if (ym < self) m.previous = ym;
+    if (ym > self && !m.next) m.next = ym;
+  }
+  return m;
+}
+
+}  // namespace
+
+std::string month_name(int year, int month) {
+  if (month < 1 || month > 12) return std::to_string(year) + "/" + two(month);
+  return std::string(kMonthNames[static_cast<size_t>(month - 1)]) + " " + std::to_string(year);
+}
+
+ArchiveRoom archive_room(const RoomSettings& s) { return ArchiveRoom{s.config.name, s.url, s.render}; }
+
+// ---- rendering
+
+std::string render_day_page(const ArchiveRoom& room, const DayPage& p) {
+  std::string ds = format_date_path(p.date);
+  PageFrame f = frame(room, room.name + " > Archives > " + ds);
+  f.canonical = room.url + "a/" + ds;
+  f.description = room.name + ": the chat of " + ds + " (UTC), " +
+                  count_text(p.posts.size(), "post", "posts") + ".";
+  f.noindex = p.posts.empty();
+  if (p.previous) f.prev_url = room.url + "a/" + format_date_path(*p.previous);
+  if (p.next) f.next_url = room.url + "a/" + format_date_path(*p.next);
+
+  std::string h = page_open(f);
+  h += "<div class=\"page archive\">\n" + crumbs(room, esc(ds));
+  h += day_nav(room, p, "Days");
+  h += "<div class=\"archive-layout\">\n<main class=\"day\" id=\"posts\">\n";
+  if (p.posts.empty()) {
+    h += "<p class=\"empty\">No posts on this day.</p>\n";
+  } else {
+    h += "<h2 class=\"visually-hidden\">Posts of " + ds + "</h2>\n";
+    h += "<div class=\"view day-posts\">" + render_posts(p.posts, nullptr, room.render) + "</div>\n";
+    h += "<p class=\"day-total\">" + count_text(p.posts.size(), "post", "posts") + " on " + ds +
+         ", times in UTC.</p>\n";
+  }
+  h += "</main>\n<aside class=\"archive-side\" aria-label=\"Month\">\n";
+  h += month_nav(room, p.month, p.date, 2);
+  h += "</aside>\n</div>\n";
+  if (!p.posts.empty()) h += day_nav(room, p, "Days (bottom)");
+  h += footer(room) + "</div>\n" + page_close();
+  return h;
+}
+
+std::string render_month_page(const ArchiveRoom& room, const MonthNav& m) {
+  std::string title = month_name(m.year, m.month);
+  PageFrame f = frame(room, room.name + " > Archives > " + title);
+  f.canonical = room.url + "a/" + month_path(m.year, m.month);
+  f.noindex = m.days.empty();
+  std::string h = page_open(f);
+  h += "<div class=\"page archive\">\n" + crumbs(room, esc(title));
+  h += "<main class=\"month-page\">\n" + month_nav(room, m, std::nullopt, 2) + "</main>\n";
+  h += footer(room) + "</div>\n" + page_close();
+  return h;
+}
+
+std::string render_months_index(const ArchiveRoom& room, const std::vector<MonthSummary>& months) {
+  PageFrame f = frame(room, room.name + " > Archives");
+  f.canonical = room.url + "a/";
+  f.description = "The archives of " + room.name + ", month by month.";
+  std::string h = page_open(f);
+  h += "<div class=\"page archive\">\n" + crumbs(room, "");
+  h += "<main class=\"months-index\">\n";
+  h += "<p class=\"quick-links\">" + link(room.url + "a/today", "Today") +
+       link(room.url + "a/yesterday", "Yesterday") + link(room.url + "search", "Search") + "</p>\n";
+  if (months.empty()) h += "<p class=\"empty\">Nothing archived yet.</p>\n";
+  std::vector<MonthSummary> sorted = months;
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return YearMonth{a.year, a.month} > YearMonth{b.year, b.month};
+  });
+  int year = 0;
+  for (const auto& m : sorted) {
+    if (m.year != year) {
+      if (year != 0) h += "</ul></section>\n";
+      year = m.year;
+      h += "<section class=\"year\"><h2>" + std::to_string(year) + "</h2><ul class=\"month-list\">";
+    }
+    h += "<li>" + link(room.url + "a/" + month_path(m.year, m.month),
+                       esc(kMonthNames[static_cast<size_t>(std::clamp(m.month, 1, 12) - 1)])) +
+         " <span class=\"count\">" + count_text(m.posts, "post", "posts") + " on " +
+         count_text(m.days, "day", "days") + "</span></li>";
+  }
+  if (year != 0) h += "</ul></section>\n";
+  h += "</main>\n" + footer(room) + "</div>\n" + page_close();
+  return h;
+}
+
+std::string render_archive_not_found(const ArchiveRoom& room, std::string_view what) {
+  PageFrame f = frame(room, room.name + " > Archives > not found");
+  f.noindex = true;
+  std::string h = page_open(f);
+  h += "<div class=\"page archive\">\n" + crumbs(room, "Not found");
+  h += "<main class=\"not-found\"><h2>There is no archive page here</h2>"
+       "<p><code>a/" + esc(what) + "</code> is not a day of this room&#39;s archive. "
+       "Days are written <code>a/YYYY/MM/DD</code>, for example <code>a/2024/11/24</code>; "
+       "months <code>a/YYYY/MM</code>.</p><p class=\"quick-links\">" +
+       link(room.url + "a/today", "Today") + link(room.url + "a/yesterday", "Yesterday") +
+       link(room.url + "a/", "All months") + "</p></main>\n";
+  h += footer(room) + "</div>\n" + page_close();
+  return h;
+}
+
+// ---- reading a Room
+
+MonthNav load_month(Room& room, int year, int month) {
+  return load_month(room, year, month, sorted_months(room));
+}
+
+DayPage load_day(Room& room, Date date) {
+  DayPage p;
+  p.date = date;
+  if (auto r = room.day(date); r.is_ok()) p.posts = std::move(r).value();
+  auto months = sorted_months(room);
+  p.month = load_month(room, date.year, date.month, months);
+  p.previous = nearest_day(room, p.month, months, date, true);
+  p.next = nearest_day(room, p.month, months, date, false);
+  return p;
+}
+
+std::vector<MonthSummary> load_months(Room& room) {
+  std::vector<MonthSummary> out;
+  for (const auto& [year, month] : sorted_months(room)) {
+    MonthSummary s{year, month, 0, 0};
+    for (const auto& d : days_with_posts(room, year, month)) {
+      s.posts += d.posts;
+      ++s.days;
+    }
+    if (s.days > 0) out.push_back(s);
+  }
+  return out;
+}
+
+PageReply archive_reply(Room& room, std::string_view path, Date today) {
+  ArchiveRoom ar = archive_room(room.settings());
+  const std::string& base = room.settings().config.url_path;
+  if (path.empty()) return PageReply{200, {}, render_months_index(ar, load_months(room))};
+  if (path == "today") return PageReply{302, base + "a/" + format_date_path(today), {}};
+  if (path == "yesterday") return PageReply{302, base + "a/" + format_date_path(previous_day(today)), {}};
+
+  if (auto d = parse_date_path(path)) return PageReply{200, {}, render_day_page(ar, load_day(room, *d))};
+
+  // YYYY/MM or YYYY/MM/
+  std::string_view ym = path;
+  if (ym.ends_with('/')) ym.remove_suffix(1);
+  if (ym.size() == 7 && ym[4] == '/' && all_digits(ym.substr(0, 4)) && all_digits(ym.substr(5, 2))) {
+    int year = std::stoi(std::string(ym.substr(0, 4)));
+    int month = std::stoi(std::string(ym.substr(5, 2)));
+    if (year >= kMinYear && year <= kMaxYear && month >= 1 && month <= 12)
+      return PageReply{200, {}, render_month_page(ar, load_month(room, year, month))};
+  }
+  return PageReply{404, {}, render_archive_not_found(ar, path)};
+}
+
+}  // namespace chaton::http

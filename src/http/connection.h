@@ -1,0 +1,48 @@
+// Connection: what an Exchange needs from the connection it came on,
+// whatever the transport under it (plain TCP or TLS).
+//
+// Every member is called on the connection's strand (Exchange hops there).
+// Besides a plain response, a connection can carry a *stream*: a response
+// header followed by body bytes pushed as they come (Server-Sent Events),
+// through a bounded write queue. A reader whose queue grows past
+// kMaxStreamQueueBytes cannot keep up and is dropped, so its memory never
+// grows without bound.
+//
+// Lifetime: a Connection keeps itself alive through its pending operations;
+// an Exchange holds it with a shared_ptr.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/beast/http.hpp>
+
+namespace chaton::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using Request = bhttp::request<bhttp::string_body>;
+using Response = bhttp::response<bhttp::string_body>;
+
+inline constexpr size_t kMaxStreamQueueBytes = 1 << 20;
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual boost::asio::any_io_executor executor() = 0;
+
+  virtual void send(Response res, bool keep_alive, unsigned version) = 0;
+  virtual void close() = 0;
+  // `on_gone` runs if the peer closes before the response is complete.
+  virtual void watch_disconnect(std::function<void()> on_gone) = 0;
+
+  // Streams: the header (no Content-Length; the body ends with the
+  // connection), then bytes. push() returns false once the stream is over
+  // (peer gone, or dropped for falling behind).
+  virtual void start_stream(Response header, unsigned version) = 0;
+  virtual bool push(std::shared_ptr<const std::string> bytes) = 0;
+};
+
+}  // namespace chaton::http

@@ -1,0 +1,55 @@
+// Server-Sent Events: see event_stream.h.
+#include "http/event_stream.h"
+
+#include "http/responses.h"
+#include "http/room_feed.h"
+
+namespace chaton::http {
+
+namespace {
+
+constexpr std::string_view kRetryMillis = "retry: 5000\n\n";  // reconnect delay for EventSource
+constexpr std::string_view kHeartbeat = ": keepalive\n\n";
+
+class EventStream final : public RoomFeed {
+ public:
+  EventStream(std::shared_ptr<Room> room, ExchangePtr ex, uint64_t pos, const CometConfig& timing)
+      : RoomFeed(std::move(room), ex->executor(), pos, timing), ex_(std::move(ex)) {}
+
+  void begin() {
+    Response header{bhttp::status::ok, 11};
+    header.set(bhttp::field::server, kServerName);
+    header.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
+    header.set(bhttp::field::cache_control, "no-cache");
+    header.set("X-Accel-Buffering", "no");
+    ex_->start_stream(std::move(header));
+    ex_->push(std::make_shared<const std::string>(kRetryMillis));
+    auto self = std::static_pointer_cast<EventStream>(shared_from_this());
+    ex_->watch_disconnect([self] { self->stop(); });
+    start();
+  }
+
+ private:
+  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet) override {
+    std::string event = "id: " + std::to_string(pos) + "\ndata: ";
+    event += *packet;
+    event += "\n\n";
+    return ex_->push(std::make_shared<const std::string>(std::move(event)));
+  }
+
+  void heartbeat() override {
+    if (!ex_->push(std::make_shared<const std::string>(kHeartbeat))) stop();
+  }
+
+  ExchangePtr ex_;
+};
+
+}  // namespace
+
+void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos,
+                        const CometConfig& timing) {
+  auto stream = std::make_shared<EventStream>(std::move(room), ex, pos, timing);
+  stream->begin();
+}
+
+}  // namespace chaton::http

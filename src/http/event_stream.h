@@ -1,0 +1,21 @@
+// Server-Sent Events: `events?p=POS` (spec B3).
+//
+// One event per comet JSON packet, its `id:` the packet's pos, so a
+// reconnecting EventSource resumes from `Last-Event-ID` with no gap and no
+// repeat (Last-Event-ID wins over `p`). A comment line at every soft timeout
+// keeps proxies from closing an idle stream; `X-Accel-Buffering: no` asks
+// nginx-style proxies not to buffer it.
+#pragma once
+
+#include <memory>
+
+#include "config/config.h"
+#include "http/exchange.h"
+#include "rooms/room.h"
+
+namespace chaton::http {
+
+void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos,
+                        const CometConfig& timing);
+
+}  // namespace chaton::http

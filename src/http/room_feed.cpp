@@ -1,0 +1,79 @@
+// RoomFeed: see room_feed.h.
+#include "http/room_feed.h"
+
+#include <random>
+
+#include <boost/asio/post.hpp>
+
+#include "render/packet.h"
+
+namespace chaton::http {
+
+namespace net = boost::asio;
+
+RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint64_t pos,
+                   const CometConfig& timing)
+    : room_(std::move(room)), strand_(strand), pos_(pos), timing_(timing), timer_(strand) {}
+
+void RoomFeed::start() {
+  cid_ = room_->allocate_cid();
+  room_->hold(cid_);
+  last_nc_ = room_->num_chatters();
+  pump();
+  if (!stopped_) arm_timer();
+}
+
+void RoomFeed::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  timer_.cancel();
+  room_->unwait(cid_, this);
+  room_->replied(cid_);  // no longer held: it expires like any idle client
+}
+
+void RoomFeed::wake() {
+  net::post(strand_, [self = shared_from_this()] { self->pump(); });
+}
+
+bool RoomFeed::send_packet(const Delta& d) {
+  PacketHeader h;
+  h.pos = d.pos;
+  h.nc = room_->num_chatters();
+  h.ver = room_->settings().version;
+  h.cid = cid_;
+  last_nc_ = h.nc;
+  auto packet = std::make_shared<const std::string>(wrap_packet(PacketFormat::json, h, *d.content));
+  if (!deliver(d.pos, std::move(packet))) {
+    stop();
+    return false;
+  }
+  pos_ = d.pos;
+  return true;
+}
+
+void RoomFeed::pump() {
+  while (!stopped_) {
+    Delta d = room_->delta_since(pos_, PacketFormat::json);
+    if ((d.has_posts || d.refresh) && !send_packet(d)) return;
+    if (room_->wait(cid_, pos_, shared_from_this())) return;
+  }
+}
+
+void RoomFeed::arm_timer() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> secs(timing_.soft_timeout_min, timing_.soft_timeout_max);
+  timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(secs(rng))));
+  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (ec || self->stopped_) return;
+    if (self->room_->num_chatters() != self->last_nc_) {
+      Delta ping = self->room_->delta_since(self->pos_, PacketFormat::json);
+      if (!self->send_packet(ping)) return;
+    } else {
+      self->heartbeat();
+    }
+    self->arm_timer();
+  });
+}
+
+}  // namespace chaton::http

@@ -1,0 +1,60 @@
+// RoomFeed: a long-lived reader of a room (Server-Sent Events, WebSocket).
+//
+// It uses the same fan-out as a long-poll — Room::wait() and the shared
+// rendered fragment of delta_since() — but re-arms after each delivery
+// instead of ending. Packets are the comet JSON packets (`comet?s=0`).
+// A feed holds a cid for its whole life, so it counts in nc; at each soft
+// timeout it sends an empty packet if nc changed, and a transport heartbeat
+// otherwise.
+//
+// Thread-safety: everything runs on the transport's strand; wake() posts
+// there. Lifetime: the room holds the feed weakly; the transport holds it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "config/config.h"
+#include "rooms/room.h"
+
+namespace chaton::http {
+
+class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
+ public:
+  RoomFeed(std::shared_ptr<Room> room, boost::asio::any_io_executor strand, uint64_t pos,
+           const CometConfig& timing);
+
+  // On the strand: takes a cid, sends the backlog after `pos`, then waits.
+  void start();
+  // On the strand: stops waiting and lets the cid expire. Idempotent.
+  void stop();
+  void wake() override;
+
+  Room& room() { return *room_; }
+  Cid cid() const { return cid_; }
+
+ protected:
+  // Sends one packet; false when the transport is gone (the feed stops).
+  virtual bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet) = 0;
+  // Keeps an idle transport alive (SSE sends a comment); default nothing.
+  virtual void heartbeat() {}
+
+ private:
+  void pump();
+  void arm_timer();
+  bool send_packet(const Delta& d);
+
+  std::shared_ptr<Room> room_;
+  boost::asio::any_io_executor strand_;
+  uint64_t pos_;
+  CometConfig timing_;
+  boost::asio::steady_timer timer_;
+  Cid cid_ = kExpiredCid;
+  size_t last_nc_ = 0;
+  bool stopped_ = false;
+};
+
+}  // namespace chaton::http

@@ -1,0 +1,23 @@
+// A room over WebSocket: `ws?p=POS` (spec B3).
+//
+// Each text frame the server sends is a comet JSON packet (`comet?s=0`),
+// from the same fan-out as every other transport. A client may post by
+// sending {"nick":"…","text":"…"}: the same validation as POST applies, and
+// the answer comes back on the socket as {"posted":{pos,id,permalink}} or
+// {"error":{"status":N,"message":"…"}}. A malformed frame gets an error
+// answer and the connection stays open.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "http/ws_channel.h"
+#include "rooms/room.h"
+
+namespace chaton::http {
+
+std::shared_ptr<WsPeer> make_ws_room_peer(std::shared_ptr<Room> room, uint64_t pos,
+                                          std::string client_address, const CometConfig& timing);
+
+}  // namespace chaton::http

@@ -1,0 +1,132 @@
+// WebSocket sessions: see ws_session.h.
+#include "http/ws_session.h"
+
+#include <atomic>
+#include <deque>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "http/responses.h"
+
+namespace chaton::http {
+
+namespace net = boost::asio;
+namespace websocket = boost::beast::websocket;
+
+namespace {
+
+template <class Stream>
+class WsSession final : public WsChannel, public std::enable_shared_from_this<WsSession<Stream>> {
+ public:
+  WsSession(Stream&& stream, beast::flat_buffer&& buffer, std::shared_ptr<WsPeer> peer,
+            const SessionLimits& limits)
+      : ws_(std::move(stream)), buffer_(std::move(buffer)), peer_(std::move(peer)) {
+    beast::get_lowest_layer(ws_).expires_never();
+    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(bhttp::field::server, kServerName); }));
+    ws_.read_message_max(limits.max_body_bytes);
+  }
+
+  void run(Request req) {
+    // The upgrade request was read by the HTTP session; answer it here.
+    ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
+      if (ec) return self->finish();
+      self->open_ = true;
+      self->peer_->on_open(self);
+      self->do_read();
+    });
+  }
+
+  net::any_io_executor executor() override { return ws_.get_executor(); }
+
+  bool send(std::shared_ptr<const std::string> text) override {
+    if (closing_.load()) return false;
+    size_t total = queued_bytes_.fetch_add(text->size()) + text->size();
+    if (total > kMaxStreamQueueBytes) {
+      close(kWsCloseTryAgainLater, "reader too slow");
+      return false;
+    }
+    net::post(ws_.get_executor(), [self = this->shared_from_this(), t = std::move(text)]() mutable {
+      self->queue_.push_back(std::move(t));
+      if (self->queue_.size() == 1) self->write_next();
+    });
+    return true;
+  }
+
+  void close(uint16_t code, std::string reason) override {
+    if (closing_.exchange(true)) return;
+    net::post(ws_.get_executor(), [self = this->shared_from_this(), code, r = std::move(reason)] {
+      if (!self->open_) return self->finish();
+      self->ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), r),
+                            [self](beast::error_code) { self->finish(); });
+    });
+  }
+
+ private:
+  void do_read() {
+    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return self->finish();
+      if (!self->ws_.got_text()) {
+        self->buffer_.consume(self->buffer_.size());
+        self->close(kWsClosePolicy, "text frames only");
+        return;
+      }
+      std::string text = beast::buffers_to_string(self->buffer_.data());
+      self->buffer_.consume(self->buffer_.size());
+      self->peer_->on_message(text);
+      self->do_read();
+    });
+  }
+
+  void write_next() {
+    if (queue_.empty()) return;
+    ws_.text(true);
+    ws_.async_write(net::buffer(*queue_.front()),
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                      self->queued_bytes_.fetch_sub(self->queue_.front()->size());
+                      self->queue_.pop_front();
+                      if (ec) return self->finish();
+                      self->write_next();
+                    });
+  }
+
+  void finish() {
+    closing_.store(true);
+    if (finished_) return;
+    finished_ = true;
+    peer_->on_close();
+  }
+
+  websocket::stream<Stream> ws_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<WsPeer> peer_;
+  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::atomic<size_t> queued_bytes_{0};
+  std::atomic<bool> closing_{false};
+  bool open_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+template <class Stream>
+void start_websocket(Stream&& stream, beast::flat_buffer&& buffer, Request req,
+                     std::shared_ptr<WsPeer> peer, const SessionLimits& limits) {
+  auto s = std::make_shared<WsSession<Stream>>(std::move(stream), std::move(buffer), std::move(peer),
+                                               limits);
+  s->run(std::move(req));
+}
+
+template void start_websocket<beast::tcp_stream>(beast::tcp_stream&&, beast::flat_buffer&&, Request,
+                                                 std::shared_ptr<WsPeer>, const SessionLimits&);
+template void start_websocket<beast::ssl_stream<beast::tcp_stream>>(
+    beast::ssl_stream<beast::tcp_stream>&&, beast::flat_buffer&&, Request, std::shared_ptr<WsPeer>,
+    const SessionLimits&);
+
+}  // namespace chaton::http

@@ -1,0 +1,24 @@
+// WebSocket sessions: an accepted upgrade, as a WsChannel for its WsPeer.
+//
+// The session reads text frames and hands them to the peer, and writes
+// queued frames one at a time. Its queue is bounded (kMaxStreamQueueBytes):
+// a reader that falls behind is closed with 1013. Pings keep idle
+// connections alive and find dead ones (Beast's suggested server timeouts).
+#pragma once
+
+#include <memory>
+
+#include <boost/beast/core/flat_buffer.hpp>
+
+#include "http/session.h"
+#include "http/ws_channel.h"
+
+namespace chaton::http {
+
+// Completes the upgrade of `stream` (whose request is `req`) and runs the
+// session. Instantiated for plain and TLS streams in ws_session.cpp.
+template <class Stream>
+void start_websocket(Stream&& stream, boost::beast::flat_buffer&& buffer, Request req,
+                     std::shared_ptr<WsPeer> peer, const SessionLimits& limits);
+
+}  // namespace chaton::http

@@ -1,0 +1,104 @@
+// Search: full-text search of one room's whole history (spec B3, search?q=).
+//
+// A query is split into terms: words separated by white space (ASCII or the
+// ideographic space U+3000), or "a quoted phrase" taken as one term. A post
+// matches when every term occurs in its text or its nickname, in any order,
+// as a substring, ignoring case. Substrings rather than whole words, so a
+// query in a language written without spaces (Japanese) finds what it should.
+//
+// Case folding is simple and length-preserving: ASCII, Latin-1, Latin
+// Extended-A, Greek and Cyrillic capitals map to their small letters; other
+// scripts are compared as they are (no Unicode normalization, no special
+// casing such as German ß or Turkish dotted I). Because UTF-8 is
+// self-synchronizing, a folded term never matches in the middle of a
+// character.
+//
+// Days are scanned newest first through a DaySource (RoomDays over a Room,
+// or a test double), posts within a day newest first; results are paged by
+// page number with kPageSize hits a page. The scan stops as soon as a page
+// is full and it is known whether another one follows.
+//
+// Pure functions over the DaySource; thread-safe as long as the source is.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "messages/post.h"
+#include "util/civil_time.h"
+
+namespace chaton {
+class Room;
+}
+
+namespace chaton::search {
+
+inline constexpr size_t kPageSize = 20;         // hits on one page of results
+inline constexpr size_t kMaxPage = 500;         // deepest page served
+inline constexpr size_t kMaxTerms = 8;          // terms kept from a query
+inline constexpr size_t kMaxQueryBytes = 256;   // longer queries are cut (on a character boundary)
+
+struct Query {
+  std::vector<std::string> terms;  // folded, distinct, non-empty
+  bool empty() const { return terms.empty(); }
+};
+
+// Splits, folds and de-duplicates. Invalid UTF-8 is repaired first.
+Query parse_query(std::string_view q);
+
+// The length-preserving case fold described above (byte i of the result
+// comes from byte i of the input's character).
+std::string fold_case(std::string_view s);
+
+// True when every term occurs in the post's text or nickname.
+bool matches(const Post& post, const Query& query);
+
+// `html` with every occurrence of a term inside a text node wrapped in
+// <mark>…</mark>. Tags and attributes are never touched; an entity counts as
+// the character it stands for and is never split; text inside an element
+// whose class is "timestamp" or "permalink-anchor" is left alone.
+std::string highlight(std::string_view html, const Query& query);
+
+// Where the days come from.
+class DaySource {
+ public:
+  virtual ~DaySource() = default;
+  // Every day that has posts, newest first.
+  virtual std::vector<Date> days() = 0;
+  // That day's posts, oldest first (empty when it has none after all).
+  virtual std::vector<Post> posts(Date day) = 0;
+};
+
+// The days of a Room: its archive (months, days_in_month, day) together
+// with the live window (recent posts), which covers the days not archived
+// yet. Built per search; not shared between threads.
+class RoomDays final : public DaySource {
+ public:
+  explicit RoomDays(Room& room);
+  std::vector<Date> days() override;
+  std::vector<Post> posts(Date day) override;
+
+ private:
+  Room& room_;
+  std::vector<Post> window_;  // the live window, oldest first
+};
+
+struct Hit {
+  Date day;
+  Post post;
+};
+
+struct Results {
+  std::vector<Hit> hits;  // newest first
+  size_t page = 1;        // 1-based, as asked (clamped to 1..kMaxPage)
+  bool has_more = false;  // another page follows
+};
+
+// Page `page` (1-based) of the posts matching `query`, newest first.
+// An empty query finds nothing.
+Results find(DaySource& source, const Query& query, size_t page, size_t page_size = kPageSize);
+
+}  // namespace chaton::search

@@ -1,0 +1,60 @@
+// The archive side of the file store (spec A9, A10; docs/STORAGE.md
+// "Archiving"): splitting the live log into YYYY/MM/DD.dat day files with
+// their DD.cnt counts, and reading the days back for the archive pages.
+//
+// FileStore calls these with the room lock held where they write
+// (archive_locked); the readers take no lock and may run beside appends and
+// archiving. data_check.cpp shares the day counting, so a .cnt is judged by
+// the same rule that wrote it.
+//
+// Free functions over a DATADIR/data directory; thread-safe as far as the
+// file system is.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "messages/post.h"
+#include "store/store.h"
+#include "util/civil_time.h"
+#include "util/result.h"
+
+namespace chaton {
+
+// current.dat never keeps fewer than its last this many posts (spec A3).
+inline constexpr size_t kMinPostsKept = 30;
+
+// Archives every UTC day before `today` out of data_dir/current.dat (A10).
+// The caller holds the room lock. `sequence_floor` is the room's sequence
+// as the caller knows it: data/sequence is raised to at least that (and to
+// the number of posts in current.dat) before current.dat is cut, so
+// positions never go back on the next open.
+Result<ArchiveReport> archive_locked(const std::filesystem::path& data_dir, Date today,
+                                     uint64_t sequence_floor);
+
+// The posts of `posts` that fall on `day` (UTC), in order.
+std::vector<Post> posts_of_day(std::vector<Post> posts, Date day);
+
+// The number of readable posts in a log's content that fall on `day`.
+uint64_t count_posts_of_day(std::string_view content, Date day);
+
+// The number of posts a real day file holds for its day: its .cnt when that
+// is readable, else counted from the .dat. nullopt when the .dat cannot be
+// read.
+std::optional<uint64_t> archived_day_count(const std::filesystem::path& data_dir, Date day);
+
+// Readers for Store::read_day, days_in_month and months.
+Result<std::vector<Post>> read_archived_day(const std::filesystem::path& data_dir, Date day);
+std::vector<DayCount> archived_days_in_month(const std::filesystem::path& data_dir, int year,
+                                             int month);
+std::vector<std::pair<int, int>> archived_months(const std::filesystem::path& data_dir);
+
+// A report as log lines: one summary line, then one line per note.
+std::vector<std::string> describe_archive(const ArchiveReport& report);
+
+}  // namespace chaton

@@ -1,0 +1,121 @@
+// File helpers shared by the store's pieces (the live log in file_store.cpp,
+// the archiver in file_archive.cpp, the checker in data_check.cpp): plain
+// POSIX I/O with EINTR handled, whole-file reads, atomic replacement by
+// rename, and the room lock (an open-file-description lock on DATADIR/lock,
+// see docs/STORAGE.md "Locking").
+//
+// Internal to the store module. Errors are values: a Status, an empty
+// string for success, or nullopt with errno set, as each function says.
+// Thread-safety: free functions, safe from any thread.
+#pragma once
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/civil_time.h"
+#include "util/result.h"
+
+namespace chaton::fileio {
+
+namespace fs = std::filesystem;
+
+inline constexpr std::string_view kLockContent = "lockfile\n";
+inline constexpr mode_t kFileMode = 0644;
+
+std::string errno_text(int err);
+// "<what> <path>: <strerror(err)>"
+std::string io_message(const std::string& what, const fs::path& path, int err);
+
+// Closes a descriptor when it goes out of scope.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  void reset(int fd = -1);
+
+ private:
+  int fd_ = -1;
+};
+
+int open_retry(const fs::path& path, int flags, mode_t mode = kFileMode);
+
+// Writes all of buf; false with errno set on failure.
+bool write_all(int fd, std::string_view buf);
+
+// Reads a whole file. nullopt with errno set on failure (ENOENT when missing).
+std::optional<std::string> read_file(const fs::path& path);
+
+// A small file holding one non-negative decimal number (sequence, last-post,
+// a day's .cnt); surrounding whitespace is ignored.
+std::optional<int64_t> parse_number(std::string_view content);
+std::optional<int64_t> read_number_file(const fs::path& path);
+
+enum class Sync { no, yes };
+
+// Replaces a file's content atomically: a temporary file in the same
+// directory, renamed over. With Sync::yes the data is fsynced before the
+// rename and the directory after it, so the new content is durable when this
+// returns. Returns an error message, empty on success.
+std::string replace_file(const fs::path& path, std::string_view content, Sync sync = Sync::no,
+                         mode_t mode = kFileMode);
+
+// fsyncs a directory, so names created or renamed in it are durable.
+bool sync_directory(const fs::path& dir);
+
+// True when the file is non-empty and its last byte is not a newline.
+bool lacks_final_newline(int fd, off_t size);
+
+// Creates DATADIR/lock (content "lockfile\n") if it is missing and opens it
+// for writing, which a write lock needs.
+Status open_lock_file(const fs::path& lock_path, Fd& out);
+
+// Holds the room lock (exclusive, whole file, waiting for it) for a scope.
+class LockGuard {
+ public:
+  explicit LockGuard(int fd);
+  LockGuard(const LockGuard&) = delete;
+  LockGuard& operator=(const LockGuard&) = delete;
+  ~LockGuard();
+  bool locked() const { return locked_; }
+
+ private:
+  int fd_;
+  bool locked_;
+};
+
+// --- the archive layout (DATADIR/data/YYYY/MM/DD.dat, DD.cnt)
+
+// The relative target of today's and tomorrow's day symlinks.
+inline constexpr std::string_view kCurrentLinkTarget = "../../current.dat";
+
+// data/YYYY/MM/DD.dat and data/YYYY/MM/DD.cnt
+fs::path day_file(const fs::path& data_dir, Date day);
+fs::path count_file(const fs::path& data_dir, Date day);
+
+// What sits at a path, without following a symbolic link.
+enum class Entry { missing, regular, symlink, other, error };
+Entry entry_kind(const fs::path& path);
+
+// The target of a symbolic link; empty when it is not one.
+std::string link_target(const fs::path& path);
+
+// Makes `path` a symbolic link to `target`, atomically replacing a link or
+// nothing that is there (a temporary link renamed over). Creates parent
+// directories. Returns an error message, empty on success.
+std::string make_symlink(const fs::path& path, std::string_view target);
+
+// The UTC day a post's time falls on.
+Date day_of(int64_t sec);
+
+}  // namespace chaton::fileio

@@ -1,0 +1,489 @@
+// Tests for the server-rendered pages: the archive browser (day page, month
+// navigator with counts, previous/next only where a day exists, months
+// index, today/yesterday redirects, friendly 404), search results, the
+// badge in its three forms, the room page and index — and that everything
+// user-supplied is escaped and no page carries inline script or style.
+
+#include "http/archive_pages.h"
+#include "http/badge.h"
+#include "http/pages.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "rooms/room.h"
+#include "search/search.h"
+#include "util/clock.h"
+
+namespace chaton::http {
+namespace {
+
+constexpr int64_t kNov24 = 1732406400;  // 2024/11/24 00:00:00 UTC
+constexpr int64_t kDay = 86400;
+const std::string kUrl = "http://host/lobby/";
+
+Post make_post(std::string nick, int64_t sec, std::string text) {
+  Post p;
+  p.nick = std::move(nick);
+  p.sec = sec;
+  p.usec = 5;
+  p.text = std::move(text);
+  p.ip = "127.0.0.1";
+  return p;
+}
+
+ArchiveRoom room_named(std::string name) {
+  ArchiveRoom r;
+  r.name = std::move(name);
+  r.url = kUrl;
+  r.render.room_url = kUrl;
+  return r;
+}
+
+size_t count(const std::string& s, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1)) ++n;
+  return n;
+}
+
+// No inline script, no event handler attribute, no style attribute or element.
+void expect_csp_clean(const std::string& html) {
+  EXPECT_FALSE(std::regex_search(html, std::regex("<script(?![^>]*\\ssrc=)[^>]*>")))
+      << "inline script";
+  EXPECT_FALSE(std::regex_search(html, std::regex("<[^>]+\\son[a-z]+\\s*=", std::regex::icase)))
+      << "event handler attribute";
+  EXPECT_FALSE(std::regex_search(html, std::regex("<[^>]+\\sstyle\\s*=", std::regex::icase)))
+      << "style attribute";
+  EXPECT_EQ(html.find("<style"), std::string::npos);
+  EXPECT_EQ(html.find("javascript:"), std::string::npos);
+}
+
+// ---- a Room over an in-memory archive
+
+class ArchiveStore final : public Store {
+ public:
+  explicit ArchiveStore(std::map<Date, std::vector<Post>> days) : days_(std::move(days)) {}
+  Result<StoreSnapshot> open() override { return StoreSnapshot{}; }
+  Status append(std::span<Post>) override { return {}; }
+  void record_num_chatters(size_t) override {}
+  Result<std::vector<Post>> read_day(Date day) override {
+    auto it = days_.find(day);
+    if (it == days_.end()) return Status(Errc::not_found, "no such day");
+    return it->second;
+  }
+  std::vector<DayCount> days_in_month(int year, int month) override {
+    std::vector<DayCount> out;
+    for (const auto& [d, posts] : days_)
+      if (d.year == year && d.month == month) out.push_back(DayCount{d, posts.size()});
+    return out;
+  }
+  std::vector<std::pair<int, int>> months() override {
+    std::vector<std::pair<int, int>> out;
+    for (const auto& [d, posts] : days_)
+      if (out.empty() || out.back() != std::make_pair(d.year, d.month)) out.emplace_back(d.year, d.month);
+    return out;
+  }
+
+ private:
+  std::map<Date, std::vector<Post>> days_;
+};
+
+class ArchiveRoomTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::map<Date, std::vector<Post>> days;
+    auto add = [&](int64_t sec, std::string nick, std::string text) {
+      days[utc_from_seconds(sec).date].push_back(make_post(std::move(nick), sec, std::move(text)));
+    };
+    add(kNov24 - 40 * kDay + 100, "old", "in October");        // 2024/10/15
+    add(kNov24 + 3600, "shiro", "hello <b>world</b>");          // 2024/11/24
+    add(kNov24 + 3700, "shiro", "second");
+    add(kNov24 + 2 * kDay + 60, "kaz", "two days later");       // 2024/11/26
+    add(kNov24 + 40 * kDay, "new", "in January");               // 2025/01/03
+    RoomSettings s;
+    s.config.slug = "lobby";
+    s.config.name = "The <Lobby>";
+    s.config.url_path = "/lobby/";
+    s.url = kUrl;
+    s.render.room_url = kUrl;
+    room_ = std::make_unique<Room>(s, std::make_unique<ArchiveStore>(std::move(days)), clock_);
+  }
+
+  ManualClock clock_{from_seconds(kNov24 + 50 * kDay)};
+  std::unique_ptr<Room> room_;
+};
+
+// ---- day page
+
+TEST(DayPage, TitleNavigationPostsAndNavigator) {
+  DayPage p;
+  p.date = Date{2024, 11, 24};
+  p.posts = {make_post("shiro", kNov24 + 3600, "hello"), make_post("kaz", kNov24 + 7200, "hi")};
+  p.previous = Date{2024, 11, 20};
+  p.next = Date{2024, 12, 1};
+  p.month.year = 2024;
+  p.month.month = 11;
+  p.month.days = {DayCount{{2024, 11, 20}, 7}, DayCount{{2024, 11, 24}, 2}};
+  p.month.previous = std::make_pair(2024, 10);
+  p.month.next = std::make_pair(2024, 12);
+  std::string h = render_day_page(room_named("Lobby"), p);
+
+  EXPECT_NE(h.find("<title>Lobby &gt; Archives &gt; 2024/11/24</title>"), std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/11/20\" class=\"prev-day\" rel=\"prev\""), std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/12/01\" class=\"next-day\" rel=\"next\""), std::string::npos);
+  EXPECT_NE(h.find(">Back to the chat room</a>"), std::string::npos);
+  EXPECT_NE(h.find("<span class=\"chatter\">shiro</span>"), std::string::npos);
+  EXPECT_NE(h.find("id=\"entry-" ), std::string::npos);
+  EXPECT_NE(h.find("<link rel=\"canonical\" href=\"http://host/lobby/a/2024/11/24\">"), std::string::npos);
+  EXPECT_EQ(h.find("noindex"), std::string::npos);
+  // The navigator: previous and next month, this month, each day with its count.
+  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/10\" class=\"prev-month\""), std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/12\" class=\"next-month\""), std::string::npos);
+  EXPECT_NE(h.find(">November 2024</a>"), std::string::npos);
+  EXPECT_NE(h.find("<a href=\"http://host/lobby/a/2024/11/20\"><span class=\"day-number\">20</span>"
+                   "<span class=\"day-count\">7<span class=\"visually-hidden\"> posts</span>"),
+            std::string::npos);
+  EXPECT_NE(h.find("<td class=\"has-posts current\"><a href=\"http://host/lobby/a/2024/11/24\" "
+                   "aria-current=\"date\"><span class=\"day-number\">24</span><span class=\"day-count\">2"),
+            std::string::npos);
+  EXPECT_NE(h.find("9 posts on 2 days."), std::string::npos);
+  EXPECT_EQ(count(h, "class=\"has-posts"), 2u);
+  expect_csp_clean(h);
+}
+
+TEST(DayPage, NoPreviousOrNextLinkWhereNoDayExists) {
+  DayPage p;
+  p.date = Date{2024, 11, 24};
+  p.posts = {make_post("a", kNov24, "only day")};
+  p.month.year = 2024;
+  p.month.month = 11;
+  p.month.days = {DayCount{{2024, 11, 24}, 1}};
+  std::string h = render_day_page(room_named("Lobby"), p);
+  EXPECT_EQ(h.find("rel=\"prev\""), std::string::npos);
+  EXPECT_EQ(h.find("rel=\"next\""), std::string::npos);
+  EXPECT_EQ(h.find("<a href=\"http://host/lobby/a/2024/10\""), std::string::npos);
+  EXPECT_EQ(h.find("\" class=\"next-month\""), std::string::npos) << "no next-month link";
+  EXPECT_NE(h.find("<span class=\"prev-month\"></span>"), std::string::npos);
+  EXPECT_NE(h.find("1 post on 1 day."), std::string::npos);
+}
+
+TEST(DayPage, EmptyDayHasNavigationAndIsNotIndexed) {
+  DayPage p;
+  p.date = Date{2024, 11, 25};
+  p.previous = Date{2024, 11, 24};
+  p.month.year = 2024;
+  p.month.month = 11;
+  p.month.days = {DayCount{{2024, 11, 24}, 3}};
+  std::string h = render_day_page(room_named("Lobby"), p);
+  EXPECT_NE(h.find("No posts on this day."), std::string::npos);
+  EXPECT_NE(h.find("rel=\"prev\""), std::string::npos);
+  EXPECT_NE(h.find("<meta name=\"robots\" content=\"noindex\">"), std::string::npos);
+  EXPECT_NE(h.find("<td class=\"current\" aria-current=\"date\"><span class=\"day-number\">25</span>"),
+            std::string::npos);
+}
+
+TEST(DayPage, HostileRoomNameNickAndTextAreEscaped) {
+  DayPage p;
+  p.date = Date{2024, 11, 24};
+  p.posts = {make_post("<script>alert(1)</script>", kNov24, "<img src=x onerror=alert(2)> & \"q\"")};
+  p.month.year = 2024;
+  p.month.month = 11;
+  std::string h = render_day_page(room_named("<b>Evil</b> \"room\""), p);
+  EXPECT_EQ(h.find("<script>alert"), std::string::npos);
+  EXPECT_EQ(h.find("<img src=x"), std::string::npos);
+  EXPECT_EQ(h.find("<b>Evil"), std::string::npos);
+  EXPECT_NE(h.find("&lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(h.find("&lt;img src=x onerror=alert(2)&gt; &amp; &quot;q&quot;"), std::string::npos);
+  EXPECT_NE(h.find("<title>&lt;b&gt;Evil&lt;/b&gt; &quot;room&quot; &gt; Archives"), std::string::npos);
+  expect_csp_clean(h);
+}
+
+TEST(MonthPage, CalendarStartsOnTheRightWeekday) {
+  MonthNav m;
+  m.year = 2024;
+  m.month = 11;  // 2024/11/01 is a Friday: four empty cells first (weeks start on Monday)
+  m.days = {DayCount{{2024, 11, 1}, 4}};
+  std::string h = render_month_page(room_named("Lobby"), m);
+  EXPECT_NE(h.find("<tbody><tr><td></td><td></td><td></td><td></td><td class=\"has-posts\">"),
+            std::string::npos);
+  EXPECT_NE(h.find("<span class=\"day-number\">30</span></td><td></td></tr></tbody>"), std::string::npos);
+  EXPECT_NE(h.find("<title>Lobby &gt; Archives &gt; November 2024</title>"), std::string::npos);
+  EXPECT_NE(h.find("4 posts on 1 day."), std::string::npos);
+  expect_csp_clean(h);
+}
+
+TEST(MonthPage, MonthWithoutPosts) {
+  MonthNav m;
+  m.year = 2023;
+  m.month = 2;
+  std::string h = render_month_page(room_named("Lobby"), m);
+  EXPECT_NE(h.find("No posts this month."), std::string::npos);
+  EXPECT_EQ(count(h, "class=\"has-posts"), 0u);
+  EXPECT_EQ(count(h, "<span class=\"day-number\">"), 28u);
+}
+
+TEST(MonthsIndex, NewestFirstByYearWithCounts) {
+  std::vector<MonthSummary> months = {{2024, 10, 5, 1}, {2024, 11, 12, 3}, {2025, 1, 1, 1}};
+  std::string h = render_months_index(room_named("Lobby"), months);
+  size_t y2025 = h.find("<h2>2025</h2>"), y2024 = h.find("<h2>2024</h2>");
+  ASSERT_NE(y2025, std::string::npos);
+  ASSERT_NE(y2024, std::string::npos);
+  EXPECT_LT(y2025, y2024);
+  EXPECT_LT(h.find(">November</a>"), h.find(">October</a>"));
+  EXPECT_NE(h.find("<a href=\"http://host/lobby/a/2024/11\">November</a> <span class=\"count\">12 posts on 3 days"),
+            std::string::npos);
+  EXPECT_NE(h.find("1 post on 1 day"), std::string::npos);
+  EXPECT_NE(render_months_index(room_named("Lobby"), {}).find("Nothing archived yet."), std::string::npos);
+}
+
+TEST(NotFound, FriendlyAndEscaped) {
+  std::string h = render_archive_not_found(room_named("Lobby"), "<x>/13/99");
+  EXPECT_NE(h.find("&lt;x&gt;/13/99"), std::string::npos);
+  EXPECT_NE(h.find("a/YYYY/MM/DD"), std::string::npos);
+  EXPECT_NE(h.find("Back to the chat room"), std::string::npos);
+  EXPECT_NE(h.find("noindex"), std::string::npos);
+}
+
+// ---- archive_reply over a Room
+
+TEST_F(ArchiveRoomTest, TodayAndYesterdayRedirect) {
+  Date today{2025, 1, 1};
+  PageReply t = archive_reply(*room_, "today", today);
+  EXPECT_EQ(t.status, 302);
+  EXPECT_EQ(t.location, "/lobby/a/2025/01/01");
+  PageReply y = archive_reply(*room_, "yesterday", today);
+  EXPECT_EQ(y.status, 302);
+  EXPECT_EQ(y.location, "/lobby/a/2024/12/31");
+}
+
+TEST_F(ArchiveRoomTest, MalformedDatesAre404) {
+  for (const char* path : {"2024/11/31", "2024/13/01", "2024/11/2", "24/11/24", "2024/11/24/x",
+                           "2024-11-24", "yesterdays", "2024/00", "x"}) {
+    PageReply r = archive_reply(*room_, path, Date{2025, 1, 1});
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_NE(r.body.find("There is no archive page here"), std::string::npos) << path;
+  }
+}
+
+TEST_F(ArchiveRoomTest, DayWithPostsLinksToNearestDaysAcrossMonths) {
+  PageReply r = archive_reply(*room_, "2024/11/24", Date{2025, 1, 1});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("hello &lt;b&gt;world&lt;/b&gt;"), std::string::npos);
+  EXPECT_NE(r.body.find("href=\"http://host/lobby/a/2024/10/15\" class=\"prev-day\""), std::string::npos);
+  EXPECT_NE(r.body.find("href=\"http://host/lobby/a/2024/11/26\" class=\"next-day\""), std::string::npos);
+  EXPECT_NE(r.body.find("href=\"http://host/lobby/a/2024/10\" class=\"prev-month\""), std::string::npos);
+  EXPECT_NE(r.body.find("href=\"http://host/lobby/a/2025/01\" class=\"next-month\""), std::string::npos);
+  EXPECT_NE(r.body.find("The &lt;Lobby&gt; &gt; Archives &gt; 2024/11/24"), std::string::npos);
+  EXPECT_EQ(r.body.find("The <Lobby>"), std::string::npos);
+
+  PageReply last = archive_reply(*room_, "2025/01/03", Date{2025, 1, 4});
+  EXPECT_NE(last.body.find("href=\"http://host/lobby/a/2024/11/26\" class=\"prev-day\""), std::string::npos);
+  EXPECT_EQ(last.body.find("rel=\"next\""), std::string::npos);
+  PageReply first = archive_reply(*room_, "2024/10/15", Date{2025, 1, 4});
+  EXPECT_EQ(first.body.find("rel=\"prev\""), std::string::npos);
+}
+
+TEST_F(ArchiveRoomTest, ValidDayWithoutPostsIsAnEmptyDay) {
+  PageReply r = archive_reply(*room_, "2024/11/25", Date{2025, 1, 1});
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("No posts on this day."), std::string::npos);
+  EXPECT_NE(r.body.find("href=\"http://host/lobby/a/2024/11/24\" class=\"prev-day\""), std::string::npos);
+  EXPECT_NE(r.body.find("href=\"http://host/lobby/a/2024/11/26\" class=\"next-day\""), std::string::npos);
+  PageReply future = archive_reply(*room_, "2030/06/01", Date{2025, 1, 1});
+  EXPECT_EQ(future.status, 200);
+  EXPECT_EQ(future.body.find("rel=\"next\""), std::string::npos);
+  EXPECT_NE(future.body.find("href=\"http://host/lobby/a/2025/01/03\" class=\"prev-day\""), std::string::npos);
+}
+
+TEST_F(ArchiveRoomTest, MonthPageAndIndex) {
+  PageReply m = archive_reply(*room_, "2024/11", Date{2025, 1, 1});
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("3 posts on 2 days."), std::string::npos);
+  EXPECT_EQ(archive_reply(*room_, "2024/11/", Date{2025, 1, 1}).status, 200);
+  PageReply idx = archive_reply(*room_, "", Date{2025, 1, 1});
+  EXPECT_EQ(idx.status, 200);
+  EXPECT_NE(idx.body.find(">November</a> <span class=\"count\">3 posts on 2 days"), std::string::npos);
+  EXPECT_NE(idx.body.find(">January</a> <span class=\"count\">1 post on 1 day"), std::string::npos);
+}
+
+TEST_F(ArchiveRoomTest, SearchOverTheRoomsDays) {
+  search::RoomDays days(*room_);
+  auto found = search::find(days, search::parse_query("IN"), 1);
+  ASSERT_EQ(found.hits.size(), 2u);
+  EXPECT_EQ(found.hits[0].post.text, "in January");
+  EXPECT_EQ(found.hits[1].post.text, "in October");
+}
+
+// ---- search page
+
+TEST(SearchPage, HitsHighlightedEscapedAndPaged) {
+  RoomSettings s;
+  s.config.name = "Lobby";
+  s.url = kUrl;
+  s.render.room_url = kUrl;
+  auto q = search::parse_query("hello");
+  search::Results r;
+  r.page = 2;
+  r.has_more = true;
+  r.hits.push_back({Date{2024, 11, 24}, make_post("<i>nick</i>", kNov24 + 60, "Hello <there>")});
+  r.hits.push_back({Date{2024, 11, 24}, make_post("b", kNov24 + 30, "hello again")});
+  r.hits.push_back({Date{2024, 11, 20}, make_post("c", kNov24 - 4 * kDay, "HELLO")});
+  std::string h = render_search_page(s, "hello & \"bye\"", q, r);
+  EXPECT_NE(h.find("<mark>Hello</mark> &lt;there&gt;"), std::string::npos);
+  EXPECT_NE(h.find("&lt;i&gt;nick&lt;/i&gt;"), std::string::npos);
+  EXPECT_NE(h.find("value=\"hello &amp; &quot;bye&quot;\""), std::string::npos);
+  // Day headings once per day, linking to the archive.
+  EXPECT_EQ(count(h, "class=\"hit-day\""), 2u);
+  EXPECT_NE(h.find("<a href=\"http://host/lobby/a/2024/11/20\">2024/11/20</a>"), std::string::npos);
+  // Permalinks of the hits.
+  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/11/24#entry-"), std::string::npos);
+  // Pager: page 2, both ways, the query URL-encoded.
+  EXPECT_NE(h.find("Posts 21&ndash;23"), std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/search?q=hello%20%26%20%22bye%22\" rel=\"prev\""), std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/search?q=hello%20%26%20%22bye%22&amp;page=3\" rel=\"next\""),
+            std::string::npos);
+  EXPECT_NE(h.find("noindex"), std::string::npos);
+  expect_csp_clean(h);
+}
+
+TEST(SearchPage, FormOnlyAndNoResults) {
+  RoomSettings s;
+  s.config.name = "Lobby";
+  s.url = kUrl;
+  std::string form = render_search_page(s, "", search::parse_query(""), {});
+  EXPECT_NE(form.find("<input type=\"search\" id=\"q\" name=\"q\" value=\"\""), std::string::npos);
+  EXPECT_EQ(form.find("search-summary"), std::string::npos);
+  std::string none = render_search_page(s, "zzz", search::parse_query("zzz"), {});
+  EXPECT_NE(none.find("No posts match <q>zzz</q>."), std::string::npos);
+  EXPECT_EQ(none.find("class=\"pager\""), std::string::npos);
+}
+
+TEST(UrlEncode, EncodesEverythingButUnreserved) {
+  EXPECT_EQ(url_encode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
+}
+
+// ---- badge
+
+TEST(Badge, TimeAgoAndChatters) {
+  EXPECT_EQ(time_ago(0, 1000), "no known updates");
+  EXPECT_EQ(time_ago(1000, 1000), "0 seconds ago");
+  EXPECT_EQ(time_ago(1000, 1001), "1 second ago");
+  EXPECT_EQ(time_ago(1000, 1059), "59 seconds ago");
+  EXPECT_EQ(time_ago(1000, 1060), "1 minute ago");
+  EXPECT_EQ(time_ago(1000, 1000 + 7200), "2 hours ago");
+  EXPECT_EQ(time_ago(1000, 1000 + 86400), "1 day ago");
+  EXPECT_EQ(time_ago(1000, 1000 + 15 * 86400), "2 weeks ago");
+  EXPECT_EQ(time_ago(2000, 1000), "0 seconds ago");  // clock skew
+  EXPECT_EQ(chatters_text(0), "No chatters");
+  EXPECT_EQ(chatters_text(1), "1 chatter");
+  EXPECT_EQ(chatters_text(5), "5 chatters");
+}
+
+TEST(Badge, JsStringLiteralEscapesEverythingDangerous) {
+  EXPECT_EQ(js_string_literal("plain"), "\"plain\"");
+  EXPECT_EQ(js_string_literal("a\"b'c\\d"), "\"a\\\"b\\'c\\\\d\"");
+  EXPECT_EQ(js_string_literal("</script><!--"), "\"\\x3c\\x2fscript\\x3e\\x3c!--\"");
+  EXPECT_EQ(js_string_literal("x\ny\r\t\x01"), "\"x\\ny\\r\\t\\x01\"");
+  EXPECT_EQ(js_string_literal("\xE2\x80\xA8\xE2\x80\xA9"), "\"\\u2028\\u2029\"");
+  EXPECT_EQ(js_string_literal("日本"), "\"日本\"");
+}
+
+BadgeInfo hostile_badge() {
+  BadgeInfo b;
+  b.name = "</script><script>alert(1)</script>\"'&";
+  b.room_url = "http://host/lobby/";
+  b.icon_url = "http://icons/x.png\" onerror=\"alert(2)";
+  b.chatters = 3;
+  b.last_post = 1000;
+  b.now = 1000 + 300;
+  return b;
+}
+
+TEST(Badge, ScriptWritesEscapedMarkup) {
+  std::string js = badge_script(hostile_badge());
+  EXPECT_NE(js.find("document.write(\""), std::string::npos);
+  // Nothing in the script can end a <script> element or break out of the string.
+  EXPECT_EQ(js.find('<'), std::string::npos);
+  EXPECT_EQ(js.find('>'), std::string::npos);
+  EXPECT_EQ(js.find("\");\n"), js.rfind("\");\n"));
+  std::string markup = badge_markup(hostile_badge());
+  EXPECT_NE(markup.find("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"), std::string::npos);
+  EXPECT_NE(markup.find("src=\"http://icons/x.png&quot; onerror=&quot;alert(2)\""), std::string::npos);
+  EXPECT_NE(markup.find("5 minutes ago"), std::string::npos);
+  EXPECT_NE(markup.find("3 chatters"), std::string::npos);
+  EXPECT_NE(markup.find("href=\"http://host/lobby/\""), std::string::npos);
+}
+
+TEST(Badge, SvgIsEscapedXml) {
+  BadgeInfo b = hostile_badge();
+  b.name += std::string("\x01\x02");
+  std::string svg = badge_svg(b);
+  EXPECT_EQ(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0), 0u);
+  EXPECT_EQ(svg.find("<script"), std::string::npos);
+  EXPECT_EQ(svg.find('\x01'), std::string::npos);
+  EXPECT_NE(svg.find("&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(svg.find("3 chatters \xC2\xB7 5 minutes ago"), std::string::npos);
+  EXPECT_NE(svg.find("<title>"), std::string::npos);
+  BadgeInfo quiet;
+  quiet.name = "Lobby";
+  EXPECT_NE(badge_svg(quiet).find("No chatters \xC2\xB7 no known updates"), std::string::npos);
+}
+
+// ---- room page, index, assets
+
+TEST_F(ArchiveRoomTest, RoomPageIsCspCleanAndLinksEverything) {
+  Assets a = make_assets(300);
+  std::string h = render_room_page(*room_, a, "/");
+  expect_csp_clean(h);
+  EXPECT_NE(h.find("<script src=\"http://host/lobby/" + a.js_name + "\" defer></script>"), std::string::npos);
+  EXPECT_NE(h.find("<title>Chaton The &lt;Lobby&gt;</title>"), std::string::npos);
+  for (const char* sub : {"a/yesterday", "search", "var/index.rdf", "badge.html"})
+    EXPECT_NE(h.find(std::string("href=\"http://host/lobby/") + sub + "\""), std::string::npos) << sub;
+  EXPECT_NE(h.find("type=\"application/rss+xml\""), std::string::npos);
+  EXPECT_NE(h.find("role=\"log\""), std::string::npos);
+  EXPECT_NE(h.find("<label for=\"nick\">Nickname</label>"), std::string::npos);
+  EXPECT_NE(h.find("Remember me"), std::string::npos);
+  EXPECT_NE(h.find("&#39;Return&#39; key to post"), std::string::npos);
+  EXPECT_NE(a.css.find("max-width: min(100%, 300px); max-height: 300px;"), std::string::npos);
+  EXPECT_TRUE(std::regex_match(a.js_name, std::regex("chaton\\.[0-9a-f]{12}\\.js")));
+}
+
+TEST(RoomIndex, DescriptionChattersAndLastPost) {
+  RoomSummary r;
+  r.name = "<Lobby>";
+  r.url = kUrl;
+  r.description = "Say <em>hello</em>.";
+  r.status.num_chatters = 2;
+  r.status.last_post = 1000;
+  r.last = make_post("<b>n</b>", 1000, "first line <x>\nsecond line");
+  std::string h = render_room_index({r}, 1000 + 120);
+  EXPECT_NE(h.find("&lt;Lobby&gt;"), std::string::npos);
+  EXPECT_NE(h.find("Say <em>hello</em>."), std::string::npos);
+  EXPECT_NE(h.find("2 chatters now"), std::string::npos);
+  EXPECT_NE(h.find("last post 2 minutes ago"), std::string::npos);
+  EXPECT_NE(h.find("&lt;b&gt;n&lt;/b&gt;</span> first line &lt;x&gt;\xE2\x80\xA6"), std::string::npos);
+  expect_csp_clean(h);
+  EXPECT_NE(render_room_index({}, 0).find("No rooms are configured."), std::string::npos);
+}
+
+TEST(BadgePage, SnippetsEscaped) {
+  RoomSettings s;
+  s.config.name = "A \"B\" <C>";
+  s.url = kUrl;
+  BadgeInfo info;
+  info.name = s.config.name;
+  info.room_url = kUrl;
+  std::string h = render_badge_page(s, make_assets(400), info);
+  EXPECT_NE(h.find("&lt;script src=&quot;http://host/lobby/b&quot;&gt;&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(h.find("badge.svg"), std::string::npos);
+  EXPECT_NE(h.find("data-copy=\"snippet-md\""), std::string::npos);
+  EXPECT_EQ(h.find("<C>"), std::string::npos);
+  expect_csp_clean(h);
+}
+
+}  // namespace
+}  // namespace chaton::http
