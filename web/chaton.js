@@ -1,119 +1,295 @@
-// Chaton room page: live view over comet long-poll (web format), posting,
-// nickname memory and an unread count in the title. No dependencies.
+// Chaton in the browser: the room page's live view and post form, and the
+// Copy buttons of the badge page. Modern JavaScript, no dependencies, no
+// inline code anywhere (the pages are served with a strict CSP).
+//
+// How packets arrive is the business of one small part, the transport
+// (longPollTransport below): it hands every packet of the room's stream
+// ({pos, nc, ver, cid, content, refresh}, the comet "web" format whose
+// content is ready-made HTML) to the page and reports its connection state.
+// A Server-Sent Events or WebSocket transport with the same three callbacks
+// can replace it without touching the rest.
 (() => {
   'use strict';
-  const body = document.body;
-  const cometUrl = body.dataset.comet;
-  const postUrl = body.dataset.post;
-  if (!cometUrl || !postUrl) return;
 
-  const view = document.getElementById('view-pane');
-  const statusLine = document.getElementById('status-line');
-  const form = document.getElementById('post-form');
-  const nickInput = form.elements.nick;
-  const textInput = form.elements.text;
-  const remember = form.elements.remember;
-  const returnToPost = form.elements.returnToPost;
-  const errorLine = document.getElementById('post-error');
-  const baseTitle = document.title;
-  const cookieName = 'chaton-nick';
-  const cookiePath = body.dataset.cookiePath || '/';
-
-  let cid = 0, pos = 0, ver = null, unread = 0;
-
-  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  const sleep = (ms, signal) => new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+  });
   const between = (lo, hi) => lo + Math.random() * (hi - lo);
 
-  function readCookie(name) {
-    for (const part of document.cookie.split(';')) {
-      const [k, ...v] = part.trim().split('=');
-      if (k === name) return decodeURIComponent(v.join('='));
-    }
-    return null;
-  }
-  function writeCookie(name, value, days) {
-    const expires = new Date(Date.now() + days * 864e5).toUTCString();
-    document.cookie = `${name}=${encodeURIComponent(value)}; expires=${expires}; path=${cookiePath}; SameSite=Lax`;
-  }
+  // ------------------------------------------------------------ transport
 
-  const saved = readCookie(cookieName);
-  if (saved) { nickInput.value = saved; remember.checked = true; }
+  const SILENCE_LIMIT_MS = 8 * 60 * 1000;  // no reply for this long: the connection is lost
 
-  function atBottom() { return view.scrollHeight - view.scrollTop - view.clientHeight < 8; }
-  function showStatus(text) { statusLine.textContent = text; }
-  function updateTitle() { document.title = unread > 0 ? `[${unread}] ${baseTitle}` : baseTitle; }
-  document.addEventListener('visibilitychange', () => { if (!document.hidden) { unread = 0; updateTitle(); } });
-  window.addEventListener('focus', () => { unread = 0; updateTitle(); });
-
-  function apply(packet) {
-    if (ver !== null && packet.ver !== ver) { location.reload(); return; }
-    ver = packet.ver;
-    cid = packet.cid;
-    const stick = atBottom();
-    if (packet.refresh) view.textContent = '';
-    if (packet.content) {
-      view.insertAdjacentHTML('beforeend', packet.content);
-      if (document.hidden || !document.hasFocus()) {
-        unread += (packet.content.match(/class="permalink-anchor"/g) || []).length;
-        updateTitle();
-      }
-      if (stick) view.scrollTop = view.scrollHeight;
-    }
-    pos = packet.pos;
-    showStatus(`Connected (${packet.nc} ${packet.nc === 1 ? 'user' : 'users'} chatting)`);
+  // Waits after the n-th failure in a row: 5-15 s at first (as the original
+  // client), doubling, at most 40-120 s; the randomness spreads reconnecting
+  // clients out.
+  function backoff(failures) {
+    const base = Math.min(5000 * 2 ** (failures - 1), 40000);
+    return between(base, 3 * base);
   }
 
-  async function pollLoop() {
-    showStatus('Connecting...');
-    for (;;) {
-      let newContent = false;
+  // The original long-poll protocol (spec A5): GET comet?c=CID&p=POS; the
+  // reply comes when the room has news, or as a ping now and then.
+  //   onPacket(packet)         every reply
+  //   onConnecting()           before the first request
+  //   onLost(retryMs)          a request failed; the next try is in retryMs
+  function longPollTransport(cometUrl, { onPacket, onConnecting, onLost }) {
+    let cid = 0;
+    let pos = 0;
+    let failures = 0;
+    let wake = new AbortController();  // cuts a wait short (the network came back)
+
+    window.addEventListener('online', () => wake.abort());
+
+    async function request() {
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), SILENCE_LIMIT_MS);
       try {
-        const url = `${cometUrl}?t=${Date.now()}&c=${cid}&p=${pos}`;
-        const res = await fetch(url, { cache: 'no-store' });
+        const res = await fetch(`${cometUrl}?t=${Date.now()}&c=${cid}&p=${pos}`, {
+          cache: 'no-store',
+          signal: abort.signal,
+        });
         if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const packet = await res.json();
-        newContent = Boolean(packet.content);
-        apply(packet);
-      } catch (e) {
-        showStatus('Connection lost. Retrying...');
-        await sleep(between(5000, 15000));
-        continue;
+        return await res.json();
+      } finally {
+        clearTimeout(timer);
       }
-      await sleep(between(0, newContent ? 1000 : 3000));
     }
+
+    async function run() {
+      onConnecting();
+      for (;;) {
+        let packet;
+        try {
+          packet = await request();
+        } catch {
+          failures += 1;
+          const delay = backoff(failures);
+          onLost(delay);
+          wake = new AbortController();
+          await sleep(delay, wake.signal);
+          continue;
+        }
+        failures = 0;
+        if (packet.cid < 0) cid = 0;  // expired: ask again as a new client
+        else cid = packet.cid;
+        pos = packet.pos;
+        onPacket(packet);
+        // Spread the load: a short random pause before asking again.
+        await sleep(between(0, packet.content ? 1000 : 3000));
+      }
+    }
+
+    return { start: run, get cid() { return cid; } };
   }
 
-  async function send() {
-    errorLine.textContent = '';
-    const nick = nickInput.value.trim(), text = textInput.value;
-    if (!nick) { errorLine.textContent = 'Please enter a nickname.'; nickInput.focus(); return; }
-    if (!text.trim()) return;
-    if (remember.checked) writeCookie(cookieName, nick, 365); else writeCookie(cookieName, '', -1);
-    const fields = form.querySelectorAll('input, textarea, button');
-    fields.forEach((f) => { f.disabled = true; });
+  // ------------------------------------------------------------ room page
+
+  function initRoom(body) {
+    const view = document.getElementById('view-pane');
+    const jump = document.getElementById('jump-latest');
+    const statusLine = document.getElementById('status-line');
+    const form = document.getElementById('post-form');
+    const fields = document.getElementById('post-fields');
+    const nickInput = document.getElementById('nick');
+    const textInput = document.getElementById('text');
+    const remember = document.getElementById('remember');
+    const returnToPost = document.getElementById('return-to-post');
+    const errorLine = document.getElementById('post-error');
+    const baseTitle = document.title;
+    const cookieName = 'chaton-nick';
+    const cookiePath = body.dataset.cookiePath || '/';
+    const returnKey = 'chaton-return-to-post';
+
+    let ver = null;
+    let unread = 0;
+    let loaded = false;     // the first reply (with the backlog) has arrived
+    let stickNext = false;  // scroll to the newest post once (after our own post)
+    let sending = false;
+
+    // --- nickname memory ("Remember me": a cookie, as the original)
+    function readCookie(name) {
+      for (const part of document.cookie.split(';')) {
+        const eq = part.indexOf('=');
+        if (eq >= 0 && part.slice(0, eq).trim() === name) {
+          try { return decodeURIComponent(part.slice(eq + 1).trim()); } catch { return null; }
+        }
+      }
+      return null;
+    }
+    function writeCookie(name, value, days) {
+      const expires = new Date(Date.now() + days * 864e5).toUTCString();
+      document.cookie = `${name}=${encodeURIComponent(value)}; expires=${expires}; path=${cookiePath}; SameSite=Lax`;
+    }
+    function rememberNick() {
+      const nick = nickInput.value.trim();
+      if (remember.checked && nick) writeCookie(cookieName, nick, 365);
+      else if (!remember.checked) writeCookie(cookieName, '', -1);
+    }
+    const saved = readCookie(cookieName);
+    if (saved) {
+      nickInput.value = saved;
+      remember.checked = true;
+    }
+    remember.addEventListener('change', rememberNick);
+    nickInput.addEventListener('change', rememberNick);
+
     try {
-      const res = await fetch(postUrl, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ nick, text, cid: String(cid) }),
+      if (localStorage.getItem(returnKey) === 'off') returnToPost.checked = false;
+      returnToPost.addEventListener('change', () => {
+        localStorage.setItem(returnKey, returnToPost.checked ? 'on' : 'off');
       });
-      if (res.ok) textInput.value = '';
-      else errorLine.textContent = (await res.text()).trim() || `Posting failed (HTTP ${res.status}).`;
-    } catch (e) {
-      errorLine.textContent = 'Posting failed: the server could not be reached.';
-    } finally {
-      fields.forEach((f) => { f.disabled = false; });
-      textInput.focus();
-    }
-  }
+    } catch { /* storage disabled: the box just starts checked */ }
 
-  form.addEventListener('submit', (ev) => { ev.preventDefault(); send(); });
-  textInput.addEventListener('keydown', (ev) => {
-    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing && returnToPost.checked) {
+    // --- status line and title
+    function showStatus(text) {
+      if (statusLine.textContent !== text) statusLine.textContent = text;
+    }
+    const away = () => document.hidden || !document.hasFocus();
+    function showUnread() {
+      document.title = unread > 0 ? `[${unread}] ${baseTitle}` : baseTitle;
+    }
+    function seen() {
+      if (away()) return;
+      unread = 0;
+      showUnread();
+    }
+    document.addEventListener('visibilitychange', seen);
+    window.addEventListener('focus', seen);
+
+    // --- the view
+    const atBottom = () => view.scrollHeight - view.scrollTop - view.clientHeight < 32;
+    function scrollToEnd() {
+      view.scrollTop = view.scrollHeight;
+      jump.hidden = true;
+    }
+    view.addEventListener('scroll', () => { if (atBottom()) jump.hidden = true; }, { passive: true });
+    jump.addEventListener('click', () => { scrollToEnd(); view.focus(); });
+    // Images load after they are inserted: keep a reader who was at the end there.
+    view.addEventListener('load', (ev) => {
+      if (ev.target.tagName === 'IMG' && view.dataset.stuck === 'yes') view.scrollTop = view.scrollHeight;
+    }, true);
+
+    const countPosts = (html) => (html.match(/class="permalink-anchor"/g) || []).length;
+
+    function onPacket(packet) {
+      if (ver !== null && packet.ver !== ver) {  // the server was upgraded
+        location.reload();
+        return;
+      }
+      ver = packet.ver;
+      const nc = Number(packet.nc) || 0;
+      showStatus(`Connected (${nc} ${nc === 1 ? 'user' : 'users'} chatting)`);
+      if (packet.refresh) view.replaceChildren();
+      // The first reply (or one that starts over) brings what was said before.
+      const backlog = !loaded || Boolean(packet.refresh);
+      loaded = true;
+      if (!packet.content) return;
+
+      const stick = backlog || stickNext || atBottom();
+      stickNext = false;
+      if (backlog) view.setAttribute('aria-busy', 'true');  // the backlog is not read out
+      view.insertAdjacentHTML('beforeend', packet.content);
+      if (backlog) {
+        view.removeAttribute('aria-busy');
+      } else if (away()) {
+        unread += countPosts(packet.content);
+        showUnread();
+      }
+      view.dataset.stuck = stick ? 'yes' : 'no';
+      if (stick) scrollToEnd();
+      else jump.hidden = false;
+    }
+
+    const transport = longPollTransport(body.dataset.comet, {
+      onPacket,
+      onConnecting: () => showStatus('Connecting...'),
+      onLost: (ms) => showStatus(`Connection lost. Retrying in ${Math.round(ms / 1000)} s...`),
+    });
+
+    // --- posting
+    function showError(text) { errorLine.textContent = text; }
+
+    async function send() {
+      if (sending) return;
+      const nick = nickInput.value.trim();
+      const text = textInput.value;
+      if (!nick) {
+        showError('Please enter a nickname.');
+        nickInput.focus();
+        return;
+      }
+      if (!text.trim()) {
+        textInput.focus();
+        return;
+      }
+      rememberNick();
+      sending = true;
+      fields.disabled = true;
+      form.setAttribute('aria-busy', 'true');
+      try {
+        const res = await fetch(body.dataset.post, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ nick, text, cid: String(transport.cid) }),
+        });
+        if (res.ok) {
+          textInput.value = '';
+          showError('');
+          stickNext = true;
+        } else {
+          const reason = (await res.text()).trim();
+          showError(reason ? `Not posted: ${reason}` : `Not posted (HTTP ${res.status}).`);
+        }
+      } catch {
+        showError('Not posted: the server could not be reached. Your text is still here; try again.');
+      } finally {
+        sending = false;
+        fields.disabled = false;
+        form.removeAttribute('aria-busy');
+        textInput.focus();
+      }
+    }
+
+    form.addEventListener('submit', (ev) => {
       ev.preventDefault();
       send();
-    }
-  });
+    });
+    textInput.addEventListener('keydown', (ev) => {
+      if (ev.key !== 'Enter' || ev.shiftKey || ev.isComposing || ev.keyCode === 229) return;
+      if (!returnToPost.checked || ev.altKey || ev.ctrlKey || ev.metaKey) return;
+      ev.preventDefault();
+      send();
+    });
 
-  pollLoop();
+    if (!nickInput.value) nickInput.focus();
+    else textInput.focus();
+    transport.start();
+  }
+
+  // ------------------------------------------------------------ badge page
+
+  function initCopyButtons() {
+    for (const button of document.querySelectorAll('button[data-copy]')) {
+      button.addEventListener('click', async () => {
+        const field = document.getElementById(button.dataset.copy);
+        if (!field) return;
+        field.focus();
+        field.select();
+        let copied = false;
+        try {
+          await navigator.clipboard.writeText(field.value);
+          copied = true;
+        } catch {
+          try { copied = document.execCommand('copy'); } catch { copied = false; }
+        }
+        button.textContent = copied ? 'Copied' : 'Selected: press Ctrl+C';
+        setTimeout(() => { button.textContent = 'Copy'; }, 2500);
+      });
+    }
+  }
+
+  initCopyButtons();
+  if (document.body.dataset.comet && document.body.dataset.post) initRoom(document.body);
 })();

@@ -16,6 +16,9 @@ namespace chaton::cli {
 
 namespace {
 
+constexpr std::string_view kMonthNames[] = {"January", "February", "March",     "April",   "May",      "June",
+                                             "July",    "August",   "September", "October", "November", "December"};
+
 bool all_digits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
@@ -36,7 +39,7 @@ Result<Date> parse_day(std::string_view s) {
   if (date.month < 1 || date.month > 12) return bad("the month must be 1 to 12");
   if (date.year < 1970) return bad("years before 1970 are not supported");
   if (!is_valid_date(date))
-    return bad(format_date_path(Date{date.year, date.month, 1}).substr(0, 7) + " has " +
+    return bad(std::string(kMonthNames[date.month - 1]) + " " + std::to_string(date.year) + " has " +
                std::to_string(days_in_month(date.year, date.month)) + " days");
   return date;
 }

@@ -10,6 +10,8 @@
 #pragma once
 
 #include <chrono>
+#include <istream>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -48,6 +50,23 @@ struct ImportOptions {
 int run_archive(const ArchiveOptions& options, std::ostream& out, std::ostream& err);
 int run_check(const CheckOptions& options, std::ostream& out, std::ostream& err);
 int run_import(const ImportOptions& options, std::ostream& out, std::ostream& err);
+
+// The client tools (docs/CLIENT.md), built on chaton::Client: `watch`
+// follows rooms until a stop signal; `post` posts one message. Exit codes
+// as above: 1 when the server refused (its reason on `err`), 2 for usage.
+struct WatchOptions {
+  std::vector<std::string> urls;
+  bool silent = false;  // -s: no bell
+};
+
+struct PostOptions {
+  std::string url;
+  std::string nick;
+  std::optional<std::string> text;  // nullopt: read standard input
+};
+
+int run_watch(const WatchOptions& options, std::ostream& out, std::ostream& err);
+int run_post(const PostOptions& options, std::istream& in, std::ostream& out, std::ostream& err);
 
 // The rooms a command works on: the configuration (completed as `serve`
 // would) narrowed to --room. The error names the config or the room.

@@ -4,6 +4,8 @@
 //   chaton archive     [--config FILE] [--room SLUG] [YYYY/MM/DD]
 //   chaton check       [--config FILE] [--room SLUG] [--repair]
 //   chaton import-conf OLD.conf
+//   chaton watch       [-s] URL...
+//   chaton post        URL --nick NICK [TEXT]
 //   chaton --help | --version
 //
 // This file wires CLI11; the bodies of the operator commands are in
@@ -95,10 +97,29 @@ int main(int argc, char** argv) {
   import_cmd->add_option("OLD.conf", import_opts.file, "The original room config (its includes are read too)")
       ->required();
 
+  chaton::cli::WatchOptions watch_opts;
+  auto* watch_cmd = app.add_subcommand(
+      "watch", "Print every new post of one or more rooms as '[room] nick: text' until Ctrl-C");
+  watch_cmd->add_flag("-s,--silent", watch_opts.silent, "Do not ring the bell on new posts");
+  watch_cmd->add_option("URL", watch_opts.urls, "Room URLs, e.g. http://host/lobby/");
+
+  chaton::cli::PostOptions post_opts;
+  std::string post_text;
+  auto* post_cmd = app.add_subcommand(
+      "post", "Post TEXT (or standard input) to a room; prints the post's permalink");
+  post_cmd->add_option("URL", post_opts.url, "The room URL, e.g. http://host/lobby/");
+  post_cmd->add_option("--nick", post_opts.nick, "The nickname to post as");
+  auto* post_text_opt = post_cmd->add_option("TEXT", post_text, "The text; read from standard input when absent");
+
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return serve(serve_opts);
   if (archive_cmd->parsed()) return chaton::cli::run_archive(archive_opts, std::cout, std::cerr);
   if (check_cmd->parsed()) return chaton::cli::run_check(check_opts, std::cout, std::cerr);
   if (import_cmd->parsed()) return chaton::cli::run_import(import_opts, std::cout, std::cerr);
+  if (watch_cmd->parsed()) return chaton::cli::run_watch(watch_opts, std::cout, std::cerr);
+  if (post_cmd->parsed()) {
+    if (post_text_opt->count() > 0) post_opts.text = post_text;
+    return chaton::cli::run_post(post_opts, std::cin, std::cout, std::cerr);
+  }
   return 0;
 }

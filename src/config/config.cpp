@@ -35,11 +35,15 @@ constexpr int64_t kMaxThreads = 1024;
 constexpr double kMaxCometSeconds = 86400;  // one day
 constexpr int64_t kMaxBodyBytes = int64_t{1} << 30;
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
+constexpr double kMaxPostRate = 1e6;        // posts per second per address
+constexpr int64_t kMaxPostBurst = 1000000;
+constexpr int64_t kMaxConnections = 1000000;
 constexpr size_t kMaxConfigFileBytes = size_t{4} << 20;
 constexpr size_t kMaxReportedErrors = 20;
 
 constexpr std::string_view kSlugPattern = "[a-z0-9][a-z0-9_-]{0,63}";
 constexpr std::string_view kRoomSection = "[[room]]";
+constexpr std::string_view kWebhookSection = "[[room.webhook]]";
 
 // ---- small formatting helpers -------------------------------------------------
 
@@ -246,8 +250,9 @@ FieldReader integer_field(Int& out, int64_t min, int64_t max) {
 }
 
 // A duration in seconds: integer or float, greater than 0, at most a day.
-FieldReader seconds_field(double& out) {
-  return [&out](const toml::node& n) -> std::optional<Problem> {
+// A number (integer or float) in [min, max]; `min_exclusive` excludes min.
+FieldReader number_field(double& out, double min, double max, bool min_exclusive) {
+  return [&out, min, max, min_exclusive](const toml::node& n) -> std::optional<Problem> {
     double x;
     if (const auto* i = n.as_integer()) {
       x = static_cast<double>(i->get());
@@ -256,13 +261,17 @@ FieldReader seconds_field(double& out) {
     } else {
       return Problem{"must be a number", &n};
     }
-    if (!std::isfinite(x) || x <= 0 || x > kMaxCometSeconds) {
-      return Problem{"must be greater than 0 and at most " + format_number(kMaxCometSeconds), &n};
+    if (!std::isfinite(x) || (min_exclusive ? x <= min : x < min) || x > max) {
+      return Problem{std::string("must be ") + (min_exclusive ? "greater than " : "at least ") +
+                         format_number(min) + " and at most " + format_number(max),
+                     &n};
     }
     out = x;
     return std::nullopt;
   };
 }
+
+FieldReader seconds_field(double& out) { return number_field(out, 0, kMaxCometSeconds, true); }
 
 FieldReader bool_field(bool& out) {
   return [&out](const toml::node& n) -> std::optional<Problem> {
@@ -322,6 +331,8 @@ void read_site(const toml::table& t, SiteConfig& site, ErrorList& errors) {
       {"tls_private_key", string_field(site.tls_private_key)},
       {"tls_private_key_password", string_field(site.tls_private_key_password)},
       {"threads", integer_field(site.threads, 0, kMaxThreads)},
+      {"trusted_proxies", strings_field(site.trusted_proxies)},
+      {"frame_ancestors", strings_field(site.frame_ancestors)},
   };
   read_fields(t, "[site]", fields, errors);
 }
@@ -351,12 +362,58 @@ void read_limits(const toml::table& t, LimitsConfig& l, ErrorList& errors) {
       {"text_limit", integer_field(l.text_limit, 1, kInt64Max)},
       {"nick_limit", integer_field(l.nick_limit, 1, kInt64Max)},
       {"max_body_bytes", integer_field(l.max_body_bytes, 1, kMaxBodyBytes)},
+      {"max_header_bytes", integer_field(l.max_header_bytes, 1024, kMaxBodyBytes)},
+      {"request_timeout", seconds_field(l.request_timeout)},
+      {"post_rate", number_field(l.post_rate, 0, kMaxPostRate, false)},
+      {"post_burst", integer_field(l.post_burst, 1, kMaxPostBurst)},
+      {"rate_limit_exempt", strings_field(l.rate_limit_exempt)},
+      {"max_connections", integer_field(l.max_connections, 1, kMaxConnections)},
+      {"max_connections_per_address", integer_field(l.max_connections_per_address, 1, kMaxConnections)},
   };
   read_fields(t, "[limits]", fields, errors);
 }
 
 std::string optional_url_path_problem(std::string_view path) {
   return path.empty() ? std::string() : url_path_problem(path);
+}
+
+std::string webhook_url_problem(std::string_view url) {
+  std::string_view rest;
+  if (url.starts_with("http://")) {
+    rest = url.substr(7);
+  } else if (url.starts_with("https://")) {
+    rest = url.substr(8);
+  } else {
+    return "must start with http:// or https:// (got " + in_quotes(url) + ")";
+  }
+  if (rest.empty() || rest.find_first_of("/?#") == 0) return "must name a host after the scheme";
+  if (std::any_of(url.begin(), url.end(), is_space_or_control)) {
+    return "must not contain whitespace or control characters";
+  }
+  return {};
+}
+
+// The [[room.webhook]] tables of a room: each has a url and nothing else.
+// Reports into `errors` itself, so every table's problems are named.
+FieldReader webhooks_field(std::vector<std::string>& out, ErrorList& errors) {
+  return [&out, &errors](const toml::node& n) -> std::optional<Problem> {
+    const auto* array = n.as_array();
+    if (!array || !array->is_array_of_tables()) {
+      return Problem{"must be an array of tables: write [[room.webhook]] url = \"...\"", &n};
+    }
+    for (const toml::node& element : *array) {
+      const toml::table& t = *element.as_table();
+      std::string url;
+      const Field fields[] = {{"url", string_field(url, webhook_url_problem)}};
+      read_fields(t, kWebhookSection, fields, errors);
+      if (!t.contains("url")) {
+        errors.add(t.source(), "a [[room.webhook]] needs a url");
+      } else if (!url.empty()) {
+        out.push_back(std::move(url));
+      }
+    }
+    return std::nullopt;
+  };
 }
 
 RoomConfig read_room(const toml::table& t, ErrorList& errors) {
@@ -370,6 +427,7 @@ RoomConfig read_room(const toml::table& t, ErrorList& errors) {
       {"data_dir", string_field(room.data_dir)},
       {"loose_login", bool_field(room.loose_login)},
       {"htpasswd", string_field(room.htpasswd)},
+      {"webhook", webhooks_field(room.webhooks, errors)},
   };
   read_fields(t, kRoomSection, fields, errors);
   if (!t.contains("slug")) errors.add(t.source(), "a [[room]] needs a slug");

@@ -26,6 +26,12 @@ struct SiteConfig {
   std::string tls_private_key;
   std::string tls_private_key_password;
   int threads = 0;  // io threads; 0: one per core
+  // Peers whose X-Forwarded-For is believed (addresses or CIDR ranges);
+  // nobody else's ever is.
+  std::vector<std::string> trusted_proxies;
+  // Origins allowed to embed the room page and badge in a frame
+  // (CSP frame-ancestors); empty: this site only.
+  std::vector<std::string> frame_ancestors;
 };
 
 struct AppearanceConfig {
@@ -47,6 +53,14 @@ struct LimitsConfig {
   int64_t text_limit = 2048;       // characters in a post
   int64_t nick_limit = 64;         // characters in a nickname
   int64_t max_body_bytes = 65536;  // request body
+  int64_t max_header_bytes = 16384;  // request line and headers (431 beyond)
+  double request_timeout = 30;       // seconds to send a whole request (slow clients are dropped)
+  double post_rate = 1;              // posts per second per address, sustained; 0: no limit
+  int64_t post_burst = 10;           // posts an address may make at once
+  // Addresses the post rate does not apply to (local tools and bots).
+  std::vector<std::string> rate_limit_exempt = {"127.0.0.0/8", "::1"};
+  int64_t max_connections = 15000;             // open connections in all (503 beyond)
+  int64_t max_connections_per_address = 1000;  // open connections from one address (429 beyond)
 };
 
 struct RoomConfig {
@@ -58,6 +72,9 @@ struct RoomConfig {
   std::string data_dir;  // default "<site.data_dir>/<slug>"
   bool loose_login = true;
   std::string htpasswd;
+  // Outgoing webhooks ([[room.webhook]] url = "..."): each new post is
+  // POSTed as JSON to every URL (docs/WEBHOOKS.md).
+  std::vector<std::string> webhooks;
 };
 
 struct Config {

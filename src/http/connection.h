@@ -33,7 +33,8 @@ class Connection {
   virtual ~Connection() = default;
   virtual boost::asio::any_io_executor executor() = 0;
 
-  virtual void send(Response res, bool keep_alive, unsigned version) = 0;
+  // `head_only`: the answer to HEAD — the headers of `res`, no body.
+  virtual void send(Response res, bool keep_alive, unsigned version, bool head_only) = 0;
   virtual void close() = 0;
   // `on_gone` runs if the peer closes before the response is complete.
   virtual void watch_disconnect(std::function<void()> on_gone) = 0;

@@ -31,9 +31,9 @@ void Exchange::respond(Response res) {
   if (!claim()) return;
   log(res.result_int(), res.body().size());
   net::dispatch(connection_->executor(), [c = connection_, res = std::move(res),
-                                          keep = request_.keep_alive(),
-                                          ver = request_.version()]() mutable {
-    c->send(std::move(res), keep, ver);
+                                          keep = request_.keep_alive(), ver = request_.version(),
+                                          head = request_.method() == bhttp::verb::head]() mutable {
+    c->send(std::move(res), keep, ver, head);
   });
 }
 

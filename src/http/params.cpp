@@ -1,6 +1,8 @@
 // Params: see params.h.
 #include "http/params.h"
 
+#include <cctype>
+
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
@@ -22,16 +24,21 @@ namespace {
 // Clients are often sloppy with form encoding (a raw space or raw UTF-8 in
 // a body sent by a script). Such bytes can only mean themselves, so they are
 // escaped before the strict parse: a space becomes '+', any other byte the
-// grammar does not allow becomes %XX. Malformed escapes still fail.
+// grammar does not allow becomes %XX, and a '%' that starts no valid escape
+// means itself.
 std::string escape_sloppy_bytes(std::string_view s) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   static constexpr std::string_view kAllowed =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?%";
   std::string out;
   out.reserve(s.size());
-  for (char c : s) {
+  auto is_hex = [](char h) { return std::isxdigit(static_cast<unsigned char>(h)) != 0; };
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
     auto u = static_cast<unsigned char>(c);
-    if (c == ' ') {
+    if (c == '%' && (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2]))) {
+      out += "%25";  // a '%' that starts no escape means itself
+    } else if (c == ' ') {
       out += '+';
     } else if (kAllowed.find(c) != std::string_view::npos && u != 0) {
       out += c;

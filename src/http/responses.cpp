@@ -47,6 +47,10 @@ bhttp::status status_for(Errc code) {
   return bhttp::status::internal_server_error;
 }
 
-Response error_response(const Status& st) { return error_response(status_for(st.code()), st.message()); }
+Response error_response(const Status& st) {
+  Response res = error_response(status_for(st.code()), st.message());
+  if (st.retry_after() > 0) res.set(bhttp::field::retry_after, std::to_string(st.retry_after()));
+  return res;
+}
 
 }  // namespace chaton::http

@@ -13,11 +13,14 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "access/connection_limiter.h"
+#include "access/rate_limiter.h"
 #include "http/daily_archiver.h"
 #include "http/listener.h"
 #include "http/router.h"
 #include "http/tls_context.h"
 #include "store/file_store.h"
+#include "webhooks/webhook.h"
 
 namespace chaton::http {
 
@@ -40,7 +43,11 @@ struct Server::Impl final : Handler {
         tls(config.site),
         sweeper(ioc) {
     limits.max_body_bytes = static_cast<uint64_t>(config.limits.max_body_bytes);
+    limits.max_header_bytes = static_cast<uint32_t>(config.limits.max_header_bytes);
+    limits.idle_timeout = std::chrono::milliseconds(static_cast<int64_t>(config.limits.request_timeout * 1000));
   }
+
+  Status build_access_controls();
 
   void handle(const ExchangePtr& ex) override { router->handle(ex); }
   UpgradeDecision upgrade(const Request& req, const std::string& address) override {
@@ -59,6 +66,9 @@ struct Server::Impl final : Handler {
   TlsProvider tls;
   net::steady_timer sweeper;
   SessionLimits limits;
+  AddressRanges trusted_proxies;
+  std::unique_ptr<ConnectionLimiter> connections;
+  std::shared_ptr<RateLimiter> rate_limiter;
   Assets assets;
   std::unique_ptr<Router> router;
   std::shared_ptr<Listener> listener;
@@ -75,8 +85,20 @@ std::string url_host(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
 
-RoomSettings settings_for(const RoomConfig& rc, const Config& c, const std::string& public_url) {
+// An address list from the configuration, or an error naming the key.
+Result<AddressRanges> address_list(const std::vector<std::string>& items, const char* key) {
+  std::string text;
+  for (const auto& item : items) text += item + "\n";
+  std::vector<std::string> errors;
+  AddressRanges ranges = AddressRanges::parse(text, &errors);
+  if (!errors.empty()) return Status(Errc::invalid, std::string(key) + ": " + errors.front());
+  return ranges;
+}
+
+RoomSettings settings_for(const RoomConfig& rc, const Config& c, const std::string& public_url,
+                          std::shared_ptr<RateLimiter> rate_limiter) {
   RoomSettings s;
+  s.rate_limiter = std::move(rate_limiter);
   s.config = rc;
   s.url = public_url + rc.url_path;
   s.render.room_url = s.url;
@@ -92,10 +114,27 @@ RoomSettings settings_for(const RoomConfig& rc, const Config& c, const std::stri
 
 }  // namespace
 
+Status Server::Impl::build_access_controls() {
+  auto trusted = address_list(config.site.trusted_proxies, "site.trusted_proxies");
+  if (!trusted) return trusted.status();
+  auto exempt = address_list(config.limits.rate_limit_exempt, "limits.rate_limit_exempt");
+  if (!exempt) return exempt.status();
+  trusted_proxies = std::move(trusted.value());
+  limits.trusted_proxies = &trusted_proxies;
+  connections = std::make_unique<ConnectionLimiter>(
+      static_cast<size_t>(config.limits.max_connections),
+      static_cast<size_t>(config.limits.max_connections_per_address), trusted_proxies);
+  limits.connections = connections.get();
+  rate_limiter = std::make_shared<RateLimiter>(config.limits.post_rate,
+                                               static_cast<double>(config.limits.post_burst),
+                                               std::move(exempt.value()), clock);
+  return {};
+}
+
 Status Server::Impl::open_rooms(std::ostream& out) {
   std::vector<std::unique_ptr<RoomEndpoints>> endpoints;
   for (const auto& rc : config.rooms) {
-    auto room = std::make_shared<Room>(settings_for(rc, config, public_url),
+    auto room = std::make_shared<Room>(settings_for(rc, config, public_url, rate_limiter),
                                        std::make_unique<FileStore>(rc.data_dir), clock);
     std::vector<std::string> warnings;
     Status st = room->open(&warnings);
@@ -103,6 +142,8 @@ Status Server::Impl::open_rooms(std::ostream& out) {
     if (!st) return Status(st.code(), "room '" + rc.slug + "': " + st.message());
     out << "  room " << rc.slug << " \"" << rc.name << "\" at " << room->settings().url
         << "  (data: " << rc.data_dir << ", " << room->status().sequence << " posts so far)\n";
+    if (webhooks::attach_webhooks(*room))
+      out << "    posts go to " << rc.webhooks.size() << " webhook(s)\n";
     rooms.push_back(room);
     endpoints.push_back(std::make_unique<RoomEndpoints>(room, config, assets, clock));
   }
@@ -148,6 +189,7 @@ Status Server::start(std::ostream& out) {
   if (ec) return Status(Errc::invalid, "listen: '" + hp->host + "' is not an IP address");
 
   m.assets = make_assets(m.config.appearance.img_size_limit);
+  if (Status st = m.build_access_controls(); !st) return st;
   if (m.tls.enabled())
     if (Status st = m.tls.reload(); !st) return st;
   const std::string scheme = m.tls.enabled() ? "https://" : "http://";

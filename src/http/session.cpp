@@ -2,7 +2,10 @@
 // streams; the differences (handshake, shutdown) are `if constexpr`.
 #include "http/session.h"
 
+#include <sys/socket.h>
+
 #include <atomic>
+#include <cerrno>
 #include <deque>
 #include <optional>
 
@@ -14,6 +17,7 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
+#include "access/forwarded.h"
 #include "http/responses.h"
 #include "http/ws_session.h"
 
@@ -48,8 +52,16 @@ bool is_disconnect(const beast::error_code& ec) {
 template <class Stream>
 class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(Stream&& stream, Handler& handler, const SessionLimits& limits, std::string address)
-      : stream_(std::move(stream)), handler_(handler), limits_(limits), address_(std::move(address)) {}
+  Session(Stream&& stream, Handler& handler, const SessionLimits& limits, std::string address,
+          std::shared_ptr<void> ticket)
+      : stream_(std::move(stream)),
+        handler_(handler),
+        limits_(limits),
+        address_(std::move(address)),
+        ticket_(std::move(ticket)) {}
+
+  // Answer this instead of reading requests (the connection is over a cap).
+  void refuse_with(Response res) { refusal_ = std::move(res); }
 
   // Keeps the TLS context this session was made with alive (a reload on
   // SIGHUP replaces the server's context; running sessions keep theirs).
@@ -61,13 +73,19 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   net::any_io_executor executor() override { return stream_.get_executor(); }
 
-  void send(Response res, bool keep_alive, unsigned version) override {
+  void send(Response res, bool keep_alive, unsigned version, bool head_only) override {
     if (closed_) return;
     pending_ = false;
     on_gone_ = nullptr;
+    ++generation_;  // a readiness wait armed for this request is stale from now on
     res.version(version);
     res.keep_alive(keep_alive);
     res.prepare_payload();
+    if (head_only) {  // same headers, Content-Length included, and no body
+      auto length = res.body().size();
+      res.body().clear();
+      res.content_length(length);
+    }
     writing_ = std::make_shared<Response>(std::move(res));
     lowest().expires_after(limits_.idle_timeout);
     bhttp::async_write(stream_, *writing_,
@@ -130,11 +148,22 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->shutdown();
-                                self->do_read();
+                                self->first_read();
                               });
     } else {
-      do_read();
+      first_read();
     }
+  }
+
+  void first_read() {
+    if (!refusal_) return do_read();
+    pending_ = true;
+    send(std::move(*refusal_), false, 11, false);
+  }
+
+  std::string request_address(const Request& req) const {
+    if (!limits_.trusted_proxies) return address_;
+    return client_address(address_, req["X-Forwarded-For"], *limits_.trusted_proxies);
   }
 
   void do_read() {
@@ -157,25 +186,27 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     lowest().expires_never();
     pending_ = true;
     if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
-    auto ex = std::make_shared<Exchange>(this->shared_from_this(), parser_->release(), address_);
+    std::string address = request_address(parser_->get());
+    auto ex = std::make_shared<Exchange>(this->shared_from_this(), parser_->release(), std::move(address));
     handler_.handle(ex);
   }
 
   void upgrade() {
     Request req = parser_->release();
-    UpgradeDecision d = handler_.upgrade(req, address_);
+    UpgradeDecision d = handler_.upgrade(req, request_address(req));
     if (!d.peer) {
       Response res = d.refusal ? std::move(*d.refusal)
                                : error_response(bhttp::status::not_found, "no WebSocket here");
-      return send(std::move(res), false, req.version());
+      return send(std::move(res), false, req.version(), false);
     }
     closed_ = true;  // the stream now belongs to the WebSocket session
-    start_websocket(std::move(stream_), std::move(buffer_), std::move(req), std::move(d.peer), limits_);
+    start_websocket(std::move(stream_), std::move(buffer_), std::move(req), std::move(d.peer), limits_,
+                    std::move(ticket_));
   }
 
   void reject(bhttp::status status, const char* message) {
     pending_ = true;
-    send(error_response(status, message), false, 11);
+    send(error_response(status, message), false, 11, false);
   }
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
@@ -187,17 +218,22 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void arm_readable_wait() {
     lowest().socket().async_wait(
         tcp::socket::wait_read,
-        beast::bind_front_handler(&Session::on_readable, this->shared_from_this()));
+        beast::bind_front_handler(&Session::on_readable, this->shared_from_this(), generation_));
   }
 
-  // Readable while a response is pending: the peer either closed (nothing
-  // to read) or sent more bytes, which stay in the socket for the next read.
-  void on_readable(beast::error_code ec) {
-    if (!pending_ || !on_gone_ || closed_) return;
+  // Readable while a response is pending: the peer closed, or it sent more
+  // bytes (which stay in the socket for the next read). A peek tells which;
+  // a readiness with nothing to read (spurious, or data another read took)
+  // re-arms the wait. A completion for an earlier request is ignored.
+  void on_readable(uint64_t generation, beast::error_code ec) {
+    if (generation != generation_ || !pending_ || !on_gone_ || closed_) return;
+    if (ec == net::error::operation_aborted) return;
     if (!ec) {
-      beast::error_code rec;
-      std::size_t avail = lowest().socket().available(rec);
-      if (!rec && avail > 0) return;  // data, not a close: stop watching
+      char byte;
+      ssize_t n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (n > 0) return;  // data, not a close: stop watching
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return arm_readable_wait();
     }
     gone();
   }
@@ -245,15 +281,18 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   std::shared_ptr<ssl::context> tls_;
+  std::optional<Response> refusal_;
   Stream stream_;
   Handler& handler_;
   const SessionLimits& limits_;
   std::string address_;
+  std::shared_ptr<void> ticket_;  // this connection's place under the caps
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> writing_;
   std::function<void()> on_gone_;
   bool pending_ = false;  // a request was handed out and not answered yet
+  uint64_t generation_ = 0;  // counts responses, to tell stale readiness waits
   bool closed_ = false;
 
   // Streaming responses.
@@ -268,18 +307,47 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
 }  // namespace
 
+namespace {
+
+// The response for a connection over a cap, or nothing when it may stay.
+std::optional<Response> admission_refusal(ConnectionLimiter::Verdict v) {
+  switch (v) {
+    case ConnectionLimiter::Verdict::ok: return std::nullopt;
+    case ConnectionLimiter::Verdict::too_many: {
+      Response res = error_response(bhttp::status::service_unavailable, "the server is full; try again soon");
+      res.set(bhttp::field::retry_after, "5");
+      return res;
+    }
+    case ConnectionLimiter::Verdict::too_many_from_address:
+      return error_response(bhttp::status::too_many_requests, "too many connections from your address");
+  }
+  return std::nullopt;
+}
+
+template <class Stream>
+void run_session(std::shared_ptr<Session<Stream>> s, std::optional<Response> refusal) {
+  if (refusal) s->refuse_with(std::move(*refusal));
+  s->run();
+}
+
+}  // namespace
+
 void start_session(tcp::socket&& socket, Handler& handler, const SessionLimits& limits,
                    std::shared_ptr<ssl::context> tls) {
   std::string address = client_address_of(socket);
+  ConnectionLimiter::Admission admission;
+  if (limits.connections) admission = limits.connections->admit(address);
+  std::optional<Response> refusal = admission_refusal(admission.verdict);
   if (tls) {
     auto s = std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *tls), handler,
-                                                  limits, std::move(address));
+                                                  limits, std::move(address), std::move(admission.ticket));
     s->keep(std::move(tls));
-    s->run();
+    run_session(std::move(s), std::move(refusal));
   } else {
-    std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), handler,
-                                                 limits, std::move(address))
-        ->run();
+    auto s = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), handler,
+                                                          limits, std::move(address),
+                                                          std::move(admission.ticket));
+    run_session(std::move(s), std::move(refusal));
   }
 }
 

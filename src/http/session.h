@@ -11,6 +11,9 @@
 // parameter inside session.cpp). Each session runs on its own strand and
 // keeps itself alive with shared_from_this through its pending operations.
 //
+// A connection over the caps of SessionLimits::connections is answered 503
+// (server full) or 429 (too many from one address) and closed.
+//
 // Lifetime: the Handler and the SessionLimits must outlive every session.
 #pragma once
 
@@ -22,6 +25,8 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "access/blacklist.h"
+#include "access/connection_limiter.h"
 #include "http/exchange.h"
 
 namespace chaton::http {
@@ -29,8 +34,10 @@ namespace chaton::http {
 struct SessionLimits {
   uint64_t max_body_bytes = 65536;
   uint32_t max_header_bytes = 16 * 1024;
-  std::chrono::seconds idle_timeout{60};       // reading a request, writing a response
-  std::chrono::seconds handshake_timeout{15};  // TLS handshake
+  std::chrono::milliseconds idle_timeout{30000};  // to send a whole request; to write a response
+  std::chrono::seconds handshake_timeout{15};     // TLS handshake
+  const AddressRanges* trusted_proxies = nullptr; // whose X-Forwarded-For is believed
+  ConnectionLimiter* connections = nullptr;       // open-connection caps
 };
 
 // Serves `socket`: plain HTTP, or HTTPS when `tls` is not null.

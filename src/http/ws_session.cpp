@@ -24,8 +24,8 @@ template <class Stream>
 class WsSession final : public WsChannel, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   WsSession(Stream&& stream, beast::flat_buffer&& buffer, std::shared_ptr<WsPeer> peer,
-            const SessionLimits& limits)
-      : ws_(std::move(stream)), buffer_(std::move(buffer)), peer_(std::move(peer)) {
+            const SessionLimits& limits, std::shared_ptr<void> keep)
+      : ws_(std::move(stream)), buffer_(std::move(buffer)), peer_(std::move(peer)), keep_(std::move(keep)) {
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
@@ -106,6 +106,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   std::shared_ptr<WsPeer> peer_;
+  std::shared_ptr<void> keep_;
   std::deque<std::shared_ptr<const std::string>> queue_;
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<bool> closing_{false};
@@ -117,16 +118,18 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 
 template <class Stream>
 void start_websocket(Stream&& stream, beast::flat_buffer&& buffer, Request req,
-                     std::shared_ptr<WsPeer> peer, const SessionLimits& limits) {
+                     std::shared_ptr<WsPeer> peer, const SessionLimits& limits,
+                     std::shared_ptr<void> keep) {
   auto s = std::make_shared<WsSession<Stream>>(std::move(stream), std::move(buffer), std::move(peer),
-                                               limits);
+                                               limits, std::move(keep));
   s->run(std::move(req));
 }
 
 template void start_websocket<beast::tcp_stream>(beast::tcp_stream&&, beast::flat_buffer&&, Request,
-                                                 std::shared_ptr<WsPeer>, const SessionLimits&);
+                                                 std::shared_ptr<WsPeer>, const SessionLimits&,
+                                                 std::shared_ptr<void>);
 template void start_websocket<beast::ssl_stream<beast::tcp_stream>>(
     beast::ssl_stream<beast::tcp_stream>&&, beast::flat_buffer&&, Request, std::shared_ptr<WsPeer>,
-    const SessionLimits&);
+    const SessionLimits&, std::shared_ptr<void>);
 
 }  // namespace chaton::http

@@ -17,8 +17,10 @@ namespace chaton::http {
 
 // Completes the upgrade of `stream` (whose request is `req`) and runs the
 // session. Instantiated for plain and TLS streams in ws_session.cpp.
+// `keep` is held for the session's life (its connection ticket).
 template <class Stream>
 void start_websocket(Stream&& stream, boost::beast::flat_buffer&& buffer, Request req,
-                     std::shared_ptr<WsPeer> peer, const SessionLimits& limits);
+                     std::shared_ptr<WsPeer> peer, const SessionLimits& limits,
+                     std::shared_ptr<void> keep);
 
 }  // namespace chaton::http

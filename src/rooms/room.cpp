@@ -68,6 +68,12 @@ void Room::post(std::string_view nick, std::string_view text, std::string ip,
   if (!sub) return done(sub.status());
   if (blacklist_.contains(ip))
     return done(Status(Errc::forbidden, "posting from your address is not allowed"));
+  if (settings_.rate_limiter) {
+    if (int wait = settings_.rate_limiter->acquire(ip))
+      return done(Status(Errc::rate_limited, "posting too fast; try again in " +
+                                                 std::to_string(wait) + " s")
+                      .with_retry_after(wait));
+  }
   if (!queue_) return done(Status(Errc::io, "the room is not open"));
   Post draft;
   draft.nick = std::move(sub->nick);
@@ -78,6 +84,7 @@ void Room::post(std::string_view nick, std::string_view text, std::string ip,
 
 void Room::publish(std::span<const Post> posts) {
   std::vector<std::shared_ptr<Waiter>> woken;
+  std::vector<PublishObserver> observers;
   {
     std::lock_guard lock(mu_);
     for (const Post& p : posts) {
@@ -96,8 +103,15 @@ void Room::publish(std::span<const Post> posts) {
     for (auto& [cid, w] : waiters_)
       if (auto s = w.lock()) woken.push_back(std::move(s));
     waiters_.clear();
+    observers = observers_;
   }
   wake_all(woken);
+  for (auto& observe : observers) observe(posts);
+}
+
+void Room::on_publish(PublishObserver observer) {
+  std::lock_guard lock(mu_);
+  observers_.push_back(std::move(observer));
 }
 
 void Room::wake_all(std::vector<std::shared_ptr<Waiter>>& woken) {

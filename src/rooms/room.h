@@ -28,16 +28,19 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "access/blacklist.h"
+#include "access/rate_limiter.h"
 #include "config/config.h"
 #include "messages/post.h"
 #include "messages/post_rules.h"
@@ -62,6 +65,7 @@ struct RoomSettings {
   PostLimits limits;
   std::chrono::microseconds client_timeout{std::chrono::seconds(10)};
   std::string version;  // `ver` in packets
+  std::shared_ptr<RateLimiter> rate_limiter;  // shared by the site's rooms; null: no limit
 };
 
 struct RoomStatus {
@@ -124,6 +128,11 @@ class Room {
   // Once a second: drops idle clients, records num-chatters when it changed.
   void sweep();
 
+  // --- observers (outgoing webhooks): called on the commit thread after
+  // each published batch, outside the room lock. Must not block.
+  using PublishObserver = std::function<void(std::span<const Post>)>;
+  void on_publish(PublishObserver observer);
+
   // --- archives (spec A9, A10)
   Result<std::vector<Post>> day(Date date) { return store_->read_day(date); }
   std::vector<DayCount> days_in_month(int year, int month) { return store_->days_in_month(year, month); }
@@ -154,6 +163,7 @@ class Room {
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;
+  std::vector<PublishObserver> observers_;
 };
 
 }  // namespace chaton

@@ -48,7 +48,8 @@ using fileio::sync_directory;
 using fileio::write_all;
 
 struct FileStore::Impl {
-  fs::path data_dir, current_path, sequence_path, last_post_path, num_chatters_path, lock_path;
+  fs::path data_dir, current_path, sequence_path, last_post_path, num_chatters_path, lock_path,
+      base_path;
   std::mutex mu;           // serialises open(), append() and archive()
   Fd lock_fd;              // DATADIR/lock, kept open for the object's life
   Fd current_fd;           // current.dat, O_APPEND; reopened when replaced
@@ -63,6 +64,7 @@ struct FileStore::Impl {
         sequence_path(data_dir / "sequence"),
         last_post_path(data_dir / "last-post"),
         num_chatters_path(data_dir / "num-chatters"),
+        base_path(data_dir / "current.base"),
         lock_path(datadir / "lock") {}
 
   Status create_layout(const fs::path& datadir);
@@ -72,7 +74,40 @@ struct FileStore::Impl {
   Status write_batch(std::span<Post> batch);
   void write_bookkeeping();
   uint64_t sequence_from_disk(size_t post_count, std::vector<std::string>& warnings) const;
+  std::optional<uint64_t> read_base() const;
+  void write_base(uint64_t base);
 };
+
+// current.base: "<device>:<inode> <base>", the seq just before the first
+// post of that very current.dat. With it, posts are numbered from the start
+// of the file, so a line that reached the disk in a batch the process never
+// acknowledged (a kill during fdatasync, before `sequence` was rewritten)
+// takes the next number instead of shifting acknowledged posts down. It is
+// only believed for the file it names; any other current.dat (an original
+// installation, or one an original archiver wrote) is numbered back from
+// `sequence` as before, and the file is written anew.
+std::optional<uint64_t> FileStore::Impl::read_base() const {
+  struct stat st {};
+  if (::stat(current_path.c_str(), &st) != 0) return std::nullopt;
+  auto content = read_file(base_path);
+  if (!content) return std::nullopt;
+  unsigned long long dev = 0, ino = 0, base = 0;
+  if (std::sscanf(content->c_str(), "%llu:%llu %llu", &dev, &ino, &base) != 3) return std::nullopt;
+  if (dev != static_cast<unsigned long long>(st.st_dev) || ino != static_cast<unsigned long long>(st.st_ino))
+    return std::nullopt;
+  return static_cast<uint64_t>(base);
+}
+
+void FileStore::Impl::write_base(uint64_t base) {
+  struct stat st {};
+  if (::stat(current_path.c_str(), &st) != 0) return;
+  std::string text = std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
+                     std::to_string(static_cast<unsigned long long>(st.st_ino)) + " " +
+                     std::to_string(base);
+  if (auto existing = read_file(base_path); existing && *existing == text) return;  // idempotent
+  std::string error = fileio::replace_file(base_path, text);
+  if (!error.empty()) std::fprintf(stderr, "chaton: warning: %s\n", error.c_str());
+}
 
 Status FileStore::Impl::create_layout(const fs::path& datadir) {
   for (const fs::path& dir : {data_dir, datadir / "logs"}) {
@@ -204,7 +239,14 @@ Result<StoreSnapshot> FileStore::open() {
   }
 
   m.sequence = m.sequence_from_disk(log.posts.size(), snap.warnings);
+  if (auto st = m.ensure_current_open(); !st) return st;  // the file exists from here on
   uint64_t seq = m.sequence - log.posts.size();
+  if (auto base = m.read_base(); base && *base + log.posts.size() >= m.sequence) {
+    seq = *base;  // also counts a line stored by a batch that was never acknowledged
+    m.sequence = *base + log.posts.size();
+  } else {
+    m.write_base(seq);
+  }
   for (Post& p : log.posts) p.seq = ++seq;
   if (auto lp = read_number_file(m.last_post_path))
     m.last_post = *lp;
@@ -261,7 +303,15 @@ Result<ArchiveReport> FileStore::archive(Date today) {
     if (auto st = m.open_lock_file(); !st) return st;
   LockGuard lock(m.lock_fd.get());
   if (!lock.locked()) return Status(Errc::io, io_message("cannot lock", m.lock_path, errno));
-  return archive_locked(m.data_dir, today, m.sequence);
+  if (auto on_disk = read_number_file(m.sequence_path))
+    m.sequence = std::max(m.sequence, static_cast<uint64_t>(*on_disk));
+  auto report = archive_locked(m.data_dir, today, m.sequence);
+  if (report) {  // number the new current.dat from where its first post stands
+    if (auto on_disk = read_number_file(m.sequence_path))
+      m.sequence = std::max(m.sequence, static_cast<uint64_t>(*on_disk));
+    if (m.sequence >= report->kept_in_current) m.write_base(m.sequence - report->kept_in_current);
+  }
+  return report;
 }
 
 }  // namespace chaton

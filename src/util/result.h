@@ -34,9 +34,17 @@ class Status {
   Errc code() const { return code_; }
   const std::string& message() const { return message_; }
 
+  // For Errc::rate_limited: whole seconds until trying again makes sense.
+  Status&& with_retry_after(int seconds) && {
+    retry_after_ = seconds;
+    return std::move(*this);
+  }
+  int retry_after() const { return retry_after_; }
+
  private:
   Errc code_ = Errc::ok;
   std::string message_;
+  int retry_after_ = 0;
 };
 
 template <class T>

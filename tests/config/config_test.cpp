@@ -335,9 +335,9 @@ TEST(ConfigUnknown, UnknownTopLevelKeyIsRefused) {
 
 TEST(ConfigUnknown, RoomSubTableIsRefused) {
   std::string message =
-      parse_error("[[room]]\nslug = \"a\"\n\n[[room.webhook]]\nurl = \"http://x/\"\n");
+      parse_error("[[room]]\nslug = \"a\"\n\n[[room.hook]]\nurl = \"http://x/\"\n");
   EXPECT_TRUE(Contains(message, "chaton.toml:4:"));
-  EXPECT_TRUE(Contains(message, "unknown key 'webhook' in [[room]]"));
+  EXPECT_TRUE(Contains(message, "unknown key 'hook' in [[room]]"));  // [[room.webhook]] is known
 }
 
 TEST(ConfigUnknown, NestedTableInSectionIsRefused) {
@@ -729,6 +729,64 @@ TEST(HostPort, MessageExplainsBracketsForIpv6) {
   auto hp = parse_host_port("::1:8080");
   ASSERT_FALSE(hp.is_ok());
   EXPECT_TRUE(Contains(hp.status().message(), "brackets"));
+}
+
+
+// ---- outgoing webhooks: [[room.webhook]] url = "..." (docs/WEBHOOKS.md)
+
+TEST(ConfigWebhooks, ReadsEveryWebhookOfEachRoom) {
+  Config c = parse_ok(R"toml(
+[[room]]
+slug = "lobby"
+[[room.webhook]]
+url = "http://127.0.0.1:9000/hook"
+[[room.webhook]]
+url = "https://bridge.example/chaton?token=abc"
+
+[[room]]
+slug = "quiet"
+)toml");
+  ASSERT_EQ(c.rooms.size(), 2u);
+  EXPECT_EQ(c.rooms[0].webhooks, (std::vector<std::string>{"http://127.0.0.1:9000/hook",
+                                                          "https://bridge.example/chaton?token=abc"}));
+  EXPECT_TRUE(c.rooms[1].webhooks.empty());
+  EXPECT_TRUE(default_config().rooms[0].webhooks.empty());
+}
+
+TEST(ConfigWebhooks, RefusesUnknownKeysAndMissingUrls) {
+  std::string unknown = parse_error(R"toml([[room]]
+slug = "lobby"
+[[room.webhook]]
+url = "http://h/x"
+secret = "s"
+)toml");
+  EXPECT_TRUE(Contains(unknown, "chaton.toml:5:"));
+  EXPECT_TRUE(Contains(unknown, "unknown key 'secret' in [[room.webhook]]"));
+
+  std::string missing = parse_error(R"toml([[room]]
+slug = "lobby"
+[[room.webhook]]
+uri = "http://h/x"
+)toml");
+  EXPECT_TRUE(Contains(missing, "unknown key 'uri' in [[room.webhook]]"));
+  EXPECT_TRUE(Contains(missing, "a [[room.webhook]] needs a url"));
+}
+
+TEST(ConfigWebhooks, RefusesUrlsThatAreNotHttp) {
+  for (const char* bad : {"ftp://h/x", "h/x", "http://", "https:///path", "http://h/a b", ""}) {
+    std::string text = "[[room]]\nslug = \"lobby\"\n[[room.webhook]]\nurl = \"" + std::string(bad) + "\"\n";
+    std::string e = parse_error(text);
+    EXPECT_TRUE(Contains(e, "chaton.toml:4:")) << bad;
+    EXPECT_TRUE(Contains(e, "key 'url' in [[room.webhook]] must")) << bad;
+  }
+  std::string wrong_type = parse_error("[[room]]\nslug = \"lobby\"\n[[room.webhook]]\nurl = 8080\n");
+  EXPECT_TRUE(Contains(wrong_type, "key 'url' in [[room.webhook]] must be a string"));
+}
+
+TEST(ConfigWebhooks, RefusesAWebhookThatIsNotATableArray) {
+  std::string e = parse_error("[[room]]\nslug = \"lobby\"\nwebhook = \"http://h/x\"\n");
+  EXPECT_TRUE(Contains(e, "chaton.toml:3:"));
+  EXPECT_TRUE(Contains(e, "key 'webhook' in [[room]] must be an array of tables"));
 }
 
 }  // namespace

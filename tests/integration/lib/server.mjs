@@ -8,13 +8,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 
 export const CHATON_BIN = process.env.CHATON_BIN || '/work/main/build/chaton';
-export const TMP_ROOT = path.join(here, '..', '.tmp');
+// Temp dirs live outside the test directory: `node --test tests/integration/`
+// walks that tree, and a leftover of a killed run must never confuse it.
+export const TMP_ROOT = process.env.CHATON_TEST_TMP || path.join(os.tmpdir(), 'chaton-itest');
 
 // Every spawned server, so none outlives the test process even when a test
 // forgets to stop it or the runner is interrupted.
@@ -48,7 +49,7 @@ export async function waitFor(fn, { ms = 10000, every = 100, what = 'condition' 
   }
 }
 
-// A fresh directory under tests/integration/.tmp/, removed after the test
+// A fresh directory under TMP_ROOT, removed after the test
 // (set KEEP_TMP=1 to keep it for a post-mortem).
 export function makeTempDir(t, prefix = 'run-') {
   fs.mkdirSync(TMP_ROOT, { recursive: true });
@@ -129,6 +130,12 @@ export async function startServer(t, opts = {}) {
       live.delete(proc);
       resolve({ code, signal });
     });
+    // Spawning failed (missing or busy binary): report it like an exit.
+    proc.on('error', (err) => {
+      live.delete(proc);
+      stderr += `spawn ${CHATON_BIN}: ${err.message}\n`;
+      resolve({ code: null, signal: null, error: err.message });
+    });
   });
   let exitInfo = null;
   exited.then((e) => { exitInfo = e; });
@@ -141,12 +148,13 @@ export async function startServer(t, opts = {}) {
     exited,
     output: () => ({ stdout, stderr }),
     roomUrl: (slug = rooms[0].slug) => `${server.url}/${slug}/`,
-    // SIGTERM, then SIGKILL if it has not stopped within 5 s.
+    // SIGTERM, then SIGKILL if it has not stopped within 3 s (the result
+    // then says signal 'SIGKILL').
     async stop() {
       if (exitInfo) return exitInfo;
       proc.kill('SIGTERM');
       try {
-        return await withTimeout(exited, 5000, 'server stop');
+        return await withTimeout(exited, 3000, 'server stop');
       } catch {
         proc.kill('SIGKILL');
         return withTimeout(exited, 5000, 'server kill');

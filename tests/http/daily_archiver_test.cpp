@@ -1,0 +1,159 @@
+// Tests for the server's own daily archiving (DailyArchiver): the delay to
+// the next UTC midnight, a midnight crossed with a ManualClock (the timer
+// asks the clock again and archives every room, writing logs/archive.log)
+// while a reader long-polls, and run_now, the hook tests use.
+#include "http/daily_archiver.h"
+
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "store/file_store.h"
+
+namespace chaton::http {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr Date kDay{2024, 12, 31};
+constexpr Date kNextDay{2025, 1, 1};
+
+SysTime at(Date d, int h, int m, int s, int ms = 0) {
+  return from_seconds(seconds_from_date(d) + h * 3600 + m * 60 + s) + milliseconds(ms);
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CountingWaiter final : public Waiter {
+ public:
+  void wake() override { ++wakes; }
+  std::atomic<int> wakes{0};
+};
+
+TEST(DailyArchiverDelay, WaitsUntilJustAfterMidnightButNeverLongerThanAMinute) {
+  EXPECT_EQ(delay_until_next_archive(at(kDay, 23, 59, 59, 500)), milliseconds(1500));
+  EXPECT_EQ(delay_until_next_archive(at(kDay, 23, 59, 30)), seconds(31));
+  EXPECT_EQ(delay_until_next_archive(at(kDay, 12, 0, 0)), kMaxTimerWait);
+  EXPECT_EQ(delay_until_next_archive(at(kNextDay, 0, 0, 0)), kMaxTimerWait);
+}
+
+class DailyArchiverTest : public ::testing::Test {
+ protected:
+  DailyArchiverTest() {
+    const char* base = std::getenv("CHATON_TEST_TMP");
+    fs::path root = base && *base ? fs::path(base) : fs::temp_directory_path();
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = root / ("daily-archiver-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    clock_.set(at(kDay, 23, 50, 0));
+    RoomSettings s;
+    s.config.slug = "lobby";
+    s.config.name = "Lobby";
+    s.config.data_dir = dir_.string();
+    s.url = "http://chat.example/lobby/";
+    s.render.room_url = s.url;
+    room_ = std::make_shared<Room>(std::move(s), std::make_unique<FileStore>(dir_), clock_);
+    EXPECT_TRUE(room_->open(nullptr).is_ok());
+    io_thread_ = std::thread([this] { ioc_.run(); });
+  }
+  ~DailyArchiverTest() override {
+    work_.reset();
+    ioc_.stop();
+    io_thread_.join();
+    room_->close();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  Result<Post> post(const std::string& text) {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<Result<Post>> result;
+    room_->post("alice", text, "192.0.2.1", [&](Result<Post> r) {
+      std::lock_guard lock(mu);
+      result.emplace(std::move(r));
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    cv.wait_for(lock, seconds(10), [&] { return result.has_value(); });
+    return result ? *result : Result<Post>(Status(Errc::io, "timed out"));
+  }
+
+  fs::path data() const { return dir_ / "data"; }
+
+  fs::path dir_;
+  ManualClock clock_;
+  std::shared_ptr<Room> room_;
+  boost::asio::io_context ioc_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_{
+      boost::asio::make_work_guard(ioc_)};
+  std::thread io_thread_;
+};
+
+TEST_F(DailyArchiverTest, ArchivesEveryRoomWhenTheClockCrossesMidnight) {
+  for (int i = 0; i < 40; ++i) {
+    clock_.advance(seconds(10));
+    ASSERT_TRUE(post("old year " + std::to_string(i)).is_ok());
+  }
+  uint64_t pos = room_->status().sequence;
+  auto waiter = std::make_shared<CountingWaiter>();
+  ASSERT_TRUE(room_->wait(room_->allocate_cid(), pos, waiter));
+
+  clock_.set(at(kDay, 23, 59, 59, 800));  // the timer is set for 1.2 s from here
+  DailyArchiver archiver(ioc_, clock_, {room_});
+  archiver.start();
+  clock_.set(at(kNextDay, 0, 0, 1));  // midnight passes while the timer waits
+
+  fs::path day_file = data() / "2024/12/31.dat";
+  for (int i = 0; i < 100 && !(fs::exists(day_file) && !fs::is_symlink(day_file)); ++i)
+    std::this_thread::sleep_for(milliseconds(50));
+  ASSERT_TRUE(fs::exists(day_file) && !fs::is_symlink(day_file));
+  for (int i = 0; i < 100 && read_text(dir_ / "logs/archive.log").empty(); ++i)
+    std::this_thread::sleep_for(milliseconds(50));
+  EXPECT_NE(read_text(dir_ / "logs/archive.log").find("archive 2025/01/01: archived 1 day: 2024/12/31 (40 posts)"),
+            std::string::npos)
+      << read_text(dir_ / "logs/archive.log");
+  EXPECT_EQ(read_text(data() / "2024/12/31.cnt"), "40");
+  EXPECT_TRUE(fs::is_symlink(data() / "2025/01/01.dat"));
+
+  // The waiting reader was not disturbed; the next post reaches it.
+  EXPECT_EQ(waiter->wakes, 0);
+  EXPECT_EQ(room_->status().sequence, pos);
+  ASSERT_TRUE(post("happy new year").is_ok());
+  EXPECT_EQ(waiter->wakes, 1);
+  EXPECT_EQ(room_->delta_since(pos, PacketFormat::json).pos, pos + 1);
+  archiver.stop();
+}
+
+TEST_F(DailyArchiverTest, RunNowRunsTheSameJobAndTheTimerDoesNotRepeatIt) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(post("p " + std::to_string(i)).is_ok());
+  DailyArchiver archiver(ioc_, clock_, {room_});
+  archiver.start();
+  Status st = archiver.run_now(kNextDay);
+  ASSERT_TRUE(st.is_ok()) << st.message();
+  EXPECT_EQ(read_text(data() / "2024/12/31.cnt"), "3");
+  EXPECT_NE(read_text(dir_ / "logs/archive.log").find("archive 2025/01/01: archived 1 day"), std::string::npos);
+  archiver.stop();
+  EXPECT_FALSE(archiver.run_now(kNextDay).is_ok());  // stopped: refused, not hung
+}
+
+}  // namespace
+}  // namespace chaton::http

@@ -1,0 +1,288 @@
+// The push transports end to end against the real binary (spec B3):
+// Server-Sent Events (`events?p=POS`) and WebSocket (`ws?p=POS`) — the
+// backlog after p, live delivery, resuming with no gap and no repeat, a
+// reader that stops reading being dropped while the server stays healthy,
+// malformed WebSocket messages answered with an error on an open socket,
+// and posting over WebSocket with the same validation as POST. A standard
+// WebSocket client (Node's, behind --experimental-websocket) runs as a child.
+
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+
+import { get, postOk, sleep, startServer, waitFor, withTimeout } from './lib/server.mjs';
+import { OP, RawWebSocket, openSse, packetTexts, rawStream, wsFrame } from './lib/push.mjs';
+
+const T = { timeout: 30000 };
+
+// Big posts fill a stopped reader's socket buffers and the server's 1 MiB
+// queue quickly: 220 posts of 48 KiB are ~10 MiB, well past what the
+// kernel buffers of a loopback connection hold.
+const BIG_TEXT_CHARS = 48 * 1024;
+const BIG_POSTS = 220;
+const BIG_LIMITS = { text_limit: 100000, max_body_bytes: 1 << 20 };
+
+async function postMany(room, count, textOf, concurrency = 4) {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < count) {
+      const i = next++;
+      await postOk(room, 'flood', textOf(i));
+    }
+  }));
+}
+
+// The next SSE event that carries posts (pings carry none).
+async function nextWithPosts(stream, ms = 10000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const e = await stream.next(Math.max(1, end - Date.now()));
+    if (e.data.content.length) return e;
+  }
+}
+
+const withPosts = (m) => Array.isArray(m.content) && m.content.length > 0;
+
+describe('Server-Sent Events: events?p=POS', () => {
+  test('sends the backlog after p at once, then each new post live, ids being pos', T, async (t) => {
+    const srv = await startServer(t);
+    const room = srv.roomUrl();
+    for (const text of ['one', 'two', 'three']) await postOk(room, 'alice', text);
+
+    const stream = await openSse(`${room}events?p=1`);
+    t.after(() => stream.close());
+    assert.equal(stream.res.status, 200);
+    assert.match(stream.res.headers.get('content-type'), /^text\/event-stream/);
+    assert.equal(stream.res.headers.get('cache-control'), 'no-cache');
+
+    const backlog = await nextWithPosts(stream);
+    assert.equal(backlog.id, '3');
+    assert.equal(backlog.data.pos, 3);
+    assert.deepEqual(packetTexts(backlog.data), ['two', 'three']);
+    assert.equal(backlog.data.content[0][0], 'alice');
+    assert.ok(Number.isInteger(backlog.data.cid) && backlog.data.cid > 0);
+
+    const ack = await postOk(room, 'bob', 'live <b>&</b>');
+    const live = await nextWithPosts(stream);
+    assert.equal(live.id, String(ack.pos));
+    assert.deepEqual(live.data.content.map((e) => [e[0], e[2]]), [['bob', 'live <b>&</b>']]);
+    assert.equal(stream.parser.retry, 5000, 'the stream tells EventSource how long to wait');
+  });
+
+  test('resumes from Last-Event-ID with no gap and no repeat', T, async (t) => {
+    const srv = await startServer(t);
+    const room = srv.roomUrl();
+    await postOk(room, 'a', 'a1');
+    await postOk(room, 'a', 'a2');
+
+    const first = await openSse(`${room}events?p=0`);
+    const seen = await nextWithPosts(first);
+    assert.deepEqual(packetTexts(seen.data), ['a1', 'a2']);
+    first.close();
+
+    for (const text of ['b1', 'b2', 'b3']) await postOk(room, 'b', text);
+    // Last-Event-ID wins over p, as when EventSource reconnects to its URL.
+    const again = await openSse(`${room}events?p=0`, { headers: { 'Last-Event-ID': seen.id } });
+    t.after(() => again.close());
+    const missed = await nextWithPosts(again);
+    assert.equal(missed.id, '5');
+    assert.deepEqual(packetTexts(missed.data), ['b1', 'b2', 'b3']);
+    await postOk(room, 'c', 'c1');
+    const live = await nextWithPosts(again);
+    assert.equal(live.id, '6');
+    assert.deepEqual(packetTexts(live.data), ['c1']);
+
+    const bad = await get(`${room}events`, { headers: { 'Last-Event-ID': 'x' } });
+    assert.equal(bad.status, 400);
+  });
+
+  test('a reader that stops reading is cut off; the server stays healthy', { timeout: 120000 }, async (t) => {
+    const srv = await startServer(t, { limits: BIG_LIMITS });
+    const room = srv.roomUrl();
+    const slow = rawStream(srv.port, `GET /lobby/events?p=0 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    t.after(() => slow.destroy());
+    await waitFor(() => slow.bytes > 0, { what: 'the stream header' });
+    slow.pause();
+
+    const big = 'x'.repeat(BIG_TEXT_CHARS);
+    await postMany(room, BIG_POSTS, (i) => `${i} ${big}`);
+    await sleep(500);
+    slow.resume();
+    const closed = await withTimeout(slow.ended, 20000, 'the slow stream to be closed');
+    assert.ok(closed);
+    const received = (slow.text().match(/^id: /gm) ?? []).length;
+    assert.ok(slow.text().startsWith('HTTP/1.1 200'), slow.text().slice(0, 100));
+    assert.ok(slow.bytes < BIG_POSTS * BIG_TEXT_CHARS,
+      `the reader got ${slow.bytes} bytes (${received} events) of ~${BIG_POSTS * BIG_TEXT_CHARS}: it was cut off`);
+
+    // Everyone else is served as before.
+    assert.equal((await get(`${room}var/seq`)).text.trim(), String(BIG_POSTS));
+    const fresh = await openSse(`${room}events?p=${BIG_POSTS}`);
+    t.after(() => fresh.close());
+    await postOk(room, 'after', 'still here');
+    assert.deepEqual(packetTexts((await nextWithPosts(fresh)).data), ['still here']);
+  });
+});
+
+describe('WebSocket: ws?p=POS', () => {
+  test('sends the backlog after p, then each new post live', T, async (t) => {
+    const srv = await startServer(t);
+    const room = srv.roomUrl();
+    for (const text of ['one', 'two', 'three']) await postOk(room, 'alice', text);
+
+    const ws = await RawWebSocket.connect(srv.port, '/lobby/ws?p=1');
+    t.after(() => ws.destroy());
+    const backlog = await ws.nextMatching(withPosts);
+    assert.equal(backlog.pos, 3);
+    assert.deepEqual(packetTexts(backlog), ['two', 'three']);
+    assert.deepEqual(Object.keys(backlog), ['pos', 'nc', 'ver', 'cid', 'content']);
+
+    await postOk(room, 'bob', 'live');
+    const live = await ws.nextMatching(withPosts);
+    assert.equal(live.pos, 4);
+    assert.deepEqual(packetTexts(live), ['live']);
+    ws.end();
+    assert.equal((await withTimeout(ws.closed, 5000, 'close')).code, 1000);
+  });
+
+  test('a reconnecting client resumes from its last pos with no gap and no repeat', T, async (t) => {
+    const srv = await startServer(t);
+    const room = srv.roomUrl();
+    await postOk(room, 'a', 'a1');
+    const first = await RawWebSocket.connect(srv.port, '/lobby/ws?p=0');
+    const seen = await first.nextMatching(withPosts);
+    assert.deepEqual(packetTexts(seen), ['a1']);
+    first.destroy();  // the network drops it
+
+    for (const text of ['b1', 'b2']) await postOk(room, 'b', text);
+    const again = await RawWebSocket.connect(srv.port, `/lobby/ws?p=${seen.pos}`);
+    t.after(() => again.destroy());
+    const texts = [];
+    texts.push(...packetTexts(await again.nextMatching(withPosts)));
+    await postOk(room, 'c', 'c1');
+    while (texts.length < 3) texts.push(...packetTexts(await again.nextMatching(withPosts)));
+    assert.deepEqual(texts, ['b1', 'b2', 'c1']);
+
+    await assert.rejects(RawWebSocket.connect(srv.port, '/lobby/ws?p=abc'), (e) => e.status === 400);
+    await assert.rejects(RawWebSocket.connect(srv.port, '/nope/ws'), (e) => e.status === 404);
+  });
+
+  test('a reader that stops reading is closed with 1013; the server stays healthy', { timeout: 120000 }, async (t) => {
+    const srv = await startServer(t, { limits: BIG_LIMITS });
+    const room = srv.roomUrl();
+    const slow = await RawWebSocket.connect(srv.port, '/lobby/ws?p=0');
+    t.after(() => slow.destroy());
+    slow.pause();
+
+    const big = 'x'.repeat(BIG_TEXT_CHARS);
+    await postMany(room, BIG_POSTS, (i) => `${i} ${big}`);
+    await sleep(500);
+    slow.resume();
+    const closed = await withTimeout(slow.closed, 30000, 'the slow reader to be closed');
+    assert.equal(closed.code, 1013, JSON.stringify(closed));
+    assert.match(closed.reason, /slow/);
+    const delivered = slow.messages.map((m) => JSON.parse(m)).flatMap(packetTexts).length;
+    assert.ok(delivered < BIG_POSTS, `got ${delivered} of ${BIG_POSTS} posts before being closed`);
+
+    const fresh = await RawWebSocket.connect(srv.port, `/lobby/ws?p=${BIG_POSTS}`);
+    t.after(() => fresh.destroy());
+    await postOk(room, 'after', 'still here');
+    assert.deepEqual(packetTexts(await fresh.nextMatching(withPosts)), ['still here']);
+    assert.equal((await get(`${room}var/seq`)).text.trim(), String(BIG_POSTS + 1));
+  });
+
+  test('a malformed message gets an error answer and the socket stays open', T, async (t) => {
+    const srv = await startServer(t);
+    const room = srv.roomUrl();
+    const ws = await RawWebSocket.connect(srv.port, `/lobby/ws?p=0`);
+    t.after(() => ws.destroy());
+    const isError = (m) => m.error !== undefined;
+    for (const bad of ['not json', '[1,2]', '{"nick":"a"}', '{"nick":1,"text":"x"}', '{"nick":"a","text":']) {
+      ws.send(bad);
+      const answer = await ws.nextMatching(isError);
+      assert.equal(answer.error.status, 400, bad);
+      assert.match(answer.error.message, /malformed/, bad);
+    }
+    // A message split over two frames is one message.
+    ws.sendRaw(wsFrame(OP.text, '{"nick":"frag","te', { fin: false }));
+    ws.sendRaw(wsFrame(OP.continuation, 'xt":"in two frames"}'));
+    const posted = await ws.nextMatching((m) => m.posted !== undefined);
+    assert.equal(posted.posted.pos, 1);
+    const live = await ws.nextMatching(withPosts);
+    assert.deepEqual(live.content.map((e) => [e[0], e[2]]), [['frag', 'in two frames']]);
+    assert.equal(ws.close, null, 'still open');
+
+    // A binary frame is not a chat message: the server closes with 1008.
+    ws.sendRaw(wsFrame(OP.binary, Buffer.from([1, 2, 3])));
+    const closed = await withTimeout(ws.closed, 5000, 'close after a binary frame');
+    assert.equal(closed.code, 1008);
+    assert.equal((await get(`${room}var/seq`)).text.trim(), '1');
+  });
+
+  test('posting over the socket applies the same validation as POST', T, async (t) => {
+    const srv = await startServer(t, { limits: { text_limit: 20 } });
+    const room = srv.roomUrl();
+    const ws = await RawWebSocket.connect(srv.port, '/lobby/ws?p=0');
+    t.after(() => ws.destroy());
+    const answer = (m) => m.error !== undefined || m.posted !== undefined;
+
+    ws.send(JSON.stringify({ nick: 'alice', text: '   ' }));
+    let r = await ws.nextMatching(answer);
+    assert.equal(r.error.status, 400);
+    assert.match(r.error.message, /text is empty/);
+
+    ws.send(JSON.stringify({ nick: '', text: 'hi' }));
+    r = await ws.nextMatching(answer);
+    assert.equal(r.error.status, 400);
+    assert.match(r.error.message, /nickname is empty/);
+
+    ws.send(JSON.stringify({ nick: 'alice', text: 'x'.repeat(21) }));
+    r = await ws.nextMatching(answer);
+    assert.equal(r.error.status, 413);
+    assert.match(r.error.message, /longer than 20/);
+
+    ws.send(JSON.stringify({ nick: 'alice', text: 'fits' }));
+    r = await ws.nextMatching(answer);
+    assert.equal(r.posted.pos, 1);
+    assert.match(r.posted.permalink, new RegExp(`^${room.replace(/[.]/g, '\\.')}a/\\d{4}/\\d{2}/\\d{2}#entry-[0-9a-f]+-[0-9a-f]{2,}$`));
+    assert.equal((await get(`${room}var/seq`)).text.trim(), '1', 'only the valid post was stored');
+  });
+
+  test("a standard WebSocket client (Node's) reads and posts", T, async (t) => {
+    const srv = await startServer(t);
+    const room = srv.roomUrl();
+    await postOk(room, 'alice', 'before');
+    const script = `
+      const ws = new WebSocket(process.argv[1]);
+      const got = [];
+      const done = (code) => { console.log(JSON.stringify(got)); process.exit(code); };
+      setTimeout(() => done(3), 10000);
+      ws.onmessage = (e) => {
+        const m = JSON.parse(e.data);
+        got.push(m);
+        if (Array.isArray(m.content) && m.content.some((c) => c[2] === 'before') && got.length === 1) {
+          ws.send(JSON.stringify({ nick: 'node', text: 'from a browser-like client' }));
+        }
+        if (got.some((x) => x.posted) && got.some((x) => Array.isArray(x.content) && x.content.some((c) => c[0] === 'node'))) {
+          ws.close(1000);
+        }
+      };
+      ws.onclose = () => done(0);
+      ws.onerror = () => done(2);
+    `;
+    const wsUrl = `ws://127.0.0.1:${srv.port}/lobby/ws?p=0`;
+    const child = spawn(process.execPath, ['--experimental-websocket', '--no-warnings', '-e', script, wsUrl],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => child.kill('SIGKILL'));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    const code = await withTimeout(new Promise((r) => child.on('exit', r)), 15000, 'the WebSocket child');
+    assert.equal(code, 0, `exit ${code}: ${out}${err}`);
+    const got = JSON.parse(out);
+    assert.deepEqual(packetTexts(got[0]), ['before']);
+    assert.equal(got.find((m) => m.posted).posted.pos, 2);
+    assert.ok(got.some((m) => Array.isArray(m.content) && packetTexts(m).includes('from a browser-like client')));
+  });
+});

@@ -1,0 +1,249 @@
+// Tests for room search: query parsing, case folding, matching, the
+// highlighter over rendered HTML, and the newest-first paged scan over a
+// fake day source (no sockets, no files).
+
+#include "search/search.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "render/html.h"
+
+namespace chaton::search {
+namespace {
+
+constexpr int64_t kDay = 86400;
+constexpr int64_t kSec = 1732406400;  // 2024/11/24 00:00:00 UTC
+
+Post make_post(std::string nick, int64_t sec, std::string text) {
+  Post p;
+  p.nick = std::move(nick);
+  p.sec = sec;
+  p.text = std::move(text);
+  p.ip = "127.0.0.1";
+  return p;
+}
+
+// Days held in memory; counts the days it was asked for.
+class FakeDays final : public DaySource {
+ public:
+  void add(Post p) { days_[utc_from_seconds(p.sec).date].push_back(std::move(p)); }
+  std::vector<Date> days() override {
+    std::vector<Date> out;
+    for (auto it = days_.rbegin(); it != days_.rend(); ++it) out.push_back(it->first);
+    return out;
+  }
+  std::vector<Post> posts(Date day) override {
+    ++reads;
+    auto it = days_.find(day);
+    return it == days_.end() ? std::vector<Post>{} : it->second;
+  }
+  int reads = 0;
+
+ private:
+  std::map<Date, std::vector<Post>> days_;
+};
+
+TEST(ParseQuery, SplitsFoldsAndDeduplicates) {
+  Query q = parse_query("  Hello   WORLD hello\tworld ");
+  EXPECT_EQ(q.terms, (std::vector<std::string>{"hello", "world"}));
+}
+
+TEST(ParseQuery, EmptyAndBlankQueriesHaveNoTerms) {
+  EXPECT_TRUE(parse_query("").empty());
+  EXPECT_TRUE(parse_query(" \t\n ").empty());
+  EXPECT_TRUE(parse_query("\"\"").empty());
+}
+
+TEST(ParseQuery, QuotedPhraseIsOneTerm) {
+  Query q = parse_query("gauche \"Hello World\" \"unclosed phrase");
+  EXPECT_EQ(q.terms, (std::vector<std::string>{"gauche", "hello world", "unclosed phrase"}));
+}
+
+TEST(ParseQuery, IdeographicSpaceSeparates) {
+  Query q = parse_query("ガウシュ\xE3\x80\x80チャット");
+  EXPECT_EQ(q.terms, (std::vector<std::string>{"ガウシュ", "チャット"}));
+}
+
+TEST(ParseQuery, KeepsAtMostMaxTerms) {
+  Query q = parse_query("a b c d e f g h i j k");
+  EXPECT_EQ(q.terms.size(), kMaxTerms);
+}
+
+TEST(ParseQuery, LongQueryIsCutOnACharacterBoundary) {
+  std::string s;
+  while (s.size() < kMaxQueryBytes + 10) s += "é";  // two bytes each
+  s = "x" + s;                                      // odd offset: the cut falls inside a character
+  Query q = parse_query(s);
+  ASSERT_EQ(q.terms.size(), 1u);
+  EXPECT_LE(q.terms[0].size(), kMaxQueryBytes);
+  EXPECT_EQ(q.terms[0].find('?'), std::string::npos);
+}
+
+TEST(ParseQuery, InvalidUtf8IsRepaired) {
+  Query q = parse_query("ab\xff");
+  EXPECT_EQ(q.terms, (std::vector<std::string>{"ab?"}));
+}
+
+TEST(FoldCase, AsciiAndSomeScriptsKeepTheirLength) {
+  EXPECT_EQ(fold_case("Hello, WORLD 123"), "hello, world 123");
+  EXPECT_EQ(fold_case("ÀÉÎÕÜ×Ÿ"), "àéîõü×ÿ");  // the multiplication sign stays
+  EXPECT_EQ(fold_case("ŁÓDŹ"), "łódź");
+  EXPECT_EQ(fold_case("ΑΒΓΩ"), "αβγω");
+  EXPECT_EQ(fold_case("ПРИВЕТ Ёж"), "привет ёж");
+  EXPECT_EQ(fold_case("日本語"), "日本語");
+  for (std::string s : {"ÀÉÎ", "ΑΩ", "ПРИВЕТ", "ŁŹ"}) EXPECT_EQ(fold_case(s).size(), s.size());
+}
+
+TEST(Matches, EveryTermInAnyOrderIgnoringCase) {
+  Post p = make_post("shiro", kSec, "Gauche 0.9.15 is RELEASED today");
+  EXPECT_TRUE(matches(p, parse_query("released gauche")));
+  EXPECT_TRUE(matches(p, parse_query("GAUCHE")));
+  EXPECT_TRUE(matches(p, parse_query("leas")));  // substrings count
+  EXPECT_FALSE(matches(p, parse_query("gauche scheme")));
+  EXPECT_FALSE(matches(p, parse_query("")));
+}
+
+TEST(Matches, NicknameCounts) {
+  Post p = make_post("Shiro", kSec, "hello");
+  EXPECT_TRUE(matches(p, parse_query("shiro hello")));
+  EXPECT_FALSE(matches(p, parse_query("shiro bye")));
+}
+
+TEST(Matches, PhraseNeedsItsWordsTogether) {
+  Post p = make_post("a", kSec, "hello big world");
+  EXPECT_FALSE(matches(p, parse_query("\"hello world\"")));
+  EXPECT_TRUE(matches(p, parse_query("\"big world\"")));
+}
+
+TEST(Matches, NonAsciiText) {
+  Post p = make_post("a", kSec, "Привет, МИР — 日本語のテキスト");
+  EXPECT_TRUE(matches(p, parse_query("мир привет")));
+  EXPECT_TRUE(matches(p, parse_query("テキスト")));
+}
+
+TEST(Highlight, MarksTermsInTextNodes) {
+  EXPECT_EQ(highlight("<span>Hello world</span>", parse_query("world")),
+            "<span>Hello <mark>world</mark></span>");
+  EXPECT_EQ(highlight("<span>ab AB ab</span>", parse_query("ab")),
+            "<span><mark>ab</mark> <mark>AB</mark> <mark>ab</mark></span>");
+}
+
+TEST(Highlight, OverlappingTermsMerge) {
+  EXPECT_EQ(highlight("abcdef", parse_query("abc cde")), "<mark>abcde</mark>f");
+}
+
+TEST(Highlight, NeverTouchesTagsOrAttributes) {
+  std::string html = R"(<a href="http://world.example/" class="link-default">see world</a>)";
+  EXPECT_EQ(highlight(html, parse_query("world")),
+            R"(<a href="http://world.example/" class="link-default">see <mark>world</mark></a>)");
+  EXPECT_EQ(highlight(R"(<img src="x.png" alt="mark">)", parse_query("mark")),
+            R"(<img src="x.png" alt="mark">)");
+}
+
+TEST(Highlight, EntitiesAreCharactersAndAreNotSplit) {
+  // "<b>" typed by a user is &lt;b&gt; in the HTML.
+  EXPECT_EQ(highlight("say &lt;b&gt; now", parse_query("<b>")), "say <mark>&lt;b&gt;</mark> now");
+  EXPECT_EQ(highlight("a &amp; b", parse_query("amp")), "a &amp; b");
+  EXPECT_EQ(highlight("Tom &amp; Jerry", parse_query("&")), "Tom <mark>&amp;</mark> Jerry");
+  EXPECT_EQ(highlight("it&#39;s", parse_query("it's")), "<mark>it&#39;s</mark>");
+}
+
+TEST(Highlight, SkipsTimestampAndPermalinkAnchor) {
+  std::string html =
+      R"(<div class="entry-header"><span class="timestamp">2024/11/24 00:00:00 UTC</span>)"
+      R"(<span class="chatter">utc</span></div><a class="permalink-anchor" href="#x">#</a>)"
+      R"(<div class="entry-single"><span>utc and # here</span></div>)";
+  std::string out = highlight(html, parse_query("utc #"));
+  EXPECT_NE(out.find(R"(<span class="timestamp">2024/11/24 00:00:00 UTC</span>)"), std::string::npos);
+  EXPECT_NE(out.find(R"(<span class="chatter"><mark>utc</mark></span>)"), std::string::npos);
+  EXPECT_NE(out.find(R"(href="#x">#</a>)"), std::string::npos);
+  EXPECT_NE(out.find("<span><mark>utc</mark> and <mark>#</mark> here</span>"), std::string::npos);
+}
+
+TEST(Highlight, WorksOnTheRenderersOutput) {
+  RenderOptions opts;
+  opts.room_url = "http://host/lobby/";
+  Post p = make_post("<Evil>", kSec, "Look <script> at https://example.com/Script.png please");
+  std::vector<Post> posts{p};
+  std::string html = render_posts(posts, nullptr, opts);
+  std::string out = highlight(html, parse_query("script"));
+  EXPECT_NE(out.find("Look &lt;<mark>script</mark>&gt; at"), std::string::npos) << out;
+  EXPECT_NE(out.find("https://example.com/Script.png\""), std::string::npos) << out;  // attribute untouched
+  EXPECT_EQ(out.find("<script"), std::string::npos);
+}
+
+TEST(Highlight, NonAsciiCaseFolded) {
+  EXPECT_EQ(highlight("Привет МИР", parse_query("мир")), "Привет <mark>МИР</mark>");
+}
+
+TEST(Find, NewestFirstAcrossDays) {
+  FakeDays days;
+  days.add(make_post("a", kSec + 10, "old hit"));
+  days.add(make_post("a", kSec + 20, "miss"));
+  days.add(make_post("b", kSec + kDay + 5, "hit one"));
+  days.add(make_post("b", kSec + kDay + 9, "HIT two"));
+  days.add(make_post("c", kSec + 3 * kDay, "newest hit"));
+  Results r = find(days, parse_query("hit"), 1);
+  ASSERT_EQ(r.hits.size(), 4u);
+  EXPECT_EQ(r.hits[0].post.text, "newest hit");
+  EXPECT_EQ(r.hits[1].post.text, "HIT two");
+  EXPECT_EQ(r.hits[2].post.text, "hit one");
+  EXPECT_EQ(r.hits[3].post.text, "old hit");
+  EXPECT_EQ(r.hits[3].day, (Date{2024, 11, 24}));
+  EXPECT_EQ(r.hits[0].day, (Date{2024, 11, 27}));
+  EXPECT_FALSE(r.has_more);
+}
+
+TEST(Find, PagesAndSaysWhetherMoreFollow) {
+  FakeDays days;
+  for (int i = 0; i < 7; ++i) days.add(make_post("a", kSec + i * 3600, "match " + std::to_string(i)));
+  Results p1 = find(days, parse_query("match"), 1, 3);
+  Results p2 = find(days, parse_query("match"), 2, 3);
+  Results p3 = find(days, parse_query("match"), 3, 3);
+  Results p4 = find(days, parse_query("match"), 4, 3);
+  ASSERT_EQ(p1.hits.size(), 3u);
+  EXPECT_EQ(p1.hits[0].post.text, "match 6");
+  EXPECT_TRUE(p1.has_more);
+  ASSERT_EQ(p2.hits.size(), 3u);
+  EXPECT_EQ(p2.hits[0].post.text, "match 3");
+  EXPECT_TRUE(p2.has_more);
+  ASSERT_EQ(p3.hits.size(), 1u);
+  EXPECT_EQ(p3.hits[0].post.text, "match 0");
+  EXPECT_FALSE(p3.has_more);
+  EXPECT_TRUE(p4.hits.empty());
+  EXPECT_EQ(p4.page, 4u);
+}
+
+TEST(Find, ExactlyFullPageHasNoMore) {
+  FakeDays days;
+  for (int i = 0; i < 3; ++i) days.add(make_post("a", kSec + i, "x"));
+  Results r = find(days, parse_query("x"), 1, 3);
+  EXPECT_EQ(r.hits.size(), 3u);
+  EXPECT_FALSE(r.has_more);
+}
+
+TEST(Find, StopsReadingOnceThePageIsFull) {
+  FakeDays days;
+  for (int d = 0; d < 30; ++d) days.add(make_post("a", kSec + d * kDay, "x"));
+  Results r = find(days, parse_query("x"), 1, 2);
+  EXPECT_EQ(r.hits.size(), 2u);
+  EXPECT_TRUE(r.has_more);
+  EXPECT_EQ(days.reads, 3);  // two days for the page, one to learn that more follow
+}
+
+TEST(Find, EmptyQueryAndBadPageNumbers) {
+  FakeDays days;
+  days.add(make_post("a", kSec, "x"));
+  EXPECT_TRUE(find(days, parse_query(""), 1).hits.empty());
+  EXPECT_EQ(days.reads, 0);
+  EXPECT_EQ(find(days, parse_query("x"), 0).page, 1u);
+  EXPECT_EQ(find(days, parse_query("x"), 0).hits.size(), 1u);
+  EXPECT_EQ(find(days, parse_query("x"), kMaxPage + 100).page, kMaxPage);
+}
+
+}  // namespace
+}  // namespace chaton::search
