@@ -7,6 +7,7 @@
 #include <signal.h>
 
 #include <memory>
+#include <utility>
 #include <mutex>
 #include <vector>
 
@@ -20,11 +21,34 @@ namespace {
 constexpr std::string_view kWatchWho = "chaton-watch";
 constexpr char kBell = '\a';
 
-// Characters, not bytes, so indentation lines up under UTF-8 nicknames.
+// East Asian wide and fullwidth characters (and emoji) take two columns.
+constexpr std::pair<char32_t, char32_t> kWideRanges[] = {
+    {0x1100, 0x115F},   {0x2E80, 0x303E},   {0x3041, 0x33FF},   {0x3400, 0x4DBF},
+    {0x4E00, 0x9FFF},   {0xA000, 0xA4CF},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},
+    {0xFE30, 0xFE4F},   {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F},
+    {0x1F900, 0x1F9FF}, {0x20000, 0x3FFFD},
+};
+
+bool is_wide(char32_t cp) {
+  for (auto [lo, hi] : kWideRanges)
+    if (cp >= lo && cp <= hi) return true;
+  return false;
+}
+
+// Terminal columns of UTF-8 text, so continuation lines line up under the
+// text after Japanese or other wide nicknames.
 size_t display_width(std::string_view s) {
-  size_t n = 0;
-  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
+  size_t width = 0;
+  for (size_t i = 0; i < s.size();) {
+    auto lead = static_cast<unsigned char>(s[i]);
+    size_t len = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    char32_t cp = len == 1 ? lead : lead & (0x7F >> len);
+    for (size_t k = 1; k < len && i + k < s.size(); ++k)
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    width += is_wide(cp) ? 2 : 1;
+    i += len;
+  }
+  return width;
 }
 
 std::string format_watch_line(std::string_view room, const PacketPost& post) {

@@ -332,7 +332,6 @@ void read_site(const toml::table& t, SiteConfig& site, ErrorList& errors) {
       {"tls_private_key_password", string_field(site.tls_private_key_password)},
       {"threads", integer_field(site.threads, 0, kMaxThreads)},
       {"trusted_proxies", strings_field(site.trusted_proxies)},
-      {"frame_ancestors", strings_field(site.frame_ancestors)},
   };
   read_fields(t, "[site]", fields, errors);
 }

@@ -29,9 +29,6 @@ struct SiteConfig {
   // Peers whose X-Forwarded-For is believed (addresses or CIDR ranges);
   // nobody else's ever is.
   std::vector<std::string> trusted_proxies;
-  // Origins allowed to embed the room page and badge in a frame
-  // (CSP frame-ancestors); empty: this site only.
-  std::vector<std::string> frame_ancestors;
 };
 
 struct AppearanceConfig {

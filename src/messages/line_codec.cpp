@@ -13,7 +13,6 @@ namespace chaton {
 namespace {
 
 constexpr int64_t kMaxUsec = 999999;
-constexpr uint32_t kMaxCodePoint = 0x10FFFF;
 constexpr int kMaxHexDigitsWithSemicolon = 6;  // \xH...; (1..6 digits)
 constexpr int kLegacyHexDigits = 2;            // \xHH without ';'
 constexpr int kUnicodeEscapeDigits = 4;        // \uHHHH
@@ -29,28 +28,6 @@ int hex_value(char c) {
   return -1;
 }
 
-bool is_surrogate(uint32_t cp) { return cp >= 0xD800 && cp <= 0xDFFF; }
-
-// Appends a code point as UTF-8; one '?' for anything that is not a character.
-void append_code_point(std::string& out, uint32_t cp) {
-  if (cp > kMaxCodePoint || is_surrogate(cp)) {
-    out.push_back('?');
-  } else if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // A cursor over one line. Each read_* returns false and sets error_ on failure.
 class Reader {
@@ -135,13 +112,13 @@ class Reader {
     int n = count_hex(kMaxHexDigitsWithSemicolon, cp);
     if (n > 0 && pos_ + n < s_.size() && s_[pos_ + n] == ';') {
       pos_ += n + 1;
-      append_code_point(out, cp);
+      append_utf8(out, cp);
       return true;
     }
     if (n >= kLegacyHexDigits) {
       count_hex(kLegacyHexDigits, cp);
       pos_ += kLegacyHexDigits;
-      append_code_point(out, cp);
+      append_utf8(out, cp);
       return true;
     }
     return false;
@@ -165,7 +142,7 @@ class Reader {
         pos_ = save;
       }
     }
-    append_code_point(out, cp);
+    append_utf8(out, cp);
     return true;
   }
 

@@ -180,7 +180,8 @@ void check_archived_day(const fs::path& path, Date day, const LiveLog& log,
     report.notes.push_back(std::to_string(n) + (n == 1 ? " post of " : " posts of ") +
                            format_date_path(day) + (n == 1 ? " is not in " : " are not in ") + path.string() +
                            (content ? "" : " (unreadable)") +
-                           "; they stay in current.dat and are shown with that day");
+                           (n == 1 ? "; it stays in current.dat and is shown with that day"
+                                   : "; they stay in current.dat and are shown with that day"));
 }
 
 // Step 2 for one day. Returns an error only when the day cannot be made

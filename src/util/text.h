@@ -13,6 +13,10 @@ namespace chaton {
 // sequence, surrogate, code point over U+10FFFF) with '?'.
 std::string repair_utf8(std::string_view s);
 
+// Appends a code point as UTF-8; a '?' for anything that is not a character
+// (a surrogate, or beyond U+10FFFF).
+void append_utf8(std::string& out, uint32_t code_point);
+
 // Number of code points in valid UTF-8.
 size_t utf8_length(std::string_view s);
 

@@ -88,8 +88,10 @@ struct Dispatcher::Impl {
   std::thread thread;
   std::atomic<bool> stopped{false};
 
+  // The URL without its query, which may hold the receiver's secret token.
   void note(std::string_view url, std::string_view what) {
-    log("webhook " + std::string(url) + " (room " + slug + "): " + std::string(what));
+    std::string_view shown = url.substr(0, url.find('?'));
+    log("webhook " + std::string(shown) + " (room " + slug + "): " + std::string(what));
   }
 
   void enqueue(Target& t, const std::string& body) {

@@ -6,7 +6,11 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+
 #include <atomic>
+#include <cstdio>
 #include <mutex>
 #include <vector>
 
@@ -213,7 +217,9 @@ TEST(Client, ByeFromTheCallbackDoesNotDeadlock) {
 }
 
 // The server goes away and comes back on the same port and data: the loop
-// reports the failure, waits, and goes on from its pos. With loose_login
+// reports the failure, waits, and goes on from its pos. A long-poll that
+// the stopped server left open unanswered counts as lost after
+// comet_timeout (the fast test server answers every poll within 1.5 s). With loose_login
 // off the new server answers "expired" to the old cid, so the client logs
 // in again. Either way, no post is missed.
 void reconnect_scenario(bool loose_login) {
@@ -223,7 +229,9 @@ void reconnect_scenario(bool loose_login) {
   auto server = std::make_unique<TestServer>(config);
   ASSERT_TRUE(server->started());
   uint16_t port = server->port();
-  auto c = Client::connect(server->room_url(), "client-test", kFastRetry);
+  ClientOptions options = kFastRetry;
+  options.comet_timeout = 3s;
+  auto c = Client::connect(server->room_url(), "client-test", options);
   ASSERT_TRUE(c);
   Seen seen;
   ASSERT_TRUE(c->observe(seen.on_packet(), seen.on_error()));
@@ -250,6 +258,71 @@ void reconnect_scenario(bool loose_login) {
 
 TEST(Client, ReconnectsWithBackoffAfterTheServerRestarts) { reconnect_scenario(true); }
 TEST(Client, LogsInAgainWhenTheServerForgotTheCid) { reconnect_scenario(false); }
+
+// A self-signed certificate for 127.0.0.1 (subjectAltName IP), written as
+// PEM files: cert.pem and key.pem in `dir`. False when OpenSSL fails.
+bool write_self_signed(const std::filesystem::path& dir) {
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_RSA_gen(2048), &EVP_PKEY_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
+  if (!key || !cert) return false;
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+  X509_set_pubkey(cert.get(), key.get());
+  X509_NAME* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert.get(), name);
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+  for (auto [nid, value] : {std::pair{NID_subject_alt_name, "IP:127.0.0.1"},
+                            std::pair{NID_basic_constraints, "critical,CA:TRUE"}}) {
+    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+    if (!ext) return false;
+    X509_add_ext(cert.get(), ext, -1);
+    X509_EXTENSION_free(ext);
+  }
+  if (!X509_sign(cert.get(), key.get(), EVP_sha256())) return false;
+  std::FILE* c = std::fopen((dir / "cert.pem").c_str(), "w");
+  std::FILE* k = std::fopen((dir / "key.pem").c_str(), "w");
+  bool ok = c && k && PEM_write_X509(c, cert.get()) &&
+            PEM_write_PrivateKey(k, key.get(), nullptr, nullptr, 0, nullptr, nullptr);
+  if (c) std::fclose(c);
+  if (k) std::fclose(k);
+  return ok;
+}
+
+TEST(Client, SpeaksHttpsAndVerifiesTheServer) {
+  TempDir dir("client-");
+  ASSERT_TRUE(write_self_signed(dir.path()));
+  Config config = test_config(dir.path() / "data");
+  config.site.tls_certificates = {(dir.path() / "cert.pem").string()};
+  config.site.tls_private_key = (dir.path() / "key.pem").string();
+  TestServer server(std::move(config));
+  ASSERT_TRUE(server.started());
+  ASSERT_TRUE(server.room_url().starts_with("https://")) << server.room_url();
+
+  auto untrusted = Client::connect(server.room_url(), "client-test");
+  ASSERT_FALSE(untrusted) << "a certificate no CA vouches for is refused";
+  EXPECT_EQ(untrusted.status().code(), Errc::io);
+  EXPECT_NE(untrusted.status().message().find("TLS handshake"), std::string::npos)
+      << untrusted.status().message();
+
+  ClientOptions options = kFastRetry;
+  options.ca_file = (dir.path() / "cert.pem").string();
+  auto c = Client::connect(server.room_url(), "client-test", options);
+  ASSERT_TRUE(c) << c.status().message();
+  Seen seen;
+  ASSERT_TRUE(c->observe(seen.on_packet(), seen.on_error()));
+  auto ack = c->talk("alice", "over TLS");
+  ASSERT_TRUE(ack) << ack.status().message();
+  ASSERT_TRUE(wait_until([&] { return seen.post_count() >= 1; }));
+  EXPECT_EQ(seen.texts(), std::vector<std::string>{"over TLS"});
+  EXPECT_TRUE(ack->permalink.starts_with(server.room_url()));
+  c->bye();
+}
 
 }  // namespace
 }  // namespace chaton

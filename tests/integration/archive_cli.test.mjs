@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  CHATON_BIN, get, makeTempDir, post, postOk, readAlist, readLogLine, startServer, waitFor, withTimeout,
+  CHATON_BIN, entryId, get, makeTempDir, post, postOk, readAlist, readLogLine, startServer, waitFor, withTimeout,
 } from './lib/server.mjs';
 
 const DAY = 86400;
@@ -331,8 +331,11 @@ describe('moving an original room over', () => {
     assert.equal(packet.content.at(-1)[2], 'today 0');
     const refused = await post(base, { nick: 'spammer', text: 'buy' });
     assert.equal(refused.status, 403, 'the original blacklist applies');
+    // An old permalink, a/YYYY/MM/DD#entry-<sec>-<usec>, still finds its post.
     const dayPage = await get(base + `a/${days[0]}`);
-    if (dayPage.status === 200) assert.match(dayPage.text, /archived 0 b, no address/);
+    assert.equal(dayPage.status, 200);
+    assert.match(dayPage.text, /archived 0 b, no address/);
+    assert.ok(dayPage.text.includes(`id="${entryId(secOf(days[0], 10), 7)}"`), 'the permalink anchor');
 
     // 4. archive it again, beside the running server.
     const archivedRun = await chatonAsync(['archive', '--config', config]);

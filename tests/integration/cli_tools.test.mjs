@@ -142,16 +142,19 @@ describe('chaton watch', () => {
     await postOk(lobby, 'alice', 'hello lobby');
     await postOk(gauche, 'bob', 'first line\nsecond line');
     await postOk(lobby, 'carol', 'ユニコード');
+    await postOk(lobby, '猫', 'wide\nnick');
     const expected = [
       '[Lobby] alice: hello lobby',
       '[Gauche Talk] bob: first line',
       '                   second line',
       '[Lobby] carol: ユニコード',
+      '[Lobby] 猫: wide',
+      '            nick',  // 猫 takes two columns
     ];
     await waitFor(() => expected.every((l) => w.out().split('\n').includes(l)),
       { what: `all posts printed (got ${JSON.stringify(w.out())})` });
     const lines = w.out().split('\n').filter(Boolean);
-    assert.equal(lines.length, 4, JSON.stringify(w.out()));
+    assert.equal(lines.length, 6, JSON.stringify(w.out()));
     const bob = lines.indexOf('[Gauche Talk] bob: first line');
     assert.equal(lines[bob + 1], '                   second line', 'continuation lines are indented');
     assert.ok(!w.out().includes('before the watcher'), 'only posts made while watching');
