@@ -1,47 +1,79 @@
-// chaton_bench: a load program for Chaton's comet long-poll and posting paths.
+// chaton_bench: a load program for Chaton's reader transports and posting path.
 //
 // It starts a chaton server of its own (one per phase, each with a fresh data
 // directory under a temporary directory and a generated configuration that
 // listens on 127.0.0.1 with a port chosen by the system), then:
 //
-//   1. fan-out    N long-poll clients wait on /lobby/comet (JSON format); once
-//                 all wait, M posts are sent one at a time at a fixed pace and
-//                 every client records, for every post it receives, the time
-//                 from just before the post was written to the socket to just
-//                 after the reply carrying it was parsed. Each post's text
-//                 carries its send time (steady clock, ns), so a client needs
-//                 no shared table to compute it.
-//   2. throughput R long-poll readers wait; P posters post back to back for T
+//   1. fan-out    N readers wait on the room; once all wait, M posts are sent
+//                 one at a time at a fixed pace and every reader records, for
+//                 every post it receives, the time from just before the post
+//                 was written to the socket to just after the packet carrying
+//                 it was parsed. Each post's text carries its send time
+//                 (steady clock, ns), so a reader needs no shared table to
+//                 compute it. With --transport all (the default) the phase is
+//                 run three times, one fresh server each, with the same N and
+//                 M: over the comet long-poll, Server-Sent Events and
+//                 WebSocket.
+//   2. throughput R readers wait (long-poll, or the one transport that
+//                 --transport names); P posters post back to back for T
 //                 seconds (or K posts), then 1 poster does the same. Every
 //                 acknowledgement means the post was fdatasync()ed.
 //
-// and prints a Markdown table. The server's memory and CPU time come from
-// /proc/<pid>/status (VmRSS) and /proc/<pid>/stat (utime + stime); the
-// machine's from /proc/stat, so the table also says how much CPU other
-// processes took during each measurement.
+// and prints Markdown tables: the fan-out with one column per transport and
+// ratios against the long-poll, then everything else. The server's memory and
+// CPU time come from /proc/<pid>/status (VmRSS) and /proc/<pid>/stat (utime +
+// stime); the machine's from /proc/stat, so the report also says how much CPU
+// other processes took during each measurement.
 //
-// A waiting client whose connection fails (the server closed it, say)
-// reconnects at once and resumes with its cid and pos, as the browser client
-// does after a pause; such reconnections are counted and reported, and with
-// --no-reconnect the client stays lost and its missing posts are counted.
+// Readers. All three transports carry the same comet JSON packet
+// ({"pos","nc","ver","cid","content":[[nick,[sec,usec],text],...]}), so a
+// Reader base class owns everything but the wire: the source address and the
+// connection, the packet's interpretation (cid, pos, the posts and their
+// latency through Worker::on_post_item), the waiting state, the failure and
+// reconnection policy and the counts the tally reads. A transport supplies
+// three things: a fresh socket, what to do once it is connected, and the
+// reading of packets off it.
+//   - CometReader: one keep-alive HTTP/1.1 connection; GET comet?c=&p=&s=0,
+//     answered at once with a cid, then re-sent after every reply. It counts
+//     as waiting once it has written a request with a cid.
+//   - SseReader: GET events?p=POS; the header goes through Beast's
+//     http::response_parser, the body through the same parser with a
+//     buffer_body (so chunked and close-delimited bodies both work) into
+//     SseSplitter, which cuts the byte stream into events by the
+//     Server-Sent Events rules. Each event's data is a packet, its id the
+//     packet's pos.
+//   - WsReader: Beast's websocket::stream client; the upgrade to ws?p=POS,
+//     then one packet per text message.
+// A stream reader counts as waiting once its first packet (sent at once by
+// the server, possibly empty) has arrived. Its cid belongs to the connection.
 //
-// Only loopback addresses are used: the server listens on 127.0.0.1, clients
+// A waiting reader whose connection fails (the server closed it, say)
+// reconnects at once and resumes from its pos (a long-poll keeps its cid too),
+// as the browser client does after a pause; such reconnections are counted and
+// reported, and with --no-reconnect the reader stays lost and its missing
+// posts are counted.
+//
+// Only loopback addresses are used: the server listens on 127.0.0.1, readers
 // connect from 127.0.0.2 and up (bound before connect) so that no single
-// source address runs short of ephemeral ports.
+// source address runs short of ephemeral ports. Each phase's sockets are
+// closed before the next phase starts, so one phase's N readers is what counts
+// against the open-file limit.
 //
-// Every run is bounded: a global deadline (--deadline, default 120 s) stops
-// the run, kills the server and removes the temporary directory; an alarm()
-// a little later is the last resort should the event loop be stuck. The
-// server is started with PR_SET_PDEATHSIG so it cannot outlive this process.
+// Every run is bounded: a global deadline (--deadline, default 120 s per
+// server started, that is per fan-out run and for the throughput phase) stops the run, kills the server and
+// removes the temporary directory; an alarm() a little later is the last
+// resort should the event loop be stuck. The server is started with
+// PR_SET_PDEATHSIG so it cannot outlive this process.
 //
 // Threads: the orchestration (server control, status polls, posters) runs on
-// the main thread's io_context; the long-poll clients run on --threads worker
-// io_contexts (1 by default), each client staying on one worker, so a
-// client's state needs no lock. Counters the orchestrator watches are atomics;
-// everything else is read after the workers are joined.
+// the main thread's io_context; the readers run on --threads worker
+// io_contexts (1 by default), each reader staying on one worker, so a
+// reader's state needs no lock. Counters the orchestrator watches are
+// atomics; everything else is read after the workers are joined.
 //
-// Requests are written by hand (they are fixed strings); responses are parsed
-// with Beast's http::response_parser and bodies with Boost.JSON.
+// Long-poll requests are written by hand (they are fixed strings); HTTP
+// responses are parsed with Beast's http::response_parser, WebSocket framing
+// is Beast's, and packets are parsed with Boost.JSON.
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -56,6 +88,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -81,6 +114,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json.hpp>
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
@@ -90,6 +124,7 @@
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 using tcp = net::ip::tcp;
@@ -100,6 +135,32 @@ namespace {
 
 // ---------------------------------------------------------------- options
 
+// How a reader waits for posts (docs/PROTOCOL.md).
+enum class Transport { comet, sse, ws };
+constexpr std::array kAllTransports{Transport::comet, Transport::sse, Transport::ws};
+
+// As the --transport option spells it.
+const char* transport_option(Transport t) {
+  switch (t) {
+    case Transport::comet: return "comet";
+    case Transport::sse: return "sse";
+    case Transport::ws: return "ws";
+  }
+  return "?";
+}
+
+// As the report names it.
+const char* transport_name(Transport t) {
+  switch (t) {
+    case Transport::comet: return "long-poll";
+    case Transport::sse: return "SSE";
+    case Transport::ws: return "WebSocket";
+  }
+  return "?";
+}
+
+constexpr double kDeadlinePerServer = 120;  // default --deadline, per server started (s)
+
 struct Options {
   std::string server;        // path of the chaton binary
   int clients = 10000;       // N, fan-out clients
@@ -109,7 +170,7 @@ struct Options {
   int posters = 32;          // P, concurrent posters
   double seconds = 5;        // T, length of each throughput run
   long max_posts = 0;        // K, posts per throughput run (0: no limit)
-  double deadline = 120;     // whole run
+  double deadline = 0;       // whole run (0: kDeadlinePerServer per server started)
   double setup_timeout = 60; // for all clients of a phase to be waiting
   double drain = 15;         // for deliveries after the last post
   int threads = 1;           // client worker threads
@@ -121,20 +182,28 @@ struct Options {
   bool reconnect = true;     // a client whose connection fails reconnects
   bool fanout = true;
   bool throughput = true;
+  // The fan-out is run once per transport listed; the throughput phase's
+  // readers use long-poll unless --transport names a single transport.
+  std::vector<Transport> fanout_transports{kAllTransports.begin(), kAllTransports.end()};
+  Transport reader_transport = Transport::comet;
 };
 
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: chaton_bench [options]\n"
                "  --server PATH        chaton binary (default: chaton next to this program)\n"
-               "  --clients N          fan-out: waiting long-poll clients (10000)\n"
+               "  --transport T        comet, sse, ws or all (all): the readers' transport;\n"
+               "                       all runs the fan-out once per transport, each with\n"
+               "                       a fresh server, and the throughput phase over comet\n"
+               "  --clients N          fan-out: waiting readers (10000)\n"
                "  --posts M            fan-out: posts sent to them (100)\n"
                "  --interval-ms MS     fan-out: pause between posts (50)\n"
                "  --readers R          throughput: waiting readers, 0 for none (1000)\n"
                "  --posters P          throughput: concurrent posters (32)\n"
                "  --seconds T          throughput: length of each run (5)\n"
                "  --max-posts K        throughput: posts per run, 0 = no limit (0)\n"
-               "  --deadline S         abort the whole run after S seconds (120)\n"
+               "  --deadline S         abort the whole run after S seconds\n"
+               "                       (120 per server started: per fan-out run, throughput)\n"
                "  --setup-timeout S    time allowed for clients to start waiting (60)\n"
                "  --drain S            time allowed for deliveries after the last post (15)\n"
                "  --threads N          client worker threads, 1 or 2 (1)\n"
@@ -143,8 +212,8 @@ struct Options {
                "  --server-threads N   the server's [site] threads, 0 = one per core (0)\n"
                "  --tmp DIR            where the temporary directory goes ($TMPDIR or /tmp)\n"
                "  --keep               keep the temporary directory (data, logs, config)\n"
-               "  --no-reconnect       a waiting client whose connection fails stays lost\n"
-               "                       (default: it reconnects at once with its cid and pos)\n"
+               "  --no-reconnect       a waiting reader whose connection fails stays lost\n"
+               "                       (default: it reconnects at once and resumes from its pos)\n"
                "  --only fanout|throughput   run one phase\n");
   std::exit(code);
 }
@@ -181,7 +250,22 @@ Options parse_options(int argc, char** argv) {
     };
     if (a == "--help" || a == "-h") usage(0);
     else if (a == "--server") o.server = value();
-    else if (a == "--clients") o.clients = static_cast<int>(number(1, 250000));
+    else if (a == "--transport") {
+      std::string which = value();
+      if (which == "all") {
+        o.fanout_transports.assign(kAllTransports.begin(), kAllTransports.end());
+        o.reader_transport = Transport::comet;
+      } else {
+        auto it = std::find_if(kAllTransports.begin(), kAllTransports.end(),
+                               [&](Transport t) { return which == transport_option(t); });
+        if (it == kAllTransports.end()) {
+          std::fprintf(stderr, "chaton_bench: unknown transport '%s'\n", which.c_str());
+          usage(2);
+        }
+        o.fanout_transports = {*it};
+        o.reader_transport = *it;
+      }
+    } else if (a == "--clients") o.clients = static_cast<int>(number(1, 250000));
     else if (a == "--posts") o.posts = static_cast<int>(number(1, 100000));
     else if (a == "--interval-ms") o.interval_ms = static_cast<int>(number(0, 60000));
     else if (a == "--readers") o.readers = static_cast<int>(number(0, 250000));
@@ -213,6 +297,9 @@ Options parse_options(int argc, char** argv) {
     fs::path self = fs::read_symlink("/proc/self/exe", ec);
     o.server = (ec ? fs::path(".") : self.parent_path()) / "chaton";
   }
+  if (o.deadline == 0)
+    o.deadline = kDeadlinePerServer *
+                 static_cast<double>((o.fanout ? o.fanout_transports.size() : 0) + (o.throughput ? 1 : 0));
   if (o.tmp.empty()) {
     const char* t = std::getenv("TMPDIR");
     o.tmp = t && *t ? t : "/tmp";
@@ -427,6 +514,7 @@ Percentiles percentiles(std::vector<uint32_t> us) {
 
 // ---------------------------------------------------------------- report
 
+// Everything but the fan-out: one row per figure.
 struct Row {
   std::string phase, figure, value;
 };
@@ -437,10 +525,81 @@ void add(std::string phase, std::string figure, std::string value) {
   g_rows.push_back({std::move(phase), std::move(figure), std::move(value)});
 }
 
+// The figures of a fan-out run that are compared with the long-poll's.
+enum class Measure {
+  rss_per_client,
+  connect_cpu_per_client,
+  cpu_per_delivery,
+  latency_p50,
+  latency_p99,
+  load_cpu_per_delivery,
+  bytes_per_delivery,
+};
+
+struct RatioRow {
+  Measure measure;
+  const char* label;
+};
+constexpr RatioRow kRatioRows[] = {
+    {Measure::rss_per_client, "server RSS per waiting client"},
+    {Measure::connect_cpu_per_client, "server CPU to get a client waiting"},
+    {Measure::cpu_per_delivery, "server CPU per delivery"},
+    {Measure::latency_p50, "delivery latency p50"},
+    {Measure::latency_p99, "delivery latency p99"},
+    {Measure::load_cpu_per_delivery, "load program CPU per delivery"},
+    {Measure::bytes_per_delivery, "bytes on the wire per delivery"},
+};
+
+// One fan-out run: a column of the fan-out table.
+struct Column {
+  Transport transport;
+  std::vector<std::pair<std::string, std::string>> cells;  // figure, value
+  std::map<Measure, double> numbers;
+
+  void add(std::string figure, std::string value) { cells.emplace_back(std::move(figure), std::move(value)); }
+};
+std::vector<Column> g_fanout;  // main thread only
+
+void print_fanout_table() {
+  if (g_fanout.empty()) return;
+  std::vector<std::string> figures;  // in the order they first appear
+  for (const auto& c : g_fanout)
+    for (const auto& [f, v] : c.cells)
+      if (std::find(figures.begin(), figures.end(), f) == figures.end()) figures.push_back(f);
+  std::printf("\n| Fan-out figure |");
+  for (const auto& c : g_fanout) std::printf(" %s |", transport_name(c.transport));
+  std::printf("\n|---|");
+  for (size_t i = 0; i < g_fanout.size(); ++i) std::printf("---|");
+  std::printf("\n");
+  for (const auto& f : figures) {
+    std::printf("| %s |", f.c_str());
+    for (const auto& c : g_fanout) {
+      auto it = std::find_if(c.cells.begin(), c.cells.end(), [&](const auto& cell) { return cell.first == f; });
+      std::printf(" %s |", it == c.cells.end() ? "-" : it->second.c_str());
+    }
+    std::printf("\n");
+  }
+  auto base = std::find_if(g_fanout.begin(), g_fanout.end(),
+                           [](const Column& c) { return c.transport == Transport::comet; });
+  if (base == g_fanout.end() || g_fanout.size() < 2) return;
+  for (const auto& r : kRatioRows) {
+    auto b = base->numbers.find(r.measure);
+    if (b == base->numbers.end() || b->second <= 0) continue;
+    std::printf("| %s, against long-poll |", r.label);
+    for (const auto& c : g_fanout) {
+      auto v = c.numbers.find(r.measure);
+      if (v == c.numbers.end()) std::printf(" - |");
+      else std::printf(" %.2f× |", v->second / b->second);
+    }
+    std::printf("\n");
+  }
+}
+
 void print_report() {
   std::printf("| Phase | Figure | Value |\n|---|---|---|\n");
   for (const auto& r : g_rows)
     std::printf("| %s | %s | %s |\n", r.phase.c_str(), r.figure.c_str(), r.value.c_str());
+  print_fanout_table();
   if (!g_notes.empty()) {
     std::printf("\n");
     for (const auto& n : g_notes) std::printf("- %s\n", n.c_str());
@@ -722,69 +881,108 @@ net::awaitable<unsigned> post_message(HttpConn& c, const std::string& text) {
   co_return res.result_int();
 }
 
-// ---------------------------------------------------------------- long-poll clients
+// ---------------------------------------------------------------- readers
 
-// What a phase's clients share with the orchestrator.
+constexpr uint64_t kMaxPacketBytes = 64u << 20;  // the largest reply, event or message accepted
+constexpr size_t kStreamReadBytes = 16384;       // one read of an event stream's body
+constexpr int kMaxReconnects = 1000;             // per reader, when reconnecting is on
+
+// What a phase's readers share with the orchestrator.
 struct Shared {
   tcp::endpoint server;
   std::string host;
-  // Fan-out only: M, and a byte per (client, post) to find duplicates.
+  // Fan-out only: M, and a byte per (reader, post) to find duplicates.
   int matrix_posts = 0;
   std::vector<uint8_t> seen;
 
-  std::atomic<uint64_t> waiting{0};           // clients that sent their first waiting request
-  std::atomic<uint64_t> setup_failed{0};      // clients lost before they waited
-  std::atomic<uint64_t> failed_later{0};      // clients lost after they waited
-  std::atomic<uint64_t> deliveries{0};        // (client, post) pairs received
-  std::atomic<uint64_t> lost_deliveries{0};   // of which to clients lost since
+  std::atomic<uint64_t> waiting{0};           // readers that reached the waiting state
+  std::atomic<uint64_t> setup_failed{0};      // readers lost before they waited
+  std::atomic<uint64_t> failed_later{0};      // readers lost after they waited
+  std::atomic<uint64_t> reconnections{0};     // connections of waiting readers that failed
+  std::atomic<uint64_t> deliveries{0};        // (reader, post) pairs received
+  std::atomic<uint64_t> lost_deliveries{0};   // of which to readers lost since
+  std::atomic<uint64_t> bytes_in{0};          // from the server, as the readers read them
+  std::atomic<uint64_t> bytes_out{0};         // requests the readers wrote
+  std::atomic<uint64_t> packets{0};           // replies, events or messages received
   std::atomic<int64_t> last_delivery_ns{0};
   std::atomic<bool> stopping{false};
 };
 
-// After stop(): deliveries missing at clients still connected, and posts
+// After stop(): deliveries missing at readers still connected, and posts
 // delivered twice, given that each should have had `per_client` posts.
 struct Tally {
   uint64_t alive = 0, lost = 0;
   uint64_t missing_alive = 0, extra_alive = 0;
-  uint64_t missing_lost = 0;  // what lost clients did not get before they were lost
+  uint64_t missing_lost = 0;  // what lost readers did not get before they were lost
 };
 
 class Worker;
 
-class Poller {
+// One reader of the room. The base class does everything that does not
+// depend on the transport: the connection's source address and connect, the
+// packets' meaning, the waiting state, failure and reconnection. A transport
+// provides a fresh socket, starts its exchange once connected, and hands
+// every packet it reads to on_packet().
+class Reader {
  public:
-  Poller(Worker& w, uint32_t index, net::ip::address_v4 source);
+  Reader(Worker& w, uint32_t index, net::ip::address_v4 source, bool cid_per_connection)
+      : w_(w), index_(index), source_(source), cid_per_connection_(cid_per_connection) {}
+  virtual ~Reader() = default;
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  // Opens a new connection (the first, or after a failure).
   void start();
+  // Closes for good: no callback of this reader runs any more.
   void close();
   uint64_t received() const { return received_; }
   bool lost() const { return lost_; }
   bool waited() const { return waiting_; }
 
- private:
-  void on_connect(beast::error_code ec);
-  void send();
-  void on_write(beast::error_code ec);
-  void read();
-  void on_read(beast::error_code ec);
+ protected:
+  // A closed socket, with the transport's per-connection state reset.
+  virtual tcp::socket& fresh_socket() = 0;
+  // The current connection's socket.
+  virtual tcp::socket& socket() = 0;
+  // Connected: send the request, or do the handshake, and start reading.
+  virtual void on_connected() = 0;
+
+  // A completion handler that runs only if the reader is still open and on
+  // the same connection as when the operation began.
+  template <class F>
+  auto current(F f) {
+    return [this, g = gen_, f = std::move(f)](auto&&... args) {
+      if (g == gen_ && !dead_) f(std::forward<decltype(args)>(args)...);
+    };
+  }
+
+  // One comet JSON packet, received at `now`. False if it was not
+  // understood: the reader has failed.
+  bool on_packet(std::string_view body, int64_t now);
+  // The reader now waits for posts (counted once).
+  void mark_waiting();
   void fail(const std::string& what);
+  void count_bytes_in(size_t n);
+  void count_bytes_out(size_t n);
 
   Worker& w_;
-  uint32_t index_;
-  net::ip::address_v4 source_;
-  tcp::socket sock_;
-  beast::flat_buffer buf_;
-  std::optional<http::response_parser<http::string_body>> parser_;
-  std::string req_;
+  beast::flat_buffer buf_;  // cleared for each connection
   int64_t cid_ = 0;
   uint64_t pos_ = 0;
-  uint64_t requests_ = 0;
-  uint64_t received_ = 0;
   bool have_cid_ = false;
-  bool waiting_ = false;  // its first waiting request went out
+
+ private:
+  void on_connect(beast::error_code ec);
+
+  uint32_t index_;
+  net::ip::address_v4 source_;
+  bool cid_per_connection_;  // streams get a new cid per connection; a long-poll keeps its own
+  uint64_t received_ = 0;
+  bool waiting_ = false;
   bool dead_ = false;
-  bool lost_ = false;     // the connection failed while the run went on
+  bool lost_ = false;  // the connection failed while the run went on
   int reconnects_ = 0;
-  uint32_t gen_ = 0;      // connection number: callbacks of an old one are ignored
+  uint32_t gen_ = 0;   // connection number: callbacks of an old one are ignored
 };
 
 class Worker {
@@ -798,9 +996,9 @@ class Worker {
     net::post(ioc, [this] { start_more(); });
   }
   void start_more() {
-    while (in_setup_ < window_ && next_ < pollers.size() && !shared.stopping) {
+    while (in_setup_ < window_ && next_ < readers.size() && !shared.stopping) {
       ++in_setup_;
-      pollers[next_++]->start();
+      readers[next_++]->start();
     }
   }
   void setup_done() {
@@ -810,7 +1008,7 @@ class Worker {
   // Closes every connection and ends the thread.
   void stop() {
     net::post(ioc, [this] {
-      for (auto& p : pollers) p->close();
+      for (auto& r : readers) r->close();
       guard_.reset();
       ioc.stop();
     });
@@ -852,16 +1050,14 @@ class Worker {
 
   net::io_context ioc{1};
   Shared& shared;
-  std::vector<std::unique_ptr<Poller>> pollers;  // destroyed before ioc
+  std::vector<std::unique_ptr<Reader>> readers;  // destroyed before ioc
   std::vector<uint32_t> latencies_us;
   std::vector<uint32_t> per_post_max;  // fan-out: slowest delivery of each post, µs
   std::map<std::string, uint64_t> errors;
-  uint64_t empty_replies = 0;  // replies with no posts after the first
-  uint64_t cid_changes = 0;    // replies naming another cid than the client's
+  uint64_t empty_replies = 0;  // packets with no posts, other than a connection's first
+  uint64_t cid_changes = 0;    // packets naming another cid than the reader's
   uint64_t duplicates = 0;
   uint64_t foreign_items = 0;  // posts in content that this run did not send
-  uint64_t replies = 0;
-  uint64_t reconnections = 0;
   int max_reconnects = 0;
 
  private:
@@ -872,116 +1068,87 @@ class Worker {
   std::thread thread_;
 };
 
-Poller::Poller(Worker& w, uint32_t index, net::ip::address_v4 source)
-    : w_(w), index_(index), source_(source), sock_(w.ioc) {}
-
-void Poller::start() {
+void Reader::start() {
+  tcp::socket& sock = fresh_socket();
+  buf_.clear();
+  if (cid_per_connection_) have_cid_ = false;
   beast::error_code ec;
-  sock_.open(tcp::v4(), ec);
+  sock.open(tcp::v4(), ec);
   if (ec) return fail("socket: " + ec.message());
   int one = 1;  // let connect() pick the port for the 4-tuple, not bind()
-  ::setsockopt(sock_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-  sock_.bind(tcp::endpoint(source_, 0), ec);
+  ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  sock.bind(tcp::endpoint(source_, 0), ec);
   if (ec) return fail("bind " + source_.to_string() + ": " + ec.message());
-  sock_.async_connect(w_.shared.server, [this, g = gen_](beast::error_code e) {
-    if (g == gen_) on_connect(e);
-  });
+  sock.async_connect(w_.shared.server, current([this](beast::error_code e) { on_connect(e); }));
 }
 
-void Poller::close() {
+void Reader::on_connect(beast::error_code ec) {
+  if (ec) return fail("connect: " + ec.message());
+  socket().set_option(tcp::no_delay(true), ec);
+  on_connected();
+}
+
+void Reader::close() {
   dead_ = true;
   beast::error_code ec;
-  sock_.close(ec);
+  socket().close(ec);
 }
 
-void Poller::on_connect(beast::error_code ec) {
-  if (dead_) return;
-  if (ec) return fail("connect: " + ec.message());
-  sock_.set_option(tcp::no_delay(true), ec);
-  send();
-}
+void Reader::count_bytes_in(size_t n) { w_.shared.bytes_in.fetch_add(n, std::memory_order_relaxed); }
+void Reader::count_bytes_out(size_t n) { w_.shared.bytes_out.fetch_add(n, std::memory_order_relaxed); }
 
-void Poller::send() {
-  req_.clear();
-  req_ += "GET /lobby/comet?t=";
-  req_ += std::to_string(requests_++);
-  req_ += "&c=";
-  req_ += std::to_string(have_cid_ ? cid_ : 0);
-  req_ += "&p=";
-  req_ += std::to_string(pos_);
-  req_ += "&s=0 HTTP/1.1\r\nHost: ";
-  req_ += w_.shared.host;
-  req_ += "\r\n\r\n";
-  net::async_write(sock_, net::buffer(req_), [this, g = gen_](beast::error_code e, size_t) {
-    if (g == gen_) on_write(e);
-  });
-}
-
-void Poller::on_write(beast::error_code ec) {
-  if (dead_) return;
-  if (ec) return fail("write: " + ec.message());
-  if (have_cid_ && !waiting_) {
-    waiting_ = true;
-    w_.shared.waiting.fetch_add(1, std::memory_order_relaxed);
-    w_.setup_done();
-  }
-  read();
-}
-
-void Poller::read() {
-  parser_.emplace();
-  parser_->body_limit(64u << 20);
-  http::async_read(sock_, buf_, *parser_, [this, g = gen_](beast::error_code e, size_t) {
-    if (g == gen_) on_read(e);
-  });
-}
-
-void Poller::on_read(beast::error_code ec) {
-  if (dead_) return;
-  if (ec) return fail("read: " + ec.message());
-  int64_t now = now_ns();
-  const Response& res = parser_->get();
-  if (res.result() != http::status::ok) return fail(fmt("comet: HTTP %u", res.result_int()));
-  ++w_.replies;
+bool Reader::on_packet(std::string_view body, int64_t now) {
+  w_.shared.packets.fetch_add(1, std::memory_order_relaxed);
   try {
-    json::value v = json::parse(res.body());
+    json::value v = json::parse(json::string_view(body.data(), body.size()));
     const json::object& o = v.as_object();
     int64_t cid = o.at("cid").to_number<int64_t>();
     auto pos = o.at("pos").to_number<uint64_t>();
     const json::array& content = o.at("content").as_array();
-    if (cid <= 0) return fail("comet: cid " + std::to_string(cid));
+    if (cid <= 0) {
+      fail("packet with cid " + std::to_string(cid));
+      return false;
+    }
     if (have_cid_ && cid != cid_) ++w_.cid_changes;
     if (have_cid_ && content.empty()) ++w_.empty_replies;
     cid_ = cid;
     pos_ = pos;
     for (const json::value& item : content) {
-      const json::array& a = item.as_array();
-      const json::string& text = a.at(2).as_string();
+      const json::string& text = item.as_array().at(2).as_string();
       ++received_;
       w_.on_post_item(index_, std::string_view(text.data(), text.size()), now);
     }
     have_cid_ = true;
   } catch (const std::exception& e) {
-    return fail(std::string("comet reply not understood: ") + e.what());
+    fail(std::string("packet not understood: ") + e.what());
+    return false;
   }
-  if (!res.keep_alive()) return fail("comet: server closed the connection");
-  send();
+  return true;
 }
 
-void Poller::fail(const std::string& what) {
+void Reader::mark_waiting() {
+  if (waiting_) return;
+  waiting_ = true;
+  w_.shared.waiting.fetch_add(1, std::memory_order_relaxed);
+  w_.setup_done();
+}
+
+void Reader::fail(const std::string& what) {
   if (dead_) return;
   if (w_.shared.stopping) return close();
   w_.record_error(what);
   if (waiting_ && reconnects_ < w_.max_reconnects) {
     // As the browser client does (without its 5-15 s pause): a new
-    // connection, the same cid and pos, so no post should be missed.
+    // connection that resumes from pos, so no post should be missed. The
+    // new connection starts from the event loop, once the caller (perhaps
+    // in the middle of a read) has returned.
     ++reconnects_;
-    ++w_.reconnections;
+    w_.shared.reconnections.fetch_add(1, std::memory_order_relaxed);
     ++gen_;
     beast::error_code ec;
-    sock_.close(ec);
-    buf_.clear();
-    return start();
+    socket().close(ec);
+    net::post(w_.ioc, current([this] { start(); }));
+    return;
   }
   close();
   lost_ = true;
@@ -994,13 +1161,265 @@ void Poller::fail(const std::string& what) {
   }
 }
 
-// A phase's clients, spread over worker threads and source addresses.
+// The comet long-poll on one keep-alive connection: GET comet?c=&p=&s=0,
+// answered at once with a cid, then again after every reply.
+class CometReader final : public Reader {
+ public:
+  CometReader(Worker& w, uint32_t index, net::ip::address_v4 source)
+      : Reader(w, index, source, false), sock_(w.ioc) {}
+
+ private:
+  tcp::socket& fresh_socket() override { return sock_; }
+  tcp::socket& socket() override { return sock_; }
+  void on_connected() override { send(); }
+
+  void send() {
+    req_.clear();
+    req_ += "GET /lobby/comet?t=";
+    req_ += std::to_string(requests_++);
+    req_ += "&c=";
+    req_ += std::to_string(have_cid_ ? cid_ : 0);
+    req_ += "&p=";
+    req_ += std::to_string(pos_);
+    req_ += "&s=0 HTTP/1.1\r\nHost: ";
+    req_ += w_.shared.host;
+    req_ += "\r\n\r\n";
+    net::async_write(sock_, net::buffer(req_), current([this](beast::error_code ec, size_t n) {
+      if (ec) return fail("write: " + ec.message());
+      count_bytes_out(n);
+      if (have_cid_) mark_waiting();
+      read();
+    }));
+  }
+
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxPacketBytes);
+    http::async_read(sock_, buf_, *parser_, current([this](beast::error_code ec, size_t n) { on_read(ec, n); }));
+  }
+
+  void on_read(beast::error_code ec, size_t n) {
+    if (ec) return fail("read: " + ec.message());
+    int64_t now = now_ns();
+    count_bytes_in(n);
+    const Response& res = parser_->get();
+    if (res.result() != http::status::ok) return fail(fmt("comet: HTTP %u", res.result_int()));
+    if (!on_packet(res.body(), now)) return;
+    if (!res.keep_alive()) return fail("comet: server closed the connection");
+    send();
+  }
+
+  tcp::socket sock_;
+  std::optional<http::response_parser<http::string_body>> parser_;
+  std::string req_;
+  uint64_t requests_ = 0;
+};
+
+// Cuts a Server-Sent Events byte stream into events, by the rules of the
+// event-stream format: lines end in LF, CR LF or CR; a line starting with
+// ':' is a comment; "data:" lines add to the event's data (joined by LF),
+// "id:" sets the last event id, other fields (retry:, event:) are ignored;
+// a blank line ends the event, which is dispatched if it has data.
+class SseSplitter {
+ public:
+  void reset() {
+    line_.clear();
+    data_.clear();
+    id_.clear();
+    after_cr_ = false;
+  }
+
+  // Calls on_event(id, data) for each event completed by `bytes`; stops,
+  // returning false, as soon as on_event returns false.
+  template <class F>
+  bool feed(std::string_view bytes, F&& on_event) {
+    while (!bytes.empty()) {
+      if (after_cr_ && bytes.front() == '\n') bytes.remove_prefix(1);  // the LF of a CR LF
+      after_cr_ = false;
+      size_t eol = bytes.find_first_of("\r\n");
+      if (eol == std::string_view::npos) {
+        line_.append(bytes);
+        return true;
+      }
+      line_.append(bytes.substr(0, eol));
+      after_cr_ = bytes[eol] == '\r';
+      bytes.remove_prefix(eol + 1);
+      bool go = end_line(on_event);
+      line_.clear();
+      if (!go) return false;
+    }
+    return true;
+  }
+
+ private:
+  template <class F>
+  bool end_line(F& on_event) {
+    if (line_.empty()) {
+      if (data_.empty()) return true;
+      data_.pop_back();  // the LF after the last data line
+      std::string data = std::move(data_);
+      data_.clear();
+      return on_event(std::string_view(id_), std::string_view(data));
+    }
+    if (line_.front() == ':') return true;
+    std::string_view line(line_);
+    size_t colon = line.find(':');
+    std::string_view field = line.substr(0, colon);
+    std::string_view value = colon == std::string_view::npos ? std::string_view() : line.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (field == "data") {
+      data_.append(value);
+      data_ += '\n';
+    } else if (field == "id") {
+      id_.assign(value);
+    }
+    return true;
+  }
+
+  std::string line_, data_, id_;
+  bool after_cr_ = false;  // the last byte fed was a CR
+};
+
+// Server-Sent Events: GET events?p=POS, one packet per event, the event's
+// id being the packet's pos.
+class SseReader final : public Reader {
+ public:
+  SseReader(Worker& w, uint32_t index, net::ip::address_v4 source)
+      : Reader(w, index, source, true), sock_(w.ioc) {}
+
+ private:
+  tcp::socket& fresh_socket() override {
+    parser_.reset();
+    events_.reset();
+    return sock_;
+  }
+  tcp::socket& socket() override { return sock_; }
+
+  void on_connected() override {
+    req_ = "GET /lobby/events?p=" + std::to_string(pos_) + " HTTP/1.1\r\nHost: " + w_.shared.host +
+           "\r\nAccept: text/event-stream\r\n\r\n";
+    net::async_write(sock_, net::buffer(req_), current([this](beast::error_code ec, size_t n) {
+      if (ec) return fail("write: " + ec.message());
+      count_bytes_out(n);
+      parser_.emplace();
+      parser_->body_limit(boost::none);  // the stream has no end
+      http::async_read_header(sock_, buf_, *parser_,
+                              current([this](beast::error_code e, size_t h) { on_header(e, h); }));
+    }));
+  }
+
+  void on_header(beast::error_code ec, size_t n) {
+    if (ec) return fail("read header: " + ec.message());
+    count_bytes_in(n);
+    const auto& res = parser_->get();
+    if (res.result() != http::status::ok) return fail(fmt("events: HTTP %u", res.result_int()));
+    if (!res[http::field::content_type].starts_with("text/event-stream"))
+      return fail("events: not an event stream");
+    read_body();
+  }
+
+  void read_body() {
+    auto& body = parser_->get().body();
+    body.data = chunk_.data();
+    body.size = chunk_.size();
+    http::async_read_some(sock_, buf_, *parser_,
+                          current([this](beast::error_code ec, size_t n) { on_body(ec, n); }));
+  }
+
+  void on_body(beast::error_code ec, size_t n) {
+    if (ec == http::error::need_buffer) ec = {};  // the chunk_ is full: not an error
+    if (ec) return fail("read: " + ec.message());
+    int64_t now = now_ns();
+    count_bytes_in(n);
+    size_t got = chunk_.size() - parser_->get().body().size;
+    bool ok = events_.feed(std::string_view(chunk_.data(), got), [&](std::string_view id, std::string_view data) {
+      if (!on_packet(data, now)) return false;
+      uint64_t event_id = 0;
+      auto r = std::from_chars(id.data(), id.data() + id.size(), event_id);
+      if (r.ec != std::errc() || event_id != pos_) {
+        fail("events: event id '" + std::string(id) + "' is not the packet's pos");
+        return false;
+      }
+      mark_waiting();
+      return true;
+    });
+    if (!ok) return;
+    if (parser_->is_done()) return fail("events: the server ended the stream");
+    read_body();
+  }
+
+  tcp::socket sock_;
+  std::optional<http::response_parser<http::buffer_body>> parser_;
+  std::array<char, kStreamReadBytes> chunk_;
+  SseSplitter events_;
+  std::string req_;
+};
+
+// WebSocket: the upgrade to ws?p=POS, then one packet per text message.
+class WsReader final : public Reader {
+ public:
+  WsReader(Worker& w, uint32_t index, net::ip::address_v4 source) : Reader(w, index, source, true) {
+    ws_.emplace(w.ioc);
+  }
+
+ private:
+  tcp::socket& fresh_socket() override {
+    ws_.emplace(w_.ioc);  // a websocket stream that failed cannot be reused
+    ws_->read_message_max(kMaxPacketBytes);
+    return ws_->next_layer();
+  }
+  tcp::socket& socket() override { return ws_->next_layer(); }
+
+  void on_connected() override {
+    target_ = "/lobby/ws?p=" + std::to_string(pos_);
+    ws_->async_handshake(w_.shared.host, target_, current([this](beast::error_code ec) {
+      if (ec) return fail("handshake: " + ec.message());
+      read();
+    }));
+  }
+
+  void read() {
+    ws_->async_read(buf_, current([this](beast::error_code ec, size_t n) { on_message(ec, n); }));
+  }
+
+  void on_message(beast::error_code ec, size_t n) {
+    if (ec) return fail("read: " + ec.message());
+    int64_t now = now_ns();
+    count_bytes_in(n + frame_header_bytes(n));
+    if (!ws_->got_text()) return fail("ws: a binary message");
+    bool ok = on_packet(std::string_view(static_cast<const char*>(buf_.data().data()), buf_.size()), now);
+    buf_.consume(buf_.size());
+    if (!ok) return;
+    mark_waiting();
+    read();
+  }
+
+  // The header of an unmasked server frame carrying n bytes (RFC 6455 5.2),
+  // assuming one frame per message.
+  static size_t frame_header_bytes(size_t n) { return n < 126 ? 2 : n <= 0xFFFF ? 4 : 10; }
+
+  std::optional<websocket::stream<tcp::socket>> ws_;
+  std::string target_;
+};
+
+std::unique_ptr<Reader> make_reader(Transport t, Worker& w, uint32_t index, net::ip::address_v4 source) {
+  switch (t) {
+    case Transport::comet: return std::make_unique<CometReader>(w, index, source);
+    case Transport::sse: return std::make_unique<SseReader>(w, index, source);
+    case Transport::ws: return std::make_unique<WsReader>(w, index, source);
+  }
+  throw std::logic_error("unknown transport");
+}
+
+// A phase's readers, spread over worker threads and source addresses.
 struct ClientSet {
   Shared shared;
   std::vector<std::unique_ptr<Worker>> workers;
   int total = 0;
+  Transport transport;
 
-  ClientSet(const Options& o, const ServerProc& s, int n, int matrix_posts) : total(n) {
+  ClientSet(const Options& o, const ServerProc& s, Transport t, int n, int matrix_posts)
+      : total(n), transport(t) {
     shared.server = s.endpoint();
     shared.host = s.host();
     shared.matrix_posts = matrix_posts;
@@ -1009,12 +1428,12 @@ struct ClientSet {
     if (sources > 253) throw std::runtime_error("too many clients for 127.0.0.2..127.0.0.254");
     for (int t = 0; t < o.threads; ++t) {
       workers.push_back(std::make_unique<Worker>(shared, o.window));
-      workers.back()->max_reconnects = o.reconnect ? 1000 : 0;
+      workers.back()->max_reconnects = o.reconnect ? kMaxReconnects : 0;
     }
     for (int i = 0; i < n; ++i) {
       auto src = net::ip::address_v4(0x7F000002u + static_cast<uint32_t>(i / o.per_source));
       Worker& w = *workers[static_cast<size_t>(i) % workers.size()];
-      w.pollers.push_back(std::make_unique<Poller>(w, static_cast<uint32_t>(i), src));
+      w.readers.push_back(make_reader(t, w, static_cast<uint32_t>(i), src));
     }
   }
   int sources(const Options& o) const { return (total + o.per_source - 1) / o.per_source; }
@@ -1041,7 +1460,7 @@ struct ClientSet {
   Tally tally(uint64_t per_client) const {
     Tally t;
     for (auto& w : workers)
-      for (auto& p : w->pollers) {
+      for (auto& p : w->readers) {
         if (!p->waited()) continue;
         if (p->lost()) {
           ++t.lost;
@@ -1095,9 +1514,11 @@ net::awaitable<uint64_t> await_waiting(const Options& o, ClientSet& cs, HttpConn
     if (waiting + cs.shared.setup_failed.load() >= static_cast<uint64_t>(cs.total)) {
       RoomStatus st = co_await room_status(ctl);
       uint64_t alive = waiting - cs.shared.failed_later.load();
-      // A lost client's cid stays counted until client_timeout expires it.
+      // A lost reader's cid stays counted until client_timeout expires it;
+      // so does the cid of each connection a stream reader has replaced.
+      uint64_t most = waiting + (cs.transport == Transport::comet ? 0 : cs.shared.reconnections.load());
       if (st.num_chatters >= static_cast<int64_t>(alive) &&
-          st.num_chatters <= static_cast<int64_t>(waiting) && idle) {
+          st.num_chatters <= static_cast<int64_t>(most) && idle) {
         if (++quiet >= 2) co_return alive;
       } else {
         quiet = 0;
@@ -1136,13 +1557,18 @@ std::string latency_cell(const Percentiles& p) {
 
 // ---------------------------------------------------------------- phase 1: fan-out
 
-net::awaitable<void> fanout_phase(const Options& o) {
-  const std::string P = "fan-out";
+// One fan-out run over one transport, with a server of its own; its figures
+// go into a column of the fan-out table.
+net::awaitable<void> fanout_phase(const Options& o, Transport transport) {
+  const std::string P = std::string("fan-out ") + transport_name(transport);
+  g_fanout.push_back(Column{transport, {}, {}});
+  const size_t column = g_fanout.size() - 1;  // g_fanout may grow no more while this runs
+  auto col = [&]() -> Column& { return g_fanout[column]; };
   ServerProc s;
-  s.dir = g_tmp / "fanout";
+  s.dir = g_tmp / (std::string("fanout-") + transport_option(transport));
   spawn_server(o, s);
   co_await await_listening(s);
-  note("fan-out: " + s.listening_line);
+  note(P + ": " + s.listening_line);
   auto ex = co_await net::this_coro::executor;
   HttpConn ctl(ex, s.endpoint(), s.host());
   co_await room_status(ctl);
@@ -1150,7 +1576,7 @@ net::awaitable<void> fanout_phase(const Options& o) {
   long rss_base = rss_kb(s.pid);
   long fds_base = open_fds(s.pid);
 
-  ClientSet cs(o, s, o.clients, o.posts);
+  ClientSet cs(o, s, transport, o.clients, o.posts);
   const CpuSample cpu_setup0 = cpu_sample(s.pid);
   const long ticks_setup0 = cpu_ticks(s.pid);
   auto t_setup = Steady::now();
@@ -1161,25 +1587,31 @@ net::awaitable<void> fanout_phase(const Options& o) {
   const CpuSample cpu_setup1 = cpu_sample(s.pid);
   long rss_wait = rss_kb(s.pid);
   long fds_wait = open_fds(s.pid);
-  note(fmt("fan-out: %" PRIu64 " clients waiting after %.1f s; server RSS %ld kB (was %ld kB)", reached,
+  note(fmt("%s: %" PRIu64 " readers waiting after %.1f s; server RSS %ld kB (was %ld kB)", P.c_str(), reached,
            setup_s, rss_wait, rss_base));
 
-  add(P, "clients asked for / waiting", fmt("%d / %" PRIu64, o.clients, reached));
-  add(P, "source addresses", fmt("127.0.0.2 .. 127.0.0.%d", 1 + cs.sources(o)));
-  add(P, "time to get all clients waiting", fmt("%.2f s", setup_s));
-  add(P, "server CPU while they connected", fmt("%.2f s", (ticks_setup1 - ticks_setup0) / kTick));
-  add(P, "machine CPU while they connected", cpu_use(cpu_setup0, cpu_setup1));
-  add(P, "server open fds, idle / all waiting", fmt("%ld / %ld", fds_base, fds_wait));
-  add(P, "server RSS, idle / all waiting", fmt("%ld kB / %ld kB", rss_base, rss_wait));
-  if (reached > 0)
-    add(P, "server RSS per waiting client",
-        fmt("%.2f kB", static_cast<double>(rss_wait - rss_base) / static_cast<double>(reached)));
-  if (reached == 0) throw std::runtime_error("no client reached the waiting state");
+  const double connect_cpu_s = (ticks_setup1 - ticks_setup0) / kTick;
+  col().add("clients asked for / waiting", fmt("%d / %" PRIu64, o.clients, reached));
+  col().add("source addresses", fmt("127.0.0.2 .. 127.0.0.%d", 1 + cs.sources(o)));
+  col().add("time to get all clients waiting", fmt("%.2f s", setup_s));
+  col().add("server CPU while they connected", fmt("%.2f s", connect_cpu_s));
+  col().add("machine CPU while they connected", cpu_use(cpu_setup0, cpu_setup1));
+  col().add("server open fds, idle / all waiting", fmt("%ld / %ld", fds_base, fds_wait));
+  col().add("server RSS, idle / all waiting", fmt("%ld kB / %ld kB", rss_base, rss_wait));
+  if (reached > 0) {
+    double per_client = static_cast<double>(rss_wait - rss_base) / static_cast<double>(reached);
+    col().add("server RSS per waiting client", fmt("%.2f kB", per_client));
+    col().numbers[Measure::rss_per_client] = per_client;
+    col().numbers[Measure::connect_cpu_per_client] = connect_cpu_s / static_cast<double>(reached);
+  }
+  if (reached == 0) throw std::runtime_error(P + ": no reader reached the waiting state");
 
   // Post M messages one at a time, at a fixed pace.
   const long ticks0 = cpu_ticks(s.pid);
   const double self0 = self_cpu_seconds();
   const CpuSample cpu0 = cpu_sample(s.pid);
+  const uint64_t bytes_in0 = cs.shared.bytes_in.load(), bytes_out0 = cs.shared.bytes_out.load();
+  const uint64_t packets0 = cs.shared.packets.load();
   std::vector<uint32_t> ack_us;
   uint64_t post_errors = 0;
   auto t0 = Steady::now();
@@ -1201,6 +1633,9 @@ net::awaitable<void> fanout_phase(const Options& o) {
   const double phase_wall = static_cast<double>(now_ns() - first_send) / 1e9;
   const double self1 = self_cpu_seconds();
   const CpuSample cpu1 = cpu_sample(s.pid);
+  const uint64_t bytes_in = cs.shared.bytes_in.load() - bytes_in0;
+  const uint64_t bytes_out = cs.shared.bytes_out.load() - bytes_out0;
+  const uint64_t packets = cs.shared.packets.load() - packets0;
   long rss_after = rss_kb(s.pid);
   int64_t last_delivery = cs.shared.last_delivery_ns.load();
   RoomStatus st_end = co_await room_status(ctl);
@@ -1216,46 +1651,57 @@ net::awaitable<void> fanout_phase(const Options& o) {
   }
   auto reach_all = percentiles(per_post);
   double delivery_window_s = static_cast<double>(last_delivery - first_send) / 1e9;
+  const double server_cpu_s = (ticks1 - ticks0) / kTick;
+  const double deliveries = static_cast<double>(std::max<uint64_t>(delivered, 1));
 
-  add(P, "posts sent (interval)", fmt("%d (%d ms); %" PRIu64 " refused", o.posts, o.interval_ms, post_errors));
+  col().add("posts sent (interval)", fmt("%d (%d ms); %" PRIu64 " refused", o.posts, o.interval_ms, post_errors));
   Tally t = cs.tally(per_client);
-  add(P, "deliveries received / expected (N x M)", fmt("%" PRIu64 " / %" PRIu64, delivered, expected));
-  add(P, "missing at clients still connected",
-      fmt("%" PRIu64 "%s", t.missing_alive, all ? "" : fmt(" (drain of %.0f s ran out)", o.drain).c_str()));
-  add(P, "missing at clients whose connection was lost",
-      fmt("%" PRIu64 " (%" PRIu64 " clients lost)", t.missing_lost, t.lost));
-  add(P, "duplicate deliveries", std::to_string(cs.sum([](const Worker& w) { return w.duplicates; })));
-  add(P, "delivery latency p50 / p90 / p99 / max", latency_cell(lat));
-  add(P, "delivery latency mean", ms(lat.mean));
-  add(P, "time for a post to reach every client, median / max over posts",
-      fmt("%.2f / %.2f ms", reach_all.p50, reach_all.max));
-  add(P, "deliveries per second (first post sent .. last delivery)",
-      fmt("%.0f", delivery_window_s > 0 ? static_cast<double>(delivered) / delivery_window_s : 0.0));
-  add(P, "post acknowledgement p50 / p99 / max", fmt("%.2f / %.2f / %.2f ms", ack.p50, ack.p99, ack.max));
-  add(P, "comet replies received", std::to_string(cs.sum([](const Worker& w) { return w.replies; })));
-  add(P, "empty replies (pings) / cid changes",
-      fmt("%" PRIu64 " / %" PRIu64, cs.sum([](const Worker& w) { return w.empty_replies; }),
-          cs.sum([](const Worker& w) { return w.cid_changes; })));
-  add(P, "reconnections (the connection of a waiting client failed)",
-      std::to_string(cs.sum([](const Worker& w) { return w.reconnections; })));
-  add(P, "clients lost (before / after waiting)",
-      fmt("%" PRIu64 " / %" PRIu64, cs.shared.setup_failed.load(), cs.shared.failed_later.load()));
-  add(P, "client errors", cs.errors());
-  add(P, "server CPU for the posting phase (posts + deliveries)",
-      fmt("%.2f s in %.2f s (posting took %.2f s)", (ticks1 - ticks0) / kTick, phase_wall, posting_s));
-  if (delivered > 0)
-    add(P, "server CPU per delivery", fmt("%.1f µs", (ticks1 - ticks0) / kTick * 1e6 / static_cast<double>(delivered)));
-  add(P, "load program CPU for the posting phase", fmt("%.2f s", self1 - self0));
-  add(P, "machine CPU during the posting phase", cpu_use(cpu0, cpu1));
-  add(P, "server RSS after the posts", fmt("%ld kB", rss_after));
-  add(P, "room num-chatters / post-sequence at the end",
-      fmt("%" PRId64 " / %" PRId64, st_end.num_chatters, st_end.sequence));
+  col().add("deliveries received / expected (N x M)", fmt("%" PRIu64 " / %" PRIu64, delivered, expected));
+  col().add("missing at clients still connected",
+            fmt("%" PRIu64 "%s", t.missing_alive, all ? "" : fmt(" (drain of %.0f s ran out)", o.drain).c_str()));
+  col().add("missing at clients whose connection was lost",
+            fmt("%" PRIu64 " (%" PRIu64 " clients lost)", t.missing_lost, t.lost));
+  col().add("duplicate deliveries", std::to_string(cs.sum([](const Worker& w) { return w.duplicates; })));
+  col().add("delivery latency p50 / p90 / p99 / max", latency_cell(lat));
+  col().add("delivery latency mean", ms(lat.mean));
+  col().add("time for a post to reach every client, median / max over posts",
+            fmt("%.2f / %.2f ms", reach_all.p50, reach_all.max));
+  col().add("deliveries per second (first post sent .. last delivery)",
+            fmt("%.0f", delivery_window_s > 0 ? static_cast<double>(delivered) / delivery_window_s : 0.0));
+  col().add("post acknowledgement p50 / p99 / max", fmt("%.2f / %.2f / %.2f ms", ack.p50, ack.p99, ack.max));
+  col().add("packets received while posting (replies, events, messages)", std::to_string(packets));
+  col().add("posts per packet", fmt("%.1f", static_cast<double>(delivered) / static_cast<double>(std::max<uint64_t>(packets, 1))));
+  col().add("bytes from the server / from the clients, per delivery",
+            fmt("%.1f / %.1f", static_cast<double>(bytes_in) / deliveries, static_cast<double>(bytes_out) / deliveries));
+  col().add("empty packets (pings) / cid changes",
+            fmt("%" PRIu64 " / %" PRIu64, cs.sum([](const Worker& w) { return w.empty_replies; }),
+                cs.sum([](const Worker& w) { return w.cid_changes; })));
+  col().add("reconnections (the connection of a waiting client failed)",
+            std::to_string(cs.shared.reconnections.load()));
+  col().add("clients lost (before / after waiting)",
+            fmt("%" PRIu64 " / %" PRIu64, cs.shared.setup_failed.load(), cs.shared.failed_later.load()));
+  col().add("client errors", cs.errors());
+  col().add("server CPU for the posting phase (posts + deliveries)",
+            fmt("%.2f s in %.2f s (posting took %.2f s)", server_cpu_s, phase_wall, posting_s));
+  col().add("server CPU per delivery", fmt("%.2f µs", server_cpu_s * 1e6 / deliveries));
+  col().add("load program CPU for the posting phase", fmt("%.2f s", self1 - self0));
+  col().add("machine CPU during the posting phase", cpu_use(cpu0, cpu1));
+  col().add("server RSS after the posts", fmt("%ld kB", rss_after));
+  col().add("room num-chatters / post-sequence at the end",
+            fmt("%" PRId64 " / %" PRId64, st_end.num_chatters, st_end.sequence));
+  if (delivered > 0) {
+    col().numbers[Measure::cpu_per_delivery] = server_cpu_s / deliveries;
+    col().numbers[Measure::latency_p50] = lat.p50;
+    col().numbers[Measure::latency_p99] = lat.p99;
+    col().numbers[Measure::load_cpu_per_delivery] = (self1 - self0) / deliveries;
+    col().numbers[Measure::bytes_per_delivery] = static_cast<double>(bytes_in + bytes_out) / deliveries;
+  }
 
   ctl.close();
   std::string how = co_await stop_server(s);
-  add(P, "server stop", how);
+  col().add("server stop", how);
   std::string err = server_stderr(s);
-  add(P, "server stderr", err.empty() ? "(empty)" : err);
+  col().add("server stderr", err.empty() ? "(empty)" : err);
 }
 
 // ---------------------------------------------------------------- phase 2: posting throughput
@@ -1320,7 +1766,8 @@ net::awaitable<void> throughput_phase(const Options& o) {
   HttpConn ctl(ex, s.endpoint(), s.host());
   co_await room_status(ctl);
 
-  ClientSet cs(o, s, o.readers, 0);
+  ClientSet cs(o, s, o.reader_transport, o.readers, 0);
+  add(P, "readers' transport", transport_name(o.reader_transport));
   cs.start();
   uint64_t reached = co_await await_waiting(o, cs, ctl, s, P);
   add(P, "readers asked for / waiting", fmt("%d / %" PRIu64, o.readers, reached));
@@ -1376,7 +1823,7 @@ net::awaitable<void> throughput_phase(const Options& o) {
       fmt("%" PRIu64 " / %" PRIu64, cs.sum([](const Worker& w) { return w.empty_replies; }),
           cs.sum([](const Worker& w) { return w.cid_changes; })));
   add(P, "reconnections (the connection of a waiting reader failed)",
-      std::to_string(cs.sum([](const Worker& w) { return w.reconnections; })));
+      std::to_string(cs.shared.reconnections.load()));
   add(P, "readers lost (before / after waiting)",
       fmt("%" PRIu64 " / %" PRIu64, cs.shared.setup_failed.load(), cs.shared.failed_later.load()));
   add(P, "client errors", cs.errors());
@@ -1391,7 +1838,8 @@ net::awaitable<void> throughput_phase(const Options& o) {
 // ---------------------------------------------------------------- main
 
 net::awaitable<void> run_all(const Options& o) {
-  if (o.fanout) co_await fanout_phase(o);
+  if (o.fanout)
+    for (Transport t : o.fanout_transports) co_await fanout_phase(o, t);
   if (o.throughput) co_await throughput_phase(o);
 }
 

@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libtomlplusplus-dev libcli11-dev libgtest-dev
+  libtomlplusplus-dev libcli11-dev libgtest-dev libssl-dev libaprutil1-dev
   chromium
+  clang libclang-rt-14-dev  # the fuzz targets (scripts/fuzz.sh): clang++ and libFuzzer
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -2,12 +2,13 @@
 // Copy buttons of the badge page. Modern JavaScript, no dependencies, no
 // inline code anywhere (the pages are served with a strict CSP).
 //
-// How packets arrive is the business of one small part, the transport
-// (longPollTransport below): it hands every packet of the room's stream
-// ({pos, nc, ver, cid, content, refresh}, the comet "web" format whose
-// content is ready-made HTML) to the page and reports its connection state.
-// A Server-Sent Events or WebSocket transport with the same three callbacks
-// can replace it without touching the rest.
+// How packets arrive is the business of one small part, the transport: it
+// hands every packet of the room's stream ({pos, nc, ver, cid, content,
+// refresh}, the comet "web" format whose content is ready-made HTML, so the
+// server's one renderer draws every post) to the page and reports its
+// connection state. The page uses Server-Sent Events (streamTransport) and
+// falls back to the original long-poll (longPollTransport) where a stream
+// cannot get through.
 (() => {
   'use strict';
 
@@ -34,9 +35,9 @@
   //   onPacket(packet)         every reply
   //   onConnecting()           before the first request
   //   onLost(retryMs)          a request failed; the next try is in retryMs
-  function longPollTransport(cometUrl, { onPacket, onConnecting, onLost }) {
-    let cid = 0;
-    let pos = 0;
+  function longPollTransport(cometUrl, { onPacket, onConnecting, onLost }, from = { cid: 0, pos: 0 }) {
+    let cid = from.cid;
+    let pos = from.pos;
     let failures = 0;
     let wake = new AbortController();  // cuts a wait short (the network came back)
 
@@ -81,7 +82,84 @@
       }
     }
 
-    return { start: run, get cid() { return cid; } };
+    return { start: run, get cid() { return cid; }, kind: 'comet' };
+  }
+
+  const FIRST_PACKET_MS = 10000;  // a stream must deliver its first packet within this
+
+  // Server-Sent Events: GET events?s=web&p=POS, one long-lived response
+  // carrying the same packets (the first at once). Chosen over WebSocket for
+  // the page because the page only listens (posts are plain POSTs), and an
+  // event stream is ordinary HTTP: it passes proxies and TLS terminators
+  // that pass the page, reconnects by itself, and resumes by pos. Chosen
+  // over the long-poll for one connection per visit instead of one request
+  // per packet, and no random pause before news arrives.
+  //
+  // A stream that never delivers (no EventSource, a proxy that refuses or
+  // buffers event streams) hands over to the long-poll, which gets through
+  // wherever plain requests do. Once a stream has worked, a broken one is
+  // reopened after the same randomised back-off as the long-poll, from the
+  // last pos (never by EventSource's own fixed retry, which would bring every
+  // reader back at once after a restart).
+  function streamTransport(eventsUrl, cometUrl, callbacks) {
+    const { onPacket, onConnecting, onLost } = callbacks;
+    let cid = 0;
+    let pos = 0;
+    let failures = 0;
+    let worked = false;   // some stream has delivered a packet
+    let fallback = null;  // the long-poll, once handed over to
+    let wake = new AbortController();
+
+    window.addEventListener('online', () => wake.abort());
+
+    function handOver() {
+      fallback = longPollTransport(cometUrl, callbacks, { cid, pos });
+      fallback.start();
+    }
+
+    function open() {
+      let delivered = false;
+      let closed = false;
+      const source = new EventSource(`${eventsUrl}?s=web&p=${pos}`);
+      const broken = async () => {
+        if (closed) return;
+        closed = true;
+        clearTimeout(firstTimer);
+        source.close();
+        if (!worked) return handOver();
+        failures += 1;
+        const delay = backoff(failures);
+        onLost(delay);
+        wake = new AbortController();
+        await sleep(delay, wake.signal);
+        open();
+      };
+      const firstTimer = setTimeout(() => { if (!delivered) broken(); }, FIRST_PACKET_MS);
+      source.onmessage = (ev) => {
+        let packet;
+        try { packet = JSON.parse(ev.data); } catch { return; }
+        if (!delivered) clearTimeout(firstTimer);
+        delivered = true;
+        worked = true;
+        failures = 0;
+        cid = packet.cid;
+        pos = packet.pos;
+        onPacket(packet);
+      };
+      source.onerror = () => { if (source.readyState !== EventSource.OPEN) broken(); };
+    }
+
+    function start() {
+      if (typeof EventSource !== 'function') return handOver();
+      onConnecting();
+      open();
+    }
+
+    return {
+      start,
+      get cid() { return fallback ? fallback.cid : cid; },
+      get kind() { return fallback ? fallback.kind : 'events'; },
+    };
   }
 
   // ------------------------------------------------------------ room page
@@ -202,8 +280,11 @@
       else jump.hidden = false;
     }
 
-    const transport = longPollTransport(body.dataset.comet, {
-      onPacket,
+    const transport = streamTransport(body.dataset.events, body.dataset.comet, {
+      onPacket: (packet) => {
+        body.dataset.transport = transport.kind;  // which one got through (for tests and bug reports)
+        onPacket(packet);
+      },
       onConnecting: () => showStatus('Connecting...'),
       onLost: (ms) => showStatus(`Connection lost. Retrying in ${Math.round(ms / 1000)} s...`),
     });

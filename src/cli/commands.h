@@ -1,6 +1,7 @@
-// The operator commands of `chaton` (spec B2) beside `serve`: archive, check
-// and import-conf. main.cpp wires CLI11 to these; each body lives in its own
-// file (archive_command.cpp, check_command.cpp, import_command.cpp) and
+// The operator commands of `chaton` (spec B2) beside `serve`: archive, check,
+// moderate and import-conf. main.cpp wires CLI11 to these; each body lives in
+// its own file (archive_command.cpp, check_command.cpp, moderate_command.cpp,
+// import_command.cpp) and
 // writes to the streams it is given, so it can be read as plain text.
 //
 // Exit codes: 0 done and all well; 1 the command ran but something is wrong
@@ -43,6 +44,16 @@ struct CheckOptions {
   bool repair = false;
 };
 
+// `moderate`: exactly one of entry and address; since only with address.
+// The checks are run_moderate's, so a mistake gets exit code 2 and a
+// sentence, not a parser message.
+struct ModerateOptions {
+  RoomSelection rooms;                // --room is required
+  std::optional<std::string> entry;   // ENTRY-ID (or a permalink)
+  std::optional<std::string> address; // an address or CIDR range
+  std::optional<std::string> since;   // unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)
+};
+
 struct ImportOptions {
   std::string file;
 };
@@ -50,6 +61,9 @@ struct ImportOptions {
 int run_archive(const ArchiveOptions& options, std::ostream& out, std::ostream& err);
 int run_check(const CheckOptions& options, std::ostream& out, std::ostream& err);
 int run_import(const ImportOptions& options, std::ostream& out, std::ostream& err);
+// Exit 0 when posts were removed, 1 when none matched (or the store failed),
+// 2 for bad arguments.
+int run_moderate(const ModerateOptions& options, std::ostream& out, std::ostream& err);
 
 // The client tools (docs/CLIENT.md), built on chaton::Client: `watch`
 // follows rooms until a stop signal; `post` posts one message. Exit codes

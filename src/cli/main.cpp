@@ -3,6 +3,7 @@
 //   chaton serve       [--config FILE] [--listen HOST:PORT] [--data DIR]
 //   chaton archive     [--config FILE] [--room SLUG] [YYYY/MM/DD]
 //   chaton check       [--config FILE] [--room SLUG] [--repair]
+//   chaton moderate    [--config FILE] --room SLUG (--entry ID | --address CIDR [--since T])
 //   chaton import-conf OLD.conf
 //   chaton watch       [-s] URL...
 //   chaton post        URL --nick NICK [TEXT]
@@ -50,6 +51,9 @@ int serve(const ServeOptions& o) {
     return 2;
   }
   std::signal(SIGPIPE, SIG_IGN);
+  // Past the file-size limit write() fails with EFBIG, which the store
+  // answers like a full disk; the signal would kill the server instead.
+  std::signal(SIGXFSZ, SIG_IGN);
   chaton::http::Server server(std::move(config.value()), chaton::SystemClock::instance());
   if (auto st = server.start(std::cout); !st) {
     std::cerr << "chaton: " << st.message() << "\n";
@@ -91,6 +95,24 @@ int main(int argc, char** argv) {
                       "Fix what is safe to fix (counts, day links, a torn last line, the sequence); "
                       "posts are never changed");
 
+  chaton::cli::ModerateOptions moderate_opts;
+  std::string moderate_entry, moderate_address, moderate_since;
+  auto* moderate_cmd = app.add_subcommand(
+      "moderate", "Remove posts from a room's live log and its archived days (one entry, or "
+                  "everything from an address range); safe while the server runs, which then "
+                  "reloads the room and makes its readers refresh");
+  moderate_cmd->add_option("--config", moderate_opts.rooms.config_file, "TOML configuration file");
+  moderate_cmd->add_option("--room", moderate_opts.rooms.room, "The room (its slug); required");
+  auto* moderate_entry_opt = moderate_cmd->add_option(
+      "--entry", moderate_entry, "The post to remove: its ENTRY-ID (entry-<hex>-<hex>, the part "
+                                 "after '#' in its permalink) or the permalink itself");
+  auto* moderate_address_opt = moderate_cmd->add_option(
+      "--address", moderate_address, "Remove every post from this address or CIDR range "
+                                     "(IPv4 or IPv6, e.g. 192.0.2.0/24)");
+  auto* moderate_since_opt = moderate_cmd->add_option(
+      "--since", moderate_since, "With --address: only posts from this time on: unix seconds, "
+                                 "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)");
+
   chaton::cli::ImportOptions import_opts;
   auto* import_cmd = app.add_subcommand(
       "import-conf", "Print the TOML [site] and [[room]] sections for an original Chaton room config");
@@ -115,6 +137,12 @@ int main(int argc, char** argv) {
   if (serve_cmd->parsed()) return serve(serve_opts);
   if (archive_cmd->parsed()) return chaton::cli::run_archive(archive_opts, std::cout, std::cerr);
   if (check_cmd->parsed()) return chaton::cli::run_check(check_opts, std::cout, std::cerr);
+  if (moderate_cmd->parsed()) {
+    if (moderate_entry_opt->count() > 0) moderate_opts.entry = moderate_entry;
+    if (moderate_address_opt->count() > 0) moderate_opts.address = moderate_address;
+    if (moderate_since_opt->count() > 0) moderate_opts.since = moderate_since;
+    return chaton::cli::run_moderate(moderate_opts, std::cout, std::cerr);
+  }
   if (import_cmd->parsed()) return chaton::cli::run_import(import_opts, std::cout, std::cerr);
   if (watch_cmd->parsed()) return chaton::cli::run_watch(watch_opts, std::cout, std::cerr);
   if (post_cmd->parsed()) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -306,7 +307,7 @@ void read_fields(const toml::table& table, std::string_view section, std::span<c
                  ErrorList& errors) {
   for (auto&& [k, v] : table) {
     auto field = std::find_if(fields.begin(), fields.end(),
-                              [&](const Field& f) { return f.key == k.str(); });
+                              [&key = k](const Field& f) { return f.key == key.str(); });
     if (field == fields.end()) {
       errors.add(key_region(k, v),
                  "unknown key " + in_quotes(k.str()) + " in " + std::string(section));
@@ -332,6 +333,7 @@ void read_site(const toml::table& t, SiteConfig& site, ErrorList& errors) {
       {"tls_private_key_password", string_field(site.tls_private_key_password)},
       {"threads", integer_field(site.threads, 0, kMaxThreads)},
       {"trusted_proxies", strings_field(site.trusted_proxies)},
+      {"frame_ancestors", strings_field(site.frame_ancestors)},
   };
   read_fields(t, "[site]", fields, errors);
 }
@@ -517,6 +519,32 @@ Result<Config> parse_document(std::string_view text, std::string_view source) {
 
 Status invalid(std::string message) { return Status(Errc::invalid, std::move(message)); }
 
+// A CSP source expression that may go into frame-ancestors as it is:
+// 'self', *, a scheme ("https:") or scheme://host[:port] with an optional
+// leading "*." in the host. Nothing that could end the directive.
+bool is_frame_source(std::string_view s) {
+  if (s == "'self'" || s == "*") return true;
+  if (s.empty() || s.size() > 253) return false;
+  auto host_char = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':' ||
+           c == '*' || c == '[' || c == ']';
+  };
+  size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  for (char c : s.substr(0, colon))
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') return false;
+  std::string_view rest = s.substr(colon + 1);
+  if (rest.empty()) return true;  // a scheme source
+  if (!rest.starts_with("//") || rest.size() == 2) return false;
+  rest.remove_prefix(2);
+  while (rest.ends_with('/')) rest.remove_suffix(1);
+  if (rest.empty() || rest.find('*', 1) != std::string_view::npos) return false;
+  if (rest.front() == '*' && !rest.starts_with("*.")) return false;
+  for (char c : rest)
+    if (!host_char(c)) return false;
+  return true;
+}
+
 Status check_site(SiteConfig& site) {
   if (std::string p = listen_problem(site.listen); !p.empty()) {
     return invalid("site.listen " + p);
@@ -531,6 +559,13 @@ Status check_site(SiteConfig& site) {
   }
   if (site.tls_certificates.empty() != site.tls_private_key.empty()) {
     return invalid("site.tls_certificates and site.tls_private_key must be set together");
+  }
+  for (const auto& origin : site.frame_ancestors) {
+    if (!is_frame_source(origin)) {
+      return invalid("site.frame_ancestors: '" + origin +
+                     "' is not an origin like https://example.org, https://*.example.org, "
+                     "https:, * or 'self'");
+    }
   }
   return Status::ok();
 }

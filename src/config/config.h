@@ -29,6 +29,9 @@ struct SiteConfig {
   // Peers whose X-Forwarded-For is believed (addresses or CIDR ranges);
   // nobody else's ever is.
   std::vector<std::string> trusted_proxies;
+  // Origins (CSP source expressions) that may show a room page or the
+  // badge in a frame; nothing else may ever be framed. Empty: this site only.
+  std::vector<std::string> frame_ancestors;
 };
 
 struct AppearanceConfig {

@@ -20,6 +20,10 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr size_t kMaxIncludeDepth = 32;
+// Data read within one another (lists, quoted data, #; comments); the
+// original forms need four at most. Bounded so that a broken or hostile file
+// is refused instead of overflowing the stack.
+constexpr size_t kMaxNesting = 64;
 constexpr size_t kMaxSlugLength = 64;
 constexpr int64_t kMaxAppearanceValue = 100000;
 
@@ -73,6 +77,15 @@ class DatumReader {
   bool at_end() { return skip_blank() && pos_ >= s_.size(); }
 
   bool read(ConfValue& out) {
+    if (depth_ >= kMaxNesting) return fail("nested too deeply", line_);
+    ++depth_;
+    bool ok = read_datum(out);
+    --depth_;
+    return ok;
+  }
+
+ private:
+  bool read_datum(ConfValue& out) {
     if (!skip_blank()) return false;
     if (pos_ >= s_.size()) return fail("unexpected end of file", line_);
     char c = s_[pos_];
@@ -86,7 +99,6 @@ class DatumReader {
     return read_atom(out);
   }
 
- private:
   void advance() {
     if (s_[pos_] == '\n') ++line_;
     ++pos_;
@@ -193,6 +205,7 @@ class DatumReader {
   std::string_view s_;
   size_t pos_ = 0;
   size_t line_ = 1;
+  size_t depth_ = 0;  // read() calls under way
   std::string error_;
   size_t error_line_ = 0;
 };
@@ -293,6 +306,20 @@ std::string toml_string(std::string_view s) {
   return out + "\"";
 }
 
+// One line of the output as TOML allows it: valid UTF-8 with no control
+// character but tab, even in a comment. Values in keys are escaped already by
+// toml_string(); this guards what comments quote as the original file had it
+// (unknown keys, symbols, file names), where such a byte would make the whole
+// file unreadable or, a newline, start a line of its own.
+std::string toml_line_text(std::string_view s) {
+  std::string out = repair_utf8(s);
+  for (char& c : out) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7F) c = '?';
+  }
+  return out;
+}
+
 // A value as the original file showed it, on one line, for comments.
 std::string shown(const ConfValue& v) {
   switch (v.kind) {
@@ -376,7 +403,7 @@ class TomlWriter {
  private:
   const ConfEntry* get(std::string_view key) const { return conf_.find(key); }
 
-  void line(const std::string& s = {}) { out_ += s + "\n"; }
+  void line(const std::string& s = {}) { out_ += toml_line_text(s) + "\n"; }
 
   void key(std::string_view name, const std::string& value, std::string_view from) {
     line(std::string(name) + " = " + value + "   # " + std::string(from));

@@ -13,8 +13,9 @@ constexpr std::string_view kHeartbeat = ": keepalive\n\n";
 
 class EventStream final : public RoomFeed {
  public:
-  EventStream(std::shared_ptr<Room> room, ExchangePtr ex, uint64_t pos, const CometConfig& timing)
-      : RoomFeed(std::move(room), ex->executor(), pos, timing), ex_(std::move(ex)) {}
+  EventStream(std::shared_ptr<Room> room, ExchangePtr ex, uint64_t pos, PacketFormat format,
+              const CometConfig& timing)
+      : RoomFeed(std::move(room), ex->executor(), pos, format, timing), ex_(std::move(ex)) {}
 
   void begin() {
     Response header{bhttp::status::ok, 11};
@@ -22,6 +23,7 @@ class EventStream final : public RoomFeed {
     header.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
     header.set(bhttp::field::cache_control, "no-cache");
     header.set("X-Accel-Buffering", "no");
+    header.set("X-Content-Type-Options", "nosniff");
     ex_->start_stream(std::move(header));
     ex_->push(std::make_shared<const std::string>(kRetryMillis));
     auto self = std::static_pointer_cast<EventStream>(shared_from_this());
@@ -47,8 +49,8 @@ class EventStream final : public RoomFeed {
 }  // namespace
 
 void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos,
-                        const CometConfig& timing) {
-  auto stream = std::make_shared<EventStream>(std::move(room), ex, pos, timing);
+                        PacketFormat format, const CometConfig& timing) {
+  auto stream = std::make_shared<EventStream>(std::move(room), ex, pos, format, timing);
   stream->begin();
 }
 

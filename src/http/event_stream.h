@@ -1,6 +1,7 @@
 // Server-Sent Events: `events?p=POS` (spec B3).
 //
-// One event per comet JSON packet, its `id:` the packet's pos, so a
+// One event per comet packet — JSON (`s=0`, the default) or, with `s=web`,
+// the web format the browser's page renders — its `id:` the packet's pos, so a
 // reconnecting EventSource resumes from `Last-Event-ID` with no gap and no
 // repeat (Last-Event-ID wins over `p`). A comment line at every soft timeout
 // keeps proxies from closing an idle stream; `X-Accel-Buffering: no` asks
@@ -16,6 +17,6 @@
 namespace chaton::http {
 
 void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos,
-                        const CometConfig& timing);
+                        PacketFormat format, const CometConfig& timing);
 
 }  // namespace chaton::http

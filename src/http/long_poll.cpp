@@ -38,10 +38,10 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     auto adm = room_->admit(cid);
     cid_ = adm.cid;
     if (cid_ == kExpiredCid) return send_expired();
-    Delta d = room_->delta_since(pos_, format_);
+    Delta d = room_->delta_since(cid_, pos_, format_);
     if (d.has_posts || d.refresh) return reply(d);
     if (adm.reallocated) return reply(d);  // tell the client its new cid
-    if (!room_->wait(cid_, pos_, shared_from_this())) return reply(room_->delta_since(pos_, format_));
+    if (!room_->wait(cid_, pos_, shared_from_this())) return reply(room_->delta_since(cid_, pos_, format_));
     started_ = steady::now();
     hard_deadline_ = started_ + random_between(timing_.hard_timeout_min, timing_.hard_timeout_max);
     nc_at_start_ = room_->num_chatters();
@@ -57,9 +57,9 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   void on_wake() {
     if (done_) return;
     if (!room_->cid_alive(cid_)) return abandon();
-    Delta d = room_->delta_since(pos_, format_);
+    Delta d = room_->delta_since(cid_, pos_, format_);
     if (d.has_posts || d.refresh) return reply(d);
-    if (!room_->wait(cid_, pos_, shared_from_this())) reply(room_->delta_since(pos_, format_));
+    if (!room_->wait(cid_, pos_, shared_from_this())) reply(room_->delta_since(cid_, pos_, format_));
   }
 
   void arm_timer() {
@@ -74,7 +74,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     if (done_) return;
     if (!room_->cid_alive(cid_)) return abandon();
     if (steady::now() >= hard_deadline_ || room_->num_chatters() != nc_at_start_)
-      return reply(room_->delta_since(pos_, format_));
+      return reply(room_->delta_since(cid_, pos_, format_));
     arm_timer();
   }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "access/htpasswd.h"
 #include "render/html.h"
 #include "util/civil_time.h"
 #include "util/text.h"
@@ -78,10 +79,14 @@ Assets make_assets(int img_size_limit) {
   return a;
 }
 
-std::string_view page_csp() {
-  return "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data:; "
-         "media-src *; frame-src https://www.youtube-nocookie.com https://embed.nicovideo.jp; "
-         "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'";
+std::string page_csp(std::string_view frame_ancestors) {
+  std::string csp =
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data:; "
+      "media-src *; frame-src https://www.youtube-nocookie.com https://embed.nicovideo.jp; "
+      "connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
+      "frame-ancestors ";
+  csp += frame_ancestors;
+  return csp;
 }
 
 std::string page_open(const PageFrame& f) {
@@ -145,7 +150,8 @@ std::string render_room_page(const Room& room, const Assets& assets, std::string
   f.rss_url = url + "var/index.rdf";
   f.rss_title = c.name;
   f.body_class = "room-page";
-  f.body_attributes = " data-comet=\"" + esc(url + "comet") + "\" data-post=\"" + esc(url + "post") +
+  f.body_attributes = " data-comet=\"" + esc(url + "comet") + "\" data-events=\"" + esc(url + "events") +
+                      "\" data-post=\"" + esc(url + "post") +
                       "\" data-cookie-path=\"" + esc(cookie_path) + "\"";
 
   std::string h = page_open(f);
@@ -346,10 +352,48 @@ std::string render_badge_page(const RoomSettings& room, const Assets& assets, co
   return h;
 }
 
+std::string render_passwd_page(const RoomSettings& room, std::string_view user, std::string_view message,
+                               bool changed) {
+  const std::string& url = room.url;
+  const std::string name = esc(room.config.name);
+  PageFrame f;
+  f.title = room.config.name + " > Change password";
+  f.css_url = url + "chaton.css";
+  f.noindex = true;
+  f.body_class = "passwd-page";
+
+  std::string h = page_open(f);
+  h += "<div class=\"page\">\n<header class=\"page-header\"><h1 class=\"crumbs\">" + link(url, name) +
+       " <span class=\"sep\">&gt;</span> Change password</h1></header>\n<main>\n";
+  if (!message.empty()) {
+    h += std::string("<p class=\"") + (changed ? "notice" : "error") + "\" role=\"" +
+         (changed ? "status" : "alert") + "\">" + esc(message) + "</p>\n";
+  }
+  if (!changed) {
+    auto field = [](std::string_view id, std::string_view label, std::string_view autocomplete) {
+      return "<div class=\"row\"><label for=\"" + std::string(id) + "\">" + std::string(label) +
+             "</label><input type=\"password\" id=\"" + std::string(id) + "\" name=\"" + std::string(id) +
+             "\" required autocomplete=\"" + std::string(autocomplete) + "\" maxlength=\"" +
+             std::to_string(kMaxPasswordLength) + "\"></div>";
+    };
+    h += "<form class=\"passwd-form\" action=\"" + esc(url + "passwd") + "\" method=\"post\">"
+         "<p>Logged in as <strong>" + esc(user) + "</strong>.</p>" +
+         field("old", "Current password", "current-password") +
+         field("new", "New password", "new-password") +
+         field("again", "New password again", "new-password") +
+         "<p class=\"hint\">At least " + std::to_string(kMinPasswordLength) +
+         " characters. After the change your browser asks for the new password.</p>"
+         "<button type=\"submit\">Change password</button></form>\n";
+  }
+  h += "</main>\n<footer class=\"page-footer\">" + link(url, "Back to the chat room") + "</footer>\n</div>\n";
+  h += page_close();
+  return h;
+}
+
 std::string robots_txt(const std::vector<std::string>& room_paths) {
   std::string s = "User-agent: *\n";
   for (const auto& p : room_paths)
-    for (const char* e : {"comet", "post", "apilogin", "chaton-poster-", "events", "ws", "search"})
+    for (const char* e : {"comet", "post", "apilogin", "chaton-poster-", "events", "ws", "search", "passwd"})
       s += "Disallow: " + p + e + "\n";
   return s;
 }

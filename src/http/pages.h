@@ -29,8 +29,9 @@ struct Assets {
 };
 Assets make_assets(int img_size_limit);
 
-// The Content-Security-Policy every page is sent with.
-std::string_view page_csp();
+// The Content-Security-Policy every page is sent with; `frame_ancestors`
+// is the value of that directive (see responses.h).
+std::string page_csp(std::string_view frame_ancestors);
 
 // ---- the frame shared by every page
 
@@ -73,6 +74,11 @@ std::string render_search_page(const RoomSettings& room, std::string_view raw_qu
 
 // badge.html: the badges as they look and the snippets to copy.
 std::string render_badge_page(const RoomSettings& room, const Assets& assets, const BadgeInfo& info);
+// The password-change page of a private room (spec A2) for `user`: the
+// form, with `message` above it (an error, or the confirmation when
+// `changed`).
+std::string render_passwd_page(const RoomSettings& room, std::string_view user, std::string_view message,
+                               bool changed);
 
 std::string robots_txt(const std::vector<std::string>& room_paths);
 

@@ -1,14 +1,54 @@
 // Responses: see responses.h.
 #include "http/responses.h"
 
+#include "http/pages.h"
+
 namespace chaton::http {
+
+namespace {
+
+// Full URLs to this site, only the origin elsewhere, nothing from https to http.
+constexpr std::string_view kReferrerPolicy = "strict-origin-when-cross-origin";
+// For everything that is not a page (JSON, text, feeds, scripts): nothing
+// in it may run, load or be framed.
+constexpr std::string_view kNothingAllowed = "default-src 'none'; frame-ancestors 'none'; sandbox";
+
+}  // namespace
 
 Response make_response(bhttp::status status, std::string_view content_type, std::string body) {
   Response res{status, 11};
   res.set(bhttp::field::server, kServerName);
   res.set(bhttp::field::content_type, content_type);
   res.set("X-Content-Type-Options", "nosniff");
+  res.set("Referrer-Policy", kReferrerPolicy);
+  res.set("Content-Security-Policy", kNothingAllowed);
+  res.set("X-Frame-Options", "DENY");
   res.body() = std::move(body);
+  return res;
+}
+
+std::string frame_ancestors_of(const std::vector<std::string>& origins) {
+  std::string v = "'self'";
+  for (const auto& o : origins) {
+    if (o == "'self'") continue;
+    v += ' ';
+    v += o;
+  }
+  return v;
+}
+
+Response html_response(bhttp::status status, std::string body, std::string_view frame_ancestors) {
+  Response res = make_response(status, "text/html; charset=utf-8", std::move(body));
+  res.set("Content-Security-Policy", page_csp(frame_ancestors));
+  res.set(bhttp::field::cache_control, "no-cache");
+  // X-Frame-Options, for browsers without frame-ancestors, can name no
+  // other origin: with origins configured it is left out.
+  if (frame_ancestors == kNoFraming)
+    res.set("X-Frame-Options", "DENY");
+  else if (frame_ancestors == "'self'")
+    res.set("X-Frame-Options", "SAMEORIGIN");
+  else
+    res.erase("X-Frame-Options");
   return res;
 }
 
@@ -42,6 +82,7 @@ bhttp::status status_for(Errc code) {
     case Errc::too_large: return bhttp::status::payload_too_large;
     case Errc::rate_limited: return bhttp::status::too_many_requests;
     case Errc::io: return bhttp::status::service_unavailable;
+    case Errc::unavailable: return bhttp::status::service_unavailable;
     case Errc::corrupt: return bhttp::status::internal_server_error;
   }
   return bhttp::status::internal_server_error;

@@ -23,7 +23,14 @@
 
 namespace chaton::http {
 
+namespace net = boost::asio;
+
 namespace {
+
+// Full credential checks (a bcrypt each) one address may start: a burst,
+// then this many a second. Known credentials are not counted.
+constexpr double kLoginChecksPerSecond = 1;
+constexpr double kLoginCheckBurst = 20;
 
 bool is_get(const Request& req) {
   return req.method() == bhttp::verb::get || req.method() == bhttp::verb::head;
@@ -76,15 +83,6 @@ Result<uint64_t> parse_position(std::optional<std::string_view> p) {
   return static_cast<uint64_t>(*v);
 }
 
-// A server-rendered page, sent with the page CSP.
-Response html_page(bhttp::status status, std::string body) {
-  Response res = make_response(status, "text/html; charset=utf-8", std::move(body));
-  res.set("Content-Security-Policy", page_csp());
-  res.set(bhttp::field::cache_control, "no-cache");
-  res.set("Referrer-Policy", "strict-origin-when-cross-origin");
-  return res;
-}
-
 std::optional<PacketFormat> parse_format(std::optional<std::string_view> s) {
   if (!s) return PacketFormat::web;
   if (*s == "1") return PacketFormat::sexpr;
@@ -103,10 +101,87 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       clock_(clock),
       access_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "comet.log", clock),
       post_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "post.log", clock),
-      api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock) {}
+      api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock) {
+  embeddable_ = frame_ancestors_of(config.site.frame_ancestors);
+  if (const std::string& file = room_->settings().config.htpasswd; !file.empty()) {
+    users_ = std::make_unique<Htpasswd>(file, clock);
+    login_checks_ = std::make_unique<RateLimiter>(kLoginChecksPerSecond, kLoginCheckBurst, AddressRanges{}, clock);
+    login_pool_ = std::make_unique<net::thread_pool>(1);
+  }
+}
 
 RoomEndpoints::~RoomEndpoints() {
   if (search_pool_) search_pool_->join();
+  if (login_pool_) login_pool_->join();
+}
+
+// ---- private rooms
+
+std::optional<Response> RoomEndpoints::check_credentials(const Request& req, const std::string& address,
+                                                         std::optional<Credentials>& creds, bool& slow) {
+  const std::string& realm = room_->settings().config.name;
+  creds = parse_basic_auth(req[bhttp::field::authorization]);
+  if (!creds) return unauthorized(realm, "this room is private: log in with your user name and password");
+  if (users_->known(creds->user, creds->password)) return std::nullopt;
+  if (int wait = login_checks_->acquire(address); wait > 0) {
+    return error_response(Status(Errc::rate_limited, "too many login attempts from your address; try again in " +
+                                                         std::to_string(wait) + " s")
+                              .with_retry_after(wait));
+  }
+  slow = true;
+  return std::nullopt;
+}
+
+void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, const Target& target) {
+  if (!users_) return dispatch(ex, sub, target, {});
+  std::optional<Credentials> creds;
+  bool slow = false;
+  if (auto refusal = check_credentials(ex->request(), ex->client_address(), creds, slow))
+    return ex->respond(std::move(*refusal));
+  if (!slow) return dispatch(ex, sub, target, creds->user);
+  net::post(*login_pool_, [this, ex, sub = std::string(sub), target, creds = std::move(*creds)] {
+    bool ok = users_->verify(creds.user, creds.password) == Htpasswd::Verdict::allowed;
+    net::post(ex->executor(), [this, ex, sub, target, user = creds.user, ok] {
+      if (!ok) {
+        api_log_.write("401 wrong user name or password for '" + user + "' (" + ex->client_address() + ")");
+        return ex->respond(unauthorized(room_->settings().config.name, "wrong user name or password"));
+      }
+      dispatch(ex, sub, target, user);
+    });
+  });
+}
+
+void RoomEndpoints::passwd(const ExchangePtr& ex, const Target& target, std::string_view user) {
+  if (!users_) return ex->respond(error_response(bhttp::status::not_found, "this room is public: it has no passwords"));
+  const auto& settings = room_->settings();
+  if (is_get(ex->request()))
+    return ex->respond(html_response(bhttp::status::ok, render_passwd_page(settings, user, {}, false)));
+  if (ex->request().method() != bhttp::verb::post) return ex->respond(method_not_allowed("GET, HEAD, POST"));
+  auto form = parse_form(ex->request(), Params{});
+  if (!form) return ex->respond(error_response(form.status()));
+  std::string old_pw(form->get("old").value_or(""));
+  std::string new_pw(form->get("new").value_or(""));
+  std::string again(form->get("again").value_or(new_pw));
+  auto answer = [ex, &settings, user = std::string(user)](bhttp::status code, std::string_view message, bool changed) {
+    ex->respond(html_response(code, render_passwd_page(settings, user, message, changed)));
+  };
+  if (new_pw != again) return answer(bhttp::status::bad_request, "the two new passwords differ", false);
+  // bcrypt twice (check and new hash): on the login thread.
+  net::post(*login_pool_, [this, ex, answer, user = std::string(user), old_pw, new_pw] {
+    Status st = users_->change_password(user, old_pw, new_pw);
+    net::post(ex->executor(), [this, ex, answer, user, st] {
+      if (st) {
+        api_log_.write("password changed for '" + user + "' (" + ex->client_address() + ")");
+        return answer(bhttp::status::ok, "Your password was changed.", true);
+      }
+      if (st.code() == Errc::io)
+        std::fprintf(stderr, "chaton: room %s: changing a password failed: %s\n", room_->slug().c_str(),
+                     st.message().c_str());
+      answer(status_for(st.code()), st.code() == Errc::io ? "the password file could not be written; try again later"
+                                                           : st.message(),
+             false);
+    });
+  });
 }
 
 void RoomEndpoints::flush_logs() {
@@ -115,8 +190,10 @@ void RoomEndpoints::flush_logs() {
   api_log_.flush();
 }
 
-void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, const Target& target) {
+void RoomEndpoints::dispatch(const ExchangePtr& ex, std::string_view sub, const Target& target,
+                             std::string_view user) {
   if (sub.empty()) return page(ex);
+  if (sub == "passwd") return passwd(ex, target, user);
   if (sub == "post" || sub == "chaton-poster-" + room_->slug()) return post(ex, target);
   if (sub == "comet") return comet(ex, target);
   if (sub == "events") return events(ex, target);
@@ -137,12 +214,8 @@ void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, const Ta
 
 void RoomEndpoints::page(const ExchangePtr& ex) {
   if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
-  Response res = make_response(bhttp::status::ok, "text/html; charset=utf-8",
-                               render_room_page(*room_, assets_, cookie_path_));
-  res.set("Content-Security-Policy", page_csp());
-  res.set(bhttp::field::cache_control, "no-cache");
-  res.set("Referrer-Policy", "strict-origin-when-cross-origin");
-  ex->respond(std::move(res));
+  ex->respond(html_response(bhttp::status::ok, render_room_page(*room_, assets_, cookie_path_),
+                            embeddable_));
 }
 
 void RoomEndpoints::asset(const ExchangePtr& ex, std::string_view content_type,
@@ -162,7 +235,7 @@ void RoomEndpoints::archive(const ExchangePtr& ex, std::string_view path) {
     res.set(bhttp::field::cache_control, "no-cache");
     return ex->respond(std::move(res));
   }
-  ex->respond(html_page(reply.status == 200 ? bhttp::status::ok : bhttp::status::not_found,
+  ex->respond(html_response(reply.status == 200 ? bhttp::status::ok : bhttp::status::not_found,
                         std::move(reply.body)));
 }
 
@@ -173,7 +246,7 @@ void RoomEndpoints::badge(const ExchangePtr& ex, std::string_view which) {
   BadgeInfo info{s.config.name, s.url, s.config.icon_url, st.num_chatters, st.last_post,
                  to_stamp(clock_.now()).sec};
   if (which == "badge.html")
-    return ex->respond(html_page(bhttp::status::ok, render_badge_page(s, assets_, info)));
+    return ex->respond(html_response(bhttp::status::ok, render_badge_page(s, assets_, info), embeddable_));
   Response res = which == "b"
                      ? make_response(bhttp::status::ok, "text/javascript; charset=utf-8", badge_script(info))
                      : make_response(bhttp::status::ok, "image/svg+xml; charset=utf-8", badge_svg(info));
@@ -195,13 +268,13 @@ void RoomEndpoints::search(const ExchangePtr& ex, const Target& target) {
   }
   search::Query query = search::parse_query(raw);
   if (query.empty())
-    return ex->respond(html_page(bhttp::status::ok,
+    return ex->respond(html_response(bhttp::status::ok,
                                  render_search_page(room_->settings(), raw, query, search::Results{})));
   std::call_once(search_pool_once_, [this] { search_pool_ = std::make_unique<boost::asio::thread_pool>(1); });
   boost::asio::post(*search_pool_, [room = room_, ex, raw = std::move(raw), query = std::move(query), page] {
     search::RoomDays days(*room);
     search::Results results = search::find(days, query, page);
-    ex->respond(html_page(bhttp::status::ok, render_search_page(room->settings(), raw, query, results)));
+    ex->respond(html_response(bhttp::status::ok, render_search_page(room->settings(), raw, query, results)));
   });
 }
 
@@ -252,11 +325,31 @@ void RoomEndpoints::events(const ExchangePtr& ex, const Target& target) {
   std::string_view last = ex->request()["Last-Event-ID"];
   auto pos = parse_position(last.empty() ? target.query.get("p") : std::optional(last));
   if (!pos) return ex->respond(error_response(pos.status()));
-  start_event_stream(room_, ex, *pos, comet_);
+  // The comet JSON packets by default; `s=web` gives the web format (HTML
+  // content), which the room page uses.
+  auto s = target.query.get("s");
+  PacketFormat format = PacketFormat::json;
+  if (s && *s == "web")
+    format = PacketFormat::web;
+  else if (s && *s != "0")
+    return ex->respond(error_response(bhttp::status::bad_request, "s must be 0 or web"));
+  start_event_stream(room_, ex, *pos, format, comet_);
 }
 
-UpgradeDecision RoomEndpoints::websocket(const Target& target, const std::string& address) {
+UpgradeDecision RoomEndpoints::websocket(const Request& req, const Target& target, const std::string& address) {
   UpgradeDecision d;
+  if (users_) {
+    std::optional<Credentials> creds;
+    bool slow = false;
+    if (auto refusal = check_credentials(req, address, creds, slow)) {
+      d.refusal = std::move(*refusal);
+      return d;
+    }
+    if (slow && users_->verify(creds->user, creds->password) != Htpasswd::Verdict::allowed) {
+      d.refusal = unauthorized(room_->settings().config.name, "wrong user name or password");
+      return d;
+    }
+  }
   auto pos = parse_position(target.query.get("p"));
   if (!pos) {
     d.refusal = error_response(pos.status());

@@ -10,6 +10,15 @@
 // thread of the room's own (started by the first search), never on the
 // sessions' threads.
 //
+// A private room (config `htpasswd`) asks for HTTP Basic authentication on
+// every one of these URLs, WebSocket upgrades included, and adds `passwd`,
+// the password-change page. Credentials verified before are recognised
+// from a cache; a first check (slow by design for bcrypt) runs on the
+// room's login thread, never on a session's thread, and each address may
+// start only a few such checks a second (429 beyond). A WebSocket upgrade,
+// which is answered synchronously, checks on the session's thread; a
+// browser's upgrade follows the page load, whose credentials are cached.
+//
 // Thread-safety: handle() from any session strand.
 // Lifetime: the Assets and Clock must outlive it; the destructor waits for
 // a search in progress.
@@ -17,11 +26,15 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include <boost/asio/thread_pool.hpp>
 
+#include "access/htpasswd.h"
+#include "access/rate_limiter.h"
 #include "config/config.h"
+#include "http/basic_auth.h"
 #include "http/exchange.h"
 #include "http/pages.h"
 #include "http/params.h"
@@ -39,13 +52,21 @@ class RoomEndpoints {
   // `sub` is the path below the room's url_path ("" for the page).
   void handle(const ExchangePtr& ex, std::string_view sub, const Target& target);
   // A WebSocket upgrade for `ws?p=POS`.
-  UpgradeDecision websocket(const Target& target, const std::string& client_address);
+  UpgradeDecision websocket(const Request& req, const Target& target, const std::string& client_address);
 
   Room& room() { return *room_; }
   LogFile& access_log() { return access_log_; }
   void flush_logs();
 
  private:
+  // After authentication (`user` is empty in a public room).
+  void dispatch(const ExchangePtr& ex, std::string_view sub, const Target& target, std::string_view user);
+  // In a private room: nullopt when the request may go on (the credentials
+  // are known), else the refusal to send; `slow` is set when the
+  // credentials need a full check first.
+  std::optional<Response> check_credentials(const Request& req, const std::string& address,
+                                            std::optional<Credentials>& creds, bool& slow);
+  void passwd(const ExchangePtr& ex, const Target& target, std::string_view user);
   void page(const ExchangePtr& ex);
   void post(const ExchangePtr& ex, const Target& target);
   void comet(const ExchangePtr& ex, const Target& target);
@@ -65,6 +86,11 @@ class RoomEndpoints {
   const Clock& clock_;
   std::once_flag search_pool_once_;
   std::unique_ptr<boost::asio::thread_pool> search_pool_;
+  std::string embeddable_;  // frame-ancestors of the room page and badge.html
+  // Private rooms only (null otherwise).
+  std::unique_ptr<Htpasswd> users_;
+  std::unique_ptr<RateLimiter> login_checks_;  // full credential checks per address
+  std::unique_ptr<boost::asio::thread_pool> login_pool_;
   LogFile access_log_;
   LogFile post_log_;
   LogFile api_log_;

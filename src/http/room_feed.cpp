@@ -12,13 +12,16 @@ namespace chaton::http {
 namespace net = boost::asio;
 
 RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint64_t pos,
-                   const CometConfig& timing)
-    : room_(std::move(room)), strand_(strand), pos_(pos), timing_(timing), timer_(strand) {}
+                   PacketFormat format, const CometConfig& timing)
+    : room_(std::move(room)), strand_(strand), pos_(pos), format_(format), timing_(timing), timer_(strand) {}
 
 void RoomFeed::start() {
   cid_ = room_->allocate_cid();
   room_->hold(cid_);
   last_nc_ = room_->num_chatters();
+  // The first packet goes out at once, even with nothing new in it: the
+  // reader learns its cid, the room's nc and that it is connected.
+  if (!send_packet(room_->delta_since(cid_, pos_, format_))) return;
   pump();
   if (!stopped_) arm_timer();
 }
@@ -41,8 +44,9 @@ bool RoomFeed::send_packet(const Delta& d) {
   h.nc = room_->num_chatters();
   h.ver = room_->settings().version;
   h.cid = cid_;
+  h.refresh = d.refresh;
   last_nc_ = h.nc;
-  auto packet = std::make_shared<const std::string>(wrap_packet(PacketFormat::json, h, *d.content));
+  auto packet = std::make_shared<const std::string>(wrap_packet(format_, h, *d.content));
   if (!deliver(d.pos, std::move(packet))) {
     stop();
     return false;
@@ -53,7 +57,7 @@ bool RoomFeed::send_packet(const Delta& d) {
 
 void RoomFeed::pump() {
   while (!stopped_) {
-    Delta d = room_->delta_since(pos_, PacketFormat::json);
+    Delta d = room_->delta_since(cid_, pos_, format_);
     if ((d.has_posts || d.refresh) && !send_packet(d)) return;
     if (room_->wait(cid_, pos_, shared_from_this())) return;
   }
@@ -67,7 +71,7 @@ void RoomFeed::arm_timer() {
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->stopped_) return;
     if (self->room_->num_chatters() != self->last_nc_) {
-      Delta ping = self->room_->delta_since(self->pos_, PacketFormat::json);
+      Delta ping = self->room_->delta_since(self->cid_, self->pos_, self->format_);
       if (!self->send_packet(ping)) return;
     } else {
       self->heartbeat();

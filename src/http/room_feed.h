@@ -2,7 +2,9 @@
 //
 // It uses the same fan-out as a long-poll — Room::wait() and the shared
 // rendered fragment of delta_since() — but re-arms after each delivery
-// instead of ending. Packets are the comet JSON packets (`comet?s=0`).
+// instead of ending. Packets are the comet JSON packets (`comet?s=0`), or
+// the web format (HTML content, `refresh` when the view must be cleared)
+// that the browser's page asks for.
 // A feed holds a cid for its whole life, so it counts in nc; at each soft
 // timeout it sends an empty packet if nc changed, and a transport heartbeat
 // otherwise.
@@ -25,9 +27,10 @@ namespace chaton::http {
 class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
  public:
   RoomFeed(std::shared_ptr<Room> room, boost::asio::any_io_executor strand, uint64_t pos,
-           const CometConfig& timing);
+           PacketFormat format, const CometConfig& timing);
 
-  // On the strand: takes a cid, sends the backlog after `pos`, then waits.
+  // On the strand: takes a cid, sends a first packet at once (the backlog
+  // after `pos`, or an empty one), then waits.
   void start();
   // On the strand: stops waiting and lets the cid expire. Idempotent.
   void stop();
@@ -50,6 +53,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   std::shared_ptr<Room> room_;
   boost::asio::any_io_executor strand_;
   uint64_t pos_;
+  PacketFormat format_;
   CometConfig timing_;
   boost::asio::steady_timer timer_;
   Cid cid_ = kExpiredCid;

@@ -62,7 +62,7 @@ UpgradeDecision Router::upgrade(const Request& req, const std::string& client_ad
     d.refusal = error_response(bhttp::status::not_found, "no WebSocket endpoint here; use <room>/ws");
     return d;
   }
-  return room->websocket(*target, client_address);
+  return room->websocket(req, *target, client_address);
 }
 
 void Router::index(const ExchangePtr& ex) {
@@ -72,15 +72,13 @@ void Router::index(const ExchangePtr& ex) {
   for (const auto& r : rooms_) {
     const auto& s = r->room().settings();
     RoomSummary summary{s.config.name, s.url, s.config.description, r->room().status(), std::nullopt};
-    if (auto last = r->room().recent_posts(1); !last.empty()) summary.last = std::move(last.back());
+    // A private room's posts are for its users only: no last post here.
+    if (s.config.htpasswd.empty())
+      if (auto last = r->room().recent_posts(1); !last.empty()) summary.last = std::move(last.back());
     list.push_back(std::move(summary));
   }
   std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.url < b.url; });
-  Response res = make_response(bhttp::status::ok, "text/html; charset=utf-8",
-                               render_room_index(list, to_stamp(clock_.now()).sec));
-  res.set("Content-Security-Policy", page_csp());
-  res.set(bhttp::field::cache_control, "no-cache");
-  ex->respond(std::move(res));
+  ex->respond(html_response(bhttp::status::ok, render_room_index(list, to_stamp(clock_.now()).sec)));
 }
 
 }  // namespace chaton::http

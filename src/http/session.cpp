@@ -4,6 +4,8 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <deque>
@@ -42,6 +44,10 @@ namespace {
 
 template <class Stream>
 constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
+
+// How long a connection closed after its last response keeps reading
+// (and dropping) what the client still sends; see linger_then_close().
+constexpr std::chrono::milliseconds kLingerTimeout{2000};
 
 bool is_disconnect(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
@@ -211,8 +217,43 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
     writing_.reset();
-    if (ec || !keep_alive) return shutdown();
+    if (ec) return shutdown();
+    if (!keep_alive) return linger_then_close();
     do_read();
+  }
+
+  // The last response is written, but the client may still be sending (a
+  // refused request's headers or body, or a request on a connection over a
+  // cap). Closing now would answer those bytes with a reset, which can
+  // destroy the response before the client reads it. So close in stages
+  // (RFC 9112, section 9.6): stop sending, read and drop what still comes
+  // until the client closes or kLingerTimeout passes, then close.
+  void linger_then_close() {
+    if constexpr (kIsTls<Stream>) {
+      shutdown();
+    } else {
+      if (closed_) return;
+      closed_ = true;
+      stream_open_.store(false);
+      beast::error_code ec;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      if (ec) return close_socket();
+      lowest().expires_after(std::min(limits_.idle_timeout, kLingerTimeout));
+      drain();
+    }
+  }
+
+  void drain() {
+    lowest().async_read_some(net::buffer(drain_buffer_),
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (ec) return self->close_socket();
+                               self->drain();
+                             });
+  }
+
+  void close_socket() {
+    beast::error_code ec;
+    lowest().socket().close(ec);
   }
 
   void arm_readable_wait() {
@@ -288,6 +329,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::string address_;
   std::shared_ptr<void> ticket_;  // this connection's place under the caps
   beast::flat_buffer buffer_;
+  std::array<char, 4096> drain_buffer_;  // what a lingering close reads and drops
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> writing_;
   std::function<void()> on_gone_;

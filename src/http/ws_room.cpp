@@ -1,15 +1,12 @@
 // A room over WebSocket: see ws_room.h.
 #include "http/ws_room.h"
 
-#include <boost/json.hpp>
-
+#include "http/post_json.h"
 #include "http/post_result.h"
 #include "http/responses.h"
 #include "http/room_feed.h"
 
 namespace chaton::http {
-
-namespace json = boost::json;
 
 namespace {
 
@@ -21,7 +18,8 @@ class WsFeed final : public RoomFeed {
  public:
   WsFeed(std::shared_ptr<Room> room, std::shared_ptr<WsChannel> channel, uint64_t pos,
          const CometConfig& timing)
-      : RoomFeed(std::move(room), channel->executor(), pos, timing), channel_(channel) {}
+      : RoomFeed(std::move(room), channel->executor(), pos, PacketFormat::json, timing),
+        channel_(channel) {}
 
  private:
   bool deliver(uint64_t, std::shared_ptr<const std::string> packet) override {
@@ -43,16 +41,11 @@ class WsRoomPeer final : public WsPeer {
   }
 
   void on_message(std::string_view text) override {
-    boost::system::error_code ec;
-    json::value v = json::parse(text, ec);
-    const json::object* o = (!ec && v.is_object()) ? &v.as_object() : nullptr;
-    const json::value* nick = o ? o->if_contains("nick") : nullptr;
-    const json::value* body = o ? o->if_contains("text") : nullptr;
-    if (!nick || !body || !nick->is_string() || !body->is_string())
-      return reply(error_json(400, "malformed message: send {\"nick\":\"…\",\"text\":\"…\"}"));
+    auto fields = parse_post_json(text);
+    if (!fields) return reply(error_json(400, fields.status().message()));
     std::weak_ptr<WsChannel> channel = channel_;
     std::string url = room_->settings().url;
-    room_->post(std::string(nick->as_string()), std::string(body->as_string()), address_,
+    room_->post(fields->nick, fields->text, address_,
                 [channel, url](Result<Post> r) {
                   auto ch = channel.lock();
                   if (!ch) return;

@@ -29,13 +29,13 @@ CidTable::Admission CidTable::admit(std::optional<Cid> cid, bool loose_login, Sy
   }
   a.cid = fresh_cid();
   a.reallocated = true;
-  entries_.emplace(a.cid, Entry{true, now});
+  entries_.emplace(a.cid, Entry{true, now, epoch_});
   return a;
 }
 
 Cid CidTable::allocate(SysTime now) {
   Cid c = fresh_cid();
-  entries_.emplace(c, Entry{false, now});
+  entries_.emplace(c, Entry{false, now, epoch_});
   return c;
 }
 
@@ -49,6 +49,16 @@ void CidTable::replied(Cid cid, SysTime now) {
 void CidTable::hold(Cid cid) {
   auto it = entries_.find(cid);
   if (it != entries_.end()) it->second.waiting = true;
+}
+
+bool CidTable::behind(Cid cid) const {
+  auto it = entries_.find(cid);
+  return it != entries_.end() && it->second.epoch != epoch_;
+}
+
+void CidTable::caught_up(Cid cid) {
+  auto it = entries_.find(cid);
+  if (it != entries_.end()) it->second.epoch = epoch_;
 }
 
 std::vector<Cid> CidTable::sweep(SysTime now, std::chrono::microseconds timeout) {

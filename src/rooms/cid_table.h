@@ -11,6 +11,13 @@
 // request is already waiting is a duplicate: it gets a new cid and the old
 // entry is dropped, which ends the old waiting request.
 //
+// Epochs: when the room reloads its posts (after a moderation rewrote
+// them, see room.h), positions held before mean nothing any more. The
+// table counts reloads (its epoch); every entry remembers the epoch its
+// client last saw. behind() tells the room a client's view is from before
+// the last reload, so it must start over; caught_up() records that it was
+// told. New entries start in the current epoch.
+//
 // Thread-safety: none; the Room serialises access under its lock.
 // Time is passed in, never read, so tests drive it directly.
 #pragma once
@@ -57,15 +64,25 @@ class CidTable {
   bool contains(Cid cid) const { return entries_.count(cid) != 0; }
   size_t size() const { return entries_.size(); }
 
+  // --- epochs
+  void begin_epoch() { ++epoch_; }
+  uint64_t epoch() const { return epoch_; }
+  // True when `cid` is known and last saw an older epoch.
+  bool behind(Cid cid) const;
+  // `cid` was given a fresh view: it is in the current epoch now.
+  void caught_up(Cid cid);
+
  private:
   struct Entry {
     bool waiting = false;
     SysTime last_reply{};
+    uint64_t epoch = 0;  // the last epoch this client saw
   };
   Cid fresh_cid();
 
   std::unordered_map<Cid, Entry> entries_;
   std::mt19937_64 rng_;
+  uint64_t epoch_ = 0;
 };
 
 }  // namespace chaton

@@ -4,6 +4,7 @@
 #include "rooms/room.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "render/rss.h"
 
@@ -38,6 +39,8 @@ Room::Room(RoomSettings settings, std::unique_ptr<Store> store, const Clock& clo
 Room::~Room() { close(); }
 
 Status Room::open(std::vector<std::string>* warnings) {
+  // Read before the store: a change in between only causes one reload more.
+  std::string stamp = store_->change_stamp();
   auto snap = store_->open();
   if (!snap) return snap.status();
   if (warnings)
@@ -45,17 +48,22 @@ Status Room::open(std::vector<std::string>* warnings) {
   Stamp last{};
   {
     std::lock_guard lock(mu_);
-    auto& recent = snap->recent;
-    size_t skip = recent.size() > kMaxWindowPosts ? recent.size() - kMaxWindowPosts : 0;
-    window_.assign(std::make_move_iterator(recent.begin() + static_cast<ptrdiff_t>(skip)),
-                   std::make_move_iterator(recent.end()));
-    sequence_ = snap->sequence;
-    last_post_ = snap->last_post;
+    change_stamp_ = stamp;
+    load_window(*snap);
     if (!window_.empty()) last = Stamp{window_.back().sec, window_.back().usec};
   }
   queue_ = std::make_unique<CommitQueue>(*store_, clock_, last,
                                          [this](std::span<const Post> p) { publish(p); });
   return Status::ok();
+}
+
+void Room::load_window(StoreSnapshot& snap) {
+  auto& recent = snap.recent;
+  size_t skip = recent.size() > kMaxWindowPosts ? recent.size() - kMaxWindowPosts : 0;
+  window_.assign(std::make_move_iterator(recent.begin() + static_cast<ptrdiff_t>(skip)),
+                 std::make_move_iterator(recent.end()));
+  sequence_ = snap.sequence;
+  last_post_ = snap.last_post;
 }
 
 void Room::close() {
@@ -118,16 +126,27 @@ void Room::wake_all(std::vector<std::shared_ptr<Waiter>>& woken) {
   for (auto& w : woken) w->wake();
 }
 
+Delta Room::delta_since(Cid cid, uint64_t pos, PacketFormat fmt) {
+  std::lock_guard lock(mu_);
+  bool start_over = cids_.behind(cid);  // its view is from before a reload
+  if (start_over) cids_.caught_up(cid);
+  return delta_locked(pos, fmt, start_over);
+}
+
 Delta Room::delta_since(uint64_t pos, PacketFormat fmt) {
   std::lock_guard lock(mu_);
+  return delta_locked(pos, fmt, false);
+}
+
+Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {
   Delta d;
   d.pos = sequence_;
-  if (pos == sequence_) {
+  if (pos == sequence_ && !start_over) {
     d.content = shared_empty(fmt);
     return d;
   }
   uint64_t from = pos;
-  if (pos > sequence_) {  // the client is beyond the end: start over
+  if (pos > sequence_ || start_over) {  // beyond the end, or a stale view: start over
     d.refresh = true;
     from = 0;
   }
@@ -228,7 +247,7 @@ size_t Room::num_chatters() const {
 
 bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
   std::lock_guard lock(mu_);
-  if (pos != sequence_) return false;
+  if (pos != sequence_ || cids_.behind(cid)) return false;
   waiters_[cid] = waiter;
   return true;
 }
@@ -242,15 +261,60 @@ void Room::unwait(Cid cid, const Waiter* waiter) {
 }
 
 void Room::sweep() {
-  size_t n;
+  std::optional<size_t> changed;
   {
     std::lock_guard lock(mu_);
     cids_.sweep(clock_.now(), settings_.client_timeout);
-    n = cids_.size();
-    if (n == recorded_chatters_) return;
-    recorded_chatters_ = n;
+    size_t n = cids_.size();
+    if (n != recorded_chatters_) changed = recorded_chatters_ = n;
   }
-  store_->record_num_chatters(n);
+  if (changed) store_->record_num_chatters(*changed);
+  reload_if_changed();
+}
+
+void Room::reload_if_changed() {
+  if (!queue_) return;
+  std::string stamp = store_->change_stamp();
+  {
+    std::lock_guard lock(mu_);
+    if (stamp == change_stamp_) return;
+  }
+  Status st = reload();
+  if (st) return;
+  std::lock_guard lock(mu_);
+  if (failed_reload_stamp_ == stamp) return;  // said already; retried every sweep
+  failed_reload_stamp_ = stamp;
+  std::fprintf(stderr, "chaton: warning: room %s: cannot reload after its posts changed: %s\n",
+               slug().c_str(), st.message().c_str());
+}
+
+Status Room::reload() {
+  if (!queue_) return Status(Errc::io, "the room is not open");
+  Status result;
+  queue_->run_exclusive([&] {
+    std::string stamp = store_->change_stamp();
+    auto snap = store_->open();
+    if (!snap) {
+      result = snap.status();
+      return;
+    }
+    std::vector<std::shared_ptr<Waiter>> woken;
+    {
+      std::lock_guard lock(mu_);
+      load_window(*snap);
+      deltas_.clear();
+      rss_.reset();
+      ++window_version_;
+      cids_.begin_epoch();
+      change_stamp_ = std::move(stamp);
+      woken.reserve(waiters_.size());
+      for (auto& [cid, w] : waiters_)
+        if (auto s = w.lock()) woken.push_back(std::move(s));
+      waiters_.clear();
+    }
+    wake_all(woken);
+  });
+  return result;
 }
 
 }  // namespace chaton

@@ -21,6 +21,23 @@
 // or archiving. A reader beyond the end (pos > sequence) gets everything
 // with refresh set, to clear its view.
 //
+// Reload after moderation. `chaton moderate` (another process) removes
+// posts from the store's files; posts after a removed live post are
+// renumbered, so the positions readers hold no longer mean what they did.
+// The store's change_stamp() moves when that happens; sweep() (once a
+// second) compares it with the stamp seen at open and then reload()s: on
+// the commit thread, between batches (CommitQueue::run_exclusive), the
+// store is opened again and its snapshot replaces the window, the sequence
+// and last_post; the delta and RSS caches are dropped; the cid table begins
+// a new epoch; every waiting reader is woken. A reader is known by its cid
+// (long-poll clients carry nothing else, SSE and WebSocket feeds hold one
+// too), and the table remembers the epoch each cid last saw: the next
+// delta_since(cid, ...) of a cid from before the reload — woken or not,
+// whatever its pos — has refresh set and carries the whole window, and
+// wait() refuses it until it has had that. Clients without a cid (new
+// ones) get the full backlog anyway. A client whose cid expired meanwhile
+// and is given a new one keeps its view until its next refresh.
+//
 // Thread-safety: every public function may be called from any thread.
 // Lifetime: the Clock must outlive the Room; Waiters are held weakly.
 #pragma once
@@ -109,6 +126,10 @@ class Room {
   void post(std::string_view nick, std::string_view text, std::string ip, CommitQueue::Done done);
 
   // --- reading
+  // What reader `cid` at `pos` must be sent; a cid from before the last
+  // reload gets the whole window with refresh set (see above).
+  Delta delta_since(Cid cid, uint64_t pos, PacketFormat fmt);
+  // The same for a reader without a cid.
   Delta delta_since(uint64_t pos, PacketFormat fmt);
   RoomStatus status() const;
   std::shared_ptr<const std::string> rss();
@@ -125,8 +146,15 @@ class Room {
   bool wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter);
   void unwait(Cid cid, const Waiter* waiter);
 
-  // Once a second: drops idle clients, records num-chatters when it changed.
+  // Once a second: drops idle clients, records num-chatters when it
+  // changed, and reloads when the store's change stamp moved. May block
+  // until the commit thread has done the reload.
   void sweep();
+
+  // Loads the store again and makes every reader start over (see above).
+  // Runs on the commit thread between batches; returns after it ran. On
+  // failure the room keeps what it had.
+  Status reload();
 
   // --- observers (outgoing webhooks): called on the commit thread after
   // each published batch, outside the room lock. Must not block.
@@ -145,6 +173,9 @@ class Room {
 
  private:
   void publish(std::span<const Post> posts);
+  void load_window(StoreSnapshot& snap);  // under mu_
+  Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over);  // under mu_
+  void reload_if_changed();
   void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
 
   RoomSettings settings_;
@@ -164,6 +195,8 @@ class Room {
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;
   std::vector<PublishObserver> observers_;
+  std::string change_stamp_;         // the store's change stamp at the last (re)load
+  std::string failed_reload_stamp_;  // a stamp whose reload failed (reported once)
 };
 
 }  // namespace chaton

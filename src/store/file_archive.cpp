@@ -59,17 +59,6 @@ constexpr std::string_view kSequenceName = "sequence";
 constexpr size_t kDaysListedInSummary = 10;
 constexpr mode_t kPermissionBits = 07777;
 
-// The live log as read: each readable post with its line as it was written,
-// so archiving moves lines without re-encoding them.
-struct LiveLog {
-  bool exists = false;
-  mode_t mode = fileio::kFileMode;
-  std::string content;
-  std::vector<Post> posts;
-  std::vector<std::string> lines;  // lines[i] is the line of posts[i], without "\n"
-  std::vector<BadLine> bad;
-};
-
 // The non-blank lines of a log with their 1-based numbers, split and
 // numbered exactly as parse_log() does.
 std::vector<std::pair<size_t, std::string_view>> numbered_lines(std::string_view content) {
@@ -106,6 +95,8 @@ std::vector<std::string> lines_of_posts(std::string_view content, const ParsedLo
   return lines;
 }
 
+}  // namespace
+
 Result<LiveLog> read_live_log(const fs::path& data_dir) {
   fs::path path = data_dir / kCurrentName;
   LiveLog log;
@@ -124,6 +115,8 @@ Result<LiveLog> read_live_log(const fs::path& data_dir) {
   log.bad = std::move(parsed.bad);
   return log;
 }
+
+namespace {
 
 // What makes a post the same post in two files.
 using PostKey = std::tuple<int64_t, int64_t, std::string, std::string>;
@@ -270,6 +263,18 @@ Status keep_backup(const fs::path& data_dir, const LiveLog& log) {
   return Status::ok();
 }
 
+}  // namespace
+
+Status drop_current_backup(const fs::path& data_dir) {
+  fs::path backup = data_dir / kBackupName;
+  if (::unlink(backup.c_str()) != 0) {
+    if (errno == ENOENT) return Status::ok();
+    return Status(Errc::io, io_message("cannot remove", backup, errno));
+  }
+  if (!fileio::sync_directory(data_dir)) return Status(Errc::io, io_message("cannot sync", data_dir, errno));
+  return Status::ok();
+}
+
 // Step 4: writes the new current.dat beside the old and renames it in.
 Status replace_current(const fs::path& data_dir, const LiveLog& log, std::string_view content) {
   fs::path current = data_dir / kCurrentName;
@@ -297,6 +302,8 @@ Status replace_current(const fs::path& data_dir, const LiveLog& log, std::string
     return Status(Errc::io, io_message("cannot sync", data_dir, errno));
   return Status::ok();
 }
+
+namespace {
 
 Status cut_current(const fs::path& data_dir, Date today, uint64_t sequence_floor,
                    const LiveLog& log, const std::vector<size_t>& late, ArchiveReport& report) {

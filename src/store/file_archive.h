@@ -19,7 +19,9 @@
 #include <utility>
 #include <vector>
 
+#include "messages/line_codec.h"
 #include "messages/post.h"
+#include "store/file_io.h"
 #include "store/store.h"
 #include "util/civil_time.h"
 #include "util/result.h"
@@ -28,6 +30,32 @@ namespace chaton {
 
 // current.dat never keeps fewer than its last this many posts (spec A3).
 inline constexpr size_t kMinPostsKept = 30;
+
+// The live log as read: each readable post with its line as it was written,
+// so archiving moves lines without re-encoding them.
+struct LiveLog {
+  bool exists = false;
+  mode_t mode = fileio::kFileMode;
+  std::string content;
+  std::vector<Post> posts;
+  std::vector<std::string> lines;  // lines[i] is the line of posts[i], without "\n"
+  std::vector<BadLine> bad;
+};
+
+// Reads data_dir/current.dat (a missing file is an empty log).
+Result<LiveLog> read_live_log(const std::filesystem::path& data_dir);
+
+// Replaces data_dir/current.dat by `content`: written to current.dat.tmp
+// with the old file's mode and synced, the old file hard-linked to
+// current.dat.bak, renamed into place (the live path is never missing),
+// the directory synced. The caller holds the room lock. Archiving and
+// moderation both rewrite the live log this way.
+Status replace_current(const std::filesystem::path& data_dir, const LiveLog& log,
+                       std::string_view content);
+
+// Removes data_dir/current.dat.bak (and syncs the directory): moderation
+// does, so that a removed post's text does not stay on the disk.
+Status drop_current_backup(const std::filesystem::path& data_dir);
 
 // Archives every UTC day before `today` out of data_dir/current.dat (A10).
 // The caller holds the room lock. `sequence_floor` is the room's sequence

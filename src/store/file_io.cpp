@@ -163,6 +163,29 @@ LockGuard::~LockGuard() {
   if (locked_) unlock(fd_);
 }
 
+std::optional<uint64_t> read_current_base(const fs::path& base_path, const fs::path& current_path) {
+  struct stat st {};
+  if (::stat(current_path.c_str(), &st) != 0) return std::nullopt;
+  auto content = read_file(base_path);
+  if (!content) return std::nullopt;
+  unsigned long long dev = 0, ino = 0, base = 0;
+  if (std::sscanf(content->c_str(), "%llu:%llu %llu", &dev, &ino, &base) != 3) return std::nullopt;
+  if (dev != static_cast<unsigned long long>(st.st_dev) ||
+      ino != static_cast<unsigned long long>(st.st_ino))
+    return std::nullopt;
+  return static_cast<uint64_t>(base);
+}
+
+std::string write_current_base(const fs::path& base_path, const fs::path& current_path,
+                               uint64_t base, Sync sync) {
+  struct stat st {};
+  if (::stat(current_path.c_str(), &st) != 0) return io_message("cannot stat", current_path, errno);
+  std::string text = std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
+                     std::to_string(static_cast<unsigned long long>(st.st_ino)) + " " +
+                     std::to_string(base);
+  return replace_file(base_path, text, sync);
+}
+
 fs::path day_file(const fs::path& data_dir, Date day) {
   return data_dir / (format_date_path(day) + ".dat");
 }

@@ -94,6 +94,19 @@ class LockGuard {
   bool locked_;
 };
 
+// --- data/current.base (docs/STORAGE.md "current.base"): the text
+// "<device>:<inode> <base>", where base is the seq just before the first post
+// of that very current.dat.
+
+// The base recorded for the file now at `current_path`; nullopt when the
+// sidecar is missing or unreadable, or names another file.
+std::optional<uint64_t> read_current_base(const fs::path& base_path, const fs::path& current_path);
+
+// Records `base` for the file now at `current_path` (temporary file and
+// rename). Returns an error message, empty on success.
+std::string write_current_base(const fs::path& base_path, const fs::path& current_path,
+                               uint64_t base, Sync sync = Sync::no);
+
 // --- the archive layout (DATADIR/data/YYYY/MM/DD.dat, DD.cnt)
 
 // The relative target of today's and tomorrow's day symlinks.

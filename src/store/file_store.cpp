@@ -6,7 +6,10 @@
 // current.dat opened O_APPEND, then fdatasync()ed; only then does append()
 // return success, so an acknowledged post survives a crash or power loss.
 // If any step fails the file is truncated back to its size before the
-// batch, so a batch is stored whole or not at all. `sequence` and
+// batch, so a batch is stored whole or not at all; append() then logs the
+// system's reason (one line on stderr) and returns Errc::unavailable with
+// a message fit for the poster (HTTP 503). Nothing in memory moves: the
+// sequence advances only after a successful write. `sequence` and
 // `last-post` are replaced afterwards by writing a temporary file and
 // renaming it over (atomic, no fsync: the page cache survives a process
 // kill, and after a power loss open() never lets the sequence fall below
@@ -71,7 +74,7 @@ struct FileStore::Impl {
   Status open_lock_file();
   Status ensure_current_open();
   Status repair_torn_tail();
-  Status write_batch(std::span<Post> batch);
+  Status write_batch(std::span<Post> batch, int& err);
   void write_bookkeeping();
   uint64_t sequence_from_disk(size_t post_count, std::vector<std::string>& warnings) const;
   std::optional<uint64_t> read_base() const;
@@ -176,13 +179,33 @@ uint64_t FileStore::Impl::sequence_from_disk(size_t post_count,
   return seq;
 }
 
+namespace {
+
+// What a poster is told when the live log cannot take a batch: a reason
+// and a hint, never a path. The details go to the server's log, one line.
+Status cannot_store(const std::string& detail, int err) {
+  std::fprintf(stderr, "chaton: cannot store posts: %s\n", detail.c_str());
+  const bool full = err == ENOSPC || err == EDQUOT || err == EFBIG;
+  return Status(Errc::unavailable, std::string("the server cannot store posts right now (") +
+                                       (full ? "disk full" : "storage error") + "); try again later");
+}
+
+}  // namespace
+
 // Writes the batch to current.dat and syncs it; on failure truncates the
-// file back so nothing of the batch remains. Caller holds the room lock.
-Status FileStore::Impl::write_batch(std::span<Post> batch) {
-  if (auto st = ensure_current_open(); !st) return st;
+// file back so nothing of the batch remains, and sets `err` to the
+// failure's errno. Caller holds the room lock.
+Status FileStore::Impl::write_batch(std::span<Post> batch, int& err) {
+  if (auto st = ensure_current_open(); !st) {
+    err = errno;
+    return st;
+  }
   int fd = current_fd.get();
   struct stat st {};
-  if (::fstat(fd, &st) != 0) return Status(Errc::io, io_message("cannot stat", current_path, errno));
+  if (::fstat(fd, &st) != 0) {
+    err = errno;
+    return Status(Errc::io, io_message("cannot stat", current_path, err));
+  }
   const off_t before = st.st_size;
 
   std::string buf;
@@ -193,7 +216,7 @@ Status FileStore::Impl::write_batch(std::span<Post> batch) {
   }
   if (write_all(fd, buf) && ::fdatasync(fd) == 0) return Status::ok();
 
-  int err = errno;
+  err = errno;
   std::string message = io_message("cannot append to", current_path, err);
   if (::ftruncate(fd, before) != 0)
     message += "; and cannot truncate it back: " + fileio::errno_text(errno);
@@ -265,12 +288,16 @@ Status FileStore::append(std::span<Post> batch) {
   std::lock_guard guard(m.mu);
   if (!m.lock_fd.valid()) return Status(Errc::invalid, "FileStore::append called before open()");
   LockGuard lock(m.lock_fd.get());
-  if (!lock.locked()) return Status(Errc::io, io_message("cannot lock", m.lock_path, errno));
+  if (!lock.locked()) {
+    int err = errno;
+    return cannot_store(io_message("cannot lock", m.lock_path, err), err);
+  }
 
   // Another writer (an original poster script) may have advanced it.
   if (auto on_disk = read_number_file(m.sequence_path))
     m.sequence = std::max(m.sequence, static_cast<uint64_t>(*on_disk));
-  if (auto st = m.write_batch(batch); !st) return st;
+  int err = 0;
+  if (auto st = m.write_batch(batch, err); !st) return cannot_store(st.message(), err);
 
   for (Post& p : batch) p.seq = ++m.sequence;
   m.last_post = batch.back().sec;

@@ -7,6 +7,7 @@
 //   DATADIR/data/num-chatters    connected clients (decimal)
 //   DATADIR/data/YYYY/MM/DD.dat  archived days (read by the archive pages)
 //   DATADIR/data/YYYY/MM/DD.cnt  their post counts
+//   DATADIR/data/moderated       bumped by each moderation (decimal)
 //
 // append() takes the room lock (an open-file-description lock on
 // DATADIR/lock, which also excludes the original scripts' POSIX locks),
@@ -41,6 +42,11 @@ class FileStore final : public Store {
   std::vector<DayCount> days_in_month(int year, int month) override;
   std::vector<std::pair<int, int>> months() override;
   Result<ArchiveReport> archive(Date today) override;
+
+  // Moderation: store/file_moderation.cpp. Works with or without open()
+  // (`chaton moderate` runs it alone), under the room lock.
+  Result<ModerationReport> remove_posts(const PostSelector& selector) override;
+  std::string change_stamp() override;
 
   const std::filesystem::path& datadir() const { return datadir_; }
 

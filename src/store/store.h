@@ -35,6 +35,27 @@ struct ArchiveReport {
   std::vector<std::string> notes;  // skipped days, repairs: for the log
 };
 
+// What a moderation removal did (Store::remove_posts).
+struct ModerationReport {
+  size_t removed_posts = 0;                  // distinct posts removed (a post the live
+                                             // log keeps is also in its day file)
+  size_t removed_live = 0;                   // lines removed from current.dat
+  std::vector<DayCount> removed_archived;    // per day file rewritten: lines removed, oldest first
+  uint64_t sequence_before = 0;              // data/sequence before and after
+  uint64_t sequence_after = 0;
+  std::vector<std::string> notes;            // for the operator
+
+  size_t removed_archived_total() const {
+    size_t n = 0;
+    for (const DayCount& d : removed_archived) n += static_cast<size_t>(d.posts);
+    return n;
+  }
+  bool removed_any() const { return removed_live > 0 || !removed_archived.empty(); }
+};
+
+// Which posts a moderation removes: store/post_selector.h.
+struct PostSelector;
+
 // What a room needs to know when it starts.
 struct StoreSnapshot {
   std::vector<Post> recent;  // the live log (current.dat), seq filled in, oldest first
@@ -80,6 +101,22 @@ class Store {
   // under the room's lock, so it is safe beside appends in this process and
   // beside other processes using the same lock.
   virtual Result<ArchiveReport> archive(Date today) { return ArchiveReport{}; }
+
+  // --- moderation (docs/MODERATION.md). Callable from any process beside
+  // a running server: the room's lock is taken, as by append().
+
+  // Removes the posts `selector` matches from the live log and the archived
+  // days, fixing counts and the sequence, then changes change_stamp() so a
+  // running room reloads. Posts after a removed live post are renumbered.
+  virtual Result<ModerationReport> remove_posts(const PostSelector& selector) {
+    return Status(Errc::invalid, "this store cannot remove posts");
+  }
+
+  // A token that changes whenever the room's posts were rewritten behind
+  // the open store's back (a moderation, usually by another process), so
+  // the room knows to reload. Cheap: a room asks once a second. Empty when
+  // the store has no such thing.
+  virtual std::string change_stamp() { return {}; }
 };
 
 }  // namespace chaton

@@ -20,6 +20,7 @@ enum class Errc {
   too_large,     // over a configured limit (413)
   rate_limited,  // too fast (429)
   io,            // the disk or the OS failed (500/503)
+  unavailable,   // cannot be done right now (the disk is full); try again later (503)
   corrupt,       // stored data cannot be read
 };
 

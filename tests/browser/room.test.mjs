@@ -273,11 +273,43 @@ describe('the room page', { skip: skipReason }, () => {
     assert.deepEqual(page.problems, []);
   });
 
-  test('labels for every field; a lost connection is retried, and a new server version reloads the page', T, async (t) => {
+  test('the page listens over Server-Sent Events, and comes back after the server restarts', T, async (t) => {
+    const srv = await startServer(t, { comet: COMET });
+    const room = srv.roomUrl();
+    const [alice, bob] = await pages(t, 2);
+    await enter(alice, room, 'alice');
+    await enter(bob, room, 'bob');
+    assert.equal(await alice.getAttribute('body', 'data-transport'), 'events');
+    await alice.fill('#text', 'over the stream');
+    await alice.press('#text', 'Enter');
+    await bob.locator('#view-pane .entry-single', { hasText: 'over the stream' }).waitFor();
+
+    // The server dies: the page says the connection is lost and when it retries.
+    await srv.kill9();
+    await waitFor(async () => /^Connection lost\. Retrying in \d+ s\.\.\.$/.test(await bob.textContent('#status-line')),
+      { ms: 20000, what: 'the lost stream is shown' });
+    const delay = Number((await bob.textContent('#status-line')).match(/in (\d+) s/)[1]);
+    assert.ok(delay >= 5 && delay <= 15, `first retry in 5-15 s, not ${delay}`);
+
+    // It restarts on the same port with the same data; the page resumes where it stopped.
+    const again = await startServer(t, { comet: COMET, dir: srv.dir, site: { listen: `127.0.0.1:${srv.port}` } });
+    await postOk(again.roomUrl(), 'carol', 'after the restart');
+    await bob.evaluate(() => window.dispatchEvent(new Event('online')));
+    await bob.locator('#view-pane .entry-single', { hasText: 'after the restart' }).waitFor({ timeout: 20000 });
+    await connected(bob);
+    assert.equal(await bob.locator('#view-pane .entry-single', { hasText: 'over the stream' }).count(), 1);
+    assert.equal(await bob.getAttribute('body', 'data-transport'), 'events');
+    assert.deepEqual(bob.problems.filter((p) => !/ERR_CONNECTION_REFUSED|ERR_INCOMPLETE_CHUNKED_ENCODING|ERR_EMPTY_RESPONSE/.test(p)), []);
+  });
+
+  test('labels for every field; without event streams the page long-polls; a lost connection is retried, and a new server version reloads the page', T, async (t) => {
     const srv = await startServer(t, { comet: COMET });
     const room = srv.roomUrl();
     const [page] = await pages(t, 1);
+    // A proxy that refuses event streams: the page falls back to the long-poll.
+    await page.route('**/lobby/events?**', (r) => r.abort('connectionrefused'));
     await enter(page, room);
+    assert.equal(await page.getAttribute('body', 'data-transport'), 'comet');
     // Keyboard and screen reader: every control has a name.
     await page.getByLabel('Nickname').fill('lena');
     await page.getByLabel('Message', { exact: true }).fill('labelled');
@@ -315,6 +347,7 @@ describe('the room page', { skip: skipReason }, () => {
     await connected(page);
     assert.ok(upgraded);
     await page.unroute('**/lobby/comet?**');
+    assert.equal(await page.getAttribute('body', 'data-transport'), 'comet');
     assert.deepEqual(page.problems.filter((p) => !p.includes('ERR_CONNECTION_REFUSED')), []);
   });
 

@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "http/server.h"
+#include "support/temp_dir.h"
 #include "util/clock.h"
 
 namespace chaton::testing {
@@ -33,27 +34,6 @@ inline bool wait_until(const std::function<bool()>& done,
   }
   return true;
 }
-
-// A fresh directory per test (under $CHATON_TEST_TMP when set), removed at the end.
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix) {
-    const char* base = std::getenv("CHATON_TEST_TMP");
-    auto root = base && *base ? std::filesystem::path(base) : std::filesystem::temp_directory_path();
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = root / (prefix + (info ? info->name() : "x") + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // Fast comet timings, as the integration tests use.
 inline Config test_config(const std::filesystem::path& data_dir, uint16_t port = 0) {

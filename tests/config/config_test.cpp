@@ -681,6 +681,20 @@ TEST(ConfigFinalize, TlsCertificateAndKeyGoTogether) {
   EXPECT_TRUE(finalize(c).is_ok());
 }
 
+TEST(ConfigFinalize, FrameAncestorsTakeOriginsOnly) {
+  Config c = finalized(
+      "[site]\nframe_ancestors = [\"https://blog.example.org\", \"https://*.example.net:8443\", "
+      "\"https:\", \"'self'\", \"*\", \"http://[::1]:8080/\"]\n");
+  EXPECT_EQ(c.site.frame_ancestors.size(), 6u);
+  for (std::string bad : {"example.org", "https://a.org; script-src *", "https://a.org b.org",
+                          "'none'", "https://", "https://a.*.org", "javascript:alert(1)x y",
+                          "https://a.org,b"}) {
+    Config d = default_config();
+    d.site.frame_ancestors = {bad};
+    EXPECT_TRUE(Contains(finalize_error(d), "site.frame_ancestors")) << bad;
+  }
+}
+
 TEST(ConfigFinalize, FinalizeTwiceIsHarmless) {
   Config c = finalized(kSampleFile);
   Config again = c;

@@ -263,5 +263,32 @@ TEST_F(ImportConfTest, UnknownParametersAndBadNumbersAreCommentedOut) {
   EXPECT_EQ(c.site.public_url, "");
 }
 
+TEST_F(ImportConfTest, DeepNestingIsRefusedInsteadOfOverflowingTheStack) {
+  constexpr size_t kDepth = 100000;
+  std::string text = "(room-name \"R\")\n(deep " + std::string(kDepth, '(') + ")\n";
+  auto conf = parse_original_conf(text, dir_ / "deep.conf");
+  ASSERT_FALSE(conf.is_ok());
+  EXPECT_TRUE(Contains(conf.status().message(), "deep.conf:2: nested too deeply"));
+  std::string quotes = "(room-name " + std::string(kDepth, '\'') + "\"R\")\n";
+  EXPECT_FALSE(parse_original_conf(quotes, dir_ / "quotes.conf").is_ok());
+  std::string comments = "(room-name \"R\")\n";
+  for (size_t i = 0; i < kDepth; ++i) comments += "#;";
+  comments += "(a \"b\")\n";
+  EXPECT_FALSE(parse_original_conf(comments, dir_ / "comments.conf").is_ok());
+}
+
+TEST_F(ImportConfTest, ControlCharactersQuotedInCommentsKeepTheTomlReadable) {
+  // Symbols may hold bytes TOML refuses even in comments; they show as '?'.
+  auto conf = parse_original_conf(std::string("(room-name \"R\")\n(odd\x01key \"v\")\n(loose-login #t\x7f)\n"
+                                              "(gosh bad\xff)\n"),
+                                  dir_ / "odd.conf");
+  ASSERT_TRUE(conf.is_ok()) << conf.status().message();
+  auto toml = original_conf_to_toml(*conf);
+  ASSERT_TRUE(toml.is_ok()) << toml.status().message();
+  EXPECT_TRUE(Contains(*toml, "# odd?key \"v\""));
+  EXPECT_TRUE(Contains(*toml, "# gosh bad?: not needed any more"));
+  load_ok(*toml);
+}
+
 }  // namespace
 }  // namespace chaton

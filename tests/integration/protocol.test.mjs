@@ -90,7 +90,8 @@ describe('API login (A6)', () => {
 
 describe('comet long-poll (A5)', () => {
   test('a chaton.client-style s=1 loop gets exactly the new post; latency printed', T, async (t) => {
-    const srv = await startServer(t);
+    // Clients are kept 10 s, so a slow moment between requests never drops the talker from nc.
+    const srv = await startServer(t, { comet: { client_timeout: 10 } });
     const room = srv.roomUrl();
     const watcher = new CometClient(room, 'watcher');
     const talker = new CometClient(room, 'talker');

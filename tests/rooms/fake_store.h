@@ -9,6 +9,9 @@
 // - record_num_chatters() calls are recorded.
 // - advance_sequence() plays another writer of the same data (the original
 //   tools beside us): the next post gets a seq further on.
+// - rewrite() plays a moderation by another process: open() returns the new
+//   snapshot from then on, appends continue from its sequence, and
+//   change_stamp() moves.
 //
 // Thread-safety: every member may be called from any thread; append() runs
 // on the commit thread while the test inspects the store from its own.
@@ -96,6 +99,11 @@ class FakeStore final : public Store {
     chatters_.push_back(n);
   }
 
+  std::string change_stamp() override {
+    std::lock_guard lock(mu_);
+    return std::to_string(rewrites_);
+  }
+
   // --- control
   // The next append() fails with Errc::io (decided when it starts).
   void fail_next_append() {
@@ -117,6 +125,13 @@ class FakeStore final : public Store {
       blocked_ = false;
     }
     cv_.notify_all();
+  }
+  // Another process rewrote the posts: `snap` is what the store holds now.
+  void rewrite(StoreSnapshot snap) {
+    std::lock_guard lock(mu_);
+    initial_ = std::move(snap);
+    sequence_ = initial_.sequence;
+    ++rewrites_;
   }
   // Another writer stored `n` posts meanwhile.
   void advance_sequence(uint64_t n) {
@@ -179,6 +194,7 @@ class FakeStore final : public Store {
   bool in_append_ = false;
   size_t appends_entered_ = 0;
   int opens_ = 0;
+  int rewrites_ = 0;
   std::vector<std::vector<Post>> batches_;
   std::vector<size_t> chatters_;
 };

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -321,7 +322,8 @@ TEST_F(FileStoreTest, AddsAMissingNewlineLeftByAnotherWriter) {
   EXPECT_TRUE(log.bad.empty());
 }
 
-TEST_F(FileStoreTest, UnopenableCurrentDatIsAnIoErrorAndStoresNothing) {
+// The poster hears a reason without a path; the log gets the details.
+TEST_F(FileStoreTest, UnopenableCurrentDatIsReportedAndStoresNothing) {
   FileStore store(dir_.path());
   open_ok(store);
   std::vector<Post> b1 = {make_post("a", 100, "one")};
@@ -329,9 +331,13 @@ TEST_F(FileStoreTest, UnopenableCurrentDatIsAnIoErrorAndStoresNothing) {
   fs::remove(current());
   fs::create_directory(current());  // not a file we can append to
   std::vector<Post> b2 = {make_post("b", 101, "two")};
+  ::testing::internal::CaptureStderr();
   Status st = store.append(b2);
-  EXPECT_EQ(st.code(), Errc::io);
-  EXPECT_NE(st.message().find("current.dat"), std::string::npos) << st.message();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(st.code(), Errc::unavailable);
+  EXPECT_EQ(st.message(), "the server cannot store posts right now (storage error); try again later");
+  EXPECT_NE(err.find("current.dat"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   EXPECT_EQ(b2[0].seq, 0u);
   EXPECT_EQ(read_all(data() / "sequence"), "1");
 }
@@ -354,12 +360,15 @@ TEST_F(FileStoreTest, FailedWriteIsRolledBack) {
   struct rlimit small = saved;
   small.rlim_cur = before.size() + 500;  // part of the batch fits, not all
   ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  ::testing::internal::CaptureStderr();
   Status st = store.append(big);
   ::setrlimit(RLIMIT_FSIZE, &saved);
   ::signal(SIGXFSZ, old_handler);
+  std::string err = ::testing::internal::GetCapturedStderr();
 
-  EXPECT_EQ(st.code(), Errc::io);
-  EXPECT_FALSE(st.message().empty());
+  EXPECT_EQ(st.code(), Errc::unavailable);
+  EXPECT_EQ(st.message(), "the server cannot store posts right now (disk full); try again later");
+  EXPECT_NE(err.find("current.dat"), std::string::npos) << err;
   EXPECT_EQ(read_all(current()), before);
   EXPECT_EQ(big[0].seq, 0u);
   EXPECT_EQ(read_all(data() / "sequence"), "1");
@@ -386,6 +395,38 @@ TEST_F(FileStoreTest, BookkeepingFailureIsNotFatalButIsReported) {
   // No stray temporary files are left behind.
   for (const auto& e : fs::directory_iterator(data()))
     EXPECT_FALSE(e.path().string().ends_with(".tmp")) << e.path();
+}
+
+// The post is stored before `sequence` is rewritten: when that rewrite
+// fails the post is still acknowledged, keeps its number after a restart,
+// and the next post follows it.
+TEST_F(FileStoreTest, AFailedSequenceRewriteLosesNoAcknowledgedPost) {
+  {
+    FileStore store(dir_.path());
+    open_ok(store);
+    std::vector<Post> b1 = {make_post("a", 100, "one")};
+    append_ok(store, b1);
+    fs::remove(data() / "sequence");
+    fs::create_directory(data() / "sequence");  // cannot be renamed over
+    std::vector<Post> b2 = {make_post("b", 101, "two"), make_post("c", 102, "three")};
+    ::testing::internal::CaptureStderr();
+    Status st = store.append(b2);
+    std::string err = ::testing::internal::GetCapturedStderr();
+    ASSERT_TRUE(st.is_ok()) << st.message();
+    EXPECT_EQ(b2[1].seq, 3u);
+    EXPECT_NE(err.find("sequence"), std::string::npos) << err;
+  }
+  fs::remove(data() / "sequence");  // as after a crash before the rewrite
+  FileStore again(dir_.path());
+  StoreSnapshot snap = open_ok(again);
+  EXPECT_EQ(snap.sequence, 3u);
+  ASSERT_EQ(snap.recent.size(), 3u);
+  EXPECT_EQ(snap.recent[2].text, "three");
+  EXPECT_EQ(snap.recent[2].seq, 3u);
+  std::vector<Post> b3 = {make_post("d", 103, "four")};
+  append_ok(again, b3);
+  EXPECT_EQ(b3[0].seq, 4u);
+  EXPECT_EQ(read_all(data() / "sequence"), "4");
 }
 
 TEST_F(FileStoreTest, WaitsForAClassicPosixLockHeldByTheOriginalTools) {

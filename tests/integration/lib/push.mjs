@@ -140,7 +140,7 @@ export function wsFrame(opcode, payload, { fin = true, mask = true } = {}) {
 export class RawWebSocket {
   // Resolves once the server answered 101 with the right accept key;
   // rejects with the HTTP status line when it refused.
-  static connect(port, path, { host = '127.0.0.1', timeout = 10000 } = {}) {
+  static connect(port, path, { host = '127.0.0.1', timeout = 10000, headers = {} } = {}) {
     return withTimeout(new Promise((resolve, reject) => {
       const key = crypto.randomBytes(16).toString('base64');
       const sock = net.connect({ host, port });
@@ -168,7 +168,8 @@ export class RawWebSocket {
       sock.on('error', reject);
       sock.on('connect', () => {
         sock.write(`GET ${path} HTTP/1.1\r\nHost: ${host}:${port}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n` +
+          Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n');
       });
     }), timeout, `WebSocket ${path}`);
   }
