@@ -42,8 +42,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     if (d.has_posts || d.refresh) return reply(d);
     if (adm.reallocated) return reply(d);  // tell the client its new cid
     if (!room_->wait(cid_, pos_, shared_from_this())) return reply(room_->delta_since(cid_, pos_, format_));
-    started_ = steady::now();
-    hard_deadline_ = started_ + random_between(timing_.hard_timeout_min, timing_.hard_timeout_max);
+    hard_deadline_ = steady::now() + random_between(timing_.hard_timeout_min, timing_.hard_timeout_max);
     nc_at_start_ = room_->num_chatters();
     arm_timer();
     ex_->watch_disconnect([self = shared_from_this()] { self->on_gone(); });
@@ -130,7 +129,6 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   PacketFormat format_;
   CometConfig timing_;
   net::steady_timer timer_;
-  steady::time_point started_{};
   steady::time_point hard_deadline_{};
   size_t nc_at_start_ = 0;
   bool done_ = false;

@@ -68,7 +68,8 @@ Status add_query(std::string_view s, Params& out) {
 Status add_json(std::string_view body, Params& out) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
-  if (ec || !v.is_object()) return Status(Errc::invalid, "malformed JSON body: expected an object");
+  if (ec) return Status(Errc::invalid, "malformed JSON body: " + ec.message());
+  if (!v.is_object()) return Status(Errc::invalid, "malformed JSON body: expected an object");
   for (const auto& [k, val] : v.as_object()) {
     if (val.is_string())
       out.add(std::string(k), std::string(val.as_string()));

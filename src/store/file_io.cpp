@@ -183,6 +183,7 @@ std::string write_current_base(const fs::path& base_path, const fs::path& curren
   std::string text = std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
                      std::to_string(static_cast<unsigned long long>(st.st_ino)) + " " +
                      std::to_string(base);
+  if (auto existing = read_file(base_path); existing && *existing == text) return {};  // already says so
   return replace_file(base_path, text, sync);
 }
 

@@ -103,7 +103,8 @@ class LockGuard {
 std::optional<uint64_t> read_current_base(const fs::path& base_path, const fs::path& current_path);
 
 // Records `base` for the file now at `current_path` (temporary file and
-// rename). Returns an error message, empty on success.
+// rename; nothing is written when it already says so). Returns an error
+// message, empty on success.
 std::string write_current_base(const fs::path& base_path, const fs::path& current_path,
                                uint64_t base, Sync sync = Sync::no);
 

@@ -90,25 +90,13 @@ struct FileStore::Impl {
 // installation, or one an original archiver wrote) is numbered back from
 // `sequence` as before, and the file is written anew.
 std::optional<uint64_t> FileStore::Impl::read_base() const {
-  struct stat st {};
-  if (::stat(current_path.c_str(), &st) != 0) return std::nullopt;
-  auto content = read_file(base_path);
-  if (!content) return std::nullopt;
-  unsigned long long dev = 0, ino = 0, base = 0;
-  if (std::sscanf(content->c_str(), "%llu:%llu %llu", &dev, &ino, &base) != 3) return std::nullopt;
-  if (dev != static_cast<unsigned long long>(st.st_dev) || ino != static_cast<unsigned long long>(st.st_ino))
-    return std::nullopt;
-  return static_cast<uint64_t>(base);
+  return fileio::read_current_base(base_path, current_path);
 }
 
 void FileStore::Impl::write_base(uint64_t base) {
-  struct stat st {};
-  if (::stat(current_path.c_str(), &st) != 0) return;
-  std::string text = std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
-                     std::to_string(static_cast<unsigned long long>(st.st_ino)) + " " +
-                     std::to_string(base);
-  if (auto existing = read_file(base_path); existing && *existing == text) return;  // idempotent
-  std::string error = fileio::replace_file(base_path, text);
+  std::error_code ec;
+  if (!fs::exists(current_path, ec)) return;  // no live log yet: nothing to name
+  std::string error = fileio::write_current_base(base_path, current_path, base, fileio::Sync::no);
   if (!error.empty()) std::fprintf(stderr, "chaton: warning: %s\n", error.c_str());
 }
 

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  CHATON_BIN, entryId, get, makeTempDir, post, postOk, readAlist, readLogLine, startServer, waitFor, withTimeout,
+  CHATON_BIN, runChaton, entryId, get, makeTempDir, post, postOk, readAlist, readLogLine, startServer, waitFor, withTimeout,
 } from './lib/server.mjs';
 
 const DAY = 86400;
@@ -26,17 +26,7 @@ function chaton(args, { cwd } = {}) {
 }
 
 // The same, without blocking the event loop (a server may be answering us).
-function chatonAsync(args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(CHATON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('error', reject);
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const chatonAsync = (args) => runChaton(args);
 
 const pad = (n) => String(n).padStart(2, '0');
 // "YYYY/MM/DD" of a unix time (UTC).

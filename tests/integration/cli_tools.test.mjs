@@ -9,27 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 
 import {
-  CHATON_BIN, CometClient, entryId, get, postOk, sleep, startServer, waitFor, withTimeout,
+  CHATON_BIN, runChaton, CometClient, entryId, get, postOk, sleep, startServer, waitFor, withTimeout,
 } from './lib/server.mjs';
 
 const T = { timeout: 30000 };
 
-// Runs `chaton ARGS` to the end, feeding `input` on standard input.
-function chaton(args, { input, timeout = 15000 } = {}) {
-  return withTimeout(new Promise((resolve, reject) => {
-    const p = spawn(CHATON_BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.setEncoding('utf8');
-    p.stderr.setEncoding('utf8');
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('error', reject);
-    p.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    p.stdin.on('error', () => {});
-    p.stdin.end(input ?? '');
-  }), timeout, `chaton ${args.join(' ')}`);
-}
+const chaton = (args, { input, timeout = 15000 } = {}) => runChaton(args, { input, timeout });
 
 // Starts `chaton watch ARGS` and keeps it running; `out()` is what it has
 // printed so far.

@@ -10,12 +10,11 @@
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
 import {
-  CHATON_BIN, entryId, get, makeTempDir, post, postOk, readLogLine, startServer, waitFor, withTimeout,
+  CHATON_BIN, runChaton, entryId, get, makeTempDir, post, postOk, readLogLine, startServer, waitFor, withTimeout,
 } from './lib/server.mjs';
 
 const T = { timeout: 120000 };
@@ -26,17 +25,7 @@ const SPAM_V6 = '2001:db8::7';
 const OTHER = '203.0.113.5';
 const GOOD = '192.0.2.10';
 
-function chaton(args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(CHATON_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('error', reject);
-    p.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const chaton = (args) => runChaton(args);
 
 // One web-format long-poll request (what the browser sends).
 async function comet(room, cid, pos, timeout = 10000) {

@@ -192,6 +192,25 @@ export async function startServer(t, opts = {}) {
   return server;
 }
 
+// Runs `chaton ARGS` to the end without blocking the event loop (a server
+// of the same test may be answering), feeding `input` on standard input.
+// Resolves with { code, signal, stdout, stderr }.
+export function runChaton(args, { input, timeout = 60000, cwd } = {}) {
+  return withTimeout(new Promise((resolve, reject) => {
+    const p = spawn(CHATON_BIN, args, { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.setEncoding('utf8');
+    p.stderr.setEncoding('utf8');
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.on('error', reject);
+    p.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    p.stdin.on('error', () => {});
+    p.stdin.end(input ?? '');
+  }), timeout, `chaton ${args.join(' ')}`);
+}
+
 // ---------------------------------------------------------------- HTTP
 
 // One request on its own connection. Resolves with
