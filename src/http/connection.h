@@ -28,6 +28,14 @@ using Response = bhttp::response<bhttp::string_body>;
 
 inline constexpr size_t kMaxStreamQueueBytes = 1 << 20;
 
+// Bytes queued on a stream, and what to run on the stream's strand once they
+// are written (may be empty): a reader that waits for it sends what came
+// meanwhile as one packet instead of queueing one per post.
+struct StreamChunk {
+  std::shared_ptr<const std::string> bytes;
+  std::function<void()> written;
+};
+
 class Connection {
  public:
   virtual ~Connection() = default;
@@ -43,7 +51,7 @@ class Connection {
   // connection), then bytes. push() returns false once the stream is over
   // (peer gone, or dropped for falling behind).
   virtual void start_stream(Response header, unsigned version) = 0;
-  virtual bool push(std::shared_ptr<const std::string> bytes) = 0;
+  virtual bool push(StreamChunk chunk) = 0;
 };
 
 }  // namespace chaton::http

@@ -32,11 +32,12 @@ class EventStream final : public RoomFeed {
   }
 
  private:
-  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet) override {
+  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet,
+               std::function<void()> written) override {
     std::string event = "id: " + std::to_string(pos) + "\ndata: ";
     event += *packet;
     event += "\n\n";
-    return ex_->push(std::make_shared<const std::string>(std::move(event)));
+    return ex_->push(std::make_shared<const std::string>(std::move(event)), std::move(written));
   }
 
   void heartbeat() override {

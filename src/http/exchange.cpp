@@ -58,9 +58,9 @@ void Exchange::start_stream(Response header) {
   });
 }
 
-bool Exchange::push(std::shared_ptr<const std::string> bytes) {
+bool Exchange::push(std::shared_ptr<const std::string> bytes, std::function<void()> written) {
   if (!streaming_) return false;
-  return connection_->push(std::move(bytes));
+  return connection_->push(StreamChunk{std::move(bytes), std::move(written)});
 }
 
 }  // namespace chaton::http

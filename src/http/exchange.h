@@ -41,7 +41,7 @@ class Exchange {
   // Starts a streamed response; then push() body bytes until it returns
   // false. The connection closes when the stream ends.
   void start_stream(Response header);
-  bool push(std::shared_ptr<const std::string> bytes);
+  bool push(std::shared_ptr<const std::string> bytes, std::function<void()> written = {});
 
   // Every response is logged here (address, method, target, status, bytes).
   void set_access_log(LogFile* log) { access_log_ = log; }

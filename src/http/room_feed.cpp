@@ -47,7 +47,8 @@ bool RoomFeed::send_packet(const Delta& d) {
   h.refresh = d.refresh;
   last_nc_ = h.nc;
   auto packet = std::make_shared<const std::string>(wrap_packet(format_, h, *d.content));
-  if (!deliver(d.pos, std::move(packet))) {
+  ++in_flight_;
+  if (!deliver(d.pos, std::move(packet), [self = shared_from_this()] { self->written(); })) {
     stop();
     return false;
   }
@@ -57,9 +58,22 @@ bool RoomFeed::send_packet(const Delta& d) {
 
 void RoomFeed::pump() {
   while (!stopped_) {
+    if (in_flight_ > 0) {  // written() pumps again
+      held_ = true;
+      return;
+    }
     Delta d = room_->delta_since(cid_, pos_, format_);
     if ((d.has_posts || d.refresh) && !send_packet(d)) return;
+    if (in_flight_ > 0) continue;
     if (room_->wait(cid_, pos_, shared_from_this())) return;
+  }
+}
+
+void RoomFeed::written() {
+  --in_flight_;
+  if (in_flight_ == 0 && held_ && !stopped_) {
+    held_ = false;
+    pump();
   }
 }
 

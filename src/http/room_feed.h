@@ -9,10 +9,16 @@
 // timeout it sends an empty packet if nc changed, and a transport heartbeat
 // otherwise.
 //
+// While a packet is still being written, the feed does not wait on the
+// room: when the write is done it sends everything that came meanwhile as
+// one packet. So a reader that falls behind gets fewer, larger packets (as
+// a long-poll client does) instead of one queued packet per post.
+//
 // Thread-safety: everything runs on the transport's strand; wake() posts
 // there. Lifetime: the room holds the feed weakly; the transport holds it.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -40,8 +46,10 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   Cid cid() const { return cid_; }
 
  protected:
-  // Sends one packet; false when the transport is gone (the feed stops).
-  virtual bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet) = 0;
+  // Sends one packet and runs `written` on the strand once it is written;
+  // false when the transport is gone (the feed stops).
+  virtual bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet,
+                       std::function<void()> written) = 0;
   // Keeps an idle transport alive (SSE sends a comment); default nothing.
   virtual void heartbeat() {}
 
@@ -49,6 +57,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   void pump();
   void arm_timer();
   bool send_packet(const Delta& d);
+  void written();
 
   std::shared_ptr<Room> room_;
   boost::asio::any_io_executor strand_;
@@ -58,6 +67,8 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   boost::asio::steady_timer timer_;
   Cid cid_ = kExpiredCid;
   size_t last_nc_ = 0;
+  int in_flight_ = 0;    // packets handed to the transport, not yet written
+  bool held_ = false;    // news may have come while a packet was in flight
   bool stopped_ = false;
 };
 

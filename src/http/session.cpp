@@ -130,16 +130,16 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         });
   }
 
-  bool push(std::shared_ptr<const std::string> bytes) override {
+  bool push(StreamChunk chunk) override {
     if (!stream_open_.load()) return false;
-    size_t total = queued_bytes_.fetch_add(bytes->size()) + bytes->size();
+    size_t total = queued_bytes_.fetch_add(chunk.bytes->size()) + chunk.bytes->size();
     if (total > kMaxStreamQueueBytes) {  // the reader cannot keep up: drop it
       stream_open_.store(false);
       net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end_stream(); });
       return false;
     }
-    net::post(stream_.get_executor(), [self = this->shared_from_this(), b = std::move(bytes)]() mutable {
-      self->queue_.push_back(std::move(b));
+    net::post(stream_.get_executor(), [self = this->shared_from_this(), c = std::move(chunk)]() mutable {
+      self->queue_.push_back(std::move(c));
       if (self->queue_.size() == 1 && self->header_sent_) self->write_next();
     });
     return true;
@@ -282,11 +282,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void write_next() {
     if (queue_.empty() || closed_) return;
     lowest().expires_after(limits_.idle_timeout);
-    net::async_write(stream_, net::buffer(*queue_.front()),
+    net::async_write(stream_, net::buffer(*queue_.front().bytes),
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                       self->queued_bytes_.fetch_sub(self->queue_.front()->size());
+                       StreamChunk done = std::move(self->queue_.front());
                        self->queue_.pop_front();
+                       self->queued_bytes_.fetch_sub(done.bytes->size());
                        if (ec) return self->end_stream();
+                       if (done.written) done.written();
                        self->write_next();
                      });
   }
@@ -308,6 +310,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (closed_) return;
     closed_ = true;
     stream_open_.store(false);
+    // What a reader wanted run after its bytes were written never will be:
+    // let go of it (it holds the reader, which holds this session).
+    for (auto& chunk : queue_) chunk.written = nullptr;
     if constexpr (kIsTls<Stream>) {
       lowest().expires_after(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
@@ -340,7 +345,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // Streaming responses.
   std::shared_ptr<bhttp::response<bhttp::empty_body>> stream_header_;
   std::shared_ptr<bhttp::response_serializer<bhttp::empty_body>> serializer_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::deque<StreamChunk> queue_;
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<bool> stream_open_{false};
   bool streaming_ = false;

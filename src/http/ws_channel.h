@@ -36,7 +36,8 @@ class WsChannel {
   virtual boost::asio::any_io_executor executor() = 0;
   // Queues a text frame; false once the channel is closed or was dropped
   // because its queue passed kMaxStreamQueueBytes (closed with 1013).
-  virtual bool send(std::shared_ptr<const std::string> text) = 0;
+  // `written` runs on the channel's strand once the frame is written.
+  virtual bool send(std::shared_ptr<const std::string> text, std::function<void()> written = {}) = 0;
   virtual void close(uint16_t code, std::string reason) = 0;
 };
 

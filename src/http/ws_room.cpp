@@ -22,9 +22,10 @@ class WsFeed final : public RoomFeed {
         channel_(channel) {}
 
  private:
-  bool deliver(uint64_t, std::shared_ptr<const std::string> packet) override {
+  bool deliver(uint64_t, std::shared_ptr<const std::string> packet,
+               std::function<void()> written) override {
     auto ch = channel_.lock();
-    return ch && ch->send(std::move(packet));
+    return ch && ch->send(std::move(packet), std::move(written));
   }
   std::weak_ptr<WsChannel> channel_;
 };

@@ -45,15 +45,16 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 
   net::any_io_executor executor() override { return ws_.get_executor(); }
 
-  bool send(std::shared_ptr<const std::string> text) override {
+  bool send(std::shared_ptr<const std::string> text, std::function<void()> written) override {
     if (closing_.load()) return false;
     size_t total = queued_bytes_.fetch_add(text->size()) + text->size();
     if (total > kMaxStreamQueueBytes) {
       close(kWsCloseTryAgainLater, "reader too slow");
       return false;
     }
-    net::post(ws_.get_executor(), [self = this->shared_from_this(), t = std::move(text)]() mutable {
-      self->queue_.push_back(std::move(t));
+    net::post(ws_.get_executor(), [self = this->shared_from_this(),
+                                   c = StreamChunk{std::move(text), std::move(written)}]() mutable {
+      self->queue_.push_back(std::move(c));
       if (self->queue_.size() == 1) self->write_next();
     });
     return true;
@@ -87,11 +88,13 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   void write_next() {
     if (queue_.empty()) return;
     ws_.text(true);
-    ws_.async_write(net::buffer(*queue_.front()),
+    ws_.async_write(net::buffer(*queue_.front().bytes),
                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                      self->queued_bytes_.fetch_sub(self->queue_.front()->size());
+                      StreamChunk done = std::move(self->queue_.front());
                       self->queue_.pop_front();
+                      self->queued_bytes_.fetch_sub(done.bytes->size());
                       if (ec) return self->finish();
+                      if (done.written) done.written();
                       self->write_next();
                     });
   }
@@ -100,6 +103,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     closing_.store(true);
     if (finished_) return;
     finished_ = true;
+    for (auto& chunk : queue_) chunk.written = nullptr;  // they hold the reader
     peer_->on_close();
   }
 
@@ -107,7 +111,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   beast::flat_buffer buffer_;
   std::shared_ptr<WsPeer> peer_;
   std::shared_ptr<void> keep_;
-  std::deque<std::shared_ptr<const std::string>> queue_;
+  std::deque<StreamChunk> queue_;
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<bool> closing_{false};
   bool open_ = false;

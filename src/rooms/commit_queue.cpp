@@ -103,8 +103,9 @@ void CommitQueue::run() {
     for (auto& p : batch) posts.push_back(p.post);
     Status st = store_.append(posts);
     if (st) {
-      publish_(posts);
+      std::function<void()> after = publish_(posts);
       for (size_t i = 0; i < batch.size(); ++i) batch[i].done(posts[i]);
+      if (after) after();
     } else {
       for (auto& p : batch) p.done(st);
     }

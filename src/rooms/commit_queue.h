@@ -13,8 +13,11 @@
 // After a batch is durable, `publish` runs (on the commit thread) with the
 // committed posts, then each submitter's `done` runs with its post — so a
 // post is visible to readers before its writer hears "ok", and nothing is
-// acknowledged that is not on disk. On a store failure every post of the
-// batch gets the error and nothing is published.
+// acknowledged that is not on disk. `publish` may return a follow-up (the
+// room wakes its readers there), which runs after the `done`s: with
+// thousands of readers to wake, the writers' answers are queued first. On a
+// store failure every post of the batch gets the error and nothing is
+// published.
 //
 // Thread-safety: submit() from any thread. Lifetime: the Store and Clock
 // must outlive the queue; the destructor drains what was submitted.
@@ -40,7 +43,9 @@ inline constexpr size_t kMaxBatchPosts = 1024;
 class CommitQueue {
  public:
   using Done = std::function<void(Result<Post>)>;
-  using Publish = std::function<void(std::span<const Post>)>;
+  // Makes the batch visible; returns what to run once the writers are
+  // answered (may be empty).
+  using Publish = std::function<std::function<void()>(std::span<const Post>)>;
 
   CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish);
   ~CommitQueue();

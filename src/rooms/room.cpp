@@ -53,7 +53,7 @@ Status Room::open(std::vector<std::string>* warnings) {
     if (!window_.empty()) last = Stamp{window_.back().sec, window_.back().usec};
   }
   queue_ = std::make_unique<CommitQueue>(*store_, clock_, last,
-                                         [this](std::span<const Post> p) { publish(p); });
+                                         [this](std::span<const Post> p) { return publish(p); });
   return Status::ok();
 }
 
@@ -90,7 +90,7 @@ void Room::post(std::string_view nick, std::string_view text, std::string ip,
   queue_->submit(std::move(draft), std::move(done));
 }
 
-void Room::publish(std::span<const Post> posts) {
+std::function<void()> Room::publish(std::span<const Post> posts) {
   std::vector<std::shared_ptr<Waiter>> woken;
   std::vector<PublishObserver> observers;
   {
@@ -113,8 +113,15 @@ void Room::publish(std::span<const Post> posts) {
     waiters_.clear();
     observers = observers_;
   }
-  wake_all(woken);
-  for (auto& observe : observers) observe(posts);
+  // Readers and observers are told once the writers have their answers.
+  return [this, woken = std::move(woken), observers = std::move(observers), posts]() mutable {
+    wake_all(woken);
+    for (auto& observe : observers) observe(posts);
+  };
+}
+
+void Room::settle() {
+  if (queue_) queue_->run_exclusive([] {});
 }
 
 void Room::on_publish(PublishObserver observer) {

@@ -156,6 +156,10 @@ class Room {
   // failure the room keeps what it had.
   Status reload();
 
+  // Returns once everything committed so far is published and its readers
+  // and observers told (the commit thread is between batches).
+  void settle();
+
   // --- observers (outgoing webhooks): called on the commit thread after
   // each published batch, outside the room lock. Must not block.
   using PublishObserver = std::function<void(std::span<const Post>)>;
@@ -172,7 +176,9 @@ class Room {
   Result<ArchiveReport> archive(Date today);
 
  private:
-  void publish(std::span<const Post> posts);
+  // Makes committed posts visible; returns the wake-up of the readers and
+  // observers, which the commit queue runs after answering the writers.
+  std::function<void()> publish(std::span<const Post> posts);
   void load_window(StoreSnapshot& snap);  // under mu_
   Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over);  // under mu_
   void reload_if_changed();

@@ -26,6 +26,7 @@
 
 #include "messages/line_codec.h"
 #include "rooms/room.h"
+#include "rooms/posting.h"
 #include "store/file_store.h"
 
 namespace chaton {
@@ -40,7 +41,6 @@ using std::chrono::seconds;
 constexpr Date kNov20{2024, 11, 20};
 constexpr Date kNov21{2024, 11, 21};
 constexpr Date kNov22{2024, 11, 22};
-constexpr std::chrono::seconds kDoneTimeout{10};
 
 // A fresh directory per test (under $CHATON_TEST_TMP when set), removed at the end.
 class TempDir {
@@ -108,18 +108,7 @@ class ArchiveRoomTest : public ::testing::Test {
 
   // Posts and waits until the post is durable.
   Result<Post> post(const std::string& text, const std::string& nick = "alice") {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::optional<Result<Post>> result;
-    room->post(nick, text, "192.0.2.1", [&](Result<Post> r) {
-      std::lock_guard lock(mu);
-      result.emplace(std::move(r));
-      cv.notify_all();
-    });
-    std::unique_lock lock(mu);
-    if (!cv.wait_for(lock, kDoneTimeout, [&] { return result.has_value(); }))
-      return Status(Errc::io, "test: timed out waiting for the post");
-    return *result;
+    return testing::post_and_settle(*room, nick, text);
   }
 
   // `n` posts, the clock moved `step` before each.

@@ -44,7 +44,15 @@ class Recorder {
     return [this](std::span<const Post> posts) {
       std::lock_guard lock(mu_);
       published_.push_back(std::vector<Post>(posts.begin(), posts.end()));
-      for (const Post& p : posts) events_.push_back("publish " + p.text);
+      std::string texts;
+      for (const Post& p : posts) {
+        events_.push_back("publish " + p.text);
+        texts += " " + p.text;
+      }
+      return [this, texts] {
+        std::lock_guard lock(mu_);
+        events_.push_back("after" + texts);
+      };
     };
   }
   CommitQueue::Done done() {
@@ -282,8 +290,9 @@ TEST(CommitQueuePublish, RunsBeforeDoneWithTheCommittedPosts) {
   q.stop();
 
   auto events = rec.events();
-  std::vector<std::string> want = {"publish a", "done a",    "publish b",
-                                   "publish c", "done b",    "done c"};
+  // Visible before acknowledged; readers told after the answers.
+  std::vector<std::string> want = {"publish a", "done a", "after a", "publish b",
+                                   "publish c", "done b", "done c",  "after b c"};
   EXPECT_EQ(events, want);
 
   auto published = rec.published();

@@ -23,6 +23,7 @@
 #include "render/html.h"
 #include "rooms/fake_store.h"
 #include "rooms/room.h"
+#include "rooms/posting.h"
 #include "store/file_store.h"
 #include "store/post_selector.h"
 
@@ -35,7 +36,6 @@ using rooms_test::make_snapshot;
 using std::chrono::seconds;
 
 constexpr int64_t kStart = 1732460000;
-constexpr std::chrono::seconds kDoneTimeout{10};
 constexpr const char* kRoomUrl = "http://chat.example/lobby/";
 constexpr size_t kPosts = 5;
 
@@ -96,18 +96,9 @@ class ModerationRoomTest : public ::testing::Test {
 
   Post post(const std::string& text) {
     clock.advance(seconds(1));
-    std::mutex mu;
-    std::condition_variable cv;
-    std::optional<Result<Post>> result;
-    room->post("alice", text, "192.0.2.1", [&](Result<Post> r) {
-      std::lock_guard lock(mu);
-      result.emplace(std::move(r));
-      cv.notify_all();
-    });
-    std::unique_lock lock(mu);
-    EXPECT_TRUE(cv.wait_for(lock, kDoneTimeout, [&] { return result.has_value(); }));
-    EXPECT_TRUE(result && result->is_ok());
-    return result && result->is_ok() ? result->value() : Post{};
+    Result<Post> r = testing::post_and_settle(*room, "alice", text);
+    EXPECT_TRUE(r.is_ok());
+    return r.is_ok() ? r.value() : Post{};
   }
 
   // What `chaton moderate --entry` does, from another store object.
