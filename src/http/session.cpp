@@ -48,6 +48,7 @@ constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 // How long a connection closed after its last response keeps reading
 // (and dropping) what the client still sends; see linger_then_close().
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
+constexpr size_t kDrainBufferBytes = 4096;
 
 bool is_disconnect(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
@@ -239,12 +240,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
       if (ec) return close_socket();
       lowest().expires_after(std::min(limits_.idle_timeout, kLingerTimeout));
+      drain_buffer_ = std::make_unique<std::array<char, kDrainBufferBytes>>();
       drain();
     }
   }
 
   void drain() {
-    lowest().async_read_some(net::buffer(drain_buffer_),
+    lowest().async_read_some(net::buffer(*drain_buffer_),
                              [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                                if (ec) return self->close_socket();
                                self->drain();
@@ -334,7 +336,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::string address_;
   std::shared_ptr<void> ticket_;  // this connection's place under the caps
   beast::flat_buffer buffer_;
-  std::array<char, 4096> drain_buffer_;  // what a lingering close reads and drops
+  // What a lingering close reads and drops; made only then, so a live
+  // connection does not carry it.
+  std::unique_ptr<std::array<char, kDrainBufferBytes>> drain_buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> writing_;
   std::function<void()> on_gone_;
