@@ -26,11 +26,14 @@
 
 #include "messages/line_codec.h"
 #include "rooms/room.h"
-#include "rooms/posting.h"
+#include "rooms/room_helpers.h"
 #include "store/file_store.h"
 
 namespace chaton {
 namespace {
+
+using testing::CountingWaiter;
+using testing::texts;
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -76,20 +79,7 @@ SysTime at(Date d, int hour, int minute = 0, int second = 0) {
 
 Date today_of(const Clock& c) { return utc_from_seconds(to_stamp(c.now()).sec).date; }
 
-// The texts of a JSON delta's content.
-std::vector<std::string> texts(const Delta& d) {
-  std::vector<std::string> out;
-  const json::value doc = json::parse(*d.content);
-  for (const json::value& v : doc.as_array())
-    out.emplace_back(v.as_array().at(2).as_string());
-  return out;
-}
 
-class CountingWaiter final : public Waiter {
- public:
-  void wake() override { ++wakes; }
-  std::atomic<int> wakes{0};
-};
 
 class ArchiveRoomTest : public ::testing::Test {
  protected:

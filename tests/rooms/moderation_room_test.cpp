@@ -23,12 +23,15 @@
 #include "render/html.h"
 #include "rooms/fake_store.h"
 #include "rooms/room.h"
-#include "rooms/posting.h"
+#include "rooms/room_helpers.h"
 #include "store/file_store.h"
 #include "store/post_selector.h"
 
 namespace chaton {
 namespace {
+
+using testing::CountingWaiter;
+using testing::texts;
 
 namespace json = boost::json;
 using rooms_test::FakeStore;
@@ -62,19 +65,7 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-class CountingWaiter final : public Waiter {
- public:
-  void wake() override { ++wakes; }
-  std::atomic<int> wakes{0};
-};
 
-std::vector<std::string> texts(const Delta& d) {
-  std::vector<std::string> out;
-  const json::value doc = json::parse(*d.content);
-  for (const json::value& v : doc.as_array())
-    out.emplace_back(v.as_array().at(2).as_string());
-  return out;
-}
 
 RoomSettings settings(const std::filesystem::path& dir) {
   RoomSettings s;

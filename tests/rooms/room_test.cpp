@@ -4,6 +4,7 @@
 // The store is a FakeStore and time a ManualClock; the only real waits are
 // bounded hand-overs from the commit thread.
 #include "rooms/room.h"
+#include "rooms/room_helpers.h"
 
 #include <unistd.h>
 
@@ -26,6 +27,9 @@
 
 namespace chaton {
 namespace {
+
+using testing::CountingWaiter;
+using testing::texts;
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -89,11 +93,6 @@ class PostOutcome {
   std::optional<Result<Post>> result_;
 };
 
-class CountingWaiter final : public Waiter {
- public:
-  void wake() override { ++wakes; }
-  std::atomic<int> wakes{0};
-};
 
 struct JsonPost {
   std::string nick;

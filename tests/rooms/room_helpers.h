@@ -1,6 +1,13 @@
-// Posting to a Room from a test: waits for the writer's answer, then for the
-// room to have told its readers (Room::settle), so a test can look at both.
+// What the room tests share: a waiter that counts its wake-ups, the texts
+// of a JSON delta, and posting that waits for the writer's answer and then
+// for the room to have told its readers (Room::settle), so a test can look
+// at both.
 #pragma once
+
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <vector>
 
 #include <chrono>
 #include <condition_variable>
@@ -12,6 +19,20 @@
 #include "rooms/room.h"
 
 namespace chaton::testing {
+
+class CountingWaiter final : public Waiter {
+ public:
+  void wake() override { ++wakes; }
+  std::atomic<int> wakes{0};
+};
+
+// The texts of a JSON delta's content.
+inline std::vector<std::string> texts(const Delta& d) {
+  std::vector<std::string> out;
+  const boost::json::value doc = boost::json::parse(*d.content);
+  for (const boost::json::value& v : doc.as_array()) out.emplace_back(v.as_array().at(2).as_string());
+  return out;
+}
 
 inline Result<Post> post_and_settle(Room& room, std::string_view nick, std::string_view text,
                                     std::string ip = "192.0.2.1",
