@@ -151,7 +151,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void begin() {
     if constexpr (kIsTls<Stream>) {
-      lowest().expires_after(limits_.handshake_timeout);
+      // The handshake is part of sending a request: request_timeout bounds it too.
+      lowest().expires_after(std::min<std::chrono::milliseconds>(limits_.handshake_timeout,
+                                                                 limits_.idle_timeout));
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->shutdown();

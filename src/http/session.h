@@ -35,7 +35,7 @@ struct SessionLimits {
   uint64_t max_body_bytes = 65536;
   uint32_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds idle_timeout{30000};  // to send a whole request; to write a response
-  std::chrono::seconds handshake_timeout{15};     // TLS handshake
+  std::chrono::seconds handshake_timeout{15};     // TLS handshake (at most idle_timeout)
   const AddressRanges* trusted_proxies = nullptr; // whose X-Forwarded-For is believed
   ConnectionLimiter* connections = nullptr;       // open-connection caps
 };

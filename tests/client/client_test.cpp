@@ -9,7 +9,13 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <mutex>
 #include <vector>
@@ -292,6 +298,47 @@ bool write_self_signed(const std::filesystem::path& dir) {
   if (c) std::fclose(c);
   if (k) std::fclose(k);
   return ok;
+}
+
+// A raw TCP connection to `port` that sends `bytes` and then nothing: true
+// when the server closes it within `bound` (reading EOF or a reset).
+bool closed_by_server(uint16_t port, std::string_view bytes, std::chrono::seconds bound) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{static_cast<time_t>(bound.count()), 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  bool closed = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size())) {
+    char buf[256];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    closed = n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+  ::close(fd);
+  return closed;
+}
+
+TEST(Server, ATlsClientThatStallsInTheHandshakeIsClosedAtTheRequestTimeout) {
+  TempDir dir("client-");
+  ASSERT_TRUE(write_self_signed(dir.path()));
+  Config config = test_config(dir.path() / "data");
+  config.site.tls_certificates = {(dir.path() / "cert.pem").string()};
+  config.site.tls_private_key = (dir.path() / "key.pem").string();
+  config.limits.request_timeout = 1;
+  TestServer server(std::move(config));
+  ASSERT_TRUE(server.started());
+  // Nothing at all, then the first bytes of a TLS record and no more.
+  EXPECT_TRUE(closed_by_server(server.port(), {}, 10s));
+  EXPECT_TRUE(closed_by_server(server.port(), std::string_view("\x16\x03\x01\x02\x00", 5), 10s));
+  // The server still shakes hands with a real client.
+  ClientOptions options = kFastRetry;
+  options.ca_file = (dir.path() / "cert.pem").string();
+  auto c = Client::connect(server.room_url(), "client-test", options);
+  EXPECT_TRUE(c) << c.status().message();
 }
 
 TEST(Client, SpeaksHttpsAndVerifiesTheServer) {
