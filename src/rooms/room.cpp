@@ -136,7 +136,13 @@ void Room::wake_all(std::vector<std::shared_ptr<Waiter>>& woken) {
 Delta Room::delta_since(Cid cid, uint64_t pos, PacketFormat fmt) {
   std::lock_guard lock(mu_);
   bool start_over = cids_.behind(cid);  // its view is from before a reload
-  if (start_over) cids_.caught_up(cid);
+  if (start_over) {
+    cids_.caught_up(cid);
+    // Only the web format can tell a client to clear its view. The others
+    // (bots, watchers) cannot: they go on from the reload with what came
+    // after it, rather than being sent the whole live log again.
+    if (fmt != PacketFormat::web) return delta_locked(reload_sequence_, fmt, false);
+  }
   return delta_locked(pos, fmt, start_over);
 }
 
@@ -313,6 +319,7 @@ Status Room::reload() {
       rss_.reset();
       ++window_version_;
       cids_.begin_epoch();
+      reload_sequence_ = sequence_;
       change_stamp_ = std::move(stamp);
       woken.reserve(waiters_.size());
       for (auto& [cid, w] : waiters_)

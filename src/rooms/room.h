@@ -33,8 +33,11 @@
 // (long-poll clients carry nothing else, SSE and WebSocket feeds hold one
 // too), and the table remembers the epoch each cid last saw: the next
 // delta_since(cid, ...) of a cid from before the reload — woken or not,
-// whatever its pos — has refresh set and carries the whole window, and
-// wait() refuses it until it has had that. Clients without a cid (new
+// whatever its pos — starts it over, and wait() refuses it until it has
+// had that. In the web format (the browser) starting over means refresh
+// set and the whole window; the JSON and S-expression formats have no way
+// to clear a view, so there it means going on from the reload's sequence
+// with what came after it (a watcher does not print the live log again). Clients without a cid (new
 // ones) get the full backlog anyway. A client whose cid expired meanwhile
 // and is given a new one keeps its view until its next refresh.
 //
@@ -127,7 +130,7 @@ class Room {
 
   // --- reading
   // What reader `cid` at `pos` must be sent; a cid from before the last
-  // reload gets the whole window with refresh set (see above).
+  // reload starts over (see above).
   Delta delta_since(Cid cid, uint64_t pos, PacketFormat fmt);
   // The same for a reader without a cid.
   Delta delta_since(uint64_t pos, PacketFormat fmt);
@@ -197,6 +200,7 @@ class Room {
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;
   uint64_t window_version_ = 0;  // bumped whenever the window changes
+  uint64_t reload_sequence_ = 0;  // the sequence right after the last reload
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;

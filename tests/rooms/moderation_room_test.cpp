@@ -2,7 +2,8 @@
 // (a moderation by another process): sweep() notices the store's change
 // stamp, the window, sequence and RSS are replaced, every waiting reader
 // is woken, and every cid from before the reload — waiting or not, at any
-// pos — gets one packet with refresh set and the whole window. With a real
+// pos — starts over: in the web format one packet with refresh set and the
+// whole window, in JSON and S-expressions the posts after the reload. With a real
 // FileStore (the removal done by a second store object, as `chaton
 // moderate` would) and with the FakeStore (a failed reload is retried).
 #include <unistd.h>
@@ -129,6 +130,8 @@ TEST_F(ModerationRoomTest, ReloadsAfterAnExternalRemovalAndEveryReaderRefreshes)
   room->replied(idle);
   Cid behind = room->admit(std::nullopt).cid;
   room->replied(behind);
+  Cid late = room->admit(std::nullopt).cid;  // asks again only after a later post
+  room->replied(late);
 
   room->sweep();  // nothing changed yet: no reload, nobody woken
   EXPECT_EQ(waiter->wakes, 0);
@@ -142,22 +145,30 @@ TEST_F(ModerationRoomTest, ReloadsAfterAnExternalRemovalAndEveryReaderRefreshes)
   EXPECT_NE(room->rss()->find("post 4"), std::string::npos);
 
   const std::vector<std::string> rest{"post 1", "post 2", "post 4", "post 5"};
+  // A JSON reader cannot clear its view: it goes on from the new sequence,
+  // not sent the live log again.
   Delta d = room->delta_since(waiting, kPosts, PacketFormat::json);
-  EXPECT_TRUE(d.refresh);
+  EXPECT_FALSE(d.refresh);
+  EXPECT_FALSE(d.has_posts);
   EXPECT_EQ(d.pos, kPosts - 1);
-  EXPECT_EQ(texts(d), rest);
   // Told once: from the new position on it is an ordinary reader again.
   Delta again = room->delta_since(waiting, d.pos, PacketFormat::json);
   EXPECT_FALSE(again.refresh);
   EXPECT_FALSE(again.has_posts);
   EXPECT_TRUE(room->wait(waiting, d.pos, waiter));
 
-  // A pos that still exists after the reload is stale too.
+  // A pos that still exists after the reload is stale too; a browser's view
+  // is cleared and drawn again.
   EXPECT_FALSE(room->wait(idle, kPosts - 1, waiter));
   Delta idle_delta = room->delta_since(idle, kPosts - 1, PacketFormat::web);
   EXPECT_TRUE(idle_delta.refresh);
   EXPECT_TRUE(idle_delta.has_posts);
-  EXPECT_EQ(room->delta_since(behind, 2, PacketFormat::json).refresh, true);
+  EXPECT_EQ(idle_delta.pos, kPosts - 1);
+  // A JSON reader further back also goes on from the reload, whatever its pos.
+  Delta behind_delta = room->delta_since(behind, 2, PacketFormat::json);
+  EXPECT_FALSE(behind_delta.refresh);
+  EXPECT_FALSE(behind_delta.has_posts);
+  EXPECT_EQ(behind_delta.pos, kPosts - 1);
   EXPECT_EQ(texts(room->delta_since(behind, 0, PacketFormat::json)), rest);  // caught up: plain backlog
 
   // A new client is in the new epoch from the start.
@@ -171,6 +182,12 @@ TEST_F(ModerationRoomTest, ReloadsAfterAnExternalRemovalAndEveryReaderRefreshes)
   Delta after = room->delta_since(waiting, kPosts - 1, PacketFormat::json);
   EXPECT_FALSE(after.refresh);
   EXPECT_EQ(texts(after), std::vector<std::string>{"post 6"});
+  // A JSON reader from before the reload that asks only now gets what came
+  // after the reload, nothing older and nothing missed.
+  Delta late_delta = room->delta_since(late, 1, PacketFormat::json);
+  EXPECT_FALSE(late_delta.refresh);
+  EXPECT_EQ(texts(late_delta), std::vector<std::string>{"post 6"});
+  EXPECT_EQ(late_delta.pos, kPosts);
 
   // The numbering the room published is the one the files give.
   room->close();
@@ -225,9 +242,10 @@ TEST(ModerationFakeStoreTest, AFailedReloadKeepsTheRoomAndIsRetried) {
   EXPECT_EQ(store->opens(), 3);
   EXPECT_EQ(room.status().sequence, 7u);
   EXPECT_EQ(waiter->wakes, 1);
-  Delta d = room.delta_since(cid, 7, PacketFormat::json);
+  Delta d = room.delta_since(cid, 7, PacketFormat::web);
   EXPECT_TRUE(d.refresh);
-  EXPECT_EQ(texts(d).size(), 7u);
+  EXPECT_TRUE(d.has_posts);
+  EXPECT_EQ(d.pos, 7u);
 
   room.sweep();  // nothing new: no reload
   EXPECT_EQ(store->opens(), 3);
