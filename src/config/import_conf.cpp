@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <system_error>
 
 #include "util/text.h"
@@ -466,9 +467,14 @@ class TomlWriter {
       line("# tls-settings " + shown(e->value) + ": not understood; set tls_* by hand");
       return;
     }
+    std::set<std::string> seen;
     for (size_t i = 0; i < items.size(); i += 2) {
       const std::string& name = items[i].text;
       const ConfValue& v = items[i + 1];
+      if (!seen.insert(name).second) {  // a keyword list's first value is the one that counts
+        line("# tls-settings " + name + " " + shown(v) + ": given again, ignored");
+        continue;
+      }
       if (name == ":tls-certificates") {
         std::string list = "[";
         const std::vector<ConfValue> one{v};

@@ -290,5 +290,19 @@ TEST_F(ImportConfTest, ControlCharactersQuotedInCommentsKeepTheTomlReadable) {
   load_ok(*toml);
 }
 
+TEST_F(ImportConfTest, ARepeatedTlsSettingKeepsTheFirstAndStaysValidToml) {
+  auto conf = parse_original_conf(
+      "(room-name \"R\")\n(tls-settings (:tls-private-key \"/a.key\" :tls-certificates (\"/c.pem\")"
+      " :tls-private-key \"/b.key\"))\n",
+      dir_ / "tls.conf");
+  ASSERT_TRUE(conf.is_ok()) << conf.status().message();
+  auto toml = original_conf_to_toml(*conf);
+  ASSERT_TRUE(toml.is_ok()) << toml.status().message();
+  EXPECT_TRUE(Contains(*toml, "tls_private_key = \"/a.key\""));
+  EXPECT_TRUE(Contains(*toml, "# tls-settings :tls-private-key \"/b.key\": given again, ignored"));
+  Config c = load_ok(*toml);
+  EXPECT_EQ(c.site.tls_private_key, "/a.key");
+}
+
 }  // namespace
 }  // namespace chaton
