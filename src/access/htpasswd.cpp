@@ -130,26 +130,25 @@ std::string Htpasswd::hash_of_locked(std::string_view user) const {
 }
 
 bool Htpasswd::known(std::string_view user, std::string_view password) {
-  Digest d = digest(user, password);
+  std::string hash;
+  return check_cache(user, digest(user, password), hash);
+}
+
+bool Htpasswd::check_cache(std::string_view user, const Digest& d, std::string& hash) {
   std::lock_guard lock(mu_);
   refresh_locked(false);
+  hash = hash_of_locked(user);
   auto it = verified_.find(d);
-  if (it == verified_.end()) return false;
-  std::string current = hash_of_locked(user);
-  return !current.empty() && current == it->second;
+  return it != verified_.end() && !hash.empty() && hash == it->second;
 }
 
 Htpasswd::Verdict Htpasswd::verify(std::string_view user, std::string_view password) {
-  if (known(user, password)) return Verdict::allowed;
-  std::string hash;
-  {
-    std::lock_guard lock(mu_);
-    hash = hash_of_locked(user);
-  }
+  Digest d = digest(user, password);
+  std::string hash;  // the user's hash now, empty for an unknown user
+  if (check_cache(user, d, hash)) return Verdict::allowed;
   // The slow part runs outside the lock.
   bool ok = password_matches(password, hash.empty() ? decoy_hash() : hash) && !hash.empty();
   if (!ok) return Verdict::denied;
-  Digest d = digest(user, password);
   std::lock_guard lock(mu_);
   if (verified_.size() >= kMaxVerifiedCredentials) verified_.clear();
   verified_[d] = hash;

@@ -82,6 +82,9 @@ class Htpasswd {
   // Re-reads the file when it changed (at most once a second unless
   // `force`). Caller holds mu_.
   void refresh_locked(bool force);
+  // Takes mu_: true when `d` was verified against the user's current hash,
+  // which it leaves in `hash` (empty for an unknown user).
+  bool check_cache(std::string_view user, const Digest& d, std::string& hash);
   std::string hash_of_locked(std::string_view user) const;
   static Digest digest(std::string_view user, std::string_view password);
 

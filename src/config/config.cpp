@@ -181,16 +181,22 @@ std::string url_path_problem(std::string_view path) {
   return {};
 }
 
+// What follows "http://" or "https://" in `url`, or a problem when it has
+// neither scheme.
+std::string split_http_scheme(std::string_view url, std::string_view& rest) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (url.starts_with(scheme)) {
+      rest = url.substr(scheme.size());
+      return {};
+    }
+  }
+  return "must start with http:// or https:// (got " + in_quotes(url) + ")";
+}
+
 std::string public_url_problem(std::string_view url) {
   if (url.empty()) return {};
   std::string_view rest;
-  if (url.starts_with("http://")) {
-    rest = url.substr(7);
-  } else if (url.starts_with("https://")) {
-    rest = url.substr(8);
-  } else {
-    return "must start with http:// or https:// (got " + in_quotes(url) + ")";
-  }
+  if (std::string p = split_http_scheme(url, rest); !p.empty()) return p;
   if (rest.empty() || rest.front() == '/') return "must name a host after the scheme";
   if (std::any_of(url.begin(), url.end(), is_space_or_control)) {
     return "must not contain whitespace or control characters";
@@ -380,13 +386,7 @@ std::string optional_url_path_problem(std::string_view path) {
 
 std::string webhook_url_problem(std::string_view url) {
   std::string_view rest;
-  if (url.starts_with("http://")) {
-    rest = url.substr(7);
-  } else if (url.starts_with("https://")) {
-    rest = url.substr(8);
-  } else {
-    return "must start with http:// or https:// (got " + in_quotes(url) + ")";
-  }
+  if (std::string p = split_http_scheme(url, rest); !p.empty()) return p;
   if (rest.empty() || rest.find_first_of("/?#") == 0) return "must name a host after the scheme";
   if (std::any_of(url.begin(), url.end(), is_space_or_control)) {
     return "must not contain whitespace or control characters";

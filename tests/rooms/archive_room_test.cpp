@@ -27,6 +27,7 @@
 #include "messages/line_codec.h"
 #include "rooms/room.h"
 #include "rooms/room_helpers.h"
+#include "support/temp_dir.h"
 #include "store/file_store.h"
 
 namespace chaton {
@@ -45,26 +46,7 @@ constexpr Date kNov20{2024, 11, 20};
 constexpr Date kNov21{2024, 11, 21};
 constexpr Date kNov22{2024, 11, 22};
 
-// A fresh directory per test (under $CHATON_TEST_TMP when set), removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("CHATON_TEST_TMP");
-    fs::path root = base && *base ? fs::path(base) : fs::temp_directory_path();
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = root / (std::string("archive-room-") + info->name() + "-" + std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;  // tests/support/temp_dir.h
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

@@ -25,6 +25,7 @@
 #include "rooms/fake_store.h"
 #include "rooms/room.h"
 #include "rooms/room_helpers.h"
+#include "support/temp_dir.h"
 #include "store/file_store.h"
 #include "store/post_selector.h"
 
@@ -43,28 +44,7 @@ constexpr int64_t kStart = 1732460000;
 constexpr const char* kRoomUrl = "http://chat.example/lobby/";
 constexpr size_t kPosts = 5;
 
-// A fresh directory per test (under $CHATON_TEST_TMP when set), removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("CHATON_TEST_TMP");
-    std::filesystem::path root = base && *base ? std::filesystem::path(base)
-                                               : std::filesystem::temp_directory_path();
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = root / (std::string("moderation-room-") + info->test_suite_name() + "-" + info->name() +
-                    "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using testing::TempDir;  // tests/support/temp_dir.h
 
 
 

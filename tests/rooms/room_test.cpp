@@ -5,6 +5,7 @@
 // bounded hand-overs from the commit thread.
 #include "rooms/room.h"
 #include "rooms/room_helpers.h"
+#include "support/temp_dir.h"
 
 #include <unistd.h>
 
@@ -44,27 +45,7 @@ constexpr int64_t kStart = 1732460000;  // the clock's start; later than every s
 constexpr const char* kRoomUrl = "http://chat.example/lobby/";
 constexpr const char* kIp = "192.0.2.1";
 
-// A fresh directory per test (under $CHATON_TEST_TMP when set), removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("CHATON_TEST_TMP");
-    fs::path root = base && *base ? fs::path(base) : fs::temp_directory_path();
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = root / (std::string("rooms-") + info->test_suite_name() + "-" + info->name() + "-" +
-                    std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;  // tests/support/temp_dir.h
 
 // The result of an asynchronous post, waited for with a bound.
 class PostOutcome {
