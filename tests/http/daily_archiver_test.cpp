@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "rooms/room_helpers.h"
 #include "store/file_store.h"
 
 namespace chaton::http {
@@ -41,11 +42,7 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
-class CountingWaiter final : public Waiter {
- public:
-  void wake() override { ++wakes; }
-  std::atomic<int> wakes{0};
-};
+using testing::CountingWaiter;  // tests/rooms/room_helpers.h
 
 TEST(DailyArchiverDelay, WaitsUntilJustAfterMidnightButNeverLongerThanAMinute) {
   EXPECT_EQ(delay_until_next_archive(at(kDay, 23, 59, 59, 500)), milliseconds(1500));
@@ -83,19 +80,7 @@ class DailyArchiverTest : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  Result<Post> post(const std::string& text) {
-    std::mutex mu;
-    std::condition_variable cv;
-    std::optional<Result<Post>> result;
-    room_->post("alice", text, "192.0.2.1", [&](Result<Post> r) {
-      std::lock_guard lock(mu);
-      result.emplace(std::move(r));
-      cv.notify_all();
-    });
-    std::unique_lock lock(mu);
-    cv.wait_for(lock, seconds(10), [&] { return result.has_value(); });
-    return result ? *result : Result<Post>(Status(Errc::io, "timed out"));
-  }
+  Result<Post> post(const std::string& text) { return testing::post_and_settle(*room_, "alice", text); }
 
   fs::path data() const { return dir_ / "data"; }
 
