@@ -56,6 +56,7 @@ constexpr std::string_view kCurrentName = "current.dat";
 constexpr std::string_view kCurrentTmpName = "current.dat.tmp";
 constexpr std::string_view kBackupName = "current.dat.bak";
 constexpr std::string_view kSequenceName = "sequence";
+constexpr std::string_view kBaseName = "current.base";
 constexpr size_t kDaysListedInSummary = 10;
 constexpr mode_t kPermissionBits = 07777;
 
@@ -305,16 +306,24 @@ Status replace_current(const fs::path& data_dir, const LiveLog& log, std::string
 
 namespace {
 
-Status cut_current(const fs::path& data_dir, Date today, uint64_t sequence_floor,
+// Step 4, and the numbering of the file it leaves: the kept posts are the
+// last `kept` of `sequence` (current.base says so for the new file).
+Status cut_current(const fs::path& data_dir, Date today, uint64_t sequence,
                    const LiveLog& log, const std::vector<size_t>& late, ArchiveReport& report) {
   std::vector<size_t> keep = posts_to_keep(log, today, late);
   std::string next = join_lines(log, keep);
   report.kept_in_current = keep.size();
-  if (next == log.content) return Status::ok();
-  uint64_t posts = log.posts.size();
-  if (Status st = ensure_sequence(data_dir, std::max(sequence_floor, posts), report); !st) return st;
-  if (Status st = replace_current(data_dir, log, next); !st) return st;
-  report.removed_from_current = log.posts.size() - keep.size();
+  if (next != log.content) {
+    if (Status st = ensure_sequence(data_dir, sequence, report); !st) return st;
+    if (Status st = replace_current(data_dir, log, next); !st) return st;
+    report.removed_from_current = log.posts.size() - keep.size();
+  }
+  if (!log.exists && keep.empty()) return Status::ok();  // no live log: nothing to name
+  // Not fatal: without it the next open numbers back from `sequence`,
+  // which was made durable above before anything left current.dat.
+  std::string error = fileio::write_current_base(data_dir / kBaseName, data_dir / kCurrentName,
+                                                 sequence - keep.size(), Sync::yes);
+  if (!error.empty()) report.notes.push_back(error);
   return Status::ok();
 }
 
@@ -380,10 +389,15 @@ std::vector<Post> with_late_posts(const fs::path& data_dir, Date day, std::vecto
 
 }  // namespace
 
-Result<ArchiveReport> archive_locked(const fs::path& data_dir, Date today, uint64_t sequence_floor) {
+Result<ArchiveReport> archive_locked(const fs::path& data_dir, Date today, uint64_t sequence_floor,
+                                     uint64_t* sequence) {
   if (!is_valid_date(today)) return Status(Errc::invalid, "not a date: " + format_date_path(today));
   auto log = read_live_log(data_dir);
   if (!log) return log.status();
+  fileio::LiveNumbering numbering = fileio::live_numbering(data_dir, log->posts.size());
+  const uint64_t room_sequence =
+      numbering.base_recorded ? numbering.sequence : std::max(numbering.sequence, sequence_floor);
+  if (sequence) *sequence = room_sequence;
   ArchiveReport report;
   for (const BadLine& bad : log->bad)
     report.notes.push_back((data_dir / kCurrentName).string() + ":" +
@@ -391,7 +405,7 @@ Result<ArchiveReport> archive_locked(const fs::path& data_dir, Date today, uint6
                            bad.reason + ")");
   std::vector<size_t> late;
   if (Status st = archive_days(data_dir, today, *log, report, late); !st) return st;
-  if (Status st = cut_current(data_dir, today, sequence_floor, *log, late, report); !st) return st;
+  if (Status st = cut_current(data_dir, today, room_sequence, *log, late, report); !st) return st;
   link_open_days(data_dir, today, report);
   return report;
 }

@@ -58,12 +58,15 @@ Status replace_current(const std::filesystem::path& data_dir, const LiveLog& log
 Status drop_current_backup(const std::filesystem::path& data_dir);
 
 // Archives every UTC day before `today` out of data_dir/current.dat (A10).
-// The caller holds the room lock. `sequence_floor` is the room's sequence
-// as the caller knows it: data/sequence is raised to at least that (and to
-// the number of posts in current.dat) before current.dat is cut, so
-// positions never go back on the next open.
+// The caller holds the room lock. The live log is numbered by
+// fileio::live_numbering, the rule open() uses; `sequence_floor` (the
+// room's sequence as the caller knows it) only counts when current.base
+// does not apply. data/sequence is raised to the room's sequence before
+// current.dat is cut, and current.base is written for the file left, so
+// no post's position changes on the next open. `sequence` (when given)
+// is set to the room's sequence.
 Result<ArchiveReport> archive_locked(const std::filesystem::path& data_dir, Date today,
-                                     uint64_t sequence_floor);
+                                     uint64_t sequence_floor, uint64_t* sequence = nullptr);
 
 // The posts of `posts` that fall on `day` (UTC), in order.
 std::vector<Post> posts_of_day(std::vector<Post> posts, Date day);

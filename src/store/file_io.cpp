@@ -187,6 +187,39 @@ std::string write_current_base(const fs::path& base_path, const fs::path& curren
   return replace_file(base_path, text, sync);
 }
 
+LiveNumbering live_numbering(const fs::path& data_dir, uint64_t posts,
+                             std::vector<std::string>* warnings) {
+  const fs::path sequence_path = data_dir / "sequence";
+  auto warn = [&](std::string text) {
+    if (warnings) warnings->push_back(std::move(text));
+  };
+  auto content = read_file(sequence_path);
+  bool missing = !content && errno == ENOENT;
+  auto value = content ? parse_number(*content) : std::nullopt;
+  uint64_t sequence = posts;
+  if (!value) {
+    if (!missing || posts > 0)
+      warn(sequence_path.string() + (missing ? " is missing" : " is unreadable") +
+           "; using the number of posts in current.dat (" + std::to_string(posts) + ")");
+  } else if (static_cast<uint64_t>(*value) < posts) {
+    warn(sequence_path.string() + " says " + std::to_string(*value) +
+         ", fewer than the posts in current.dat; using " + std::to_string(posts));
+  } else {
+    sequence = static_cast<uint64_t>(*value);
+  }
+  LiveNumbering n;
+  auto base = read_current_base(data_dir / "current.base", data_dir / "current.dat");
+  if (base && *base + posts >= sequence) {
+    n.base = *base;
+    n.sequence = *base + posts;
+    n.base_recorded = true;
+  } else {
+    n.base = sequence - posts;
+    n.sequence = sequence;
+  }
+  return n;
+}
+
 fs::path day_file(const fs::path& data_dir, Date day) {
   return data_dir / (format_date_path(day) + ".dat");
 }

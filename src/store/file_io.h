@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/civil_time.h"
 #include "util/result.h"
@@ -107,6 +108,25 @@ std::optional<uint64_t> read_current_base(const fs::path& base_path, const fs::p
 // message, empty on success.
 std::string write_current_base(const fs::path& base_path, const fs::path& current_path,
                                uint64_t base, Sync sync = Sync::no);
+
+// How the posts of the live log are numbered (docs/STORAGE.md "Sequence
+// numbers and `pos`", "current.base"): one rule for open(), archiving and
+// moderation.
+struct LiveNumbering {
+  uint64_t base = 0;         // the seq just before the first post of current.dat
+  uint64_t sequence = 0;     // posts ever: base + the posts in current.dat
+  bool base_recorded = false;  // current.base named this current.dat and was used
+};
+
+// The numbering of data_dir/current.dat holding `posts` readable posts:
+// when current.base names this very file and base + posts is at least
+// data/sequence, base is believed (a line of a batch that was never
+// acknowledged then takes the next number, and a stale `sequence` never
+// moves posts down) and the sequence is base + posts; otherwise the posts
+// are numbered back from data/sequence (never below `posts`). Problems
+// with data/sequence are added to `warnings` when given.
+LiveNumbering live_numbering(const fs::path& data_dir, uint64_t posts,
+                             std::vector<std::string>* warnings = nullptr);
 
 // --- the archive layout (DATADIR/data/YYYY/MM/DD.dat, DD.cnt)
 

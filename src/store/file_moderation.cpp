@@ -141,18 +141,6 @@ mode_t mode_of(const fs::path& path) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_mode & kPermissionBits : fileio::kFileMode;
 }
 
-// The seq just before the first post of current.dat, by the rule open()
-// numbers posts with: current.base when it names this file and agrees with
-// `sequence`, otherwise counted back from `sequence`.
-uint64_t live_base(const fs::path& data_dir, uint64_t posts) {
-  uint64_t sequence = posts;
-  if (auto on_disk = fileio::read_number_file(data_dir / kSequenceName))
-    sequence = std::max(sequence, static_cast<uint64_t>(*on_disk));
-  auto base = fileio::read_current_base(data_dir / kBaseName, data_dir / kCurrentName);
-  if (base && *base + posts >= sequence) return *base;
-  return sequence - posts;
-}
-
 void note_error(ModerationReport& report, const std::string& error, const std::string& consequence) {
   if (!error.empty()) report.notes.push_back(error + "; " + consequence);
 }
@@ -163,7 +151,8 @@ Status remove_from_live(const fs::path& data_dir, const PostSelector& selector,
   auto log = read_live_log(data_dir);
   if (!log) return log.status();
   const uint64_t posts = log->posts.size();
-  const uint64_t base = live_base(data_dir, posts);
+  // Numbered by the rule open() and archiving use.
+  const uint64_t base = fileio::live_numbering(data_dir, posts).base;
   report.sequence_before = report.sequence_after = base + posts;
   if (!log->exists) return Status::ok();
   Filtered f = filter_lines(log->content, selector);

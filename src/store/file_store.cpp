@@ -76,8 +76,6 @@ struct FileStore::Impl {
   Status repair_torn_tail();
   Status write_batch(std::span<Post> batch, int& err);
   void write_bookkeeping();
-  uint64_t sequence_from_disk(size_t post_count, std::vector<std::string>& warnings) const;
-  std::optional<uint64_t> read_base() const;
   void write_base(uint64_t base);
 };
 
@@ -85,14 +83,10 @@ struct FileStore::Impl {
 // post of that very current.dat. With it, posts are numbered from the start
 // of the file, so a line that reached the disk in a batch the process never
 // acknowledged (a kill during fdatasync, before `sequence` was rewritten)
-// takes the next number instead of shifting acknowledged posts down. It is
-// only believed for the file it names; any other current.dat (an original
-// installation, or one an original archiver wrote) is numbered back from
-// `sequence` as before, and the file is written anew.
-std::optional<uint64_t> FileStore::Impl::read_base() const {
-  return fileio::read_current_base(base_path, current_path);
-}
-
+// takes the next number instead of shifting acknowledged posts down. The
+// rule (fileio::live_numbering) is shared with archiving and moderation;
+// when the sidecar does not apply, the posts are numbered back from
+// `sequence` and the file is written anew.
 void FileStore::Impl::write_base(uint64_t base) {
   std::error_code ec;
   if (!fs::exists(current_path, ec)) return;  // no live log yet: nothing to name
@@ -143,28 +137,6 @@ Status FileStore::Impl::repair_torn_tail() {
   if (!write_all(current_fd.get(), "\n") || ::fdatasync(current_fd.get()) != 0)
     return Status(Errc::io, io_message("cannot repair the last line of", current_path, errno));
   return Status::ok();
-}
-
-uint64_t FileStore::Impl::sequence_from_disk(size_t post_count,
-                                             std::vector<std::string>& warnings) const {
-  auto content = read_file(sequence_path);
-  bool missing = !content && errno == ENOENT;
-  auto value = content ? fileio::parse_number(*content) : std::nullopt;
-  if (!value) {
-    if (!missing || post_count > 0)
-      warnings.push_back(sequence_path.string() + (missing ? " is missing" : " is unreadable") +
-                         "; using the number of posts in current.dat (" +
-                         std::to_string(post_count) + ")");
-    return post_count;
-  }
-  auto seq = static_cast<uint64_t>(*value);
-  if (seq < post_count) {
-    warnings.push_back(sequence_path.string() + " says " + std::to_string(seq) +
-                       ", fewer than the posts in current.dat; using " +
-                       std::to_string(post_count));
-    return post_count;
-  }
-  return seq;
 }
 
 namespace {
@@ -249,15 +221,12 @@ Result<StoreSnapshot> FileStore::open() {
                             ": the last line had no newline (torn write?); one was added");
   }
 
-  m.sequence = m.sequence_from_disk(log.posts.size(), snap.warnings);
   if (auto st = m.ensure_current_open(); !st) return st;  // the file exists from here on
-  uint64_t seq = m.sequence - log.posts.size();
-  if (auto base = m.read_base(); base && *base + log.posts.size() >= m.sequence) {
-    seq = *base;  // also counts a line stored by a batch that was never acknowledged
-    m.sequence = *base + log.posts.size();
-  } else {
-    m.write_base(seq);
-  }
+  fileio::LiveNumbering numbering =
+      fileio::live_numbering(m.data_dir, log.posts.size(), &snap.warnings);
+  m.sequence = numbering.sequence;
+  uint64_t seq = numbering.base;
+  if (!numbering.base_recorded) m.write_base(seq);
   for (Post& p : log.posts) p.seq = ++seq;
   if (auto lp = read_number_file(m.last_post_path))
     m.last_post = *lp;
@@ -318,14 +287,11 @@ Result<ArchiveReport> FileStore::archive(Date today) {
     if (auto st = m.open_lock_file(); !st) return st;
   LockGuard lock(m.lock_fd.get());
   if (!lock.locked()) return Status(Errc::io, io_message("cannot lock", m.lock_path, errno));
-  if (auto on_disk = read_number_file(m.sequence_path))
-    m.sequence = std::max(m.sequence, static_cast<uint64_t>(*on_disk));
-  auto report = archive_locked(m.data_dir, today, m.sequence);
-  if (report) {  // number the new current.dat from where its first post stands
-    if (auto on_disk = read_number_file(m.sequence_path))
-      m.sequence = std::max(m.sequence, static_cast<uint64_t>(*on_disk));
-    if (m.sequence >= report->kept_in_current) m.write_base(m.sequence - report->kept_in_current);
-  }
+  // The live log is numbered by the rule open() uses (fileio::live_numbering);
+  // archive_locked writes current.base for the file it leaves.
+  uint64_t known = 0;
+  auto report = archive_locked(m.data_dir, today, m.sequence, &known);
+  if (report) m.sequence = std::max(m.sequence, known);
   return report;
 }
 

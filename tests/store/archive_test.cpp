@@ -462,6 +462,57 @@ TEST_F(ArchiveTest, ServesAnOriginalDataDirectoryInPlaceAndArchivesItAgain) {
   EXPECT_EQ(batch[0].seq, 1235u);
 }
 
+// --- a crash between a batch's write and its `sequence` (docs/STORAGE.md "current.base")
+
+// The seq of every post of a freshly opened store, by text.
+std::map<std::string, uint64_t> seqs_after_open(const fs::path& dir, uint64_t* sequence) {
+  FileStore store(dir);
+  auto snap = store.open();
+  EXPECT_TRUE(snap.is_ok()) << snap.status().message();
+  std::map<std::string, uint64_t> out;
+  if (!snap) return out;
+  for (const Post& p : snap->recent) out[p.text] = p.seq;
+  *sequence = snap->sequence;
+  return out;
+}
+
+// 100 posts archived a day later, then 3 acknowledged posts (101..103), then a
+// kill -9 during the next batch left its line in current.dat with `sequence`
+// still 103. Archiving then (with nothing to archive, or the next day) must
+// not renumber the acknowledged posts.
+TEST_F(ArchiveTest, ArchivingAfterACrashNeverRenumbersAcknowledgedPosts) {
+  for (Date archive_day : {kNov22, kNov23}) {
+    SCOPED_TRACE(format_date_path(archive_day));
+    fs::remove_all(dir_.path());
+    fs::create_directories(dir_.path());
+    write_current(posts_on(kNov21, 100, "old"));
+    write_text(data() / "sequence", "100");
+    archive_ok(kNov22);
+    {
+      FileStore server(dir_.path());
+      ASSERT_TRUE(server.open().is_ok());
+      std::vector<Post> batch;
+      for (int i = 0; i < 3; ++i) batch.push_back(make_post(at(kNov22, 1, i), "acked " + std::to_string(i)));
+      ASSERT_TRUE(server.append(batch).is_ok());
+      ASSERT_EQ(batch[0].seq, 101u);
+      ASSERT_EQ(batch[2].seq, 103u);
+    }  // killed while the next batch was being synced:
+    write_text(current(), read_text(current()) + lines_of({make_post(at(kNov22, 2), "never acked")}));
+    ASSERT_EQ(read_text(data() / "sequence"), "103");
+
+    archive_ok(archive_day);  // `chaton archive`: a store that was never opened
+
+    uint64_t sequence = 0;
+    auto seqs = seqs_after_open(dir_.path(), &sequence);
+    EXPECT_EQ(seqs["acked 0"], 101u);
+    EXPECT_EQ(seqs["acked 1"], 102u);
+    EXPECT_EQ(seqs["acked 2"], 103u);
+    EXPECT_EQ(seqs["never acked"], 104u);
+    EXPECT_EQ(seqs["old 99"], 100u);
+    EXPECT_EQ(sequence, 104u);
+  }
+}
+
 // --- archiving beside appends: nothing lost, nothing doubled
 
 TEST_F(ArchiveTest, ArchivingBesideAnotherWriterLosesAndDoublesNothing) {
