@@ -1,10 +1,13 @@
 // Blacklist (spec A3, B5): parses the blacklist file's IPv4/IPv6 addresses
 // and CIDR ranges, answers whether a client address falls in one of them,
-// and re-reads the file when its modification time or size changes.
+// and re-reads the file as soon as it changes (see blacklist.h).
 // No exception leaves this file.
 #include "access/blacklist.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -29,8 +32,7 @@ constexpr int kIpv4Bits = 32;
 constexpr int kIpv6Bits = 128;
 constexpr int kMappedPrefixBits = kIpv6Bits - kIpv4Bits;  // ::ffff:0:0/96
 constexpr size_t kMappedMarker = 10;                      // offset of the 0xffff in ::ffff:a.b.c.d
-constexpr size_t kMaxBlacklistBytes = size_t{16} << 20;
-constexpr uintmax_t kNoFile = static_cast<uintmax_t>(-1);
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 
 // An address in 16 bytes, and the number of bits its family has.
 struct Address {
@@ -121,28 +123,47 @@ std::vector<AddressRanges::Range> parse_lines(std::string_view text,
   return ranges;
 }
 
-// Whole file as text; nullopt with `error` set to an errno value on failure.
+// Whole file as text; nullopt with `error` set to an errno value on failure
+// (EFBIG when it is over kMaxBlacklistBytes).
 std::optional<std::string> read_file(const fs::path& file, int& error) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(file.c_str(), "rb"), &std::fclose);
-  if (!f) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
     error = errno;
     return std::nullopt;
   }
   std::string text;
   char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
-    text.append(buf, n);
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = errno;
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
     if (text.size() > kMaxBlacklistBytes) {
       error = EFBIG;
+      ::close(fd);
       return std::nullopt;
     }
   }
-  if (std::ferror(f.get())) {
-    error = errno;
-    return std::nullopt;
-  }
+  ::close(fd);
   return text;
+}
+
+int64_t nanoseconds(const struct timespec& t) {
+  return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
+}
+
+// Changed so recently that a further change may not move its times.
+bool changed_recently(int64_t mtime_ns, int64_t ctime_ns) {
+  struct timespec now {};
+  ::clock_gettime(CLOCK_REALTIME, &now);
+  const int64_t recent =
+      nanoseconds(now) - std::chrono::duration_cast<std::chrono::nanoseconds>(kRecentChange).count();
+  return mtime_ns >= recent || ctime_ns >= recent;
 }
 
 // A client address as given by the network layer: an IPv6 zone ("%eth0")
@@ -180,55 +201,85 @@ bool AddressRanges::contains(std::string_view address) const {
   }
 }
 
-Blacklist::Blacklist(std::filesystem::path file, const Clock& clock,
-                     std::chrono::milliseconds recheck)
-    : file_(std::move(file)), clock_(clock), recheck_(recheck) {}
+Blacklist::Blacklist(std::filesystem::path file) : file_(std::move(file)) {}
 
-bool Blacklist::contains(std::string_view address) {
+Status Blacklist::check(std::string_view address) {
   try {
     std::lock_guard lock(mu_);
-    reload_if_changed();
-    return ranges_.contains(address);
+    refresh();
+    if (unreadable_) return Status(Errc::unavailable, "the blacklist cannot be read");
+    if (ranges_.contains(address))
+      return Status(Errc::forbidden, "posting from your address is not allowed");
+    return Status::ok();
   } catch (const std::exception& e) {
     report(file_, e.what());
-    return false;
+    return Status(Errc::unavailable, "the blacklist cannot be read");
   }
 }
 
-// Called with mu_ held. A missing file is an empty list; a file that cannot
-// be read keeps the previous list (and is reported once per change).
-void Blacklist::reload_if_changed() {
-  SysTime now = clock_.now();
-  if (now < next_check_) return;
-  next_check_ = now + recheck_;
+// Called with mu_ held: the list becomes unreadable; said once per reason.
+void Blacklist::fail(std::string reason) {
+  unreadable_ = true;
+  ranges_ = AddressRanges();
+  text_hash_ = 0;
+  if (reason == reason_) return;
+  reason_ = std::move(reason);
+  report(file_, "cannot read: " + reason_ + "; posting is refused until it can be read");
+}
 
-  std::error_code ec;
-  fs::file_status status = fs::status(file_, ec);
-  if (ec && status.type() != fs::file_type::not_found) return;  // cannot tell: keep the list
-  if (status.type() == fs::file_type::not_found) {
-    if (size_ != kNoFile || mtime_ != fs::file_time_type{}) {
+// Called with mu_ held, on every check: one stat(); the file is read again
+// only when it changed (or changed moments ago, see blacklist.h).
+void Blacklist::refresh() {
+  struct stat st {};
+  Identity id;
+  if (::stat(file_.c_str(), &st) != 0) id.error = errno;
+  if (id.error == ENOENT) {
+    struct stat link {};
+    if (::lstat(file_.c_str(), &link) != 0 && errno == ENOENT) {  // no file: no blacklist
+      if (unreadable_) report(file_, "removed; posting is allowed again");
+      loaded_ = true;
+      identity_ = id;
+      unreadable_ = false;
+      reason_.clear();
       ranges_ = AddressRanges();
-      size_ = kNoFile;
-      mtime_ = {};
+      text_hash_ = 0;
+      return;
     }
-    return;
   }
-  auto mtime = fs::last_write_time(file_, ec);
-  if (ec) return;
-  uintmax_t size = fs::file_size(file_, ec);
-  if (ec) size = 0;  // not a regular file: its read below will report it
-  if (mtime == mtime_ && size == size_) return;
-  mtime_ = mtime;
-  size_ = size;
+  if (id.error != 0) {
+    loaded_ = true;
+    identity_ = id;
+    return fail(id.error == ENOENT ? "a symbolic link to nothing" : std::strerror(id.error));
+  }
+  id.dev = st.st_dev;
+  id.ino = st.st_ino;
+  id.size = st.st_size;
+  id.mtime_ns = nanoseconds(st.st_mtim);
+  id.ctime_ns = nanoseconds(st.st_ctim);
+  if (loaded_ && id == identity_ && !changed_recently(id.mtime_ns, id.ctime_ns)) return;
+  loaded_ = true;
+  identity_ = id;
 
+  if (!S_ISREG(st.st_mode))
+    return fail(S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file");
+  if (static_cast<uintmax_t>(st.st_size) > kMaxBlacklistBytes)
+    return fail("it is larger than " + std::to_string(kMaxBlacklistBytes >> 20) + " MiB");
   int error = 0;
   auto text = read_file(file_, error);
-  if (!text) {
-    report(file_, std::string("cannot read: ") + std::strerror(error));
-    return;
-  }
+  if (!text)
+    return fail(error == EFBIG ? "it is larger than " + std::to_string(kMaxBlacklistBytes >> 20) + " MiB"
+                               : std::string(std::strerror(error)));
+  std::string_view body(*text);
+  if (body.starts_with(kByteOrderMark)) body.remove_prefix(kByteOrderMark.size());
+  size_t hash = std::hash<std::string_view>{}(body);
+  if (unreadable_) report(file_, "readable again; posting is allowed");
+  const bool same = !unreadable_ && hash == text_hash_;
+  unreadable_ = false;
+  reason_.clear();
+  if (same) return;  // read again, unchanged: nothing new to parse or report
   std::vector<std::string> errors;
-  ranges_ = AddressRanges::parse(*text, &errors);
+  ranges_ = AddressRanges::parse(body, &errors);
+  text_hash_ = hash;
   for (const std::string& e : errors) report(file_, e);
 }
 

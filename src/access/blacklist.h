@@ -5,11 +5,22 @@
 // comment. A line that is not an address is reported and ignored. An IPv4
 // range also matches the IPv4-mapped IPv6 form of its addresses.
 //
-// Blacklist re-reads the file when its modification time or size changes,
-// checking at most once per `recheck` interval (by the injected clock).
-// Thread-safety: contains() may be called from any thread.
-// Lifetime: the Clock must outlive the Blacklist.
+// Blacklist checks the file on every call (docs/SECURITY.md "Who may post
+// and connect"): one stat(), compared with the device, inode, size,
+// modification and change times it last read, so an edit applies to the
+// very next post, as the original's re-reading on every post did. A file
+// changed within the last kRecentChange is read again each time, since its
+// times may not have moved yet. A missing file (never there, or removed)
+// is an empty list. A file that is there but cannot be read (a directory, a
+// dangling or looping symbolic link, over kMaxBlacklistBytes, a read error)
+// fails closed: check() answers Errc::unavailable until a readable list is
+// there, and the reason is said once on stderr. A UTF-8 byte order mark at
+// the start is skipped.
+// Thread-safety: check() may be called from any thread.
+// Lifetime: none beyond the object.
 #pragma once
+
+#include <sys/types.h>
 
 #include <array>
 #include <chrono>
@@ -21,6 +32,7 @@
 #include <vector>
 
 #include "util/clock.h"
+#include "util/result.h"
 
 namespace chaton {
 
@@ -42,24 +54,38 @@ class AddressRanges {
   std::vector<Range> ranges_;
 };
 
+inline constexpr size_t kMaxBlacklistBytes = size_t{16} << 20;
+inline constexpr std::chrono::seconds kRecentChange{2};
+
 class Blacklist {
  public:
-  Blacklist(std::filesystem::path file, const Clock& clock,
-            std::chrono::milliseconds recheck = std::chrono::seconds(1));
+  explicit Blacklist(std::filesystem::path file);
 
-  bool contains(std::string_view address);
+  // ok, or Errc::forbidden when `address` is listed, or Errc::unavailable
+  // ("the blacklist cannot be read") when the file exists but cannot be read.
+  [[nodiscard]] Status check(std::string_view address);
 
  private:
-  void reload_if_changed();
+  // What stat() said about the file; equal when nothing changed.
+  struct Identity {
+    int error = 0;  // errno of stat(), 0 when it succeeded
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    int64_t mtime_ns = 0;
+    int64_t ctime_ns = 0;
+    bool operator==(const Identity&) const = default;
+  };
+  void refresh();
+  void fail(std::string reason);
 
   std::filesystem::path file_;
-  const Clock& clock_;
-  std::chrono::milliseconds recheck_;
   std::mutex mu_;
-  SysTime next_check_{};
-  std::filesystem::file_time_type mtime_{};
-  uintmax_t size_ = static_cast<uintmax_t>(-1);
+  bool loaded_ = false;           // identity_ describes what ranges_/unreadable_ came from
+  Identity identity_;
+  size_t text_hash_ = 0;          // of the text ranges_ was parsed from
+  bool unreadable_ = false;
+  std::string reason_;            // why it cannot be read (said once per reason)
   AddressRanges ranges_;
 };
-
 }  // namespace chaton

@@ -34,7 +34,7 @@ Room::Room(RoomSettings settings, std::unique_ptr<Store> store, const Clock& clo
     : settings_(std::move(settings)),
       store_(std::move(store)),
       clock_(clock),
-      blacklist_(blacklist_path(settings_.config), clock) {}
+      blacklist_(blacklist_path(settings_.config)) {}
 
 Room::~Room() { close(); }
 
@@ -74,8 +74,8 @@ void Room::post(std::string_view nick, std::string_view text, std::string ip,
                 CommitQueue::Done done) {
   auto sub = normalize_submission(nick, text, settings_.limits);
   if (!sub) return done(sub.status());
-  if (blacklist_.contains(ip))
-    return done(Status(Errc::forbidden, "posting from your address is not allowed"));
+  // Fails closed: an unreadable blacklist refuses every post (503).
+  if (Status listed = blacklist_.check(ip); !listed) return done(std::move(listed));
   if (settings_.rate_limiter) {
     if (int wait = settings_.rate_limiter->acquire(ip))
       return done(Status(Errc::rate_limited, "posting too fast; try again in " +

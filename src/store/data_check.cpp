@@ -61,24 +61,31 @@ uint64_t check_current(const fs::path& data_dir, std::vector<Problem>& out) {
   return parsed.posts.size();
 }
 
+// `sequence` must be at least what the live log's numbering (the rule the
+// server opens it with, fileio::live_numbering) gives its newest post.
 void check_sequence(const fs::path& data_dir, uint64_t posts, std::vector<Problem>& out) {
   fs::path path = data_dir / kSequenceName;
   auto content = fileio::read_file(path);
+  const uint64_t target = fileio::live_numbering(data_dir, posts).sequence;
   std::string in_current = "current.dat has " + plural(posts, "post", "posts");
   if (!content) {
     if (errno != ENOENT)
       out.push_back(problem(path, 0, "cannot read: " + fileio::errno_text(errno)));
     else if (posts > 0)
-      out.push_back(problem(path, 0, "missing (" + in_current + ")", Fix::raise_sequence, posts));
+      out.push_back(problem(path, 0, "missing (" + in_current + ")", Fix::raise_sequence, target));
     return;
   }
   auto value = fileio::parse_number(*content);
   if (!value)
-    out.push_back(problem(path, 0, "not a number (" + in_current + ")", Fix::raise_sequence, posts));
+    out.push_back(problem(path, 0, "not a number (" + in_current + ")", Fix::raise_sequence, target));
   else if (static_cast<uint64_t>(*value) < posts)
     out.push_back(problem(path, 0, "says " + std::to_string(*value) + ", fewer than the posts in current.dat (" +
                                        std::to_string(posts) + ")",
-                          Fix::raise_sequence, posts));
+                          Fix::raise_sequence, target));
+  else if (static_cast<uint64_t>(*value) < target)
+    out.push_back(problem(path, 0, "says " + std::to_string(*value) + ", behind current.dat, whose newest post is " +
+                                       std::to_string(target) + " by current.base",
+                          Fix::raise_sequence, target));
 }
 
 // One real DD.dat and its DD.cnt.

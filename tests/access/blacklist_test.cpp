@@ -1,6 +1,7 @@
 // Tests for the blacklist (spec A3, B5): address and CIDR parsing for IPv4
-// and IPv6, IPv4-mapped addresses, comments and bad lines, and re-reading
-// the file when it changes (driven by a ManualClock).
+// and IPv6, IPv4-mapped addresses, comments and bad lines, a byte order
+// mark, re-reading the file as soon as it changes, and failing closed when
+// the file is there but cannot be read.
 #include "access/blacklist.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,8 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-constexpr auto kRecheck = std::chrono::seconds(5);
 
 // A fresh directory for one test, under $CHATON_TEST_TMP when set.
 fs::path test_dir() {
@@ -210,77 +210,153 @@ TEST(AddressRanges, Ipv6ZoneIsIgnoredWhenMatching) {
 
 // ---- Blacklist ----------------------------------------------------------------------
 
+bool listed(Blacklist& list, std::string_view address) {
+  Status st = list.check(address);
+  EXPECT_TRUE(st || st.code() == Errc::forbidden) << st.message();
+  return st.code() == Errc::forbidden;
+}
+
+bool unreadable(Blacklist& list, std::string_view address) {
+  Status st = list.check(address);
+  if (st.code() != Errc::unavailable) return false;
+  EXPECT_EQ(st.message(), "the blacklist cannot be read");
+  return true;
+}
+
 TEST(Blacklist, ReadsTheFileOnFirstUse) {
   fs::path dir = test_dir();
   write_file(dir / "blacklist.txt", "192.0.2.0/24\n");
-  ManualClock clock(SysTime{} + std::chrono::hours(1000));
-  Blacklist list(dir / "blacklist.txt", clock, kRecheck);
-  EXPECT_TRUE(list.contains("192.0.2.9"));
-  EXPECT_FALSE(list.contains("198.51.100.1"));
+  Blacklist list(dir / "blacklist.txt");
+  EXPECT_TRUE(listed(list, "192.0.2.9"));
+  EXPECT_EQ(list.check("192.0.2.9").message(), "posting from your address is not allowed");
+  EXPECT_FALSE(listed(list, "198.51.100.1"));
   fs::remove_all(dir);
 }
 
-TEST(Blacklist, ReloadsAfterTheIntervalWhenTheFileChanges) {
+TEST(Blacklist, AChangeAppliesToTheVeryNextCheck) {
   fs::path dir = test_dir();
   fs::path file = dir / "blacklist.txt";
   write_file(file, "192.0.2.1\n");
-  ManualClock clock;
-  Blacklist list(file, clock, kRecheck);
-  EXPECT_TRUE(list.contains("192.0.2.1"));
-  EXPECT_FALSE(list.contains("2001:db8::5"));
+  Blacklist list(file);
+  EXPECT_TRUE(listed(list, "192.0.2.1"));
+  EXPECT_FALSE(listed(list, "2001:db8::5"));
 
-  write_file(file, "# now IPv6 only\n2001:db8::/32\n");  // a different size
-  EXPECT_TRUE(list.contains("192.0.2.1")) << "re-read before the interval";
+  write_file(file, "# now IPv6 only\n2001:db8::/32\n");
+  EXPECT_FALSE(listed(list, "192.0.2.1"));
+  EXPECT_TRUE(listed(list, "2001:db8::5"));
 
-  clock.advance(kRecheck - 1ms);
-  EXPECT_TRUE(list.contains("192.0.2.1")) << "re-read before the interval";
-
-  clock.advance(2ms);
-  EXPECT_FALSE(list.contains("192.0.2.1"));
-  EXPECT_TRUE(list.contains("2001:db8::5"));
+  write_file(file, "192.0.2.2\n");  // shorter
+  write_file(file, "192.0.2.3\n");  // same size, same moment
+  EXPECT_FALSE(listed(list, "192.0.2.2"));
+  EXPECT_TRUE(listed(list, "192.0.2.3"));
   fs::remove_all(dir);
 }
 
-TEST(Blacklist, SameSizeRewriteIsSeenThroughTheModificationTime) {
+TEST(Blacklist, AnOldFileReplacedByRenameIsSeen) {
   fs::path dir = test_dir();
   fs::path file = dir / "blacklist.txt";
   write_file(file, "192.0.2.1\n");
-  ManualClock clock;
-  Blacklist list(file, clock, kRecheck);
-  EXPECT_TRUE(list.contains("192.0.2.1"));
+  fs::last_write_time(file, fs::last_write_time(file) - std::chrono::hours(1));
+  Blacklist list(file);
+  EXPECT_TRUE(listed(list, "192.0.2.1"));
+  EXPECT_TRUE(listed(list, "192.0.2.1"));  // unchanged and old: not read again
 
-  write_file(file, "192.0.2.2\n");  // same size
-  fs::last_write_time(file, fs::last_write_time(file) + std::chrono::seconds(10));
-  clock.advance(kRecheck);
-  EXPECT_FALSE(list.contains("192.0.2.1"));
-  EXPECT_TRUE(list.contains("192.0.2.2"));
+  write_file(dir / "new.txt", "192.0.2.2\n");  // same size
+  fs::last_write_time(dir / "new.txt", fs::last_write_time(file));
+  fs::rename(dir / "new.txt", file);  // another inode
+  EXPECT_FALSE(listed(list, "192.0.2.1"));
+  EXPECT_TRUE(listed(list, "192.0.2.2"));
   fs::remove_all(dir);
 }
 
 TEST(Blacklist, MissingFileBlacklistsNothing) {
   fs::path dir = test_dir();
-  ManualClock clock;
-  Blacklist list(dir / "blacklist.txt", clock, kRecheck);
-  EXPECT_FALSE(list.contains("192.0.2.1"));
-  EXPECT_FALSE(list.contains("::1"));
+  Blacklist list(dir / "blacklist.txt");
+  EXPECT_TRUE(list.check("192.0.2.1"));
+  EXPECT_TRUE(list.check("::1"));
   fs::remove_all(dir);
 }
 
 TEST(Blacklist, FileAppearingAndDisappearing) {
   fs::path dir = test_dir();
   fs::path file = dir / "blacklist.txt";
-  ManualClock clock;
-  Blacklist list(file, clock, kRecheck);
-  EXPECT_FALSE(list.contains("192.0.2.1"));
+  Blacklist list(file);
+  EXPECT_FALSE(listed(list, "192.0.2.1"));
 
   write_file(file, "192.0.2.1\n");
-  clock.advance(kRecheck);
-  EXPECT_TRUE(list.contains("192.0.2.1"));
+  EXPECT_TRUE(listed(list, "192.0.2.1"));
 
   fs::remove(file);
-  EXPECT_TRUE(list.contains("192.0.2.1")) << "re-read before the interval";
-  clock.advance(kRecheck);
-  EXPECT_FALSE(list.contains("192.0.2.1"));
+  EXPECT_FALSE(listed(list, "192.0.2.1"));
+  fs::remove_all(dir);
+}
+
+TEST(Blacklist, AByteOrderMarkDoesNotHideTheFirstEntry) {
+  fs::path dir = test_dir();
+  fs::path file = dir / "blacklist.txt";
+  write_file(file, "\xEF\xBB\xBF" "192.0.2.1\n198.51.100.0/24\n");
+  Blacklist list(file);
+  ::testing::internal::CaptureStderr();
+  EXPECT_TRUE(listed(list, "192.0.2.1"));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_TRUE(listed(list, "198.51.100.7"));
+  fs::remove_all(dir);
+}
+
+// A file that is there but cannot be read refuses everyone (fails closed),
+// said once on stderr, until a readable list is there.
+TEST(Blacklist, AnUnreadableFileFailsClosed) {
+  fs::path dir = test_dir();
+  fs::path file = dir / "blacklist.txt";
+  struct Case {
+    std::string what;
+    std::function<void()> make;
+  };
+  std::vector<Case> cases{
+      {"a directory", [&] { fs::create_directories(file); }},
+      {"over 16 MiB", [&] {
+         write_file(file, "192.0.2.1\n");
+         fs::resize_file(file, kMaxBlacklistBytes + 1);  // sparse: quick to make
+       }},
+      {"a symbolic link loop", [&] { fs::create_symlink(file, file); }},
+      {"a dangling symbolic link", [&] { fs::create_symlink(dir / "nowhere", file); }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    c.make();
+    Blacklist list(file);
+    ::testing::internal::CaptureStderr();
+    EXPECT_TRUE(unreadable(list, "192.0.2.1"));
+    EXPECT_TRUE(unreadable(list, "198.51.100.1"));
+    std::string err = ::testing::internal::GetCapturedStderr();
+    EXPECT_NE(err.find("blacklist " + file.string() + ": cannot read: "), std::string::npos) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;  // said once
+
+    fs::remove_all(file);
+    write_file(file, "192.0.2.1\n");
+    ::testing::internal::CaptureStderr();
+    EXPECT_TRUE(listed(list, "192.0.2.1"));
+    EXPECT_FALSE(listed(list, "198.51.100.1"));
+    EXPECT_NE(::testing::internal::GetCapturedStderr().find("readable again"), std::string::npos);
+    fs::remove(file);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(Blacklist, AFileThatBecomesUnreadableAfterAGoodLoadFailsClosed) {
+  fs::path dir = test_dir();
+  fs::path file = dir / "blacklist.txt";
+  write_file(dir / "real.txt", "192.0.2.1\n");
+  fs::create_symlink(dir / "real.txt", file);
+  Blacklist list(file);
+  EXPECT_TRUE(listed(list, "192.0.2.1"));
+  EXPECT_FALSE(listed(list, "198.51.100.1"));
+
+  fs::remove(dir / "real.txt");  // the link now points to nothing
+  ::testing::internal::CaptureStderr();
+  EXPECT_TRUE(unreadable(list, "192.0.2.1"));
+  EXPECT_TRUE(unreadable(list, "198.51.100.1"));
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("cannot read"), std::string::npos);
   fs::remove_all(dir);
 }
 
@@ -288,21 +364,21 @@ TEST(Blacklist, BadLinesGoToStandardError) {
   fs::path dir = test_dir();
   fs::path file = dir / "blacklist.txt";
   write_file(file, "192.0.2.1\nbogus\n10.0.0.0/99\n");
-  ManualClock clock;
-  Blacklist list(file, clock, kRecheck);
+  Blacklist list(file);
   ::testing::internal::CaptureStderr();
-  bool listed = list.contains("192.0.2.1");
+  bool is_listed = listed(list, "192.0.2.1");
   std::string err = ::testing::internal::GetCapturedStderr();
-  EXPECT_TRUE(listed);
+  EXPECT_TRUE(is_listed);
   std::string prefix = "blacklist " + file.string() + ": ";
   EXPECT_NE(err.find(prefix + "line 2: "), std::string::npos) << err;
   EXPECT_NE(err.find(prefix + "line 3: "), std::string::npos) << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 2) << err;
 
-  // Not reported again while the file is unchanged.
-  clock.advance(kRecheck);
+  // Not reported again while the file is unchanged (even while it is read
+  // again because it changed moments ago).
   ::testing::internal::CaptureStderr();
-  list.contains("192.0.2.1");
+  listed(list, "192.0.2.1");
+  listed(list, "192.0.2.1");
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   fs::remove_all(dir);
 }
@@ -311,16 +387,13 @@ TEST(Blacklist, ConcurrentCallersAgree) {
   fs::path dir = test_dir();
   fs::path file = dir / "blacklist.txt";
   write_file(file, "192.0.2.0/24\n");
-  ManualClock clock;
-  Blacklist list(file, clock, std::chrono::milliseconds(0));
+  Blacklist list(file);
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < 200; ++i) {
-        if (!list.contains("192.0.2.77") || list.contains("198.51.100.1")) ++wrong;
-        clock.advance(1ms);
-      }
+      for (int i = 0; i < 200; ++i)
+        if (list.check("192.0.2.77").code() != Errc::forbidden || !list.check("198.51.100.1")) ++wrong;
     });
   }
   for (auto& th : threads) th.join();

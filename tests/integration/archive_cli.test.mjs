@@ -111,10 +111,10 @@ describe('chaton archive', () => {
     assert.deepEqual(snapshot(path.join(dir, 'lobby', 'data')), before);
   });
 
-  test('a room with fewer than 30 posts keeps them all; one with exactly 30 too', { timeout: 60000 }, (t) => {
+  test('a room with fewer than 31 posts keeps them all; one with exactly 31 too', { timeout: 60000 }, (t) => {
     const dir = makeTempDir(t, 'archive-');
     const rooms = [];
-    for (const [slug, n] of [['few', 12], ['thirty', 30]]) {
+    for (const [slug, n] of [['few', 12], ['thirty-one', 31]]) {
       const data = path.join(dir, slug, 'data');
       fs.mkdirSync(data, { recursive: true });
       const half = Math.floor(n / 2);
@@ -126,8 +126,8 @@ describe('chaton archive', () => {
     const r = chaton(['archive', '--config', config, '2024/11/22']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^few: archived 2 days: 2024\/11\/20 \(6 posts\), 2024\/11\/21 \(6 posts\); current\.dat keeps 12 posts$/m);
-    assert.match(r.stdout, /^thirty: archived 2 days: 2024\/11\/20 \(15 posts\), 2024\/11\/21 \(15 posts\); current\.dat keeps 30 posts$/m);
-    assert.equal(texts(path.join(dir, 'thirty', 'data', 'current.dat')).length, 30);
+    assert.match(r.stdout, /^thirty-one: archived 2 days: 2024\/11\/20 \(15 posts\), 2024\/11\/21 \(16 posts\); current\.dat keeps 31 posts$/m);
+    assert.equal(texts(path.join(dir, 'thirty-one', 'data', 'current.dat')).length, 31);
     assert.equal(fs.existsSync(path.join(dir, 'few', 'data', 'current.dat.bak')), false, 'nothing was cut');
   });
 
@@ -160,6 +160,38 @@ describe('chaton archive', () => {
       assert.equal(r.stdout, '', args.join(' '));
     }
     assert.deepEqual(snapshot(dir), before, 'no file was touched');
+  });
+
+  test('after a kill -9 left an unacknowledged line, archiving renumbers no acknowledged post', { timeout: 60000 }, async (t) => {
+    const dir = makeTempDir(t, 'archive-');
+    const data = path.join(dir, 'data', 'lobby', 'data');
+    fs.mkdirSync(data, { recursive: true });
+    const yesterday = datePath(todaySec() - DAY);
+    const today = datePath(todaySec());
+    fs.writeFileSync(path.join(data, 'current.dat'), dayLines(yesterday, 100, 'old').join('\n') + '\n');
+    fs.writeFileSync(path.join(data, 'sequence'), '100');
+    await (await startServer(t, { dir })).stop();  // writes the config
+    const config = path.join(dir, 'chaton.toml');
+    const first = await chatonAsync(['archive', '--config', config, today]);
+    assert.equal(first.code, 0, first.stderr);
+
+    const srv = await startServer(t, { dir });
+    const acked = [];
+    for (let i = 0; i < 3; i++) acked.push((await postOk(srv.roomUrl(), 'bob', `acked ${i}`)).pos);
+    assert.deepEqual(acked, [101, 102, 103]);
+    await srv.kill9();
+    // A batch whose line reached the disk, killed before `sequence` was rewritten.
+    fs.appendFileSync(path.join(data, 'current.dat'), line('carol', Math.floor(Date.now() / 1000), 0, 'never acked') + '\n');
+
+    const second = await chatonAsync(['archive', '--config', config, today]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /nothing to archive/);
+
+    const again = await startServer(t, { dir });
+    const packet = readAlist((await get(again.roomUrl() + 'comet?t=1&c=&p=100&s=1')).text);
+    assert.equal(packet.pos, 104);
+    assert.deepEqual(packet.content.map((e) => e[2]), ['acked 0', 'acked 1', 'acked 2', 'never acked'], 'the posts after pos 100');
+    await again.stop();
   });
 
   test('beside a running server while clients post: nothing lost, nothing doubled, pos never goes back', { timeout: 120000 }, async (t) => {
@@ -330,7 +362,7 @@ describe('moving an original room over', () => {
     // 4. archive it again, beside the running server.
     const archivedRun = await chatonAsync(['archive', '--config', config]);
     assert.equal(archivedRun.code, 0, archivedRun.stderr);
-    assert.match(archivedRun.stdout, new RegExp(`^gauche: archived 1 day: ${yesterday.replace(/\//g, '\\/')} \\(40 posts\\); current\\.dat keeps 30 posts, 11 moved out`, 'm'));
+    assert.match(archivedRun.stdout, new RegExp(`^gauche: archived 1 day: ${yesterday.replace(/\//g, '\\/')} \\(40 posts\\); current\\.dat keeps 31 posts, 10 moved out`, 'm'));
     days.forEach((d, i) => assert.equal(fs.readFileSync(path.join(data, `${d}.dat`), 'utf8'), archived[i].join('\n') + '\n', 'original day files untouched'));
     assert.equal(fs.readFileSync(path.join(data, `${yesterday}.cnt`), 'utf8'), '40');
     assert.equal(fs.lstatSync(path.join(data, `${yesterday}.dat`)).isSymbolicLink(), false);

@@ -113,17 +113,17 @@ TEST_F(ArchiveRoomTest, ArchivesSeveralDaysTrimsTheWindowAndKeepsPositions) {
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   ASSERT_EQ(r->written.size(), 2u);
   EXPECT_EQ(r->written[0].posts, 40u);
-  EXPECT_EQ(r->kept_in_current, 30u);  // the last 20 of the 21st and today's 10
+  EXPECT_EQ(r->kept_in_current, 31u);  // the last 21 of the 21st and today's 10
 
-  EXPECT_EQ(room->recent_posts(1000).size(), 30u);
+  EXPECT_EQ(room->recent_posts(1000).size(), 31u);
   EXPECT_EQ(room->status().sequence, 90u);
   Delta fresh = room->delta_since(0, PacketFormat::json);
   EXPECT_EQ(fresh.pos, 90u);
-  EXPECT_EQ(texts(fresh).size(), 30u);
+  EXPECT_EQ(texts(fresh).size(), 31u);
   Delta older = room->delta_since(old_reader, PacketFormat::json);
   EXPECT_EQ(older.pos, 90u);  // never back
-  ASSERT_EQ(texts(older).size(), 30u);  // what is still live
-  EXPECT_EQ(texts(older).front(), "twenty-one 20");
+  ASSERT_EQ(texts(older).size(), 31u);  // what is still live
+  EXPECT_EQ(texts(older).front(), "twenty-one 19");
   Delta recent = room->delta_since(85, PacketFormat::json);
   EXPECT_EQ(texts(recent), (std::vector<std::string>{"today 5", "today 6", "today 7", "today 8", "today 9"}));
 
@@ -146,7 +146,7 @@ TEST_F(ArchiveRoomTest, ArchivesSeveralDaysTrimsTheWindowAndKeepsPositions) {
   room.reset();
   open(clock.now());
   EXPECT_EQ(room->status().sequence, 91u);
-  EXPECT_EQ(room->recent_posts(1000).size(), 31u);
+  EXPECT_EQ(room->recent_posts(1000).size(), 32u);
   EXPECT_FALSE(room->delta_since(91, PacketFormat::json).has_posts);
 }
 

@@ -309,18 +309,52 @@ TEST_F(RoomTest, BlacklistedAddressIsForbidden) {
   EXPECT_TRUE(ok) << ok.status().message();
 }
 
-TEST_F(RoomTest, BlacklistIsRereadAfterTheRecheckInterval) {
+// The original read blacklist.txt on every post: a change applies to the
+// very next post, with no clock moving in between.
+TEST_F(RoomTest, BlacklistAppliesToTheVeryNextPost) {
   open();
   ASSERT_TRUE(post("mallory", "first", "203.0.113.77"));  // no file yet
   write_blacklist("203.0.113.77\n");
-  clock.advance(milliseconds(1500));
   EXPECT_EQ(refused_inline("mallory", "second", "203.0.113.77").code(), Errc::forbidden);
   EXPECT_EQ(store->posts().size(), 1u);
 
-  // Emptied again: allowed after the next recheck.
-  write_blacklist("# nobody\n");
-  clock.advance(milliseconds(1500));
+  write_blacklist("203.0.113.78\n");  // same size, a moment later
   EXPECT_TRUE(post("mallory", "third", "203.0.113.77"));
+  EXPECT_EQ(refused_inline("mallory", "fourth", "203.0.113.78").code(), Errc::forbidden);
+
+  write_blacklist("# nobody\n");
+  EXPECT_TRUE(post("mallory", "fifth", "203.0.113.78"));
+}
+
+// A blacklist that exists but cannot be read fails closed: nobody posts
+// (503 with a reason) until it can be read again; it is said on stderr.
+TEST_F(RoomTest, AnUnreadableBlacklistRefusesPostingUntilItIsReadable) {
+  fs::path file = dir.path() / "data" / "blacklist.txt";
+  fs::create_directories(file);  // a directory where the file should be
+  open();
+  ::testing::internal::CaptureStderr();
+  Status s = refused_inline("mallory", "spam", "203.0.113.77");
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(s.code(), Errc::unavailable);
+  EXPECT_NE(s.message().find("the blacklist cannot be read"), std::string::npos) << s.message();
+  EXPECT_NE(err.find(file.string()), std::string::npos) << err;
+  EXPECT_EQ(refused_inline("alice", "hello", "198.51.100.1").code(), Errc::unavailable);
+  EXPECT_EQ(store->appends_entered(), 0u);
+
+  fs::remove(file);
+  write_blacklist("203.0.113.77\n");
+  EXPECT_EQ(refused_inline("mallory", "spam", "203.0.113.77").code(), Errc::forbidden);
+  EXPECT_TRUE(post("alice", "hello", "198.51.100.1"));
+
+  // A dangling symbolic link after a good load fails closed too.
+  fs::remove(file);
+  fs::create_symlink(dir.path() / "nowhere.txt", file);
+  EXPECT_EQ(refused_inline("mallory", "spam", "203.0.113.77").code(), Errc::unavailable);
+  EXPECT_EQ(refused_inline("alice", "again", "198.51.100.1").code(), Errc::unavailable);
+
+  // Removed altogether: no blacklist.
+  fs::remove(file);
+  EXPECT_TRUE(post("mallory", "allowed now", "203.0.113.77"));
 }
 
 TEST_F(RoomTest, PostAfterCloseIsRefusedAndCloseIsIdempotent) {

@@ -1,5 +1,5 @@
 // Tests for archiving (spec A10) and reading archives back (A9) with the
-// FileStore: day files and counts, the 30-post rule, symlinks, idempotency,
+// FileStore: day files and counts, the 31-post rule, symlinks, idempotency,
 // month and year ends, unreadable lines, positions that never go back, an
 // original installation's data directory served and archived in place, and
 // archiving beside concurrent appends from another store object (as another
@@ -88,19 +88,19 @@ TEST_F(ArchiveTest, SplitsSeveralDaysIntoDayFilesAndKeepsToday) {
   EXPECT_EQ(read_text(data() / "sequence"), "190");
 }
 
-TEST_F(ArchiveTest, KeepsAtLeastTheLast30PostsAndStillArchivesThem) {
+TEST_F(ArchiveTest, KeepsAtLeastTheLast31PostsAndStillArchivesThem) {
   auto d20 = posts_on(kNov20, 20, "a");
   auto d21 = posts_on(kNov21, 20, "b");
   auto d22 = posts_on(kNov22, 5, "c");
   write_current(concat({d20, d21, d22}));
 
-  ArchiveReport r = archive_ok(kNov23);  // nothing from today: the last 30 stay
+  ArchiveReport r = archive_ok(kNov23);  // nothing from today: the last 31 stay
 
-  EXPECT_EQ(r.kept_in_current, 30u);
-  EXPECT_EQ(r.removed_from_current, 15u);
+  EXPECT_EQ(r.kept_in_current, 31u);
+  EXPECT_EQ(r.removed_from_current, 14u);
   auto kept = texts_in(current());
-  ASSERT_EQ(kept.size(), 30u);
-  EXPECT_EQ(kept.front(), "a 15");
+  ASSERT_EQ(kept.size(), 31u);
+  EXPECT_EQ(kept.front(), "a 14");
   EXPECT_EQ(kept.back(), "c 4");
   // Posts kept by the rule also went to their day files.
   EXPECT_EQ(read_text(day(kNov20)), lines_of(d20));
@@ -108,7 +108,7 @@ TEST_F(ArchiveTest, KeepsAtLeastTheLast30PostsAndStillArchivesThem) {
   EXPECT_EQ(read_text(day(kNov22)), lines_of(d22));
 }
 
-TEST_F(ArchiveTest, ARoomWithFewerThan30PostsKeepsThemAll) {
+TEST_F(ArchiveTest, ARoomWithFewerThan31PostsKeepsThemAll) {
   auto posts = concat({posts_on(kNov20, 4, "a"), posts_on(kNov21, 0, "b"), posts_on(kNov22, 6, "c")});
   write_current(posts);
   std::string before = read_text(current());
@@ -128,23 +128,23 @@ TEST_F(ArchiveTest, ARoomWithFewerThan30PostsKeepsThemAll) {
   expect_links(kNov23);
 }
 
-TEST_F(ArchiveTest, ARoomWithExactly30PostsKeepsThemAll) {
-  write_current(concat({posts_on(kNov20, 10, "a"), posts_on(kNov21, 20, "b")}));
+TEST_F(ArchiveTest, ARoomWithExactly31PostsKeepsThemAll) {
+  write_current(concat({posts_on(kNov20, 11, "a"), posts_on(kNov21, 20, "b")}));
   ArchiveReport r = archive_ok(kNov23);
-  EXPECT_EQ(r.kept_in_current, 30u);
+  EXPECT_EQ(r.kept_in_current, 31u);
   EXPECT_EQ(r.removed_from_current, 0u);
-  EXPECT_EQ(texts_in(current()).size(), 30u);
-  EXPECT_EQ(read_text(count(kNov20)), "10");
+  EXPECT_EQ(texts_in(current()).size(), 31u);
+  EXPECT_EQ(read_text(count(kNov20)), "11");
   EXPECT_EQ(read_text(count(kNov21)), "20");
 }
 
-TEST_F(ArchiveTest, With31PostsTheOldestOneGoes) {
-  write_current(concat({posts_on(kNov20, 11, "a"), posts_on(kNov21, 20, "b")}));
+TEST_F(ArchiveTest, With32PostsTheOldestOneGoes) {
+  write_current(concat({posts_on(kNov20, 12, "a"), posts_on(kNov21, 20, "b")}));
   ArchiveReport r = archive_ok(kNov23);
-  EXPECT_EQ(r.kept_in_current, 30u);
+  EXPECT_EQ(r.kept_in_current, 31u);
   EXPECT_EQ(r.removed_from_current, 1u);
   EXPECT_EQ(texts_in(current()).front(), "a 1");
-  EXPECT_EQ(texts_in(day(kNov20)).size(), 11u);
+  EXPECT_EQ(texts_in(day(kNov20)).size(), 12u);
 }
 
 TEST_F(ArchiveTest, RunningItTwiceChangesNothing) {
@@ -182,9 +182,9 @@ TEST_F(ArchiveTest, ARealDayFileIsNeverOverwrittenAndALinkIsReplaced) {
   EXPECT_TRUE(noted);
   // The posts of the 20th are not in that file: they are never dropped.
   auto kept = texts_in(current());
-  EXPECT_EQ(kept.size(), 70u);
+  EXPECT_EQ(kept.size(), 71u);
   EXPECT_EQ(kept.front(), "a 0");
-  EXPECT_EQ(r.kept_in_current, 70u);
+  EXPECT_EQ(r.kept_in_current, 71u);
 }
 
 // A post stamped just before midnight and committed just after the day was
@@ -208,7 +208,7 @@ TEST_F(ArchiveTest, ALatePostOfAnArchivedDayIsNeverLost) {
   EXPECT_EQ(read_text(day(kNov21)), day21);  // left alone
   auto kept = texts_in(current());
   EXPECT_EQ(std::count(kept.begin(), kept.end(), "late"), 1);
-  EXPECT_EQ(kept.size(), 31u);
+  EXPECT_EQ(kept.size(), 32u);
   auto shown = store.read_day(kNov21);
   ASSERT_TRUE(shown.is_ok());
   ASSERT_EQ(shown->size(), 41u);
@@ -236,7 +236,7 @@ TEST_F(ArchiveTest, CrossesMonthAndYearEndsAndLeapDays) {
   EXPECT_EQ(read_text(data() / "2025/02/28.cnt"), "31");
   EXPECT_EQ(read_text(data() / "2025/01/15.cnt"), "0");
   EXPECT_FALSE(fs::exists(data() / "2025/02/29.dat"));
-  EXPECT_EQ(r.kept_in_current, 30u);  // nothing today: the last 30 posts of 03/01
+  EXPECT_EQ(r.kept_in_current, 31u);  // nothing today: the last 31 posts, those of 03/01
   expect_links(mar2);
   EXPECT_TRUE(fs::is_symlink(data() / "2025/03/03.dat"));
 
@@ -280,8 +280,8 @@ TEST_F(ArchiveTest, PositionsDoNotGoBackWhenTheSequenceFileIsMissing) {
   auto snap = store.open();
   ASSERT_TRUE(snap.is_ok());
   EXPECT_EQ(snap->sequence, 65u);
-  ASSERT_EQ(snap->recent.size(), 30u);
-  EXPECT_EQ(snap->recent.front().seq, 36u);
+  ASSERT_EQ(snap->recent.size(), 31u);
+  EXPECT_EQ(snap->recent.front().seq, 35u);
   EXPECT_EQ(snap->recent.back().seq, 65u);
 }
 
@@ -299,7 +299,7 @@ TEST_F(ArchiveTest, AnOpenStoreKeepsItsSequenceAndAppendsToTheNewFile) {
   ASSERT_TRUE(store.append(batch).is_ok());
   EXPECT_EQ(batch[0].seq, 501u);
   auto kept = texts_in(current());
-  ASSERT_EQ(kept.size(), 31u);
+  ASSERT_EQ(kept.size(), 32u);
   EXPECT_EQ(kept.back(), "after archiving");
   EXPECT_EQ(texts_in(data() / "current.dat.bak").size(), 50u);
 }
@@ -453,7 +453,7 @@ TEST_F(ArchiveTest, ServesAnOriginalDataDirectoryInPlaceAndArchivesItAgain) {
   EXPECT_FALSE(fs::is_symlink(day(kNov21)));
   EXPECT_EQ(read_text(day(kNov21)), lines_of(d21));
   EXPECT_EQ(read_text(count(kNov21)), "40");
-  EXPECT_EQ(r->kept_in_current, 30u);  // the last 25 of the 21st and the 5 of today
+  EXPECT_EQ(r->kept_in_current, 31u);  // the last 26 of the 21st and the 5 of today
   EXPECT_EQ(read_text(data() / "sequence"), "1234\n");
   expect_links(kNov22);
 

@@ -210,7 +210,7 @@ TEST_F(ModerationTest, RemovesAnEntryFromAnArchivedDay) {
 
 TEST_F(ModerationTest, RemovesAPostThatIsBothLiveAndArchived) {
   // Ten posts of one day: archiving writes them to the day file and keeps
-  // them in current.dat too (never fewer than 30 there).
+  // them in current.dat too (never fewer than 31 there).
   std::vector<Post> posts = posts_on(kNov20, 10, "few");
   write_text(current(), lines_of(posts));
   {
