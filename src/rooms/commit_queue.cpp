@@ -2,12 +2,62 @@
 #include "rooms/commit_queue.h"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace chaton {
 
-CommitQueue::CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish)
+CommitQueue::CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish,
+                         std::vector<Stamp> known)
     : store_(store), clock_(clock), publish_(std::move(publish)), last_stamp_(last_stamp) {
+  for (Stamp s : known) remember(s);
   thread_ = std::thread([this] { run(); });
+}
+
+namespace {
+
+constexpr int64_t kMicrosPerSecond = 1000000;
+
+int64_t micros_of(Stamp s) { return s.sec * kMicrosPerSecond + s.usec; }
+
+Stamp one_after(Stamp s) {
+  if (++s.usec == kMicrosPerSecond) {
+    s.usec = 0;
+    ++s.sec;
+  }
+  return s;
+}
+
+}  // namespace
+
+void CommitQueue::remember(Stamp s) {
+  if (!known_.insert(s).second) return;
+  known_order_.push_back(s);
+  if (known_order_.size() > kMaxKnownStamps) {
+    known_.erase(known_order_.front());
+    known_order_.pop_front();
+  }
+}
+
+// The stamp of the next post (docs/STORAGE.md "Post times"). Under mu_.
+Stamp CommitQueue::next_stamp() {
+  const Stamp now = to_stamp(clock_.now());
+  Stamp s = now;
+  if (s <= last_stamp_) {
+    const int64_t behind = micros_of(last_stamp_) - micros_of(now);
+    if (behind <= std::chrono::duration_cast<std::chrono::microseconds>(kMaxStampNudge).count()) {
+      s = one_after(last_stamp_);
+    } else {
+      std::fprintf(stderr,
+                   "chaton: warning: the clock is %lld s behind the newest post's time (%lld); "
+                   "posts are stamped with the clock's time from now on\n",
+                   static_cast<long long>(behind / kMicrosPerSecond),
+                   static_cast<long long>(last_stamp_.sec));
+    }
+  }
+  while (known_.contains(s)) s = one_after(s);  // unique entry ids
+  last_stamp_ = s;
+  remember(s);
+  return s;
 }
 
 CommitQueue::~CommitQueue() { stop(); }
@@ -20,15 +70,7 @@ void CommitQueue::submit(Post draft, Done done) {
       done(Status(Errc::io, "the room is shutting down"));
       return;
     }
-    Stamp s = to_stamp(clock_.now());
-    if (s <= last_stamp_) {
-      s = last_stamp_;
-      if (++s.usec == 1000000) {
-        s.usec = 0;
-        ++s.sec;
-      }
-    }
-    last_stamp_ = s;
+    Stamp s = next_stamp();
     draft.sec = s.sec;
     draft.usec = s.usec;
     queue_.push_back(Pending{std::move(draft), std::move(done)});

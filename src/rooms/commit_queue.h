@@ -6,9 +6,15 @@
 // single fdatasync. So the cost of durability is paid once per batch, not
 // once per post, and throughput grows with concurrency.
 //
-// Each draft is stamped with the clock at submit() time, strictly increasing
-// (a clash is moved on by one microsecond) so entry ids stay unique and file
-// order is time order.
+// Each draft is stamped with the clock at submit() time (docs/STORAGE.md
+// "Post times"). A reading at or before the last stamp is nudged to one
+// microsecond after it, so stamps increase and file order is time order, but
+// only while that is within kMaxStampNudge of the clock: when the last stamp
+// is further ahead (the clock stepped back, or a hand-edited line is dated in
+// the future) the post takes the clock's time instead, the step is said once
+// on stderr, and the stamp is still moved on past any stamp of a post the
+// queue knows of (the live log it was given, and every post it stamped;
+// kMaxKnownStamps at most), so entry ids stay unique.
 //
 // After a batch is durable, `publish` runs (on the commit thread) with the
 // committed posts, then each submitter's `done` runs with its post — so a
@@ -23,10 +29,13 @@
 // must outlive the queue; the destructor drains what was submitted.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <cstddef>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <span>
 #include <thread>
 #include <vector>
@@ -39,6 +48,11 @@
 namespace chaton {
 
 inline constexpr size_t kMaxBatchPosts = 1024;
+// How far ahead of the clock a post's time may be moved to keep stamps
+// increasing; beyond it the clock's time is used.
+inline constexpr std::chrono::seconds kMaxStampNudge{5};
+// Stamps remembered to keep entry ids unique after the clock steps back.
+inline constexpr size_t kMaxKnownStamps = 20000;
 
 class CommitQueue {
  public:
@@ -47,7 +61,10 @@ class CommitQueue {
   // answered (may be empty).
   using Publish = std::function<std::function<void()>(std::span<const Post>)>;
 
-  CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish);
+  // `last_stamp`: the stamp of the newest line of the live log; `known`:
+  // the stamps of the live log's posts (any order), which new posts avoid.
+  CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish,
+              std::vector<Stamp> known = {});
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -73,6 +90,8 @@ class CommitQueue {
     Done done;
   };
   void run();
+  Stamp next_stamp();  // under mu_
+  void remember(Stamp s);  // under mu_
 
   Store& store_;
   const Clock& clock_;
@@ -82,6 +101,8 @@ class CommitQueue {
   std::vector<Pending> queue_;
   std::vector<std::function<void()>> tasks_;
   Stamp last_stamp_;
+  std::set<Stamp> known_;          // stamps of posts the queue knows of
+  std::deque<Stamp> known_order_;  // the same, oldest first, to bound known_
   bool stopping_ = false;
   bool exited_ = false;  // the commit thread has returned
   std::once_flag join_once_;

@@ -46,14 +46,18 @@ Status Room::open(std::vector<std::string>* warnings) {
   if (warnings)
     warnings->insert(warnings->end(), snap->warnings.begin(), snap->warnings.end());
   Stamp last{};
+  std::vector<Stamp> known;
   {
     std::lock_guard lock(mu_);
     change_stamp_ = stamp;
     load_window(*snap);
     if (!window_.empty()) last = Stamp{window_.back().sec, window_.back().usec};
+    known.reserve(window_.size());
+    for (const Post& p : window_) known.push_back(Stamp{p.sec, p.usec});
   }
-  queue_ = std::make_unique<CommitQueue>(*store_, clock_, last,
-                                         [this](std::span<const Post> p) { return publish(p); });
+  queue_ = std::make_unique<CommitQueue>(
+      *store_, clock_, last, [this](std::span<const Post> p) { return publish(p); },
+      std::move(known));
   return Status::ok();
 }
 

@@ -147,23 +147,23 @@ TEST(CommitQueueStamp, CarryFromUsec999999ToTheNextSecond) {
 
 TEST(CommitQueueStamp, StartsAfterTheLastStoredStamp) {
   FakeStore store;
-  ManualClock clock(at(1732450000, 0));  // behind what the log already has
+  ManualClock clock(at(1732450000, 0));  // a moment behind what the log already has
   Recorder rec;
-  CommitQueue q(store, clock, Stamp{1732450100, 999999}, rec.publisher());
+  CommitQueue q(store, clock, Stamp{1732450002, 999999}, rec.publisher());
   q.submit(draft("a"), rec.done());
   q.stop();
   auto posts = store.posts();
   ASSERT_EQ(posts.size(), 1u);
-  EXPECT_EQ(stamp_of(posts[0]), (Stamp{1732450101, 0}));
+  EXPECT_EQ(stamp_of(posts[0]), (Stamp{1732450003, 0}));
 }
 
-TEST(CommitQueueStamp, AClockGoingBackStillGivesIncreasingStamps) {
+TEST(CommitQueueStamp, AClockGoingBackAMomentStillGivesIncreasingStamps) {
   FakeStore store;
   ManualClock clock(at(1732450000, 500));
   Recorder rec;
   CommitQueue q(store, clock, Stamp{}, rec.publisher());
   q.submit(draft("a"), rec.done());
-  clock.set(at(1732449990, 0));
+  clock.set(at(1732450000, 500) - kMaxStampNudge);  // as far back as a nudge goes
   q.submit(draft("b"), rec.done());
   clock.set(at(1732450005, 0));
   q.submit(draft("c"), rec.done());
@@ -173,6 +173,71 @@ TEST(CommitQueueStamp, AClockGoingBackStillGivesIncreasingStamps) {
   EXPECT_EQ(stamp_of(posts[0]), (Stamp{1732450000, 500}));
   EXPECT_EQ(stamp_of(posts[1]), (Stamp{1732450000, 501}));
   EXPECT_EQ(stamp_of(posts[2]), (Stamp{1732450005, 0}));
+}
+
+// One line dated in the future (a clock stepped back, a hand edit) must not
+// date every later post in the future: beyond kMaxStampNudge the clock's
+// time is used, and the step is said once.
+TEST(CommitQueueStamp, AFutureDatedLastPostDoesNotDragLaterPostsIntoTheFuture) {
+  FakeStore store;
+  const int64_t k2030 = 1893456000;  // 2030-01-01
+  ManualClock clock(at(1732450000, 0));
+  Recorder rec;
+  ::testing::internal::CaptureStderr();
+  CommitQueue q(store, clock, Stamp{k2030, 0}, rec.publisher());
+  q.submit(draft("a"), rec.done());
+  clock.advance(microseconds(10));
+  q.submit(draft("b"), rec.done());
+  q.stop();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  auto posts = store.posts();
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_EQ(stamp_of(posts[0]), (Stamp{1732450000, 0}));
+  EXPECT_EQ(stamp_of(posts[1]), (Stamp{1732450000, 10}));
+  EXPECT_NE(err.find("the clock is"), std::string::npos) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+TEST(CommitQueueStamp, AClockSteppedBackFarUsesTheClocksTime) {
+  FakeStore store;
+  ManualClock clock(at(1732450000, 500));
+  Recorder rec;
+  ::testing::internal::CaptureStderr();
+  CommitQueue q(store, clock, Stamp{}, rec.publisher());
+  q.submit(draft("a"), rec.done());
+  clock.set(at(1732449990, 0));  // ten seconds back
+  q.submit(draft("b"), rec.done());
+  q.submit(draft("c"), rec.done());
+  q.stop();
+  std::string err = ::testing::internal::GetCapturedStderr();
+  auto posts = store.posts();
+  ASSERT_EQ(posts.size(), 3u);
+  EXPECT_EQ(stamp_of(posts[0]), (Stamp{1732450000, 500}));
+  EXPECT_EQ(stamp_of(posts[1]), (Stamp{1732449990, 0}));
+  EXPECT_EQ(stamp_of(posts[2]), (Stamp{1732449990, 1}));  // increasing again from there
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+}
+
+// After a step back the clock passes again through times the live log
+// already has; an entry id (sec, usec) is never given twice.
+TEST(CommitQueueStamp, AfterAStepBackEntryIdsStayUnique) {
+  FakeStore store;
+  const Stamp earlier{1732450000, 0};  // live posts made before the clock stepped back
+  const Stamp later{1732450001, 7};
+  const Stamp newest{1732450100, 0};
+  ManualClock clock(at(1732450000, 0));
+  Recorder rec;
+  ::testing::internal::CaptureStderr();
+  CommitQueue q(store, clock, newest, rec.publisher(), {earlier, later, newest});
+  q.submit(draft("a"), rec.done());  // the clock reads exactly `earlier`
+  clock.set(at(1732450001, 7));
+  q.submit(draft("b"), rec.done());  // exactly `later`
+  q.stop();
+  ::testing::internal::GetCapturedStderr();
+  auto posts = store.posts();
+  ASSERT_EQ(posts.size(), 2u);
+  EXPECT_EQ(stamp_of(posts[0]), (Stamp{1732450000, 1}));
+  EXPECT_EQ(stamp_of(posts[1]), (Stamp{1732450001, 8}));
 }
 
 TEST(CommitQueueBatch, PostsQueuedDuringAWriteAreCommittedTogether) {

@@ -256,6 +256,22 @@ TEST_F(RoomTest, PostIsStampedStoredAndVisible) {
   EXPECT_EQ(room->recent_posts(1).at(0), *r);
 }
 
+// A future-dated line (here 2030) in the live log must not give the next
+// post a 2030 time, and so a permalink under a/2030/.
+TEST_F(RoomTest, AFutureDatedLineDoesNotDateTheNextPostInTheFuture) {
+  auto snap = make_snapshot(3, 3);
+  snap.recent.back().sec = 1893456000;  // 2030-01-01
+  ::testing::internal::CaptureStderr();
+  open(snap);
+  auto r = post("carol", "hi");
+  std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(r) << r.status().message();
+  EXPECT_EQ(r->sec, kStart);
+  EXPECT_EQ(r->usec, 0);
+  EXPECT_EQ(r->seq, 4u);
+  EXPECT_NE(err.find("the clock is"), std::string::npos) << err;
+}
+
 TEST_F(RoomTest, ValidationErrorsComeBackInlineAndNeverReachTheStore) {
   RoomSettings s = settings();
   s.limits.text_limit = 10;
