@@ -32,9 +32,9 @@ bool password_matches(std::string_view password, const std::string& hash) {
   return apr_password_validate(pw.c_str(), hash.c_str()) == APR_SUCCESS;
 }
 
-// A hash that never matches (for unknown users, so they cost as much as a
-// wrong password): bcrypt of a random password, made once.
-const std::string& decoy_hash() {
+// The decoy of a file without users (everyone is refused anyway): bcrypt
+// of a random password, made once.
+const std::string& empty_file_decoy() {
   static const std::string hash = [] {
     init_apr();
     unsigned char salt[kBcryptSaltBytes] = {};
@@ -81,6 +81,53 @@ std::unordered_map<std::string, std::string> parse_htpasswd(std::string_view con
   return users;
 }
 
+std::string hash_scheme(std::string_view hash) {
+  if (hash.starts_with("{SHA}")) return "{SHA}";
+  if (!hash.starts_with('$')) return "crypt";
+  size_t id_end = hash.find('$', 1);
+  if (id_end == std::string_view::npos) return "crypt";
+  std::string_view id = hash.substr(1, id_end - 1);
+  std::string_view rest = hash.substr(id_end + 1);
+  size_t param_end = rest.find('$');
+  std::string_view param = rest.substr(0, param_end);
+  bool keep_param = param_end != std::string_view::npos &&
+                    ((id.size() == 2 && id[0] == '2') ||                          // bcrypt cost
+                     ((id == "5" || id == "6") && param.starts_with("rounds=")));  // SHA-crypt rounds
+  std::string out = "$" + std::string(id) + "$";
+  if (keep_param) out += std::string(param) + "$";
+  return out;
+}
+
+std::string Htpasswd::decoy_scheme() {
+  std::lock_guard lock(mu_);
+  refresh_locked(false);
+  return hash_scheme(decoy_.empty() ? empty_file_decoy() : decoy_);
+}
+
+std::string Htpasswd::choose_decoy_locked() const {
+  // Per scheme (with cost): how many users, and the first user's name in
+  // byte order, so that a tie is broken the same way every time.
+  struct Count {
+    size_t users = 0;
+    const std::string* first = nullptr;
+  };
+  std::unordered_map<std::string, Count> schemes;
+  for (const auto& [user, hash] : users_) {
+    Count& c = schemes[hash_scheme(hash)];
+    ++c.users;
+    if (!c.first || user < *c.first) c.first = &user;
+  }
+  const std::string* best_scheme = nullptr;
+  const Count* best = nullptr;
+  for (const auto& [scheme, c] : schemes) {
+    if (!best || c.users > best->users || (c.users == best->users && scheme < *best_scheme)) {
+      best_scheme = &scheme;
+      best = &c;
+    }
+  }
+  return best ? users_.at(*best->first) : std::string();
+}
+
 size_t Htpasswd::DigestHash::operator()(const Digest& d) const {
   size_t h;
   std::memcpy(&h, d.data(), sizeof h);
@@ -120,6 +167,7 @@ void Htpasswd::refresh_locked(bool force) {
   loaded_ = id;
   auto content = id.exists ? fileio::read_file(file_) : std::nullopt;
   users_ = content ? parse_htpasswd(*content) : decltype(users_){};
+  decoy_ = choose_decoy_locked();
   // Entries stay valid only while they match the user's current hash
   // (hash_of_locked), so the cache needs no clearing here.
 }
@@ -130,25 +178,31 @@ std::string Htpasswd::hash_of_locked(std::string_view user) const {
 }
 
 bool Htpasswd::known(std::string_view user, std::string_view password) {
-  std::string hash;
-  return check_cache(user, digest(user, password), hash);
+  std::string hash, decoy;
+  return check_cache(user, digest(user, password), hash, decoy);
 }
 
-bool Htpasswd::check_cache(std::string_view user, const Digest& d, std::string& hash) {
+bool Htpasswd::check_cache(std::string_view user, const Digest& d, std::string& hash, std::string& decoy) {
   std::lock_guard lock(mu_);
   refresh_locked(false);
   hash = hash_of_locked(user);
+  if (hash.empty()) decoy = decoy_;
   auto it = verified_.find(d);
   return it != verified_.end() && !hash.empty() && hash == it->second;
 }
 
 Htpasswd::Verdict Htpasswd::verify(std::string_view user, std::string_view password) {
   Digest d = digest(user, password);
-  std::string hash;  // the user's hash now, empty for an unknown user
-  if (check_cache(user, d, hash)) return Verdict::allowed;
-  // The slow part runs outside the lock.
-  bool ok = password_matches(password, hash.empty() ? decoy_hash() : hash) && !hash.empty();
-  if (!ok) return Verdict::denied;
+  std::string hash;   // the user's hash now, empty for an unknown user
+  std::string decoy;  // then this is checked instead
+  if (check_cache(user, d, hash, decoy)) return Verdict::allowed;
+  // The slow part runs outside the lock. An unknown user is refused
+  // whatever the decoy check says; it only takes the same time.
+  if (hash.empty()) {
+    (void)password_matches(password, decoy.empty() ? empty_file_decoy() : decoy);
+    return Verdict::denied;
+  }
+  if (!password_matches(password, hash)) return Verdict::denied;
   std::lock_guard lock(mu_);
   if (verified_.size() >= kMaxVerifiedCredentials) verified_.clear();
   verified_[d] = hash;

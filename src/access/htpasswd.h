@@ -56,7 +56,9 @@ class Htpasswd {
   bool known(std::string_view user, std::string_view password);
 
   // The full check (slow for bcrypt on a cache miss). An unknown user costs
-  // the same as a wrong password.
+  // the same as a wrong password: it is checked against the decoy, the hash
+  // of a user of the scheme and cost most of the file's users have (chosen
+  // each time the file is read), and refused whatever that check says.
   Verdict verify(std::string_view user, std::string_view password);
 
   // Sets a new password for an existing user, after checking the old one.
@@ -65,6 +67,11 @@ class Htpasswd {
   // be written; the old file stays).
   Status change_password(std::string_view user, std::string_view old_password,
                          std::string_view new_password);
+
+  // The scheme and cost of the hash an unknown user's password is checked
+  // against ("$apr1$", "$2y$10$", "$6$rounds=6000$", "{SHA}", ...; see
+  // hash_scheme()).
+  std::string decoy_scheme();
 
  private:
   using Digest = std::array<unsigned char, 32>;
@@ -83,8 +90,11 @@ class Htpasswd {
   // `force`). Caller holds mu_.
   void refresh_locked(bool force);
   // Takes mu_: true when `d` was verified against the user's current hash,
-  // which it leaves in `hash` (empty for an unknown user).
-  bool check_cache(std::string_view user, const Digest& d, std::string& hash);
+  // which it leaves in `hash` (for an unknown user: empty, and the decoy in
+  // `decoy`).
+  bool check_cache(std::string_view user, const Digest& d, std::string& hash, std::string& decoy);
+  // The decoy for the users just read (see verify()). Caller holds mu_.
+  std::string choose_decoy_locked() const;
   std::string hash_of_locked(std::string_view user) const;
   static Digest digest(std::string_view user, std::string_view password);
 
@@ -92,6 +102,7 @@ class Htpasswd {
   const Clock& clock_;
   std::mutex mu_;
   std::unordered_map<std::string, std::string> users_;  // user -> hash
+  std::string decoy_;                                   // empty: no users
   FileId loaded_;
   SysTime checked_{};
   bool ever_checked_ = false;
@@ -101,5 +112,10 @@ class Htpasswd {
 // Parses the `user:hash` lines of an htpasswd file; blank lines and lines
 // starting with '#' are skipped, as are lines without ':'.
 std::unordered_map<std::string, std::string> parse_htpasswd(std::string_view content);
+
+// What decides the cost of checking `hash`: its scheme with the cost
+// parameter, if any, and without salt or digest: "$2y$05$", "$apr1$",
+// "$6$", "$6$rounds=6000$", "{SHA}"; "crypt" for anything else.
+std::string hash_scheme(std::string_view hash);
 
 }  // namespace chaton

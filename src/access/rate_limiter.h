@@ -31,6 +31,9 @@ class RateLimiter {
   // whole seconds until it may (at least 1).
   int acquire(std::string_view address);
 
+  // True when `address` is in the exempt ranges.
+  bool exempt(std::string_view address) const { return exempt_.contains(address); }
+
  private:
   struct Bucket {
     double tokens;

@@ -340,6 +340,7 @@ void read_site(const toml::table& t, SiteConfig& site, ErrorList& errors) {
       {"threads", integer_field(site.threads, 0, kMaxThreads)},
       {"trusted_proxies", strings_field(site.trusted_proxies)},
       {"frame_ancestors", strings_field(site.frame_ancestors)},
+      {"allowed_origins", strings_field(site.allowed_origins)},
   };
   read_fields(t, "[site]", fields, errors);
 }
@@ -545,6 +546,18 @@ bool is_frame_source(std::string_view s) {
   return true;
 }
 
+// An origin as a browser's Origin header gives it: http(s)://host[:port],
+// nothing after (a trailing '/' is dropped).
+bool is_origin(std::string& s) {
+  while (s.ends_with('/')) s.pop_back();
+  std::string_view rest;
+  if (!split_http_scheme(s, rest).empty() || rest.empty() || rest.size() > 261) return false;
+  return std::all_of(rest.begin(), rest.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':' ||
+           c == '[' || c == ']';
+  });
+}
+
 Status check_site(SiteConfig& site) {
   if (std::string p = listen_problem(site.listen); !p.empty()) {
     return invalid("site.listen " + p);
@@ -565,6 +578,12 @@ Status check_site(SiteConfig& site) {
       return invalid("site.frame_ancestors: '" + origin +
                      "' is not an origin like https://example.org, https://*.example.org, "
                      "https:, * or 'self'");
+    }
+  }
+  for (auto& origin : site.allowed_origins) {
+    if (!is_origin(origin)) {
+      return invalid("site.allowed_origins: '" + origin +
+                     "' is not an origin like https://example.org or http://example.org:8080");
     }
   }
   return Status::ok();

@@ -32,6 +32,9 @@ struct SiteConfig {
   // Origins (CSP source expressions) that may show a room page or the
   // badge in a frame; nothing else may ever be framed. Empty: this site only.
   std::vector<std::string> frame_ancestors;
+  // Origins (https://host[:port]) whose pages may post to the rooms and
+  // open WebSockets; other sites' are refused. Empty: this site only.
+  std::vector<std::string> allowed_origins;
 };
 
 struct AppearanceConfig {

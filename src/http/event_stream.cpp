@@ -28,7 +28,7 @@ class EventStream final : public RoomFeed {
     ex_->push(std::make_shared<const std::string>(kRetryMillis));
     auto self = std::static_pointer_cast<EventStream>(shared_from_this());
     ex_->watch_disconnect([self] { self->stop(); });
-    start();
+    start(ex_->client_address());
   }
 
  private:

@@ -35,7 +35,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
         timer_(ex_->executor()) {}
 
   void begin(std::optional<Cid> cid) {
-    auto adm = room_->admit(cid);
+    auto adm = room_->admit(cid, ex_->client_address());
     cid_ = adm.cid;
     if (cid_ == kExpiredCid) return send_expired();
     Delta d = room_->delta_since(cid_, pos_, format_);

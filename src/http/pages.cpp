@@ -207,6 +207,11 @@ std::string render_room_index(const std::vector<RoomSummary>& rooms, int64_t now
   else h += "<ul class=\"room-list\">\n";
   for (const auto& r : rooms) {
     h += "<li class=\"room-card\"><h2>" + link(r.url, esc(r.name)) + "</h2>";
+    if (r.is_private) {
+      h += "<p class=\"meta\">A private room: log in to enter.</p>";
+      h += "<p class=\"room-card-links\">" + link(r.url, "Enter") + "</p></li>\n";
+      continue;
+    }
     if (!r.description.empty()) h += "<div class=\"room-description\">" + r.description + "</div>";
     h += "<p class=\"meta\"><span class=\"chatters\">" + esc(chatters_text(r.status.num_chatters)) +
          " now</span> &middot; ";

@@ -64,6 +64,9 @@ struct RoomSummary {
   std::string name, url, description;
   RoomStatus status;
   std::optional<Post> last;  // the newest post, when the room has one
+  // A private room is listed by name and link only: how busy it is, and
+  // when it was last posted to, are for its users.
+  bool is_private = false;
 };
 std::string render_room_index(const std::vector<RoomSummary>& rooms, int64_t now);
 

@@ -374,7 +374,7 @@ void RoomEndpoints::apilogin(const ExchangePtr& ex, const Target& target) {
   }
   bool sexpr = form->get("s").value_or("1") == "1";
   const auto& s = room_->settings();
-  Cid cid = room_->allocate_cid();
+  Cid cid = room_->allocate_cid(ex->client_address());
   auto st = room_->status();
   api_log_.write("authenticated " + std::string(*who) + " (" + ex->client_address() + ")");
   std::string body = render_alist({text_member("post-uri", s.url + "post"),

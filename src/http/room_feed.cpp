@@ -15,8 +15,8 @@ RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint
                    PacketFormat format, const CometConfig& timing)
     : room_(std::move(room)), strand_(strand), pos_(pos), format_(format), timing_(timing), timer_(strand) {}
 
-void RoomFeed::start() {
-  cid_ = room_->allocate_cid();
+void RoomFeed::start(std::string_view address) {
+  cid_ = room_->allocate_cid(address);
   room_->hold(cid_);
   last_nc_ = room_->num_chatters();
   // The first packet goes out at once, even with nothing new in it: the

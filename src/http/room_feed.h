@@ -35,9 +35,10 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   RoomFeed(std::shared_ptr<Room> room, boost::asio::any_io_executor strand, uint64_t pos,
            PacketFormat format, const CometConfig& timing);
 
-  // On the strand: takes a cid, sends a first packet at once (the backlog
-  // after `pos`, or an empty one), then waits.
-  void start();
+  // On the strand: takes a cid (owned by the client's `address`, see
+  // Room::admit), sends a first packet at once (the backlog after `pos`,
+  // or an empty one), then waits.
+  void start(std::string_view address);
   // On the strand: stops waiting and lets the cid expire. Idempotent.
   void stop();
   void wake() override;

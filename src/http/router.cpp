@@ -7,8 +7,8 @@
 
 namespace chaton::http {
 
-Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock)
-    : rooms_(std::move(rooms)), clock_(clock) {
+Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, OriginPolicy origins)
+    : rooms_(std::move(rooms)), clock_(clock), origins_(std::move(origins)) {
   std::stable_sort(rooms_.begin(), rooms_.end(), [](const auto& a, const auto& b) {
     return a->room().settings().config.url_path.size() > b->room().settings().config.url_path.size();
   });
@@ -18,6 +18,7 @@ Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& c
 }
 
 void Router::handle(const ExchangePtr& ex) {
+  if (Status st = origins_.check(ex->request()); !st) return ex->respond(error_response(st));
   auto target = parse_target(ex->request().target());
   if (!target) return ex->respond(error_response(target.status()));
   const std::string& path = target->path;
@@ -50,6 +51,10 @@ RoomEndpoints* Router::room_for(std::string_view path) const {
 
 UpgradeDecision Router::upgrade(const Request& req, const std::string& client_address) {
   UpgradeDecision d;
+  if (Status st = origins_.check(req); !st) {
+    d.refusal = error_response(st);
+    return d;
+  }
   auto target = parse_target(req.target());
   if (!target) {
     d.refusal = error_response(target.status());
@@ -71,10 +76,14 @@ void Router::index(const ExchangePtr& ex) {
   std::vector<RoomSummary> list;
   for (const auto& r : rooms_) {
     const auto& s = r->room().settings();
-    RoomSummary summary{s.config.name, s.url, s.config.description, r->room().status(), std::nullopt};
-    // A private room's posts are for its users only: no last post here.
-    if (s.config.htpasswd.empty())
+    RoomSummary summary{s.config.name, s.url, {}, {}, std::nullopt};
+    // A private room's posts, chatters and times are for its users only.
+    summary.is_private = !s.config.htpasswd.empty();
+    if (!summary.is_private) {
+      summary.description = s.config.description;
+      summary.status = r->room().status();
       if (auto last = r->room().recent_posts(1); !last.empty()) summary.last = std::move(last.back());
+    }
     list.push_back(std::move(summary));
   }
   std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.url < b.url; });

@@ -1,5 +1,6 @@
 // Router: the server's Handler. Maps a request target to the room index
 // (/), /robots.txt, or a room's endpoints by the longest matching url_path.
+// Every request and WebSocket upgrade passes the OriginPolicy first.
 //
 // Thread-safety: handle() from any strand; the room table is fixed at
 // construction. Lifetime: the Clock must outlive it.
@@ -10,13 +11,14 @@
 #include <vector>
 
 #include "http/exchange.h"
+#include "http/origin.h"
 #include "http/room_endpoints.h"
 
 namespace chaton::http {
 
 class Router final : public Handler {
  public:
-  Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock);
+  Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, OriginPolicy origins = {});
   void handle(const ExchangePtr& ex) override;
   UpgradeDecision upgrade(const Request& req, const std::string& client_address) override;
 
@@ -29,6 +31,7 @@ class Router final : public Handler {
 
   std::vector<std::unique_ptr<RoomEndpoints>> rooms_;  // longest url_path first
   const Clock& clock_;
+  OriginPolicy origins_;
   std::string robots_;
 };
 

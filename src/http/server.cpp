@@ -147,7 +147,8 @@ Status Server::Impl::open_rooms(std::ostream& out) {
     rooms.push_back(room);
     endpoints.push_back(std::make_unique<RoomEndpoints>(room, config, assets, clock));
   }
-  router = std::make_unique<Router>(std::move(endpoints), clock);
+  router = std::make_unique<Router>(std::move(endpoints), clock,
+                                    OriginPolicy(public_url, config.site.allowed_origins));
   return {};
 }
 

@@ -10,12 +10,14 @@
 #include <cerrno>
 #include <deque>
 #include <optional>
+#include <vector>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
@@ -54,6 +56,49 @@ bool is_disconnect(const beast::error_code& ec) {
   return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
          ec == beast::error::timeout || ec == net::error::operation_aborted ||
          ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated;
+}
+
+// A request whose header already says it cannot be served safely.
+struct HeaderRefusal {
+  bhttp::status status;
+  std::string message;
+};
+
+// Checked on the header alone, before any of the body is read, so that a
+// body the server would misjudge can never pass for a second request
+// (docs/SECURITY.md, "Oversized and malformed requests"). RFC 9112: a
+// request has one Host header, and HTTP/1.1 needs it (section 3.2); a
+// Transfer-Encoding must end in chunked, or the body's length is unknown
+// (400, section 6.3); chunked is the only transfer coding this server
+// reads (501 for another, section 6.1); HTTP/1.0 has no transfer codings
+// (section 6.1), so one there means faulty framing.
+std::optional<HeaderRefusal> header_problem(const bhttp::request_header<>& h) {
+  const size_t hosts = h.count(bhttp::field::host);
+  if (hosts > 1) return HeaderRefusal{bhttp::status::bad_request, "more than one Host header"};
+  if (hosts == 0 && h.version() >= 11)
+    return HeaderRefusal{bhttp::status::bad_request, "an HTTP/1.1 request needs a Host header"};
+  if (h.count(bhttp::field::transfer_encoding) == 0) return std::nullopt;
+  if (h.version() < 11)
+    return HeaderRefusal{bhttp::status::bad_request, "Transfer-Encoding in an HTTP/1.0 request"};
+  std::string joined;  // several fields are one list
+  auto [first, last] = h.equal_range(bhttp::field::transfer_encoding);
+  for (auto f = first; f != last; ++f) {
+    if (!joined.empty()) joined += ',';
+    joined.append(f->value().data(), f->value().size());
+  }
+  bhttp::opt_token_list list(joined);
+  std::vector<beast::string_view> codings;
+  if (bhttp::validate_list(list)) codings.assign(list.begin(), list.end());
+  if (codings.empty() || !beast::iequals(codings.back(), "chunked"))
+    return HeaderRefusal{bhttp::status::bad_request, "Transfer-Encoding must end in chunked"};
+  codings.pop_back();
+  for (auto c : codings) {
+    if (beast::iequals(c, "chunked"))
+      return HeaderRefusal{bhttp::status::bad_request, "chunked given twice in Transfer-Encoding"};
+    return HeaderRefusal{bhttp::status::not_implemented,
+                         "transfer coding '" + std::string(c) + "' is not supported; only chunked is"};
+  }
+  return std::nullopt;
 }
 
 template <class Stream>
@@ -180,6 +225,16 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(limits_.max_header_bytes);
     lowest().expires_after(limits_.idle_timeout);
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
+  }
+
+  // The header is in: refuse it here if it frames its body doubtfully,
+  // else read the body (the same deadline goes on).
+  void on_header(beast::error_code ec, std::size_t) {
+    if (ec) return on_read(ec, 0);
+    if (auto problem = header_problem(parser_->get())) return reject(problem->status, problem->message);
+    if (parser_->is_done()) return on_read(ec, 0);
     bhttp::async_read(stream_, buffer_, *parser_,
                       beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
   }
@@ -213,7 +268,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                     std::move(ticket_));
   }
 
-  void reject(bhttp::status status, const char* message) {
+  void reject(bhttp::status status, std::string_view message) {
     pending_ = true;
     send(error_response(status, message), false, 11, false);
   }

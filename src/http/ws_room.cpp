@@ -38,7 +38,7 @@ class WsRoomPeer final : public WsPeer {
   void on_open(std::shared_ptr<WsChannel> channel) override {
     channel_ = channel;
     feed_ = std::make_shared<WsFeed>(room_, channel, pos_, timing_);
-    feed_->start();
+    feed_->start(address_);
   }
 
   void on_message(std::string_view text) override {

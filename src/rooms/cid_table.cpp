@@ -13,7 +13,23 @@ Cid CidTable::fresh_cid() {
   }
 }
 
-CidTable::Admission CidTable::admit(std::optional<Cid> cid, bool loose_login, SysTime now) {
+void CidTable::add(Cid cid, Entry entry) {
+  if (entry.owner.empty() || ++per_owner_[entry.owner] <= kCountedCidsPerAddress) ++counted_;
+  entries_.emplace(cid, std::move(entry));
+}
+
+CidTable::Entries::iterator CidTable::remove(Entries::iterator it) {
+  if (const std::string& owner = it->second.owner; owner.empty()) {
+    --counted_;
+  } else if (auto o = per_owner_.find(owner); o != per_owner_.end()) {
+    if (o->second-- <= kCountedCidsPerAddress) --counted_;
+    if (o->second == 0) per_owner_.erase(o);
+  }
+  return entries_.erase(it);
+}
+
+CidTable::Admission CidTable::admit(std::optional<Cid> cid, bool loose_login, SysTime now,
+                                    std::string_view owner) {
   Admission a;
   auto it = cid ? entries_.find(*cid) : entries_.end();
   if (it != entries_.end() && !it->second.waiting) {
@@ -23,19 +39,19 @@ CidTable::Admission CidTable::admit(std::optional<Cid> cid, bool loose_login, Sy
   }
   if (it != entries_.end()) {  // duplicate: its request is already waiting
     a.dropped = *cid;
-    entries_.erase(it);
+    remove(it);
   } else if (!loose_login) {
     return a;  // expired
   }
   a.cid = fresh_cid();
   a.reallocated = true;
-  entries_.emplace(a.cid, Entry{true, now, epoch_});
+  add(a.cid, Entry{true, now, epoch_, std::string(owner)});
   return a;
 }
 
-Cid CidTable::allocate(SysTime now) {
+Cid CidTable::allocate(SysTime now, std::string_view owner) {
   Cid c = fresh_cid();
-  entries_.emplace(c, Entry{false, now, epoch_});
+  add(c, Entry{false, now, epoch_, std::string(owner)});
   return c;
 }
 
@@ -66,7 +82,7 @@ std::vector<Cid> CidTable::sweep(SysTime now, std::chrono::microseconds timeout)
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (!it->second.waiting && now - it->second.last_reply > timeout) {
       gone.push_back(it->first);
-      it = entries_.erase(it);
+      it = remove(it);
     } else {
       ++it;
     }

@@ -11,6 +11,12 @@
 // request is already waiting is a duplicate: it gets a new cid and the old
 // entry is dropped, which ends the old waiting request.
 //
+// Counting: a new entry is owned by the address that asked for it (none
+// for an address that is not capped, see Room::admit). The chatters count
+// (counted()) takes at most kCountedCidsPerAddress live entries of one
+// address: more are served as usual but not counted, so one client cannot
+// inflate the count with cheap requests (docs/PROTOCOL.md, "Chatters").
+//
 // Epochs: when the room reloads its posts (after a moderation rewrote
 // them, see room.h), positions held before mean nothing any more. The
 // table counts reloads (its epoch); every entry remembers the epoch its
@@ -25,6 +31,8 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +43,7 @@ namespace chaton {
 using Cid = int64_t;
 inline constexpr Cid kCidLimit = 0x10000000;
 inline constexpr Cid kExpiredCid = -1;
+inline constexpr size_t kCountedCidsPerAddress = 16;
 
 class CidTable {
  public:
@@ -47,10 +56,11 @@ class CidTable {
   };
 
   // A request arrives carrying `cid`; on success the entry is marked waiting.
-  Admission admit(std::optional<Cid> cid, bool loose_login, SysTime now);
+  // A new entry is owned by `owner` (empty: not capped).
+  Admission admit(std::optional<Cid> cid, bool loose_login, SysTime now, std::string_view owner = {});
 
   // A new entry that is not waiting (API login hands it out).
-  Cid allocate(SysTime now);
+  Cid allocate(SysTime now, std::string_view owner = {});
 
   // The waiting request of `cid` was answered (or went away) at `now`.
   void replied(Cid cid, SysTime now);
@@ -63,6 +73,8 @@ class CidTable {
 
   bool contains(Cid cid) const { return entries_.count(cid) != 0; }
   size_t size() const { return entries_.size(); }
+  // The chatters count: entries, at most kCountedCidsPerAddress per owner.
+  size_t counted() const { return counted_; }
 
   // --- epochs
   void begin_epoch() { ++epoch_; }
@@ -77,10 +89,16 @@ class CidTable {
     bool waiting = false;
     SysTime last_reply{};
     uint64_t epoch = 0;  // the last epoch this client saw
+    std::string owner;   // empty: not capped
   };
+  using Entries = std::unordered_map<Cid, Entry>;
   Cid fresh_cid();
+  void add(Cid cid, Entry entry);
+  Entries::iterator remove(Entries::iterator it);
 
-  std::unordered_map<Cid, Entry> entries_;
+  Entries entries_;
+  std::unordered_map<std::string, size_t> per_owner_;  // live entries of each owner
+  size_t counted_ = 0;
   std::mt19937_64 rng_;
   uint64_t epoch_ = 0;
 };

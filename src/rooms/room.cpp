@@ -192,7 +192,7 @@ Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {
 
 RoomStatus Room::status() const {
   std::lock_guard lock(mu_);
-  return RoomStatus{sequence_, last_post_, cids_.size()};
+  return RoomStatus{sequence_, last_post_, cids_.counted()};
 }
 
 std::shared_ptr<const std::string> Room::rss() {
@@ -220,12 +220,17 @@ std::vector<Post> Room::recent_posts(size_t max) const {
   return std::vector<Post>(window_.end() - static_cast<ptrdiff_t>(n), window_.end());
 }
 
-CidTable::Admission Room::admit(std::optional<Cid> cid) {
+std::string_view Room::cid_owner(std::string_view address) const {
+  if (settings_.rate_limiter && settings_.rate_limiter->exempt(address)) return {};
+  return address;
+}
+
+CidTable::Admission Room::admit(std::optional<Cid> cid, std::string_view address) {
   std::shared_ptr<Waiter> old;
   CidTable::Admission a;
   {
     std::lock_guard lock(mu_);
-    a = cids_.admit(cid, settings_.config.loose_login, clock_.now());
+    a = cids_.admit(cid, settings_.config.loose_login, clock_.now(), cid_owner(address));
     if (a.dropped) {
       if (auto it = waiters_.find(*a.dropped); it != waiters_.end()) {
         old = it->second.lock();
@@ -237,9 +242,9 @@ CidTable::Admission Room::admit(std::optional<Cid> cid) {
   return a;
 }
 
-Cid Room::allocate_cid() {
+Cid Room::allocate_cid(std::string_view address) {
   std::lock_guard lock(mu_);
-  return cids_.allocate(clock_.now());
+  return cids_.allocate(clock_.now(), cid_owner(address));
 }
 
 void Room::replied(Cid cid) {
@@ -259,7 +264,7 @@ bool Room::cid_alive(Cid cid) const {
 
 size_t Room::num_chatters() const {
   std::lock_guard lock(mu_);
-  return cids_.size();
+  return cids_.counted();
 }
 
 bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
@@ -282,7 +287,7 @@ void Room::sweep() {
   {
     std::lock_guard lock(mu_);
     cids_.sweep(clock_.now(), settings_.client_timeout);
-    size_t n = cids_.size();
+    size_t n = cids_.counted();
     if (n != recorded_chatters_) changed = recorded_chatters_ = n;
   }
   if (changed) store_->record_num_chatters(*changed);

@@ -139,8 +139,11 @@ class Room {
   std::vector<Post> recent_posts(size_t max) const;
 
   // --- clients
-  CidTable::Admission admit(std::optional<Cid> cid);
-  Cid allocate_cid();
+  // A new cid is owned by `address` (the client's), which caps how many of
+  // its cids the chatters count takes (CidTable); an address the post rate
+  // does not apply to (limits.rate_limit_exempt), or none, is not capped.
+  CidTable::Admission admit(std::optional<Cid> cid, std::string_view address = {});
+  Cid allocate_cid(std::string_view address = {});
   void replied(Cid cid);
   void hold(Cid cid);
   bool cid_alive(Cid cid) const;
@@ -185,6 +188,8 @@ class Room {
   void load_window(StoreSnapshot& snap);  // under mu_
   Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over);  // under mu_
   void reload_if_changed();
+  // The owner of a new cid of `address` (see admit()).
+  std::string_view cid_owner(std::string_view address) const;
   void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
 
   RoomSettings settings_;

@@ -79,6 +79,46 @@ TEST_F(HtpasswdTest, RefusesWrongPasswordsAndUnknownUsers) {
   EXPECT_EQ(h.verify("# a comment line", ""), Htpasswd::Verdict::denied);
 }
 
+// An unknown user is checked against a decoy hash of the scheme and cost
+// most of the file's users have, so that it costs what a wrong password
+// for a real user costs (no timing tells which names exist).
+TEST_F(HtpasswdTest, TheDecoyForUnknownUsersHasTheSchemeAndCostOfMostUsers) {
+  write(file_,
+        "a:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
+        "b:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
+        "c:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
+        "d:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n");
+  Htpasswd h(file_, clock_);
+  EXPECT_EQ(h.decoy_scheme(), "$apr1$");
+  // The decoy is never a way in, even with a real user's password.
+  EXPECT_EQ(h.verify("nobody", kAlicePassword), Htpasswd::Verdict::denied);
+  EXPECT_EQ(h.verify("a", kAlicePassword), Htpasswd::Verdict::allowed);
+
+  // Cost counts as part of the scheme; the choice follows an edited file.
+  write(file_,
+        "c:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
+        "e:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
+        "a:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
+        "x:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n");
+  clock_.advance(2s);
+  EXPECT_EQ(h.decoy_scheme(), "$2y$05$");
+  EXPECT_EQ(h.verify("nobody", kAlicePassword), Htpasswd::Verdict::denied);
+
+  write(file_,
+        "x:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n"
+        "y:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n"
+        "alice-sha1:{SHA}wBFJYYjnh5eS5Eft5JORpd7Gkko=\n");
+  clock_.advance(2s);
+  EXPECT_EQ(h.decoy_scheme(), "$6$rounds=6000$");
+
+  // A tie is broken the same way every time.
+  Htpasswd mixed(file_, clock_);
+  write(file_, kFile);
+  clock_.advance(2s);
+  EXPECT_EQ(mixed.decoy_scheme(), Htpasswd(file_, clock_).decoy_scheme());
+  EXPECT_EQ(mixed.decoy_scheme(), "$2y$05$");
+}
+
 TEST_F(HtpasswdTest, AMissingFileDeniesEveryone) {
   Htpasswd h(dir_.path() / "absent", clock_);
   EXPECT_EQ(h.verify("carol", "carol pw"), Htpasswd::Verdict::denied);

@@ -695,6 +695,21 @@ TEST(ConfigFinalize, FrameAncestorsTakeOriginsOnly) {
   }
 }
 
+TEST(ConfigFinalize, AllowedOriginsTakeOriginsOnly) {
+  Config c = finalized(
+      "[site]\nallowed_origins = [\"https://blog.example.org\", \"http://[::1]:8080/\", "
+      "\"http://localhost:3000\"]\n");
+  ASSERT_EQ(c.site.allowed_origins.size(), 3u);
+  EXPECT_EQ(c.site.allowed_origins[1], "http://[::1]:8080");  // the trailing '/' dropped
+  for (std::string bad : {"example.org", "https://a.org/path", "https://*.example.org", "https:",
+                          "https://", "null", "*", "'self'", "ftp://a.org", "https://a.org b.org",
+                          "https://user@a.org", "https://a.org?x"}) {
+    Config d = default_config();
+    d.site.allowed_origins = {bad};
+    EXPECT_TRUE(Contains(finalize_error(d), "site.allowed_origins")) << bad;
+  }
+}
+
 TEST(ConfigFinalize, FinalizeTwiceIsHarmless) {
   Config c = finalized(kSampleFile);
   Config again = c;

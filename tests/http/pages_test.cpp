@@ -470,6 +470,23 @@ TEST(RoomIndex, DescriptionChattersAndLastPost) {
   EXPECT_NE(render_room_index({}, 0).find("No rooms are configured."), std::string::npos);
 }
 
+TEST(RoomIndex, PrivateRoomShowsItsNameAndLinkOnly) {
+  RoomSummary r;
+  r.name = "Secret";
+  r.url = kUrl;
+  r.description = "Inner circle";
+  r.status.num_chatters = 3;
+  r.status.last_post = 1000;
+  r.last = make_post("n", 1000, "private words");
+  r.is_private = true;
+  std::string h = render_room_index({r}, 1000 + 120);
+  EXPECT_NE(h.find(">Secret</a>"), std::string::npos);
+  EXPECT_NE(h.find("A private room"), std::string::npos);
+  for (const char* hidden : {"chatter", "last post", "ago", "private words", "Inner circle", "a/today", "search"})
+    EXPECT_EQ(h.find(hidden), std::string::npos) << hidden;
+  expect_csp_clean(h);
+}
+
 TEST(BadgePage, SnippetsEscaped) {
   RoomSettings s;
   s.config.name = "A \"B\" <C>";

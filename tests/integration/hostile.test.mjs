@@ -1,7 +1,8 @@
 // Hostile clients against the real binary (docs/SECURITY.md): slow and idle
 // connections and the request timeout, long-polls that must outlive it,
 // oversized and malformed requests on raw sockets, bytes no form should
-// carry, the connection caps, X-Forwarded-For from a peer nobody trusts,
+// carry, the connection caps, cross-site requests (Origin), one address
+// inflating the chatters count, X-Forwarded-For from a peer nobody trusts,
 // and a full disk. After each case the server must still answer a normal
 // request. Limits are set small so every case runs in seconds.
 
@@ -13,10 +14,10 @@ import net from 'node:net';
 import path from 'node:path';
 
 import {
-  CometClient, datLines, get, parseResponse, post, postOk, rawExchange, readLogLine, sleep,
+  CometClient, datLines, get, parseResponse, post, postOk, rawExchange, readLogLine, request, sleep,
   startServer, waitFor, withTimeout,
 } from './lib/server.mjs';
-import { openSse } from './lib/push.mjs';
+import { RawWebSocket, openSse } from './lib/push.mjs';
 
 const T = { timeout: 30000 };
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
@@ -355,6 +356,47 @@ describe('malformed requests', () => {
     assert.ok(!fs.existsSync(currentDat(srv)) || datLines(currentDat(srv)).length === 0, 'nothing was stored');
     await assertHealthy(srv, 0);
   });
+
+  test('a Transfer-Encoding that does not end in chunked, or a missing or doubled Host, is refused before the body is read', T, async (t) => {
+    const srv = await startServer(t, { limits: SMALL_LIMITS });
+    // Read as a request without a body, each of these would leave its body
+    // to be taken as the next request: a post nobody sent.
+    const hidden = 'POST /lobby/post HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
+      'Content-Length: 22\r\n\r\nnick=evil&text=smuggle';
+    const head = (headers) => 'POST /lobby/post HTTP/1.1\r\nContent-Type: application/x-www-form-urlencoded\r\n' +
+      `${headers}\r\n\r\n`;
+    const cases = [
+      // [what, the request, the status, the reason]
+      ['Transfer-Encoding: xchunked', head('Host: x\r\nTransfer-Encoding: xchunked') + hidden, 400, /end in chunked/],
+      ['Transfer-Encoding: identity', head('Host: x\r\nTransfer-Encoding: identity') + hidden, 400, /end in chunked/],
+      ['Transfer-Encoding: chunked, identity', head('Host: x\r\nTransfer-Encoding: chunked, identity') + hidden, 400, /end in chunked/],
+      ['a quoted "chunked"', head('Host: x\r\nTransfer-Encoding: "chunked"') + hidden, 400, /end in chunked/],
+      ['chunked twice', head('Host: x\r\nTransfer-Encoding: chunked, chunked') + '0\r\n\r\n' + hidden, 400, /twice/],
+      ['gzip, chunked (a coding the server cannot undo)', head('Host: x\r\nTransfer-Encoding: gzip, chunked') +
+        `${(22).toString(16)}\r\nnick=gzip&text=ignored\r\n0\r\n\r\n` + hidden, 501, /'gzip' is not supported/],
+      ['gzip and chunked in two fields', head('Host: x\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked') +
+        '0\r\n\r\n' + hidden, 501, /'gzip' is not supported/],
+      ['Transfer-Encoding in HTTP/1.0', head('Host: x\r\nTransfer-Encoding: chunked').replace('HTTP/1.1', 'HTTP/1.0') +
+        '0\r\n\r\n' + hidden, 400, /HTTP\/1.0/],
+      ['HTTP/1.1 without Host', head('Content-Length: 0') + hidden, 400, /needs a Host/],
+      ['two Host headers', head('Host: x\r\nHost: y\r\nContent-Length: 0') + hidden, 400, /more than one Host/],
+    ];
+    for (const [what, request, status, reason] of cases) {
+      const { data, closed } = await rawExchange(srv.port, request, { timeout: 5000 });
+      const res = parseResponse(data);
+      t.diagnostic(`${what}: ${res?.statusLine} ${res?.body.trim()}`);
+      assertRefusal(res, status, reason);
+      assert.equal(res.rest.length, 0, `${what}: one answer only`);
+      assert.equal(res.headers.connection, 'close', `${what}: the answer says the connection ends`);
+      assert.ok(closed, `${what}: the connection is closed`);
+    }
+    await sleep(200);
+    assert.ok(!fs.existsSync(currentDat(srv)) || datLines(currentDat(srv)).length === 0, 'nothing was stored');
+    // HTTP/1.0 needs no Host; chunked alone is read as before (above).
+    const old = parseResponse((await rawExchange(srv.port, 'GET /lobby/var/seq HTTP/1.0\r\n\r\n')).data);
+    assert.equal(old?.status, 200, 'an HTTP/1.0 request without Host is served');
+    await assertHealthy(srv, 0);
+  });
 });
 
 // ---------------------------------------------------------------- hostile text
@@ -454,6 +496,79 @@ describe('connection caps', () => {
 });
 
 // ---------------------------------------------------------------- forwarded addresses
+
+describe('cross-site requests', () => {
+  test('a form post, another method or a WebSocket from another site gets 403; this site, listed origins, reads and clients without Origin go on', T, async (t) => {
+    const srv = await startServer(t, { site: { allowed_origins: ['https://friend.example'] } });
+    const room = srv.roomUrl();
+    const own = `http://127.0.0.1:${srv.port}`;
+    const evil = 'https://evil.example';
+    const form = (headers, fields = { nick: 'n', text: 'x' }) => post(room, fields, { headers });
+    const refused = [
+      ['another site', () => form({ origin: evil })],
+      ['Origin: null (a sandboxed page, a data: URL)', () => form({ origin: 'null' })],
+      ['this host on another port', () => form({ origin: `http://127.0.0.1:${srv.port + 1}` })],
+      ['a malformed Origin', () => form({ origin: 'evil' })],
+      ['a browser that says cross-site and sends no Origin', () => form({ 'sec-fetch-site': 'cross-site' })],
+      ['this origin, but the browser says cross-site', () => form({ origin: own, 'sec-fetch-site': 'cross-site' })],
+      ['a JSON post', () => post(room, { nick: 'n', text: 'x' }, { json: true, headers: { origin: evil } })],
+      ['an API login', () => post(room, { who: 'x' }, { path: 'apilogin', headers: { origin: evil } })],
+      ['another method (PUT)', () => request(room + 'post', { method: 'PUT', headers: { origin: evil }, body: 'nick=n&text=x' })],
+      ['the index (DELETE)', () => request(`${srv.url}/`, { method: 'DELETE', headers: { origin: evil } })],
+    ];
+    for (const [what, send] of refused) {
+      const r = await send();
+      t.diagnostic(`${what}: ${r.status} ${r.text.trim()}`);
+      assertRefusal(r, 403, /another site/);
+    }
+    await assert.rejects(RawWebSocket.connect(srv.port, '/lobby/ws?p=0', { headers: { Origin: evil } }),
+      (e) => e.status === 403 && /another site/.test(e.body));
+    assert.ok(!fs.existsSync(currentDat(srv)) || datLines(currentDat(srv)).length === 0, 'nothing was stored');
+
+    const allowed = [
+      ['no Origin (curl, bots, the client library)', {}],
+      ['this origin', { origin: own, 'sec-fetch-site': 'same-origin' }],
+      ['this origin with a trailing /', { origin: `http://127.0.0.1:${srv.port}/` }],
+      ['the Host the browser used', { origin: `http://localhost:${srv.port}`, host: `localhost:${srv.port}` }],
+      ['a listed origin, cross-site', { origin: 'https://friend.example', 'sec-fetch-site': 'cross-site' }],
+      ['a listed origin with its default port', { origin: 'https://FRIEND.example:443' }],
+    ];
+    for (const [what, headers] of allowed) {
+      const r = await form(headers, { nick: 'n', text: what });
+      assert.equal(r.status, 200, `${what}: ${r.status} ${r.text}`);
+    }
+    // Reading is not refused (other sites embed the badge and status).
+    assert.equal((await get(room + 'var/status.js', { headers: { origin: evil, 'sec-fetch-site': 'cross-site' } })).status, 200);
+    for (const headers of [{ Origin: own }, { Origin: 'https://friend.example' }, {}]) {
+      const ws = await RawWebSocket.connect(srv.port, '/lobby/ws?p=0', { headers });
+      ws.sock.destroy();
+    }
+    await assertHealthy(srv, allowed.length);
+  });
+});
+
+describe('chatters count', () => {
+  test('one address asking for cid after cid counts for a few chatters only; every client is still served', T, async (t) => {
+    // Loopback is exempt by default, like a local bot; here it is an ordinary client.
+    const srv = await startServer(t, { limits: { rate_limit_exempt: [] } });
+    const room = srv.roomUrl();
+    const cids = new Set();
+    for (let i = 0; i < 40; i++) {
+      const r = await post(room, { who: `bot${i}`, s: '0' }, { path: 'apilogin' });
+      assert.equal(r.status, 200, r.text);
+      cids.add(JSON.parse(r.text).cid);
+    }
+    for (let i = 0; i < 10; i++) {
+      const r = await get(room + 'comet?c=&p=0&s=0');
+      assert.equal(r.status, 200, r.text);
+      cids.add(JSON.parse(r.text).cid);
+    }
+    assert.equal(cids.size, 50, 'each got its own cid');
+    const nc = JSON.parse((await get(room + 'var/status.js')).text)['num-chatters'];
+    t.diagnostic(`num-chatters after 50 new cids from one address: ${nc}`);
+    assert.ok(nc >= 1 && nc <= 16, `num-chatters ${nc}`);
+  });
+});
 
 describe('X-Forwarded-For', () => {
   test('from a peer that is not a trusted proxy it is ignored: blacklist, rate limit and stored address use the real one', T, async (t) => {

@@ -3,7 +3,7 @@
 // archives, RSS, status files, post, apilogin, badge, search, assets — with
 // the common htpasswd hashes; the password-change page writing bcrypt; the
 // throttle on full credential checks; a public room beside it unaffected,
-// and the room index not showing a private room's posts.
+// and the room index showing a private room by name only.
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -110,6 +110,48 @@ describe('private rooms (A2)', () => {
     assert.match(index.text, /public words/);
     assert.match(index.text, /Secret/);
     assert.doesNotMatch(index.text, /hello from alice/);
+  });
+
+  test('the index shows a private room by name only: no chatter count, no time of its last post', T, async () => {
+    // The room has a post (above), and a chatter now.
+    assert.equal((await post(secret, { who: 'bot', s: '0' }, { path: 'apilogin', headers: ALICE })).status, 200);
+    const index = (await get(`${server.url}/`)).text;
+    const cards = index.split('<li class="room-card">').slice(1);
+    const card = cards.find((c) => c.includes('/secret/'));
+    const open = cards.find((c) => c.includes('/lobby/'));
+    assert.ok(card && open, index);
+    assert.match(card, /Secret/);
+    assert.match(card, /private/i);
+    assert.doesNotMatch(card, /chatter|last post|no posts yet|ago/, card);
+    assert.doesNotMatch(card, /a\/today|search|index\.rdf/, 'only the link to the room');
+    // The public room keeps its details.
+    assert.match(open, /chatter/);
+    assert.match(open, /last post/);
+  });
+
+  test('a page of another site cannot post with the browser\'s credentials, nor stream the room over a WebSocket', T, async () => {
+    const evil = 'https://evil.example';
+    for (const [what, r] of [
+      ['a form post', await post(secret, { nick: 'x', text: 'forged' }, { headers: { ...ALICE, origin: evil } })],
+      ['a form post from a sandboxed page', await post(secret, { nick: 'x', text: 'forged' }, { headers: { ...ALICE, origin: 'null' } })],
+      ['a password change', await request(`${secret}passwd`, { method: 'POST', headers: { ...ALICE, origin: evil },
+        body: { old: 'pässword 1', new: 'taken over!', again: 'taken over!' } })],
+      ['an API login', await post(secret, { who: 'x' }, { path: 'apilogin', headers: { ...ALICE, 'sec-fetch-site': 'cross-site' } })],
+    ]) {
+      assert.equal(r.status, 403, `${what}: ${r.status} ${r.text}`);
+      assert.match(r.text, /another site/, what);
+    }
+    await assert.rejects(RawWebSocket.connect(server.port, '/secret/ws?p=0', { headers: { ...ALICE, Origin: evil } }),
+      (e) => e.status === 403 && !/hello from alice/.test(e.body));
+    const comet = JSON.parse((await get(`${secret}comet?p=0&s=0`, { headers: ALICE })).text);
+    assert.ok(!comet.content.some((e) => e[2] === 'forged'), 'nothing was posted');
+    assert.equal(fs.readFileSync(htpasswd(), 'utf8'), HTPASSWD, 'no password changed');
+
+    // The room's own page (this origin) posts and connects as before.
+    const own = await post(secret, { nick: 'alice', text: 'from the page' }, { headers: { ...ALICE, origin: server.url } });
+    assert.equal(own.status, 200, own.text);
+    const ws = await RawWebSocket.connect(server.port, '/secret/ws?p=0', { headers: { ...ALICE, Origin: server.url } });
+    ws.sock.destroy();
   });
 
   test('the passwd page changes the password to a bcrypt hash', T, async () => {

@@ -255,6 +255,44 @@ TEST(CidTableSize, IsTheNumberOfChatters) {
   EXPECT_EQ(t.size(), 3u);
 }
 
+// One address cannot inflate the chatters count with cheap requests (each
+// apilogin, or comet without c, makes a cid): it counts for at most
+// kCountedCidsPerAddress, though every one of its cids is served.
+TEST(CidTableCount, OneAddressCountsAtMostTheCap) {
+  CidTable t(kSeed);
+  const size_t cap = kCountedCidsPerAddress;
+  std::vector<Cid> flood;
+  for (size_t i = 0; i < 3 * cap; ++i) {
+    flood.push_back(i % 2 ? t.allocate(kT0, "198.51.100.7") : t.admit(std::nullopt, true, kT0, "198.51.100.7").cid);
+  }
+  Cid other = t.allocate(kT0, "203.0.113.9");
+  t.admit(std::nullopt, true, kT0, "203.0.113.9");
+  t.allocate(kT0);  // no owner: not capped
+  EXPECT_EQ(t.size(), 3 * cap + 3);
+  EXPECT_EQ(t.counted(), cap + 3);
+  for (Cid c : flood) EXPECT_TRUE(t.contains(c));
+
+  // A duplicate drops one entry and adds one: the count stays.
+  t.admit(flood[0], true, kT0, "198.51.100.7");
+  EXPECT_EQ(t.counted(), cap + 3);
+
+  // As the flood expires, the address counts for what it still holds.
+  for (Cid c : flood) t.replied(c, kT0);
+  t.sweep(kT0 + kTimeout + seconds(1), kTimeout);
+  EXPECT_FALSE(t.contains(other));
+  EXPECT_EQ(t.size(), 2u);  // the waiting ones: the duplicate's new cid and 203.0.113.9's
+  EXPECT_EQ(t.counted(), 2u);
+}
+
+TEST(CidTableCount, ManyAddressesAreEachCounted) {
+  CidTable t(kSeed);
+  for (int i = 0; i < 100; ++i) t.allocate(kT0, "192.0.2." + std::to_string(i));
+  EXPECT_EQ(t.counted(), 100u);
+  t.sweep(kT0 + kTimeout + seconds(1), kTimeout);
+  EXPECT_EQ(t.counted(), 0u);
+  EXPECT_EQ(t.size(), 0u);
+}
+
 TEST(CidTableRange, CidsAreBelowTheLimit) {
   CidTable t(kSeed);
   for (int i = 0; i < 2000; ++i) {
