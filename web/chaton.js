@@ -371,6 +371,31 @@
     }
   }
 
+  // An archive day shown in pages (docs/PROTOCOL.md, "Archive days in
+  // pages"): a permalink's #entry-SEC-USEC is never sent to the server, so
+  // a permalink to a post on another page opens page 1; move on to the page
+  // that holds it. data-entry-pages lists where each page starts.
+  function followPermalink(body) {
+    const parse = (id) => {
+      const m = /^entry-([0-9a-f]+)-([0-9a-f]+)$/.exec(id);
+      return m ? [parseInt(m[1], 16), parseInt(m[2], 16)] : null;
+    };
+    const starts = body.dataset.entryPages.split(' ').map(parse);
+    const go = () => {
+      const id = decodeURIComponent(location.hash.slice(1));
+      const want = parse(id);
+      if (!want || document.getElementById(id)) return;
+      let page = 1;
+      starts.forEach((s, i) => {
+        if (s && (s[0] < want[0] || (s[0] === want[0] && s[1] <= want[1]))) page = i + 1;
+      });
+      if (String(page) !== body.dataset.page) location.replace(`?page=${page}${location.hash}`);
+    };
+    go();
+    window.addEventListener('hashchange', go);
+  }
+
   initCopyButtons();
   if (document.body.dataset.comet && document.body.dataset.post) initRoom(document.body);
+  if (document.body.dataset.entryPages) followPermalink(document.body);
 })();

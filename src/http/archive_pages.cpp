@@ -138,6 +138,12 @@ std::string month_nav(const ArchiveRoom& room, const MonthNav& m, std::optional<
   return h;
 }
 
+// "HH:MM:SS" (UTC) of `sec`.
+std::string time_of_day(int64_t sec) {
+  DateTime t = utc_from_seconds(sec);
+  return two(t.hour) + ":" + two(t.minute) + ":" + two(t.second);
+}
+
 std::string day_link(const ArchiveRoom& room, Date d, bool previous) {
   std::string ds = format_date_path(d);
   return link(room.url + "a/" + ds, previous ? "&larr; " + ds : ds + " &rarr;",
@@ -214,35 +220,100 @@ std::string month_name(int year, int month) {
   return std::string(kMonthNames[static_cast<size_t>(month - 1)]) + " " + std::to_string(year);
 }
 
-ArchiveRoom archive_room(const RoomSettings& s) { return ArchiveRoom{s.config.name, s.url, s.render}; }
+ArchiveRoom archive_room(const RoomSettings& s, std::string script_url) {
+  return ArchiveRoom{s.config.name, s.url, s.render, std::move(script_url)};
+}
+
+void select_day_page(DayPage& p, std::vector<Post> posts, size_t page) {
+  p.total_posts = posts.size();
+  p.page_starts.clear();
+  std::vector<size_t> firsts;  // the index of each page's first post
+  size_t count = 0, bytes = 0;
+  for (size_t i = 0; i < posts.size(); ++i) {
+    if (i == 0 || count == kArchivePagePosts || bytes >= kArchivePageBytes) {
+      firsts.push_back(i);
+      p.page_starts.emplace_back(posts[i].sec, posts[i].usec);
+      count = bytes = 0;
+    }
+    ++count;
+    bytes += posts[i].nick.size() + posts[i].text.size();
+  }
+  size_t pages = std::max<size_t>(firsts.size(), 1);
+  p.page = std::clamp<size_t>(page, 1, pages);
+  size_t begin = firsts.empty() ? 0 : firsts[p.page - 1];
+  size_t end = p.page < firsts.size() ? firsts[p.page] : posts.size();
+  if (begin == 0 && end == posts.size()) {
+    p.posts = std::move(posts);
+  } else {
+    p.posts.assign(std::make_move_iterator(posts.begin() + static_cast<ptrdiff_t>(begin)),
+                   std::make_move_iterator(posts.begin() + static_cast<ptrdiff_t>(end)));
+  }
+}
 
 // ---- rendering
 
 std::string render_day_page(const ArchiveRoom& room, const DayPage& p) {
   std::string ds = format_date_path(p.date);
-  PageFrame f = frame(room, room.name + " > Archives > " + ds);
-  f.canonical = room.url + "a/" + ds;
-  f.description = room.name + ": the chat of " + ds + " (UTC), " +
-                  count_text(p.posts.size(), "post", "posts") + ".";
+  size_t pages = p.page_starts.size();
+  bool paged = pages > 1;
+  size_t total = std::max(p.total_posts, p.posts.size());
+  std::string day_url = room.url + "a/" + ds;
+  auto page_url = [&](size_t n) { return n <= 1 ? day_url : day_url + "?page=" + std::to_string(n); };
+  PageFrame f = frame(room, room.name + " > Archives > " + ds +
+                                (paged ? " (page " + std::to_string(p.page) + " of " + std::to_string(pages) + ")" : ""));
+  f.canonical = page_url(p.page);
+  f.description = room.name + ": the chat of " + ds + " (UTC), " + count_text(total, "post", "posts") + ".";
   f.noindex = p.posts.empty();
-  if (p.previous) f.prev_url = room.url + "a/" + format_date_path(*p.previous);
-  if (p.next) f.next_url = room.url + "a/" + format_date_path(*p.next);
+  if (paged && p.page > 1) {
+    f.prev_url = page_url(p.page - 1);
+  } else if (p.previous) {
+    f.prev_url = room.url + "a/" + format_date_path(*p.previous);
+  }
+  if (paged && p.page < pages) {
+    f.next_url = page_url(p.page + 1);
+  } else if (p.next) {
+    f.next_url = room.url + "a/" + format_date_path(*p.next);
+  }
+  std::string pager;
+  if (paged) {
+    // Where each page starts, for the script that sends a permalink on.
+    std::string starts;
+    for (const auto& [sec, usec] : p.page_starts) {
+      if (!starts.empty()) starts += ' ';
+      starts += entry_id(sec, usec);
+    }
+    f.body_attributes = " data-entry-pages=\"" + esc(starts) + "\" data-page=\"" + std::to_string(p.page) + "\"";
+    f.script_url = room.script_url;
+    pager = "<nav class=\"day-pages\" aria-label=\"Pages of " + ds + "\"><span>Page " + std::to_string(p.page) +
+            " of " + std::to_string(pages) + ", from</span>";
+    for (size_t n = 1; n <= pages; ++n) {
+      std::string when = time_of_day(p.page_starts[n - 1].first);
+      if (n == p.page)
+        pager += " <span aria-current=\"page\">" + esc(when) + "</span>";
+      else
+        pager += " " + link(page_url(n), esc(when));
+    }
+    pager += "</nav>\n";
+  }
 
   std::string h = page_open(f);
   h += "<div class=\"page archive\">\n" + crumbs(room, esc(ds));
   h += day_nav(room, p, "Days");
+  h += pager;
   h += "<div class=\"archive-layout\">\n<main class=\"day\" id=\"posts\">\n";
   if (p.posts.empty()) {
     h += "<p class=\"empty\">No posts on this day.</p>\n";
   } else {
     h += "<h2 class=\"visually-hidden\">Posts of " + ds + "</h2>\n";
     h += "<div class=\"view day-posts\">" + render_posts(p.posts, nullptr, room.render) + "</div>\n";
-    h += "<p class=\"day-total\">" + count_text(p.posts.size(), "post", "posts") + " on " + ds +
-         ", times in UTC.</p>\n";
+    h += "<p class=\"day-total\">" + count_text(total, "post", "posts") + " on " + ds;
+    if (paged) h += " (" + count_text(p.posts.size(), "post", "posts") + " on this page)";
+    h += ", times in UTC.</p>\n";
   }
   h += "</main>\n<aside class=\"archive-side\" aria-label=\"Month\">\n";
   h += month_nav(room, p.month, p.date, 2);
   h += "</aside>\n</div>\n";
+  h += pager;
   if (!p.posts.empty()) h += day_nav(room, p, "Days (bottom)");
   h += footer(room) + "</div>\n" + page_close();
   return h;
@@ -312,10 +383,12 @@ MonthNav load_month(Room& room, int year, int month) {
   return load_month(room, year, month, sorted_months(room));
 }
 
-DayPage load_day(Room& room, Date date) {
+DayPage load_day(Room& room, Date date, size_t page) {
   DayPage p;
   p.date = date;
-  if (auto r = room.day(date); r.is_ok()) p.posts = std::move(r).value();
+  std::vector<Post> posts;
+  if (auto r = room.day(date); r.is_ok()) posts = std::move(r).value();
+  select_day_page(p, std::move(posts), page);
   auto months = sorted_months(room);
   p.month = load_month(room, date.year, date.month, months);
   p.previous = nearest_day(room, p.month, months, date, true);
@@ -336,14 +409,14 @@ std::vector<MonthSummary> load_months(Room& room) {
   return out;
 }
 
-PageReply archive_reply(Room& room, std::string_view path, Date today) {
-  ArchiveRoom ar = archive_room(room.settings());
+PageReply archive_reply(Room& room, std::string_view path, Date today, size_t page, std::string script_url) {
+  ArchiveRoom ar = archive_room(room.settings(), std::move(script_url));
   const std::string& base = room.settings().config.url_path;
   if (path.empty()) return PageReply{200, {}, render_months_index(ar, load_months(room))};
   if (path == "today") return PageReply{302, base + "a/" + format_date_path(today), {}};
   if (path == "yesterday") return PageReply{302, base + "a/" + format_date_path(previous_day(today)), {}};
 
-  if (auto d = parse_date_path(path)) return PageReply{200, {}, render_day_page(ar, load_day(room, *d))};
+  if (auto d = parse_date_path(path)) return PageReply{200, {}, render_day_page(ar, load_day(room, *d, page))};
 
   // YYYY/MM or YYYY/MM/
   std::string_view ym = path;

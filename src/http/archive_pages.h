@@ -15,6 +15,15 @@
 // A permalink (<room>a/YYYY/MM/DD#entry-…) opens the day scrolled to the
 // post, which the stylesheet highlights (:target): no script is needed.
 //
+// A day longer than one page (kArchivePagePosts, kArchivePageBytes) is shown
+// in pages (`a/YYYY/MM/DD?page=N`, 1 being the oldest), so one reply stays bounded
+// however long the day. Such a page links to every page of the day, each
+// with the time of its first post, and lists where each page starts in
+// `data-entry-pages` for the room's script: a permalink to a post on a later
+// page (its #entry-… is not sent to the server) opens page 1, and the script
+// moves on to the page that holds the post (docs/PROTOCOL.md, "Archive days
+// in pages"). A page number past the last shows the last page.
+//
 // The renderers are pure functions of plain data (unit-tested); the
 // loaders read a Room. Thread-safe as the Room is.
 #pragma once
@@ -39,8 +48,15 @@ struct ArchiveRoom {
   std::string name;      // plain text
   std::string url;       // the room's absolute URL, ends with '/'
   RenderOptions render;  // for the posts
+  std::string script_url;  // the room's script (absolute), loaded by a day in pages
 };
-ArchiveRoom archive_room(const RoomSettings& settings);
+ArchiveRoom archive_room(const RoomSettings& settings, std::string script_url = {});
+
+// One page of an archive day holds at most kArchivePagePosts posts, and
+// ends after the post that brings its nick and text bytes to
+// kArchivePageBytes or over.
+inline constexpr size_t kArchivePagePosts = 1000;
+inline constexpr size_t kArchivePageBytes = 1 << 20;
 
 struct MonthNav {
   int year = 1970, month = 1;
@@ -50,10 +66,16 @@ struct MonthNav {
 
 struct DayPage {
   Date date;
-  std::vector<Post> posts;  // oldest first
+  std::vector<Post> posts;  // this page's, oldest first
   std::optional<Date> previous, next;  // nearest days with posts
   MonthNav month;
+  size_t page = 1;         // 1-based
+  size_t total_posts = 0;  // the whole day's
+  std::vector<std::pair<int64_t, int64_t>> page_starts;  // {sec, usec} of each page's first post
 };
+
+// Page `page` (clamped to the day's pages) of a day's `posts`, into `p`.
+void select_day_page(DayPage& p, std::vector<Post> posts, size_t page);
 
 struct MonthSummary {
   int year = 1970, month = 1;
@@ -72,7 +94,7 @@ std::string month_name(int year, int month);
 // ---- reading a Room
 
 MonthNav load_month(Room& room, int year, int month);
-DayPage load_day(Room& room, Date date);
+DayPage load_day(Room& room, Date date, size_t page = 1);
 std::vector<MonthSummary> load_months(Room& room);
 
 // A reply for a path below "a/" (the part after it, percent-decoded).
@@ -81,6 +103,8 @@ struct PageReply {
   std::string location;      // for 302: a path on this server
   std::string body;          // HTML for 200 and 404
 };
-PageReply archive_reply(Room& room, std::string_view path, Date today);
+// `page`: the page of a day (see above); `script_url`: the room's script.
+PageReply archive_reply(Room& room, std::string_view path, Date today, size_t page = 1,
+                        std::string script_url = {});
 
 }  // namespace chaton::http

@@ -6,7 +6,9 @@
 // header followed by body bytes pushed as they come (Server-Sent Events),
 // through a bounded write queue. A reader whose queue grows past
 // kMaxStreamQueueBytes cannot keep up and is dropped, so its memory never
-// grows without bound.
+// grows without bound. A chunk marked `catch_up` (a piece of the backlog a
+// reader asked for, sent one piece at a time) is not counted: catching up
+// is not falling behind.
 //
 // Lifetime: a Connection keeps itself alive through its pending operations;
 // an Exchange holds it with a shared_ptr.
@@ -34,6 +36,7 @@ inline constexpr size_t kMaxStreamQueueBytes = 1 << 20;
 struct StreamChunk {
   std::shared_ptr<const std::string> bytes;
   std::function<void()> written;
+  bool catch_up = false;  // not counted against kMaxStreamQueueBytes
 };
 
 class Connection {

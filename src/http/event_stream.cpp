@@ -33,12 +33,14 @@ class EventStream final : public RoomFeed {
 
  private:
   bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet,
-               std::function<void()> written) override {
+               std::function<void()> written, bool catch_up) override {
     std::string event = "id: " + std::to_string(pos) + "\ndata: ";
     event += *packet;
     event += "\n\n";
-    return ex_->push(std::make_shared<const std::string>(std::move(event)), std::move(written));
+    return ex_->push(std::make_shared<const std::string>(std::move(event)), std::move(written), catch_up);
   }
+
+  void cut_off() override { ex_->cut_stream(); }
 
   void heartbeat() override {
     if (!ex_->push(std::make_shared<const std::string>(kHeartbeat))) stop();

@@ -39,9 +39,13 @@ class Exchange {
   void watch_disconnect(std::function<void()> on_gone);
 
   // Starts a streamed response; then push() body bytes until it returns
-  // false. The connection closes when the stream ends.
+  // false. The connection closes when the stream ends, or at cut_stream()
+  // (a reader that fell behind). A `catch_up` push is not counted against
+  // the stream's queue limit (see StreamChunk).
   void start_stream(Response header);
-  bool push(std::shared_ptr<const std::string> bytes, std::function<void()> written = {});
+  bool push(std::shared_ptr<const std::string> bytes, std::function<void()> written = {},
+            bool catch_up = false);
+  void cut_stream();
 
   // Every response is logged here (address, method, target, status, bytes).
   void set_access_log(LogFile* log) { access_log_ = log; }

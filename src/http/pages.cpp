@@ -268,6 +268,9 @@ std::string render_search_page(const RoomSettings& room, std::string_view raw_qu
        "<p class=\"hint\">Every word must occur (in any order, ignoring case); "
        "&quot;quote a phrase&quot; to keep its words together.</p></form>\n";
 
+  if (!query.empty() && results.partial)
+    h += "<p class=\"search-partial\" role=\"status\">The search took too long and was stopped: "
+         "these results are partial (older posts were not searched). Try more precise words.</p>\n";
   if (query.empty()) {
     if (!q.empty()) h += "<p class=\"search-summary\">Nothing to search for.</p>\n";
   } else if (results.hits.empty()) {

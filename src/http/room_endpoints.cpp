@@ -111,7 +111,6 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
 }
 
 RoomEndpoints::~RoomEndpoints() {
-  if (search_pool_) search_pool_->join();
   if (login_pool_) login_pool_->join();
 }
 
@@ -203,7 +202,7 @@ void RoomEndpoints::dispatch(const ExchangePtr& ex, std::string_view sub, const 
     return status(ex, sub.substr(4));
   if (sub == "a") return ex->respond(redirect_response(bhttp::status::moved_permanently,
                                                          room_->settings().config.url_path + "a/"));
-  if (sub.starts_with("a/")) return archive(ex, sub.substr(2));
+  if (sub.starts_with("a/")) return archive(ex, sub.substr(2), target);
   if (sub == "b" || sub == "badge.html" || sub == "badge.svg") return badge(ex, sub);
   if (sub == "search") return search(ex, target);
   if (sub == "chaton.css") return asset(ex, "text/css; charset=utf-8", assets_.css, false);
@@ -227,9 +226,16 @@ void RoomEndpoints::asset(const ExchangePtr& ex, std::string_view content_type,
   ex->respond(std::move(res));
 }
 
-void RoomEndpoints::archive(const ExchangePtr& ex, std::string_view path) {
+void RoomEndpoints::archive(const ExchangePtr& ex, std::string_view path, const Target& target) {
   if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
-  PageReply reply = archive_reply(*room_, path, utc_from_seconds(to_stamp(clock_.now()).sec).date);
+  size_t page = 1;
+  if (auto p = target.query.get("page"); p && !p->empty()) {
+    auto v = parse_int(*p);
+    if (!v || *v < 1) return ex->respond(error_response(bhttp::status::bad_request, "page must be a positive number"));
+    page = static_cast<size_t>(std::min<int64_t>(*v, 1 << 30));
+  }
+  PageReply reply = archive_reply(*room_, path, utc_from_seconds(to_stamp(clock_.now()).sec).date, page,
+                                  room_->settings().url + assets_.js_name);
   if (reply.status == 302) {
     Response res = redirect_response(bhttp::status::found, reply.location);
     res.set(bhttp::field::cache_control, "no-cache");
@@ -270,11 +276,27 @@ void RoomEndpoints::search(const ExchangePtr& ex, const Target& target) {
   if (query.empty())
     return ex->respond(html_response(bhttp::status::ok,
                                  render_search_page(room_->settings(), raw, query, search::Results{})));
-  std::call_once(search_pool_once_, [this] { search_pool_ = std::make_unique<boost::asio::thread_pool>(1); });
-  boost::asio::post(*search_pool_, [room = room_, ex, raw = std::move(raw), query = std::move(query), page] {
-    search::RoomDays days(*room);
-    search::Results results = search::find(days, query, page);
-    ex->respond(html_response(bhttp::status::ok, render_search_page(room->settings(), raw, query, results)));
+  auto submitted = searches_->submit(
+      ex->client_address(),
+      [room = room_, ex, raw = std::move(raw), query = std::move(query), page](const search::StopFlag& cancelled) {
+        search::RoomDays days(*room);
+        search::Budget budget{&cancelled, search::deadline_after(search::kSearchTimeBudget)};
+        search::Results results = search::find(days, query, page, search::kPageSize, budget);
+        if (results.cancelled) return ex->abandon();
+        ex->respond(html_response(bhttp::status::ok, render_search_page(room->settings(), raw, query, results)));
+      });
+  if (submitted.verdict != search::SearchQueue::Verdict::ok) {
+    Response res = error_response(
+        bhttp::status::too_many_requests,
+        submitted.verdict == search::SearchQueue::Verdict::full
+            ? "too many searches are waiting in this room; try again soon"
+            : "you have too many searches in progress; wait for them to finish");
+    res.set(bhttp::field::retry_after, "5");
+    return ex->respond(std::move(res));
+  }
+  // A client that closes its connection cancels its search.
+  ex->watch_disconnect([queue = std::weak_ptr<search::SearchQueue>(searches_), id = submitted.id] {
+    if (auto q = queue.lock()) q->cancel(id);
   });
 }
 

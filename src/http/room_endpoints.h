@@ -7,8 +7,11 @@
 // (logs/comet.log for access, logs/post.log, logs/api.log).
 //
 // A search may read the room's whole archive, so it runs on a worker
-// thread of the room's own (started by the first search), never on the
-// sessions' threads.
+// thread of the room's own (search::SearchQueue), never on the sessions'
+// threads. The queue is bounded in all and per address (429 beyond), a
+// search whose client closes its connection is cancelled, and a search
+// answers with what it found when its time budget (search::kSearchTimeBudget)
+// is spent, saying the results are partial.
 //
 // A private room (config `htpasswd`) asks for HTTP Basic authentication on
 // every one of these URLs, WebSocket upgrades included, and adds `passwd`,
@@ -20,8 +23,8 @@
 // browser's upgrade follows the page load, whose credentials are cached.
 //
 // Thread-safety: handle() from any session strand.
-// Lifetime: the Assets and Clock must outlive it; the destructor waits for
-// a search in progress.
+// Lifetime: the Assets and Clock must outlive it; the destructor cancels
+// the searches and waits for the one in progress to stop.
 #pragma once
 
 #include <memory>
@@ -39,6 +42,7 @@
 #include "http/pages.h"
 #include "http/params.h"
 #include "rooms/room.h"
+#include "search/search_queue.h"
 #include "util/log_file.h"
 
 namespace chaton::http {
@@ -75,7 +79,7 @@ class RoomEndpoints {
   void status(const ExchangePtr& ex, std::string_view which);
   void asset(const ExchangePtr& ex, std::string_view content_type, const std::string& body,
              bool immutable);
-  void archive(const ExchangePtr& ex, std::string_view path);
+  void archive(const ExchangePtr& ex, std::string_view path, const Target& target);
   void badge(const ExchangePtr& ex, std::string_view which);
   void search(const ExchangePtr& ex, const Target& target);
 
@@ -84,8 +88,6 @@ class RoomEndpoints {
   std::string cookie_path_;
   const Assets& assets_;
   const Clock& clock_;
-  std::once_flag search_pool_once_;
-  std::unique_ptr<boost::asio::thread_pool> search_pool_;
   std::string embeddable_;  // frame-ancestors of the room page and badge.html
   // Private rooms only (null otherwise).
   std::unique_ptr<Htpasswd> users_;
@@ -94,6 +96,9 @@ class RoomEndpoints {
   LogFile access_log_;
   LogFile post_log_;
   LogFile api_log_;
+  // Last, so it is destroyed first: a search stopping then still has the logs.
+  // Shared so that a disconnect watcher can hold it weakly.
+  std::shared_ptr<search::SearchQueue> searches_ = std::make_shared<search::SearchQueue>();
 };
 
 }  // namespace chaton::http

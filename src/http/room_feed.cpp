@@ -21,7 +21,7 @@ void RoomFeed::start(std::string_view address) {
   last_nc_ = room_->num_chatters();
   // The first packet goes out at once, even with nothing new in it: the
   // reader learns its cid, the room's nc and that it is connected.
-  if (!send_packet(room_->delta_since(cid_, pos_, format_))) return;
+  if (!send_delta(room_->delta_since(cid_, pos_, format_))) return;
   pump();
   if (!stopped_) arm_timer();
 }
@@ -38,6 +38,18 @@ void RoomFeed::wake() {
   net::post(strand_, [self = shared_from_this()] { self->pump(); });
 }
 
+// Sends `d` (also when it carries nothing), unless it shows the reader
+// behind by more than a packet of live posts: then the reader is cut off.
+bool RoomFeed::send_delta(const Delta& d) {
+  if (d.refresh) catching_up_ = true;  // the view is sent again from its start
+  if (d.more && !catching_up_) {
+    cut_off();
+    stop();
+    return false;
+  }
+  return send_packet(d);
+}
+
 bool RoomFeed::send_packet(const Delta& d) {
   PacketHeader h;
   h.pos = d.pos;
@@ -48,7 +60,9 @@ bool RoomFeed::send_packet(const Delta& d) {
   last_nc_ = h.nc;
   auto packet = std::make_shared<const std::string>(wrap_packet(format_, h, *d.content));
   ++in_flight_;
-  if (!deliver(d.pos, std::move(packet), [self = shared_from_this()] { self->written(); })) {
+  bool catch_up = catching_up_;
+  if (!d.more) catching_up_ = false;
+  if (!deliver(d.pos, std::move(packet), [self = shared_from_this()] { self->written(); }, catch_up)) {
     stop();
     return false;
   }
@@ -63,7 +77,7 @@ void RoomFeed::pump() {
       return;
     }
     Delta d = room_->delta_since(cid_, pos_, format_);
-    if ((d.has_posts || d.refresh) && !send_packet(d)) return;
+    if ((d.has_posts || d.refresh) && !send_delta(d)) return;
     if (in_flight_ > 0) continue;
     if (room_->wait(cid_, pos_, shared_from_this())) return;
   }
@@ -86,7 +100,7 @@ void RoomFeed::arm_timer() {
     if (ec || self->stopped_) return;
     if (self->room_->num_chatters() != self->last_nc_) {
       Delta ping = self->room_->delta_since(self->cid_, self->pos_, self->format_);
-      if (!self->send_packet(ping)) return;
+      if (!self->send_delta(ping)) return;
     } else {
       self->heartbeat();
     }

@@ -14,6 +14,14 @@
 // one packet. So a reader that falls behind gets fewer, larger packets (as
 // a long-poll client does) instead of one queued packet per post.
 //
+// A packet carries at most one packet's worth of posts (kMaxPacketPosts,
+// kMaxPacketBytes; Delta::more says more follow). The catch-up — the
+// backlog after `pos` at the start, or the view sent again after a
+// `refresh` — goes out piece by piece, each once the last is written, and
+// is never counted as falling behind. Once caught up, a reader that lets
+// more than one packet's worth of live posts pile up while a packet is
+// still being written is behind: it is cut off (cut_off()).
+//
 // Thread-safety: everything runs on the transport's strand; wake() posts
 // there. Lifetime: the room holds the feed weakly; the transport holds it.
 #pragma once
@@ -49,8 +57,12 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
  protected:
   // Sends one packet and runs `written` on the strand once it is written;
   // false when the transport is gone (the feed stops).
+  // `catch_up`: a piece of the catch-up, not counted as falling behind.
   virtual bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet,
-                       std::function<void()> written) = 0;
+                       std::function<void()> written, bool catch_up) = 0;
+  // Ends the transport of a reader that fell behind (SSE: closes the
+  // connection; WebSocket: close 1013). The feed stops after it.
+  virtual void cut_off() = 0;
   // Keeps an idle transport alive (SSE sends a comment); default nothing.
   virtual void heartbeat() {}
 
@@ -58,6 +70,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   void pump();
   void arm_timer();
   bool send_packet(const Delta& d);
+  bool send_delta(const Delta& d);
   void written();
 
   std::shared_ptr<Room> room_;
@@ -70,6 +83,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   size_t last_nc_ = 0;
   int in_flight_ = 0;    // packets handed to the transport, not yet written
   bool held_ = false;    // news may have come while a packet was in flight
+  bool catching_up_ = true;  // the catch-up's last piece is not sent yet
   bool stopped_ = false;
 };
 

@@ -178,7 +178,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   bool push(StreamChunk chunk) override {
     if (!stream_open_.load()) return false;
-    size_t total = queued_bytes_.fetch_add(chunk.bytes->size()) + chunk.bytes->size();
+    size_t counted = chunk.catch_up ? 0 : chunk.bytes->size();
+    size_t total = queued_bytes_.fetch_add(counted) + counted;
     if (total > kMaxStreamQueueBytes) {  // the reader cannot keep up: drop it
       stream_open_.store(false);
       net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end_stream(); });
@@ -345,7 +346,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                        StreamChunk done = std::move(self->queue_.front());
                        self->queue_.pop_front();
-                       self->queued_bytes_.fetch_sub(done.bytes->size());
+                       if (!done.catch_up) self->queued_bytes_.fetch_sub(done.bytes->size());
                        if (ec) return self->end_stream();
                        if (done.written) done.written();
                        self->write_next();

@@ -29,6 +29,7 @@ inline constexpr uint16_t kWsCloseGoingAway = 1001;
 inline constexpr uint16_t kWsClosePolicy = 1008;
 inline constexpr uint16_t kWsCloseTooBig = 1009;
 inline constexpr uint16_t kWsCloseTryAgainLater = 1013;  // a reader that fell behind
+inline constexpr const char* kWsTooSlowReason = "reader too slow";
 
 class WsChannel {
  public:
@@ -36,8 +37,10 @@ class WsChannel {
   virtual boost::asio::any_io_executor executor() = 0;
   // Queues a text frame; false once the channel is closed or was dropped
   // because its queue passed kMaxStreamQueueBytes (closed with 1013).
-  // `written` runs on the channel's strand once the frame is written.
-  virtual bool send(std::shared_ptr<const std::string> text, std::function<void()> written = {}) = 0;
+  // `written` runs on the channel's strand once the frame is written; a
+  // `catch_up` frame is not counted (see StreamChunk).
+  virtual bool send(std::shared_ptr<const std::string> text, std::function<void()> written = {},
+                    bool catch_up = false) = 0;
   virtual void close(uint16_t code, std::string reason) = 0;
 };
 

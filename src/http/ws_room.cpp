@@ -23,9 +23,13 @@ class WsFeed final : public RoomFeed {
 
  private:
   bool deliver(uint64_t, std::shared_ptr<const std::string> packet,
-               std::function<void()> written) override {
+               std::function<void()> written, bool catch_up) override {
     auto ch = channel_.lock();
-    return ch && ch->send(std::move(packet), std::move(written));
+    return ch && ch->send(std::move(packet), std::move(written), catch_up);
+  }
+
+  void cut_off() override {
+    if (auto ch = channel_.lock()) ch->close(kWsCloseTryAgainLater, kWsTooSlowReason);
   }
   std::weak_ptr<WsChannel> channel_;
 };

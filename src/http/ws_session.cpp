@@ -45,15 +45,17 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 
   net::any_io_executor executor() override { return ws_.get_executor(); }
 
-  bool send(std::shared_ptr<const std::string> text, std::function<void()> written) override {
+  bool send(std::shared_ptr<const std::string> text, std::function<void()> written,
+            bool catch_up) override {
     if (closing_.load()) return false;
-    size_t total = queued_bytes_.fetch_add(text->size()) + text->size();
+    size_t counted = catch_up ? 0 : text->size();
+    size_t total = queued_bytes_.fetch_add(counted) + counted;
     if (total > kMaxStreamQueueBytes) {
-      close(kWsCloseTryAgainLater, "reader too slow");
+      close(kWsCloseTryAgainLater, kWsTooSlowReason);
       return false;
     }
     net::post(ws_.get_executor(), [self = this->shared_from_this(),
-                                   c = StreamChunk{std::move(text), std::move(written)}]() mutable {
+                                   c = StreamChunk{std::move(text), std::move(written), catch_up}]() mutable {
       self->queue_.push_back(std::move(c));
       if (self->queue_.size() == 1) self->write_next();
     });
@@ -92,7 +94,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                       StreamChunk done = std::move(self->queue_.front());
                       self->queue_.pop_front();
-                      self->queued_bytes_.fetch_sub(done.bytes->size());
+                      if (!done.catch_up) self->queued_bytes_.fetch_sub(done.bytes->size());
                       if (ec) return self->finish();
                       if (done.written) done.written();
                       self->write_next();

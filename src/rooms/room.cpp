@@ -155,6 +155,16 @@ Delta Room::delta_since(uint64_t pos, PacketFormat fmt) {
   return delta_locked(pos, fmt, false);
 }
 
+size_t Room::packet_end(size_t begin) const {
+  size_t end = begin;
+  size_t bytes = 0;
+  while (end < window_.size() && end - begin < kMaxPacketPosts && bytes < kMaxPacketBytes) {
+    bytes += window_[end].nick.size() + window_[end].text.size();
+    ++end;
+  }
+  return end;
+}
+
 Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {
   Delta d;
   d.pos = sequence_;
@@ -172,12 +182,16 @@ Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {
     from = first - 1;
     if (pos > 0) d.refresh = true;  // a client with a view has a gap in it
   }
+  size_t begin = static_cast<size_t>(from + 1 - first);
+  size_t end = packet_end(begin);
+  d.more = end < window_.size();
+  if (end > begin) d.pos = window_[end - 1].seq;
   auto key = std::make_pair(from, static_cast<int>(fmt));
   if (auto it = deltas_.find(key); it != deltas_.end()) {
     d.content = it->second;
   } else {
-    size_t begin = static_cast<size_t>(from + 1 - first);
-    std::vector<Post> posts(window_.begin() + static_cast<ptrdiff_t>(begin), window_.end());
+    std::vector<Post> posts(window_.begin() + static_cast<ptrdiff_t>(begin),
+                            window_.begin() + static_cast<ptrdiff_t>(end));
     const Post* previous = (begin > 0 && !d.refresh) ? &window_[begin - 1] : nullptr;
     auto content = std::make_shared<const std::string>(
         render_content(fmt, posts, previous, settings_.render));

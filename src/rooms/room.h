@@ -11,7 +11,9 @@
 //                  returns false when it already has.
 //   delta_since()  what a reader at `pos` must be sent: one rendered content
 //                  fragment shared by every reader at that pos (rendered once
-//                  per format per new sequence number, then reused).
+//                  per format per new sequence number, then reused), at most
+//                  one packet's worth (kMaxPacketPosts, kMaxPacketBytes);
+//                  `more` says the reader is further behind than that.
 //
 // Fan-out follows the pub/sub pattern: publishing appends to the window and
 // swaps the waiter set out under the lock; the waiters are woken outside it,
@@ -76,6 +78,14 @@ namespace chaton {
 inline constexpr size_t kMaxWindowPosts = 20000;  // recent posts kept in memory
 inline constexpr size_t kMaxFeedItems = 200;      // newest posts in the RSS feed
 inline constexpr size_t kMaxCachedDeltas = 64;
+// One packet (a long-poll reply, an SSE event, a WebSocket frame) carries at
+// most this many posts, and stops after the post that brings the nick and
+// text bytes it carries to kMaxPacketBytes or over; a longer catch-up comes
+// in pieces, each reader asking again from the pos of the last (see
+// docs/PROTOCOL.md, "Long catch-ups come in pieces"). So what one reply
+// holds is bounded, however long the live log.
+inline constexpr size_t kMaxPacketPosts = 1000;
+inline constexpr size_t kMaxPacketBytes = 256 * 1024;
 
 // Everything a room needs, resolved from the configuration.
 struct RoomSettings {
@@ -95,9 +105,10 @@ struct RoomStatus {
 };
 
 struct Delta {
-  uint64_t pos = 0;
+  uint64_t pos = 0;  // the last post carried (the sequence when none)
   bool refresh = false;
   bool has_posts = false;
+  bool more = false;  // posts after `pos` did not fit in this packet
   std::shared_ptr<const std::string> content;  // never null
 };
 
@@ -187,6 +198,8 @@ class Room {
   std::function<void()> publish(std::span<const Post> posts);
   void load_window(StoreSnapshot& snap);  // under mu_
   Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over);  // under mu_
+  // The end of the packet that starts at window_[begin] (see kMaxPacketPosts). Under mu_.
+  size_t packet_end(size_t begin) const;
   void reload_if_changed();
   // The owner of a new cid of `address` (see admit()).
   std::string_view cid_owner(std::string_view address) const;

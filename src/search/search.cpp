@@ -282,14 +282,42 @@ std::vector<Post> RoomDays::posts(Date day) {
 
 // ---- the scan ----
 
-Results find(DaySource& source, const Query& query, size_t page, size_t page_size) {
+std::function<bool()> deadline_after(std::chrono::steady_clock::duration budget) {
+  auto deadline = std::chrono::steady_clock::now() + budget;
+  return [deadline] { return std::chrono::steady_clock::now() >= deadline; };
+}
+
+namespace {
+
+// True when the scan must stop now; says why in `r`.
+bool must_stop(const Budget& budget, Results& r) {
+  if (budget.cancelled && budget.cancelled->load()) {
+    r.cancelled = true;
+    return true;
+  }
+  if (budget.out_of_time && budget.out_of_time()) {
+    r.partial = true;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Results find(DaySource& source, const Query& query, size_t page, size_t page_size, const Budget& budget) {
   Results r;
   r.page = std::clamp<size_t>(page, 1, kMaxPage);
   if (query.empty() || page_size == 0) return r;
   size_t skip = (r.page - 1) * page_size;
+  size_t until_check = kPostsBetweenChecks;
   for (Date day : source.days()) {
+    if (must_stop(budget, r)) return r;
     std::vector<Post> posts = source.posts(day);
     for (auto it = posts.rbegin(); it != posts.rend(); ++it) {
+      if (--until_check == 0) {
+        until_check = kPostsBetweenChecks;
+        if (must_stop(budget, r)) return r;
+      }
       if (!matches(*it, query)) continue;
       if (skip > 0) {
         --skip;

@@ -21,7 +21,10 @@
 // Pure functions over the DaySource; thread-safe as long as the source is.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +43,9 @@ inline constexpr size_t kPageSize = 20;         // hits on one page of results
 inline constexpr size_t kMaxPage = 500;         // deepest page served
 inline constexpr size_t kMaxTerms = 8;          // terms kept from a query
 inline constexpr size_t kMaxQueryBytes = 256;   // longer queries are cut (on a character boundary)
+// How long one search may scan; then it answers with what it found so far.
+inline constexpr std::chrono::seconds kSearchTimeBudget{10};
+inline constexpr size_t kPostsBetweenChecks = 4096;  // posts scanned between two budget checks
 
 struct Query {
   std::vector<std::string> terms;  // folded, distinct, non-empty
@@ -95,10 +101,28 @@ struct Results {
   std::vector<Hit> hits;  // newest first
   size_t page = 1;        // 1-based, as asked (clamped to 1..kMaxPage)
   bool has_more = false;  // another page follows
+  bool partial = false;   // the time budget ran out: older days were not scanned
+  bool cancelled = false; // the client went away: the results mean nothing
 };
 
+// Raised when a search's client went away; the scan stops at its next check.
+using StopFlag = std::atomic<bool>;
+
+// When a scan must stop. Both are checked before each day is read and every
+// kPostsBetweenChecks posts within a day.
+struct Budget {
+  const StopFlag* cancelled = nullptr;  // null: never
+  std::function<bool()> out_of_time;    // empty: never
+};
+
+// An out_of_time for a Budget: true once `budget` has passed (steady clock).
+std::function<bool()> deadline_after(std::chrono::steady_clock::duration budget);
+
 // Page `page` (1-based) of the posts matching `query`, newest first.
-// An empty query finds nothing.
-Results find(DaySource& source, const Query& query, size_t page, size_t page_size = kPageSize);
+// An empty query finds nothing. A scan stopped by `budget` returns what it
+// found so far with `partial` (out of time) or `cancelled` set, and no
+// `has_more`.
+Results find(DaySource& source, const Query& query, size_t page, size_t page_size = kPageSize,
+             const Budget& budget = {});
 
 }  // namespace chaton::search

@@ -202,6 +202,69 @@ TEST(DayPage, HostileRoomNameNickAndTextAreEscaped) {
   expect_csp_clean(h);
 }
 
+// A day longer than kArchivePagePosts is shown a page at a time; the pages
+// link to each other and say where each starts, for permalinks.
+TEST(DayPage, ALongDayIsShownInBoundedPagesThatLinkToEachOther) {
+  const size_t n = kArchivePagePosts * 2 + 500;
+  std::vector<Post> posts;
+  for (size_t i = 0; i < n; ++i)
+    posts.push_back(make_post("n", kNov24 + static_cast<int64_t>(i) * 30, "post " + std::to_string(i)));
+  DayPage p;
+  p.date = Date{2024, 11, 24};
+  p.next = Date{2024, 11, 25};
+  p.month.year = 2024;
+  p.month.month = 11;
+  select_day_page(p, posts, 2);
+  ASSERT_EQ(p.page, 2u);
+  ASSERT_EQ(p.posts.size(), kArchivePagePosts);
+  EXPECT_EQ(p.posts.front().text, "post " + std::to_string(kArchivePagePosts));
+  EXPECT_EQ(p.total_posts, n);
+  ASSERT_EQ(p.page_starts.size(), 3u);
+  EXPECT_EQ(p.page_starts[2].first, posts[2 * kArchivePagePosts].sec);
+
+  ArchiveRoom room = room_named("Lobby");
+  room.script_url = kUrl + "chaton.abc.js";
+  std::string h = render_day_page(room, p);
+  EXPECT_EQ(count(h, "id=\"entry-"), kArchivePagePosts) << "only this page's posts";
+  EXPECT_NE(h.find("<title>Lobby &gt; Archives &gt; 2024/11/24 (page 2 of 3)</title>"), std::string::npos);
+  EXPECT_NE(h.find("data-page=\"2\""), std::string::npos);
+  std::string starts = entry_id(posts[0].sec, 5) + " " + entry_id(posts[kArchivePagePosts].sec, 5) + " " +
+                       entry_id(posts[2 * kArchivePagePosts].sec, 5);
+  EXPECT_NE(h.find("data-entry-pages=\"" + starts + "\""), std::string::npos);
+  EXPECT_NE(h.find("<script src=\"http://host/lobby/chaton.abc.js\""), std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/11/24\">00:00:00</a>"), std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/11/24?page=3\">"), std::string::npos);
+  EXPECT_NE(h.find("<link rel=\"canonical\" href=\"http://host/lobby/a/2024/11/24?page=2\">"), std::string::npos);
+  EXPECT_NE(h.find(std::to_string(n) + " posts on 2024/11/24 (1000 posts on this page)"), std::string::npos);
+  expect_csp_clean(h);
+
+  DayPage last;
+  select_day_page(last, posts, 99);  // past the end: the last page
+  EXPECT_EQ(last.page, 3u);
+  EXPECT_EQ(last.posts.size(), 500u);
+  EXPECT_EQ(last.posts.back().text, "post " + std::to_string(n - 1));
+
+  DayPage short_day;
+  select_day_page(short_day, std::vector<Post>(posts.begin(), posts.begin() + 10), 1);
+  EXPECT_EQ(short_day.posts.size(), 10u);
+  std::string one = render_day_page(room, short_day);
+  EXPECT_EQ(one.find("data-entry-pages"), std::string::npos) << "a short day is one page, as before";
+  EXPECT_EQ(one.find("<script"), std::string::npos);
+}
+
+TEST(DayPage, PagesOfLongPostsAreBoundedInBytesToo) {
+  std::vector<Post> posts;
+  for (int i = 0; i < 10; ++i)
+    posts.push_back(make_post("n", kNov24 + i, std::string(kArchivePageBytes / 3, 'x') + std::to_string(i)));
+  DayPage p;
+  select_day_page(p, posts, 1);
+  EXPECT_EQ(p.posts.size(), 3u);
+  EXPECT_EQ(p.page_starts.size(), 4u);  // 3 + 3 + 3 + 1
+  select_day_page(p, posts, 4);
+  ASSERT_EQ(p.posts.size(), 1u);
+  EXPECT_EQ(p.posts[0].sec, kNov24 + 9);
+}
+
 TEST(MonthPage, CalendarStartsOnTheRightWeekday) {
   MonthNav m;
   m.year = 2024;

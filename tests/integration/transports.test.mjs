@@ -21,6 +21,9 @@ const T = { timeout: 30000 };
 const BIG_TEXT_CHARS = 48 * 1024;
 const BIG_POSTS = 220;
 const BIG_LIMITS = { text_limit: 100000, max_body_bytes: 1 << 20 };
+// A live log of ~1.9 MiB: a catch-up from p=0 is well over the 1 MiB a
+// stream may have queued.
+const CATCH_UP_POSTS = 40;
 
 async function postMany(room, count, textOf, concurrency = 4) {
   let next = 0;
@@ -96,6 +99,27 @@ describe('Server-Sent Events: events?p=POS', () => {
     assert.equal(bad.status, 400);
   });
 
+  test('a catch-up over 1 MiB after p=0 arrives whole, in pieces, then live posts follow', { timeout: 60000 }, async (t) => {
+    const srv = await startServer(t, { limits: BIG_LIMITS });
+    const room = srv.roomUrl();
+    const big = 'x'.repeat(BIG_TEXT_CHARS);
+    await postMany(room, CATCH_UP_POSTS, (i) => `${i} ${big}`);
+
+    const stream = await openSse(`${room}events?p=0`);
+    t.after(() => stream.close());
+    const texts = [];
+    let last;
+    while (texts.length < CATCH_UP_POSTS) {
+      last = await nextWithPosts(stream);
+      texts.push(...packetTexts(last.data));
+    }
+    assert.equal(last.data.pos, CATCH_UP_POSTS);
+    assert.deepEqual(texts.map((x) => Number(x.split(' ')[0])).sort((a, b) => a - b),
+      Array.from({ length: CATCH_UP_POSTS }, (_, i) => i));
+    await postOk(room, 'after', 'live again');
+    assert.deepEqual(packetTexts((await nextWithPosts(stream)).data), ['live again']);
+  });
+
   test('a reader that stops reading is cut off; the server stays healthy', { timeout: 120000 }, async (t) => {
     const srv = await startServer(t, { limits: BIG_LIMITS });
     const room = srv.roomUrl();
@@ -166,6 +190,26 @@ describe('WebSocket: ws?p=POS', () => {
 
     await assert.rejects(RawWebSocket.connect(srv.port, '/lobby/ws?p=abc'), (e) => e.status === 400);
     await assert.rejects(RawWebSocket.connect(srv.port, '/nope/ws'), (e) => e.status === 404);
+  });
+
+  test('a catch-up over 1 MiB after p=0 arrives whole, in pieces, then live posts follow', { timeout: 60000 }, async (t) => {
+    const srv = await startServer(t, { limits: BIG_LIMITS });
+    const room = srv.roomUrl();
+    const big = 'x'.repeat(BIG_TEXT_CHARS);
+    await postMany(room, CATCH_UP_POSTS, (i) => `${i} ${big}`);
+
+    const ws = await RawWebSocket.connect(srv.port, '/lobby/ws?p=0');
+    t.after(() => ws.destroy());
+    const texts = [];
+    let last;
+    while (texts.length < CATCH_UP_POSTS) {
+      last = await ws.nextMatching(withPosts);
+      texts.push(...packetTexts(last));
+    }
+    assert.equal(last.pos, CATCH_UP_POSTS);
+    assert.equal(texts.length, CATCH_UP_POSTS);
+    await postOk(room, 'after', 'live again');
+    assert.deepEqual(packetTexts(await ws.nextMatching(withPosts)), ['live again']);
   });
 
   test('a reader that stops reading is closed with 1013; the server stays healthy', { timeout: 120000 }, async (t) => {

@@ -173,6 +173,21 @@ class RoomTest : public ::testing::Test {
     return r.status();
   }
 
+  // Every post after `pos`, asking again from each packet's pos as a client
+  // does (a long catch-up comes in pieces).
+  std::vector<JsonPost> catch_up(uint64_t pos) {
+    std::vector<JsonPost> all;
+    for (int pieces = 0; pieces < 1000; ++pieces) {
+      Delta d = room->delta_since(pos, PacketFormat::json);
+      if (!d.has_posts) break;
+      auto posts = parse_json_content(*d.content);
+      all.insert(all.end(), posts.begin(), posts.end());
+      pos = d.pos;
+      if (!d.more) break;
+    }
+    return all;
+  }
+
   void write_blacklist(std::string_view text) {
     fs::create_directories(dir.path() / "data");
     std::ofstream(dir.path() / "data" / "blacklist.txt", std::ios::trunc) << text;
@@ -926,7 +941,7 @@ TEST_F(RoomTest, OpenKeepsAtMostTheWindowLimit) {
 
   auto d = room->delta_since(0, PacketFormat::json);
   EXPECT_FALSE(d.refresh);
-  auto posts = parse_json_content(*d.content);
+  auto posts = catch_up(0);
   ASSERT_EQ(posts.size(), kMaxWindowPosts);
   EXPECT_EQ(posts.front().text, "post 6");
 }
@@ -947,11 +962,64 @@ TEST_F(RoomTest, PublishingKeepsTheWindowAtTheLimit) {
   EXPECT_EQ(recent.back().text, "two over");
   EXPECT_EQ(recent.back().seq, kMaxWindowPosts + 2);
 
-  auto d = room->delta_since(1, PacketFormat::json);  // older than the window now
-  auto posts = parse_json_content(*d.content);
+  auto posts = catch_up(1);  // older than the window now
   ASSERT_EQ(posts.size(), kMaxWindowPosts);
   EXPECT_EQ(posts.front().text, "post 3");
   EXPECT_EQ(posts.back().text, "two over");
+}
+
+}  // namespace
+}  // namespace chaton
+
+namespace chaton {
+namespace {
+
+// A catch-up larger than one packet comes in pieces: each carries at most
+// kMaxPacketPosts posts (and about kMaxPacketBytes of them), its pos is the
+// last post it carries, `more` says another piece follows, and a reader that
+// asks again from that pos gets the next piece, with no gap and no repeat.
+TEST_F(RoomTest, ALongCatchUpComesInBoundedPiecesThatResumeByPos) {
+  const size_t n = kMaxPacketPosts * 2 + 7;
+  open(make_snapshot(n, n));
+  uint64_t pos = 0;
+  size_t pieces = 0;
+  std::vector<std::string> got;
+  for (;;) {
+    Delta d = room->delta_since(pos, PacketFormat::json);
+    if (!d.has_posts) break;
+    ASSERT_FALSE(d.refresh);
+    auto posts = parse_json_content(*d.content);
+    ASSERT_LE(posts.size(), kMaxPacketPosts);
+    ASSERT_EQ(d.pos, pos + posts.size());
+    EXPECT_EQ(d.more, d.pos < n);
+    for (const auto& p : posts) got.push_back(p.text);
+    pos = d.pos;
+    ++pieces;
+    ASSERT_LT(pieces, 10u);
+  }
+  EXPECT_EQ(pieces, 3u);
+  ASSERT_EQ(got.size(), n);
+  EXPECT_EQ(got.front(), "post 1");
+  EXPECT_EQ(got.back(), "post " + std::to_string(n));
+}
+
+TEST_F(RoomTest, ACatchUpPieceIsBoundedInBytesToo) {
+  const std::string big(kMaxPacketBytes / 4, 'x');
+  std::vector<Post> posts;
+  for (uint64_t i = 1; i <= 10; ++i) posts.push_back(make_post("big", kStart - 100 + i, big, i));
+  open(snapshot_of(posts, 10));
+  Delta d = room->delta_since(0, PacketFormat::json);
+  EXPECT_TRUE(d.more);
+  EXPECT_LT(d.pos, 10u);
+  EXPECT_GE(d.pos, 1u);
+  EXPECT_LE(d.content->size(), kMaxPacketBytes + big.size() + 1024);
+  // A single post over the bound still goes out alone.
+  std::vector<Post> huge{make_post("huge", kStart - 10, std::string(kMaxPacketBytes + 10, 'y'), 1)};
+  open(snapshot_of(huge, 1));
+  Delta one = room->delta_since(0, PacketFormat::json);
+  EXPECT_EQ(one.pos, 1u);
+  EXPECT_FALSE(one.more);
+  EXPECT_TRUE(one.has_posts);
 }
 
 }  // namespace

@@ -235,6 +235,46 @@ TEST(Find, StopsReadingOnceThePageIsFull) {
   EXPECT_EQ(days.reads, 3);  // two days for the page, one to learn that more follow
 }
 
+TEST(Find, OutOfTimeAnswersWithWhatItFoundSoFarMarkedPartial) {
+  FakeDays days;
+  for (int d = 0; d < 5; ++d) days.add(make_post("n", kSec + d * kDay, "match day " + std::to_string(d)));
+  int checks = 0;
+  Budget budget;
+  budget.out_of_time = [&] { return ++checks > 2; };  // two days read, then the time is up
+  Results r = find(days, parse_query("match"), 1, kPageSize, budget);
+  EXPECT_TRUE(r.partial);
+  EXPECT_FALSE(r.cancelled);
+  EXPECT_FALSE(r.has_more);
+  ASSERT_EQ(r.hits.size(), 2u);
+  EXPECT_EQ(r.hits[0].post.text, "match day 4");
+  EXPECT_EQ(r.hits[1].post.text, "match day 3");
+  EXPECT_EQ(days.reads, 2);
+
+  Results whole = find(days, parse_query("match"), 1);  // no budget: all of it
+  EXPECT_FALSE(whole.partial);
+  EXPECT_EQ(whole.hits.size(), 5u);
+}
+
+TEST(Find, TheBudgetIsCheckedWithinALongDayToo) {
+  FakeDays days;
+  for (size_t i = 0; i < kPostsBetweenChecks * 3; ++i) days.add(make_post("n", kSec + 10, "no"));
+  int checks = 0;
+  Budget budget;
+  budget.out_of_time = [&] { return ++checks > 2; };
+  Results r = find(days, parse_query("match"), 1, kPageSize, budget);
+  EXPECT_TRUE(r.partial);
+  EXPECT_EQ(days.reads, 1);
+}
+
+TEST(Find, ACancelledSearchStopsBeforeReadingMore) {
+  FakeDays days;
+  for (int d = 0; d < 5; ++d) days.add(make_post("n", kSec + d * kDay, "match"));
+  StopFlag cancelled{true};
+  Results r = find(days, parse_query("match"), 1, kPageSize, Budget{&cancelled, {}});
+  EXPECT_TRUE(r.cancelled);
+  EXPECT_EQ(days.reads, 0);
+}
+
 TEST(Find, EmptyQueryAndBadPageNumbers) {
   FakeDays days;
   days.add(make_post("a", kSec, "x"));

@@ -1,0 +1,152 @@
+// What one connection may make the server hold, against the real binary
+// (docs/SECURITY.md, "Slow, idle and long-lived connections"): a long
+// catch-up comes in bounded pieces that a long-poll client resumes by pos,
+// an archive day is served in bounded pages, so readers that stop reading
+// pin little memory; and searches are queued with a bound per address.
+// The room is prepared directly on disk (tens of MB), the memory is the
+// server's resident size from /proc/<pid>/status, and every client is on
+// loopback and stops by itself.
+
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+
+import { get, makeTempDir, sleep, startServer, withTimeout } from './lib/server.mjs';
+
+const LIVE_POSTS = 20000;       // the live window's size (kMaxWindowPosts)
+const LIVE_TEXT = 1000;         // bytes of each live post: ~20 MB in all
+const DAY_POSTS = 9000;
+const DAY_TEXT = 2000;          // an archive day of ~18 MB
+const DAY = { y: 2024, m: '01', d: '15', sec: 1705320000 };  // 2024/01/15 12:00 UTC
+const SILENT_READERS = 8;
+// What the silent readers may add to the server's resident memory. Before
+// the bounds each of them pinned a whole reply: ~20 MB apiece.
+const MAX_GROWTH_MB = 64;
+
+const line = (nick, sec, usec, text) => `("${nick}" (${sec} ${usec}) "${text}" "127.0.0.1")\n`;
+
+// A data dir with LIVE_POSTS posts in current.dat (dated now, so nothing is
+// archived) and one archived day of DAY_POSTS posts.
+function prepareRoom(dir) {
+  const data = path.join(dir, 'data', 'lobby', 'data');
+  fs.mkdirSync(path.join(data, String(DAY.y), DAY.m), { recursive: true });
+  const now = Math.floor(Date.now() / 1000) - 30;
+  const filler = 'x'.repeat(LIVE_TEXT - 12);
+  const live = [];
+  for (let i = 0; i < LIVE_POSTS; i++) live.push(line('live', now, i, `${String(i).padStart(8, '0')} ${filler}`));
+  fs.writeFileSync(path.join(data, 'current.dat'), live.join(''));
+  fs.writeFileSync(path.join(data, 'sequence'), String(DAY_POSTS + LIVE_POSTS));
+  const words = 'y'.repeat(DAY_TEXT - 12);
+  const day = [];
+  for (let i = 0; i < DAY_POSTS; i++) day.push(line('old', DAY.sec + Math.floor(i / 1000), i % 1000, `${String(i).padStart(8, '0')} ${words}`));
+  fs.writeFileSync(path.join(data, String(DAY.y), DAY.m, `${DAY.d}.dat`), day.join(''));
+  fs.writeFileSync(path.join(data, String(DAY.y), DAY.m, `${DAY.d}.cnt`), String(DAY_POSTS));
+}
+
+function rssMb(pid) {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)[1]) / 1024;
+}
+
+// Sends `request` and never reads the answer; destroyed after the test.
+function silentReader(t, port, request) {
+  const sock = net.connect(port, '127.0.0.1');
+  sock.on('error', () => {});
+  sock.on('connect', () => { sock.pause(); sock.write(request); });
+  t.after(() => sock.destroy());
+  return sock;
+}
+
+// Resident memory once what the readers caused has had time to happen.
+async function growthAfter(srv, t, target) {
+  const before = rssMb(srv.proc.pid);
+  for (let i = 0; i < SILENT_READERS; i++) {
+    silentReader(t, srv.port, `GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  }
+  await sleep(2500);
+  assert.equal((await get(srv.roomUrl() + 'var/seq')).status, 200, 'the server still answers');
+  const after = rssMb(srv.proc.pid);
+  t.diagnostic(`${target}: resident ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB`);
+  return after - before;
+}
+
+describe('bounded memory under slow readers', () => {
+  test('long-poll readers of a long live log that never read pin little memory', { timeout: 60000 }, async (t) => {
+    const dir = makeTempDir(t);
+    prepareRoom(dir);
+    const srv = await startServer(t, { dir });
+    const growth = await growthAfter(srv, t, '/lobby/comet?t=1&c=&p=0&s=0');
+    assert.ok(growth < MAX_GROWTH_MB, `${SILENT_READERS} silent long-poll readers added ${growth.toFixed(0)} MB`);
+  });
+
+  test('a long-poll client gets a long catch-up in pieces by asking again from each pos', { timeout: 60000 }, async (t) => {
+    const dir = makeTempDir(t);
+    prepareRoom(dir);
+    const srv = await startServer(t, { dir });
+    const room = srv.roomUrl();
+    let pos = DAY_POSTS;  // the first post of the live log follows the archived ones
+    let cid = '';
+    let got = 0;
+    let replies = 0;
+    for (;;) {
+      const r = JSON.parse((await get(`${room}comet?t=1&c=${cid}&p=${pos}&s=0`)).text);
+      cid = r.cid;
+      replies++;
+      if (r.content.length === 0) break;
+      assert.equal(Number(r.content[0][2].slice(0, 8)), got, 'no gap, no repeat');
+      got += r.content.length;
+      assert.equal(r.pos, DAY_POSTS + got, 'pos is the last post carried');
+      pos = r.pos;
+      if (pos === DAY_POSTS + LIVE_POSTS) break;
+      assert.ok(replies < 1000);
+    }
+    assert.equal(got, LIVE_POSTS);
+    assert.ok(replies > 1, 'it came in more than one reply');
+    t.diagnostic(`${LIVE_POSTS} posts in ${replies} replies`);
+  });
+
+  test('readers of a long archive day that never read pin little memory; the day is in pages', { timeout: 60000 }, async (t) => {
+    const dir = makeTempDir(t);
+    prepareRoom(dir);
+    const srv = await startServer(t, { dir });
+    const dayUrl = `/lobby/a/${DAY.y}/${DAY.m}/${DAY.d}`;
+    // Warm up: one reader that reads, so the heap the day's reading needs is there.
+    const first = await get(srv.url + dayUrl);
+    assert.equal(first.status, 200);
+    const pages = /data-entry-pages="([^"]*)"/.exec(first.text);
+    assert.ok(pages, 'a long day is shown in pages');
+    const last = pages[1].split(' ').length;
+    const lastPage = await get(`${srv.url}${dayUrl}?page=${last}`);
+    assert.match(lastPage.text, new RegExp(`${String(DAY_POSTS - 1).padStart(8, '0')} `), 'the last page ends the day');
+    assert.equal((await get(`${srv.url}${dayUrl}?page=0`)).status, 400);
+
+    const growth = await growthAfter(srv, t, dayUrl);
+    assert.ok(growth < MAX_GROWTH_MB, `${SILENT_READERS} silent archive readers added ${growth.toFixed(0)} MB`);
+  });
+});
+
+describe('bounded searches', () => {
+  test('searches beyond the per-address bound get 429 with a reason; the places come back', { timeout: 60000 }, async (t) => {
+    const dir = makeTempDir(t);
+    prepareRoom(dir);
+    const srv = await startServer(t, { dir });
+    const room = srv.roomUrl();
+    // Each search reads the whole history (~40 MB) for a word that is nowhere.
+    const replies = await withTimeout(
+      Promise.all(Array.from({ length: 10 }, () => get(`${room}search?q=nowhere`, { timeout: 30000 }))),
+      40000, 'the searches');
+    const refused = replies.filter((r) => r.status === 429);
+    const served = replies.filter((r) => r.status === 200);
+    t.diagnostic(`${served.length} served, ${refused.length} refused`);
+    assert.equal(served.length + refused.length, replies.length);
+    assert.ok(refused.length > 0, 'some searches were refused');
+    assert.ok(served.length >= 2, 'the ones within the bound were served');
+    assert.match(refused[0].text, /too many searches/);
+    assert.ok(refused[0].headers['retry-after']);
+    assert.match(served[0].text, /No posts match/);
+    // Once they are answered, the address may search again.
+    assert.equal((await get(`${room}search?q=nowhere`, { timeout: 30000 })).status, 200);
+  });
+});
