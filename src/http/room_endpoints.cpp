@@ -3,6 +3,7 @@
 #include "http/room_endpoints.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include <boost/asio/post.hpp>
@@ -92,6 +93,18 @@ std::optional<PacketFormat> parse_format(std::optional<std::string_view> s) {
 
 }  // namespace
 
+std::string original_poster_name(std::string_view room_name) {
+  std::string out = "chaton-poster-";
+  for (char c : room_name) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0 && u < 0x80)
+      out.push_back(static_cast<char>(std::tolower(u)));
+    else if (c == '_' || c == '-')
+      out.push_back(c);
+  }
+  return out;
+}
+
 RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets,
                              const Clock& clock)
     : room_(std::move(room)),
@@ -103,6 +116,7 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       post_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "post.log", clock),
       api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock) {
   embeddable_ = frame_ancestors_of(config.site.frame_ancestors);
+  poster_alias_ = original_poster_name(room_->settings().config.name);
   if (const std::string& file = room_->settings().config.htpasswd; !file.empty()) {
     users_ = std::make_unique<Htpasswd>(file, clock);
     login_checks_ = std::make_unique<RateLimiter>(kLoginChecksPerSecond, kLoginCheckBurst, AddressRanges{}, clock);
@@ -194,7 +208,7 @@ void RoomEndpoints::dispatch(const ExchangePtr& ex, std::string_view sub, const 
                              std::string_view user) {
   if (sub.empty()) return page(ex);
   if (sub == "passwd") return passwd(ex, target, user);
-  if (sub == "post" || sub == "chaton-poster-" + room_->slug()) return post(ex, target);
+  if (sub == "post" || sub == "chaton-poster-" + room_->slug() || sub == poster_alias_) return post(ex, target);
   if (sub == "comet") return comet(ex, target);
   if (sub == "events") return events(ex, target);
   if (sub == "apilogin") return apilogin(ex, target);
