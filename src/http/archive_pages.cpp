@@ -411,7 +411,7 @@ std::vector<MonthSummary> load_months(Room& room) {
 
 PageReply archive_reply(Room& room, std::string_view path, Date today, size_t page, std::string script_url) {
   ArchiveRoom ar = archive_room(room.settings(), std::move(script_url));
-  const std::string& base = room.settings().config.url_path;
+  const std::string& base = room.settings().url;  // absolute: docs/PROTOCOL.md
   if (path.empty()) return PageReply{200, {}, render_months_index(ar, load_months(room))};
   if (path == "today") return PageReply{302, base + "a/" + format_date_path(today), {}};
   if (path == "yesterday") return PageReply{302, base + "a/" + format_date_path(previous_day(today)), {}};

@@ -9,7 +9,7 @@
 //                  with each day's post count, and the previous and next
 //                  month that have posts.
 //   a/             the index of the months, by year, with post counts.
-//   a/today, a/yesterday   redirect (302) to the dated URL (UTC).
+//   a/today, a/yesterday   redirect (302) to the dated URL (UTC), absolute.
 //   anything else  404 with a friendly page that links back.
 //
 // A permalink (<room>a/YYYY/MM/DD#entry-…) opens the day scrolled to the
@@ -100,7 +100,7 @@ std::vector<MonthSummary> load_months(Room& room);
 // A reply for a path below "a/" (the part after it, percent-decoded).
 struct PageReply {
   int status = 200;          // 200, 302 or 404
-  std::string location;      // for 302: a path on this server
+  std::string location;      // for 302: an absolute URL (the room's public URL)
   std::string body;          // HTML for 200 and 404
 };
 // `page`: the page of a day (see above); `script_url`: the room's script.

@@ -14,6 +14,22 @@ constexpr size_t kMaxSvgNameChars = 40;  // a longer room name is cut with an el
 constexpr int kSvgHeight = 20;
 constexpr int kSvgPadding = 6;           // px on each side of a text
 
+// The script badge's default look: a 150px box, the icon on the left, the
+// name, the last update and the chatters on three lines beside it. A
+// site's own rules for the same classes win (they come later or are more
+// specific), as they did over the original's.
+constexpr std::string_view kBadgeStyle =
+    "<style type=\"text/css\">"
+    ".chaton-badge{display:block;position:relative;overflow:hidden;width:150px;max-width:100%;"
+    "min-height:45px;padding:5px;background:#fff;border:1px solid #ddd}"
+    ".chaton-badge *{margin:0;padding:0;color:#000;text-align:left;font:10px sans-serif;"
+    "text-decoration:none}"
+    ".chaton-badge img{position:absolute;top:5px;left:5px;border:none}"
+    ".chaton-badge span{display:block;padding-left:40px}"
+    ".chaton-badge .chaton-room-name *{font-size:12px}"
+    ".chaton-badge .chaton-last-update,.chaton-badge .chaton-chatters{padding-top:3px}"
+    "</style>";
+
 std::string count_of(int64_t n, std::string_view unit) {
   std::string s = std::to_string(n) + " ";
   s += unit;
@@ -88,19 +104,21 @@ std::string chatters_text(size_t n) {
   return std::to_string(n) + " chatters";
 }
 
+std::string badge_tooltip(const BadgeInfo& info) { return "Start chatting in " + info.name; }
+
 std::string badge_markup(const BadgeInfo& info) {
-  std::string h = "<span class=\"chaton-badge\"><a class=\"chaton-badge-room\" href=\"";
-  h += html_escape(info.room_url);
-  h += "\">";
+  const std::string href = html_escape(info.room_url);
+  const std::string tip = html_escape(badge_tooltip(info));
+  std::string h = "<span class=\"chaton-badge\">";
   if (!info.icon_url.empty()) {
-    h += "<img class=\"chaton-badge-icon\" src=\"";
-    h += html_escape(info.icon_url);
-    h += "\" alt=\"\" width=\"16\" height=\"16\"> ";
+    h += "<a href=\"" + href + "\"><img alt=\"[icon]\" src=\"" + html_escape(info.icon_url) +
+         "\" title=\"" + tip + "\" width=\"32\" height=\"32\"></a>";
   }
+  h += "<span class=\"chaton-room-name\"><a href=\"" + href + "\" title=\"" + tip + "\">";
   h += html_escape(info.name);
-  h += "</a> <span class=\"chaton-badge-updated\">";
+  h += "</a></span><span class=\"chaton-last-update\">";
   h += html_escape(time_ago(info.last_post, info.now));
-  h += "</span> <span class=\"chaton-badge-chatters\">";
+  h += "</span><span class=\"chaton-chatters\">";
   h += html_escape(chatters_text(info.chatters));
   h += "</span></span>";
   return h;
@@ -109,7 +127,7 @@ std::string badge_markup(const BadgeInfo& info) {
 std::string badge_script(const BadgeInfo& info) {
   return "// Chaton badge for " + js_string_literal(info.name) +
          " (spec A11): writes the room's badge where this script is included.\n"
-         "document.write(" + js_string_literal(badge_markup(info)) + ");\n";
+         "document.write(" + js_string_literal(std::string(kBadgeStyle) + badge_markup(info)) + ");\n";
 }
 
 std::string js_string_literal(std::string_view s) {

@@ -35,10 +35,17 @@ std::string time_ago(int64_t last_post, int64_t now);
 // "No chatters", "1 chatter", "N chatters".
 std::string chatters_text(size_t n);
 
-// The badge's markup: a <span class="chaton-badge"> with class names to
-// style it by, and no inline style or script.
+// "Start chatting in <room name>": the tooltip of the badge's links.
+std::string badge_tooltip(const BadgeInfo& info);
+// The badge's markup, with the original badge's structure and class names
+// so that pages styling those keep their look:
+//   <span class="chaton-badge">[<a><img alt="[icon]" title=TIP></a>]
+//   <span class="chaton-room-name"><a title=TIP>NAME</a></span>
+//   <span class="chaton-last-update">…</span><span class="chaton-chatters">…</span></span>
+// (the icon only when the room has one). No inline style or script.
 std::string badge_markup(const BadgeInfo& info);
-// `b`: document.write("<markup>");
+// `b`: document.write("<style>default look</style><markup>"), as the
+// original wrote its badge.
 std::string badge_script(const BadgeInfo& info);
 // badge.svg: "<room> | N chatters · 5 minutes ago".
 std::string badge_svg(const BadgeInfo& info);

@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http/rfc7230.hpp>
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
@@ -81,6 +83,123 @@ Status add_json(std::string_view body, Params& out) {
   return {};
 }
 
+// ---- multipart/form-data (RFC 7578; the framing is RFC 2046 section 5.1.1)
+
+constexpr std::string_view kCrlf = "\r\n";
+constexpr size_t kMaxBoundaryChars = 70;  // RFC 2046 bchars limit
+
+Status bad_multipart(std::string_view why) {
+  return Status(Errc::invalid, "malformed multipart form: " + std::string(why));
+}
+
+bool is_lwsp(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view trim_lwsp(std::string_view s) {
+  while (!s.empty() && is_lwsp(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_lwsp(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// The value of parameter `name` in a header value "main-value; a=b; c="d"",
+// unquoted (Beast's param_list reads the token or quoted-string).
+std::optional<std::string> header_param(std::string_view value, std::string_view name) {
+  size_t semi = value.find(';');
+  if (semi == std::string_view::npos) return std::nullopt;
+  for (const auto& [k, v] : bhttp::param_list(value.substr(semi)))
+    if (boost::beast::iequals(k, name)) return std::string(v);
+  return std::nullopt;
+}
+
+// The media type of a Content-Type value, lower-cased, without parameters.
+std::string media_type(std::string_view type) {
+  std::string out(trim_lwsp(type.substr(0, type.find(';'))));
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// RFC 2046: 1 to 70 characters of bchars, not ending in a space.
+bool valid_boundary(std::string_view b) {
+  static constexpr std::string_view kBchars =
+      "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ";
+  if (b.empty() || b.size() > kMaxBoundaryChars || b.back() == ' ') return false;
+  return b.find_first_not_of(kBchars) == std::string_view::npos;
+}
+
+// One part: its header section and content. Reads Content-Disposition's
+// name (the part must be "form-data" with a name) and refuses a
+// Content-Transfer-Encoding that would need decoding (RFC 7578 section 4.7
+// deprecates it; every client sends the bytes as they are).
+Status add_part(std::string_view part, Params& out) {
+  std::string_view headers, content;
+  if (part.starts_with(kCrlf)) {
+    content = part.substr(kCrlf.size());
+  } else {
+    size_t end = part.find("\r\n\r\n");
+    if (end == std::string_view::npos) return bad_multipart("a part's header section does not end");
+    headers = part.substr(0, end + kCrlf.size());
+    content = part.substr(end + 2 * kCrlf.size());
+  }
+  std::optional<std::string> name;
+  while (!headers.empty()) {
+    // A header line; continuation lines (starting with a space or tab) join it.
+    size_t eol = headers.find(kCrlf);
+    while (eol + kCrlf.size() < headers.size() && is_lwsp(headers[eol + kCrlf.size()]))
+      eol = headers.find(kCrlf, eol + kCrlf.size());
+    std::string line(headers.substr(0, eol));
+    headers.remove_prefix(eol + kCrlf.size());
+    for (size_t fold; (fold = line.find(kCrlf)) != std::string::npos;) line.replace(fold, kCrlf.size(), " ");
+    size_t colon = line.find(':');
+    if (colon == std::string::npos || colon == 0) return bad_multipart("a part has a malformed header line");
+    std::string_view field = std::string_view(line).substr(0, colon);
+    std::string_view value = trim_lwsp(std::string_view(line).substr(colon + 1));
+    if (boost::beast::iequals(field, "Content-Disposition")) {
+      if (media_type(value) != "form-data") return bad_multipart("a part is not form-data");
+      name = header_param(value, "name");
+    } else if (boost::beast::iequals(field, "Content-Transfer-Encoding")) {
+      std::string enc = media_type(value);
+      if (enc != "binary" && enc != "8bit" && enc != "7bit")
+        return bad_multipart("unsupported Content-Transfer-Encoding '" + enc + "'");
+    }
+  }
+  if (!name) return bad_multipart("a part has no name");
+  out.add(std::move(*name), std::string(content));
+  return {};
+}
+
+// The body is: a preamble (ignored), then "--boundary" lines each followed
+// by one part, then "--boundary--" and an epilogue (ignored). Every
+// delimiter but one at the very start of the body follows a CRLF, which
+// belongs to the delimiter, not to the part before it.
+Status add_multipart(std::string_view content_type, std::string_view body, Params& out) {
+  std::optional<std::string> boundary = header_param(content_type, "boundary");
+  if (!boundary) return bad_multipart("no boundary in the Content-Type");
+  if (!valid_boundary(*boundary)) return bad_multipart("the boundary is not 1 to 70 allowed characters");
+  const std::string dash = "--" + *boundary;
+  const std::string delimiter = std::string(kCrlf) + dash;
+
+  size_t pos;
+  if (body.starts_with(dash)) {
+    pos = 0;
+  } else {
+    pos = body.find(delimiter);
+    if (pos == std::string_view::npos) return bad_multipart("no boundary delimiter in the body");
+    pos += kCrlf.size();
+  }
+  while (true) {
+    pos += dash.size();
+    std::string_view after = body.substr(pos);
+    if (after.starts_with("--")) return {};  // the close delimiter; the epilogue is ignored
+    size_t n = 0;
+    while (n < after.size() && is_lwsp(after[n])) ++n;  // transport padding
+    if (!after.substr(n).starts_with(kCrlf)) return bad_multipart("a boundary line has trailing characters");
+    pos += n + kCrlf.size();
+    size_t next = body.find(delimiter, pos);
+    if (next == std::string_view::npos) return bad_multipart("no closing boundary delimiter");
+    if (Status st = add_part(body.substr(pos, next - pos), out); !st) return st;
+    pos = next + kCrlf.size();
+  }
+}
+
 }  // namespace
 
 Result<Target> parse_target(std::string_view target) {
@@ -100,12 +219,14 @@ Result<Params> parse_form(const Request& req, const Params& query) {
   std::string_view type = req[bhttp::field::content_type];
   std::string_view body = req.body();
   Status st;
-  if (type.find("application/json") != std::string_view::npos) {
+  if (media_type(type) == "multipart/form-data") {
+    st = add_multipart(type, body, out);
+  } else if (type.find("application/json") != std::string_view::npos) {
     st = add_json(body, out);
   } else if (type.empty() || type.find("application/x-www-form-urlencoded") != std::string_view::npos) {
     st = add_query(body, out);
   } else {
-    return Status(Errc::invalid, "unsupported content type; send a form or JSON");
+    return Status(Errc::invalid, "unsupported content type; send a form (URL-encoded or multipart) or JSON");
   }
   if (!st) return st;
   for (const auto& [k, v] : query.items()) out.add(k, v);

@@ -3,6 +3,7 @@
 #include "http/room_endpoints.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include <boost/asio/post.hpp>
@@ -92,6 +93,18 @@ std::optional<PacketFormat> parse_format(std::optional<std::string_view> s) {
 
 }  // namespace
 
+std::string original_poster_name(std::string_view room_name) {
+  std::string out = "chaton-poster-";
+  for (char c : room_name) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) != 0 && u < 0x80)
+      out.push_back(static_cast<char>(std::tolower(u)));
+    else if (c == '_' || c == '-')
+      out.push_back(c);
+  }
+  return out;
+}
+
 RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets,
                              const Clock& clock)
     : room_(std::move(room)),
@@ -103,6 +116,7 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       post_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "post.log", clock),
       api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock) {
   embeddable_ = frame_ancestors_of(config.site.frame_ancestors);
+  poster_alias_ = original_poster_name(room_->settings().config.name);
   if (const std::string& file = room_->settings().config.htpasswd; !file.empty()) {
     users_ = std::make_unique<Htpasswd>(file, clock);
     login_checks_ = std::make_unique<RateLimiter>(kLoginChecksPerSecond, kLoginCheckBurst, AddressRanges{}, clock);
@@ -193,7 +207,7 @@ void RoomEndpoints::dispatch(const ExchangePtr& ex, std::string_view sub, const 
                              std::string_view user) {
   if (sub.empty()) return page(ex);
   if (sub == "passwd") return passwd(ex, target, user);
-  if (sub == "post" || sub == "chaton-poster-" + room_->slug()) return post(ex, target);
+  if (sub == "post" || sub == "chaton-poster-" + room_->slug() || sub == poster_alias_) return post(ex, target);
   if (sub == "comet") return comet(ex, target);
   if (sub == "events") return events(ex, target);
   if (sub == "apilogin") return apilogin(ex, target);
@@ -201,7 +215,7 @@ void RoomEndpoints::dispatch(const ExchangePtr& ex, std::string_view sub, const 
       sub == "var/index.rdf")
     return status(ex, sub.substr(4));
   if (sub == "a") return ex->respond(redirect_response(bhttp::status::moved_permanently,
-                                                         room_->settings().config.url_path + "a/"));
+                                                         room_->settings().url + "a/"));
   if (sub.starts_with("a/")) return archive(ex, sub.substr(2), target);
   if (sub == "b" || sub == "badge.html" || sub == "badge.svg") return badge(ex, sub);
   if (sub == "search") return search(ex, target);
@@ -256,8 +270,9 @@ void RoomEndpoints::badge(const ExchangePtr& ex, std::string_view which) {
   Response res = which == "b"
                      ? make_response(bhttp::status::ok, "text/javascript; charset=utf-8", badge_script(info))
                      : make_response(bhttp::status::ok, "image/svg+xml; charset=utf-8", badge_svg(info));
-  // Embedded on other sites: fresh for a minute, then asked again.
-  res.set(bhttp::field::cache_control, "public, max-age=60");
+  // Embedded on other sites, and it says "N minutes ago": asked again on
+  // every view, as the original's badge was (docs/PROTOCOL.md, "Badge").
+  res.set(bhttp::field::cache_control, "no-cache");
   res.set(bhttp::field::access_control_allow_origin, "*");
   if (which == "badge.svg") res.set("Content-Security-Policy", "default-src 'none'");
   ex->respond(std::move(res));
@@ -326,6 +341,14 @@ void RoomEndpoints::post(const ExchangePtr& ex, const Target& target) {
 
 void RoomEndpoints::comet(const ExchangePtr& ex, const Target& target) {
   if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET"));
+  // Neither `p` nor `s`: what the original answered with its viewer page
+  // (the room page's inner frame). The room page is the viewer now
+  // (docs/PROTOCOL.md, "The comet long-poll").
+  if (!target.query.has("p") && !target.query.has("s")) {
+    Response res = redirect_response(bhttp::status::found, room_->settings().url);
+    res.set(bhttp::field::cache_control, "no-cache");
+    return ex->respond(std::move(res));
+  }
   CometRequest req;
   if (auto c = target.query.get("c"); c && !c->empty()) {
     auto v = parse_int(*c);
@@ -427,8 +450,10 @@ void RoomEndpoints::status(const ExchangePtr& ex, std::string_view which) {
                                      number_member("num-chatters", static_cast<int64_t>(st.num_chatters)),
                                      number_member("post-sequence", static_cast<int64_t>(st.sequence))},
                                     sexpr);
+    // status.scm is text/plain, as the original served it: its readers
+    // take it as text (docs/PROTOCOL.md, "Status").
     res = make_response(bhttp::status::ok,
-                        sexpr ? "application/x-sexpr; charset=utf-8" : "application/json; charset=utf-8",
+                        sexpr ? "text/plain; charset=utf-8" : "application/json; charset=utf-8",
                         std::move(body));
   }
   res.set(bhttp::field::cache_control, "no-cache");

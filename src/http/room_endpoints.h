@@ -1,5 +1,5 @@
 // RoomEndpoints: the URLs of one room (spec B3) as thin adapters on Room:
-// the page, post (and chaton-poster-<slug>), comet, events (SSE), ws
+// the page, post (and chaton-poster-<slug>, chaton-poster-<original name>), comet, events (SSE), ws
 // (WebSocket), apilogin, var/seq,
 // var/status.js, var/status.scm, var/index.rdf, chaton.css and the hashed
 // chaton.js; the archive browser a/... (archive_pages.h), the badge (b,
@@ -47,6 +47,11 @@
 
 namespace chaton::http {
 
+// The name the original Chaton installed a room's poster under:
+// "chaton-poster-" and the room name lower-cased, keeping only ASCII
+// letters, digits, '_' and '-' (docs/PROTOCOL.md, "Posting").
+std::string original_poster_name(std::string_view room_name);
+
 class RoomEndpoints {
  public:
   RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets,
@@ -89,6 +94,7 @@ class RoomEndpoints {
   const Assets& assets_;
   const Clock& clock_;
   std::string embeddable_;  // frame-ancestors of the room page and badge.html
+  std::string poster_alias_;  // original_poster_name() of the room
   // Private rooms only (null otherwise).
   std::unique_ptr<Htpasswd> users_;
   std::unique_ptr<RateLimiter> login_checks_;  // full credential checks per address

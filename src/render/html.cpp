@@ -264,12 +264,7 @@ void append_post(std::string& out, const Post& p, bool with_header, const Render
   out += "\" href=\"";
   append_html_escaped(out, permalink(opts.room_url, p.sec, p.usec));
   out += "\" target=\"_parent\">#</a>";
-  bool multi_line = p.text.find('\n') != std::string::npos;
-  out += multi_line ? "<pre class=\"entry-multi\" id=\"" : "<div class=\"entry-single\" id=\"";
-  append_html_escaped(out, id);
-  out += multi_line ? "\">" : "\"><span>";
-  out += render_text(p.text, opts);
-  out += multi_line ? "</pre>" : "</span></div>";
+  out += render_entry_text(p.text, id, opts);
 }
 
 }  // namespace
@@ -285,6 +280,16 @@ std::string permalink(std::string_view room_url, int64_t sec, int64_t usec) {
   out += format_date_path(utc_from_seconds(sec).date);
   out += '#';
   out += entry_id(sec, usec);
+  return out;
+}
+
+std::string render_entry_text(std::string_view text, std::string_view id, const RenderOptions& opts) {
+  bool multi_line = text.find('\n') != std::string_view::npos;
+  std::string out = multi_line ? "<pre class=\"entry-multi\" id=\"" : "<div class=\"entry-single\" id=\"";
+  append_html_escaped(out, id);
+  out += multi_line ? "\">" : "\"><span>";
+  out += render_text(text, opts);
+  out += multi_line ? "</pre>" : "</span></div>";
   return out;
 }
 

@@ -37,6 +37,10 @@ std::string permalink(std::string_view room_url, int64_t sec, int64_t usec);
 
 // The text of one post with escaping, links, images and embeds applied.
 std::string render_text(std::string_view text, const RenderOptions& opts);
+// A post's text as it stands in a view: render_text() in
+// <div class="entry-single" id="ID"><span>…</span></div>, or, when the text
+// has several lines, in <pre class="entry-multi" id="ID">…</pre>.
+std::string render_entry_text(std::string_view text, std::string_view id, const RenderOptions& opts);
 
 // A run of posts as it appears in a view; `previous` is the post shown just
 // before the first one (nullptr when none), for header grouping.

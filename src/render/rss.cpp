@@ -2,10 +2,16 @@
 // post newest first, each with a permalink guid, an escaped HTML description,
 // the same HTML in content:encoded (CDATA), and an RFC 822 pubDate. Every
 // string is cleaned of characters XML 1.0 does not allow before it is used.
+// As in the original, an item's HTML is the post as a view shows it with
+// "nick: " before the text (a <pre> when it has several lines), and its
+// title is the first line of that without invisible characters.
 
 #include "render/rss.h"
 
 #include <algorithm>
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
 
 #include "util/civil_time.h"
 #include "util/text.h"
@@ -29,8 +35,6 @@ bool is_xml_forbidden_control(unsigned char c) {
   return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
 }
 
-bool is_control(unsigned char c) { return c < 0x20 || c == 0x7f; }
-
 // s as valid UTF-8 without the characters XML 1.0 forbids.
 std::string xml_clean(std::string_view s) {
   std::string repaired = repair_utf8(s);
@@ -48,16 +52,30 @@ std::string xml_clean(std::string_view s) {
   return out;
 }
 
-// "nick: first line of text", with every control character removed; p is
-// already XML-clean.
+// Characters a title must not show: controls (Cc) and the invisible format
+// characters (Cf: zero-width space and joiners, BOM, bidi controls, soft
+// hyphen, ...), by ICU's character database.
+bool invisible_in_title(UChar32 c) {
+  int8_t type = u_charType(c);
+  return type == U_CONTROL_CHAR || type == U_FORMAT_CHAR;
+}
+
+// "nick: first line of text" without invisible characters; p is already
+// XML-clean (so valid UTF-8).
 std::string item_title(const Post& p) {
   std::string raw = p.nick + ": ";
   std::string_view text = p.text;
   raw += text.substr(0, text.find_first_of("\r\n"));
   std::string out;
   out.reserve(raw.size());
-  for (char c : raw)
-    if (!is_control(static_cast<unsigned char>(c))) out.push_back(c);
+  const auto* bytes = reinterpret_cast<const uint8_t*>(raw.data());
+  const auto length = static_cast<int32_t>(raw.size());
+  for (int32_t i = 0; i < length;) {
+    int32_t start = i;
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    if (c >= 0 && !invisible_in_title(c)) out.append(raw, static_cast<size_t>(start), static_cast<size_t>(i - start));
+  }
   return out;
 }
 
@@ -94,7 +112,7 @@ void append_item(std::string& out, const Post& post, const RenderOptions& opts) 
   p.nick = xml_clean(post.nick);
   p.text = xml_clean(post.text);
   std::string link = permalink(opts.room_url, p.sec, p.usec);
-  std::string html = render_text(p.text, opts);
+  std::string html = render_entry_text(p.nick + ": " + p.text, entry_id(p.sec, p.usec), opts);
 
   out += "<item>\n";
   append_text_element(out, "title", item_title(p));

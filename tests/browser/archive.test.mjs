@@ -256,12 +256,13 @@ describe('archives, search, RSS and badge', { skip: skipReason }, () => {
       <script src="${room}b"></script><script src="${evil}b"></script><p id="after">after</p>`));
     const badges = embed.locator('.chaton-badge');
     assert.equal(await badges.count(), 2);
-    assert.equal(await badges.nth(0).locator('a').textContent(), 'Lobby');
-    assert.equal(await badges.nth(0).locator('a').getAttribute('href'), room);
+    assert.equal(await badges.nth(0).locator('.chaton-room-name a').textContent(), 'Lobby');
+    assert.equal(await badges.nth(0).locator('.chaton-room-name a').getAttribute('href'), room);
+    assert.equal(await badges.nth(0).locator('.chaton-room-name a').getAttribute('title'), 'Start chatting in Lobby');
     assert.match(await badges.nth(0).textContent(), /(\d+ (second|minute)s? ago)/);
-    assert.match(await badges.nth(0).locator('.chaton-badge-chatters').textContent(), /^(No chatters|1 chatter|\d+ chatters)$/);
-    assert.equal(await badges.nth(1).locator('a').textContent(), HOSTILE_ROOM);
-    assert.equal(await badges.nth(1).locator('.chaton-badge-updated').textContent(), 'no known updates');
+    assert.match(await badges.nth(0).locator('.chaton-chatters').textContent(), /^(No chatters|1 chatter|\d+ chatters)$/);
+    assert.equal(await badges.nth(1).locator('.chaton-room-name a').textContent(), HOSTILE_ROOM);
+    assert.equal(await badges.nth(1).locator('.chaton-last-update').textContent(), 'no known updates');
     assert.equal(await embed.locator('.chaton-badge img').count(), 0);
     assert.equal(await embed.evaluate(() => window.__pwned), undefined);
     assert.equal(await embed.textContent('#after'), 'after');

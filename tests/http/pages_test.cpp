@@ -317,10 +317,10 @@ TEST_F(ArchiveRoomTest, TodayAndYesterdayRedirect) {
   Date today{2025, 1, 1};
   PageReply t = archive_reply(*room_, "today", today);
   EXPECT_EQ(t.status, 302);
-  EXPECT_EQ(t.location, "/lobby/a/2025/01/01");
+  EXPECT_EQ(t.location, std::string(kUrl) + "a/2025/01/01");
   PageReply y = archive_reply(*room_, "yesterday", today);
   EXPECT_EQ(y.status, 302);
-  EXPECT_EQ(y.location, "/lobby/a/2024/12/31");
+  EXPECT_EQ(y.location, std::string(kUrl) + "a/2024/12/31");
 }
 
 TEST_F(ArchiveRoomTest, MalformedDatesAre404) {
@@ -479,6 +479,31 @@ TEST(Badge, ScriptWritesEscapedMarkup) {
   EXPECT_NE(markup.find("5 minutes ago"), std::string::npos);
   EXPECT_NE(markup.find("3 chatters"), std::string::npos);
   EXPECT_NE(markup.find("href=\"http://host/lobby/\""), std::string::npos);
+}
+
+TEST(Badge, MarkupHasTheOriginalStructureClassesAndTooltip) {
+  BadgeInfo b;
+  b.name = "Lobby";
+  b.room_url = "http://host/lobby/";
+  b.icon_url = "http://host/icon.png";
+  b.chatters = 1;
+  b.last_post = 1000;
+  b.now = 1000 + 120;
+  EXPECT_EQ(badge_markup(b),
+            "<span class=\"chaton-badge\"><a href=\"http://host/lobby/\"><img alt=\"[icon]\" "
+            "src=\"http://host/icon.png\" title=\"Start chatting in Lobby\" width=\"32\" height=\"32\"></a>"
+            "<span class=\"chaton-room-name\"><a href=\"http://host/lobby/\" title=\"Start chatting in Lobby\">"
+            "Lobby</a></span><span class=\"chaton-last-update\">2 minutes ago</span>"
+            "<span class=\"chaton-chatters\">1 chatter</span></span>");
+  b.icon_url.clear();
+  EXPECT_EQ(badge_markup(b).find("<img"), std::string::npos);
+  EXPECT_NE(badge_markup(b).find("<span class=\"chaton-badge\"><span class=\"chaton-room-name\">"),
+            std::string::npos);
+  EXPECT_NE(badge_markup(hostile_badge()).find("title=\"Start chatting in &lt;/script&gt;"), std::string::npos);
+  // The script writes the default look before the markup, both escaped.
+  std::string js = badge_script(b);
+  EXPECT_NE(js.find("\\x3cstyle type=\\\"text\\x2fcss\\\"\\x3e.chaton-badge{"), std::string::npos) << js;
+  EXPECT_LT(js.find("\\x3cstyle"), js.find("chaton-room-name"));
 }
 
 TEST(Badge, SvgIsEscapedXml) {

@@ -248,6 +248,20 @@ describe('URLs', () => {
       'another room\'s poster name is not an alias here');
     assert.equal((await get(srv.roomUrl('lobby') + 'var/seq')).text.trim(), '0', 'the other room is untouched');
   });
+
+  test('chaton-poster-<room name as the original installed it> is an alias of post', T, async (t) => {
+    // The original named the poster after the room name, lower-cased, with
+    // everything but letters, digits, '_' and '-' dropped.
+    const srv = await startServer(t, { rooms: [{ slug: 'cl', name: 'Common Lisp-JP (日本)' }, { slug: 'lobby' }] });
+    const room = srv.roomUrl('cl');
+    const r = await post(room, { nick: 'old', text: 'via the original name' }, { path: 'chaton-poster-commonlisp-jp' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(JSON.parse(r.text).pos, 1);
+    assert.equal((await storedAt(room, 1)).text, 'via the original name');
+    assert.equal((await post(room, { nick: 'x', text: 'y' }, { path: 'chaton-poster-CommonLisp-JP' })).status, 404);
+    assert.equal((await post(srv.roomUrl('lobby'), { nick: 'x', text: 'y' }, { path: 'chaton-poster-commonlisp-jp' })).status,
+      404, 'another room\'s original poster name is not an alias here');
+  });
 });
 
 describe('bad input', () => {

@@ -124,11 +124,14 @@ TEST(Rss, ExactDocumentForOnePost) {
   FeedInfo info{"Lobby", "Say <b>hello</b>."};
   std::vector<Post> posts{make_post("shiro", kSec, 5, "hi http://a/")};
   const std::string html =
-      "hi <a href=\"http://a/\" rel=\"nofollow noopener\" target=\"_blank\" "
-      "class=\"link-default\">http://a/</a>";
+      "<div class=\"entry-single\" id=\"entry-674316d0-05\"><span>shiro: hi "
+      "<a href=\"http://a/\" rel=\"nofollow noopener\" target=\"_blank\" "
+      "class=\"link-default\">http://a/</a></span></div>";
   const std::string escaped_html =
-      "hi &lt;a href=&quot;http://a/&quot; rel=&quot;nofollow noopener&quot; "
-      "target=&quot;_blank&quot; class=&quot;link-default&quot;&gt;http://a/&lt;/a&gt;";
+      "&lt;div class=&quot;entry-single&quot; id=&quot;entry-674316d0-05&quot;&gt;&lt;span&gt;shiro: hi "
+      "&lt;a href=&quot;http://a/&quot; rel=&quot;nofollow noopener&quot; "
+      "target=&quot;_blank&quot; class=&quot;link-default&quot;&gt;http://a/&lt;/a&gt;"
+      "&lt;/span&gt;&lt;/div&gt;";
   const std::string link = "http://host/lobby/a/2024/11/24#entry-674316d0-05";
   EXPECT_EQ(render_rss(info, posts, options()),
             "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -219,7 +222,8 @@ TEST(Rss, ForbiddenCharactersRemoved) {
   EXPECT_NE(out.find("<title>Lobby</title>"), std::string::npos);
   EXPECT_NE(out.find("<description>desc</description>"), std::string::npos);
   EXPECT_NE(out.find("<title>nick: abcx</title>"), std::string::npos);
-  EXPECT_NE(out.find("<![CDATA[abc\tx\r\ny  z ?]]>"), std::string::npos);
+  EXPECT_NE(out.find("<![CDATA[<pre class=\"entry-multi\" id=\"entry-674316d0-01\">nick: abc\tx\r\ny  z ?</pre>]]>"),
+            std::string::npos);
   EXPECT_EQ(out.find("\xEF\xBF\xBE"), std::string::npos);
 }
 
@@ -230,7 +234,38 @@ TEST(Rss, ImagesAndEmbedsAreWellFormed) {
   std::string out = render_rss(FeedInfo{"Lobby", ""}, posts, options());
   EXPECT_EQ(XmlChecker(out).check(), "");
   EXPECT_NE(out.find("&lt;iframe class=&quot;youtube&quot;"), std::string::npos);
-  EXPECT_NE(out.find("<![CDATA[<a href=\"http://a/b.png?x=1&amp;y=2\""), std::string::npos);
+  EXPECT_NE(out.find("<![CDATA[<div class=\"entry-single\" id=\"entry-674316d0-01\"><span>n: "
+                     "<a href=\"http://a/b.png?x=1&amp;y=2\""),
+            std::string::npos);
+}
+
+TEST(Rss, DescriptionStartsWithTheNickAndKeepsLineBreaks) {
+  std::vector<Post> posts{make_post("shiro", kSec, 7, "first line\n  indented <b>\nlast")};
+  std::string out = render_rss(FeedInfo{"Lobby", ""}, posts, options());
+  EXPECT_EQ(XmlChecker(out).check(), "");
+  EXPECT_NE(out.find("<content:encoded><![CDATA[<pre class=\"entry-multi\" id=\"entry-674316d0-07\">"
+                     "shiro: first line\n  indented &lt;b&gt;\nlast</pre>]]></content:encoded>"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("<description>&lt;pre class=&quot;entry-multi&quot; id=&quot;entry-674316d0-07&quot;&gt;"
+                     "shiro: first line\n  indented &amp;lt;b&amp;gt;\nlast&lt;/pre&gt;</description>"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("<title>shiro: first line</title>"), std::string::npos);
+}
+
+TEST(Rss, InvisibleFormatCharactersLeaveTheTitle) {
+  // U+200B zero width space, U+FEFF BOM, U+200D joiner, U+2066 isolate,
+  // U+00AD soft hyphen, U+E000 private use (kept), an emoji and CJK (kept).
+  std::vector<Post> posts{make_post("\xEF\xBB\xBFni\xE2\x80\x8B" "ck", kSec, 1,
+                                    "a\xE2\x80\x8D" "b\xE2\x81\xA6" "c\xC2\xAD" "d \xEE\x80\x80 "
+                                    "\xF0\x9F\x98\x80 \xE6\x97\xA5")};
+  std::string out = render_rss(FeedInfo{"Lobby", ""}, posts, options());
+  EXPECT_EQ(XmlChecker(out).check(), "");
+  EXPECT_NE(out.find("<title>nick: abcd \xEE\x80\x80 \xF0\x9F\x98\x80 \xE6\x97\xA5</title>"), std::string::npos)
+      << out;
+  // The text itself is not changed.
+  EXPECT_NE(out.find("a\xE2\x80\x8D" "b\xE2\x81\xA6" "c\xC2\xAD" "d"), std::string::npos);
 }
 
 }  // namespace
