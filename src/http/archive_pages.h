@@ -57,6 +57,7 @@ ArchiveRoom archive_room(const RoomSettings& settings, std::string script_url = 
 // kArchivePageBytes or over.
 inline constexpr size_t kArchivePagePosts = 1000;
 inline constexpr size_t kArchivePageBytes = 1 << 20;
+inline constexpr size_t kMaxArchivePage = 1 << 20;  // a larger ?page= is taken as this (then the last)
 
 struct MonthNav {
   int year = 1970, month = 1;

@@ -84,6 +84,16 @@ Result<uint64_t> parse_position(std::optional<std::string_view> p) {
   return static_cast<uint64_t>(*v);
 }
 
+// `page` (search results, archive days): absent or empty means 1; larger
+// than `max` means `max`.
+Result<size_t> parse_page(const Target& target, size_t max) {
+  auto p = target.query.get("page");
+  if (!p || p->empty()) return size_t{1};
+  auto v = parse_int(*p);
+  if (!v || *v < 1) return Status(Errc::invalid, "page must be a positive number");
+  return static_cast<size_t>(std::min<int64_t>(*v, static_cast<int64_t>(max)));
+}
+
 std::optional<PacketFormat> parse_format(std::optional<std::string_view> s) {
   if (!s) return PacketFormat::web;
   if (*s == "1") return PacketFormat::sexpr;
@@ -242,13 +252,9 @@ void RoomEndpoints::asset(const ExchangePtr& ex, std::string_view content_type,
 
 void RoomEndpoints::archive(const ExchangePtr& ex, std::string_view path, const Target& target) {
   if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
-  size_t page = 1;
-  if (auto p = target.query.get("page"); p && !p->empty()) {
-    auto v = parse_int(*p);
-    if (!v || *v < 1) return ex->respond(error_response(bhttp::status::bad_request, "page must be a positive number"));
-    page = static_cast<size_t>(std::min<int64_t>(*v, 1 << 30));
-  }
-  PageReply reply = archive_reply(*room_, path, utc_from_seconds(to_stamp(clock_.now()).sec).date, page,
+  auto page = parse_page(target, kMaxArchivePage);
+  if (!page) return ex->respond(error_response(page.status()));
+  PageReply reply = archive_reply(*room_, path, utc_from_seconds(to_stamp(clock_.now()).sec).date, *page,
                                   room_->settings().url + assets_.js_name);
   if (reply.status == 302) {
     Response res = redirect_response(bhttp::status::found, reply.location);
@@ -281,12 +287,9 @@ void RoomEndpoints::badge(const ExchangePtr& ex, std::string_view which) {
 void RoomEndpoints::search(const ExchangePtr& ex, const Target& target) {
   if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
   std::string raw(target.query.get("q").value_or(""));
-  size_t page = 1;
-  if (auto p = target.query.get("page"); p && !p->empty()) {
-    auto v = parse_int(*p);
-    if (!v || *v < 1) return ex->respond(error_response(bhttp::status::bad_request, "page must be a positive number"));
-    page = static_cast<size_t>(std::min<int64_t>(*v, static_cast<int64_t>(search::kMaxPage)));
-  }
+  auto parsed_page = parse_page(target, search::kMaxPage);
+  if (!parsed_page) return ex->respond(error_response(parsed_page.status()));
+  size_t page = *parsed_page;
   search::Query query = search::parse_query(raw);
   if (query.empty())
     return ex->respond(html_response(bhttp::status::ok,

@@ -425,6 +425,22 @@ TEST(SearchPage, FormOnlyAndNoResults) {
   EXPECT_EQ(none.find("class=\"pager\""), std::string::npos);
 }
 
+TEST(SearchPage, ResultsOfASearchOutOfTimeSayTheyArePartial) {
+  RoomSettings s;
+  s.config.name = "Lobby";
+  s.url = kUrl;
+  auto q = search::parse_query("hello");
+  search::Results r;
+  r.hits.push_back({Date{2024, 11, 24}, make_post("a", kNov24 + 60, "hello")});
+  EXPECT_EQ(render_search_page(s, "hello", q, r).find("partial"), std::string::npos);
+  r.partial = true;
+  std::string h = render_search_page(s, "hello", q, r);
+  EXPECT_NE(h.find("<p class=\"search-partial\" role=\"status\">The search took too long and was stopped: "
+                   "these results are partial"),
+            std::string::npos);
+  EXPECT_NE(h.find("<mark>hello</mark>"), std::string::npos) << "what was found is shown";
+}
+
 TEST(UrlEncode, EncodesEverythingButUnreserved) {
   EXPECT_EQ(url_encode("a b&c=d/é~"), "a%20b%26c%3Dd%2F%C3%A9~");
 }
