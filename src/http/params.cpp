@@ -158,7 +158,7 @@ Status add_part(std::string_view part, Params& out) {
     } else if (boost::beast::iequals(field, "Content-Transfer-Encoding")) {
       std::string enc = media_type(value);
       if (enc != "binary" && enc != "8bit" && enc != "7bit")
-        return bad_multipart("unsupported Content-Transfer-Encoding '" + enc + "'");
+        return bad_multipart("a part's Content-Transfer-Encoding is not binary, 8bit or 7bit");
     }
   }
   if (!name) return bad_multipart("a part has no name");
