@@ -17,4 +17,9 @@ namespace chaton {
 std::string client_address(std::string_view peer, std::string_view x_forwarded_for,
                            const AddressRanges& trusted);
 
+// The client an address stands for when counting clients: an IPv6 address
+// by its /64 (one subscriber usually holds a whole /64), an IPv4 address or
+// anything else as it is.
+std::string client_group(std::string_view address);
+
 }  // namespace chaton

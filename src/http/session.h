@@ -11,6 +11,11 @@
 // parameter inside session.cpp). Each session runs on its own strand and
 // keeps itself alive with shared_from_this through its pending operations.
 //
+// The header is read before the body: a request without a Host (HTTP/1.1)
+// or with two, or whose Transfer-Encoding this server cannot read
+// unambiguously, is answered 400 (501 for an unknown transfer coding) and
+// the connection closed, before any of its body is read.
+//
 // A connection over the caps of SessionLimits::connections is answered 503
 // (server full) or 429 (too many from one address) and closed.
 //

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "access/forwarded.h"
 #include "render/rss.h"
 
 namespace chaton {
@@ -234,9 +235,9 @@ std::vector<Post> Room::recent_posts(size_t max) const {
   return std::vector<Post>(window_.end() - static_cast<ptrdiff_t>(n), window_.end());
 }
 
-std::string_view Room::cid_owner(std::string_view address) const {
-  if (settings_.rate_limiter && settings_.rate_limiter->exempt(address)) return {};
-  return address;
+std::string Room::cid_owner(std::string_view address) const {
+  if (address.empty() || (settings_.rate_limiter && settings_.rate_limiter->exempt(address))) return {};
+  return client_group(address);
 }
 
 CidTable::Admission Room::admit(std::optional<Cid> cid, std::string_view address) {

@@ -150,9 +150,10 @@ class Room {
   std::vector<Post> recent_posts(size_t max) const;
 
   // --- clients
-  // A new cid is owned by `address` (the client's), which caps how many of
-  // its cids the chatters count takes (CidTable); an address the post rate
-  // does not apply to (limits.rate_limit_exempt), or none, is not capped.
+  // A new cid is owned by `address` (the client's; an IPv6 address by its
+  // /64, see client_group()), which caps how many of its cids the chatters
+  // count takes (CidTable); an address the post rate does not apply to
+  // (limits.rate_limit_exempt), or none, is not capped.
   CidTable::Admission admit(std::optional<Cid> cid, std::string_view address = {});
   Cid allocate_cid(std::string_view address = {});
   void replied(Cid cid);
@@ -202,7 +203,7 @@ class Room {
   size_t packet_end(size_t begin) const;
   void reload_if_changed();
   // The owner of a new cid of `address` (see admit()).
-  std::string_view cid_owner(std::string_view address) const;
+  std::string cid_owner(std::string_view address) const;
   void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
 
   RoomSettings settings_;

@@ -24,6 +24,15 @@ TEST(ClientAddress, TheRightmostUntrustedHopWins) {
   EXPECT_EQ(client_address("10.0.0.1", "garbage", trusted), "10.0.0.1");
 }
 
+TEST(ClientGroup, AnIpv6AddressStandsForItsSlash64) {
+  EXPECT_EQ(client_group("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+  EXPECT_EQ(client_group("2001:db8:1:2:ffff:eeee:dddd:cccc"), "2001:db8:1:2::/64");
+  EXPECT_NE(client_group("2001:db8:1:3::1"), client_group("2001:db8:1:2::1"));
+  EXPECT_EQ(client_group("198.51.100.7"), "198.51.100.7");
+  EXPECT_EQ(client_group("::ffff:198.51.100.7"), "::ffff:198.51.100.7");
+  EXPECT_EQ(client_group("unknown"), "unknown");
+}
+
 TEST(ConnectionLimiter, CapsInAllAndPerAddress) {
   ConnectionLimiter limiter(3, 2, AddressRanges::parse("10.0.0.1\n"));
   auto a = limiter.admit("192.0.2.1");
