@@ -5,6 +5,8 @@
 // No exception leaves this file: every failure is a Status.
 #include "config/config.h"
 
+#include "config/origin.h"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -546,18 +548,6 @@ bool is_frame_source(std::string_view s) {
   return true;
 }
 
-// An origin as a browser's Origin header gives it: http(s)://host[:port],
-// nothing after (a trailing '/' is dropped).
-bool is_origin(std::string& s) {
-  while (s.ends_with('/')) s.pop_back();
-  std::string_view rest;
-  if (!split_http_scheme(s, rest).empty() || rest.empty() || rest.size() > 261) return false;
-  return std::all_of(rest.begin(), rest.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':' ||
-           c == '[' || c == ']';
-  });
-}
-
 Status check_site(SiteConfig& site) {
   if (std::string p = listen_problem(site.listen); !p.empty()) {
     return invalid("site.listen " + p);
@@ -581,7 +571,9 @@ Status check_site(SiteConfig& site) {
     }
   }
   for (auto& origin : site.allowed_origins) {
-    if (!is_origin(origin)) {
+    std::optional<std::string> normal = normalize_origin(origin);
+    if (normal) origin = *normal;  // compared in this form (config/origin.h)
+    if (!normal) {
       return invalid("site.allowed_origins: '" + origin +
                      "' is not an origin like https://example.org or http://example.org:8080");
     }

@@ -2,22 +2,13 @@
 #include "http/origin.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
-#include <boost/url/parse.hpp>
 
 namespace chaton::http {
 
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool changes_state(const Request& req) {
   return (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) ||
@@ -35,25 +26,8 @@ Status refused(std::string_view why) {
 
 }  // namespace
 
-std::optional<std::string> normalize_origin(std::string_view origin) {
-  auto u = boost::urls::parse_absolute_uri(origin);
-  if (!u) return std::nullopt;
-  std::string scheme = lower(u->scheme());
-  if (scheme != "http" && scheme != "https") return std::nullopt;
-  if (!u->has_authority() || u->has_userinfo() || u->encoded_host().empty()) return std::nullopt;
-  if (u->has_query() || u->has_fragment()) return std::nullopt;
-  if (!u->encoded_path().empty() && u->encoded_path() != "/") return std::nullopt;
-  std::string out = scheme + "://" + lower(u->encoded_host());
-  if (u->has_port()) {
-    std::string_view port = u->port();
-    if (port.empty() || port.size() > 5) return std::nullopt;
-    if (!(scheme == "http" && port == "80") && !(scheme == "https" && port == "443"))
-      out += ":" + std::string(port);
-  }
-  return out;
-}
-
-OriginPolicy::OriginPolicy(std::string_view public_url, const std::vector<std::string>& allowed) {
+OriginPolicy::OriginPolicy(std::string_view public_url, const std::vector<std::string>& allowed, bool tls)
+    : host_scheme_(tls ? "https://" : "http://") {
   // The public URL's origin: its scheme and authority, without the path.
   if (size_t scheme_end = public_url.find("://"); scheme_end != std::string_view::npos) {
     size_t path = public_url.find('/', scheme_end + 3);
@@ -74,10 +48,10 @@ Status OriginPolicy::check(const Request& req) const {
   if (contains(allowed_, *origin)) return Status::ok();
   if (cross_site) return refused("the browser says this request is cross-site");
   if (contains(own_, *origin)) return Status::ok();
+  // The request's own Host, under the scheme this server speaks: a page of
+  // http://host may not post to https://host (it could be an injected one).
   std::string_view host = req[bhttp::field::host];
-  for (std::string_view scheme : {"http://", "https://"})
-    if (!host.empty() && normalize_origin(std::string(scheme) + std::string(host)) == origin)
-      return Status::ok();
+  if (!host.empty() && normalize_origin(host_scheme_ + std::string(host)) == origin) return Status::ok();
   return refused("the request comes from another site (Origin)");
 }
 

@@ -8,8 +8,8 @@
 // every WebSocket upgrade — is refused with 403 when its Origin is another
 // site's (`Origin: null` included) or its Sec-Fetch-Site is cross-site,
 // unless that origin is listed in [site] allowed_origins. This site's own
-// origins are the public URL's and the request's own Host (under http or
-// https). A request without either header (curl, bots, the client library)
+// origins are the public URL's and the request's own Host (under the
+// scheme this server speaks: https with TLS, http without). A request without either header (curl, bots, the client library)
 // is not a browser's cross-site request and goes on (docs/PROTOCOL.md,
 // "Cross-site requests").
 //
@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/origin.h"
 #include "http/connection.h"
 #include "util/result.h"
 
@@ -28,9 +29,10 @@ namespace chaton::http {
 
 class OriginPolicy {
  public:
-  OriginPolicy() = default;  // only the request's own Host is this site
-  // `public_url`: the site's public URL; `allowed`: [site] allowed_origins.
-  OriginPolicy(std::string_view public_url, const std::vector<std::string>& allowed);
+  OriginPolicy() = default;  // only the request's own Host (over http) is this site
+  // `public_url`: the site's public URL; `allowed`: [site] allowed_origins;
+  // `tls`: whether the server speaks HTTPS (the scheme of its own Host).
+  OriginPolicy(std::string_view public_url, const std::vector<std::string>& allowed, bool tls);
 
   // ok, or forbidden with a one-line reason for a cross-site request that
   // would change state.
@@ -39,11 +41,7 @@ class OriginPolicy {
  private:
   std::vector<std::string> own_;      // normalized
   std::vector<std::string> allowed_;  // normalized
+  std::string host_scheme_ = "http://";
 };
-
-// "scheme://host[:port]" as Origin compares: http or https only, scheme and
-// host lower-cased, the scheme's default port dropped, nothing after the
-// authority but an optional "/". Nullopt for anything else ("null" too).
-std::optional<std::string> normalize_origin(std::string_view origin);
 
 }  // namespace chaton::http

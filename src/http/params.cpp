@@ -1,6 +1,7 @@
 // Params: see params.h.
 #include "http/params.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include <boost/beast/core/string.hpp>
@@ -145,9 +146,17 @@ Status add_part(std::string_view part, Params& out) {
     size_t eol = headers.find(kCrlf);
     while (eol + kCrlf.size() < headers.size() && is_lwsp(headers[eol + kCrlf.size()]))
       eol = headers.find(kCrlf, eol + kCrlf.size());
-    std::string line(headers.substr(0, eol));
-    headers.remove_prefix(eol + kCrlf.size());
-    for (size_t fold; (fold = line.find(kCrlf)) != std::string::npos;) line.replace(fold, kCrlf.size(), " ");
+    // Unfold in one pass (each CRLF before a continuation becomes a space),
+    // so a header of many folds costs its length, not its length squared.
+    std::string line;
+    std::string_view folded = headers.substr(0, std::min(eol, headers.size()));
+    line.reserve(folded.size());
+    for (size_t fold; (fold = folded.find(kCrlf)) != std::string_view::npos;) {
+      line.append(folded.substr(0, fold)).push_back(' ');
+      folded.remove_prefix(fold + kCrlf.size());
+    }
+    line.append(folded);
+    headers.remove_prefix(std::min(eol + kCrlf.size(), headers.size()));
     size_t colon = line.find(':');
     if (colon == std::string::npos || colon == 0) return bad_multipart("a part has a malformed header line");
     std::string_view field = std::string_view(line).substr(0, colon);

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
+#include "access/forwarded.h"
 #include "http/archive_pages.h"
 #include "http/badge.h"
 #include "http/event_stream.h"
@@ -295,7 +296,7 @@ void RoomEndpoints::search(const ExchangePtr& ex, const Target& target) {
     return ex->respond(html_response(bhttp::status::ok,
                                  render_search_page(room_->settings(), raw, query, search::Results{})));
   auto submitted = searches_->submit(
-      ex->client_address(),
+      client_group(ex->client_address()),  // an IPv6 client counts by its /64
       [room = room_, ex, raw = std::move(raw), query = std::move(query), page](const search::StopFlag& cancelled) {
         search::RoomDays days(*room);
         search::Budget budget{&cancelled, search::deadline_after(search::kSearchTimeBudget)};

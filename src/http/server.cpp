@@ -148,7 +148,7 @@ Status Server::Impl::open_rooms(std::ostream& out) {
     endpoints.push_back(std::make_unique<RoomEndpoints>(room, config, assets, clock));
   }
   router = std::make_unique<Router>(std::move(endpoints), clock,
-                                    OriginPolicy(public_url, config.site.allowed_origins));
+                                    OriginPolicy(public_url, config.site.allowed_origins, tls.enabled()));
   return {};
 }
 

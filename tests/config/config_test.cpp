@@ -701,7 +701,10 @@ TEST(ConfigFinalize, AllowedOriginsTakeOriginsOnly) {
       "\"http://localhost:3000\"]\n");
   ASSERT_EQ(c.site.allowed_origins.size(), 3u);
   EXPECT_EQ(c.site.allowed_origins[1], "http://[::1]:8080");  // the trailing '/' dropped
-  for (std::string bad : {"example.org", "https://a.org/path", "https://*.example.org", "https:",
+  // Kept in the form a request's Origin is compared in.
+  EXPECT_EQ(finalized("[site]\nallowed_origins = [\"HTTPS://Blog.Example.org:443\"]\n").site.allowed_origins,
+            std::vector<std::string>{"https://blog.example.org"});
+  for (std::string bad : {"http://[::1", "https://a:b:c", "example.org", "https://a.org/path", "https://*.example.org", "https:",
                           "https://", "null", "*", "'self'", "ftp://a.org", "https://a.org b.org",
                           "https://user@a.org", "https://a.org?x"}) {
     Config d = default_config();
