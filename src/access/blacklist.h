@@ -88,4 +88,5 @@ class Blacklist {
   std::string reason_;            // why it cannot be read (said once per reason)
   AddressRanges ranges_;
 };
+
 }  // namespace chaton

@@ -13,9 +13,12 @@ namespace chaton {
 namespace {
 
 constexpr int64_t kMaxUsec = 999999;
-constexpr int kMaxHexDigitsWithSemicolon = 6;  // \xH...; (1..6 digits)
+constexpr int kMaxHexDigitsWithSemicolon = 8;  // \xH...; (1..8 digits)
 constexpr int kLegacyHexDigits = 2;            // \xHH without ';'
 constexpr int kUnicodeEscapeDigits = 4;        // \uHHHH
+constexpr int kLongUnicodeEscapeDigits = 8;    // \UHHHHHHHH
+
+bool is_intraline_space(char c) { return c == ' ' || c == '\t'; }
 
 bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
@@ -38,10 +41,6 @@ class Reader {
 
   void skip_space() {
     while (pos_ < s_.size() && is_space(s_[pos_])) ++pos_;
-  }
-  bool at_end() {
-    skip_space();
-    return pos_ >= s_.size();
   }
   bool peek_is(char c) {
     skip_space();
@@ -80,11 +79,35 @@ class Reader {
         raw.push_back(c);
       } else if (pos_ >= s_.size()) {
         break;
-      } else {
-        read_escape(raw);
+      } else if (!read_escape(raw)) {
+        return fail(std::string("an escape Gauche cannot read in ") + what);
       }
     }
     return fail(std::string("missing closing quote in ") + what);
+  }
+
+  // Skips one datum as Gauche's reader would read it: a string, a list
+  // (nested), or an atom. False when it is not complete.
+  bool skip_datum() {
+    skip_space();
+    if (pos_ >= s_.size()) return fail("expected an element");
+    char c = s_[pos_];
+    if (c == '"') {
+      std::string ignored;
+      return read_string(ignored, "an extra element");
+    }
+    if (c == '(') {
+      ++pos_;
+      while (!peek_is(')'))
+        if (!skip_datum()) return fail("an unclosed list");
+      ++pos_;
+      return true;
+    }
+    if (c == ')') return fail("unexpected ')'");
+    while (pos_ < s_.size() && !is_space(s_[pos_]) && s_[pos_] != '(' && s_[pos_] != ')' &&
+           s_[pos_] != '"')
+      ++pos_;
+    return true;
   }
 
  private:
@@ -106,7 +129,7 @@ class Reader {
     return n;
   }
 
-  // \xH...; (1..6 digits), or the older \xHH. False when neither fits.
+  // \xH...; (1..8 digits), or the older \xHH. False when neither fits.
   bool read_hex_escape(std::string& out) {
     uint32_t cp = 0;
     int n = count_hex(kMaxHexDigitsWithSemicolon, cp);
@@ -124,11 +147,16 @@ class Reader {
     return false;
   }
 
-  // \uHHHH, with a following \uHHHH low surrogate joined to a high one.
-  bool read_unicode_escape(std::string& out) {
+  // \uHHHH, with a following \uHHHH low surrogate joined to a high one;
+  // \UHHHHHHHH (digits == kLongUnicodeEscapeDigits).
+  bool read_unicode_escape(std::string& out, int digits = kUnicodeEscapeDigits) {
     uint32_t cp = 0;
-    if (count_hex(kUnicodeEscapeDigits, cp) != kUnicodeEscapeDigits) return false;
-    pos_ += kUnicodeEscapeDigits;
+    if (count_hex(digits, cp) != digits) return false;
+    pos_ += static_cast<size_t>(digits);
+    if (digits != kUnicodeEscapeDigits) {
+      append_utf8(out, cp);
+      return true;
+    }
     if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 1 < s_.size() && s_[pos_] == '\\' &&
         s_[pos_ + 1] == 'u') {
       uint32_t low = 0;
@@ -146,27 +174,45 @@ class Reader {
     return true;
   }
 
-  // The character after a backslash is at pos_ (which is in range).
-  void read_escape(std::string& out) {
+  // The character after a backslash is at pos_ (which is in range). Reads
+  // the escapes Gauche's string reader reads (docs/STORAGE.md "Strings as
+  // read"); false where Gauche stops with a read error.
+  bool read_escape(std::string& out) {
     char e = s_[pos_++];
     switch (e) {
-      case 'n': out.push_back('\n'); return;
-      case 't': out.push_back('\t'); return;
-      case 'r': out.push_back('\r'); return;
-      case '0': out.push_back('\0'); return;
-      case 'a': out.push_back('\a'); return;
-      case 'b': out.push_back('\b'); return;
-      case 'f': out.push_back('\f'); return;
-      case 'v': out.push_back('\v'); return;
-      case 'x':
-        if (read_hex_escape(out)) return;
-        break;
-      case 'u':
-        if (read_unicode_escape(out)) return;
-        break;
-      default: break;
+      case 'n': out.push_back('\n'); return true;
+      case 't': out.push_back('\t'); return true;
+      case 'r': out.push_back('\r'); return true;
+      case '0': out.push_back('\0'); return true;
+      case 'a': out.push_back('\a'); return true;
+      case 'b': out.push_back('\b'); return true;
+      case 'f': out.push_back('\f'); return true;
+      case 'x': return read_hex_escape(out);
+      case 'u': return read_unicode_escape(out);
+      case 'U': return read_unicode_escape(out, kLongUnicodeEscapeDigits);
+      case ' ':
+      case '\t':
+        // A line continuation: only spaces and tabs up to the line's end.
+        while (pos_ < s_.size() && is_intraline_space(s_[pos_])) ++pos_;
+        if (pos_ >= s_.size() || (s_[pos_] != '\r' && s_[pos_] != '\n')) return false;
+        ++pos_;
+        skip_continued_line();
+        return true;
+      case '\r':
+      case '\n':
+        skip_continued_line();
+        return true;
+      default:
+        out.push_back(e);  // \" \\ \v and every other: the character itself
+        return true;
     }
-    out.push_back(e);  // \" \\ and unknown escapes: the character itself
+  }
+
+  // After the line end of a continuation: the leading spaces and tabs of
+  // what follows are dropped.
+  void skip_continued_line() {
+    if (pos_ < s_.size() && s_[pos_] == '\n') ++pos_;
+    while (pos_ < s_.size() && is_intraline_space(s_[pos_])) ++pos_;
   }
 
   std::string_view s_;
@@ -180,7 +226,10 @@ std::string_view strip_line_end(std::string_view line) {
   return line;
 }
 
-// The shape: ( string ( int int ) string [string] )
+// The shape: ( string ( int int ) string [address] . rest ), read as the
+// original tools read it: the first datum of the line; the address is used
+// when it is a string; further elements, and anything after the closing
+// ')', are ignored.
 std::optional<Post> decode_with_reason(std::string_view line, std::string& why) {
   Reader r(strip_line_end(line));
   Post p;
@@ -193,13 +242,10 @@ std::optional<Post> decode_with_reason(std::string_view line, std::string& why) 
     ok = r.read_string(ip, "the address");
     p.ip = std::move(ip);
   }
-  ok = ok && r.expect(')', "')' at the end (wrong number of elements?)");
+  while (ok && !r.peek_is(')')) ok = r.skip_datum();
+  ok = ok && r.expect(')', "')' at the end");
   if (!ok) {
     why = r.error();
-    return std::nullopt;
-  }
-  if (!r.at_end()) {
-    why = "text after the closing ')'";
     return std::nullopt;
   }
   if (p.sec < 0) {

@@ -50,10 +50,12 @@ std::string normalize_newlines(std::string_view s) {
 
 std::string clean(std::string_view s) { return remove_controls(repair_utf8(s)); }
 
+// A nickname is one line (docs/PROTOCOL.md "Differences from the original"):
+// each line end (CR LF, CR or LF) and each tab becomes one space.
 Result<std::string> normalize_nick(std::string_view raw, size_t limit) {
-  std::string nick = clean(raw);
+  std::string nick = normalize_newlines(clean(raw));
   for (char& c : nick)
-    if (c == '\t' || c == '\r' || c == '\n') c = ' ';
+    if (c == '\t' || c == '\n') c = ' ';
   std::string trimmed(trim(nick));
   if (trimmed.empty()) return Status(Errc::invalid, "nickname is empty");
   if (utf8_length(trimmed) > limit)

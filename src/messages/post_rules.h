@@ -30,7 +30,9 @@ struct Submission {
 
 // Errc::invalid for an empty nick or text ("nickname is empty" / "text is
 // empty") or a nick over its limit; Errc::too_large for text over the limit,
-// with a message naming the limit. In a nick, tab/CR/LF become spaces.
+// with a message naming the limit. In a nick, each tab and each line end
+// (CR LF, CR, LF) becomes one space; in the text, CR LF and a lone CR
+// become LF, and tab and LF are kept.
 Result<Submission> normalize_submission(std::string_view nick, std::string_view text,
                                         const PostLimits& limits = {});
 

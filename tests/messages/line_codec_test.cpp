@@ -86,14 +86,49 @@ TEST(DecodeLine, HexEscapes) {
   EXPECT_EQ(decode_line(R"(("n" (1 2) "a\x110000;b\xD800;c"))")->text, "a?b?c");
 }
 
-TEST(DecodeLine, OtherEscapes) {
-  EXPECT_EQ(decode_line(R"(("n" (1 2) "\"\\\n\t\r\a\b\f\v"))")->text, "\"\\\n\t\r\a\b\f\v");
+TEST(DecodeLine, OtherEscapesAsGaucheReadsThem) {
+  EXPECT_EQ(decode_line(R"(("n" (1 2) "\"\\\n\t\r\a\b\f"))")->text, "\"\\\n\t\r\a\b\f");
   EXPECT_EQ(decode_line(R"(("n" (1 2) "x\0y"))")->text, std::string("x\0y", 3));
   EXPECT_EQ(decode_line(R"(("n" (1 2) "\u3042\u00e9"))")->text, "あé");
+  EXPECT_EQ(decode_line(R"(("n" (1 2) "\U0001F600!"))")->text, "😀!");
   EXPECT_EQ(decode_line(R"(("n" (1 2) "\ud83d\ude00"))")->text, "😀");
-  // Unknown escapes stand for the character itself.
-  EXPECT_EQ(decode_line(R"(("n" (1 2) "\q\(\x\u12"))")->text, "q(xu12");
+  // Gauche has no \v: it is a 'v', as every other unknown escape is the
+  // character itself.
+  EXPECT_EQ(decode_line(R"(("n" (1 2) "\v\q\("))")->text, "vq(");
   EXPECT_EQ(decode_line(R"(("n" (1 2) "\あ"))")->text, "あ");
+  // A backslash before the end of the line's whitespace joins what follows.
+  EXPECT_EQ(decode_line("(\"n\" (1 2) \"a\\  \r  b\")")->text, "ab");
+}
+
+// Where Gauche's reader stops with an error, the line is unreadable.
+TEST(DecodeLine, EscapesGaucheRefusesMakeTheLineUnreadable) {
+  const char* bad[] = {
+      R"(("n" (1 2) "\x"))",       // \x without digits
+      R"(("n" (1 2) "\xZ;"))",
+      R"(("n" (1 2) "\u12"))",     // \u with fewer than four digits
+      R"(("n" (1 2) "\U0001F6"))", // \U with fewer than eight
+      R"(("n" (1 2) "a\ b"))",     // a line continuation with no line end
+  };
+  for (const char* line : bad) EXPECT_FALSE(decode_line(line).has_value()) << line;
+}
+
+// The original tools read a line with (read-from-string line) and match
+// (nick (secs usecs) text . rest): elements after the fourth, and text after
+// the closing parenthesis, do not make a line unreadable.
+TEST(DecodeLine, ReadsTheFirstDatumAsTheOriginalToolsDo) {
+  auto extra = decode_line(R"(("n" (1 2) "t" "ip" "extra" (more 1) sym))");
+  ASSERT_TRUE(extra);
+  EXPECT_EQ(extra->text, "t");
+  EXPECT_EQ(extra->ip, "ip");
+  auto trailing = decode_line(R"(("n" (1 2) "t" "ip") trailing "text)");
+  ASSERT_TRUE(trailing);
+  EXPECT_EQ(trailing->ip, "ip");
+  auto two = decode_line(R"(("n" (1 2) "t")("m" (3 4) "u"))");
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->nick, "n");
+  auto symbol = decode_line(R"(("n" (1 2) "t" ip))");  // an address that is not a string
+  ASSERT_TRUE(symbol);
+  EXPECT_FALSE(symbol->ip.has_value());
 }
 
 TEST(DecodeLine, RepairsInvalidUtf8) {
@@ -114,10 +149,6 @@ TEST(DecodeLine, RejectsMalformedLines) {
       R"(("n" (1) "t"))",        // one number
       R"(("n" (1 2 3) "t"))",    // three numbers
       R"(("n" "t" (1 2)))",      // wrong order
-      R"(("n" (1 2) "t" "ip" "extra"))",
-      R"(("n" (1 2) "t" ip))",  // a symbol, not a string
-      R"(("n" (1 2) "t") trailing)",
-      R"(("n" (1 2) "t")("n" (1 2) "t"))",
       R"(("n" (-1 2) "t"))",
       R"(("n" (1 -1) "t"))",
       R"(("n" (1 1000000) "t"))",
@@ -125,6 +156,8 @@ TEST(DecodeLine, RejectsMalformedLines) {
       R"(("n" (x 2) "t"))",
       R"((n (1 2) "t"))",
       R"(["n" (1 2) "t"])",
+      R"(("n" (1 2) "t" "ip" (unclosed))",
+      R"(("n" (1 2) "t" "ip" "unclosed))",
   };
   for (const char* line : bad) EXPECT_FALSE(decode_line(line).has_value()) << line;
 }

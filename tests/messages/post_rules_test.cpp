@@ -77,7 +77,8 @@ TEST(PostRules, NormalisesLineEndsInText) {
 }
 
 TEST(PostRules, NickWhitespaceBecomesSpaces) {
-  EXPECT_EQ(ok("a\tb\r\nc", "t").nick, "a b  c");
+  EXPECT_EQ(ok("a\tb\r\nc", "t").nick, "a b c");  // a line end is one space, CR LF too
+  EXPECT_EQ(ok("a\rb\n\nc", "t").nick, "a b  c");
   EXPECT_EQ(ok("\ta b\n", "t").nick, "a b");
 }
 
