@@ -87,26 +87,30 @@ class Reader {
   }
 
   // Skips one datum as Gauche's reader would read it: a string, a list
-  // (nested), or an atom. False when it is not complete.
+  // (nested), or an atom. False when it is not complete. A loop with a
+  // depth count, not recursion: a line of a million '(' costs no stack.
   bool skip_datum() {
-    skip_space();
-    if (pos_ >= s_.size()) return fail("expected an element");
-    char c = s_[pos_];
-    if (c == '"') {
-      std::string ignored;
-      return read_string(ignored, "an extra element");
-    }
-    if (c == '(') {
-      ++pos_;
-      while (!peek_is(')'))
-        if (!skip_datum()) return fail("an unclosed list");
-      ++pos_;
-      return true;
-    }
-    if (c == ')') return fail("unexpected ')'");
-    while (pos_ < s_.size() && !is_space(s_[pos_]) && s_[pos_] != '(' && s_[pos_] != ')' &&
-           s_[pos_] != '"')
-      ++pos_;
+    size_t depth = 0;  // lists opened and not yet closed
+    do {
+      skip_space();
+      if (pos_ >= s_.size()) return fail(depth ? "an unclosed list" : "expected an element");
+      char c = s_[pos_];
+      if (c == '"') {
+        std::string ignored;
+        if (!read_string(ignored, "an extra element")) return false;
+      } else if (c == '(') {
+        ++pos_;
+        ++depth;
+      } else if (c == ')') {
+        if (depth == 0) return fail("unexpected ')'");
+        ++pos_;
+        --depth;
+      } else {
+        while (pos_ < s_.size() && !is_space(s_[pos_]) && s_[pos_] != '(' && s_[pos_] != ')' &&
+               s_[pos_] != '"')
+          ++pos_;
+      }
+    } while (depth > 0);
     return true;
   }
 

@@ -131,6 +131,16 @@ TEST(DecodeLine, ReadsTheFirstDatumAsTheOriginalToolsDo) {
   EXPECT_FALSE(symbol->ip.has_value());
 }
 
+TEST(DecodeLine, DeeplyNestedExtraElementsAreReadWithoutRecursion) {
+  // A hand-edited or hostile line: a million '(' after the address.
+  std::string open(1'000'000, '(');
+  auto unclosed = decode_line(R"(("n" (1 2) "t" "ip" )" + open + ")");
+  EXPECT_FALSE(unclosed);  // an unclosed list: unreadable, as Gauche finds it
+  auto closed = decode_line(R"(("n" (1 2) "t" "ip" )" + open + std::string(1'000'000, ')') + ")");
+  ASSERT_TRUE(closed);
+  EXPECT_EQ(closed->ip, "ip");
+}
+
 TEST(DecodeLine, RepairsInvalidUtf8) {
   auto p = decode_line("(\"n\xff\" (1 2) \"a\xc3\" \"ip\")");
   ASSERT_TRUE(p);
