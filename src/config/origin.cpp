@@ -27,7 +27,13 @@ std::optional<std::string> normalize_origin(std::string_view origin) {
   if (!u->has_authority() || u->has_userinfo() || u->encoded_host().empty()) return std::nullopt;
   if (u->has_query() || u->has_fragment()) return std::nullopt;
   if (!u->encoded_path().empty() && u->encoded_path() != "/") return std::nullopt;
-  std::string out = scheme + "://" + lower(u->encoded_host());
+  // A host name of letters, digits, '-' and '.', or an IP literal: no
+  // wildcard, no percent-encoding (a browser never sends them in Origin).
+  std::string_view host = u->encoded_host();
+  if (u->host_type() != boost::urls::host_type::ipv6 &&
+      !std::all_of(host.begin(), host.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; }))
+    return std::nullopt;
+  std::string out = scheme + "://" + lower(host);
   if (u->has_port()) {
     std::string_view port = u->port();
     if (port.empty() || port.size() > 5) return std::nullopt;
