@@ -10,11 +10,11 @@
 // back when it is released or destroyed, exactly once. A charge that would
 // take an address that already holds bytes past `max_bytes_per_address` is
 // refused (the connection then refuses the response or cuts the stream;
-// docs/SECURITY.md, "Many slow readers from one address"). One response
+// docs/SECURITY.md, "Slow, idle and long-lived connections"). One response
 // is always allowed when the address holds nothing, so a reply larger than
 // the budget is not refused forever. A charge costs one atomic add; two
-// charges racing at the edge may both be refused, never both admitted past
-// the budget by more than one response.
+// charges racing at the edge may both be refused, but the budget is never
+// passed except by that lone first response.
 //
 // Addresses in `exempt` (trusted reverse proxies, which carry many clients)
 // are not capped per address, in places or in bytes.

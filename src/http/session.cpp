@@ -102,8 +102,8 @@ std::optional<HeaderRefusal> header_problem(const bhttp::request_header<>& h) {
 }
 
 // Sent instead of a response that the client's address has no room left
-// for under limits.max_buffered_bytes_per_address (docs/SECURITY.md, "Many
-// slow readers from one address"); the connection is then closed.
+// for under limits.max_buffered_bytes_per_address (docs/SECURITY.md, "Slow,
+// idle and long-lived connections"); the connection is then closed.
 Response over_budget_response(unsigned version) {
   Response res = error_response(bhttp::status::too_many_requests,
                                 "too much unread data is waiting for your address; read it first");
