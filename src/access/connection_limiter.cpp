@@ -3,36 +3,66 @@
 
 namespace chaton {
 
-ConnectionLimiter::ConnectionLimiter(size_t max_total, size_t max_per_address, AddressRanges exempt)
-    : max_total_(max_total), max_per_address_(max_per_address), exempt_(std::move(exempt)) {}
+ConnectionLimiter::ConnectionLimiter(size_t max_total, size_t max_per_address, AddressRanges exempt,
+                                     size_t max_bytes_per_address)
+    : max_total_(max_total),
+      max_per_address_(max_per_address),
+      max_bytes_per_address_(max_bytes_per_address),
+      exempt_(std::move(exempt)) {}
 
 ConnectionLimiter::Admission ConnectionLimiter::admit(const std::string& address) {
   bool capped = !exempt_.contains(address);
+  Entry* entry = nullptr;
   {
     std::lock_guard lock(mu_);
     if (total_ >= max_total_) return {Verdict::too_many, nullptr};
     if (capped) {
-      size_t& n = per_address_[address];
-      if (n >= max_per_address_) return {Verdict::too_many_from_address, nullptr};
-      ++n;
+      entry = &per_address_[address];
+      if (entry->places >= max_per_address_) {
+        if (entry->places == 0) per_address_.erase(address);
+        return {Verdict::too_many_from_address, nullptr};
+      }
+      ++entry->places;
     }
     ++total_;
   }
-  std::string key = capped ? address : std::string();
-  return {Verdict::ok, std::shared_ptr<void>(nullptr, [this, key](void*) { release(key); })};
+  return {Verdict::ok, std::make_shared<Ticket>(*this, capped ? address : std::string(), entry)};
 }
 
-void ConnectionLimiter::release(const std::string& address) {
+void ConnectionLimiter::release(const std::string& key, Entry* entry) {
   std::lock_guard lock(mu_);
   --total_;
-  if (address.empty()) return;
-  auto it = per_address_.find(address);
-  if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+  // Every charge holds its ticket, so the address's bytes are all given
+  // back before its last place is.
+  if (entry && --entry->places == 0) per_address_.erase(key);
 }
 
 size_t ConnectionLimiter::open() const {
   std::lock_guard lock(mu_);
   return total_;
+}
+
+size_t ConnectionLimiter::buffered(const std::string& address) const {
+  std::lock_guard lock(mu_);
+  auto it = per_address_.find(address);
+  return it == per_address_.end() ? 0 : it->second.bytes.load();
+}
+
+std::optional<ConnectionLimiter::Charge> ConnectionLimiter::Ticket::charge(size_t bytes) {
+  if (!entry_ || bytes == 0) return Charge();
+  size_t before = entry_->bytes.fetch_add(bytes);
+  if (before != 0 && before + bytes > owner_.max_bytes_per_address_) {
+    entry_->bytes.fetch_sub(bytes);
+    return std::nullopt;
+  }
+  return Charge(shared_from_this(), bytes);
+}
+
+void ConnectionLimiter::Charge::release() {
+  if (!ticket_) return;
+  if (bytes_ != 0) ticket_->entry_->bytes.fetch_sub(bytes_);
+  bytes_ = 0;
+  ticket_.reset();
 }
 
 }  // namespace chaton

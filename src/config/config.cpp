@@ -379,6 +379,7 @@ void read_limits(const toml::table& t, LimitsConfig& l, ErrorList& errors) {
       {"rate_limit_exempt", strings_field(l.rate_limit_exempt)},
       {"max_connections", integer_field(l.max_connections, 1, kMaxConnections)},
       {"max_connections_per_address", integer_field(l.max_connections_per_address, 1, kMaxConnections)},
+      {"max_buffered_bytes_per_address", integer_field(l.max_buffered_bytes_per_address, 1, kInt64Max)},
   };
   read_fields(t, "[limits]", fields, errors);
 }

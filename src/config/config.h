@@ -64,6 +64,9 @@ struct LimitsConfig {
   std::vector<std::string> rate_limit_exempt = {"127.0.0.0/8", "::1"};
   int64_t max_connections = 15000;             // open connections in all (503 beyond)
   int64_t max_connections_per_address = 1000;  // open connections from one address (429 beyond)
+  // Bytes of unsent responses and stream queues one address may hold
+  // (docs/SECURITY.md, "Slow, idle and long-lived connections").
+  int64_t max_buffered_bytes_per_address = 32 << 20;
 };
 
 struct RoomConfig {

@@ -123,7 +123,8 @@ Status Server::Impl::build_access_controls() {
   limits.trusted_proxies = &trusted_proxies;
   connections = std::make_unique<ConnectionLimiter>(
       static_cast<size_t>(config.limits.max_connections),
-      static_cast<size_t>(config.limits.max_connections_per_address), trusted_proxies);
+      static_cast<size_t>(config.limits.max_connections_per_address), trusted_proxies,
+      static_cast<size_t>(config.limits.max_buffered_bytes_per_address));
   limits.connections = connections.get();
   rate_limiter = std::make_shared<RateLimiter>(config.limits.post_rate,
                                                static_cast<double>(config.limits.post_burst),

@@ -101,11 +101,23 @@ std::optional<HeaderRefusal> header_problem(const bhttp::request_header<>& h) {
   return std::nullopt;
 }
 
+// Sent instead of a response that the client's address has no room left
+// for under limits.max_buffered_bytes_per_address (docs/SECURITY.md, "Slow,
+// idle and long-lived connections"); the connection is then closed.
+Response over_budget_response(unsigned version) {
+  Response res = error_response(bhttp::status::too_many_requests,
+                                "too much unread data is waiting for your address; read it first");
+  res.version(version);
+  res.keep_alive(false);
+  res.set(bhttp::field::retry_after, "5");
+  return res;
+}
+
 template <class Stream>
 class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(Stream&& stream, Handler& handler, const SessionLimits& limits, std::string address,
-          std::shared_ptr<void> ticket)
+          std::shared_ptr<ConnectionLimiter::Ticket> ticket)
       : stream_(std::move(stream)),
         handler_(handler),
         limits_(limits),
@@ -137,6 +149,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       auto length = res.body().size();
       res.body().clear();
       res.content_length(length);
+    }
+    if (auto charge = charge_bytes(ticket_, res.body().size())) {
+      writing_charge_ = std::move(*charge);
+    } else {  // this address holds too much unsent already: refuse, and close
+      res = over_budget_response(version);
+      res.prepare_payload();
     }
     writing_ = std::make_shared<Response>(std::move(res));
     lowest().expires_after(limits_.idle_timeout);
@@ -178,14 +196,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   bool push(StreamChunk chunk) override {
     if (!stream_open_.load()) return false;
-    size_t counted = chunk.catch_up ? 0 : chunk.bytes->size();
-    size_t total = queued_bytes_.fetch_add(counted) + counted;
-    if (total > kMaxStreamQueueBytes) {  // the reader cannot keep up: drop it
+    if (!count_chunk(chunk, queued_bytes_, ticket_)) {  // the reader cannot keep up: drop it
       stream_open_.store(false);
       net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end_stream(); });
       return false;
     }
     net::post(stream_.get_executor(), [self = this->shared_from_this(), c = std::move(chunk)]() mutable {
+      if (self->closed_) return;  // dropped, and its charge with it
       self->queue_.push_back(std::move(c));
       if (self->queue_.size() == 1 && self->header_sent_) self->write_next();
     });
@@ -276,6 +293,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
     writing_.reset();
+    writing_charge_.release();
     if (ec) return shutdown();
     if (!keep_alive) return linger_then_close();
     do_read();
@@ -346,7 +364,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
                      [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
                        StreamChunk done = std::move(self->queue_.front());
                        self->queue_.pop_front();
-                       if (!done.catch_up) self->queued_bytes_.fetch_sub(done.bytes->size());
+                       uncount_chunk(done, self->queued_bytes_);
                        if (ec) return self->end_stream();
                        if (done.written) done.written();
                        self->write_next();
@@ -371,8 +389,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     closed_ = true;
     stream_open_.store(false);
     // What a reader wanted run after its bytes were written never will be:
-    // let go of it (it holds the reader, which holds this session).
-    for (auto& chunk : queue_) chunk.written = nullptr;
+    // let go of it (it holds the reader, which holds this session). The
+    // bytes still queued or being written are no longer charged to the
+    // address: the connection is closing.
+    for (auto& chunk : queue_) {
+      chunk.written = nullptr;
+      chunk.charge.release();
+    }
+    writing_charge_.release();
     if constexpr (kIsTls<Stream>) {
       lowest().expires_after(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
@@ -392,13 +416,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   Handler& handler_;
   const SessionLimits& limits_;
   std::string address_;
-  std::shared_ptr<void> ticket_;  // this connection's place under the caps
+  std::shared_ptr<ConnectionLimiter::Ticket> ticket_;  // this connection's place under the caps
   beast::flat_buffer buffer_;
   // What a lingering close reads and drops; made only then, so a live
   // connection does not carry it.
   std::unique_ptr<std::array<char, kDrainBufferBytes>> drain_buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> writing_;
+  ConnectionLimiter::Charge writing_charge_;  // writing_'s body, charged to the address
   std::function<void()> on_gone_;
   bool pending_ = false;  // a request was handed out and not answered yet
   uint64_t generation_ = 0;  // counts responses, to tell stale readiness waits

@@ -18,6 +18,10 @@
 //
 // A connection over the caps of SessionLimits::connections is answered 503
 // (server full) or 429 (too many from one address) and closed.
+// Each response body, and each chunk queued on a stream, is charged to the
+// connection's address through its ticket while it is unsent; a response
+// the address has no room for is replaced by a 429 and the connection
+// closed, and a stream is cut as if its reader had fallen behind.
 //
 // Lifetime: the Handler and the SessionLimits must outlive every session.
 #pragma once

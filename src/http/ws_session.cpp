@@ -24,8 +24,8 @@ template <class Stream>
 class WsSession final : public WsChannel, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
   WsSession(Stream&& stream, beast::flat_buffer&& buffer, std::shared_ptr<WsPeer> peer,
-            const SessionLimits& limits, std::shared_ptr<void> keep)
-      : ws_(std::move(stream)), buffer_(std::move(buffer)), peer_(std::move(peer)), keep_(std::move(keep)) {
+            const SessionLimits& limits, std::shared_ptr<ConnectionLimiter::Ticket> ticket)
+      : ws_(std::move(stream)), buffer_(std::move(buffer)), peer_(std::move(peer)), ticket_(std::move(ticket)) {
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
@@ -48,14 +48,13 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   bool send(std::shared_ptr<const std::string> text, std::function<void()> written,
             bool catch_up) override {
     if (closing_.load()) return false;
-    size_t counted = catch_up ? 0 : text->size();
-    size_t total = queued_bytes_.fetch_add(counted) + counted;
-    if (total > kMaxStreamQueueBytes) {
+    StreamChunk chunk{std::move(text), std::move(written), catch_up, {}};
+    if (!count_chunk(chunk, queued_bytes_, ticket_)) {
       close(kWsCloseTryAgainLater, kWsTooSlowReason);
       return false;
     }
-    net::post(ws_.get_executor(), [self = this->shared_from_this(),
-                                   c = StreamChunk{std::move(text), std::move(written), catch_up}]() mutable {
+    net::post(ws_.get_executor(), [self = this->shared_from_this(), c = std::move(chunk)]() mutable {
+      if (self->finished_) return;  // dropped, and its charge with it
       self->queue_.push_back(std::move(c));
       if (self->queue_.size() == 1) self->write_next();
     });
@@ -94,7 +93,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                       StreamChunk done = std::move(self->queue_.front());
                       self->queue_.pop_front();
-                      if (!done.catch_up) self->queued_bytes_.fetch_sub(done.bytes->size());
+                      uncount_chunk(done, self->queued_bytes_);
                       if (ec) return self->finish();
                       if (done.written) done.written();
                       self->write_next();
@@ -105,14 +104,17 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     closing_.store(true);
     if (finished_) return;
     finished_ = true;
-    for (auto& chunk : queue_) chunk.written = nullptr;  // they hold the reader
+    for (auto& chunk : queue_) {
+      chunk.written = nullptr;  // they hold the reader
+      chunk.charge.release();   // the connection is closing
+    }
     peer_->on_close();
   }
 
   websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   std::shared_ptr<WsPeer> peer_;
-  std::shared_ptr<void> keep_;
+  std::shared_ptr<ConnectionLimiter::Ticket> ticket_;  // this connection's place under the caps
   std::deque<StreamChunk> queue_;
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<bool> closing_{false};
@@ -125,17 +127,17 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 template <class Stream>
 void start_websocket(Stream&& stream, beast::flat_buffer&& buffer, Request req,
                      std::shared_ptr<WsPeer> peer, const SessionLimits& limits,
-                     std::shared_ptr<void> keep) {
+                     std::shared_ptr<ConnectionLimiter::Ticket> ticket) {
   auto s = std::make_shared<WsSession<Stream>>(std::move(stream), std::move(buffer), std::move(peer),
-                                               limits, std::move(keep));
+                                               limits, std::move(ticket));
   s->run(std::move(req));
 }
 
 template void start_websocket<beast::tcp_stream>(beast::tcp_stream&&, beast::flat_buffer&&, Request,
                                                  std::shared_ptr<WsPeer>, const SessionLimits&,
-                                                 std::shared_ptr<void>);
+                                                 std::shared_ptr<ConnectionLimiter::Ticket>);
 template void start_websocket<beast::ssl_stream<beast::tcp_stream>>(
     beast::ssl_stream<beast::tcp_stream>&&, beast::flat_buffer&&, Request, std::shared_ptr<WsPeer>,
-    const SessionLimits&, std::shared_ptr<void>);
+    const SessionLimits&, std::shared_ptr<ConnectionLimiter::Ticket>);
 
 }  // namespace chaton::http

@@ -2,7 +2,8 @@
 //
 // The session reads text frames and hands them to the peer, and writes
 // queued frames one at a time. Its queue is bounded (kMaxStreamQueueBytes):
-// a reader that falls behind is closed with 1013. Pings keep idle
+// a reader that falls behind, or whose address holds more than its budget
+// of unsent bytes, is closed with 1013. Pings keep idle
 // connections alive and find dead ones (Beast's suggested server timeouts).
 #pragma once
 
@@ -17,10 +18,11 @@ namespace chaton::http {
 
 // Completes the upgrade of `stream` (whose request is `req`) and runs the
 // session. Instantiated for plain and TLS streams in ws_session.cpp.
-// `keep` is held for the session's life (its connection ticket).
+// `ticket` is held for the session's life (its connection's place under
+// the caps); each queued frame is charged to the address through it.
 template <class Stream>
 void start_websocket(Stream&& stream, boost::beast::flat_buffer&& buffer, Request req,
                      std::shared_ptr<WsPeer> peer, const SessionLimits& limits,
-                     std::shared_ptr<void> keep);
+                     std::shared_ptr<ConnectionLimiter::Ticket> ticket);
 
 }  // namespace chaton::http

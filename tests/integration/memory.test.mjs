@@ -2,7 +2,9 @@
 // (docs/SECURITY.md, "Slow, idle and long-lived connections"): a long
 // catch-up comes in bounded pieces that a long-poll client resumes by pos,
 // an archive day is served in bounded pages, so readers that stop reading
-// pin little memory; and searches are queued with a bound per address.
+// pin little memory; what one address's unread replies hold is bounded
+// (limits.max_buffered_bytes_per_address); and searches are queued with a
+// bound per address.
 // The room is prepared directly on disk (tens of MB), the memory is the
 // server's resident size from /proc/<pid>/status, and every client is on
 // loopback and stops by itself.
@@ -13,7 +15,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-import { get, makeTempDir, sleep, startServer, withTimeout } from './lib/server.mjs';
+import { get, makeTempDir, sleep, startServer, waitFor, withTimeout } from './lib/server.mjs';
 
 const LIVE_POSTS = 20000;       // the live window's size (kMaxWindowPosts)
 const LIVE_TEXT = 1000;         // bytes of each live post: ~20 MB in all
@@ -60,6 +62,19 @@ function silentReader(t, port, request) {
   sock.on('connect', () => { sock.pause(); sock.write(request); });
   t.after(() => sock.destroy());
   return sock;
+}
+
+// What `sock` (paused so far) receives until the server closes it or
+// `ms` pass.
+function readFor(sock, ms) {
+  return new Promise((resolve) => {
+    const chunks = [];
+    const done = () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('latin1')); };
+    const timer = setTimeout(done, ms);
+    sock.on('data', (c) => chunks.push(c));
+    sock.on('close', done);
+    sock.resume();
+  });
 }
 
 // Resident memory once what the readers caused has had time to happen.
@@ -131,6 +146,60 @@ describe('bounded memory under slow readers', () => {
     const lastPage = await get(`${srv.url}${dayUrl}?page=${last}`);
     assert.match(lastPage.text, new RegExp(`${String(DAY_POSTS - 1).padStart(8, '0')} `), 'the last page ends the day');
     assert.equal((await get(`${srv.url}${dayUrl}?page=0`)).status, 400);
+  });
+});
+
+describe('bytes held per address', () => {
+  // Less than one page of the day (~1.2 MB), so that one stuck reply fills
+  // it and whatever else is being written meanwhile cannot hide that.
+  const BUDGET_BYTES = 1 << 20;
+  // Each reader asks for the day's first page PIPELINED times on one
+  // connection and reads nothing: the kernel's socket buffers (up to a few
+  // MB on loopback) take the first replies, then one stays in the server.
+  // Without the budget each reader pins a page or more (~55 MB in all);
+  // with it one page stays, plus what rendering the refused replies leaves
+  // in the allocator (20-30 MB).
+  const READERS = 16;
+  const PIPELINED = 12;  // ~14 MB: more than the socket buffers take
+  const MAX_BUDGET_GROWTH_MB = 44;
+
+  test('non-reading clients from one address hit its budget: later ones get 429, another address is served', { timeout: 60000 }, async (t) => {
+    const dir = makeTempDir(t);
+    prepareRoom(dir, SHORT_LIVE_POSTS);
+    const srv = await startServer(t, {
+      dir,
+      site: { threads: 1 },
+      limits: { max_buffered_bytes_per_address: BUDGET_BYTES },
+    });
+    const dayUrl = `${srv.url}/lobby/a/${DAY.y}/${DAY.m}/${DAY.d}`;
+    assert.equal((await get(dayUrl)).status, 200);  // warm up, as above
+    const before = rssMb(srv.proc.pid);
+    const readers = [];
+    const ask = `GET ${new URL(dayUrl).pathname} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`.repeat(PIPELINED);
+    for (let i = 0; i < READERS; i++) {
+      readers.push(silentReader(t, srv.port, ask));
+      await sleep(200);
+    }
+    await sleep(1000);
+    const growth = rssMb(srv.proc.pid) - before;
+    t.diagnostic(`${READERS} silent readers from one address added ${growth.toFixed(0)} MB`);
+
+    let refused;
+    await waitFor(async () => (refused = await get(dayUrl)).status === 429,
+      { ms: 15000, every: 300, what: 'the address to be over its budget' });
+    assert.match(refused.text, /too much unread data is waiting for your address/);
+    const other = await get(dayUrl, { localAddress: '127.0.0.2' });
+    assert.equal(other.status, 200, 'another address is served');
+    assert.match(other.text, /data-entry-pages=/);
+    const got = await Promise.all(readers.map((r) => readFor(r, 3000)));
+    const refusedReaders = got.filter((text) => /HTTP\/1\.1 429 [^]*too much unread data/.test(text)).length;
+    t.diagnostic(`${refusedReaders} of ${READERS} silent readers were refused`);
+    assert.ok(refusedReaders >= READERS / 2, 'the silent readers past the budget were refused');
+    assert.ok(growth < MAX_BUDGET_GROWTH_MB, `${READERS} silent readers added ${growth.toFixed(0)} MB`);
+
+    // Closing the readers gives their bytes back.
+    for (const r of readers) r.destroy();
+    await waitFor(async () => (await get(dayUrl)).status === 200, { what: 'the budget to come back' });
   });
 });
 

@@ -216,8 +216,9 @@ export function runChaton(args, { input, timeout = 60000, cwd } = {}) {
 // One request on its own connection. Resolves with
 // { status, headers, body (Buffer), text }; rejects on a network error or
 // after `timeout` ms. `body` may be a string, a Buffer or an object (sent as
-// a form unless `json` is set).
-export function request(url, { method = 'GET', headers = {}, body, json = false, timeout = 10000 } = {}) {
+// a form unless `json` is set). `localAddress`: the source address to
+// connect from (any of 127/8 reaches a server on loopback).
+export function request(url, { method = 'GET', headers = {}, body, json = false, timeout = 10000, localAddress } = {}) {
   return new Promise((resolve, reject) => {
     let payload;
     const h = { ...headers };
@@ -233,7 +234,7 @@ export function request(url, { method = 'GET', headers = {}, body, json = false,
       }
       h['content-length'] = payload.length;
     }
-    const req = http.request(url, { method, headers: h, agent: false });
+    const req = http.request(url, { method, headers: h, agent: false, localAddress });
     const timer = setTimeout(() => {
       req.destroy(new Error(`${method} ${url} timed out after ${timeout} ms`));
     }, timeout);
