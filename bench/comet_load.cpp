@@ -683,6 +683,7 @@ void spawn_server(const Options& o, ServerProc& s) {
            "[limits]\n"
            "max_connections = 1000000\n"
            "max_connections_per_address = 1000000\n"
+           "max_buffered_bytes_per_address = 1000000000000\n"
            "\n"
            "[[room]]\n"
            "slug = \"lobby\"\n";
