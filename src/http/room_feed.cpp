@@ -36,7 +36,22 @@ void RoomFeed::stop() {
 }
 
 void RoomFeed::wake() {
-  net::post(strand_, [self = shared_from_this()] { self->pump(false); });
+  net::post(strand_, [self = shared_from_this()] { self->news(); });
+}
+
+void RoomFeed::news() {
+  if (stopped_) return;
+  if (in_flight_ == 0) return pump(false);
+  held_ = true;  // written() pumps
+  count_batch();
+}
+
+// While a packet is being written, the feed counts the commit batches
+// published meanwhile: it waits on the room at its newest post, and again
+// after each wake-up.
+void RoomFeed::count_batch() {
+  ++batches_;
+  if (!room_->wait(cid_, room_->status().sequence, shared_from_this())) ++batches_;
 }
 
 // Sends `d` (also when it carries nothing), unless the packet just written
@@ -44,7 +59,9 @@ void RoomFeed::wake() {
 // `after_write`: `d` is what came while the last packet was being written.
 bool RoomFeed::send_delta(const Delta& d, bool after_write) {
   if (d.refresh) catching_up_ = true;  // the view is sent again from its start
-  if (d.more && after_write && !catching_up_ &&
+  // One commit batch may hold more than a packet (kMaxBatchPosts): a reader
+  // that keeps up can see one land during a write, and is not behind.
+  if (d.more && after_write && !catching_up_ && batches_ > 1 &&
       room_->delta_since(written_sequence_, format_).more) {
     cut_off();
     stop();
@@ -72,6 +89,7 @@ bool RoomFeed::send_packet(const Delta& d) {
   // What the room had when this packet was made (a batch published since
   // delta_since() counts as before: lenient by one batch at most).
   written_sequence_ = std::max(d.pos, room_->status().sequence);
+  batches_ = 0;
   if (!deliver(d.pos, std::move(packet), [self = shared_from_this()] { self->written(); }, piece)) {
     stop();
     return false;
@@ -89,7 +107,10 @@ void RoomFeed::pump(bool after_write) {
     Delta d = room_->delta_since(cid_, pos_, format_);
     bool ping = ping_due_ && room_->num_chatters() != last_nc_;
     if ((d.has_posts || d.refresh || ping) && !send_delta(d, after_write)) return;
-    if (in_flight_ > 0) continue;
+    if (in_flight_ > 0) {
+      if (!room_->wait(cid_, written_sequence_, shared_from_this())) count_batch();
+      continue;
+    }
     ping_due_ = false;
     if (room_->wait(cid_, pos_, shared_from_this())) return;
     after_write = false;  // news came while nothing was being written

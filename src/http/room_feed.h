@@ -11,8 +11,8 @@
 // out once the write is done (in the next packet, or an empty one).
 //
 // A feed hands the transport one packet at a time: while a packet is still
-// being written it does not wait on the room, and when the write is done it
-// sends what came meanwhile, as one packet when it fits in one.
+// being written it only counts the commit batches published meanwhile, and
+// when the write is done it sends what came, as one packet when it fits.
 //
 // A packet carries at most one packet's worth of posts (kMaxPacketPosts,
 // kMaxPacketBytes; Delta::more says more follow). What is longer goes out
@@ -21,9 +21,9 @@
 // the view sent again after a `refresh` — and a burst of posts (one commit
 // batch can hold more than a packet) that comes while the reader is keeping
 // up. The catch-up is never counted as falling behind. Otherwise a reader
-// that lets more than one packet's worth of posts pile up while a packet is
-// still being written is behind: it is cut off (cut_off()). See
-// docs/PROTOCOL.md, "Long catch-ups come in pieces".
+// that lets more than one packet's worth of posts, from more than one
+// commit batch, pile up while a packet is still being written is behind:
+// it is cut off (cut_off()). See docs/PROTOCOL.md, "Push streams".
 //
 // Thread-safety: everything runs on the transport's strand; wake() posts
 // there. Lifetime: the room holds the feed weakly; the transport holds it.
@@ -72,6 +72,8 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
  private:
   // `after_write`: called once the last packet was written (written()).
   void pump(bool after_write);
+  void news();  // on the strand, after wake()
+  void count_batch();
   void arm_timer();
   bool send_packet(const Delta& d);
   bool send_delta(const Delta& d, bool after_write);
@@ -91,6 +93,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   bool in_pieces_ = false;   // the last packet sent had more after it
   bool ping_due_ = false;    // nc changed while a packet was being written
   uint64_t written_sequence_ = 0;  // the room's last post when the last packet was made
+  int batches_ = 0;  // commit batches published while the last packet was being written
   bool stopped_ = false;
 };
 

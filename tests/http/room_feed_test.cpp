@@ -159,8 +159,10 @@ TEST_F(RoomFeedTest, AReaderWithMoreThanAPacketPiledUpDuringAWriteIsCutOff) {
   post_many(1, 1);
   io.poll();
   ASSERT_EQ(feed->unwritten.size(), 1u);  // "p1" is being written
-  post_many(2, kMaxPacketPosts + 1);
-  io.poll();
+  for (size_t i = 2; i < kMaxPacketPosts + 3; ++i) {  // one commit batch each
+    post_many(i, 1);
+    io.poll();
+  }
   EXPECT_EQ(feed->cut, 0);
   feed->finish_writes();
   io.poll();
