@@ -5,6 +5,7 @@
 #include <array>
 
 #include "http/pages.h"
+#include "messages/post_pages.h"
 #include "util/text.h"
 
 namespace chaton::http {
@@ -228,15 +229,9 @@ void select_day_page(DayPage& p, std::vector<Post> posts, size_t page) {
   p.total_posts = posts.size();
   p.page_starts.clear();
   std::vector<size_t> firsts;  // the index of each page's first post
-  size_t count = 0, bytes = 0;
-  for (size_t i = 0; i < posts.size(); ++i) {
-    if (i == 0 || count == kArchivePagePosts || bytes >= kArchivePageBytes) {
-      firsts.push_back(i);
-      p.page_starts.emplace_back(posts[i].sec, posts[i].usec);
-      count = bytes = 0;
-    }
-    ++count;
-    bytes += posts[i].nick.size() + posts[i].text.size();
+  for (size_t i = 0; i < posts.size(); i = page_end(posts, i, kArchivePagePosts, kArchivePageBytes)) {
+    firsts.push_back(i);
+    p.page_starts.emplace_back(posts[i].sec, posts[i].usec);
   }
   size_t pages = std::max<size_t>(firsts.size(), 1);
   p.page = std::clamp<size_t>(page, 1, pages);

@@ -1,6 +1,7 @@
 // RoomFeed: see room_feed.h.
 #include "http/room_feed.h"
 
+#include <algorithm>
 #include <random>
 
 #include <boost/asio/post.hpp>
@@ -21,8 +22,8 @@ void RoomFeed::start(std::string_view address) {
   last_nc_ = room_->num_chatters();
   // The first packet goes out at once, even with nothing new in it: the
   // reader learns its cid, the room's nc and that it is connected.
-  if (!send_delta(room_->delta_since(cid_, pos_, format_))) return;
-  pump();
+  if (!send_delta(room_->delta_since(cid_, pos_, format_), false)) return;
+  pump(false);
   if (!stopped_) arm_timer();
 }
 
@@ -35,14 +36,33 @@ void RoomFeed::stop() {
 }
 
 void RoomFeed::wake() {
-  net::post(strand_, [self = shared_from_this()] { self->pump(); });
+  net::post(strand_, [self = shared_from_this()] { self->news(); });
 }
 
-// Sends `d` (also when it carries nothing), unless it shows the reader
-// behind by more than a packet of live posts: then the reader is cut off.
-bool RoomFeed::send_delta(const Delta& d) {
+void RoomFeed::news() {
+  if (stopped_) return;
+  if (in_flight_ == 0) return pump(false);
+  held_ = true;  // written() pumps
+  count_batch();
+}
+
+// While a packet is being written, the feed counts the commit batches
+// published meanwhile: it waits on the room at its newest post, and again
+// after each wake-up.
+void RoomFeed::count_batch() {
+  ++batches_;
+  if (!room_->wait(cid_, room_->status().sequence, shared_from_this())) ++batches_;
+}
+
+// Sends `d` (also when it carries nothing), unless the packet just written
+// let more than a packet of live posts pile up: then the reader is cut off.
+// `after_write`: `d` is what came while the last packet was being written.
+bool RoomFeed::send_delta(const Delta& d, bool after_write) {
   if (d.refresh) catching_up_ = true;  // the view is sent again from its start
-  if (d.more && !catching_up_) {
+  // One commit batch may hold more than a packet (kMaxBatchPosts): a reader
+  // that keeps up can see one land during a write, and is not behind.
+  if (d.more && after_write && !catching_up_ && batches_ > 1 &&
+      room_->delta_since(written_sequence_, format_).more) {
     cut_off();
     stop();
     return false;
@@ -58,11 +78,19 @@ bool RoomFeed::send_packet(const Delta& d) {
   h.cid = cid_;
   h.refresh = d.refresh;
   last_nc_ = h.nc;
+  ping_due_ = false;  // this packet carries the count
   auto packet = std::make_shared<const std::string>(wrap_packet(format_, h, *d.content));
   ++in_flight_;
-  bool catch_up = catching_up_;
+  // A piece of a packet sequence (the catch-up, or a burst that came while
+  // the reader was keeping up): written one at a time, not counted.
+  bool piece = catching_up_ || d.more || in_pieces_;
   if (!d.more) catching_up_ = false;
-  if (!deliver(d.pos, std::move(packet), [self = shared_from_this()] { self->written(); }, catch_up)) {
+  in_pieces_ = d.more;
+  // What the room had when this packet was made (a batch published since
+  // delta_since() counts as before: lenient by one batch at most).
+  written_sequence_ = std::max(d.pos, room_->status().sequence);
+  batches_ = 0;
+  if (!deliver(d.pos, std::move(packet), [self = shared_from_this()] { self->written(); }, piece)) {
     stop();
     return false;
   }
@@ -70,16 +98,22 @@ bool RoomFeed::send_packet(const Delta& d) {
   return true;
 }
 
-void RoomFeed::pump() {
+void RoomFeed::pump(bool after_write) {
   while (!stopped_) {
     if (in_flight_ > 0) {  // written() pumps again
       held_ = true;
       return;
     }
     Delta d = room_->delta_since(cid_, pos_, format_);
-    if ((d.has_posts || d.refresh) && !send_delta(d)) return;
-    if (in_flight_ > 0) continue;
+    bool ping = ping_due_ && room_->num_chatters() != last_nc_;
+    if ((d.has_posts || d.refresh || ping) && !send_delta(d, after_write)) return;
+    if (in_flight_ > 0) {
+      if (!room_->wait(cid_, written_sequence_, shared_from_this())) count_batch();
+      continue;
+    }
+    ping_due_ = false;
     if (room_->wait(cid_, pos_, shared_from_this())) return;
+    after_write = false;  // news came while nothing was being written
   }
 }
 
@@ -87,7 +121,7 @@ void RoomFeed::written() {
   --in_flight_;
   if (in_flight_ == 0 && held_ && !stopped_) {
     held_ = false;
-    pump();
+    pump(true);
   }
 }
 
@@ -99,9 +133,15 @@ void RoomFeed::arm_timer() {
   timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (ec || self->stopped_) return;
     if (self->room_->num_chatters() != self->last_nc_) {
-      Delta ping = self->room_->delta_since(self->cid_, self->pos_, self->format_);
-      if (!self->send_delta(ping)) return;
-    } else {
+      if (self->in_flight_ > 0) {
+        // Never a second packet queued behind one not yet written: the
+        // count goes out after it (pump()), in its packet or an empty one.
+        self->ping_due_ = true;
+      } else {
+        Delta ping = self->room_->delta_since(self->cid_, self->pos_, self->format_);
+        if (!self->send_delta(ping, false)) return;
+      }
+    } else if (self->in_flight_ == 0) {  // a write in flight is not idle
       self->heartbeat();
     }
     self->arm_timer();

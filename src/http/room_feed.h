@@ -7,20 +7,23 @@
 // that the browser's page asks for.
 // A feed holds a cid for its whole life, so it counts in nc; at each soft
 // timeout it sends an empty packet if nc changed, and a transport heartbeat
-// otherwise.
+// otherwise — but only when no packet is being written: then the count goes
+// out once the write is done (in the next packet, or an empty one).
 //
-// While a packet is still being written, the feed does not wait on the
-// room: when the write is done it sends everything that came meanwhile as
-// one packet. So a reader that falls behind gets fewer, larger packets (as
-// a long-poll client does) instead of one queued packet per post.
+// A feed hands the transport one packet at a time: while a packet is still
+// being written it only counts the commit batches published meanwhile, and
+// when the write is done it sends what came, as one packet when it fits.
 //
 // A packet carries at most one packet's worth of posts (kMaxPacketPosts,
-// kMaxPacketBytes; Delta::more says more follow). The catch-up — the
-// backlog after `pos` at the start, or the view sent again after a
-// `refresh` — goes out piece by piece, each once the last is written, and
-// is never counted as falling behind. Once caught up, a reader that lets
-// more than one packet's worth of live posts pile up while a packet is
-// still being written is behind: it is cut off (cut_off()).
+// kMaxPacketBytes; Delta::more says more follow). What is longer goes out
+// piece by piece, each once the last is written, so what a feed has queued
+// stays one packet: the catch-up — the backlog after `pos` at the start, or
+// the view sent again after a `refresh` — and a burst of posts (one commit
+// batch can hold more than a packet) that comes while the reader is keeping
+// up. The catch-up is never counted as falling behind. Otherwise a reader
+// that lets more than one packet's worth of posts, from more than one
+// commit batch, pile up while a packet is still being written is behind:
+// it is cut off (cut_off()). See docs/PROTOCOL.md, "Push streams".
 //
 // Thread-safety: everything runs on the transport's strand; wake() posts
 // there. Lifetime: the room holds the feed weakly; the transport holds it.
@@ -67,10 +70,13 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   virtual void heartbeat() {}
 
  private:
-  void pump();
+  // `after_write`: called once the last packet was written (written()).
+  void pump(bool after_write);
+  void news();  // on the strand, after wake()
+  void count_batch();
   void arm_timer();
   bool send_packet(const Delta& d);
-  bool send_delta(const Delta& d);
+  bool send_delta(const Delta& d, bool after_write);
   void written();
 
   std::shared_ptr<Room> room_;
@@ -84,6 +90,10 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   int in_flight_ = 0;    // packets handed to the transport, not yet written
   bool held_ = false;    // news may have come while a packet was in flight
   bool catching_up_ = true;  // the catch-up's last piece is not sent yet
+  bool in_pieces_ = false;   // the last packet sent had more after it
+  bool ping_due_ = false;    // nc changed while a packet was being written
+  uint64_t written_sequence_ = 0;  // the room's last post when the last packet was made
+  int batches_ = 0;  // commit batches published while the last packet was being written
   bool stopped_ = false;
 };
 

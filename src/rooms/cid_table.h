@@ -15,7 +15,7 @@
 // for an address that is not capped, see Room::admit). The chatters count
 // (counted()) takes at most kCountedCidsPerAddress live entries of one
 // address: more are served as usual but not counted, so one client cannot
-// inflate the count with cheap requests (docs/PROTOCOL.md, "Chatters").
+// inflate the count with cheap requests (docs/PROTOCOL.md, "Status").
 //
 // Epochs: when the room reloads its posts (after a moderation rewrote
 // them, see room.h), positions held before mean nothing any more. The

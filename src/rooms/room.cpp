@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "access/forwarded.h"
+#include "messages/post_pages.h"
 #include "render/rss.h"
 
 namespace chaton {
@@ -157,13 +158,7 @@ Delta Room::delta_since(uint64_t pos, PacketFormat fmt) {
 }
 
 size_t Room::packet_end(size_t begin) const {
-  size_t end = begin;
-  size_t bytes = 0;
-  while (end < window_.size() && end - begin < kMaxPacketPosts && bytes < kMaxPacketBytes) {
-    bytes += window_[end].nick.size() + window_[end].text.size();
-    ++end;
-  }
-  return end;
+  return page_end(window_, begin, kMaxPacketPosts, kMaxPacketBytes);
 }
 
 Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {

@@ -25,15 +25,27 @@ const BIG_LIMITS = { text_limit: 100000, max_body_bytes: 1 << 20 };
 // stream may have queued.
 const CATCH_UP_POSTS = 40;
 
+// Posts textOf(0..count-1), `concurrency` at a time; returns the texts in
+// the room's order (by the pos each was given).
 async function postMany(room, count, textOf, concurrency = 4) {
   let next = 0;
+  const byPos = [];
   await Promise.all(Array.from({ length: concurrency }, async () => {
     while (next < count) {
       const i = next++;
-      await postOk(room, 'flood', textOf(i));
+      const text = textOf(i);
+      const ack = await postOk(room, 'flood', text);
+      byPos.push([ack.pos, text]);
     }
   }));
+  return byPos.sort((a, b) => a[0] - b[0]).map(([, text]) => text);
 }
+
+// A burst: posts that land in few commits, one of them with more than a
+// packet's worth (256 KiB) of text, posted all at once from one address
+// that the post rate does not apply to (the machine itself).
+const BURST_POSTS = 60;
+const BURST_CONCURRENCY = 8;
 
 // The next SSE event that carries posts (pings carry none).
 async function nextWithPosts(stream, ms = 10000) {
@@ -103,7 +115,7 @@ describe('Server-Sent Events: events?p=POS', () => {
     const srv = await startServer(t, { limits: BIG_LIMITS });
     const room = srv.roomUrl();
     const big = 'x'.repeat(BIG_TEXT_CHARS);
-    await postMany(room, CATCH_UP_POSTS, (i) => `${i} ${big}`);
+    const inOrder = await postMany(room, CATCH_UP_POSTS, (i) => `${i} ${big}`);
 
     const stream = await openSse(`${room}events?p=0`);
     t.after(() => stream.close());
@@ -114,8 +126,8 @@ describe('Server-Sent Events: events?p=POS', () => {
       texts.push(...packetTexts(last.data));
     }
     assert.equal(last.data.pos, CATCH_UP_POSTS);
-    assert.deepEqual(texts.map((x) => Number(x.split(' ')[0])).sort((a, b) => a - b),
-      Array.from({ length: CATCH_UP_POSTS }, (_, i) => i));
+    // As received: every post once, in the room's order.
+    assert.deepEqual(texts.map((x) => x.split(' ')[0]), inOrder.map((x) => x.split(' ')[0]));
     await postOk(room, 'after', 'live again');
     assert.deepEqual(packetTexts((await nextWithPosts(stream)).data), ['live again']);
   });
@@ -196,7 +208,7 @@ describe('WebSocket: ws?p=POS', () => {
     const srv = await startServer(t, { limits: BIG_LIMITS });
     const room = srv.roomUrl();
     const big = 'x'.repeat(BIG_TEXT_CHARS);
-    await postMany(room, CATCH_UP_POSTS, (i) => `${i} ${big}`);
+    const inOrder = await postMany(room, CATCH_UP_POSTS, (i) => `${i} ${big}`);
 
     const ws = await RawWebSocket.connect(srv.port, '/lobby/ws?p=0');
     t.after(() => ws.destroy());
@@ -207,7 +219,7 @@ describe('WebSocket: ws?p=POS', () => {
       texts.push(...packetTexts(last));
     }
     assert.equal(last.pos, CATCH_UP_POSTS);
-    assert.equal(texts.length, CATCH_UP_POSTS);
+    assert.deepEqual(texts.map((x) => x.split(' ')[0]), inOrder.map((x) => x.split(' ')[0]));
     await postOk(room, 'after', 'live again');
     assert.deepEqual(packetTexts(await ws.nextMatching(withPosts)), ['live again']);
   });
@@ -334,5 +346,40 @@ describe('WebSocket: ws?p=POS', () => {
     assert.deepEqual(packetTexts(got[0]), ['before']);
     assert.equal(got.find((m) => m.posted).posted.pos, 2);
     assert.ok(got.some((m) => Array.isArray(m.content) && packetTexts(m).includes('from a browser-like client')));
+  });
+});
+
+describe('a burst of posts to readers that keep up', () => {
+  test('does not cut off an idle SSE or WebSocket reader: each gets every post once, in order', { timeout: 60000 }, async (t) => {
+    const srv = await startServer(t, { limits: BIG_LIMITS });
+    const room = srv.roomUrl();
+    const sse = await openSse(`${room}events?p=0`);
+    t.after(() => sse.close());
+    const ws = await RawWebSocket.connect(srv.port, '/lobby/ws?p=0');
+    t.after(() => ws.destroy());
+    await sse.next(5000);  // the first, empty packets: both are waiting now
+    await ws.next();
+
+    // Both read while the posts are made, as readers that keep up do.
+    const numbers = (texts) => texts.map((x) => x.split(' ')[0]);
+    const fromSse = (async () => {
+      const got = [];
+      while (got.length < BURST_POSTS) got.push(...numbers(packetTexts((await nextWithPosts(sse)).data)));
+      return got;
+    })();
+    const fromWs = (async () => {
+      const got = [];
+      while (got.length < BURST_POSTS) got.push(...numbers(packetTexts(await ws.nextMatching(withPosts))));
+      return got;
+    })();
+    const big = 'x'.repeat(BIG_TEXT_CHARS);
+    const inOrder = numbers(await postMany(room, BURST_POSTS, (i) => `${i} ${big}`, BURST_CONCURRENCY));
+    assert.deepEqual(await fromSse, inOrder);
+    assert.deepEqual(await fromWs, inOrder);
+
+    // Both are still connected and live.
+    await postOk(room, 'after', 'still here');
+    assert.deepEqual(packetTexts((await nextWithPosts(sse)).data), ['still here']);
+    assert.deepEqual(packetTexts(await ws.nextMatching(withPosts)), ['still here']);
   });
 });

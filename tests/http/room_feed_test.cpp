@@ -1,0 +1,223 @@
+// Tests for RoomFeed, the logic of a long-lived reader (SSE, WebSocket),
+// without a socket: a recording transport whose writes complete only when
+// the test says so, over a Room on a FakeStore, all on one io_context that
+// the test runs by hand (so a wake-up waits until the test polls).
+#include "http/room_feed.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rooms/fake_store.h"
+#include "rooms/room_helpers.h"
+#include "util/clock.h"
+
+namespace chaton::http {
+namespace {
+
+namespace json = boost::json;
+
+class RecordingFeed final : public RoomFeed {
+ public:
+  using RoomFeed::RoomFeed;
+
+  struct Sent {
+    uint64_t pos = 0;
+    size_t nc = 0;
+    std::vector<std::string> texts;
+    bool catch_up = false;
+  };
+  std::vector<Sent> sent;
+  std::vector<std::function<void()>> unwritten;  // write callbacks not run yet
+  int cut = 0;
+
+  // Completes every write handed over so far (as the socket would).
+  void finish_writes() {
+    auto done = std::move(unwritten);
+    unwritten.clear();
+    for (auto& f : done) f();
+  }
+
+ private:
+  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet,
+               std::function<void()> written, bool catch_up) override {
+    const json::object doc = json::parse(*packet).as_object();
+    Sent s;
+    s.pos = pos;
+    s.nc = doc.at("nc").to_number<size_t>();
+    for (const json::value& v : doc.at("content").as_array())
+      s.texts.emplace_back(v.as_array().at(2).as_string());
+    s.catch_up = catch_up;
+    sent.push_back(std::move(s));
+    unwritten.push_back(std::move(written));
+    return true;
+  }
+  void cut_off() override { ++cut; }
+};
+
+class RoomFeedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RoomSettings s;
+    s.config.slug = "lobby";
+    s.config.name = "Lobby";
+    s.config.loose_login = true;
+    s.url = "http://chat.example/lobby/";
+    s.render.room_url = s.url;
+    s.version = "9.9-test";
+    room = std::make_shared<Room>(std::move(s), std::make_unique<rooms_test::FakeStore>(), clock);
+    ASSERT_TRUE(room->open(nullptr));
+  }
+  void TearDown() override {
+    if (feed) feed->stop();
+    io.poll();
+    room->close();
+  }
+
+  void start_feed(uint64_t pos, double soft_timeout = 30) {
+    CometConfig timing;
+    timing.soft_timeout_min = timing.soft_timeout_max = soft_timeout;
+    feed = std::make_shared<RecordingFeed>(room, io.get_executor(), pos, PacketFormat::json, timing);
+    feed->start("192.0.2.1");
+    io.poll();
+  }
+
+  // Posts "p<first>".."p<first+n-1>" (each committed and its readers woken;
+  // the feed runs only when the test polls).
+  void post_many(size_t first, size_t n, size_t pad = 0) {
+    for (size_t i = first; i < first + n; ++i) {
+      std::string text = "p" + std::to_string(i) + std::string(pad, 'x');
+      ASSERT_TRUE(testing::post_and_settle(*room, "bot", text));
+    }
+  }
+
+  // Writes everything the feed hands over until it waits, and returns the
+  // texts it sent, in order, without their padding.
+  std::vector<std::string> drain() {
+    std::vector<std::string> texts;
+    size_t seen = 0;
+    for (int round = 0; round < 100; ++round) {
+      io.poll();
+      for (; seen < feed->sent.size(); ++seen)
+        for (const std::string& t : feed->sent[seen].texts) texts.push_back(t.substr(0, t.find('x')));
+      if (feed->unwritten.empty()) break;
+      EXPECT_EQ(feed->unwritten.size(), 1u) << "one piece at a time";
+      feed->finish_writes();
+    }
+    return texts;
+  }
+
+  static std::vector<std::string> expected(size_t first, size_t n) {
+    std::vector<std::string> out;
+    for (size_t i = first; i < first + n; ++i) out.push_back("p" + std::to_string(i));
+    return out;
+  }
+
+  ManualClock clock{from_seconds(1732460000)};
+  boost::asio::io_context io;
+  std::shared_ptr<Room> room;
+  std::shared_ptr<RecordingFeed> feed;
+};
+
+// A reader that is keeping up (waiting, nothing being written) and is woken
+// by one batch of more than a packet's worth of posts is not behind: the
+// batch comes in pieces, one at a time, each post once and in order.
+TEST_F(RoomFeedTest, AnIdleReaderGetsABurstOfManyPostsInPieces) {
+  start_feed(0);
+  EXPECT_TRUE(drain().empty());
+  const size_t n = kMaxPacketPosts + 50;
+  post_many(1, n);
+  std::vector<std::string> got = drain();
+  EXPECT_EQ(feed->cut, 0);
+  EXPECT_EQ(got, expected(1, n));
+  EXPECT_GE(feed->sent.size(), 3u);  // the first packet, then two pieces
+}
+
+TEST_F(RoomFeedTest, AnIdleReaderGetsABurstOfLongPostsInPieces) {
+  start_feed(0);
+  drain();
+  const size_t pad = 2000;
+  const size_t n = kMaxPacketBytes / pad + 5;
+  post_many(1, n, pad);
+  std::vector<std::string> got = drain();
+  EXPECT_EQ(feed->cut, 0);
+  EXPECT_EQ(got, expected(1, n));
+}
+
+// Once caught up, a reader that lets more than a packet's worth of posts
+// pile up while a packet is still being written is behind: it is cut off.
+TEST_F(RoomFeedTest, AReaderWithMoreThanAPacketPiledUpDuringAWriteIsCutOff) {
+  start_feed(0);
+  drain();
+  post_many(1, 1);
+  io.poll();
+  ASSERT_EQ(feed->unwritten.size(), 1u);  // "p1" is being written
+  for (size_t i = 2; i < kMaxPacketPosts + 3; ++i) {  // one commit batch each
+    post_many(i, 1);
+    io.poll();
+  }
+  EXPECT_EQ(feed->cut, 0);
+  feed->finish_writes();
+  io.poll();
+  EXPECT_EQ(feed->cut, 1);
+}
+
+// ... but less than a packet piled up during a write is sent as one packet.
+TEST_F(RoomFeedTest, PostsPiledUpDuringAWriteComeAsOnePacket) {
+  start_feed(0);
+  drain();
+  post_many(1, 1);
+  io.poll();
+  post_many(2, 20);
+  std::vector<std::string> got = drain();
+  EXPECT_EQ(feed->cut, 0);
+  EXPECT_EQ(got, expected(1, 21));
+  EXPECT_EQ(feed->sent.size(), 3u);
+}
+
+// The soft timeout never hands over a packet while one is being written,
+// even when the chatters count changed: a reader that does not read gets
+// nothing more queued. The count goes out once the write is done.
+TEST_F(RoomFeedTest, TheSoftTimeoutSendsNothingWhileAWriteIsInFlight) {
+  post_many(1, kMaxPacketPosts * 2);
+  start_feed(0, 0.001);
+  ASSERT_EQ(feed->sent.size(), 1u);  // the first piece of the catch-up, unwritten
+  Cid other = room->allocate_cid("198.51.100.7");
+  room->hold(other);
+  const size_t nc = room->num_chatters();
+  ASSERT_NE(feed->sent.back().nc, nc);
+  for (int i = 0; i < 20; ++i) io.run_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(feed->sent.size(), 1u);
+  EXPECT_EQ(feed->unwritten.size(), 1u);
+  feed->finish_writes();
+  io.poll();
+  ASSERT_EQ(feed->sent.size(), 2u);
+  EXPECT_EQ(feed->sent.back().nc, nc);
+}
+
+// A count that changed while the last packet was being written, with no
+// posts to send after it, goes out as an empty packet once it is written.
+TEST_F(RoomFeedTest, AChangedCountHeldDuringAWriteIsSentAfterIt) {
+  start_feed(0, 0.001);
+  ASSERT_EQ(feed->sent.size(), 1u);  // the first packet, unwritten
+  Cid other = room->allocate_cid("198.51.100.7");
+  room->hold(other);
+  const size_t nc = room->num_chatters();
+  for (int i = 0; i < 20; ++i) io.run_for(std::chrono::milliseconds(2));
+  EXPECT_EQ(feed->sent.size(), 1u);
+  feed->finish_writes();
+  io.poll();
+  ASSERT_EQ(feed->sent.size(), 2u);
+  EXPECT_EQ(feed->sent.back().nc, nc);
+  EXPECT_TRUE(feed->sent.back().texts.empty());
+}
+
+}  // namespace
+}  // namespace chaton::http
