@@ -59,9 +59,10 @@ void RoomFeed::count_batch() {
 // `after_write`: `d` is what came while the last packet was being written.
 bool RoomFeed::send_delta(const Delta& d, bool after_write) {
   if (d.refresh) catching_up_ = true;  // the view is sent again from its start
-  // One commit batch may hold more than a packet (kMaxBatchPosts): a reader
-  // that keeps up can see one land during a write, and is not behind.
-  if (d.more && after_write && !catching_up_ && batches_ > 1 &&
+  // One commit batch may hold more than a packet (kMaxBatchPosts), and on a
+  // busy or loaded machine a few may land during one write to a reader that
+  // keeps up: it is behind only when many did (kMaxBatchesDuringWrite).
+  if (d.more && after_write && !catching_up_ && batches_ > kMaxBatchesDuringWrite &&
       room_->delta_since(written_sequence_, format_).more) {
     cut_off();
     stop();

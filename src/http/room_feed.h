@@ -21,8 +21,9 @@
 // the view sent again after a `refresh` — and a burst of posts (one commit
 // batch can hold more than a packet) that comes while the reader is keeping
 // up. The catch-up is never counted as falling behind. Otherwise a reader
-// that lets more than one packet's worth of posts, from more than one
-// commit batch, pile up while a packet is still being written is behind:
+// that lets more than one packet's worth of posts, from more than
+// kMaxBatchesDuringWrite commit batches, pile up while a packet is still
+// being written is behind:
 // it is cut off (cut_off()). See docs/PROTOCOL.md, "Push streams".
 //
 // Thread-safety: everything runs on the transport's strand; wake() posts
@@ -40,6 +41,10 @@
 #include "rooms/room.h"
 
 namespace chaton::http {
+
+// How many commit batches may be published while one packet is being
+// written before a reader with more than a packet piled up counts as behind.
+inline constexpr int kMaxBatchesDuringWrite = 8;
 
 class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
  public:
