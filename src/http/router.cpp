@@ -32,7 +32,8 @@ void Router::handle(const ExchangePtr& ex) {
   for (const auto& r : rooms_) {
     const std::string& base = r->room().settings().config.url_path;
     if (path.size() + 1 == base.size() && base.compare(0, path.size(), path) == 0)
-      return ex->respond(redirect_response(bhttp::status::moved_permanently, base));
+      return ex->respond(redirect_response(bhttp::status::moved_permanently,
+                                           r->room().settings().url));  // absolute, like every URL handed out
     if (path.compare(0, base.size(), base) == 0) {
       ex->set_access_log(&r->access_log());
       return r->handle(ex, std::string_view(path).substr(base.size()), *target);
