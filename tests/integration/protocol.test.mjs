@@ -441,7 +441,7 @@ describe('status files, index and robots (A7, A11, B3)', () => {
 
     const noSlash = await get(`${srv.url}/lobby`);
     assert.equal(noSlash.status, 301);
-    assert.equal(noSlash.headers.location, '/lobby/');
+    assert.equal(noSlash.headers.location, room);  // absolute, like every URL handed out
 
     const page = await get(room);
     assert.equal(page.status, 200);
