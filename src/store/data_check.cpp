@@ -27,8 +27,8 @@ using fileio::io_message;
 namespace {
 
 constexpr std::string_view kDataName = "data";
-constexpr std::string_view kCurrentName = "current.dat";
-constexpr std::string_view kSequenceName = "sequence";
+using fileio::kCurrentName;
+using fileio::kSequenceName;
 constexpr std::string_view kLockName = "lock";
 
 std::string plural(uint64_t n, std::string_view one, std::string_view many) {

@@ -52,11 +52,11 @@ using fileio::Sync;
 
 namespace {
 
-constexpr std::string_view kCurrentName = "current.dat";
+using fileio::kBaseName;
+using fileio::kCurrentName;
+using fileio::kSequenceName;
 constexpr std::string_view kCurrentTmpName = "current.dat.tmp";
 constexpr std::string_view kBackupName = "current.dat.bak";
-constexpr std::string_view kSequenceName = "sequence";
-constexpr std::string_view kBaseName = "current.base";
 constexpr size_t kDaysListedInSummary = 10;
 constexpr mode_t kPermissionBits = 07777;
 

@@ -28,8 +28,8 @@
 
 namespace chaton {
 
-// current.dat never keeps fewer than its last this many posts (spec A3,
-// docs/STORAGE.md "Archiving"): 31, as the original archiver keeps them.
+// current.dat never keeps fewer than its last this many posts
+// (docs/STORAGE.md "Archiving"): 31, as the original archiver keeps them.
 inline constexpr size_t kMinPostsKept = 31;
 
 // The live log as read: each readable post with its line as it was written,

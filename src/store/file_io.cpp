@@ -189,7 +189,7 @@ std::string write_current_base(const fs::path& base_path, const fs::path& curren
 
 LiveNumbering live_numbering(const fs::path& data_dir, uint64_t posts,
                              std::vector<std::string>* warnings) {
-  const fs::path sequence_path = data_dir / "sequence";
+  const fs::path sequence_path = data_dir / kSequenceName;
   auto warn = [&](std::string text) {
     if (warnings) warnings->push_back(std::move(text));
   };
@@ -208,7 +208,7 @@ LiveNumbering live_numbering(const fs::path& data_dir, uint64_t posts,
     sequence = static_cast<uint64_t>(*value);
   }
   LiveNumbering n;
-  auto base = read_current_base(data_dir / "current.base", data_dir / "current.dat");
+  auto base = read_current_base(data_dir / kBaseName, data_dir / kCurrentName);
   if (base && *base + posts >= sequence) {
     n.base = *base;
     n.sequence = *base + posts;

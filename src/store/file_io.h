@@ -26,6 +26,13 @@ namespace chaton::fileio {
 
 namespace fs = std::filesystem;
 
+// The files of DATADIR/data that more than one part of the store reads or
+// writes (docs/STORAGE.md "Layout"), named once.
+inline constexpr std::string_view kCurrentName = "current.dat";
+inline constexpr std::string_view kSequenceName = "sequence";
+inline constexpr std::string_view kBaseName = "current.base";
+inline constexpr std::string_view kLastPostName = "last-post";
+
 inline constexpr std::string_view kLockContent = "lockfile\n";
 inline constexpr mode_t kFileMode = 0644;
 

@@ -53,10 +53,10 @@ using fileio::Sync;
 
 namespace {
 
-constexpr std::string_view kCurrentName = "current.dat";
-constexpr std::string_view kBaseName = "current.base";
-constexpr std::string_view kSequenceName = "sequence";
-constexpr std::string_view kLastPostName = "last-post";
+using fileio::kBaseName;
+using fileio::kCurrentName;
+using fileio::kLastPostName;
+using fileio::kSequenceName;
 constexpr std::string_view kStampName = "moderated";
 constexpr mode_t kPermissionBits = 07777;
 

@@ -63,11 +63,11 @@ struct FileStore::Impl {
 
   explicit Impl(const fs::path& datadir)
       : data_dir(datadir / "data"),
-        current_path(data_dir / "current.dat"),
-        sequence_path(data_dir / "sequence"),
-        last_post_path(data_dir / "last-post"),
+        current_path(data_dir / fileio::kCurrentName),
+        sequence_path(data_dir / fileio::kSequenceName),
+        last_post_path(data_dir / fileio::kLastPostName),
         num_chatters_path(data_dir / "num-chatters"),
-        base_path(data_dir / "current.base"),
+        base_path(data_dir / fileio::kBaseName),
         lock_path(datadir / "lock") {}
 
   Status create_layout(const fs::path& datadir);
