@@ -21,11 +21,10 @@ SearchQueue::~SearchQueue() {
 
 SearchQueue::Submitted SearchQueue::submit(const std::string& address, Work work) {
   std::lock_guard lock(mu_);
-  if (size_ >= max_searches_) return {Verdict::full, 0};
+  if (waiting_.size() + running_.size() >= max_searches_) return {Verdict::full, 0};
   size_t& mine = per_address_[address];
   if (mine >= max_per_address_) return {Verdict::too_many_from_address, 0};
   ++mine;
-  ++size_;
   Job job{next_id_++, address, std::move(work), std::make_shared<StopFlag>(false)};
   uint64_t id = job.id;
   waiting_.push_back(std::move(job));
@@ -47,7 +46,7 @@ void SearchQueue::cancel(uint64_t id) {
 
 size_t SearchQueue::size() const {
   std::lock_guard lock(mu_);
-  return size_;
+  return waiting_.size() + running_.size();
 }
 
 size_t SearchQueue::count_from(const std::string& address) const {
@@ -57,7 +56,6 @@ size_t SearchQueue::count_from(const std::string& address) const {
 }
 
 void SearchQueue::release(const std::string& address) {
-  --size_;
   auto it = per_address_.find(address);
   if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
 }

@@ -71,7 +71,7 @@ class SearchQueue {
   };
 
   void run();
-  void release(const std::string& address);  // under mu_
+  void release(const std::string& address);  // gives back an address's place; under mu_
 
   const size_t max_searches_;
   const size_t max_per_address_;
@@ -80,7 +80,6 @@ class SearchQueue {
   std::deque<Job> waiting_;
   std::map<uint64_t, std::shared_ptr<StopFlag>> running_;  // at most one
   std::map<std::string, size_t> per_address_;
-  size_t size_ = 0;
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   std::thread thread_;  // started by the first submit
