@@ -18,7 +18,7 @@
 
 #include "cli/commands.h"
 #include "config/config.h"
-#include "http/server.h"
+#include "server/server.h"
 #include "util/clock.h"
 
 namespace {

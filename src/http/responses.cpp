@@ -1,8 +1,6 @@
 // Responses: see responses.h.
 #include "http/responses.h"
 
-#include "http/pages.h"
-
 namespace chaton::http {
 
 namespace {
@@ -35,6 +33,16 @@ std::string frame_ancestors_of(const std::vector<std::string>& origins) {
     v += o;
   }
   return v;
+}
+
+std::string page_csp(std::string_view frame_ancestors) {
+  std::string csp =
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data:; "
+      "media-src *; frame-src https://www.youtube-nocookie.com https://embed.nicovideo.jp; "
+      "connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
+      "frame-ancestors ";
+  csp += frame_ancestors;
+  return csp;
 }
 
 Response html_response(bhttp::status status, std::string body, std::string_view frame_ancestors) {

@@ -23,7 +23,13 @@ inline constexpr std::string_view kNoFraming = "'none'";
 // The frame-ancestors value of a page that may be framed by this site and
 // the configured origins ([site] frame_ancestors).
 std::string frame_ancestors_of(const std::vector<std::string>& origins);
-// A server-rendered HTML page: the page CSP (http/pages.h) with the given
+// The Content-Security-Policy every HTML page is sent with: scripts,
+// styles and connections from this site only, no inline code, images and
+// media from anywhere, the two video embeds; `frame_ancestors` is the value
+// of that directive. The pages (src/pages) hold to it: no inline script,
+// style or event handler.
+std::string page_csp(std::string_view frame_ancestors);
+// A server-rendered HTML page: the page CSP with the given
 // frame-ancestors, the matching X-Frame-Options, never cached.
 Response html_response(bhttp::status status, std::string body,
                        std::string_view frame_ancestors = kNoFraming);

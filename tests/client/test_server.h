@@ -16,7 +16,7 @@
 #include <thread>
 
 #include "config/config.h"
-#include "http/server.h"
+#include "server/server.h"
 #include "support/temp_dir.h"
 #include "util/clock.h"
 

@@ -9,7 +9,7 @@
 #include <boost/json.hpp>
 
 #include "fuzz_check.h"
-#include "http/post_json.h"
+#include "live/post_json.h"
 
 using chaton::fuzz::require;
 

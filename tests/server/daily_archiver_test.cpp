@@ -2,7 +2,7 @@
 // the next UTC midnight, a midnight crossed with a ManualClock (the timer
 // asks the clock again and archives every room, writing logs/archive.log)
 // while a reader long-polls, and run_now, the hook tests use.
-#include "http/daily_archiver.h"
+#include "server/daily_archiver.h"
 
 #include <unistd.h>
 

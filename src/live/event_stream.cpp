@@ -1,8 +1,8 @@
 // Server-Sent Events: see event_stream.h.
-#include "http/event_stream.h"
+#include "live/event_stream.h"
 
 #include "http/responses.h"
-#include "http/room_feed.h"
+#include "live/room_feed.h"
 
 namespace chaton::http {
 

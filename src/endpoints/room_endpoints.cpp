@@ -1,6 +1,6 @@
 // RoomEndpoints: see room_endpoints.h. Every refusal is a 4xx with a
 // one-line reason; a storage failure is a 503 and a log line.
-#include "http/room_endpoints.h"
+#include "endpoints/room_endpoints.h"
 
 #include <algorithm>
 #include <cctype>
@@ -10,12 +10,12 @@
 #include <boost/json.hpp>
 
 #include "access/forwarded.h"
-#include "http/archive_pages.h"
-#include "http/badge.h"
-#include "http/event_stream.h"
-#include "http/long_poll.h"
-#include "http/post_result.h"
-#include "http/ws_room.h"
+#include "pages/archive_pages.h"
+#include "pages/badge.h"
+#include "live/event_stream.h"
+#include "live/long_poll.h"
+#include "live/post_result.h"
+#include "live/ws_room.h"
 #include "http/responses.h"
 #include "render/html.h"
 #include "search/search.h"

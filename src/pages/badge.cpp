@@ -1,5 +1,5 @@
 // The room badge: see badge.h.
-#include "http/badge.h"
+#include "pages/badge.h"
 
 #include <algorithm>
 

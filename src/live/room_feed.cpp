@@ -1,5 +1,5 @@
 // RoomFeed: see room_feed.h.
-#include "http/room_feed.h"
+#include "live/room_feed.h"
 
 #include <algorithm>
 #include <random>

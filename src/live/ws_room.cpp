@@ -1,10 +1,10 @@
 // A room over WebSocket: see ws_room.h.
-#include "http/ws_room.h"
+#include "live/ws_room.h"
 
-#include "http/post_json.h"
-#include "http/post_result.h"
+#include "live/post_json.h"
+#include "live/post_result.h"
 #include "http/responses.h"
-#include "http/room_feed.h"
+#include "live/room_feed.h"
 
 namespace chaton::http {
 

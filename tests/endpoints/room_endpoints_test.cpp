@@ -1,5 +1,5 @@
 // The URL names of a room that come from the original Chaton.
-#include "http/room_endpoints.h"
+#include "endpoints/room_endpoints.h"
 
 #include <gtest/gtest.h>
 

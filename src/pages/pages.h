@@ -16,7 +16,7 @@
 #include <string_view>
 #include <vector>
 
-#include "http/badge.h"
+#include "pages/badge.h"
 #include "rooms/room.h"
 #include "search/search.h"
 
@@ -28,10 +28,6 @@ struct Assets {
   std::string css;      // with the configured image size limit
 };
 Assets make_assets(int img_size_limit);
-
-// The Content-Security-Policy every page is sent with; `frame_ancestors`
-// is the value of that directive (see responses.h).
-std::string page_csp(std::string_view frame_ancestors);
 
 // ---- the frame shared by every page
 

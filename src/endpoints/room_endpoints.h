@@ -39,7 +39,7 @@
 #include "config/config.h"
 #include "http/basic_auth.h"
 #include "http/exchange.h"
-#include "http/pages.h"
+#include "pages/pages.h"
 #include "http/params.h"
 #include "rooms/room.h"
 #include "search/search_queue.h"

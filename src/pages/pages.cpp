@@ -1,6 +1,6 @@
 // Pages: see pages.h. Room names and URLs are escaped; a room description
 // is the operator's HTML (spec A2) and is inserted as is.
-#include "http/pages.h"
+#include "pages/pages.h"
 
 #include <algorithm>
 
@@ -77,16 +77,6 @@ Assets make_assets(int img_size_limit) {
   a.css += "\n/* img_size_limit from the configuration */\n"
            "img.inline-image { max-width: min(100%, " + px + "); max-height: " + px + "; }\n";
   return a;
-}
-
-std::string page_csp(std::string_view frame_ancestors) {
-  std::string csp =
-      "default-src 'self'; script-src 'self'; style-src 'self'; img-src * data:; "
-      "media-src *; frame-src https://www.youtube-nocookie.com https://embed.nicovideo.jp; "
-      "connect-src 'self'; base-uri 'none'; form-action 'self'; object-src 'none'; "
-      "frame-ancestors ";
-  csp += frame_ancestors;
-  return csp;
 }
 
 std::string page_open(const PageFrame& f) {

@@ -1,5 +1,5 @@
 // Reading a post sent as JSON: see post_json.h.
-#include "http/post_json.h"
+#include "live/post_json.h"
 
 #include <boost/json.hpp>
 

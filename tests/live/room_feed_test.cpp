@@ -2,7 +2,7 @@
 // without a socket: a recording transport whose writes complete only when
 // the test says so, over a Room on a FakeStore, all on one io_context that
 // the test runs by hand (so a wake-up waits until the test polls).
-#include "http/room_feed.h"
+#include "live/room_feed.h"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // Post results: see post_result.h.
-#include "http/post_result.h"
+#include "live/post_result.h"
 
 #include <boost/json.hpp>
 

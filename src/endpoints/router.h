@@ -12,7 +12,7 @@
 
 #include "http/exchange.h"
 #include "http/origin.h"
-#include "http/room_endpoints.h"
+#include "endpoints/room_endpoints.h"
 
 namespace chaton::http {
 

@@ -1,5 +1,5 @@
 // Router: see router.h.
-#include "http/router.h"
+#include "endpoints/router.h"
 
 #include <algorithm>
 

@@ -4,9 +4,9 @@
 // badge in its three forms, the room page and index — and that everything
 // user-supplied is escaped and no page carries inline script or style.
 
-#include "http/archive_pages.h"
-#include "http/badge.h"
-#include "http/pages.h"
+#include "pages/archive_pages.h"
+#include "pages/badge.h"
+#include "pages/pages.h"
 
 #include <gtest/gtest.h>
 

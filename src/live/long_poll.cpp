@@ -1,5 +1,5 @@
 // LongPoll: see long_poll.h for the states and how one ends.
-#include "http/long_poll.h"
+#include "live/long_poll.h"
 
 #include <chrono>
 #include <random>

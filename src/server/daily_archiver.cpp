@@ -1,7 +1,7 @@
 // DailyArchiver: see daily_archiver.h. Every access to the timer happens
 // under mu_, since its handler runs on an I/O thread while stop() may come
 // from another.
-#include "http/daily_archiver.h"
+#include "server/daily_archiver.h"
 
 #include <algorithm>
 #include <cstdio>

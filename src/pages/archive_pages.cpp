@@ -1,10 +1,10 @@
 // The archive browser: see archive_pages.h.
-#include "http/archive_pages.h"
+#include "pages/archive_pages.h"
 
 #include <algorithm>
 #include <array>
 
-#include "http/pages.h"
+#include "pages/pages.h"
 #include "messages/post_pages.h"
 #include "util/text.h"
 

@@ -1,5 +1,5 @@
 // Server: see server.h.
-#include "http/server.h"
+#include "server/server.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -15,9 +15,9 @@
 
 #include "access/connection_limiter.h"
 #include "access/rate_limiter.h"
-#include "http/daily_archiver.h"
+#include "server/daily_archiver.h"
 #include "http/listener.h"
-#include "http/router.h"
+#include "endpoints/router.h"
 #include "http/tls_context.h"
 #include "store/file_store.h"
 #include "webhooks/webhook.h"
