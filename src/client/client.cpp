@@ -17,8 +17,8 @@
 #include <boost/json.hpp>
 
 #include "client/http_fetch.h"
-#include "client/sexpr_reader.h"
 #include "render/html.h"
+#include "util/sexpr.h"
 
 namespace chaton {
 
