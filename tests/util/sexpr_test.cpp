@@ -142,9 +142,10 @@ TEST(Sexpr, ReadsByTheRulesOfStorageMd) {
     Reader r(row.input);
     bool skipped = r.skip() && (r.at_end() || r.fail("unexpected text after the datum", 0));
     EXPECT_EQ(skipped, d.is_ok()) << "skip: " << row.rule << ": " << row.input;
-    if (!skipped && !d)
+    if (!skipped && !d) {
       EXPECT_NE(d.status().message().find(r.error().message), std::string::npos)
           << "skip: " << row.rule << ": " << row.input << " -> " << r.error().message;
+    }
   }
 }
 
