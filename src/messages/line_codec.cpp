@@ -33,10 +33,10 @@ class LineReader {
 
   std::optional<Post> read(std::string& why) {
     Post p;
-    bool ok = open("'(' at the start") && string(p.nick, "the nickname") &&
-              open("'(' before the time") && integer(p.sec, "seconds") &&
-              integer(p.usec, "microseconds") && close("')' after the time") &&
-              string(p.text, "the text");
+    bool ok = open("'(' at the start") && string(p.nick, "a string for the nickname") &&
+              open("'(' before the time") && integer(p.sec, "an integer for seconds") &&
+              integer(p.usec, "an integer for microseconds") &&
+              close("')' after the time") && string(p.text, "a string for the text");
     if (ok && r_.peek().kind == Kind::string) p.ip = r_.next().text;
     while (ok && r_.peek().kind != Kind::close) {
       if (r_.peek().kind == Kind::dot) {  // ( ... . rest)
@@ -65,12 +65,13 @@ class LineReader {
  private:
   using Kind = sexpr::Token::Kind;
 
-  // The next token, when it is of `kind` (and, for a bracket, `bracket`).
-  std::optional<sexpr::Token> take(Kind kind, char bracket, const std::string& what) {
+  // The next token, when it is of `kind` (and, for a bracket, `bracket`);
+  // otherwise the failure "expected <what>".
+  std::optional<sexpr::Token> take(Kind kind, char bracket, const char* what) {
     sexpr::Token t = r_.next();
     if (t.kind == Kind::error) return std::nullopt;
     if (t.kind != kind || (bracket && t.bracket != bracket)) {
-      r_.fail("expected " + what, t.line);
+      r_.fail(std::string("expected ") + what, t.line);
       return std::nullopt;
     }
     return t;
@@ -78,12 +79,12 @@ class LineReader {
   bool open(const char* what) { return take(Kind::open, '(', what).has_value(); }
   bool close(const char* what) { return take(Kind::close, ')', what).has_value(); }
   bool string(std::string& out, const char* what) {
-    auto t = take(Kind::string, 0, std::string("a string for ") + what);
+    auto t = take(Kind::string, 0, what);
     if (t) out = std::move(t->text);
     return t.has_value();
   }
   bool integer(int64_t& out, const char* what) {
-    auto t = take(Kind::integer, 0, std::string("an integer for ") + what);
+    auto t = take(Kind::integer, 0, what);
     if (t) out = t->integer;
     return t.has_value();
   }
