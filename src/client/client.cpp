@@ -16,8 +16,8 @@
 #include <boost/json.hpp>
 
 #include "client/http_fetch.h"
-#include "client/sexpr_reader.h"
 #include "render/html.h"
+#include "util/sexpr.h"
 #include "util/time_source.h"
 
 namespace chaton {
