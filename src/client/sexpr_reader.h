@@ -1,6 +1,7 @@
-// Reading the S-expressions a Chaton server writes (spec A5, A6): the
-// apilogin reply and the comet `s=1` packets, both association lists of
-// symbols, strings, integers and nested lists, e.g.
+// Reading the S-expressions a Chaton server writes (docs/PROTOCOL.md, "API
+// login" and "The comet long-poll"): the apilogin reply and the comet `s=1`
+// packets, both association lists of symbols, strings, integers and nested
+// lists, e.g.
 //
 //   ((pos . 1234) (nc . 3) (ver . "0.1.0") (cid . 5678)
 //    (content ("nick" (1732450000 123456) "text") ...))

@@ -1,7 +1,8 @@
-// DailyArchiver: the server's own daily archiving (spec B1, A10). At every
-// UTC midnight by the injected Clock it runs Room::archive(today) for every
-// room, on a worker thread of its own (never an I/O thread), and writes each
-// room's report to DATADIR/logs/archive.log (failures also to stderr).
+// DailyArchiver: the server's own daily archiving (docs/STORAGE.md,
+// "Archiving"). At every UTC midnight by the injected Clock it runs
+// Room::archive(today) for every room, on a worker thread of its own (never an
+// I/O thread), and writes each room's report to DATADIR/logs/archive.log
+// (failures also to stderr).
 //
 // The timer is an Asio steady_timer set to the next 00:00:00 UTC plus a
 // short grace (so posts stamped just before midnight are committed first),

@@ -1,4 +1,5 @@
-// LongPoll: a comet request (spec A5) as a client in a blocked state.
+// LongPoll: a comet request (docs/PROTOCOL.md, "The comet long-poll") as a
+// client in a blocked state.
 //
 // It ends exactly once, by whichever comes first:
 //   - news: the room wakes it (a post, or its cid dropped as a duplicate);
