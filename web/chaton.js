@@ -30,8 +30,9 @@
     return between(base, 3 * base);
   }
 
-  // The original long-poll protocol (spec A5): GET comet?c=CID&p=POS; the
-  // reply comes when the room has news, or as a ping now and then.
+  // The original long-poll protocol (docs/PROTOCOL.md, "The comet long-poll"):
+  // GET comet?c=CID&p=POS; the reply comes when the room has news, or as a ping
+  // now and then.
   //   onPacket(packet)         every reply
   //   onConnecting()           before the first request
   //   onLost(retryMs)          a request failed; the next try is in retryMs

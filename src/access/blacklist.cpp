@@ -1,6 +1,7 @@
-// Blacklist (spec A3, B5): parses the blacklist file's IPv4/IPv6 addresses
-// and CIDR ranges, answers whether a client address falls in one of them,
-// and re-reads the file as soon as it changes (see blacklist.h).
+// Blacklist (docs/STORAGE.md, "blacklist.txt"): parses the blacklist file's
+// IPv4/IPv6 addresses and CIDR ranges, answers whether a client address falls
+// in one of them, and re-reads the file as soon as it changes (see
+// blacklist.h).
 // No exception leaves this file.
 #include "access/blacklist.h"
 

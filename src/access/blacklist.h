@@ -1,4 +1,4 @@
-// Blacklist: refused client addresses (spec A3, B5).
+// Blacklist: refused client addresses (docs/STORAGE.md, "blacklist.txt").
 //
 // The file (DATADIR/data/blacklist.txt) has one IPv4 or IPv6 address or
 // CIDR range per line ("192.0.2.0/24", "2001:db8::/32"), '#' starting a

@@ -1,4 +1,4 @@
-// Htpasswd: the user file of a private room (spec A2 `htpasswd-path`,
+// Htpasswd: the user file of a private room (docs/PROTOCOL.md, "Private rooms";
 // config key `htpasswd`), in Apache's format: one `user:hash` per line.
 //
 // Every common hash is checked by apr-util's apr_password_validate(), never

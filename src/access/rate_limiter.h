@@ -1,4 +1,5 @@
-// RateLimiter: how fast one address may post (spec B5: 429 when too fast).
+// RateLimiter: how fast one address may post (docs/CONFIG.md, "[limits]"
+// `post_rate`: 429 when too fast).
 //
 // A token bucket per address: `burst` tokens at most, refilled at `rate`
 // per second by the injected clock. Addresses in the exempt ranges are never

@@ -1,9 +1,9 @@
-// `chaton archive [--config F] [--room SLUG] [YYYY/MM/DD]`: spec A10 for one
-// or every room, run directly on each room's data directory. Safe beside a
-// running server (and beside an original poster or archiver): the store
-// takes the room's lock, and the server reopens current.dat when it was
-// replaced. Each room gets one line on stdout and its report in
-// logs/archive.log.
+// `chaton archive [--config F] [--room SLUG] [YYYY/MM/DD]`: the archiving of
+// docs/STORAGE.md ("Archiving") for one or every room, run directly on each
+// room's data directory. Safe beside a running server (and beside an original
+// poster or archiver): the store takes the room's lock, and the server reopens
+// current.dat when it was replaced. Each room gets one line on stdout and its
+// report in logs/archive.log.
 #include <filesystem>
 
 #include "cli/commands.h"

@@ -1,8 +1,8 @@
-// The operator commands of `chaton` (spec B2) beside `serve`: archive, check,
-// moderate and import-conf. main.cpp wires CLI11 to these; each body lives in
-// its own file (archive_command.cpp, check_command.cpp, moderate_command.cpp,
-// import_command.cpp) and
-// writes to the streams it is given, so it can be read as plain text.
+// The operator commands of `chaton` (docs/CONFIG.md, "The command line") beside
+// `serve`: archive, check, moderate and import-conf. main.cpp wires CLI11 to
+// these; each body lives in its own file (archive_command.cpp,
+// check_command.cpp, moderate_command.cpp, import_command.cpp) and writes to
+// the streams it is given, so it can be read as plain text.
 //
 // Exit codes: 0 done and all well; 1 the command ran but something is wrong
 // (a room could not be archived, check found problems); 2 bad input (a date

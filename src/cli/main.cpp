@@ -1,4 +1,4 @@
-// chaton: the command line (spec B2).
+// chaton: the command line (docs/CONFIG.md, "The command line").
 //
 //   chaton serve       [--config FILE] [--listen HOST:PORT] [--data DIR]
 //   chaton archive     [--config FILE] [--room SLUG] [YYYY/MM/DD]

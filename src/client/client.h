@@ -1,6 +1,7 @@
 // chaton::Client: a program's connection to a chat room, speaking the
-// original Chaton client protocol (spec A5, A6), so it works against this
-// server and against original installations alike.
+// original Chaton client protocol (docs/PROTOCOL.md, "API login" and "The
+// comet long-poll"; docs/CLIENT.md), so it works against this server and
+// against original installations alike.
 //
 //   auto c = chaton::Client::connect("http://host/lobby/", "my-bot");
 //   if (!c) { report(c.status().message()); return; }

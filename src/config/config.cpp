@@ -1,6 +1,6 @@
-// Configuration (spec B6): reads the TOML file with toml++, refuses unknown
-// tables, unknown keys, wrong types and out-of-range numbers with messages
-// naming the file, line and column, and (finalize) derives each room's
+// Configuration (docs/CONFIG.md): reads the TOML file with toml++, refuses
+// unknown tables, unknown keys, wrong types and out-of-range numbers with
+// messages naming the file, line and column, and (finalize) derives each room's
 // url_path and data_dir and checks the values that depend on one another.
 // No exception leaves this file: every failure is a Status.
 #include "config/config.h"

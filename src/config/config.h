@@ -1,5 +1,6 @@
-// Configuration (spec B6): a TOML file with [site], [appearance], [comet],
-// [limits] and one [[room]] table per room. docs/CONFIG.md lists every key.
+// Configuration (docs/CONFIG.md): a TOML file with [site], [appearance],
+// [comet], [limits] and one [[room]] table per room. docs/CONFIG.md lists every
+// key.
 //
 // load_config() refuses an unknown key or a wrong type, naming the file, the
 // line and the key. finalize() fills in what is derived (a room's url_path
@@ -43,7 +44,8 @@ struct AppearanceConfig {
   int embed_youtube_height = 344;
 };
 
-// Long-poll timing (spec A5); the original's values by default.
+// Long-poll timing (docs/CONFIG.md, "[comet]"); the original's values by
+// default.
 struct CometConfig {
   double soft_timeout_min = 15;   // seconds: a waiting request wakes up ...
   double soft_timeout_max = 30;   // ... after a random time in this range

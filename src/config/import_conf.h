@@ -1,5 +1,6 @@
-// Reading an original Chaton room configuration (spec A2) and writing the
-// equivalent TOML for this server (spec B6), for `chaton import-conf`.
+// Reading an original Chaton room configuration and writing the equivalent
+// TOML for this server (docs/CONFIG.md), for `chaton import-conf`
+// (docs/MIGRATING.md, "Step 1: convert the configuration").
 //
 // The original format is a sequence of Scheme forms: (key "value") pairs and
 // (include "file") forms, read by the rules of docs/STORAGE.md

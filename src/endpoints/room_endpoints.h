@@ -1,9 +1,9 @@
-// RoomEndpoints: the URLs of one room (spec B3) as thin adapters on Room:
-// the page, post (and chaton-poster-<slug>, chaton-poster-<original name>), comet, events (SSE), ws
-// (WebSocket), apilogin, var/seq,
-// var/status.js, var/status.scm, var/index.rdf, chaton.css and the hashed
-// chaton.js; the archive browser a/... (archive_pages.h), the badge (b,
-// badge.html, badge.svg) and search?q=. It also owns the room's logs
+// RoomEndpoints: the URLs of one room (docs/PROTOCOL.md, "The URLs of a room")
+// as thin adapters on Room: the page, post (and chaton-poster-<slug>,
+// chaton-poster-<original name>), comet, events (SSE), ws (WebSocket),
+// apilogin, var/seq, var/status.js, var/status.scm, var/index.rdf, chaton.css
+// and the hashed chaton.js; the archive browser a/... (archive_pages.h), the
+// badge (b, badge.html, badge.svg) and search?q=. It also owns the room's logs
 // (logs/comet.log for access, logs/post.log, logs/api.log).
 //
 // A search may read the room's whole archive, so it runs on a worker

@@ -1,4 +1,4 @@
-// Server-Sent Events: `events?p=POS` (spec B3).
+// Server-Sent Events: `events?p=POS` (docs/PROTOCOL.md, "Push streams").
 //
 // One event per comet packet — JSON (`s=0`, the default) or, with `s=web`,
 // the web format the browser's page renders — its `id:` the packet's pos, so a

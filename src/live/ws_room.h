@@ -1,4 +1,4 @@
-// A room over WebSocket: `ws?p=POS` (spec B3).
+// A room over WebSocket: `ws?p=POS` (docs/PROTOCOL.md, "Push streams").
 //
 // Each text frame the server sends is a comet JSON packet (`comet?s=0`),
 // from the same fan-out as every other transport. A client may post by

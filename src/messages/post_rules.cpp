@@ -1,4 +1,5 @@
-// The rules a submitted post must meet before it is stored (spec A4, B5):
+// The rules a submitted post must meet before it is stored (docs/PROTOCOL.md,
+// "Posting" and "Differences from the original"):
 // UTF-8 repair, control character removal, trimming, and the length limits,
 // which are reported as errors instead of cutting the text silently.
 #include "messages/post_rules.h"

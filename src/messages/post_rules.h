@@ -1,4 +1,5 @@
-// What a submitted post must look like before it is stored (spec A4, B5).
+// What a submitted post must look like before it is stored (docs/PROTOCOL.md,
+// "Posting" and "Differences from the original").
 //
 // normalize_submission() applies the original's rules: invalid UTF-8 becomes
 // '?', control characters other than tab, newline and carriage return are

@@ -1,4 +1,4 @@
-// The archive browser (spec A9), below a room's `a/`:
+// The archive browser (docs/PROTOCOL.md, "Archives"), below a room's `a/`:
 //
 //   a/YYYY/MM/DD   one UTC day: title "<room> > Archives > YYYY/MM/DD", links
 //                  to the previous and next day that have posts (only where

@@ -126,7 +126,7 @@ std::string badge_markup(const BadgeInfo& info) {
 
 std::string badge_script(const BadgeInfo& info) {
   return "// Chaton badge for " + js_string_literal(info.name) +
-         " (spec A11): writes the room's badge where this script is included.\n"
+         ": writes the room's badge where this script is included.\n"
          "document.write(" + js_string_literal(std::string(kBadgeStyle) + badge_markup(info)) + ");\n";
 }
 

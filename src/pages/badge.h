@@ -1,5 +1,6 @@
-// The room badge (spec A11): a small summary of a room (icon, name linked to
-// the room, time since the last post, chatters) for other web pages.
+// The room badge (docs/PROTOCOL.md, "Badge"): a small summary of a room (icon,
+// name linked to the room, time since the last post, chatters) for other web
+// pages.
 //
 //   b           JavaScript that document.write()s the badge's markup where
 //               the <script> tag stands, as the original did, so existing

@@ -1,5 +1,5 @@
 // Pages: see pages.h. Room names and URLs are escaped; a room description
-// is the operator's HTML (spec A2) and is inserted as is.
+// is the operator's HTML (docs/CONFIG.md, "[[room]]") and is inserted as is.
 #include "pages/pages.h"
 
 #include <algorithm>

@@ -73,9 +73,9 @@ std::string render_search_page(const RoomSettings& room, std::string_view raw_qu
 
 // badge.html: the badges as they look and the snippets to copy.
 std::string render_badge_page(const RoomSettings& room, const Assets& assets, const BadgeInfo& info);
-// The password-change page of a private room (spec A2) for `user`: the
-// form, with `message` above it (an error, or the confirmation when
-// `changed`).
+// The password-change page of a private room (docs/PROTOCOL.md, "Private
+// rooms") for `user`: the form, with `message` above it (an error, or the
+// confirmation when `changed`).
 std::string render_passwd_page(const RoomSettings& room, std::string_view user, std::string_view message,
                                bool changed);
 

@@ -1,7 +1,7 @@
-// Rendering posts as HTML (spec A8): entry ids, permalinks, the per-post
-// structure with header grouping, and the text renderer that escapes
-// everything and turns http(s) URLs into links, inline images and video
-// embeds. The URL finder is a hand-written linear scanner.
+// Rendering posts as HTML (docs/PROTOCOL.md, "Rendering"): entry ids,
+// permalinks, the per-post structure with header grouping, and the text
+// renderer that escapes everything and turns http(s) URLs into links, inline
+// images and video embeds. The URL finder is a hand-written linear scanner.
 
 #include "render/html.h"
 

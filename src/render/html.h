@@ -1,6 +1,6 @@
-// Rendering posts as HTML (spec A8): the one implementation behind every
-// format that carries HTML (the web comet format, archive pages, RSS
-// descriptions, search results).
+// Rendering posts as HTML (docs/PROTOCOL.md, "Rendering"): the one
+// implementation behind every format that carries HTML (the web comet format,
+// archive pages, RSS descriptions, search results).
 //
 // Everything user-supplied is escaped, the nickname included. URLs become
 // links (rel="nofollow noopener", target="_blank"); image URLs become inline

@@ -1,7 +1,8 @@
-// The comet reply packet (spec A5) in its json, sexpr and web formats: the
-// content fragment rendered once per batch of posts, and the per-client
-// envelope (pos, nc, ver, cid, and refresh for the web format) around it.
-// JSON strings are written by Boost.JSON so their escaping is right.
+// The comet reply packet (docs/PROTOCOL.md, "The comet long-poll") in its json,
+// sexpr and web formats: the content fragment rendered once per batch of posts,
+// and the per-client envelope (pos, nc, ver, cid, and refresh for the web
+// format) around it. JSON strings are written by Boost.JSON so their escaping
+// is right.
 
 #include "render/packet.h"
 

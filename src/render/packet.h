@@ -1,4 +1,5 @@
-// The comet reply packet (spec A5) in its three formats:
+// The comet reply packet (docs/PROTOCOL.md, "The comet long-poll") in its three
+// formats:
 //
 //   json  {"pos":P,"nc":N,"ver":"V","cid":C,"content":[["nick",[sec,usec],"text"],...]}
 //   sexpr ((pos . P) (nc . N) (ver . "V") (cid . C) (content ("nick" (sec usec) "text") ...))

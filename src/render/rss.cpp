@@ -1,7 +1,8 @@
-// The room's RSS 2.0 feed (spec A11): channel data from the room, one item per
-// post newest first, each with a permalink guid, an escaped HTML description,
-// the same HTML in content:encoded (CDATA), and an RFC 822 pubDate. Every
-// string is cleaned of characters XML 1.0 does not allow before it is used.
+// The room's RSS 2.0 feed (docs/PROTOCOL.md, "RSS"): channel data from the
+// room, one item per post newest first, each with a permalink guid, an escaped
+// HTML description, the same HTML in content:encoded (CDATA), and an RFC 822
+// pubDate. Every string is cleaned of characters XML 1.0 does not allow before
+// it is used.
 // As in the original, an item's HTML is the post as a view shows it with
 // "nick: " before the text (a <pre> when it has several lines), and its
 // title is the first line of that without invisible characters.

@@ -1,5 +1,6 @@
-// The room's RSS 2.0 feed (spec A11): one item per post in the live log,
-// newest first, with the content:encoded module carrying the rendered HTML.
+// The room's RSS 2.0 feed (docs/PROTOCOL.md, "RSS"): one item per post it is
+// given (a room gives the newest kMaxFeedItems of its live log), newest first,
+// with the content:encoded module carrying the rendered HTML.
 // Pure function, thread-safe.
 #pragma once
 

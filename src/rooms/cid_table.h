@@ -1,4 +1,5 @@
-// CidTable: the comet clients a room knows (spec A5).
+// CidTable: the comet clients a room knows (docs/PROTOCOL.md, "The comet
+// long-poll").
 //
 // A client is named by a cid, a random integer below kCidLimit. Each entry
 // records whether a request of that client is waiting now and when the

@@ -3,7 +3,7 @@
 // A Room owns its Store, the CommitQueue that group-commits posts to it,
 // the in-memory window of recent posts (the live log), the comet clients
 // (CidTable) and the readers waiting for news (Waiters). Transports (long
-// poll, later SSE and WebSocket) are thin adapters on this surface:
+// poll, Server-Sent Events, WebSocket) are thin adapters on this surface:
 //
 //   post()         validate, check the blacklist, commit; done(ok) only once
 //                  the post is durable and already visible to readers.
@@ -183,7 +183,7 @@ class Room {
   using PublishObserver = std::function<void(std::span<const Post>)>;
   void on_publish(PublishObserver observer);
 
-  // --- archives (spec A9, A10)
+  // --- archives (docs/STORAGE.md, "Archiving")
   Result<std::vector<Post>> day(Date date) { return store_->read_day(date); }
   std::vector<DayCount> days_in_month(int year, int month) { return store_->days_in_month(year, month); }
   std::vector<std::pair<int, int>> months() { return store_->months(); }

@@ -1,4 +1,5 @@
-// Search: full-text search of one room's whole history (spec B3, search?q=).
+// Search: full-text search of one room's whole history (search?q=;
+// docs/PROTOCOL.md, "Search").
 //
 // A query is split into terms: words separated by white space (ASCII or the
 // ideographic space U+3000), or "a quoted phrase" taken as one term. A post

@@ -1,7 +1,7 @@
-// DailyArchiver: the server's own daily archiving (spec B1, A10). At every
-// UTC midnight by the injected TimeSource's wall clock it runs
-// Room::archive(today) for every room, on a worker thread of its own (never
-// an I/O thread), and writes each room's report to DATADIR/logs/archive.log
+// DailyArchiver: the server's own daily archiving (docs/STORAGE.md,
+// "Archiving"). At every UTC midnight by the injected TimeSource's wall
+// clock it runs Room::archive(today) for every room, on a worker thread of
+// its own (never an I/O thread), and writes each room's report to DATADIR/logs/archive.log
 // (failures also to stderr).
 //
 // The timer (the TimeSource's, on the io_context) is set to the next

@@ -34,9 +34,9 @@ class Server {
   uint16_t port() const;
   const std::string& public_url() const;
 
-  // Runs the daily archiving (spec A10, normally at each UTC midnight) now,
-  // as of `today`, for every room, and waits for it. For tests; never from
-  // an I/O thread.
+  // Runs the daily archiving (docs/STORAGE.md, "Archiving"; normally at each
+  // UTC midnight) now, as of `today`, for every room, and waits for it. For
+  // tests; never from an I/O thread.
   Status archive_now(Date today);
 
  private:

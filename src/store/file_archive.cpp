@@ -1,4 +1,5 @@
-// The archive side of the file store: see file_archive.h, and spec A10.
+// The archive side of the file store: see file_archive.h, and docs/STORAGE.md,
+// "Archiving".
 //
 // Archiving, under the room lock:
 //   1. read current.dat; unreadable lines are skipped and noted;

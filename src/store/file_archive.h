@@ -1,4 +1,4 @@
-// The archive side of the file store (spec A9, A10; docs/STORAGE.md
+// The archive side of the file store (docs/STORAGE.md,
 // "Archiving"): splitting the live log into YYYY/MM/DD.dat day files with
 // their DD.cnt counts, and reading the days back for the archive pages.
 //
@@ -58,7 +58,7 @@ Status replace_current(const std::filesystem::path& data_dir, const LiveLog& log
 // does, so that a removed post's text does not stay on the disk.
 Status drop_current_backup(const std::filesystem::path& data_dir);
 
-// Archives every UTC day before `today` out of data_dir/current.dat (A10).
+// Archives every UTC day before `today` out of data_dir/current.dat.
 // The caller holds the room lock. The live log is numbered by
 // fileio::live_numbering, the rule open() uses; `sequence_floor` (the
 // room's sequence as the caller knows it) only counts when current.base

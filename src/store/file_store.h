@@ -35,9 +35,9 @@ class FileStore final : public Store {
   Status append(std::span<Post> batch) override;
   void record_num_chatters(size_t n) override;
 
-  // Archives (spec A9, A10): see store/file_archive.h. archive() works
-  // with or without open() (the `chaton archive` command runs it alone),
-  // under the same lock as append().
+  // Archives (docs/STORAGE.md, "Archiving"): see store/file_archive.h.
+  // archive() works with or without open() (the `chaton archive` command runs
+  // it alone), under the same lock as append().
   Result<std::vector<Post>> read_day(Date day) override;
   std::vector<DayCount> days_in_month(int year, int month) override;
   std::vector<std::pair<int, int>> months() override;

@@ -1,5 +1,8 @@
-// Store: where a room's posts live. Nothing outside a Store touches files
-// (or, for a later backend, a database).
+// Store: where a room's posts live. Nothing outside a Store reads or writes
+// a room's posts and their bookkeeping (or, for a later backend, its
+// database). Beside it, the room reads its data/blacklist.txt (src/access),
+// private rooms read and rewrite their password file (src/access), and
+// LogFiles append to DATADIR/logs/ (docs/ARCHITECTURE.md, "Storage").
 //
 // The embedded FileStore keeps the original Chaton layout (docs/STORAGE.md);
 // a PostgreSQL backend can implement the same interface for several nodes.
@@ -27,7 +30,7 @@ struct DayCount {
   uint64_t posts = 0;
 };
 
-// What archiving did (spec A10).
+// What archiving did (docs/STORAGE.md, "Archiving").
 struct ArchiveReport {
   std::vector<DayCount> written;   // day files written, oldest first
   size_t kept_in_current = 0;      // posts left in the live log
@@ -80,9 +83,9 @@ class Store {
   // Best-effort bookkeeping the original tools read.
   virtual void record_num_chatters(size_t n) = 0;
 
-  // --- archives (spec A9, A10). Callable concurrently with append().
-  // A store that keeps no archives (a test double) may leave these as they
-  // are: no days, nothing to archive.
+  // --- archives (docs/STORAGE.md, "Archiving"). Callable concurrently with
+  // append(). A store that keeps no archives (a test double) may leave these as
+  // they are: no days, nothing to archive.
 
   // The posts of one UTC day, oldest first (seq left 0): the day's file,
   // or the live log's posts of that day. Errc::not_found when the room has
@@ -97,9 +100,9 @@ class Store {
   // Every month with at least one day, ascending, as {year, month}.
   virtual std::vector<std::pair<int, int>> months() { return {}; }
 
-  // Archives every day before `today` out of the live log (spec A10),
-  // under the room's lock, so it is safe beside appends in this process and
-  // beside other processes using the same lock.
+  // Archives every day before `today` out of the live log (docs/STORAGE.md,
+  // "Archiving"), under the room's lock, so it is safe beside appends in this
+  // process and beside other processes using the same lock.
   virtual Result<ArchiveReport> archive(Date today) { return ArchiveReport{}; }
 
   // --- moderation (docs/MODERATION.md). Callable from any process beside

@@ -1,4 +1,5 @@
-// LogFile: an append-only log (comet.log, post.log, api.log).
+// LogFile: an append-only log in DATADIR/logs/ (comet.log, post.log, api.log,
+// archive.log, moderation.log).
 //
 // write() only appends a line to an in-memory buffer; flush() writes the
 // buffer out with one write(). The server flushes every second, so logging

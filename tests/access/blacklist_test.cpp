@@ -1,7 +1,7 @@
-// Tests for the blacklist (spec A3, B5): address and CIDR parsing for IPv4
-// and IPv6, IPv4-mapped addresses, comments and bad lines, a byte order
-// mark, re-reading the file as soon as it changes, and failing closed when
-// the file is there but cannot be read.
+// Tests for the blacklist (docs/STORAGE.md, "blacklist.txt"): address and CIDR
+// parsing for IPv4 and IPv6, IPv4-mapped addresses, comments and bad lines, a
+// byte order mark, re-reading the file as soon as it changes, and failing
+// closed when the file is there but cannot be read.
 #include "access/blacklist.h"
 
 #include <gtest/gtest.h>

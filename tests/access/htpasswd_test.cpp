@@ -1,7 +1,7 @@
-// Tests for private rooms' user files (spec A2): every common htpasswd hash
-// (made by Apache's htpasswd and openssl passwd) is accepted, wrong
-// passwords and unknown users are not, the verified-credentials cache
-// follows the file, and change_password writes a bcrypt hash atomically,
+// Tests for private rooms' user files (docs/PROTOCOL.md, "Private rooms"):
+// every common htpasswd hash (made by Apache's htpasswd and openssl passwd) is
+// accepted, wrong passwords and unknown users are not, the verified-credentials
+// cache follows the file, and change_password writes a bcrypt hash atomically,
 // keeping the other lines.
 #include "access/htpasswd.h"
 

@@ -1,8 +1,9 @@
-// Archives, search, RSS, badge and the room index in a real browser (spec
-// A9, A11, B3): permalinks open the day at the post, a/today and
-// a/yesterday redirect, the day pages navigate without JavaScript, search
-// finds words in any order, newest first, paged; the RSS feed is linked;
-// the badge works as a script embed, as an image and as a page of snippets.
+// Archives, search, RSS, badge and the room index in a real browser
+// (docs/PROTOCOL.md, "Archives", "Search", "RSS", "Badge", "Other"): permalinks
+// open the day at the post, a/today and a/yesterday redirect, the day pages
+// navigate without JavaScript, search finds words in any order, newest first,
+// paged; the RSS feed is linked; the badge works as a script embed, as an image
+// and as a page of snippets.
 //
 // Archived days are written by hand in the storage format (docs/STORAGE.md)
 // before the server starts.

@@ -1,8 +1,8 @@
-// The room page in a real browser (spec A12, A8, B5): two people chatting
-// live, Return and Shift+Return, the form while a post is in flight and
-// after a refusal, hostile input shown as text, links and shrunk images,
-// the remembered nickname, the unread count in the title, and a phone-sized
-// window without sideways scrolling.
+// The room page in a real browser (docs/PROTOCOL.md, "The room page",
+// "Rendering", "Posting"): two people chatting live, Return and Shift+Return,
+// the form while a post is in flight and after a refusal, hostile input shown
+// as text, links and shrunk images, the remembered nickname, the unread count
+// in the title, and a phone-sized window without sideways scrolling.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

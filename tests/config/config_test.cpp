@@ -1,6 +1,6 @@
-// Tests for the configuration file (spec B6): parsing every key, refusing
-// unknown keys, wrong types and bad values with file:line:column messages,
-// deriving url_path / data_dir / public_url, and parse_host_port.
+// Tests for the configuration file (docs/CONFIG.md): parsing every key,
+// refusing unknown keys, wrong types and bad values with file:line:column
+// messages, deriving url_path / data_dir / public_url, and parse_host_port.
 #include "config/config.h"
 
 #include <gtest/gtest.h>
@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kSource = "chaton.toml";
 
-// The minimal file of spec B6, verbatim.
+// The minimal file of docs/CONFIG.md ("A minimal file"), verbatim.
 constexpr std::string_view kSampleFile = R"toml([site]
 listen     = "127.0.0.1:8080"
 public_url = "http://127.0.0.1:8080"   # the original httpd-url; absolute URLs are built on it

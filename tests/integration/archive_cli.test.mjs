@@ -1,4 +1,5 @@
-// The operator commands, run as a user would (spec A10, B2, B4):
+// The operator commands, run as a user would (docs/CONFIG.md, "The command
+// line"; docs/STORAGE.md):
 // `chaton archive` on a data directory (several days, a second run that
 // changes nothing, beside a running server while clients post),
 // `chaton import-conf` on an original room config whose data directory is

@@ -1,7 +1,8 @@
-// Posting (spec A4, B5): normalisation of nick and text, refusals with
-// clear HTTP errors, JSON bodies, the blacklist over IPv4 and IPv6, HTML
-// escaping of hostile input, the chaton-poster-<slug> alias, and a barrage
-// of bad requests that must leave the room's log untouched.
+// Posting (docs/PROTOCOL.md, "Posting", "Differences from the original";
+// docs/STORAGE.md, "blacklist.txt"): normalisation of nick and text, refusals
+// with clear HTTP errors, JSON bodies, the blacklist over IPv4 and IPv6, HTML
+// escaping of hostile input, the chaton-poster-<slug> alias, and a barrage of
+// bad requests that must leave the room's log untouched.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -36,7 +37,7 @@ function assertRefusal(res, status, about) {
   if (about) assert.match(res.text, about);
 }
 
-describe('normalisation (A4)', () => {
+describe('normalisation', () => {
   test('trims, removes control characters, keeps tab/newline, repairs UTF-8', T, async (t) => {
     const srv = await startServer(t);
     const room = srv.roomUrl();
@@ -117,7 +118,7 @@ describe('normalisation (A4)', () => {
   });
 });
 
-describe('refusals (B5)', () => {
+describe('refusals', () => {
   test('400 empty, 413 over the limit, 405 wrong method, 413 body too large; nothing stored', T, async (t) => {
     const srv = await startServer(t, { limits: { text_limit: 20, nick_limit: 8, max_body_bytes: 4096 } });
     const room = srv.roomUrl();
@@ -151,7 +152,7 @@ describe('refusals (B5)', () => {
   });
 });
 
-describe('blacklist (A3, B5)', { concurrency: 2 }, () => {
+describe('blacklist', { concurrency: 2 }, () => {
   test('IPv4: a range refuses 127.0.0.1 with 403 from the very next post, removing it lets posts in again', T, async (t) => {
     const srv = await startServer(t);
     const room = srv.roomUrl();
@@ -202,7 +203,7 @@ describe('blacklist (A3, B5)', { concurrency: 2 }, () => {
   });
 });
 
-describe('escaping (B5)', () => {
+describe('escaping', () => {
   test('hostile nick and text are escaped in the web format and the RSS feed', T, async (t) => {
     const srv = await startServer(t);
     const room = srv.roomUrl();

@@ -1,9 +1,9 @@
-// Private rooms end to end (spec A2, config `htpasswd`): HTTP Basic
-// authentication on every URL of the room — page, comet, SSE, WebSocket,
-// archives, RSS, status files, post, apilogin, badge, search, assets — with
-// the common htpasswd hashes; the password-change page writing bcrypt; the
-// throttle on full credential checks; a public room beside it unaffected,
-// and the room index showing a private room by name only.
+// Private rooms end to end (docs/PROTOCOL.md, "Private rooms"; config
+// `htpasswd`): HTTP Basic authentication on every URL of the room — page,
+// comet, SSE, WebSocket, archives, RSS, status files, post, apilogin, badge,
+// search, assets — with the common htpasswd hashes; the password-change page
+// writing bcrypt; the throttle on full credential checks; a public room beside
+// it unaffected, and the room index showing a private room by name only.
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -34,7 +34,7 @@ const ROOM_URLS = [
   ['GET', 'chaton.css'], ['GET', 'passwd'], ['POST', 'post'], ['POST', 'apilogin'],
 ];
 
-describe('private rooms (A2)', () => {
+describe('private rooms', () => {
   let server;
   let dir;
   let secret;

@@ -1,7 +1,8 @@
-// The original Chaton protocol end to end (spec A5, A6, A7, B3): API login,
-// the comet long-poll loop of the original client library in all three
-// reply formats, client ids and the chatter count, pings, restarts, the
-// status files, and plain HTTP/1.0 and keep-alive over raw sockets.
+// The original Chaton protocol end to end (docs/PROTOCOL.md: "API login", "The
+// comet long-poll", "Status", "Other"): API login, the comet long-poll loop of
+// the original client library in all three reply formats, client ids and the
+// chatter count, pings, restarts, the status files, and plain HTTP/1.0 and
+// keep-alive over raw sockets.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,10 +30,11 @@ const htmlUnescape = (s) => s
 
 const versionOf = (srv) => srv.output().stdout.match(/^chaton (\S+) listening/)[1];
 
-// The exact shape of an s=1 reply (A5); returns the captured fields.
+// The exact shape of an s=1 reply (docs/PROTOCOL.md, "The comet long-poll");
+// returns the captured fields.
 const SEXPR_REPLY = /^\(\(pos \. (\d+)\) \(nc \. (\d+)\) \(ver \. "([^"\\]*)"\) \(cid \. (-?\d+)\) \(content((?: .*)?)\)\)$/s;
 
-describe('API login (A6)', () => {
+describe('API login', () => {
   test('replies in both formats with absolute URLs, cid and the current pos', T, async (t) => {
     const srv = await startServer(t, {
       rooms: [{ slug: 'lobby', name: 'Test "Room" \\ 1', icon_url: 'http://example.org/icon.png' }],
@@ -78,7 +80,7 @@ describe('API login (A6)', () => {
     assert.match(noWho.text, /who/);
   });
 
-  test('URLs handed out are built from the configured public_url (B3)', T, async (t) => {
+  test('URLs handed out are built from the configured public_url', T, async (t) => {
     const srv = await startServer(t, { site: { public_url: 'https://chat.example.org/' } });
     const a = readAlist((await post(srv.roomUrl(), { who: 'x' }, { path: 'apilogin' })).text);
     assert.equal(a['post-uri'], 'https://chat.example.org/lobby/post');
@@ -88,7 +90,7 @@ describe('API login (A6)', () => {
   });
 });
 
-describe('comet long-poll (A5)', () => {
+describe('comet long-poll', () => {
   test('a chaton.client-style s=1 loop gets exactly the new post; latency printed', T, async (t) => {
     // Clients are kept 10 s, so a slow moment between requests never drops the talker from nc.
     const srv = await startServer(t, { comet: { client_timeout: 10 } });
@@ -127,7 +129,7 @@ describe('comet long-poll (A5)', () => {
       assert.equal(entryId(sec, usec), ack.id);
       const d = new Date(sec * 1000);
       const ymd = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
-      assert.equal(ack.permalink, `${room}a/${ymd}#${ack.id}`, 'permalink per A6');
+      assert.equal(ack.permalink, `${room}a/${ymd}#${ack.id}`, 'permalink as in docs/PROTOCOL.md');
     }
     const sorted = [...latencies].sort((x, y) => x - y);
     console.log(`post-to-delivery latency (post sent -> waiting comet reply), 5 rounds: ${
@@ -144,7 +146,7 @@ describe('comet long-poll (A5)', () => {
       [['bob', a1.id, 'first'], ['carol', a2.id, 'second']]);
   });
 
-  test('all three formats have the exact A5 shape, and (content) when empty', T, async (t) => {
+  test('all three formats have the exact shape, and (content) when empty', T, async (t) => {
     const srv = await startServer(t);
     const room = srv.roomUrl();
     const ver = versionOf(srv);
@@ -388,7 +390,7 @@ describe('comet long-poll (A5)', () => {
   });
 });
 
-describe('status files, index and robots (A7, A11, B3)', () => {
+describe('status files, index and robots', () => {
   test('var/seq, status.js, status.scm, index.rdf, /, robots.txt, page assets', T, async (t) => {
     const srv = await startServer(t, { rooms: [{ slug: 'lobby', name: 'The <Lobby>', description: 'Say <em>hello</em>.' }] });
     const room = srv.roomUrl();

@@ -1,4 +1,4 @@
-// Storage (spec A3, B4, docs/STORAGE.md): a data directory in the original
+// Storage (docs/STORAGE.md): a data directory in the original
 // format is served as it is, including escapes, UTF-8, old lines without an
 // address, unreadable lines and a torn last line; and acknowledged posts
 // survive a kill -9 in the middle of a burst of posts.
@@ -34,7 +34,7 @@ const GOOD = [
   ['dave', 1700000004, 999999, 'last good line'],
 ];
 
-describe('an original data directory (B4)', () => {
+describe('an original data directory', () => {
   test('is served as it is: readable posts, pos from sequence, torn tail repaired', { timeout: 20000 }, async (t) => {
     const dir = makeTempDir(t);
     const orig = path.join(dir, 'original-gauche');
@@ -175,7 +175,7 @@ async function seqsByText(room) {
   return { seqOf, pos: reply.pos };
 }
 
-describe('crash safety (B4)', () => {
+describe('crash safety', () => {
   test('every acknowledged post survives kill -9 exactly once, and the sequence continues', { timeout: 30000 }, async (t) => {
     const dir = makeTempDir(t);
     const srv = await startServer(t, { dir });

@@ -1,10 +1,11 @@
-// The push transports end to end against the real binary (spec B3):
-// Server-Sent Events (`events?p=POS`) and WebSocket (`ws?p=POS`) — the
-// backlog after p, live delivery, resuming with no gap and no repeat, a
-// reader that stops reading being dropped while the server stays healthy,
-// malformed WebSocket messages answered with an error on an open socket,
-// and posting over WebSocket with the same validation as POST. A standard
-// WebSocket client (Node's, behind --experimental-websocket) runs as a child.
+// The push transports end to end against the real binary (docs/PROTOCOL.md,
+// "Push streams"): Server-Sent Events (`events?p=POS`) and WebSocket
+// (`ws?p=POS`) — the backlog after p, live delivery, resuming with no gap and
+// no repeat, a reader that stops reading being dropped while the server stays
+// healthy, malformed WebSocket messages answered with an error on an open
+// socket, and posting over WebSocket with the same validation as POST. A
+// standard WebSocket client (Node's, behind --experimental-websocket) runs as a
+// child.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';

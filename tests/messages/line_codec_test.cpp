@@ -49,6 +49,7 @@ TEST(LineCodec, RoundTripsAwkwardText) {
   expect_round_trip(make_post("paren", 7, 8, "(\"not\" (a list))"));
 }
 
+// The example line of docs/STORAGE.md, "Line format".
 TEST(DecodeLine, ReadsTheSpecExample) {
   auto p = decode_line(R"(("shiro" (1732450000 123456) "hello\nworld" "127.0.0.1"))");
   ASSERT_TRUE(p);

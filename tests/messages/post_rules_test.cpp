@@ -1,4 +1,5 @@
-// Tests for normalize_submission: the rules a post must meet (spec A4, B5).
+// Tests for normalize_submission: the rules a post must meet (docs/PROTOCOL.md,
+// "Posting" and "Differences from the original").
 #include "messages/post_rules.h"
 
 #include <gtest/gtest.h>

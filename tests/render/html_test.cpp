@@ -1,6 +1,6 @@
-// Tests for the HTML renderer (spec A8): entry ids, permalinks, the post
-// structure and header grouping, escaping of hostile input, and the URL
-// scanner's links, images and video embeds.
+// Tests for the HTML renderer (docs/PROTOCOL.md, "Rendering"): entry ids,
+// permalinks, the post structure and header grouping, escaping of hostile
+// input, and the URL scanner's links, images and video embeds.
 
 #include "render/html.h"
 

@@ -1,7 +1,7 @@
-// Tests for the comet reply packet (spec A5): exact bytes of the content
-// fragment and the envelope in the json, sexpr and web formats, with and
-// without posts, the refresh flag, and escaping of unicode and control
-// characters.
+// Tests for the comet reply packet (docs/PROTOCOL.md, "The comet long-poll"):
+// exact bytes of the content fragment and the envelope in the json, sexpr and
+// web formats, with and without posts, the refresh flag, and escaping of
+// unicode and control characters.
 
 #include "render/packet.h"
 

@@ -1,6 +1,7 @@
-// Tests for the RSS 2.0 feed (spec A11): the exact document for a small room,
-// newest-first order, escaping, CDATA splitting, removal of characters XML
-// 1.0 forbids, and a well-formedness check of every generated feed.
+// Tests for the RSS 2.0 feed (docs/PROTOCOL.md, "RSS"): the exact document for
+// a small room, newest-first order, escaping, CDATA splitting, removal of
+// characters XML 1.0 forbids, and a well-formedness check of every generated
+// feed.
 
 #include "render/rss.h"
 

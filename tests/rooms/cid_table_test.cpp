@@ -1,5 +1,6 @@
-// Tests for CidTable: the comet clients of a room (spec A5). Time is passed
-// in, so every case drives it directly; cids come from a seeded generator.
+// Tests for CidTable: the comet clients of a room (docs/PROTOCOL.md, "The comet
+// long-poll"). Time is passed in, so every case drives it directly; cids come
+// from a seeded generator.
 #include "rooms/cid_table.h"
 
 #include <gtest/gtest.h>

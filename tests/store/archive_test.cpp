@@ -1,8 +1,8 @@
-// Tests for archiving (spec A10) and reading archives back (A9) with the
-// FileStore: day files and counts, the 31-post rule, symlinks, idempotency,
-// month and year ends, unreadable lines, positions that never go back, an
-// original installation's data directory served and archived in place, and
-// archiving beside concurrent appends from another store object (as another
+// Tests for archiving and reading archives back (docs/STORAGE.md, "Archiving")
+// with the FileStore: day files and counts, the 31-post rule, symlinks,
+// idempotency, month and year ends, unreadable lines, positions that never go
+// back, an original installation's data directory served and archived in place,
+// and archiving beside concurrent appends from another store object (as another
 // process would) without losing or doubling a post.
 #include <gtest/gtest.h>
 
@@ -330,7 +330,7 @@ TEST_F(ArchiveTest, RefusesAnInvalidDate) {
   EXPECT_FALSE(fs::exists(data() / "2025"));
 }
 
-// --- reading archives back (A9)
+// --- reading archives back
 
 TEST_F(ArchiveTest, ReadDayFromADayFileOrTheLiveLog) {
   auto d21 = posts_on(kNov21, 40, "b");

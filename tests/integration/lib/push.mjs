@@ -1,8 +1,9 @@
-// Helpers for the push transports (spec B3): a Server-Sent Events reader on
-// fetch streaming, a raw-socket SSE reader that can stop reading, and a
-// small WebSocket client on node:net (RFC 6455: handshake, masked client
-// frames, fragmented server messages, pings, close codes) that can also stop
-// reading and send frames no browser would. Only node: built-ins are used.
+// Helpers for the push transports (docs/PROTOCOL.md, "Push streams"): a
+// Server-Sent Events reader on fetch streaming, a raw-socket SSE reader that
+// can stop reading, and a small WebSocket client on node:net (RFC 6455:
+// handshake, masked client frames, fragmented server messages, pings, close
+// codes) that can also stop reading and send frames no browser would. Only
+// node: built-ins are used.
 
 import crypto from 'node:crypto';
 import net from 'node:net';

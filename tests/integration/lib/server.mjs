@@ -459,7 +459,8 @@ export function datLines(file) {
   return lines;
 }
 
-// entry-<sec hex>-<usec hex, at least 2 digits> (spec A6).
+// entry-<sec hex>-<usec hex, at least 2 digits> (docs/PROTOCOL.md,
+// "Rendering").
 export const entryId = (sec, usec) => `entry-${sec.toString(16)}-${usec.toString(16).padStart(2, '0')}`;
 
 // ---------------------------------------------------------------- comet client
