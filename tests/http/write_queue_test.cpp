@@ -153,8 +153,9 @@ TEST(WriteQueue, StopDropsWhatIsQueuedAndGivesItsChargesBack) {
   EXPECT_EQ(limiter.buffered(kAddress), 0u) << "the connection is closing";
   EXPECT_EQ(reader.use_count(), 1) << "the callbacks are let go of, the one in flight included";
   EXPECT_EQ(h.push(bytes_of(1)), WriteQueue::Pushed::closed);
-  h.finish_write();  // the write in flight ends after the stop
+  h.finish_write(false);  // the write in flight ends after the stop, failed by the close
   EXPECT_EQ(ran, 0) << "no callback runs after a stop";
+  EXPECT_EQ(h.failures, 0) << "the session stopped the queue: it is not told again";
   EXPECT_TRUE(h.pending.empty()) << "nothing more is written";
   EXPECT_EQ(h.queue.queued_bytes(), 0u);
 }
