@@ -6,9 +6,7 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cerrno>
-#include <deque>
 #include <optional>
 #include <vector>
 
@@ -122,7 +120,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         handler_(handler),
         limits_(limits),
         address_(std::move(address)),
-        ticket_(std::move(ticket)) {}
+        ticket_(std::move(ticket)),
+        queue_(stream_.get_executor(), kMaxStreamQueueBytes, ticket_,
+               [this](const std::string& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
+               [this] { end_stream(); }) {}
 
   // Answer this instead of reading requests (the connection is over a cap).
   void refuse_with(Response res) { refusal_ = std::move(res); }
@@ -182,31 +183,22 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     stream_header_->keep_alive(false);
     serializer_ = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*stream_header_);
     streaming_ = true;
-    stream_open_.store(true);
+    queue_.open();
     lowest().expires_after(limits_.idle_timeout);
     bhttp::async_write_header(
         stream_, *serializer_,
         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
           if (ec) return self->end_stream();
-          self->header_sent_ = true;
           self->arm_readable_wait();
-          self->write_next();
+          self->queue_.start();
         });
   }
 
   bool push(StreamChunk chunk) override {
-    if (!stream_open_.load()) return false;
-    if (!count_chunk(chunk, queued_bytes_, ticket_)) {  // the reader cannot keep up: drop it
-      stream_open_.store(false);
+    auto pushed = queue_.push(std::move(chunk), this->shared_from_this());
+    if (pushed == WriteQueue::Pushed::over)  // the reader cannot keep up: drop it
       net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end_stream(); });
-      return false;
-    }
-    net::post(stream_.get_executor(), [self = this->shared_from_this(), c = std::move(chunk)]() mutable {
-      if (self->closed_) return;  // dropped, and its charge with it
-      self->queue_.push_back(std::move(c));
-      if (self->queue_.size() == 1 && self->header_sent_) self->write_next();
-    });
-    return true;
+    return pushed == WriteQueue::Pushed::queued;
   }
 
  private:
@@ -311,7 +303,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     } else {
       if (closed_) return;
       closed_ = true;
-      stream_open_.store(false);
+      queue_.stop();
       beast::error_code ec;
       lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
       if (ec) return close_socket();
@@ -357,22 +349,18 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     gone();
   }
 
-  void write_next() {
-    if (queue_.empty() || closed_) return;
+  // The stream queue's writer: one piece of the body.
+  void write(const std::string& bytes, WriteQueue::Done done) {
     lowest().expires_after(limits_.idle_timeout);
-    net::async_write(stream_, net::buffer(*queue_.front().bytes),
-                     [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-                       StreamChunk done = std::move(self->queue_.front());
-                       self->queue_.pop_front();
-                       uncount_chunk(done, self->queued_bytes_);
-                       if (ec) return self->end_stream();
-                       if (done.written) done.written();
-                       self->write_next();
+    net::async_write(stream_, net::buffer(bytes),
+                     [self = this->shared_from_this(), done = std::move(done)](beast::error_code ec,
+                                                                              std::size_t) {
+                       done(!ec);
                      });
   }
 
   void end_stream() {
-    stream_open_.store(false);
+    queue_.close();
     gone();
   }
 
@@ -387,15 +375,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void shutdown() {
     if (closed_) return;
     closed_ = true;
-    stream_open_.store(false);
     // What a reader wanted run after its bytes were written never will be:
     // let go of it (it holds the reader, which holds this session). The
     // bytes still queued or being written are no longer charged to the
     // address: the connection is closing.
-    for (auto& chunk : queue_) {
-      chunk.written = nullptr;
-      chunk.charge.release();
-    }
+    queue_.stop();
     writing_charge_.release();
     if constexpr (kIsTls<Stream>) {
       lowest().expires_after(std::chrono::seconds(2));
@@ -432,11 +416,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // Streaming responses.
   std::shared_ptr<bhttp::response<bhttp::empty_body>> stream_header_;
   std::shared_ptr<bhttp::response_serializer<bhttp::empty_body>> serializer_;
-  std::deque<StreamChunk> queue_;
-  std::atomic<size_t> queued_bytes_{0};
-  std::atomic<bool> stream_open_{false};
+  WriteQueue queue_;  // the stream's body, after its header
   bool streaming_ = false;
-  bool header_sent_ = false;
 };
 
 }  // namespace

@@ -2,7 +2,6 @@
 #include "http/ws_session.h"
 
 #include <atomic>
-#include <deque>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -25,7 +24,12 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
  public:
   WsSession(Stream&& stream, beast::flat_buffer&& buffer, std::shared_ptr<WsPeer> peer,
             const SessionLimits& limits, std::shared_ptr<ConnectionLimiter::Ticket> ticket)
-      : ws_(std::move(stream)), buffer_(std::move(buffer)), peer_(std::move(peer)), ticket_(std::move(ticket)) {
+      : ws_(std::move(stream)),
+        buffer_(std::move(buffer)),
+        peer_(std::move(peer)),
+        queue_(ws_.get_executor(), kMaxStreamQueueBytes, std::move(ticket),
+               [this](const std::string& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
+               [this] { finish(); }) {
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
@@ -38,6 +42,8 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
       if (ec) return self->finish();
       self->open_ = true;
+      self->queue_.open();
+      self->queue_.start();
       self->peer_->on_open(self);
       self->do_read();
     });
@@ -48,17 +54,10 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   bool send(std::shared_ptr<const std::string> text, std::function<void()> written,
             bool catch_up) override {
     if (closing_.load()) return false;
-    StreamChunk chunk{std::move(text), std::move(written), catch_up, {}};
-    if (!count_chunk(chunk, queued_bytes_, ticket_)) {
-      close(kWsCloseTryAgainLater, kWsTooSlowReason);
-      return false;
-    }
-    net::post(ws_.get_executor(), [self = this->shared_from_this(), c = std::move(chunk)]() mutable {
-      if (self->finished_) return;  // dropped, and its charge with it
-      self->queue_.push_back(std::move(c));
-      if (self->queue_.size() == 1) self->write_next();
-    });
-    return true;
+    auto pushed = queue_.push(StreamChunk{std::move(text), std::move(written), catch_up, {}},
+                              this->shared_from_this());
+    if (pushed == WriteQueue::Pushed::over) close(kWsCloseTryAgainLater, kWsTooSlowReason);
+    return pushed == WriteQueue::Pushed::queued;
   }
 
   void close(uint16_t code, std::string reason) override {
@@ -86,17 +85,13 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     });
   }
 
-  void write_next() {
-    if (queue_.empty()) return;
+  // The queue's writer: one text frame.
+  void write(const std::string& bytes, WriteQueue::Done done) {
     ws_.text(true);
-    ws_.async_write(net::buffer(*queue_.front().bytes),
-                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                      StreamChunk done = std::move(self->queue_.front());
-                      self->queue_.pop_front();
-                      uncount_chunk(done, self->queued_bytes_);
-                      if (ec) return self->finish();
-                      if (done.written) done.written();
-                      self->write_next();
+    ws_.async_write(net::buffer(bytes),
+                    [self = this->shared_from_this(), done = std::move(done)](beast::error_code ec,
+                                                                             std::size_t) {
+                      done(!ec);
                     });
   }
 
@@ -104,19 +99,18 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     closing_.store(true);
     if (finished_) return;
     finished_ = true;
-    for (auto& chunk : queue_) {
-      chunk.written = nullptr;  // they hold the reader
-      chunk.charge.release();   // the connection is closing
-    }
+    // The frames not yet written never will be: let go of their callbacks
+    // (they hold the reader) and of their charges (the connection is closing).
+    queue_.stop();
     peer_->on_close();
   }
 
   websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   std::shared_ptr<WsPeer> peer_;
-  std::shared_ptr<ConnectionLimiter::Ticket> ticket_;  // this connection's place under the caps
-  std::deque<StreamChunk> queue_;
-  std::atomic<size_t> queued_bytes_{0};
+  // Frames waiting to be written; it holds the ticket (this connection's
+  // place under the caps) for the session's life.
+  WriteQueue queue_;
   std::atomic<bool> closing_{false};
   bool open_ = false;
   bool finished_ = false;

@@ -1,10 +1,17 @@
 // WebSocket sessions: an accepted upgrade, as a WsChannel for its WsPeer.
 //
 // The session reads text frames and hands them to the peer, and writes
-// queued frames one at a time. Its queue is bounded (kMaxStreamQueueBytes):
-// a reader that falls behind, or whose address holds more than its budget
-// of unsent bytes, is closed with 1013. Pings keep idle
-// connections alive and find dead ones (Beast's suggested server timeouts).
+// queued frames one at a time through its WriteQueue (http/write_queue.h),
+// bounded by kMaxStreamQueueBytes: a reader that falls behind, or whose
+// address holds more than its budget of unsent bytes, is closed with 1013.
+// Pings keep idle connections alive and find dead ones (Beast's suggested
+// server timeouts).
+//
+// Thread-safety: the session runs on the strand of the stream it is given;
+// its WsChannel members may be called from any thread (see ws_channel.h).
+// Lifetime: the session keeps itself alive through its pending operations
+// and holds its peer and its connection's ticket; the SessionLimits are
+// read only while it starts.
 #pragma once
 
 #include <memory>
