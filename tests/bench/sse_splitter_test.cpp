@@ -39,8 +39,13 @@ TEST(SseSplitter, LinesEndInLfCrLfOrCr) {
             (std::vector<Event>{{"1", "a"}, {"2", "b"}, {"3", "c"}}));
 }
 
+TEST(SseSplitter, ACrLfIsOneLineEndNotTwo) {
+  // Were the LF a second line end, the blank line would cut the event in two.
+  EXPECT_EQ(split({"data: a\r\ndata: b\r\n\r\n"}), (std::vector<Event>{{"", "a\nb"}}));
+}
+
 TEST(SseSplitter, ACrLfCutBetweenTwoReadsIsOneLineEnd) {
-  EXPECT_EQ(split({"data: a\r", "\n\r", "\ndata: b\r", "\r"}), (std::vector<Event>{{"", "a"}, {"", "b"}}));
+  EXPECT_EQ(split({"data: a\r", "\ndata: b\r", "\n\r", "\n"}), (std::vector<Event>{{"", "a\nb"}}));
 }
 
 TEST(SseSplitter, AnEventCutAnywhereIsTheSame) {
