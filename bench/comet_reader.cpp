@@ -1,3 +1,4 @@
+// The long-poll reader: GET comet?c=&p=&s=0 on one keep-alive connection.
 #include "reader.h"
 
 #include <optional>

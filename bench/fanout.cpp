@@ -1,3 +1,4 @@
+// Phase 1, the fan-out: N readers over one transport, M posts at a fixed pace.
 #include <algorithm>
 #include <cinttypes>
 #include <vector>

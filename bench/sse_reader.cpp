@@ -1,3 +1,4 @@
+// The Server-Sent Events reader: GET events?p=POS through SseSplitter.
 #include "reader.h"
 
 #include <array>

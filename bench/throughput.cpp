@@ -1,3 +1,4 @@
+// Phase 2, posting throughput: P posters, then 1, with R readers waiting.
 #include <atomic>
 #include <cinttypes>
 #include <memory>

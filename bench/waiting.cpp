@@ -1,3 +1,4 @@
+// The waits the phases share: every client waiting, every post delivered.
 #include <cinttypes>
 
 #include "phases.h"

@@ -1,3 +1,4 @@
+// The WebSocket reader: the upgrade to ws?p=POS, one packet per message.
 #include "reader.h"
 
 #include <optional>
