@@ -18,29 +18,16 @@
 #include <thread>
 #include <vector>
 
+#include "support/files.h"
+#include "support/temp_dir.h"
+
 namespace chaton {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::TempDir;
+using testing::write_text;
 using namespace std::chrono_literals;
-
-// A fresh directory for one test, under $CHATON_TEST_TMP when set.
-fs::path test_dir() {
-  static std::atomic<int> counter{0};
-  const char* env = std::getenv("CHATON_TEST_TMP");
-  fs::path base = env && *env ? fs::path(env) : fs::temp_directory_path();
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = base / ("blacklist-" + std::string(info->test_suite_name()) + "-" + info->name() +
-                         "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_file(const fs::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  out << text;
-}
 
 AddressRanges parse_clean(std::string_view text) {
   std::vector<std::string> errors;
@@ -224,8 +211,9 @@ bool unreadable(Blacklist& list, std::string_view address) {
 }
 
 TEST(Blacklist, ReadsTheFileOnFirstUse) {
-  fs::path dir = test_dir();
-  write_file(dir / "blacklist.txt", "192.0.2.0/24\n");
+  TempDir tmp;
+  const fs::path dir = tmp.path();
+  write_text(dir / "blacklist.txt", "192.0.2.0/24\n");
   Blacklist list(dir / "blacklist.txt");
   EXPECT_TRUE(listed(list, "192.0.2.9"));
   EXPECT_EQ(list.check("192.0.2.9").message(), "posting from your address is not allowed");
@@ -234,34 +222,36 @@ TEST(Blacklist, ReadsTheFileOnFirstUse) {
 }
 
 TEST(Blacklist, AChangeAppliesToTheVeryNextCheck) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "blacklist.txt";
-  write_file(file, "192.0.2.1\n");
+  write_text(file, "192.0.2.1\n");
   Blacklist list(file);
   EXPECT_TRUE(listed(list, "192.0.2.1"));
   EXPECT_FALSE(listed(list, "2001:db8::5"));
 
-  write_file(file, "# now IPv6 only\n2001:db8::/32\n");
+  write_text(file, "# now IPv6 only\n2001:db8::/32\n");
   EXPECT_FALSE(listed(list, "192.0.2.1"));
   EXPECT_TRUE(listed(list, "2001:db8::5"));
 
-  write_file(file, "192.0.2.2\n");  // shorter
-  write_file(file, "192.0.2.3\n");  // same size, same moment
+  write_text(file, "192.0.2.2\n");  // shorter
+  write_text(file, "192.0.2.3\n");  // same size, same moment
   EXPECT_FALSE(listed(list, "192.0.2.2"));
   EXPECT_TRUE(listed(list, "192.0.2.3"));
   fs::remove_all(dir);
 }
 
 TEST(Blacklist, AnOldFileReplacedByRenameIsSeen) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "blacklist.txt";
-  write_file(file, "192.0.2.1\n");
+  write_text(file, "192.0.2.1\n");
   fs::last_write_time(file, fs::last_write_time(file) - std::chrono::hours(1));
   Blacklist list(file);
   EXPECT_TRUE(listed(list, "192.0.2.1"));
   EXPECT_TRUE(listed(list, "192.0.2.1"));  // unchanged and old: not read again
 
-  write_file(dir / "new.txt", "192.0.2.2\n");  // same size
+  write_text(dir / "new.txt", "192.0.2.2\n");  // same size
   fs::last_write_time(dir / "new.txt", fs::last_write_time(file));
   fs::rename(dir / "new.txt", file);  // another inode
   EXPECT_FALSE(listed(list, "192.0.2.1"));
@@ -270,7 +260,8 @@ TEST(Blacklist, AnOldFileReplacedByRenameIsSeen) {
 }
 
 TEST(Blacklist, MissingFileBlacklistsNothing) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   Blacklist list(dir / "blacklist.txt");
   EXPECT_TRUE(list.check("192.0.2.1"));
   EXPECT_TRUE(list.check("::1"));
@@ -278,12 +269,13 @@ TEST(Blacklist, MissingFileBlacklistsNothing) {
 }
 
 TEST(Blacklist, FileAppearingAndDisappearing) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "blacklist.txt";
   Blacklist list(file);
   EXPECT_FALSE(listed(list, "192.0.2.1"));
 
-  write_file(file, "192.0.2.1\n");
+  write_text(file, "192.0.2.1\n");
   EXPECT_TRUE(listed(list, "192.0.2.1"));
 
   fs::remove(file);
@@ -292,9 +284,10 @@ TEST(Blacklist, FileAppearingAndDisappearing) {
 }
 
 TEST(Blacklist, AByteOrderMarkDoesNotHideTheFirstEntry) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "blacklist.txt";
-  write_file(file, "\xEF\xBB\xBF" "192.0.2.1\n198.51.100.0/24\n");
+  write_text(file, "\xEF\xBB\xBF" "192.0.2.1\n198.51.100.0/24\n");
   Blacklist list(file);
   ::testing::internal::CaptureStderr();
   EXPECT_TRUE(listed(list, "192.0.2.1"));
@@ -306,7 +299,8 @@ TEST(Blacklist, AByteOrderMarkDoesNotHideTheFirstEntry) {
 // A file that is there but cannot be read refuses everyone (fails closed),
 // said once on stderr, until a readable list is there.
 TEST(Blacklist, AnUnreadableFileFailsClosed) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "blacklist.txt";
   struct Case {
     std::string what;
@@ -315,7 +309,7 @@ TEST(Blacklist, AnUnreadableFileFailsClosed) {
   std::vector<Case> cases{
       {"a directory", [&] { fs::create_directories(file); }},
       {"over 16 MiB", [&] {
-         write_file(file, "192.0.2.1\n");
+         write_text(file, "192.0.2.1\n");
          fs::resize_file(file, kMaxBlacklistBytes + 1);  // sparse: quick to make
        }},
       {"a symbolic link loop", [&] { fs::create_symlink(file, file); }},
@@ -333,7 +327,7 @@ TEST(Blacklist, AnUnreadableFileFailsClosed) {
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;  // said once
 
     fs::remove_all(file);
-    write_file(file, "192.0.2.1\n");
+    write_text(file, "192.0.2.1\n");
     ::testing::internal::CaptureStderr();
     EXPECT_TRUE(listed(list, "192.0.2.1"));
     EXPECT_FALSE(listed(list, "198.51.100.1"));
@@ -344,9 +338,10 @@ TEST(Blacklist, AnUnreadableFileFailsClosed) {
 }
 
 TEST(Blacklist, AFileThatBecomesUnreadableAfterAGoodLoadFailsClosed) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "blacklist.txt";
-  write_file(dir / "real.txt", "192.0.2.1\n");
+  write_text(dir / "real.txt", "192.0.2.1\n");
   fs::create_symlink(dir / "real.txt", file);
   Blacklist list(file);
   EXPECT_TRUE(listed(list, "192.0.2.1"));
@@ -361,9 +356,10 @@ TEST(Blacklist, AFileThatBecomesUnreadableAfterAGoodLoadFailsClosed) {
 }
 
 TEST(Blacklist, BadLinesGoToStandardError) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "blacklist.txt";
-  write_file(file, "192.0.2.1\nbogus\n10.0.0.0/99\n");
+  write_text(file, "192.0.2.1\nbogus\n10.0.0.0/99\n");
   Blacklist list(file);
   ::testing::internal::CaptureStderr();
   bool is_listed = listed(list, "192.0.2.1");
@@ -384,9 +380,10 @@ TEST(Blacklist, BadLinesGoToStandardError) {
 }
 
 TEST(Blacklist, ConcurrentCallersAgree) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "blacklist.txt";
-  write_file(file, "192.0.2.0/24\n");
+  write_text(file, "192.0.2.0/24\n");
   Blacklist list(file);
   std::atomic<int> wrong{0};
   std::vector<std::thread> threads;

@@ -15,12 +15,15 @@
 
 #include "support/temp_dir.h"
 #include "util/clock.h"
+#include "support/files.h"
 
 namespace chaton {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::read_text;
 using testing::TempDir;
+using testing::write_text;
 
 // Each of these users' password is "pässword 1" (alice*, made by
 // `htpasswd -nb -m/-B/-s`) or given beside the line (openssl passwd -5/-6).
@@ -34,20 +37,9 @@ constexpr std::string_view kFile =
     "dave:$5$t76Xd.tWbk59anW9$OTinmYmdzEPzTUQeM1tgbToVXxrokQ8J7Jj0w0ki5H2\n";
 constexpr std::string_view kAlicePassword = "pässword 1";
 
-void write(const std::filesystem::path& p, std::string_view text) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
-}
-
-std::string read(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 class HtpasswdTest : public ::testing::Test {
  protected:
-  HtpasswdTest() : file_(dir_.path() / "room.htpasswd") { write(file_, kFile); }
+  HtpasswdTest() : file_(dir_.path() / "room.htpasswd") { write_text(file_, kFile); }
   TempDir dir_{"htpasswd-"};
   std::filesystem::path file_;
   ManualClock clock_;
@@ -83,7 +75,7 @@ TEST_F(HtpasswdTest, RefusesWrongPasswordsAndUnknownUsers) {
 // most of the file's users have, so that it costs what a wrong password
 // for a real user costs (no timing tells which names exist).
 TEST_F(HtpasswdTest, TheDecoyForUnknownUsersHasTheSchemeAndCostOfMostUsers) {
-  write(file_,
+  write_text(file_,
         "a:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
         "b:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
         "c:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
@@ -95,7 +87,7 @@ TEST_F(HtpasswdTest, TheDecoyForUnknownUsersHasTheSchemeAndCostOfMostUsers) {
   EXPECT_EQ(h.verify("a", kAlicePassword), Htpasswd::Verdict::allowed);
 
   // Cost counts as part of the scheme; the choice follows an edited file.
-  write(file_,
+  write_text(file_,
         "c:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
         "e:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
         "a:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
@@ -104,7 +96,7 @@ TEST_F(HtpasswdTest, TheDecoyForUnknownUsersHasTheSchemeAndCostOfMostUsers) {
   EXPECT_EQ(h.decoy_scheme(), "$2y$05$");
   EXPECT_EQ(h.verify("nobody", kAlicePassword), Htpasswd::Verdict::denied);
 
-  write(file_,
+  write_text(file_,
         "x:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n"
         "y:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n"
         "alice-sha1:{SHA}wBFJYYjnh5eS5Eft5JORpd7Gkko=\n");
@@ -113,7 +105,7 @@ TEST_F(HtpasswdTest, TheDecoyForUnknownUsersHasTheSchemeAndCostOfMostUsers) {
 
   // A tie is broken the same way every time.
   Htpasswd mixed(file_, clock_);
-  write(file_, kFile);
+  write_text(file_, kFile);
   clock_.advance(2s);
   EXPECT_EQ(mixed.decoy_scheme(), Htpasswd(file_, clock_).decoy_scheme());
   EXPECT_EQ(mixed.decoy_scheme(), "$2y$05$");
@@ -137,7 +129,7 @@ TEST_F(HtpasswdTest, AnEditedFileIsSeenAfterTheRecheckInterval) {
   Htpasswd h(file_, clock_);
   ASSERT_EQ(h.verify("carol", "carol pw"), Htpasswd::Verdict::allowed);
   // The operator removes carol.
-  write(file_, "dave:$5$t76Xd.tWbk59anW9$OTinmYmdzEPzTUQeM1tgbToVXxrokQ8J7Jj0w0ki5H2\n");
+  write_text(file_, "dave:$5$t76Xd.tWbk59anW9$OTinmYmdzEPzTUQeM1tgbToVXxrokQ8J7Jj0w0ki5H2\n");
   clock_.advance(2s);
   EXPECT_FALSE(h.known("carol", "carol pw"));
   EXPECT_EQ(h.verify("carol", "carol pw"), Htpasswd::Verdict::denied);
@@ -156,7 +148,7 @@ TEST_F(HtpasswdTest, ChangePasswordWritesBcryptAndKeepsTheRest) {
   EXPECT_EQ(h.verify("carol", "carol pw"), Htpasswd::Verdict::denied);
   EXPECT_EQ(h.verify("carol", "a new secret"), Htpasswd::Verdict::allowed);
 
-  std::string after = read(file_);
+  std::string after = read_text(file_);
   auto users = parse_htpasswd(after);
   EXPECT_TRUE(users["carol"].starts_with("$2y$10$")) << users["carol"];
   // Every other line is byte for byte what it was, in the same order.
@@ -182,7 +174,7 @@ TEST_F(HtpasswdTest, ChangePasswordRefusesWrongOldPasswordAndWeakNewOnes) {
   EXPECT_EQ(h.change_password("carol", "carol pw", std::string("line\nbreak!")).code(), Errc::invalid);
   EXPECT_EQ(h.change_password("carol", "carol pw", std::string(kMaxPasswordLength + 1, 'x')).code(),
             Errc::invalid);
-  EXPECT_EQ(read(file_), kFile);
+  EXPECT_EQ(read_text(file_), kFile);
 }
 
 TEST_F(HtpasswdTest, ConcurrentChangesOfTwoUsersAreBothKept) {

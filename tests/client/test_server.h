@@ -1,6 +1,6 @@
 // A real chaton::http::Server running in the test process, on 127.0.0.1
 // with a port of its own and a fresh data directory, for the client library
-// and webhook tests. Also a small helper to wait for a condition.
+// and webhook tests.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -18,22 +18,10 @@
 #include "config/config.h"
 #include "server/server.h"
 #include "support/temp_dir.h"
+#include "support/wait.h"
 #include "util/clock.h"
 
 namespace chaton::testing {
-
-inline constexpr std::chrono::milliseconds kPollEvery{10};
-
-// Polls `done` until it is true or `limit` passes; returns its last value.
-inline bool wait_until(const std::function<bool()>& done,
-                       std::chrono::milliseconds limit = std::chrono::seconds(10)) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(kPollEvery);
-  }
-  return true;
-}
 
 // Fast comet timings, as the integration tests use.
 inline Config test_config(const std::filesystem::path& data_dir, uint16_t port = 0) {

@@ -13,10 +13,13 @@
 #include <fstream>
 #include <string>
 
+#include "support/temp_dir.h"
+
 namespace chaton {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::TempDir;
 
 constexpr std::string_view kSource = "chaton.toml";
 
@@ -86,19 +89,6 @@ RoomConfig room(std::string slug) {
   RoomConfig r;
   r.slug = std::move(slug);
   return r;
-}
-
-// A fresh directory for one test, under $CHATON_TEST_TMP when set.
-fs::path test_dir() {
-  static std::atomic<int> counter{0};
-  const char* env = std::getenv("CHATON_TEST_TMP");
-  fs::path base = env && *env ? fs::path(env) : fs::temp_directory_path();
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  fs::path dir = base / ("config-" + std::string(info->test_suite_name()) + "-" + info->name() +
-                         "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
 }
 
 // ---- whole files ------------------------------------------------------------------
@@ -482,7 +472,8 @@ TEST(ConfigSyntax, UnterminatedStringNamesTheLine) {
 }
 
 TEST(ConfigFile, LoadsAFileAndNamesItInMessages) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "chaton.toml";
   {
     std::ofstream out(file);
@@ -504,7 +495,8 @@ TEST(ConfigFile, LoadsAFileAndNamesItInMessages) {
 }
 
 TEST(ConfigFile, MissingFileIsAnIoError) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   fs::path file = dir / "nowhere.toml";
   auto config = load_config(file);
   ASSERT_FALSE(config.is_ok());
@@ -515,7 +507,8 @@ TEST(ConfigFile, MissingFileIsAnIoError) {
 }
 
 TEST(ConfigFile, DirectoryIsAnIoError) {
-  fs::path dir = test_dir();
+  TempDir tmp;
+  const fs::path dir = tmp.path();
   auto config = load_config(dir);
   ASSERT_FALSE(config.is_ok());
   EXPECT_EQ(config.status().code(), Errc::io);

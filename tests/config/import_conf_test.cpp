@@ -15,6 +15,7 @@
 #include <string>
 
 #include "config/config.h"
+#include "support/temp_dir.h"
 
 namespace chaton {
 namespace {
@@ -59,18 +60,7 @@ constexpr std::string_view kAppearanceConf = R"scm((img-size-limit  "300")
 
 class ImportConfTest : public ::testing::Test {
  protected:
-  ImportConfTest() {
-    const char* base = std::getenv("CHATON_TEST_TMP");
-    fs::path root = base && *base ? fs::path(base) : fs::temp_directory_path();
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = root / ("import-conf-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_ / "conf");
-  }
-  ~ImportConfTest() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
+  ImportConfTest() : dir_(tmp_.path()) { fs::create_directories(dir_ / "conf"); }
 
   fs::path write(const std::string& name, std::string_view text) {
     fs::path p = dir_ / name;
@@ -100,6 +90,7 @@ class ImportConfTest : public ::testing::Test {
     return *config;
   }
 
+  testing::TempDir tmp_{"import-conf-"};
   fs::path dir_;
 };
 

@@ -1,22 +1,14 @@
 // Tests for the original Chaton line format: encode_line, decode_line and
 // parse_log, including the escapes older writers used and damaged logs.
 #include "messages/line_codec.h"
+#include "support/posts.h"
 
 #include <gtest/gtest.h>
 
 namespace chaton {
 namespace {
 
-Post make_post(std::string nick, int64_t sec, int64_t usec, std::string text,
-               std::optional<std::string> ip = "127.0.0.1") {
-  Post p;
-  p.nick = std::move(nick);
-  p.sec = sec;
-  p.usec = usec;
-  p.text = std::move(text);
-  p.ip = std::move(ip);
-  return p;
-}
+using testing::make_post;
 
 void expect_round_trip(const Post& p) {
   std::string line = encode_line(p);

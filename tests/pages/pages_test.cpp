@@ -18,23 +18,16 @@
 #include "rooms/room.h"
 #include "search/search.h"
 #include "util/clock.h"
+#include "support/posts.h"
 
 namespace chaton::http {
 namespace {
 
+using testing::make_post;
+
 constexpr int64_t kNov24 = 1732406400;  // 2024/11/24 00:00:00 UTC
 constexpr int64_t kDay = 86400;
 const std::string kUrl = "http://host/lobby/";
-
-Post make_post(std::string nick, int64_t sec, std::string text) {
-  Post p;
-  p.nick = std::move(nick);
-  p.sec = sec;
-  p.usec = 5;
-  p.text = std::move(text);
-  p.ip = "127.0.0.1";
-  return p;
-}
 
 ArchiveRoom room_named(std::string name) {
   ArchiveRoom r;
@@ -97,7 +90,7 @@ class ArchiveRoomTest : public ::testing::Test {
   void SetUp() override {
     std::map<Date, std::vector<Post>> days;
     auto add = [&](int64_t sec, std::string nick, std::string text) {
-      days[utc_from_seconds(sec).date].push_back(make_post(std::move(nick), sec, std::move(text)));
+      days[utc_from_seconds(sec).date].push_back(make_post(std::move(nick), sec, 5, std::move(text)));
     };
     add(kNov24 - 40 * kDay + 100, "old", "in October");        // 2024/10/15
     add(kNov24 + 3600, "shiro", "hello <b>world</b>");          // 2024/11/24
@@ -122,7 +115,7 @@ class ArchiveRoomTest : public ::testing::Test {
 TEST(DayPage, TitleNavigationPostsAndNavigator) {
   DayPage p;
   p.date = Date{2024, 11, 24};
-  p.posts = {make_post("shiro", kNov24 + 3600, "hello"), make_post("kaz", kNov24 + 7200, "hi")};
+  p.posts = {make_post("shiro", kNov24 + 3600, 5, "hello"), make_post("kaz", kNov24 + 7200, 5, "hi")};
   p.previous = Date{2024, 11, 20};
   p.next = Date{2024, 12, 1};
   p.month.year = 2024;
@@ -158,7 +151,7 @@ TEST(DayPage, TitleNavigationPostsAndNavigator) {
 TEST(DayPage, NoPreviousOrNextLinkWhereNoDayExists) {
   DayPage p;
   p.date = Date{2024, 11, 24};
-  p.posts = {make_post("a", kNov24, "only day")};
+  p.posts = {make_post("a", kNov24, 5, "only day")};
   p.month.year = 2024;
   p.month.month = 11;
   p.month.days = {DayCount{{2024, 11, 24}, 1}};
@@ -189,7 +182,7 @@ TEST(DayPage, EmptyDayHasNavigationAndIsNotIndexed) {
 TEST(DayPage, HostileRoomNameNickAndTextAreEscaped) {
   DayPage p;
   p.date = Date{2024, 11, 24};
-  p.posts = {make_post("<script>alert(1)</script>", kNov24, "<img src=x onerror=alert(2)> & \"q\"")};
+  p.posts = {make_post("<script>alert(1)</script>", kNov24, 5, "<img src=x onerror=alert(2)> & \"q\"")};
   p.month.year = 2024;
   p.month.month = 11;
   std::string h = render_day_page(room_named("<b>Evil</b> \"room\""), p);
@@ -208,7 +201,7 @@ TEST(DayPage, ALongDayIsShownInBoundedPagesThatLinkToEachOther) {
   const size_t n = kArchivePagePosts * 2 + 500;
   std::vector<Post> posts;
   for (size_t i = 0; i < n; ++i)
-    posts.push_back(make_post("n", kNov24 + static_cast<int64_t>(i) * 30, "post " + std::to_string(i)));
+    posts.push_back(make_post("n", kNov24 + static_cast<int64_t>(i) * 30, 5, "post " + std::to_string(i)));
   DayPage p;
   p.date = Date{2024, 11, 24};
   p.next = Date{2024, 11, 25};
@@ -255,7 +248,7 @@ TEST(DayPage, ALongDayIsShownInBoundedPagesThatLinkToEachOther) {
 TEST(DayPage, PagesOfLongPostsAreBoundedInBytesToo) {
   std::vector<Post> posts;
   for (int i = 0; i < 10; ++i)
-    posts.push_back(make_post("n", kNov24 + i, std::string(kArchivePageBytes / 3, 'x') + std::to_string(i)));
+    posts.push_back(make_post("n", kNov24 + i, 5, std::string(kArchivePageBytes / 3, 'x') + std::to_string(i)));
   DayPage p;
   select_day_page(p, posts, 1);
   EXPECT_EQ(p.posts.size(), 3u);
@@ -392,9 +385,9 @@ TEST(SearchPage, HitsHighlightedEscapedAndPaged) {
   search::Results r;
   r.page = 2;
   r.has_more = true;
-  r.hits.push_back({Date{2024, 11, 24}, make_post("<i>nick</i>", kNov24 + 60, "Hello <there>")});
-  r.hits.push_back({Date{2024, 11, 24}, make_post("b", kNov24 + 30, "hello again")});
-  r.hits.push_back({Date{2024, 11, 20}, make_post("c", kNov24 - 4 * kDay, "HELLO")});
+  r.hits.push_back({Date{2024, 11, 24}, make_post("<i>nick</i>", kNov24 + 60, 5, "Hello <there>")});
+  r.hits.push_back({Date{2024, 11, 24}, make_post("b", kNov24 + 30, 5, "hello again")});
+  r.hits.push_back({Date{2024, 11, 20}, make_post("c", kNov24 - 4 * kDay, 5, "HELLO")});
   std::string h = render_search_page(s, "hello & \"bye\"", q, r);
   EXPECT_NE(h.find("<mark>Hello</mark> &lt;there&gt;"), std::string::npos);
   EXPECT_NE(h.find("&lt;i&gt;nick&lt;/i&gt;"), std::string::npos);
@@ -431,7 +424,7 @@ TEST(SearchPage, ResultsOfASearchOutOfTimeSayTheyArePartial) {
   s.url = kUrl;
   auto q = search::parse_query("hello");
   search::Results r;
-  r.hits.push_back({Date{2024, 11, 24}, make_post("a", kNov24 + 60, "hello")});
+  r.hits.push_back({Date{2024, 11, 24}, make_post("a", kNov24 + 60, 5, "hello")});
   EXPECT_EQ(render_search_page(s, "hello", q, r).find("partial"), std::string::npos);
   r.partial = true;
   std::string h = render_search_page(s, "hello", q, r);
@@ -563,7 +556,7 @@ TEST(RoomIndex, DescriptionChattersAndLastPost) {
   r.description = "Say <em>hello</em>.";
   r.status.num_chatters = 2;
   r.status.last_post = 1000;
-  r.last = make_post("<b>n</b>", 1000, "first line <x>\nsecond line");
+  r.last = make_post("<b>n</b>", 1000, 5, "first line <x>\nsecond line");
   std::string h = render_room_index({r}, 1000 + 120);
   EXPECT_NE(h.find("&lt;Lobby&gt;"), std::string::npos);
   EXPECT_NE(h.find("Say <em>hello</em>."), std::string::npos);
@@ -581,7 +574,7 @@ TEST(RoomIndex, PrivateRoomShowsItsNameAndLinkOnly) {
   r.description = "Inner circle";
   r.status.num_chatters = 3;
   r.status.last_post = 1000;
-  r.last = make_post("n", 1000, "private words");
+  r.last = make_post("n", 1000, 5, "private words");
   r.is_private = true;
   std::string h = render_room_index({r}, 1000 + 120);
   EXPECT_NE(h.find(">Secret</a>"), std::string::npos);

@@ -3,6 +3,7 @@
 // input, and the URL scanner's links, images and video embeds.
 
 #include "render/html.h"
+#include "support/posts.h"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,8 @@
 namespace chaton {
 namespace {
 
+using testing::make_post;
+
 constexpr int64_t kSec = 1732450000;       // 2024/11/24 12:06:40 UTC, 0x674316d0
 constexpr int64_t kMidnight = 1732406400;  // 2024/11/24 00:00:00 UTC, 0x67426c80
 const std::string kRoomUrl = "http://host/lobby/";
@@ -20,17 +23,6 @@ RenderOptions options() {
   RenderOptions o;
   o.room_url = kRoomUrl;
   return o;
-}
-
-Post make_post(std::string nick, int64_t sec, int64_t usec, std::string text,
-               std::optional<std::string> ip = "127.0.0.1") {
-  Post p;
-  p.nick = std::move(nick);
-  p.sec = sec;
-  p.usec = usec;
-  p.text = std::move(text);
-  p.ip = std::move(ip);
-  return p;
 }
 
 std::string header(const std::string& stamp, const std::string& nick) {

@@ -4,6 +4,7 @@
 // unicode and control characters.
 
 #include "render/packet.h"
+#include "support/posts.h"
 
 #include <gtest/gtest.h>
 
@@ -15,22 +16,14 @@
 namespace chaton {
 namespace {
 
+using testing::make_post;
+
 constexpr int64_t kSec = 1732450000;  // 2024/11/24 12:06:40 UTC, 0x674316d0
 
 RenderOptions options() {
   RenderOptions o;
   o.room_url = "http://host/lobby/";
   return o;
-}
-
-Post make_post(std::string nick, int64_t sec, int64_t usec, std::string text) {
-  Post p;
-  p.nick = std::move(nick);
-  p.sec = sec;
-  p.usec = usec;
-  p.text = std::move(text);
-  p.ip = "127.0.0.1";
-  return p;
 }
 
 PacketHeader header(bool refresh = false) {

@@ -29,6 +29,7 @@
 #include "rooms/room_helpers.h"
 #include "support/temp_dir.h"
 #include "store/file_store.h"
+#include "support/files.h"
 
 namespace chaton {
 namespace {
@@ -46,14 +47,8 @@ constexpr Date kNov20{2024, 11, 20};
 constexpr Date kNov21{2024, 11, 21};
 constexpr Date kNov22{2024, 11, 22};
 
+using testing::read_text;
 using testing::TempDir;  // tests/support/temp_dir.h
-
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 SysTime at(Date d, int hour, int minute = 0, int second = 0) {
   return from_seconds(seconds_from_date(d) + hour * 3600 + minute * 60 + second);

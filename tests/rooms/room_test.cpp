@@ -25,9 +25,12 @@
 #include <vector>
 
 #include "rooms/fake_store.h"
+#include "support/posts.h"
 
 namespace chaton {
 namespace {
+
+using testing::make_post;
 
 using testing::CountingWaiter;
 using testing::texts;
@@ -105,18 +108,6 @@ size_t count(const std::string& haystack, std::string_view needle) {
        at = haystack.find(needle, at + needle.size()))
     ++n;
   return n;
-}
-
-Post make_post(std::string nick, int64_t sec, std::string text, uint64_t seq,
-               std::string ip = kIp) {
-  Post p;
-  p.nick = std::move(nick);
-  p.sec = sec;
-  p.usec = 0;
-  p.text = std::move(text);
-  p.ip = std::move(ip);
-  p.seq = seq;
-  return p;
 }
 
 StoreSnapshot snapshot_of(std::vector<Post> posts, uint64_t sequence) {
@@ -528,9 +519,9 @@ TEST_F(RoomTest, DeltaInSexprFormat) {
 TEST_F(RoomTest, WebDeltaGroupsHeadersAcrossTheDeltaBoundary) {
   const int64_t t0 = 1732450000;
   std::vector<Post> posts = {
-      make_post("alice", t0, "one", 1),       make_post("alice", t0 + 10, "two", 2),
-      make_post("alice", t0 + 20, "three", 3), make_post("bob", t0 + 30, "four", 4),
-      make_post("alice", t0 + 40, "five", 5),
+      make_post("alice", t0, 0, "one", kIp, 1),       make_post("alice", t0 + 10, 0, "two", kIp, 2),
+      make_post("alice", t0 + 20, 0, "three", kIp, 3), make_post("bob", t0 + 30, 0, "four", kIp, 4),
+      make_post("alice", t0 + 40, 0, "five", kIp, 5),
   };
   open(snapshot_of(posts, 5));
 
@@ -908,8 +899,8 @@ TEST_F(RoomTest, RssIsNeverStaleAfterAPostIsAcknowledged) {
   std::vector<Post> posts;
   const std::string long_text(1500, 'w');
   for (uint64_t i = 1; i <= kMaxFeedItems; ++i)
-    posts.push_back(make_post("bulk", 1732450000 + static_cast<int64_t>(i),
-                              long_text + " http://example.com/" + std::to_string(i) + ".png", i));
+    posts.push_back(make_post("bulk", 1732450000 + static_cast<int64_t>(i), 0,
+                              long_text + " http://example.com/" + std::to_string(i) + ".png", kIp, i));
   open(snapshot_of(posts, kMaxFeedItems));
 
   int stale = 0;
@@ -1006,7 +997,7 @@ TEST_F(RoomTest, ALongCatchUpComesInBoundedPiecesThatResumeByPos) {
 TEST_F(RoomTest, ACatchUpPieceIsBoundedInBytesToo) {
   const std::string big(kMaxPacketBytes / 4, 'x');
   std::vector<Post> posts;
-  for (uint64_t i = 1; i <= 10; ++i) posts.push_back(make_post("big", kStart - 100 + i, big, i));
+  for (uint64_t i = 1; i <= 10; ++i) posts.push_back(make_post("big", kStart - 100 + i, 0, big, kIp, i));
   open(snapshot_of(posts, 10));
   Delta d = room->delta_since(0, PacketFormat::json);
   EXPECT_TRUE(d.more);
@@ -1014,7 +1005,7 @@ TEST_F(RoomTest, ACatchUpPieceIsBoundedInBytesToo) {
   EXPECT_GE(d.pos, 1u);
   EXPECT_LE(d.content->size(), kMaxPacketBytes + big.size() + 1024);
   // A single post over the bound still goes out alone.
-  std::vector<Post> huge{make_post("huge", kStart - 10, std::string(kMaxPacketBytes + 10, 'y'), 1)};
+  std::vector<Post> huge{make_post("huge", kStart - 10, 0, std::string(kMaxPacketBytes + 10, 'y'), kIp, 1)};
   open(snapshot_of(huge, 1));
   Delta one = room->delta_since(0, PacketFormat::json);
   EXPECT_EQ(one.pos, 1u);

@@ -11,6 +11,8 @@
 #include <string>
 #include <thread>
 
+#include "support/wait.h"
+
 namespace chaton::search {
 namespace {
 
@@ -18,17 +20,7 @@ using namespace std::chrono_literals;
 constexpr auto kBound = 10s;
 
 using Verdict = SearchQueue::Verdict;
-
-// Waits (bounded) until `pred` holds.
-template <class Pred>
-bool eventually(Pred pred) {
-  auto end = std::chrono::steady_clock::now() + kBound;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(1ms);
-  }
-  return true;
-}
+using testing::wait_until;
 
 // A search that runs until it is released or cancelled, and tells when it started.
 struct Blocker {
@@ -69,11 +61,11 @@ TEST(SearchQueue, RefusesBeyondItsBoundInAllAndPerAddress) {
   EXPECT_EQ(refused.id, 0u);
 
   running.release.set_value();
-  ASSERT_TRUE(eventually([&] { return q.size() == 0; }));
+  ASSERT_TRUE(wait_until([&] { return q.size() == 0; }));
   EXPECT_EQ(ran.load(), 2) << "the refused searches never ran";
   EXPECT_EQ(q.count_from("a"), 0u);
   EXPECT_EQ(q.submit("a", counted).verdict, Verdict::ok) << "the places came back";
-  ASSERT_TRUE(eventually([&] { return ran.load() == 3; }));
+  ASSERT_TRUE(wait_until([&] { return ran.load() == 3; }));
 }
 
 TEST(SearchQueue, ACancelledWaitingSearchGivesItsPlaceBackAndNeverRuns) {
@@ -94,8 +86,8 @@ TEST(SearchQueue, ACancelledWaitingSearchGivesItsPlaceBackAndNeverRuns) {
   EXPECT_EQ(q.submit("c", [&](const StopFlag&) { next_ran = true; }).verdict, Verdict::ok);
 
   running.release.set_value();
-  ASSERT_TRUE(eventually([&] { return next_ran.load(); }));
-  ASSERT_TRUE(eventually([&] { return q.size() == 0; }));
+  ASSERT_TRUE(wait_until([&] { return next_ran.load(); }));
+  ASSERT_TRUE(wait_until([&] { return q.size() == 0; }));
   EXPECT_FALSE(cancelled_ran.load());
   q.cancel(waiting.id);  // a finished or unknown id is ignored
   q.cancel(12345);
@@ -111,9 +103,9 @@ TEST(SearchQueue, CancellingTheRunningSearchRaisesItsStopFlag) {
   ASSERT_EQ(q.submit("b", [&](const StopFlag&) { next_ran = true; }).verdict, Verdict::ok);
   q.cancel(s.id);
   // The search behind it runs without anyone releasing the first.
-  ASSERT_TRUE(eventually([&] { return next_ran.load(); }));
+  ASSERT_TRUE(wait_until([&] { return next_ran.load(); }));
   EXPECT_TRUE(running.saw_cancel.load());
-  ASSERT_TRUE(eventually([&] { return q.size() == 0; }));
+  ASSERT_TRUE(wait_until([&] { return q.size() == 0; }));
 }
 
 TEST(SearchQueue, DestructionCancelsWhatWaitsAndStopsTheRunningSearch) {

@@ -11,21 +11,15 @@
 #include <vector>
 
 #include "render/html.h"
+#include "support/posts.h"
 
 namespace chaton::search {
 namespace {
 
+using testing::make_post;
+
 constexpr int64_t kDay = 86400;
 constexpr int64_t kSec = 1732406400;  // 2024/11/24 00:00:00 UTC
-
-Post make_post(std::string nick, int64_t sec, std::string text) {
-  Post p;
-  p.nick = std::move(nick);
-  p.sec = sec;
-  p.text = std::move(text);
-  p.ip = "127.0.0.1";
-  return p;
-}
 
 // Days held in memory; counts the days it was asked for.
 class FakeDays final : public DaySource {
@@ -99,7 +93,7 @@ TEST(FoldCase, AsciiAndSomeScriptsKeepTheirLength) {
 }
 
 TEST(Matches, EveryTermInAnyOrderIgnoringCase) {
-  Post p = make_post("shiro", kSec, "Gauche 0.9.15 is RELEASED today");
+  Post p = make_post("shiro", kSec, 0, "Gauche 0.9.15 is RELEASED today");
   EXPECT_TRUE(matches(p, parse_query("released gauche")));
   EXPECT_TRUE(matches(p, parse_query("GAUCHE")));
   EXPECT_TRUE(matches(p, parse_query("leas")));  // substrings count
@@ -108,19 +102,19 @@ TEST(Matches, EveryTermInAnyOrderIgnoringCase) {
 }
 
 TEST(Matches, NicknameCounts) {
-  Post p = make_post("Shiro", kSec, "hello");
+  Post p = make_post("Shiro", kSec, 0, "hello");
   EXPECT_TRUE(matches(p, parse_query("shiro hello")));
   EXPECT_FALSE(matches(p, parse_query("shiro bye")));
 }
 
 TEST(Matches, PhraseNeedsItsWordsTogether) {
-  Post p = make_post("a", kSec, "hello big world");
+  Post p = make_post("a", kSec, 0, "hello big world");
   EXPECT_FALSE(matches(p, parse_query("\"hello world\"")));
   EXPECT_TRUE(matches(p, parse_query("\"big world\"")));
 }
 
 TEST(Matches, NonAsciiText) {
-  Post p = make_post("a", kSec, "Привет, МИР — 日本語のテキスト");
+  Post p = make_post("a", kSec, 0, "Привет, МИР — 日本語のテキスト");
   EXPECT_TRUE(matches(p, parse_query("мир привет")));
   EXPECT_TRUE(matches(p, parse_query("テキスト")));
 }
@@ -167,7 +161,7 @@ TEST(Highlight, SkipsTimestampAndPermalinkAnchor) {
 TEST(Highlight, WorksOnTheRenderersOutput) {
   RenderOptions opts;
   opts.room_url = "http://host/lobby/";
-  Post p = make_post("<Evil>", kSec, "Look <script> at https://example.com/Script.png please");
+  Post p = make_post("<Evil>", kSec, 0, "Look <script> at https://example.com/Script.png please");
   std::vector<Post> posts{p};
   std::string html = render_posts(posts, nullptr, opts);
   std::string out = highlight(html, parse_query("script"));
@@ -182,11 +176,11 @@ TEST(Highlight, NonAsciiCaseFolded) {
 
 TEST(Find, NewestFirstAcrossDays) {
   FakeDays days;
-  days.add(make_post("a", kSec + 10, "old hit"));
-  days.add(make_post("a", kSec + 20, "miss"));
-  days.add(make_post("b", kSec + kDay + 5, "hit one"));
-  days.add(make_post("b", kSec + kDay + 9, "HIT two"));
-  days.add(make_post("c", kSec + 3 * kDay, "newest hit"));
+  days.add(make_post("a", kSec + 10, 0, "old hit"));
+  days.add(make_post("a", kSec + 20, 0, "miss"));
+  days.add(make_post("b", kSec + kDay + 5, 0, "hit one"));
+  days.add(make_post("b", kSec + kDay + 9, 0, "HIT two"));
+  days.add(make_post("c", kSec + 3 * kDay, 0, "newest hit"));
   Results r = find(days, parse_query("hit"), 1);
   ASSERT_EQ(r.hits.size(), 4u);
   EXPECT_EQ(r.hits[0].post.text, "newest hit");
@@ -200,7 +194,7 @@ TEST(Find, NewestFirstAcrossDays) {
 
 TEST(Find, PagesAndSaysWhetherMoreFollow) {
   FakeDays days;
-  for (int i = 0; i < 7; ++i) days.add(make_post("a", kSec + i * 3600, "match " + std::to_string(i)));
+  for (int i = 0; i < 7; ++i) days.add(make_post("a", kSec + i * 3600, 0, "match " + std::to_string(i)));
   Results p1 = find(days, parse_query("match"), 1, 3);
   Results p2 = find(days, parse_query("match"), 2, 3);
   Results p3 = find(days, parse_query("match"), 3, 3);
@@ -220,7 +214,7 @@ TEST(Find, PagesAndSaysWhetherMoreFollow) {
 
 TEST(Find, ExactlyFullPageHasNoMore) {
   FakeDays days;
-  for (int i = 0; i < 3; ++i) days.add(make_post("a", kSec + i, "x"));
+  for (int i = 0; i < 3; ++i) days.add(make_post("a", kSec + i, 0, "x"));
   Results r = find(days, parse_query("x"), 1, 3);
   EXPECT_EQ(r.hits.size(), 3u);
   EXPECT_FALSE(r.has_more);
@@ -228,7 +222,7 @@ TEST(Find, ExactlyFullPageHasNoMore) {
 
 TEST(Find, StopsReadingOnceThePageIsFull) {
   FakeDays days;
-  for (int d = 0; d < 30; ++d) days.add(make_post("a", kSec + d * kDay, "x"));
+  for (int d = 0; d < 30; ++d) days.add(make_post("a", kSec + d * kDay, 0, "x"));
   Results r = find(days, parse_query("x"), 1, 2);
   EXPECT_EQ(r.hits.size(), 2u);
   EXPECT_TRUE(r.has_more);
@@ -237,7 +231,7 @@ TEST(Find, StopsReadingOnceThePageIsFull) {
 
 TEST(Find, OutOfTimeAnswersWithWhatItFoundSoFarMarkedPartial) {
   FakeDays days;
-  for (int d = 0; d < 5; ++d) days.add(make_post("n", kSec + d * kDay, "match day " + std::to_string(d)));
+  for (int d = 0; d < 5; ++d) days.add(make_post("n", kSec + d * kDay, 0, "match day " + std::to_string(d)));
   int checks = 0;
   Budget budget;
   budget.out_of_time = [&] { return ++checks > 2; };  // two days read, then the time is up
@@ -257,7 +251,7 @@ TEST(Find, OutOfTimeAnswersWithWhatItFoundSoFarMarkedPartial) {
 
 TEST(Find, TheBudgetIsCheckedWithinALongDayToo) {
   FakeDays days;
-  for (size_t i = 0; i < kPostsBetweenChecks * 3; ++i) days.add(make_post("n", kSec + 10, "no"));
+  for (size_t i = 0; i < kPostsBetweenChecks * 3; ++i) days.add(make_post("n", kSec + 10, 0, "no"));
   int checks = 0;
   Budget budget;
   budget.out_of_time = [&] { return ++checks > 2; };
@@ -268,7 +262,7 @@ TEST(Find, TheBudgetIsCheckedWithinALongDayToo) {
 
 TEST(Find, ACancelledSearchStopsBeforeReadingMore) {
   FakeDays days;
-  for (int d = 0; d < 5; ++d) days.add(make_post("n", kSec + d * kDay, "match"));
+  for (int d = 0; d < 5; ++d) days.add(make_post("n", kSec + d * kDay, 0, "match"));
   StopFlag cancelled{true};
   Results r = find(days, parse_query("match"), 1, kPageSize, Budget{&cancelled, {}});
   EXPECT_TRUE(r.cancelled);
@@ -277,7 +271,7 @@ TEST(Find, ACancelledSearchStopsBeforeReadingMore) {
 
 TEST(Find, EmptyQueryAndBadPageNumbers) {
   FakeDays days;
-  days.add(make_post("a", kSec, "x"));
+  days.add(make_post("a", kSec, 0, "x"));
   EXPECT_TRUE(find(days, parse_query(""), 1).hits.empty());
   EXPECT_EQ(days.reads, 0);
   EXPECT_EQ(find(days, parse_query("x"), 0).page, 1u);

@@ -20,69 +20,32 @@
 #include "messages/line_codec.h"
 #include "messages/post.h"
 #include "util/civil_time.h"
+#include "support/files.h"
+#include "support/posts.h"
+#include "support/temp_dir.h"
 
 namespace chaton::archive_test {
 
 namespace fs = std::filesystem;
-
-// A fresh directory per test under $CHATON_TEST_TMP (or the system's temp
-// directory), removed at the end.
-class TempDir {
- public:
-  explicit TempDir(std::string_view prefix) {
-    const char* base = std::getenv("CHATON_TEST_TMP");
-    fs::path root = base && *base ? fs::path(base) : fs::temp_directory_path();
-    fs::create_directories(root);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = root / (std::string(prefix) + "-" + info->test_suite_name() + "-" + info->name() + "-" +
-                    std::to_string(::getpid()));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-inline std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-inline void write_text(const fs::path& p, std::string_view content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-}
+using testing::read_text;
+using testing::TempDir;
+using testing::write_text;
 
 // Seconds of `d` at hh:mm:ss UTC.
 inline int64_t at(Date d, int hour, int minute = 0, int second = 0) {
   return seconds_from_date(d) + hour * 3600 + minute * 60 + second;
 }
 
-inline Post make_post(int64_t sec, std::string text, std::string nick = "alice") {
-  Post p;
-  p.nick = std::move(nick);
-  p.sec = sec;
-  p.usec = 1000 + sec % 1000;
-  p.text = std::move(text);
-  p.ip = "192.0.2.7";
-  return p;
+// A post by `nick` at `sec` from 192.0.2.7, its microseconds taken from
+// `sec` so that posts in different seconds have different entry ids.
+inline Post post_at(int64_t sec, std::string text, std::string nick = "alice") {
+  return testing::make_post(std::move(nick), sec, 1000 + sec % 1000, std::move(text), "192.0.2.7");
 }
 
 // `n` posts on day `d`, spread over the day, texts "<tag> 0", "<tag> 1", ...
 inline std::vector<Post> posts_on(Date d, int n, const std::string& tag) {
   std::vector<Post> out;
-  for (int i = 0; i < n; ++i) out.push_back(make_post(at(d, 0) + 60 + i * (86000 / (n + 1)), tag + " " + std::to_string(i)));
+  for (int i = 0; i < n; ++i) out.push_back(post_at(at(d, 0) + 60 + i * (86000 / (n + 1)), tag + " " + std::to_string(i)));
   return out;
 }
 

@@ -195,10 +195,10 @@ TEST_F(ArchiveTest, ALatePostOfAnArchivedDayIsNeverLost) {
   FileStore store(dir_.path());
   ASSERT_TRUE(store.open().is_ok());
   ASSERT_TRUE(store.archive(kNov22).is_ok());
-  std::vector<Post> late{make_post(at(kNov21, 23, 59, 59), "late")};
+  std::vector<Post> late{post_at(at(kNov21, 23, 59, 59), "late")};
   ASSERT_TRUE(store.append(late).is_ok());
   for (int i = 0; i < 40; ++i) {
-    std::vector<Post> batch{make_post(at(kNov22, 1, i), "next " + std::to_string(i))};
+    std::vector<Post> batch{post_at(at(kNov22, 1, i), "next " + std::to_string(i))};
     ASSERT_TRUE(store.append(batch).is_ok());
   }
   std::string day21 = read_text(day(kNov21));
@@ -295,7 +295,7 @@ TEST_F(ArchiveTest, AnOpenStoreKeepsItsSequenceAndAppendsToTheNewFile) {
   ASSERT_TRUE(r.is_ok());
   EXPECT_EQ(read_text(data() / "sequence"), "500");
 
-  std::vector<Post> batch{make_post(at(kNov23, 1), "after archiving")};
+  std::vector<Post> batch{post_at(at(kNov23, 1), "after archiving")};
   ASSERT_TRUE(store.append(batch).is_ok());
   EXPECT_EQ(batch[0].seq, 501u);
   auto kept = texts_in(current());
@@ -457,7 +457,7 @@ TEST_F(ArchiveTest, ServesAnOriginalDataDirectoryInPlaceAndArchivesItAgain) {
   EXPECT_EQ(read_text(data() / "sequence"), "1234\n");
   expect_links(kNov22);
 
-  std::vector<Post> batch{make_post(at(kNov22, 12), "new post")};
+  std::vector<Post> batch{post_at(at(kNov22, 12), "new post")};
   ASSERT_TRUE(store.append(batch).is_ok());
   EXPECT_EQ(batch[0].seq, 1235u);
 }
@@ -492,12 +492,12 @@ TEST_F(ArchiveTest, ArchivingAfterACrashNeverRenumbersAcknowledgedPosts) {
       FileStore server(dir_.path());
       ASSERT_TRUE(server.open().is_ok());
       std::vector<Post> batch;
-      for (int i = 0; i < 3; ++i) batch.push_back(make_post(at(kNov22, 1, i), "acked " + std::to_string(i)));
+      for (int i = 0; i < 3; ++i) batch.push_back(post_at(at(kNov22, 1, i), "acked " + std::to_string(i)));
       ASSERT_TRUE(server.append(batch).is_ok());
       ASSERT_EQ(batch[0].seq, 101u);
       ASSERT_EQ(batch[2].seq, 103u);
     }  // killed while the next batch was being synced:
-    write_text(current(), read_text(current()) + lines_of({make_post(at(kNov22, 2), "never acked")}));
+    write_text(current(), read_text(current()) + lines_of({post_at(at(kNov22, 2), "never acked")}));
     ASSERT_EQ(read_text(data() / "sequence"), "103");
 
     archive_ok(archive_day);  // `chaton archive`: a store that was never opened
@@ -526,7 +526,7 @@ TEST_F(ArchiveTest, ArchivingBesideAnotherWriterLosesAndDoublesNothing) {
   ASSERT_TRUE(writer.open().is_ok());
   std::thread appender([&] {
     for (int i = 0; i < kPosts; ++i) {
-      std::vector<Post> batch{make_post(start + i * kStep, "post " + std::to_string(i))};
+      std::vector<Post> batch{post_at(start + i * kStep, "post " + std::to_string(i))};
       Status st = writer.append(batch);
       EXPECT_TRUE(st.is_ok()) << st.message();
       newest = batch[0].sec;

@@ -20,60 +20,19 @@
 #include <thread>
 
 #include "messages/line_codec.h"
+#include "support/posts.h"
+#include "support/files.h"
+#include "support/temp_dir.h"
 
 namespace chaton {
 namespace {
 
+using testing::make_post;
+using testing::read_text;
+using testing::TempDir;
+using testing::write_text;
+
 namespace fs = std::filesystem;
-
-// A fresh directory per test, removed at the end.
-class TempDir {
- public:
-  TempDir() {
-    const char* base = std::getenv("CHATON_TEST_TMP");
-    fs::path root = base && *base ? fs::path(base) : fs::temp_directory_path();
-    fs::create_directories(root);
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("file_store-") + info->test_suite_name() + "-" + info->name() +
-                       "-" + std::to_string(::getpid());
-    path_ = root / name;
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_all(const fs::path& p, std::string_view content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out << content;
-}
-
-Post make_post(std::string nick, int64_t sec, std::string text,
-               std::optional<std::string> ip = "192.0.2.1") {
-  Post p;
-  p.nick = std::move(nick);
-  p.sec = sec;
-  p.usec = sec % 1000;
-  p.text = std::move(text);
-  p.ip = std::move(ip);
-  return p;
-}
 
 bool any_contains(const std::vector<std::string>& v, std::string_view needle) {
   for (const std::string& s : v)
@@ -117,20 +76,20 @@ TEST_F(FileStoreTest, OpensAnEmptyRoomAndCreatesTheLayout) {
   EXPECT_TRUE(snap.warnings.empty());
   EXPECT_TRUE(fs::is_directory(data()));
   EXPECT_TRUE(fs::is_directory(dir_.path() / "logs"));
-  EXPECT_EQ(read_all(dir_.path() / "lock"), "lockfile\n");
+  EXPECT_EQ(read_text(dir_.path() / "lock"), "lockfile\n");
 }
 
 TEST_F(FileStoreTest, KeepsAnExistingLockFile) {
-  write_all(dir_.path() / "lock", "original\n");
+  write_text(dir_.path() / "lock", "original\n");
   FileStore store(dir_.path());
   open_ok(store);
-  EXPECT_EQ(read_all(dir_.path() / "lock"), "original\n");
+  EXPECT_EQ(read_text(dir_.path() / "lock"), "original\n");
 }
 
 TEST_F(FileStoreTest, ReadsAnOriginalDataDirectory) {
-  write_all(current(), kOriginalLog);
-  write_all(data() / "sequence", "120\n");
-  write_all(data() / "last-post", "1732450003");
+  write_text(current(), kOriginalLog);
+  write_text(data() / "sequence", "120\n");
+  write_text(data() / "last-post", "1732450003");
   FileStore store(dir_.path());
   StoreSnapshot snap = open_ok(store);
 
@@ -157,17 +116,17 @@ TEST_F(FileStoreTest, ReadsAnOriginalDataDirectory) {
 }
 
 TEST_F(FileStoreTest, RepairsATornTailSoTheNextAppendIsReadable) {
-  write_all(current(), kOriginalLog);
-  write_all(data() / "sequence", "4");
+  write_text(current(), kOriginalLog);
+  write_text(data() / "sequence", "4");
   {
     FileStore store(dir_.path());
     open_ok(store);
-    EXPECT_EQ(read_all(current()), std::string(kOriginalLog) + "\n");
-    std::vector<Post> batch = {make_post("after", 1732450100, "first after the crash")};
+    EXPECT_EQ(read_text(current()), std::string(kOriginalLog) + "\n");
+    std::vector<Post> batch = {make_post("after", 1732450100, 0, "first after the crash")};
     append_ok(store, batch);
     EXPECT_EQ(batch[0].seq, 5u);
   }
-  ParsedLog log = parse_log(read_all(current()));
+  ParsedLog log = parse_log(read_text(current()));
   ASSERT_EQ(log.posts.size(), 4u);
   EXPECT_EQ(log.posts.back().text, "first after the crash");
   ASSERT_EQ(log.bad.size(), 2u);  // the garbage line and the torn line, nothing else
@@ -177,18 +136,18 @@ TEST_F(FileStoreTest, RepairsATornTailSoTheNextAppendIsReadable) {
 }
 
 TEST_F(FileStoreTest, ATornTailThatParsesIsKept) {
-  write_all(current(), "(\"a\" (10 0) \"one\")\n(\"b\" (11 0) \"two\")");
+  write_text(current(), "(\"a\" (10 0) \"one\")\n(\"b\" (11 0) \"two\")");
   FileStore store(dir_.path());
   StoreSnapshot snap = open_ok(store);
   ASSERT_EQ(snap.recent.size(), 2u);
   EXPECT_EQ(snap.recent[1].text, "two");
-  EXPECT_EQ(read_all(current()).back(), '\n');
+  EXPECT_EQ(read_text(current()).back(), '\n');
   EXPECT_TRUE(any_contains(snap.warnings, "newline"));
 }
 
 TEST_F(FileStoreTest, SequenceNeverBelowThePostCount) {
-  write_all(current(), "(\"a\" (10 0) \"one\")\n(\"b\" (11 0) \"two\")\n");
-  write_all(data() / "sequence", "1");
+  write_text(current(), "(\"a\" (10 0) \"one\")\n(\"b\" (11 0) \"two\")\n");
+  write_text(data() / "sequence", "1");
   FileStore store(dir_.path());
   StoreSnapshot snap = open_ok(store);
   EXPECT_EQ(snap.sequence, 2u);
@@ -200,15 +159,15 @@ TEST_F(FileStoreTest, SequenceNeverBelowThePostCount) {
 }
 
 TEST_F(FileStoreTest, MissingOrGarbageSequenceFallsBackToTheCount) {
-  write_all(current(), "(\"a\" (10 0) \"one\")\n(\"b\" (11 0) \"two\")\n");
+  write_text(current(), "(\"a\" (10 0) \"one\")\n(\"b\" (11 0) \"two\")\n");
   {
     FileStore store(dir_.path());
     StoreSnapshot snap = open_ok(store);
     EXPECT_EQ(snap.sequence, 2u);
     EXPECT_TRUE(any_contains(snap.warnings, "sequence"));
   }
-  write_all(data() / "sequence", "lots");
-  write_all(data() / "last-post", "soon");
+  write_text(data() / "sequence", "lots");
+  write_text(data() / "last-post", "soon");
   FileStore store(dir_.path());
   StoreSnapshot snap = open_ok(store);
   EXPECT_EQ(snap.sequence, 2u);
@@ -221,19 +180,19 @@ TEST_F(FileStoreTest, AppendThenReopenGivesTheSamePosts) {
   {
     FileStore store(dir_.path());
     open_ok(store);
-    std::vector<Post> b1 = {make_post("a", 1732450000, "one\nline two"),
-                            make_post("b\"q", 1732450001, "back\\slash\t\x01", std::nullopt)};
+    std::vector<Post> b1 = {make_post("a", 1732450000, 0, "one\nline two"),
+                            make_post("b\"q", 1732450001, 0, "back\\slash\t\x01", std::nullopt)};
     append_ok(store, b1);
     EXPECT_EQ(b1[0].seq, 1u);
     EXPECT_EQ(b1[1].seq, 2u);
-    std::vector<Post> b2 = {make_post("名前", 1732450002, "日本語 😀")};
+    std::vector<Post> b2 = {make_post("名前", 1732450002, 0, "日本語 😀")};
     append_ok(store, b2);
     EXPECT_EQ(b2[0].seq, 3u);
     written = b1;
     written.push_back(b2[0]);
   }
-  EXPECT_EQ(read_all(data() / "sequence"), "3");
-  EXPECT_EQ(read_all(data() / "last-post"), "1732450002");
+  EXPECT_EQ(read_text(data() / "sequence"), "3");
+  EXPECT_EQ(read_text(data() / "last-post"), "1732450002");
 
   FileStore store(dir_.path());
   StoreSnapshot snap = open_ok(store);
@@ -253,26 +212,26 @@ TEST_F(FileStoreTest, EmptyBatchDoesNothing) {
 
 TEST_F(FileStoreTest, AppendBeforeOpenIsRefused) {
   FileStore store(dir_.path());
-  std::vector<Post> batch = {make_post("a", 1, "x")};
+  std::vector<Post> batch = {make_post("a", 1, 0, "x")};
   EXPECT_FALSE(store.append(batch).is_ok());
 }
 
 TEST_F(FileStoreTest, RespectsASequenceAdvancedByAnotherWriter) {
   FileStore store(dir_.path());
   open_ok(store);
-  std::vector<Post> b1 = {make_post("a", 100, "one")};
+  std::vector<Post> b1 = {make_post("a", 100, 0, "one")};
   append_ok(store, b1);
   EXPECT_EQ(b1[0].seq, 1u);
 
-  write_all(data() / "sequence", "500\n");  // an original poster script ran
-  std::vector<Post> b2 = {make_post("b", 101, "two"), make_post("c", 102, "three")};
+  write_text(data() / "sequence", "500\n");  // an original poster script ran
+  std::vector<Post> b2 = {make_post("b", 101, 0, "two"), make_post("c", 102, 0, "three")};
   append_ok(store, b2);
   EXPECT_EQ(b2[0].seq, 501u);
   EXPECT_EQ(b2[1].seq, 502u);
-  EXPECT_EQ(read_all(data() / "sequence"), "502");
+  EXPECT_EQ(read_text(data() / "sequence"), "502");
 
-  write_all(data() / "sequence", "7");  // a stale value never moves us back
-  std::vector<Post> b3 = {make_post("d", 103, "four")};
+  write_text(data() / "sequence", "7");  // a stale value never moves us back
+  std::vector<Post> b3 = {make_post("d", 103, 0, "four")};
   append_ok(store, b3);
   EXPECT_EQ(b3[0].seq, 503u);
 }
@@ -280,30 +239,30 @@ TEST_F(FileStoreTest, RespectsASequenceAdvancedByAnotherWriter) {
 TEST_F(FileStoreTest, FollowsACurrentDatRenamedIntoPlace) {
   FileStore store(dir_.path());
   open_ok(store);
-  std::vector<Post> b1 = {make_post("a", 100, "before archiving")};
+  std::vector<Post> b1 = {make_post("a", 100, 0, "before archiving")};
   append_ok(store, b1);
 
   // What the archiver does: keep the old file as .bak, rename a new one in.
   fs::create_hard_link(current(), data() / "current.dat.bak");
   std::string kept = encode_line(b1[0]) + "\n";
-  write_all(data() / "current.dat.tmp", kept);
+  write_text(data() / "current.dat.tmp", kept);
   fs::rename(data() / "current.dat.tmp", current());
 
-  std::vector<Post> b2 = {make_post("b", 101, "after archiving")};
+  std::vector<Post> b2 = {make_post("b", 101, 0, "after archiving")};
   append_ok(store, b2);
-  EXPECT_EQ(read_all(current()), kept + encode_line(b2[0]) + "\n");
-  EXPECT_EQ(read_all(data() / "current.dat.bak"), kept);
+  EXPECT_EQ(read_text(current()), kept + encode_line(b2[0]) + "\n");
+  EXPECT_EQ(read_text(data() / "current.dat.bak"), kept);
 }
 
 TEST_F(FileStoreTest, RecreatesAMissingCurrentDat) {
   FileStore store(dir_.path());
   open_ok(store);
-  std::vector<Post> b1 = {make_post("a", 100, "one")};
+  std::vector<Post> b1 = {make_post("a", 100, 0, "one")};
   append_ok(store, b1);
   fs::remove(current());
-  std::vector<Post> b2 = {make_post("b", 101, "two")};
+  std::vector<Post> b2 = {make_post("b", 101, 0, "two")};
   append_ok(store, b2);
-  EXPECT_EQ(read_all(current()), encode_line(b2[0]) + "\n");
+  EXPECT_EQ(read_text(current()), encode_line(b2[0]) + "\n");
   EXPECT_EQ(b2[0].seq, 2u);
 }
 
@@ -314,9 +273,9 @@ TEST_F(FileStoreTest, AddsAMissingNewlineLeftByAnotherWriter) {
     std::ofstream out(current(), std::ios::binary | std::ios::app);
     out << "(\"other\" (5 0) \"no newline\")";
   }
-  std::vector<Post> batch = {make_post("a", 100, "mine")};
+  std::vector<Post> batch = {make_post("a", 100, 0, "mine")};
   append_ok(store, batch);
-  ParsedLog log = parse_log(read_all(current()));
+  ParsedLog log = parse_log(read_text(current()));
   ASSERT_EQ(log.posts.size(), 2u);
   EXPECT_EQ(log.posts[1].text, "mine");
   EXPECT_TRUE(log.bad.empty());
@@ -326,11 +285,11 @@ TEST_F(FileStoreTest, AddsAMissingNewlineLeftByAnotherWriter) {
 TEST_F(FileStoreTest, UnopenableCurrentDatIsReportedAndStoresNothing) {
   FileStore store(dir_.path());
   open_ok(store);
-  std::vector<Post> b1 = {make_post("a", 100, "one")};
+  std::vector<Post> b1 = {make_post("a", 100, 0, "one")};
   append_ok(store, b1);
   fs::remove(current());
   fs::create_directory(current());  // not a file we can append to
-  std::vector<Post> b2 = {make_post("b", 101, "two")};
+  std::vector<Post> b2 = {make_post("b", 101, 0, "two")};
   ::testing::internal::CaptureStderr();
   Status st = store.append(b2);
   std::string err = ::testing::internal::GetCapturedStderr();
@@ -339,7 +298,7 @@ TEST_F(FileStoreTest, UnopenableCurrentDatIsReportedAndStoresNothing) {
   EXPECT_NE(err.find("current.dat"), std::string::npos) << err;
   EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
   EXPECT_EQ(b2[0].seq, 0u);
-  EXPECT_EQ(read_all(data() / "sequence"), "1");
+  EXPECT_EQ(read_text(data() / "sequence"), "1");
 }
 
 // A write that fails half-way (here: the file size limit, as on a full
@@ -347,12 +306,12 @@ TEST_F(FileStoreTest, UnopenableCurrentDatIsReportedAndStoresNothing) {
 TEST_F(FileStoreTest, FailedWriteIsRolledBack) {
   FileStore store(dir_.path());
   open_ok(store);
-  std::vector<Post> b1 = {make_post("a", 100, "one")};
+  std::vector<Post> b1 = {make_post("a", 100, 0, "one")};
   append_ok(store, b1);
-  const std::string before = read_all(current());
+  const std::string before = read_text(current());
 
   std::vector<Post> big;
-  for (int i = 0; i < 50; ++i) big.push_back(make_post("big", 200 + i, std::string(100, 'x')));
+  for (int i = 0; i < 50; ++i) big.push_back(make_post("big", 200 + i, 0, std::string(100, 'x')));
 
   struct rlimit saved {};
   ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -369,29 +328,29 @@ TEST_F(FileStoreTest, FailedWriteIsRolledBack) {
   EXPECT_EQ(st.code(), Errc::unavailable);
   EXPECT_EQ(st.message(), "the server cannot store posts right now (disk full); try again later");
   EXPECT_NE(err.find("current.dat"), std::string::npos) << err;
-  EXPECT_EQ(read_all(current()), before);
+  EXPECT_EQ(read_text(current()), before);
   EXPECT_EQ(big[0].seq, 0u);
-  EXPECT_EQ(read_all(data() / "sequence"), "1");
+  EXPECT_EQ(read_text(data() / "sequence"), "1");
 
-  std::vector<Post> b2 = {make_post("b", 300, "two")};
+  std::vector<Post> b2 = {make_post("b", 300, 0, "two")};
   append_ok(store, b2);
   EXPECT_EQ(b2[0].seq, 2u);
-  EXPECT_EQ(read_all(current()), before + encode_line(b2[0]) + "\n");
+  EXPECT_EQ(read_text(current()), before + encode_line(b2[0]) + "\n");
 }
 
 TEST_F(FileStoreTest, BookkeepingFailureIsNotFatalButIsReported) {
   FileStore store(dir_.path());
   open_ok(store);
   fs::create_directory(data() / "last-post");  // cannot be renamed over
-  std::vector<Post> batch = {make_post("a", 100, "one")};
+  std::vector<Post> batch = {make_post("a", 100, 0, "one")};
   ::testing::internal::CaptureStderr();
   Status st = store.append(batch);
   std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_TRUE(st.is_ok()) << st.message();
   EXPECT_EQ(batch[0].seq, 1u);
   EXPECT_NE(err.find("last-post"), std::string::npos) << err;
-  EXPECT_EQ(read_all(data() / "sequence"), "1");
-  EXPECT_EQ(parse_log(read_all(current())).posts.size(), 1u);
+  EXPECT_EQ(read_text(data() / "sequence"), "1");
+  EXPECT_EQ(parse_log(read_text(current())).posts.size(), 1u);
   // No stray temporary files are left behind.
   for (const auto& e : fs::directory_iterator(data()))
     EXPECT_FALSE(e.path().string().ends_with(".tmp")) << e.path();
@@ -404,11 +363,11 @@ TEST_F(FileStoreTest, AFailedSequenceRewriteLosesNoAcknowledgedPost) {
   {
     FileStore store(dir_.path());
     open_ok(store);
-    std::vector<Post> b1 = {make_post("a", 100, "one")};
+    std::vector<Post> b1 = {make_post("a", 100, 0, "one")};
     append_ok(store, b1);
     fs::remove(data() / "sequence");
     fs::create_directory(data() / "sequence");  // cannot be renamed over
-    std::vector<Post> b2 = {make_post("b", 101, "two"), make_post("c", 102, "three")};
+    std::vector<Post> b2 = {make_post("b", 101, 0, "two"), make_post("c", 102, 0, "three")};
     ::testing::internal::CaptureStderr();
     Status st = store.append(b2);
     std::string err = ::testing::internal::GetCapturedStderr();
@@ -423,10 +382,10 @@ TEST_F(FileStoreTest, AFailedSequenceRewriteLosesNoAcknowledgedPost) {
   ASSERT_EQ(snap.recent.size(), 3u);
   EXPECT_EQ(snap.recent[2].text, "three");
   EXPECT_EQ(snap.recent[2].seq, 3u);
-  std::vector<Post> b3 = {make_post("d", 103, "four")};
+  std::vector<Post> b3 = {make_post("d", 103, 0, "four")};
   append_ok(again, b3);
   EXPECT_EQ(b3[0].seq, 4u);
-  EXPECT_EQ(read_all(data() / "sequence"), "4");
+  EXPECT_EQ(read_text(data() / "sequence"), "4");
 }
 
 TEST_F(FileStoreTest, WaitsForAClassicPosixLockHeldByTheOriginalTools) {
@@ -440,7 +399,7 @@ TEST_F(FileStoreTest, WaitsForAClassicPosixLockHeldByTheOriginalTools) {
   ASSERT_EQ(::fcntl(fd, F_SETLK, &fl), 0);  // what a Gauche script takes
 
   std::atomic<bool> done{false};
-  std::vector<Post> batch = {make_post("a", 100, "one")};
+  std::vector<Post> batch = {make_post("a", 100, 0, "one")};
   std::thread writer([&] {
     EXPECT_TRUE(store.append(batch).is_ok());
     done = true;
@@ -467,7 +426,7 @@ TEST_F(FileStoreTest, TwoStoresOnOneDirectoryDoNotInterleave) {
     for (int b = 0; b < kBatches; ++b) {
       std::vector<Post> batch;
       for (int i = 0; i < kPerBatch; ++i)
-        batch.push_back(make_post(nick, 1000 + b, std::string(200, static_cast<char>('a' + i))));
+        batch.push_back(make_post(nick, 1000 + b, 0, std::string(200, static_cast<char>('a' + i))));
       ASSERT_TRUE(store.append(batch).is_ok());
       for (const Post& p : batch) seqs.push_back(p.seq);
     }
@@ -478,7 +437,7 @@ TEST_F(FileStoreTest, TwoStoresOnOneDirectoryDoNotInterleave) {
   t2.join();
 
   constexpr size_t kTotal = 2 * kBatches * kPerBatch;
-  ParsedLog log = parse_log(read_all(current()));
+  ParsedLog log = parse_log(read_text(current()));
   EXPECT_EQ(log.posts.size(), kTotal);
   EXPECT_TRUE(log.bad.empty());
   std::set<uint64_t> all(seqs1.begin(), seqs1.end());
@@ -486,20 +445,20 @@ TEST_F(FileStoreTest, TwoStoresOnOneDirectoryDoNotInterleave) {
   EXPECT_EQ(all.size(), kTotal);
   EXPECT_EQ(*all.begin(), 1u);
   EXPECT_EQ(*all.rbegin(), kTotal);
-  EXPECT_EQ(read_all(data() / "sequence"), std::to_string(kTotal));
+  EXPECT_EQ(read_text(data() / "sequence"), std::to_string(kTotal));
 }
 
 TEST_F(FileStoreTest, RecordsTheNumberOfChatters) {
   FileStore store(dir_.path());
   open_ok(store);
   store.record_num_chatters(3);
-  EXPECT_EQ(read_all(data() / "num-chatters"), "3");
+  EXPECT_EQ(read_text(data() / "num-chatters"), "3");
   store.record_num_chatters(0);
-  EXPECT_EQ(read_all(data() / "num-chatters"), "0");
+  EXPECT_EQ(read_text(data() / "num-chatters"), "0");
 }
 
 TEST_F(FileStoreTest, OpenFailsCleanlyWhenTheDirectoryCannotBeCreated) {
-  write_all(dir_.path() / "file", "not a directory");
+  write_text(dir_.path() / "file", "not a directory");
   FileStore store(dir_.path() / "file");
   auto r = store.open();
   EXPECT_FALSE(r.is_ok());

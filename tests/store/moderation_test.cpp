@@ -122,7 +122,7 @@ TEST(PostSelectorTest, ParsesEntryIdsAsPermalinksShowThem) {
 }
 
 TEST(PostSelectorTest, AnEmptySelectorMatchesNothing) {
-  Post p = make_post(at(kNov20, 1), "x");
+  Post p = post_at(at(kNov20, 1), "x");
   EXPECT_FALSE(PostSelector{}.matches(p));
   Post old = p;
   old.ip.reset();
@@ -165,7 +165,7 @@ TEST_F(ModerationTest, RemovesAnEntryFromTheLiveLogAndRenumbersTheRest) {
 
   FileStore store(dir_.path());
   ASSERT_TRUE(store.open().is_ok());
-  std::vector<Post> next{make_post(at(kNov22, 23, 59), "after moderation")};
+  std::vector<Post> next{post_at(at(kNov22, 23, 59), "after moderation")};
   ASSERT_TRUE(store.append(next).is_ok());
   EXPECT_EQ(next[0].seq, kTotalPosts);
   EXPECT_EQ(reopen().recent.back().seq, kTotalPosts);

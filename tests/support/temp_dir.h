@@ -1,6 +1,8 @@
 // TempDir: a fresh directory for one test, under $CHATON_TEST_TMP when set
 // (CTest sets it to build/test-tmp), removed when the object goes away.
 // Unique per test name, process and instance, so tests may run in parallel.
+// The directory is made writable again before it is removed, for tests that
+// take its write permission away.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -28,6 +30,7 @@ class TempDir {
   }
   ~TempDir() {
     std::error_code ec;
+    std::filesystem::permissions(path_, std::filesystem::perms::owner_all, std::filesystem::perm_options::add, ec);
     std::filesystem::remove_all(path_, ec);
   }
   TempDir(const TempDir&) = delete;

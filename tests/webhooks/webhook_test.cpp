@@ -22,6 +22,7 @@
 #include "client/test_server.h"
 #include "rooms/room.h"
 #include "store/file_store.h"
+#include "support/posts.h"
 
 namespace chaton::webhooks {
 namespace {
@@ -30,6 +31,7 @@ using namespace std::chrono_literals;
 using chaton::testing::TempDir;
 using chaton::testing::TestServer;
 using chaton::testing::wait_until;
+using chaton::testing::make_post;
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
@@ -140,19 +142,15 @@ WebhookOptions fast_options() {
   return o;
 }
 
-Post make_post(std::string nick, std::string text, int64_t sec = 1732451200, int64_t usec = 123456) {
-  Post p;
-  p.nick = std::move(nick);
-  p.text = std::move(text);
-  p.sec = sec;
-  p.usec = usec;
-  return p;
-}
+// When the posts below were written: 2024-11-24T12:26:40.123456Z.
+constexpr int64_t kPostSec = 1732451200;
+constexpr int64_t kPostUsec = 123456;
 
 constexpr std::string_view kRoomUrl = "http://chat.example/lobby/";
 
 TEST(WebhookJson, CarriesRoomNickTimeTextAndPermalink) {
-  std::string body = webhook_json("lobby", kRoomUrl, make_post("shiro", "hi \"there\"\n<b>"));
+  std::string body =
+      webhook_json("lobby", kRoomUrl, make_post("shiro", kPostSec, kPostUsec, "hi \"there\"\n<b>"));
   EXPECT_EQ(body,
             "{\"room\":\"lobby\",\"nick\":\"shiro\",\"time\":\"2024-11-24T12:26:40.123456Z\","
             "\"sec\":1732451200,\"usec\":123456,\"text\":\"hi \\\"there\\\"\\n<b>\","
@@ -168,7 +166,7 @@ TEST(Dispatcher, RetriesWithBackoffUntilTheReceiverAccepts) {
   Receiver receiver({kFail, kFail});
   Log log;
   Dispatcher d("lobby", std::string(kRoomUrl), {receiver.url()}, fast_options(), log.fn());
-  std::vector<Post> posts{make_post("alice", "hello")};
+  std::vector<Post> posts{make_post("alice", kPostSec, kPostUsec, "hello")};
   d.publish(posts);
   ASSERT_TRUE(wait_until([&] { return d.stats().delivered == 1; }));
   auto hits = receiver.hits();
@@ -194,9 +192,9 @@ TEST(Dispatcher, DeliversEveryUrlInOrder) {
   Receiver a({});
   Receiver b({kFail});
   Dispatcher d("lobby", std::string(kRoomUrl), {a.url(), b.url()}, fast_options(), [](auto) {});
-  std::vector<Post> batch{make_post("n", "1"), make_post("n", "2")};
+  std::vector<Post> batch{make_post("n", kPostSec, kPostUsec, "1"), make_post("n", kPostSec, kPostUsec, "2")};
   d.publish(batch);
-  std::vector<Post> later{make_post("n", "3")};
+  std::vector<Post> later{make_post("n", kPostSec, kPostUsec, "3")};
   d.publish(later);
   ASSERT_TRUE(wait_until([&] { return d.stats().delivered == 6; }));
   for (Receiver* r : {&a, &b}) {
@@ -213,13 +211,13 @@ TEST(Dispatcher, GivesUpAfterMaxAttempts) {
   WebhookOptions o = fast_options();
   o.max_attempts = 3;
   Dispatcher d("lobby", std::string(kRoomUrl), {receiver.url()}, o, log.fn());
-  std::vector<Post> first{make_post("n", "lost")};
+  std::vector<Post> first{make_post("n", kPostSec, kPostUsec, "lost")};
   d.publish(first);
   ASSERT_TRUE(wait_until([&] { return d.stats().given_up == 1; }));
   EXPECT_EQ(d.stats().attempts, 3u);
   EXPECT_TRUE(log.contains("giving up on a post after 3 attempts"));
   // The next post goes on (4th answer fails, the 5th is accepted).
-  std::vector<Post> second{make_post("n", "kept")};
+  std::vector<Post> second{make_post("n", kPostSec, kPostUsec, "kept")};
   d.publish(second);
   ASSERT_TRUE(wait_until([&] { return d.stats().delivered == 1; }));
   EXPECT_EQ(json::parse(receiver.hits().back().body).at("text"), "kept");
@@ -235,7 +233,7 @@ TEST(Dispatcher, AnUnreachableReceiverIsRetriedToo) {
   WebhookOptions o = fast_options();
   o.max_attempts = 2;
   Dispatcher d("lobby", std::string(kRoomUrl), {url}, o, log.fn());
-  std::vector<Post> posts{make_post("n", "x")};
+  std::vector<Post> posts{make_post("n", kPostSec, kPostUsec, "x")};
   d.publish(posts);
   ASSERT_TRUE(wait_until([&] { return d.stats().given_up == 1; }));
   EXPECT_EQ(d.stats().attempts, 2u);
@@ -249,7 +247,7 @@ TEST(Dispatcher, AFullQueueDropsTheOldestAndSaysSo) {
   o.queue_limit = 3;
   Dispatcher d("lobby", std::string(kRoomUrl), {receiver.url()}, o, log.fn());
   std::vector<Post> burst;
-  for (int i = 1; i <= 10; ++i) burst.push_back(make_post("n", std::to_string(i)));
+  for (int i = 1; i <= 10; ++i) burst.push_back(make_post("n", kPostSec, kPostUsec, std::to_string(i)));
   d.publish(burst);  // enqueued before the worker wakes
   ASSERT_TRUE(wait_until([&] { return d.stats().delivered == 3; }));
   std::this_thread::sleep_for(50ms);
@@ -267,7 +265,7 @@ TEST(Dispatcher, StopAbandonsAPendingRetryAtOnce) {
   o.first_retry = 60s;
   auto d = std::make_unique<Dispatcher>("lobby", std::string(kRoomUrl),
                                         std::vector<std::string>{receiver.url()}, o, [](auto) {});
-  std::vector<Post> posts{make_post("n", "x")};
+  std::vector<Post> posts{make_post("n", kPostSec, kPostUsec, "x")};
   d->publish(posts);
   ASSERT_TRUE(wait_until([&] { return d->stats().attempts == 1; }));
   auto start = std::chrono::steady_clock::now();

@@ -1,0 +1,160 @@
+// Phase 1, the fan-out: N readers over one transport, M posts at a fixed pace.
+#include <algorithm>
+#include <cinttypes>
+#include <vector>
+
+#include "phases.h"
+#include "proc_stats.h"
+#include "report.h"
+#include "stats.h"
+
+namespace chaton::bench {
+
+net::awaitable<void> fanout_phase(Run& run, Transport transport) {
+  const Options& o = run.options;
+  const std::string P = std::string("fan-out ") + transport_name(transport);
+  run.report.fanout.push_back(Column{transport, {}, {}});
+  const size_t column = run.report.fanout.size() - 1;  // the table may grow no more while this runs
+  auto col = [&]() -> Column& { return run.report.fanout[column]; };
+  ServerProc s;
+  s.dir = run.tmp / (std::string("fanout-") + transport_option(transport));
+  s.running = &run.server_pid;
+  spawn_server(o, s);
+  co_await await_listening(s);
+  note(P + ": " + s.listening_line);
+  auto ex = co_await net::this_coro::executor;
+  HttpConn ctl(ex, s.endpoint(), s.host());
+  co_await room_status(ctl);
+  co_await sleep_for(500ms);
+  long rss_base = rss_kb(s.pid);
+  long fds_base = open_fds(s.pid);
+
+  ClientSet cs(o, s, transport, o.clients, o.posts);
+  const CpuSample cpu_setup0 = cpu_sample(s.pid);
+  const long ticks_setup0 = cpu_ticks(s.pid);
+  auto t_setup = Steady::now();
+  cs.start();
+  uint64_t reached = co_await await_waiting(run, cs, ctl, s, P);
+  double setup_s = seconds_since(t_setup);
+  const long ticks_setup1 = cpu_ticks(s.pid);
+  const CpuSample cpu_setup1 = cpu_sample(s.pid);
+  long rss_wait = rss_kb(s.pid);
+  long fds_wait = open_fds(s.pid);
+  note(fmt("%s: %" PRIu64 " readers waiting after %.1f s; server RSS %ld kB (was %ld kB)", P.c_str(), reached,
+           setup_s, rss_wait, rss_base));
+
+  const double connect_cpu_s = (ticks_setup1 - ticks_setup0) / kTick;
+  col().add("clients asked for / waiting", fmt("%d / %" PRIu64, o.clients, reached));
+  col().add("source addresses", fmt("127.0.0.2 .. 127.0.0.%d", 1 + cs.sources(o)));
+  col().add("time to get all clients waiting", fmt("%.2f s", setup_s));
+  col().add("server CPU while they connected", fmt("%.2f s", connect_cpu_s));
+  col().add("machine CPU while they connected", cpu_use(cpu_setup0, cpu_setup1));
+  col().add("server open fds, idle / all waiting", fmt("%ld / %ld", fds_base, fds_wait));
+  col().add("server RSS, idle / all waiting", fmt("%ld kB / %ld kB", rss_base, rss_wait));
+  if (reached > 0) {
+    double per_client = static_cast<double>(rss_wait - rss_base) / static_cast<double>(reached);
+    col().add("server RSS per waiting client", fmt("%.2f kB", per_client));
+    col().numbers[Measure::rss_per_client] = per_client;
+    col().numbers[Measure::connect_cpu_per_client] = connect_cpu_s / static_cast<double>(reached);
+  }
+  if (reached == 0) throw std::runtime_error(P + ": no reader reached the waiting state");
+
+  // Post M messages one at a time, at a fixed pace.
+  const long ticks0 = cpu_ticks(s.pid);
+  const double self0 = self_cpu_seconds();
+  const CpuSample cpu0 = cpu_sample(s.pid);
+  const uint64_t bytes_in0 = cs.shared.bytes_in.load(), bytes_out0 = cs.shared.bytes_out.load();
+  const uint64_t packets0 = cs.shared.packets.load();
+  std::vector<uint32_t> ack_us;
+  uint64_t post_errors = 0;
+  auto t0 = Steady::now();
+  int64_t first_send = 0;
+  for (int k = 0; k < o.posts; ++k) {
+    auto slot = t0 + std::chrono::milliseconds(static_cast<int64_t>(o.interval_ms) * k);
+    if (Steady::now() < slot) co_await sleep_for(slot - Steady::now());
+    int64_t sent = now_ns();
+    if (k == 0) first_send = sent;
+    unsigned code = co_await post_message(ctl, post_text(static_cast<uint64_t>(k), sent));
+    ack_us.push_back(static_cast<uint32_t>((now_ns() - sent) / 1000));
+    if (code != 200) ++post_errors;
+  }
+  double posting_s = seconds_since(t0);
+  const uint64_t per_client = static_cast<uint64_t>(o.posts) - post_errors;
+  const uint64_t expected = reached * per_client;
+  bool all = co_await await_deliveries(o, cs.shared, per_client);
+  const long ticks1 = cpu_ticks(s.pid);
+  const double phase_wall = static_cast<double>(now_ns() - first_send) / 1e9;
+  const double self1 = self_cpu_seconds();
+  const CpuSample cpu1 = cpu_sample(s.pid);
+  const uint64_t bytes_in = cs.shared.bytes_in.load() - bytes_in0;
+  const uint64_t bytes_out = cs.shared.bytes_out.load() - bytes_out0;
+  const uint64_t packets = cs.shared.packets.load() - packets0;
+  long rss_after = rss_kb(s.pid);
+  int64_t last_delivery = cs.shared.last_delivery_ns.load();
+  RoomStatus st_end = co_await room_status(ctl);
+  cs.stop();
+
+  uint64_t delivered = cs.shared.deliveries.load();
+  auto lat = percentiles(cs.latencies());
+  auto ack = percentiles(ack_us);
+  std::vector<uint32_t> per_post;
+  for (auto& w : cs.workers) {
+    if (per_post.size() < w->per_post_max.size()) per_post.resize(w->per_post_max.size(), 0);
+    for (size_t i = 0; i < w->per_post_max.size(); ++i) per_post[i] = std::max(per_post[i], w->per_post_max[i]);
+  }
+  auto reach_all = percentiles(per_post);
+  double delivery_window_s = static_cast<double>(last_delivery - first_send) / 1e9;
+  const double server_cpu_s = (ticks1 - ticks0) / kTick;
+  const double deliveries = static_cast<double>(std::max<uint64_t>(delivered, 1));
+
+  col().add("posts sent (interval)", fmt("%d (%d ms); %" PRIu64 " refused", o.posts, o.interval_ms, post_errors));
+  Tally t = cs.tally(per_client);
+  col().add("deliveries received / expected (N x M)", fmt("%" PRIu64 " / %" PRIu64, delivered, expected));
+  col().add("missing at clients still connected",
+            fmt("%" PRIu64 "%s", t.missing_alive, all ? "" : fmt(" (drain of %.0f s ran out)", o.drain).c_str()));
+  col().add("missing at clients whose connection was lost",
+            fmt("%" PRIu64 " (%" PRIu64 " clients lost)", t.missing_lost, t.lost));
+  col().add("duplicate deliveries", std::to_string(cs.sum([](const Worker& w) { return w.duplicates; })));
+  col().add("delivery latency p50 / p90 / p99 / max", latency_cell(lat));
+  col().add("delivery latency mean", ms(lat.mean));
+  col().add("time for a post to reach every client, median / max over posts",
+            fmt("%.2f / %.2f ms", reach_all.p50, reach_all.max));
+  col().add("deliveries per second (first post sent .. last delivery)",
+            fmt("%.0f", delivery_window_s > 0 ? static_cast<double>(delivered) / delivery_window_s : 0.0));
+  col().add("post acknowledgement p50 / p99 / max", fmt("%.2f / %.2f / %.2f ms", ack.p50, ack.p99, ack.max));
+  col().add("packets received while posting (replies, events, messages)", std::to_string(packets));
+  col().add("posts per packet", fmt("%.1f", static_cast<double>(delivered) / static_cast<double>(std::max<uint64_t>(packets, 1))));
+  col().add("bytes from the server / from the clients, per delivery",
+            fmt("%.1f / %.1f", static_cast<double>(bytes_in) / deliveries, static_cast<double>(bytes_out) / deliveries));
+  col().add("empty packets (pings) / cid changes",
+            fmt("%" PRIu64 " / %" PRIu64, cs.sum([](const Worker& w) { return w.empty_replies; }),
+                cs.sum([](const Worker& w) { return w.cid_changes; })));
+  col().add("reconnections (the connection of a waiting client failed)",
+            std::to_string(cs.shared.reconnections.load()));
+  col().add("clients lost (before / after waiting)",
+            fmt("%" PRIu64 " / %" PRIu64, cs.shared.setup_failed.load(), cs.shared.failed_later.load()));
+  col().add("client errors", cs.errors());
+  col().add("server CPU for the posting phase (posts + deliveries)",
+            fmt("%.2f s in %.2f s (posting took %.2f s)", server_cpu_s, phase_wall, posting_s));
+  col().add("server CPU per delivery", fmt("%.2f µs", server_cpu_s * 1e6 / deliveries));
+  col().add("load program CPU for the posting phase", fmt("%.2f s", self1 - self0));
+  col().add("machine CPU during the posting phase", cpu_use(cpu0, cpu1));
+  col().add("server RSS after the posts", fmt("%ld kB", rss_after));
+  col().add("room num-chatters / post-sequence at the end",
+            fmt("%" PRId64 " / %" PRId64, st_end.num_chatters, st_end.sequence));
+  if (delivered > 0) {
+    col().numbers[Measure::cpu_per_delivery] = server_cpu_s / deliveries;
+    col().numbers[Measure::latency_p50] = lat.p50;
+    col().numbers[Measure::latency_p99] = lat.p99;
+    col().numbers[Measure::load_cpu_per_delivery] = (self1 - self0) / deliveries;
+    col().numbers[Measure::bytes_per_delivery] = static_cast<double>(bytes_in + bytes_out) / deliveries;
+  }
+
+  ctl.close();
+  std::string how = co_await stop_server(s);
+  col().add("server stop", how);
+  std::string err = server_stderr(s);
+  col().add("server stderr", err.empty() ? "(empty)" : err);
+}
+
+}  // namespace chaton::bench

@@ -1,0 +1,52 @@
+// The command line of chaton_bench: which phases run, over which
+// transports, with how many clients and posts, and within what bounds.
+// parse_options() prints the usage and exits on a bad option.
+#pragma once
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace chaton::bench {
+
+// How a reader waits for posts (docs/PROTOCOL.md).
+enum class Transport { comet, sse, ws };
+constexpr std::array kAllTransports{Transport::comet, Transport::sse, Transport::ws};
+
+// As the --transport option spells it.
+const char* transport_option(Transport t);
+// As the report names it.
+const char* transport_name(Transport t);
+
+constexpr double kDeadlinePerServer = 120;  // default --deadline, per server started (s)
+
+struct Options {
+  std::string server;        // path of the chaton binary
+  int clients = 10000;       // N, fan-out clients
+  int posts = 100;           // M, fan-out posts
+  int interval_ms = 50;      // pace of the fan-out posts
+  int readers = 1000;        // R, readers during the throughput phase
+  int posters = 32;          // P, concurrent posters
+  double seconds = 5;        // T, length of each throughput run
+  long max_posts = 0;        // K, posts per throughput run (0: no limit)
+  double deadline = 0;       // whole run (0: kDeadlinePerServer per server started)
+  double setup_timeout = 60; // for all clients of a phase to be waiting
+  double drain = 15;         // for deliveries after the last post
+  int threads = 1;           // client worker threads
+  int per_source = 5000;     // clients per source address 127.0.0.x
+  int window = 256;          // connections being set up at once, per worker
+  int server_threads = 0;    // [site] threads (0: one per core)
+  std::string tmp;           // base of the temporary directory
+  bool keep = false;         // keep the temporary directory
+  bool reconnect = true;     // a client whose connection fails reconnects
+  bool fanout = true;
+  bool throughput = true;
+  // The fan-out is run once per transport listed; the throughput phase's
+  // readers use long-poll unless --transport names a single transport.
+  std::vector<Transport> fanout_transports{kAllTransports.begin(), kAllTransports.end()};
+  Transport reader_transport = Transport::comet;
+};
+
+Options parse_options(int argc, char** argv);
+
+}  // namespace chaton::bench

@@ -1,0 +1,40 @@
+// What /proc says about a process and the machine: resident memory, CPU
+// time, open descriptors, the CPU use of an interval, and the type of the
+// filesystem the data directory is on.
+// Thread-safety: any thread.
+#pragma once
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "common.h"
+
+namespace chaton::bench {
+
+// VmRSS of a process, in kB; -1 if unreadable.
+long rss_kb(pid_t pid);
+// utime + stime of a process, in clock ticks; -1 if unreadable.
+long cpu_ticks(pid_t pid);
+long open_fds(pid_t pid);
+double self_cpu_seconds();
+
+inline const double kTick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+
+// CPU use of the machine, of the server and of this program over an
+// interval: the other processes on the machine distort every figure, so the
+// report says how busy they kept it.
+struct CpuSample {
+  long sys_busy = 0, sys_total = 0;  // /proc/stat "cpu" line, ticks (all cores)
+  long server = 0;                   // server utime + stime, ticks
+  double self = 0;                   // this program, seconds
+  Steady::time_point at;
+};
+
+CpuSample cpu_sample(pid_t server);
+// "busy 1.95 of 2 cores: server 0.80, load program 0.60, other processes 0.55"
+std::string cpu_use(const CpuSample& a, const CpuSample& b);
+std::string fs_type(const fs::path& p);
+
+}  // namespace chaton::bench

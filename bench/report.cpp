@@ -1,0 +1,69 @@
+#include "report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace chaton::bench {
+
+struct RatioRow {
+  Measure measure;
+  const char* label;
+};
+constexpr RatioRow kRatioRows[] = {
+    {Measure::rss_per_client, "server RSS per waiting client"},
+    {Measure::connect_cpu_per_client, "server CPU to get a client waiting"},
+    {Measure::cpu_per_delivery, "server CPU per delivery"},
+    {Measure::latency_p50, "delivery latency p50"},
+    {Measure::latency_p99, "delivery latency p99"},
+    {Measure::load_cpu_per_delivery, "load program CPU per delivery"},
+    {Measure::bytes_per_delivery, "bytes on the wire per delivery"},
+};
+
+void Report::print_fanout_table() const {
+  if (fanout.empty()) return;
+  std::vector<std::string> figures;  // in the order they first appear
+  for (const auto& c : fanout)
+    for (const auto& [f, v] : c.cells)
+      if (std::find(figures.begin(), figures.end(), f) == figures.end()) figures.push_back(f);
+  std::printf("\n| Fan-out figure |");
+  for (const auto& c : fanout) std::printf(" %s |", transport_name(c.transport));
+  std::printf("\n|---|");
+  for (size_t i = 0; i < fanout.size(); ++i) std::printf("---|");
+  std::printf("\n");
+  for (const auto& f : figures) {
+    std::printf("| %s |", f.c_str());
+    for (const auto& c : fanout) {
+      auto it = std::find_if(c.cells.begin(), c.cells.end(), [&](const auto& cell) { return cell.first == f; });
+      std::printf(" %s |", it == c.cells.end() ? "-" : it->second.c_str());
+    }
+    std::printf("\n");
+  }
+  auto base = std::find_if(fanout.begin(), fanout.end(),
+                           [](const Column& c) { return c.transport == Transport::comet; });
+  if (base == fanout.end() || fanout.size() < 2) return;
+  for (const auto& r : kRatioRows) {
+    auto b = base->numbers.find(r.measure);
+    if (b == base->numbers.end() || b->second <= 0) continue;
+    std::printf("| %s, against long-poll |", r.label);
+    for (const auto& c : fanout) {
+      auto v = c.numbers.find(r.measure);
+      if (v == c.numbers.end()) std::printf(" - |");
+      else std::printf(" %.2f× |", v->second / b->second);
+    }
+    std::printf("\n");
+  }
+}
+
+void Report::print() const {
+  std::printf("| Phase | Figure | Value |\n|---|---|---|\n");
+  for (const auto& r : rows)
+    std::printf("| %s | %s | %s |\n", r.phase.c_str(), r.figure.c_str(), r.value.c_str());
+  print_fanout_table();
+  if (!notes.empty()) {
+    std::printf("\n");
+    for (const auto& n : notes) std::printf("- %s\n", n.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace chaton::bench

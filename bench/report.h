@@ -1,0 +1,57 @@
+// Report: what a run measured, printed as Markdown tables at the end (or
+// when the run is aborted): one row per figure for everything but the
+// fan-out, one column per transport for the fan-out, with ratios against
+// the long-poll, then the notes.
+// Thread-safety: none; the orchestration thread only.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "options.h"
+
+namespace chaton::bench {
+
+// Everything but the fan-out: one row per figure.
+struct Row {
+  std::string phase, figure, value;
+};
+
+// The figures of a fan-out run that are compared with the long-poll's.
+enum class Measure {
+  rss_per_client,
+  connect_cpu_per_client,
+  cpu_per_delivery,
+  latency_p50,
+  latency_p99,
+  load_cpu_per_delivery,
+  bytes_per_delivery,
+};
+
+// One fan-out run: a column of the fan-out table.
+struct Column {
+  Transport transport;
+  std::vector<std::pair<std::string, std::string>> cells;  // figure, value
+  std::map<Measure, double> numbers;
+
+  void add(std::string figure, std::string value) { cells.emplace_back(std::move(figure), std::move(value)); }
+};
+
+struct Report {
+  std::vector<Row> rows;
+  std::vector<std::string> notes;
+  std::vector<Column> fanout;
+
+  void add(std::string phase, std::string figure, std::string value) {
+    rows.push_back({std::move(phase), std::move(figure), std::move(value)});
+  }
+  // On stdout.
+  void print() const;
+
+ private:
+  void print_fanout_table() const;
+};
+
+}  // namespace chaton::bench
