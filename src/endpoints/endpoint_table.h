@@ -10,7 +10,7 @@
 // (kAnyMethod: the handler takes every method). HEAD is answered wherever
 // GET is (RFC 9110, section 9.3.2: the transport sends the head only), even
 // where the Allow header lists GET alone (the comet and the event stream,
-// for which it has no use; docs/PROTOCOL.md lists each URL's methods).
+// for which it has no use; docs/PROTOCOL.md, the 405 row of the errors).
 //
 // Whether a handler may block is stated here once: an entry marked
 // may_block (it reads the disk, like the archive pages) runs on the table's

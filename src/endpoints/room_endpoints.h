@@ -10,7 +10,10 @@
 // constructor: each with its methods, and whether its handler may block.
 // The archive pages read the disk and run on the room's blocking pool
 // (kBlockingThreads threads), off the I/O threads; every other handler is
-// quick and runs on the session's strand.
+// quick and runs on the session's strand. One thread: a room's archive
+// pages are read one at a time (a page is bounded, archive_pages.h), and
+// what reading a day takes stays in one allocator arena instead of one per
+// thread (tests/integration/memory.test.mjs measures it).
 //
 // A search may read the room's whole archive, so it runs on a worker
 // thread of the room's own (search::SearchQueue), never on the sessions'
@@ -70,8 +73,8 @@ class RoomEndpoints {
   void flush_logs();
 
  private:
-  // Threads of the blocking pool, on which the may_block handlers run.
-  static constexpr int kBlockingThreads = 2;
+  // Threads of the blocking pool, on which the may_block handlers run (see above).
+  static constexpr int kBlockingThreads = 1;
 
   void build_table();
   void page(const Call& call);
