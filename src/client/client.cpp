@@ -5,7 +5,6 @@
 
 #include <atomic>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include <boost/asio/as_tuple.hpp>
@@ -17,8 +16,9 @@
 #include <boost/json.hpp>
 
 #include "client/http_fetch.h"
-#include "client/sexpr_reader.h"
 #include "render/html.h"
+#include "util/sexpr.h"
+#include "util/time_source.h"
 
 namespace chaton {
 
@@ -96,13 +96,6 @@ PostAck parse_ack(std::string_view body) {
   if (const auto* link = o.if_contains("permalink"); link && link->is_string())
     ack.permalink = link->as_string();
   return ack;
-}
-
-std::chrono::milliseconds random_between(std::chrono::milliseconds lo, std::chrono::milliseconds hi) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  if (hi <= lo) return lo;
-  std::uniform_int_distribution<int64_t> d(lo.count(), hi.count());
-  return std::chrono::milliseconds(d(rng));
 }
 
 int64_t now_millis() {
@@ -199,7 +192,7 @@ struct Client::Impl {
       Status st = co_await poll_once();
       if (st || stopping) continue;
       report(st);
-      pause.expires_after(random_between(options.retry_min, options.retry_max));
+      pause.expires_after(random_between(RealTimeSource::instance(), options.retry_min, options.retry_max));
       co_await pause.async_wait(net::as_tuple(net::use_awaitable));
     }
   }

@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "client/client.h"
-#include "client/sexpr_reader.h"
+#include "util/sexpr.h"
 
 namespace chaton {
 

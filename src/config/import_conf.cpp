@@ -1,8 +1,7 @@
 // Reading an original Chaton config and writing it as TOML: see
-// import_conf.h. The reader is a small Scheme datum reader (strings,
-// numbers, symbols, lists, ';' '#|...|#' and '#;' comments), enough for the
-// forms the original build-site read; the writer maps every original
-// parameter to its key in docs/CONFIG.md or to a comment.
+// import_conf.h. The forms are read with the one S-expression reader
+// (util/sexpr.h, docs/STORAGE.md "S-expressions"); the writer maps every
+// original parameter to its key in docs/CONFIG.md or to a comment.
 #include "config/import_conf.h"
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include <set>
 #include <system_error>
 
+#include "util/sexpr.h"
 #include "util/text.h"
 
 namespace chaton {
@@ -21,195 +21,34 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr size_t kMaxIncludeDepth = 32;
-// Data read within one another (lists, quoted data, #; comments); the
-// original forms need four at most. Bounded so that a broken or hostile file
-// is refused instead of overflowing the stack.
-constexpr size_t kMaxNesting = 64;
 constexpr size_t kMaxSlugLength = 64;
 constexpr int64_t kMaxAppearanceValue = 100000;
 
 // ------------------------------------------------------------------ reading
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool is_delimiter(char c) {
-  return is_space(c) || c == '(' || c == ')' || c == '[' || c == ']' || c == '"' || c == ';';
+// An original config's datum as a ConfValue. The reader's rules are
+// docs/STORAGE.md "S-expressions"; on top of them, as the original
+// build-site's forms need: 'x (quote x) is the value x, and a dotted list
+// keeps its '.' as a symbol, shown as it was written.
+ConfValue conf_value(sexpr::Datum d) {
+  using Kind = sexpr::Datum::Kind;
+  switch (d.kind) {
+    case Kind::string: return ConfValue{ConfValue::Kind::string, std::move(d.text), {}};
+    case Kind::integer:
+    case Kind::big_integer: return ConfValue{ConfValue::Kind::number, std::move(d.text), {}};
+    case Kind::symbol: return ConfValue{ConfValue::Kind::symbol, std::move(d.text), {}};
+    case Kind::list: break;
+  }
+  if (d.items.size() == 2 && d.tail.empty() && d.items[0].is_symbol("quote"))
+    return conf_value(std::move(d.items[1]));
+  ConfValue list{ConfValue::Kind::list, {}, {}};
+  for (sexpr::Datum& item : d.items) list.items.push_back(conf_value(std::move(item)));
+  if (d.is_dotted()) {
+    list.items.push_back(ConfValue{ConfValue::Kind::symbol, ".", {}});
+    list.items.push_back(conf_value(std::move(d.tail[0])));
+  }
+  return list;
 }
-
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Reads Scheme data from one file's text. Each read_* returns false with
-// error_ and error_line_ set.
-class DatumReader {
- public:
-  explicit DatumReader(std::string_view text) : s_(text) {}
-
-  size_t line() const { return line_; }
-  const std::string& error() const { return error_; }
-  size_t error_line() const { return error_line_; }
-
-  // Skips blanks and comments; false on an unterminated block comment.
-  bool skip_blank() {
-    for (;;) {
-      while (pos_ < s_.size() && is_space(s_[pos_])) advance();
-      if (pos_ >= s_.size()) return true;
-      if (s_[pos_] == ';') {
-        while (pos_ < s_.size() && s_[pos_] != '\n') advance();
-      } else if (s_.substr(pos_, 2) == "#|") {
-        size_t start = line_;
-        size_t end = s_.find("|#", pos_ + 2);
-        if (end == std::string_view::npos) return fail("unterminated #| comment", start);
-        while (pos_ < end + 2) advance();
-      } else if (s_.substr(pos_, 2) == "#;") {
-        advance();
-        advance();
-        ConfValue skipped;
-        if (!read(skipped)) return false;
-      } else {
-        return true;
-      }
-    }
-  }
-
-  bool at_end() { return skip_blank() && pos_ >= s_.size(); }
-
-  bool read(ConfValue& out) {
-    if (depth_ >= kMaxNesting) return fail("nested too deeply", line_);
-    ++depth_;
-    bool ok = read_datum(out);
-    --depth_;
-    return ok;
-  }
-
- private:
-  bool read_datum(ConfValue& out) {
-    if (!skip_blank()) return false;
-    if (pos_ >= s_.size()) return fail("unexpected end of file", line_);
-    char c = s_[pos_];
-    if (c == '(' || c == '[') return read_list(out, c == '(' ? ')' : ']');
-    if (c == ')' || c == ']') return fail(std::string("unexpected '") + c + "'", line_);
-    if (c == '"') return read_string(out);
-    if (c == '\'') {  // a quoted datum reads as the datum
-      advance();
-      return read(out);
-    }
-    return read_atom(out);
-  }
-
-  void advance() {
-    if (s_[pos_] == '\n') ++line_;
-    ++pos_;
-  }
-  bool fail(std::string message, size_t line) {
-    if (error_.empty()) {
-      error_ = std::move(message);
-      error_line_ = line;
-    }
-    return false;
-  }
-
-  bool read_list(ConfValue& out, char close) {
-    size_t start = line_;
-    advance();
-    out = ConfValue{ConfValue::Kind::list, {}, {}};
-    for (;;) {
-      if (!skip_blank()) return false;
-      if (pos_ >= s_.size()) return fail("unclosed '(' (the list starts here)", start);
-      if (s_[pos_] == close) {
-        advance();
-        return true;
-      }
-      ConfValue item;
-      if (!read(item)) return false;
-      out.items.push_back(std::move(item));
-    }
-  }
-
-  bool read_string(ConfValue& out) {
-    size_t start = line_;
-    advance();
-    std::string text;
-    while (pos_ < s_.size()) {
-      char c = s_[pos_];
-      advance();
-      if (c == '"') {
-        out = ConfValue{ConfValue::Kind::string, repair_utf8(text), {}};
-        return true;
-      }
-      if (c != '\\') {
-        text.push_back(c);
-        continue;
-      }
-      if (pos_ >= s_.size()) break;
-      if (!read_escape(text)) return false;
-    }
-    return fail("unterminated string (it starts here)", start);
-  }
-
-  // After a backslash.
-  bool read_escape(std::string& text) {
-    char e = s_[pos_];
-    advance();
-    switch (e) {
-      case 'n': text.push_back('\n'); return true;
-      case 't': text.push_back('\t'); return true;
-      case 'r': text.push_back('\r'); return true;
-      case 'a': text.push_back('\a'); return true;
-      case 'b': text.push_back('\b'); return true;
-      case 'f': text.push_back('\f'); return true;
-      case 'v': text.push_back('\v'); return true;
-      case '0': text.push_back('\0'); return true;
-      case 'x': return read_hex_escape(text, ';');
-      case 'u': return read_hex_escape(text, 0, 4);
-      default: break;
-    }
-    if (e == '\n' || e == ' ' || e == '\t') {  // a line continuation
-      while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) advance();
-      if (e != '\n' && pos_ < s_.size() && s_[pos_] == '\n') advance();
-      while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\t')) advance();
-      return true;
-    }
-    text.push_back(e);  // \" \\ and anything else: the character itself
-    return true;
-  }
-
-  // \xHH; (1..6 digits ended by the terminator) or \uHHHH (exactly `fixed`).
-  bool read_hex_escape(std::string& text, char terminator, size_t fixed = 0) {
-    uint32_t cp = 0;
-    size_t digits = 0;
-    size_t limit = fixed ? fixed : 6;
-    while (pos_ < s_.size() && digits < limit && hex_digit(s_[pos_]) >= 0) {
-      cp = cp * 16 + static_cast<uint32_t>(hex_digit(s_[pos_]));
-      advance();
-      ++digits;
-    }
-    if (digits == 0 || (fixed && digits != fixed)) return fail("bad hex escape in a string", line_);
-    if (terminator && pos_ < s_.size() && s_[pos_] == terminator) advance();
-    append_utf8(text, cp);
-    return true;
-  }
-
-  bool read_atom(ConfValue& out) {
-    size_t begin = pos_;
-    while (pos_ < s_.size() && !is_delimiter(s_[pos_])) advance();
-    std::string text(s_.substr(begin, pos_ - begin));
-    bool number = !text.empty() && text.find_first_not_of("0123456789.-+") == std::string::npos &&
-                  text.find_first_of("0123456789") != std::string::npos;
-    out = ConfValue{number ? ConfValue::Kind::number : ConfValue::Kind::symbol, text, {}};
-    return true;
-  }
-
-  std::string_view s_;
-  size_t pos_ = 0;
-  size_t line_ = 1;
-  size_t depth_ = 0;  // read() calls under way
-  std::string error_;
-  size_t error_line_ = 0;
-};
 
 Status located(const fs::path& file, size_t line, const std::string& message) {
   return Status(Errc::invalid, file.string() + ":" + std::to_string(line) + ": " + message);
@@ -242,14 +81,14 @@ struct Parser {
   Status parse(std::string_view text, const fs::path& file) {
     stack.push_back(identity(file));
     out.files.push_back(file.string());
-    DatumReader reader(text);
+    sexpr::Reader reader(text);
     while (!reader.at_end()) {
-      size_t line = reader.line();
-      ConfValue form;
+      sexpr::Datum form;
       if (!reader.read(form)) break;
-      if (Status st = take(form, file, line); !st) return st;
+      size_t line = form.line;
+      if (Status st = take(conf_value(std::move(form)), file, line); !st) return st;
     }
-    if (!reader.error().empty()) return located(file, reader.error_line(), reader.error());
+    if (reader.failed()) return located(file, reader.error().line, reader.error().message);
     stack.pop_back();
     return Status::ok();
   }

@@ -2,9 +2,10 @@
 // equivalent TOML for this server (spec B6), for `chaton import-conf`.
 //
 // The original format is a sequence of Scheme forms: (key "value") pairs and
-// (include "file") forms, with ';' comments. Strings use backslash escapes;
-// values may also be numbers, symbols (#t, #f) or lists (tls-settings is a
-// keyword list). An include names a file relative to the including file; an
+// (include "file") forms, read by the rules of docs/STORAGE.md
+// "S-expressions" (comments, string escapes, integers, symbols, lists);
+// values may also be integers, symbols (#t, #f) or lists (tls-settings is a
+// keyword list), and 'x is read as x. An include names a file relative to the including file; an
 // include cycle is refused. When a key is given twice the later form wins,
 // as in the original build-site, so a room file can override its site file.
 //
@@ -20,8 +21,8 @@
 
 namespace chaton {
 
-// One value of an original config: a string, a number, a symbol (#t, #f,
-// :keyword, ...) or a list of values.
+// One value of an original config: a string, a number (an integer), a
+// symbol (#t, #f, :keyword, 1.5, ...) or a list of values.
 struct ConfValue {
   enum class Kind { string, number, symbol, list };
   Kind kind = Kind::string;

@@ -109,12 +109,13 @@ std::string original_poster_name(std::string_view room_name) {
 }
 
 RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets,
-                             const Clock& clock)
+                             TimeSource& clock)
     : room_(std::move(room)),
       comet_(config.comet),
       cookie_path_(config.site.cookie_path),
       assets_(assets),
       clock_(clock),
+      time_(clock),
       access_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "comet.log", clock),
       post_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "post.log", clock),
       api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock) {
@@ -311,7 +312,7 @@ void RoomEndpoints::comet(const Call& call) {
   auto fmt = parse_format(target.query.get("s"));
   if (!fmt) return ex->respond(error_response(bhttp::status::bad_request, "s must be 0 or 1"));
   req.format = *fmt;
-  start_long_poll(room_, ex, req, comet_);
+  start_long_poll(room_, ex, req, comet_, time_);
 }
 
 void RoomEndpoints::events(const Call& call) {
@@ -329,7 +330,7 @@ void RoomEndpoints::events(const Call& call) {
     format = PacketFormat::web;
   else if (s && *s != "0")
     return ex->respond(error_response(bhttp::status::bad_request, "s must be 0 or web"));
-  start_event_stream(room_, ex, *pos, format, comet_);
+  start_event_stream(room_, ex, *pos, format, comet_, time_);
 }
 
 UpgradeDecision RoomEndpoints::websocket(const Request& req, const Target& target, const std::string& address) {
@@ -345,7 +346,7 @@ UpgradeDecision RoomEndpoints::websocket(const Request& req, const Target& targe
     d.refusal = error_response(pos.status());
     return d;
   }
-  d.peer = make_ws_room_peer(room_, *pos, address, comet_);
+  d.peer = make_ws_room_peer(room_, *pos, address, comet_, time_);
   return d;
 }
 

@@ -28,8 +28,9 @@
 // the password-change page (private_room.h).
 //
 // Thread-safety: handle() from any session strand.
-// Lifetime: the Assets and Clock must outlive it; the destructor waits for
-// the blocking pool's and the login thread's jobs, cancels the searches and
+// Lifetime: the Assets and the TimeSource (the time of day, and the live
+// readers' timeouts) must outlive it; the destructor waits for the
+// blocking pool's and the login thread's jobs, cancels the searches and
 // waits for the one in progress to stop.
 #pragma once
 
@@ -49,6 +50,7 @@
 #include "rooms/room.h"
 #include "search/search_queue.h"
 #include "util/log_file.h"
+#include "util/time_source.h"
 
 namespace chaton::http {
 
@@ -60,7 +62,7 @@ std::string original_poster_name(std::string_view room_name);
 class RoomEndpoints {
  public:
   RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets,
-                const Clock& clock);
+                TimeSource& clock);
   ~RoomEndpoints();
 
   // `sub` is the path below the room's url_path ("" for the page).
@@ -93,6 +95,7 @@ class RoomEndpoints {
   std::string cookie_path_;
   const Assets& assets_;
   const Clock& clock_;
+  TimeSource& time_;  // the same object: the live readers' timers
   std::string embeddable_;  // frame-ancestors of the room page and badge.html
   std::string poster_alias_;  // original_poster_name() of the room
   LogFile access_log_;

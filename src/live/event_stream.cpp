@@ -14,8 +14,8 @@ constexpr std::string_view kHeartbeat = ": keepalive\n\n";
 class EventStream final : public RoomFeed {
  public:
   EventStream(std::shared_ptr<Room> room, ExchangePtr ex, uint64_t pos, PacketFormat format,
-              const CometConfig& timing)
-      : RoomFeed(std::move(room), ex->executor(), pos, format, timing), ex_(std::move(ex)) {}
+              const CometConfig& timing, TimeSource& time)
+      : RoomFeed(std::move(room), ex->executor(), pos, format, timing, time), ex_(std::move(ex)) {}
 
   void begin() {
     Response header{bhttp::status::ok, 11};
@@ -52,8 +52,8 @@ class EventStream final : public RoomFeed {
 }  // namespace
 
 void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos,
-                        PacketFormat format, const CometConfig& timing) {
-  auto stream = std::make_shared<EventStream>(std::move(room), ex, pos, format, timing);
+                        PacketFormat format, const CometConfig& timing, TimeSource& time) {
+  auto stream = std::make_shared<EventStream>(std::move(room), ex, pos, format, timing, time);
   stream->begin();
 }
 

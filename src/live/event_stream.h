@@ -4,7 +4,8 @@
 // the web format the browser's page renders — its `id:` the packet's pos, so a
 // reconnecting EventSource resumes from `Last-Event-ID` with no gap and no
 // repeat (Last-Event-ID wins over `p`). A comment line at every soft timeout
-// keeps proxies from closing an idle stream; `X-Accel-Buffering: no` asks
+// keeps proxies from closing an idle stream (its time from the TimeSource,
+// which must outlive the stream); `X-Accel-Buffering: no` asks
 // nginx-style proxies not to buffer it.
 #pragma once
 
@@ -13,10 +14,11 @@
 #include "config/config.h"
 #include "http/exchange.h"
 #include "rooms/room.h"
+#include "util/time_source.h"
 
 namespace chaton::http {
 
 void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos,
-                        PacketFormat format, const CometConfig& timing);
+                        PacketFormat format, const CometConfig& timing, TimeSource& time);
 
 }  // namespace chaton::http

@@ -1,119 +1,113 @@
 // LongPoll: see long_poll.h for the states and how one ends.
 #include "live/long_poll.h"
 
-#include <chrono>
-#include <random>
-
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "http/responses.h"
+#include "live/delta_packet.h"
 
 namespace chaton::http {
 
 namespace net = boost::asio;
-using steady = std::chrono::steady_clock;
 
 namespace {
-
-steady::duration random_between(double lo, double hi) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_real_distribution<double> dist(lo, hi);
-  return std::chrono::duration_cast<steady::duration>(
-      std::chrono::duration<double>(lo < hi ? dist(rng) : lo));
-}
 
 class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPoll> {
  public:
   LongPoll(std::shared_ptr<Room> room, ExchangePtr ex, const CometRequest& req,
-           const CometConfig& timing)
+           const CometConfig& timing, TimeSource& time)
       : room_(std::move(room)),
         ex_(std::move(ex)),
         pos_(req.pos),
         format_(req.format),
         timing_(timing),
-        timer_(ex_->executor()) {}
+        time_(time),
+        timer_(time.make_timer(ex_->executor())) {}
 
   void begin(std::optional<Cid> cid) {
     auto adm = room_->admit(cid, ex_->client_address());
     cid_ = adm.cid;
-    if (cid_ == kExpiredCid) return send_expired();
+    if (cid_ == kExpiredCid) return finish(Outcome::expired);
     Delta d = room_->delta_since(cid_, pos_, format_);
-    if (d.has_posts || d.refresh) return reply(d);
-    if (adm.reallocated) return reply(d);  // tell the client its new cid
-    if (!room_->wait(cid_, pos_, shared_from_this())) return reply(room_->delta_since(cid_, pos_, format_));
-    hard_deadline_ = steady::now() + random_between(timing_.hard_timeout_min, timing_.hard_timeout_max);
+    // A new cid is news too: the client learns it at once.
+    if (d.has_posts || d.refresh || adm.reallocated) return finish(Outcome::news, d);
+    if (!wait()) return;
+    hard_deadline_ = time_.monotonic_now() +
+                     random_between(time_, seconds_as_duration(timing_.hard_timeout_min),
+                                    seconds_as_duration(timing_.hard_timeout_max));
     nc_at_start_ = room_->num_chatters();
     arm_timer();
-    ex_->watch_disconnect([self = shared_from_this()] { self->on_gone(); });
+    ex_->watch_disconnect([self = shared_from_this()] { self->on(Event::gone); });
   }
 
   void wake() override {
-    net::post(ex_->executor(), [self = shared_from_this()] { self->on_wake(); });
+    net::post(ex_->executor(), [self = shared_from_this()] { self->on(Event::wake); });
   }
 
  private:
-  void on_wake() {
+  enum class Event { wake, timer, gone };
+  enum class Outcome { news, timeout, expired, duplicate, gone };
+
+  // Every event after begin() comes through here; once it has ended, none
+  // has an effect (a wake-up or a timer may already be queued on the strand
+  // when another event ends it).
+  void on(Event e) {
     if (done_) return;
-    if (!room_->cid_alive(cid_)) return abandon();
-    Delta d = room_->delta_since(cid_, pos_, format_);
-    if (d.has_posts || d.refresh) return reply(d);
-    if (!room_->wait(cid_, pos_, shared_from_this())) reply(room_->delta_since(cid_, pos_, format_));
+    switch (e) {
+      case Event::wake: return on_wake();
+      case Event::timer: return on_timer();
+      case Event::gone: return finish(Outcome::gone);
+    }
   }
 
-  void arm_timer() {
-    auto next = steady::now() + random_between(timing_.soft_timeout_min, timing_.soft_timeout_max);
-    timer_.expires_at(std::min(next, hard_deadline_));
-    timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-      if (!ec) self->on_timer();
-    });
+  void on_wake() {
+    if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
+    Delta d = room_->delta_since(cid_, pos_, format_);
+    if (d.has_posts || d.refresh) return finish(Outcome::news, d);
+    wait();
   }
 
   void on_timer() {
-    if (done_) return;
-    if (!room_->cid_alive(cid_)) return abandon();
-    if (steady::now() >= hard_deadline_ || room_->num_chatters() != nc_at_start_)
-      return reply(room_->delta_since(cid_, pos_, format_));
+    if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
+    if (time_.monotonic_now() >= hard_deadline_ || room_->num_chatters() != nc_at_start_)
+      return finish(Outcome::timeout, room_->delta_since(cid_, pos_, format_));
     arm_timer();
   }
 
-  void on_gone() {
-    if (done_) return;
-    done_ = true;
-    timer_.cancel();
-    room_->unwait(cid_, this);
-    room_->replied(cid_);  // no longer waiting: it expires unless it returns
+  // Waits on the room; false when the room moved on meanwhile (the request
+  // then ended with what came).
+  bool wait() {
+    if (room_->wait(cid_, pos_, shared_from_this())) return true;
+    finish(Outcome::news, room_->delta_since(cid_, pos_, format_));
+    return false;
   }
 
-  void abandon() {
-    done_ = true;
-    timer_.cancel();
-    room_->unwait(cid_, this);
-    ex_->abandon();
+  void arm_timer() {
+    MonoDuration soft = random_between(time_, seconds_as_duration(timing_.soft_timeout_min),
+                                       seconds_as_duration(timing_.soft_timeout_max));
+    MonoDuration to_hard = hard_deadline_ - time_.monotonic_now();
+    timer_->arm(std::min(soft, to_hard), [self = shared_from_this()] { self->on(Event::timer); });
   }
 
-  void reply(const Delta& d) {
+  // The one way a long-poll ends (called once: begin() and on() call it
+  // only while it has not ended). `d`: what a news or timeout reply carries.
+  void finish(Outcome how, const std::optional<Delta>& d = std::nullopt) {
     done_ = true;
-    timer_.cancel();
+    timer_->cancel();
     room_->unwait(cid_, this);
-    room_->replied(cid_);
-    PacketHeader h;
-    h.pos = d.pos;
-    h.nc = room_->num_chatters();
-    h.ver = room_->settings().version;
-    h.cid = cid_;
-    h.refresh = d.refresh;
-    send(wrap_packet(format_, h, *d.content));
-  }
-
-  void send_expired() {
-    done_ = true;
-    PacketHeader h;
-    h.pos = 0;
-    h.nc = room_->num_chatters();
-    h.ver = room_->settings().version;
-    h.cid = kExpiredCid;
-    send(wrap_packet(format_, h, empty_content(format_)));
+    switch (how) {
+      case Outcome::news:
+      case Outcome::timeout:
+        room_->replied(cid_);
+        return send(make_delta_packet(*room_, *d, cid_, format_).bytes);
+      case Outcome::expired:
+        return send(expired_packet(*room_, format_));
+      case Outcome::duplicate:
+        return ex_->abandon();
+      case Outcome::gone:
+        room_->replied(cid_);  // no longer waiting: it expires unless it returns
+        return;
+    }
   }
 
   void send(std::string body) {
@@ -128,17 +122,18 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   uint64_t pos_;
   PacketFormat format_;
   CometConfig timing_;
-  net::steady_timer timer_;
-  steady::time_point hard_deadline_{};
+  TimeSource& time_;
+  std::unique_ptr<Timer> timer_;
+  MonoTime hard_deadline_{};
   size_t nc_at_start_ = 0;
-  bool done_ = false;
+  bool done_ = false;  // set by finish() alone
 };
 
 }  // namespace
 
 void start_long_poll(std::shared_ptr<Room> room, const ExchangePtr& ex, const CometRequest& req,
-                     const CometConfig& timing) {
-  auto lp = std::make_shared<LongPoll>(std::move(room), ex, req, timing);
+                     const CometConfig& timing, TimeSource& time) {
+  auto lp = std::make_shared<LongPoll>(std::move(room), ex, req, timing, time);
   lp->begin(req.cid);
 }
 

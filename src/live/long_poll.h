@@ -1,14 +1,25 @@
-// LongPoll: a comet request (spec A5) as a client in a blocked state.
+// LongPoll: a comet request (docs/PROTOCOL.md, "The comet long-poll") as a
+// client in a blocked state.
 //
 // It ends exactly once, by whichever comes first:
-//   - news: the room wakes it (a post, or its cid dropped as a duplicate);
-//   - its timer: at each soft timeout (random in [soft_min, soft_max]) it
+//   - news: posts after its pos, a view to refresh, or a new cid to tell
+//     (at once, or when the room wakes it);
+//   - a timeout: at each soft timeout (random in [soft_min, soft_max]) it
 //     pings if the chatters count changed since it began, and at the hard
 //     timeout (random in [hard_min, hard_max]) it pings anyway;
+//   - expired: an unknown cid without loose login gets the expired packet;
+//   - a duplicate: a newer request of its cid dropped it (the room wakes it
+//     and it finds its cid gone): the connection closes without a reply;
 //   - a disconnect: the client went away, nothing is sent.
-// Every transition runs on the session's strand, and `done_` makes the
-// first one final. The room holds it weakly; the session's pending
-// operations and the timer keep it alive.
+// Each event (a wake-up, the timer, the disconnect) enters through one
+// function that ignores it once the request has ended, and each ending goes
+// through one function, finish(), which ends it once — the timer
+// cancelled, the room's wait removed — and then does what that ending
+// does. Everything runs on the session's strand. The room holds it
+// weakly; the session's pending operations and the timer keep it alive.
+//
+// Time (the timeouts, their random draws) comes from the TimeSource, which
+// must outlive the request.
 #pragma once
 
 #include <memory>
@@ -17,6 +28,7 @@
 #include "config/config.h"
 #include "http/exchange.h"
 #include "rooms/room.h"
+#include "util/time_source.h"
 
 namespace chaton::http {
 
@@ -27,6 +39,6 @@ struct CometRequest {
 };
 
 void start_long_poll(std::shared_ptr<Room> room, const ExchangePtr& ex, const CometRequest& req,
-                     const CometConfig& timing);
+                     const CometConfig& timing, TimeSource& time);
 
 }  // namespace chaton::http

@@ -2,19 +2,24 @@
 #include "live/room_feed.h"
 
 #include <algorithm>
-#include <random>
 
 #include <boost/asio/post.hpp>
 
-#include "render/packet.h"
+#include "live/delta_packet.h"
 
 namespace chaton::http {
 
 namespace net = boost::asio;
 
 RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint64_t pos,
-                   PacketFormat format, const CometConfig& timing)
-    : room_(std::move(room)), strand_(strand), pos_(pos), format_(format), timing_(timing), timer_(strand) {}
+                   PacketFormat format, const CometConfig& timing, TimeSource& time)
+    : room_(std::move(room)),
+      strand_(strand),
+      pos_(pos),
+      format_(format),
+      timing_(timing),
+      time_(time),
+      timer_(time.make_timer(strand)) {}
 
 void RoomFeed::start(std::string_view address) {
   cid_ = room_->allocate_cid(address);
@@ -30,7 +35,7 @@ void RoomFeed::start(std::string_view address) {
 void RoomFeed::stop() {
   if (stopped_) return;
   stopped_ = true;
-  timer_.cancel();
+  timer_->cancel();
   room_->unwait(cid_, this);
   room_->replied(cid_);  // no longer held: it expires like any idle client
 }
@@ -72,15 +77,10 @@ bool RoomFeed::send_delta(const Delta& d, bool after_write) {
 }
 
 bool RoomFeed::send_packet(const Delta& d) {
-  PacketHeader h;
-  h.pos = d.pos;
-  h.nc = room_->num_chatters();
-  h.ver = room_->settings().version;
-  h.cid = cid_;
-  h.refresh = d.refresh;
-  last_nc_ = h.nc;
+  DeltaPacket p = make_delta_packet(*room_, d, cid_, format_);
+  last_nc_ = p.header.nc;
   ping_due_ = false;  // this packet carries the count
-  auto packet = std::make_shared<const std::string>(wrap_packet(format_, h, *d.content));
+  auto packet = std::make_shared<const std::string>(std::move(p.bytes));
   ++in_flight_;
   // A piece of a packet sequence (the catch-up, or a burst that came while
   // the reader was keeping up): written one at a time, not counted.
@@ -127,26 +127,26 @@ void RoomFeed::written() {
 }
 
 void RoomFeed::arm_timer() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_real_distribution<double> secs(timing_.soft_timeout_min, timing_.soft_timeout_max);
-  timer_.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-      std::chrono::duration<double>(secs(rng))));
-  timer_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
-    if (ec || self->stopped_) return;
-    if (self->room_->num_chatters() != self->last_nc_) {
-      if (self->in_flight_ > 0) {
-        // Never a second packet queued behind one not yet written: the
-        // count goes out after it (pump()), in its packet or an empty one.
-        self->ping_due_ = true;
-      } else {
-        Delta ping = self->room_->delta_since(self->cid_, self->pos_, self->format_);
-        if (!self->send_delta(ping, false)) return;
-      }
-    } else if (self->in_flight_ == 0) {  // a write in flight is not idle
-      self->heartbeat();
+  MonoDuration soft = random_between(time_, seconds_as_duration(timing_.soft_timeout_min),
+                                     seconds_as_duration(timing_.soft_timeout_max));
+  timer_->arm(soft, [self = shared_from_this()] { self->on_timer(); });
+}
+
+void RoomFeed::on_timer() {
+  if (stopped_) return;
+  if (room_->num_chatters() != last_nc_) {
+    if (in_flight_ > 0) {
+      // Never a second packet queued behind one not yet written: the
+      // count goes out after it (pump()), in its packet or an empty one.
+      ping_due_ = true;
+    } else {
+      Delta ping = room_->delta_since(cid_, pos_, format_);
+      if (!send_delta(ping, false)) return;
     }
-    self->arm_timer();
-  });
+  } else if (in_flight_ == 0) {  // a write in flight is not idle
+    heartbeat();
+  }
+  if (!stopped_) arm_timer();
 }
 
 }  // namespace chaton::http

@@ -26,6 +26,9 @@
 // being written is behind:
 // it is cut off (cut_off()). See docs/PROTOCOL.md, "Push streams".
 //
+// The soft timeouts (random in [soft_min, soft_max]) come from the
+// TimeSource, which must outlive the feed.
+//
 // Thread-safety: everything runs on the transport's strand; wake() posts
 // there. Lifetime: the room holds the feed weakly; the transport holds it.
 #pragma once
@@ -35,10 +38,10 @@
 #include <string>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "config/config.h"
 #include "rooms/room.h"
+#include "util/time_source.h"
 
 namespace chaton::http {
 
@@ -49,7 +52,7 @@ inline constexpr int kMaxBatchesDuringWrite = 8;
 class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
  public:
   RoomFeed(std::shared_ptr<Room> room, boost::asio::any_io_executor strand, uint64_t pos,
-           PacketFormat format, const CometConfig& timing);
+           PacketFormat format, const CometConfig& timing, TimeSource& time);
 
   // On the strand: takes a cid (owned by the client's `address`, see
   // Room::admit), sends a first packet at once (the backlog after `pos`,
@@ -80,6 +83,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   void news();  // on the strand, after wake()
   void count_batch();
   void arm_timer();
+  void on_timer();
   bool send_packet(const Delta& d);
   bool send_delta(const Delta& d, bool after_write);
   void written();
@@ -89,7 +93,8 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   uint64_t pos_;
   PacketFormat format_;
   CometConfig timing_;
-  boost::asio::steady_timer timer_;
+  TimeSource& time_;
+  std::unique_ptr<Timer> timer_;
   Cid cid_ = kExpiredCid;
   size_t last_nc_ = 0;
   int in_flight_ = 0;    // packets handed to the transport, not yet written

@@ -17,8 +17,8 @@ class WsRoomPeer;
 class WsFeed final : public RoomFeed {
  public:
   WsFeed(std::shared_ptr<Room> room, std::shared_ptr<WsChannel> channel, uint64_t pos,
-         const CometConfig& timing)
-      : RoomFeed(std::move(room), channel->executor(), pos, PacketFormat::json, timing),
+         const CometConfig& timing, TimeSource& time)
+      : RoomFeed(std::move(room), channel->executor(), pos, PacketFormat::json, timing, time),
         channel_(channel) {}
 
  private:
@@ -36,12 +36,13 @@ class WsFeed final : public RoomFeed {
 
 class WsRoomPeer final : public WsPeer {
  public:
-  WsRoomPeer(std::shared_ptr<Room> room, uint64_t pos, std::string address, const CometConfig& timing)
-      : room_(std::move(room)), pos_(pos), address_(std::move(address)), timing_(timing) {}
+  WsRoomPeer(std::shared_ptr<Room> room, uint64_t pos, std::string address, const CometConfig& timing,
+             TimeSource& time)
+      : room_(std::move(room)), pos_(pos), address_(std::move(address)), timing_(timing), time_(time) {}
 
   void on_open(std::shared_ptr<WsChannel> channel) override {
     channel_ = channel;
-    feed_ = std::make_shared<WsFeed>(room_, channel, pos_, timing_);
+    feed_ = std::make_shared<WsFeed>(room_, channel, pos_, timing_, time_);
     feed_->start(address_);
   }
 
@@ -75,6 +76,7 @@ class WsRoomPeer final : public WsPeer {
   uint64_t pos_;
   std::string address_;
   CometConfig timing_;
+  TimeSource& time_;
   std::weak_ptr<WsChannel> channel_;
   std::shared_ptr<WsFeed> feed_;
 };
@@ -82,8 +84,9 @@ class WsRoomPeer final : public WsPeer {
 }  // namespace
 
 std::shared_ptr<WsPeer> make_ws_room_peer(std::shared_ptr<Room> room, uint64_t pos,
-                                          std::string client_address, const CometConfig& timing) {
-  return std::make_shared<WsRoomPeer>(std::move(room), pos, std::move(client_address), timing);
+                                          std::string client_address, const CometConfig& timing,
+                                          TimeSource& time) {
+  return std::make_shared<WsRoomPeer>(std::move(room), pos, std::move(client_address), timing, time);
 }
 
 }  // namespace chaton::http

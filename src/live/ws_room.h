@@ -5,7 +5,8 @@
 // sending {"nick":"…","text":"…"}: the same validation as POST applies, and
 // the answer comes back on the socket as {"posted":{pos,id,permalink}} or
 // {"error":{"status":N,"message":"…"}}. A malformed frame gets an error
-// answer and the connection stays open.
+// answer and the connection stays open. The TimeSource (the feed's soft
+// timeouts) must outlive the peer.
 #pragma once
 
 #include <memory>
@@ -14,10 +15,12 @@
 #include "config/config.h"
 #include "http/ws_channel.h"
 #include "rooms/room.h"
+#include "util/time_source.h"
 
 namespace chaton::http {
 
 std::shared_ptr<WsPeer> make_ws_room_peer(std::shared_ptr<Room> room, uint64_t pos,
-                                          std::string client_address, const CometConfig& timing);
+                                          std::string client_address, const CometConfig& timing,
+                                          TimeSource& time);
 
 }  // namespace chaton::http

@@ -4,11 +4,14 @@
 //
 // Strings are double-quoted; `\"` and `\\` stand for themselves, `\n`, `\t`,
 // `\r` for newline, tab and carriage return, `\xHH;` for any other control
-// character; every other byte, non-ASCII UTF-8 included, is written raw.
-// The address is optional when reading (old lines lack it).
+// character; every other byte, non-ASCII UTF-8 included, is written raw
+// (docs/STORAGE.md "Strings as written"). Lines are read with the one
+// S-expression reader, util/sexpr.h (docs/STORAGE.md "S-expressions",
+// "Strings as read"), and checked for the shape of "Unreadable lines". The
+// address is optional when reading (old lines lack it).
 //
-// Pure functions, thread-safe. The string quoting is util/sexpr.h, shared with
-// the S-expression wire format.
+// Pure functions, thread-safe. The string quoting and the reader are
+// util/sexpr.h, shared with the S-expression wire format and import-conf.
 #pragma once
 
 #include <optional>

@@ -38,9 +38,12 @@ std::chrono::microseconds delay_until_next_archive(SysTime now) {
   return std::min<std::chrono::microseconds>(delay, kMaxTimerWait);
 }
 
-DailyArchiver::DailyArchiver(boost::asio::io_context& ioc, const Clock& clock,
+DailyArchiver::DailyArchiver(boost::asio::io_context& ioc, TimeSource& time,
                              std::vector<std::shared_ptr<Room>> rooms)
-    : timer_(ioc), clock_(clock), rooms_(std::move(rooms)), last_day_(day_of(clock.now())) {}
+    : time_(time),
+      timer_(time.make_timer(ioc.get_executor())),
+      rooms_(std::move(rooms)),
+      last_day_(day_of(time.system_now())) {}
 
 DailyArchiver::~DailyArchiver() { stop(); }
 
@@ -56,7 +59,7 @@ void DailyArchiver::stop() {
     std::lock_guard lock(mu_);
     if (stopping_ && !worker_.joinable()) return;
     stopping_ = true;
-    timer_.cancel();
+    timer_->cancel();
   }
   cv_.notify_all();
   if (worker_.joinable()) worker_.join();
@@ -64,14 +67,11 @@ void DailyArchiver::stop() {
 
 // Caller holds mu_.
 void DailyArchiver::arm() {
-  timer_.expires_after(delay_until_next_archive(clock_.now()));
-  timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) on_timer();
-  });
+  timer_->arm(delay_until_next_archive(time_.system_now()), [this] { on_timer(); });
 }
 
 void DailyArchiver::on_timer() {
-  Date today = day_of(clock_.now());
+  Date today = day_of(time_.system_now());
   std::lock_guard lock(mu_);
   if (stopping_) return;
   if (last_day_ < today) {
@@ -98,6 +98,11 @@ std::future<Status> DailyArchiver::submit(Date today) {
 
 Status DailyArchiver::run_now(Date today) { return submit(today).get(); }
 
+void DailyArchiver::wait_idle() {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return jobs_.empty() && !running_; });
+}
+
 // The worker: one job at a time; finishes the queue before stopping.
 void DailyArchiver::work() {
   for (;;) {
@@ -108,8 +113,15 @@ void DailyArchiver::work() {
       if (jobs_.empty()) return;
       job = std::move(jobs_.front());
       jobs_.pop_front();
+      running_ = true;
     }
-    job.done.set_value(archive_all(job.today));
+    Status st = archive_all(job.today);
+    {
+      std::lock_guard lock(mu_);
+      running_ = false;
+    }
+    cv_.notify_all();
+    job.done.set_value(std::move(st));
   }
 }
 
@@ -117,7 +129,7 @@ Status DailyArchiver::archive_all(Date today) {
   Status first;
   for (const auto& room : rooms_) {
     Result<ArchiveReport> r = room->archive(today);
-    log_report(*room, clock_, today, r);
+    log_report(*room, time_, today, r);
     if (!r && first) first = Status(r.status().code(), "room '" + room->slug() + "': " + r.status().message());
   }
   return first;

@@ -21,6 +21,7 @@
 #include "endpoints/router.h"
 #include "http/tls_context.h"
 #include "server/room_store.h"
+#include "util/time_source.h"
 #include "webhooks/webhook.h"
 
 namespace chaton::http {
@@ -36,6 +37,7 @@ struct Server::Impl final : Handler {
   Impl(Config c, const Clock& clk)
       : config(std::move(c)),
         clock(clk),
+        time(clk),
         threads(config.site.threads > 0 ? config.site.threads
                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
         ioc(threads),
@@ -60,6 +62,7 @@ struct Server::Impl final : Handler {
 
   Config config;
   const Clock& clock;
+  RealTimeSource time;  // timers, timeouts and their random draws; its wall clock is `clock`
   int threads;
   net::io_context ioc;
   net::signal_set signals;
@@ -156,7 +159,7 @@ Status Server::Impl::open_rooms(std::ostream& out) {
     if (webhooks::attach_webhooks(*room))
       out << "    posts go to " << rc.webhooks.size() << " webhook(s)\n";
     rooms.push_back(room);
-    endpoints.push_back(std::make_unique<RoomEndpoints>(room, config, assets, clock));
+    endpoints.push_back(std::make_unique<RoomEndpoints>(room, config, assets, time));
   }
   router = std::make_unique<Router>(std::move(endpoints), clock,
                                     OriginPolicy(public_url, config.site.allowed_origins, tls.enabled()));
@@ -224,7 +227,7 @@ Status Server::start(std::ostream& out) {
   m.wait_for_reload();
   m.listener->run();
   m.schedule_sweep();
-  m.archiver = std::make_unique<DailyArchiver>(m.ioc, m.clock, m.rooms);
+  m.archiver = std::make_unique<DailyArchiver>(m.ioc, m.time, m.rooms);
   m.archiver->start();
   return {};
 }

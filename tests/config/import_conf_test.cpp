@@ -193,6 +193,17 @@ comment |# (room-name "tab\there \x41; \u00e9 back\\slash")
   EXPECT_EQ(conf->entries.size(), 2u);
 }
 
+// The strings are read by the rules of docs/STORAGE.md "Strings as read",
+// as everywhere: \v is a 'v' (Gauche has no \v), \xHH without ';' is two
+// hex digits, \UHHHHHHHH is a code point.
+TEST_F(ImportConfTest, ReadsStringsByTheRulesOfStorageMd) {
+  auto conf = parse_original_conf(R"scm((room-name "\v\x41BC\U0001F600"))scm", dir_ / "escapes.conf");
+  ASSERT_TRUE(conf.is_ok()) << conf.status().message();
+  EXPECT_EQ(conf->find("room-name")->value.text, "vABC\xF0\x9F\x98\x80");
+  EXPECT_FALSE(parse_original_conf(R"scm((room-name "a\x4"))scm", dir_ / "short.conf").is_ok());
+  EXPECT_FALSE(parse_original_conf(R"scm((room-name "a\ b"))scm", dir_ / "space.conf").is_ok());
+}
+
 TEST_F(ImportConfTest, AMissingFileIsAClearError) {
   auto r = import_original_conf(dir_ / "nope.conf");
   ASSERT_FALSE(r.is_ok());

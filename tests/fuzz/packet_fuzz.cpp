@@ -1,5 +1,5 @@
 // Fuzzes the client's parse of a comet reply in the S-expression format
-// (client/client.h parse_packet, over client/sexpr_reader.h). Server replies
+// (client/client.h parse_packet, over the reader of util/sexpr.h). Server replies
 // are untrusted input to a client: parsing must never crash, overflow the
 // stack or throw. A packet that parses must come back the same when it is
 // written out again the way a server writes it and parsed once more.
@@ -8,7 +8,6 @@
 #include <string>
 
 #include "client/client.h"
-#include "client/sexpr_reader.h"
 #include "fuzz_check.h"
 #include "util/sexpr.h"
 

@@ -1,11 +1,13 @@
 // Tests for RoomFeed, the logic of a long-lived reader (SSE, WebSocket),
 // without a socket: a recording transport whose writes complete only when
 // the test says so, over a Room on a FakeStore, all on one io_context that
-// the test runs by hand (so a wake-up waits until the test polls).
+// the test runs by hand (so a wake-up waits until the test polls), with
+// simulated time (the soft timeouts fire when the test advances it).
 #include "live/room_feed.h"
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
@@ -17,7 +19,7 @@
 
 #include "rooms/fake_store.h"
 #include "rooms/room_helpers.h"
-#include "util/clock.h"
+#include "support/simulated_time.h"
 
 namespace chaton::http {
 namespace {
@@ -37,6 +39,7 @@ class RecordingFeed final : public RoomFeed {
   std::vector<Sent> sent;
   std::vector<std::function<void()>> unwritten;  // write callbacks not run yet
   int cut = 0;
+  int heartbeats = 0;
 
   // Completes every write handed over so far (as the socket would).
   void finish_writes() {
@@ -60,6 +63,7 @@ class RecordingFeed final : public RoomFeed {
     return true;
   }
   void cut_off() override { ++cut; }
+  void heartbeat() override { ++heartbeats; }
 };
 
 class RoomFeedTest : public ::testing::Test {
@@ -72,7 +76,7 @@ class RoomFeedTest : public ::testing::Test {
     s.url = "http://chat.example/lobby/";
     s.render.room_url = s.url;
     s.version = "9.9-test";
-    room = std::make_shared<Room>(std::move(s), std::make_unique<rooms_test::FakeStore>(), clock);
+    room = std::make_shared<Room>(std::move(s), std::make_unique<rooms_test::FakeStore>(), time);
     ASSERT_TRUE(room->open(nullptr));
   }
   void TearDown() override {
@@ -84,7 +88,7 @@ class RoomFeedTest : public ::testing::Test {
   void start_feed(uint64_t pos, double soft_timeout = 30) {
     CometConfig timing;
     timing.soft_timeout_min = timing.soft_timeout_max = soft_timeout;
-    feed = std::make_shared<RecordingFeed>(room, io.get_executor(), pos, PacketFormat::json, timing);
+    feed = std::make_shared<RecordingFeed>(room, io.get_executor(), pos, PacketFormat::json, timing, time);
     feed->start("192.0.2.1");
     io.poll();
   }
@@ -120,8 +124,17 @@ class RoomFeedTest : public ::testing::Test {
     return out;
   }
 
-  ManualClock clock{from_seconds(1732460000)};
+  // Soft timeouts of `seconds` each, `n` times, each followed by a poll.
+  void soft_timeouts(int n, double seconds = 1) {
+    for (int i = 0; i < n; ++i) {
+      time.advance(seconds_as_duration(seconds));
+      io.poll();
+    }
+  }
+
+  testing::SimulatedTimeSource time{from_seconds(1732460000)};
   boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   std::shared_ptr<Room> room;
   std::shared_ptr<RecordingFeed> feed;
 };
@@ -187,13 +200,13 @@ TEST_F(RoomFeedTest, PostsPiledUpDuringAWriteComeAsOnePacket) {
 // nothing more queued. The count goes out once the write is done.
 TEST_F(RoomFeedTest, TheSoftTimeoutSendsNothingWhileAWriteIsInFlight) {
   post_many(1, kMaxPacketPosts * 2);
-  start_feed(0, 0.001);
+  start_feed(0, 1);
   ASSERT_EQ(feed->sent.size(), 1u);  // the first piece of the catch-up, unwritten
   Cid other = room->allocate_cid("198.51.100.7");
   room->hold(other);
   const size_t nc = room->num_chatters();
   ASSERT_NE(feed->sent.back().nc, nc);
-  for (int i = 0; i < 20; ++i) io.run_for(std::chrono::milliseconds(2));
+  soft_timeouts(20);
   EXPECT_EQ(feed->sent.size(), 1u);
   EXPECT_EQ(feed->unwritten.size(), 1u);
   feed->finish_writes();
@@ -205,18 +218,73 @@ TEST_F(RoomFeedTest, TheSoftTimeoutSendsNothingWhileAWriteIsInFlight) {
 // A count that changed while the last packet was being written, with no
 // posts to send after it, goes out as an empty packet once it is written.
 TEST_F(RoomFeedTest, AChangedCountHeldDuringAWriteIsSentAfterIt) {
-  start_feed(0, 0.001);
+  start_feed(0, 1);
   ASSERT_EQ(feed->sent.size(), 1u);  // the first packet, unwritten
   Cid other = room->allocate_cid("198.51.100.7");
   room->hold(other);
   const size_t nc = room->num_chatters();
-  for (int i = 0; i < 20; ++i) io.run_for(std::chrono::milliseconds(2));
+  soft_timeouts(20);
   EXPECT_EQ(feed->sent.size(), 1u);
   feed->finish_writes();
   io.poll();
   ASSERT_EQ(feed->sent.size(), 2u);
   EXPECT_EQ(feed->sent.back().nc, nc);
   EXPECT_TRUE(feed->sent.back().texts.empty());
+}
+
+// An idle feed (nothing being written, the count unchanged) sends the
+// transport's heartbeat at each soft timeout, and nothing before it.
+TEST_F(RoomFeedTest, AnIdleFeedSendsAHeartbeatAtEachSoftTimeout) {
+  start_feed(0, 30);
+  drain();
+  const size_t packets = feed->sent.size();
+  soft_timeouts(1, 29);
+  EXPECT_EQ(feed->heartbeats, 0);
+  soft_timeouts(1);
+  EXPECT_EQ(feed->heartbeats, 1);
+  soft_timeouts(1, 30);
+  EXPECT_EQ(feed->heartbeats, 2);
+  EXPECT_EQ(feed->sent.size(), packets);  // a heartbeat is not a packet
+}
+
+// A feed with a write in flight is not idle: no heartbeat.
+TEST_F(RoomFeedTest, NoHeartbeatWhileAWriteIsInFlight) {
+  start_feed(0, 30);
+  ASSERT_EQ(feed->unwritten.size(), 1u);  // the first packet, unwritten
+  soft_timeouts(3, 30);
+  EXPECT_EQ(feed->heartbeats, 0);
+  feed->finish_writes();
+  io.poll();
+  soft_timeouts(1, 30);
+  EXPECT_EQ(feed->heartbeats, 1);
+}
+
+// When the count changed, the soft timeout sends an empty packet with it
+// instead of a heartbeat.
+TEST_F(RoomFeedTest, TheSoftTimeoutSendsTheChangedCountInsteadOfAHeartbeat) {
+  start_feed(0, 30);
+  drain();
+  const size_t packets = feed->sent.size();
+  room->hold(room->allocate_cid("198.51.100.7"));
+  soft_timeouts(1, 30);
+  EXPECT_EQ(feed->heartbeats, 0);
+  ASSERT_EQ(feed->sent.size(), packets + 1);
+  EXPECT_EQ(feed->sent.back().nc, room->num_chatters());
+  EXPECT_TRUE(feed->sent.back().texts.empty());
+}
+
+// A stopped feed neither sends nor keeps a timer armed.
+TEST_F(RoomFeedTest, AStoppedFeedSendsNothingMore) {
+  start_feed(0, 30);
+  drain();
+  const size_t packets = feed->sent.size();
+  feed->stop();
+  room->hold(room->allocate_cid("198.51.100.7"));
+  post_many(1, 1);
+  soft_timeouts(2, 30);
+  EXPECT_EQ(feed->sent.size(), packets);
+  EXPECT_EQ(feed->heartbeats, 0);
+  EXPECT_EQ(time.pending_timers(), 0u);
 }
 
 }  // namespace

@@ -131,6 +131,32 @@ TEST(DecodeLine, ReadsTheFirstDatumAsTheOriginalToolsDo) {
   EXPECT_FALSE(symbol->ip.has_value());
 }
 
+// Lines are read with the one S-expression reader (docs/STORAGE.md
+// "S-expressions"), as Gauche reads them: comments, a '+' sign, a dotted
+// rest, brackets and quotes in the extra elements.
+TEST(DecodeLine, ReadsByTheRulesOfTheOneReader) {
+  auto plus = decode_line(R"(("n" (+1 +2) "t"))");
+  ASSERT_TRUE(plus);
+  EXPECT_EQ(plus->sec, 1);
+  EXPECT_EQ(plus->usec, 2);
+  auto commented = decode_line(R"(("n" #| c |# (1 2) "t" #;"not the address" "ip") ; note)");
+  ASSERT_TRUE(commented);
+  EXPECT_EQ(commented->ip, "ip");
+  auto dotted = decode_line(R"(("n" (1 2) "t" . "ip"))");
+  ASSERT_TRUE(dotted);
+  EXPECT_FALSE(dotted->ip.has_value());
+  auto extra = decode_line(R"(("n" (1 2) "t" "ip" [a (b)] 'c 99999999999999999999))");
+  ASSERT_TRUE(extra);
+  EXPECT_EQ(extra->ip, "ip");
+  const char* bad[] = {
+      R"(("n" (1 2) "t" ; the ')' is in a comment)",
+      R"(("n" (1 2) "t" "ip" [a)))",        // a ']' must close the '['
+      R"(("n" (1 2) "t" "ip" . a b))",     // one datum after '.'
+      R"(("n" (99999999999999999999 2) "t"))",
+  };
+  for (const char* line : bad) EXPECT_FALSE(decode_line(line).has_value()) << line;
+}
+
 TEST(DecodeLine, DeeplyNestedExtraElementsAreReadWithoutRecursion) {
   // A hand-edited or hostile line: a million '(' after the address.
   std::string open(1'000'000, '(');

@@ -1,0 +1,31 @@
+// DeltaPacket: see delta_packet.h.
+#include "live/delta_packet.h"
+
+namespace chaton::http {
+
+namespace {
+
+PacketHeader header_for(const Room& room, uint64_t pos, Cid cid, bool refresh) {
+  PacketHeader h;
+  h.pos = pos;
+  h.nc = room.num_chatters();
+  h.ver = room.settings().version;
+  h.cid = cid;
+  h.refresh = refresh;
+  return h;
+}
+
+}  // namespace
+
+DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketFormat format) {
+  DeltaPacket p;
+  p.header = header_for(room, d.pos, cid, d.refresh);
+  p.bytes = wrap_packet(format, p.header, *d.content);
+  return p;
+}
+
+std::string expired_packet(const Room& room, PacketFormat format) {
+  return wrap_packet(format, header_for(room, 0, kExpiredCid, false), empty_content(format));
+}
+
+}  // namespace chaton::http

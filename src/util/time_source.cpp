@@ -1,0 +1,76 @@
+// TimeSource: see time_source.h.
+#include "util/time_source.h"
+
+#include <atomic>
+
+#include <boost/asio/steady_timer.hpp>
+
+namespace chaton {
+
+namespace {
+
+namespace net = boost::asio;
+
+// The adapter that lets a standard distribution draw from a TimeSource.
+struct RandomBits {
+  using result_type = uint64_t;
+  static constexpr result_type min() { return 0; }
+  static constexpr result_type max() { return ~result_type{0}; }
+  result_type operator()() { return time.random_bits(); }
+  TimeSource& time;
+};
+
+// An Asio steady_timer. Each arm() or cancel() starts a new generation; a
+// handler runs only if its generation is still the current one, so one
+// whose time had come before it was cancelled (already queued on the
+// executor) does nothing. The generation is shared with queued handlers,
+// which may run after the Timer is gone.
+class AsioTimer final : public Timer {
+ public:
+  explicit AsioTimer(net::any_io_executor executor) : timer_(std::move(executor)) {}
+  ~AsioTimer() override { cancel(); }
+
+  void arm(MonoDuration delay, std::function<void()> handler) override {
+    uint64_t mine = ++*generation_;
+    timer_.expires_after(delay);
+    timer_.async_wait([generation = generation_, mine, h = std::move(handler)](boost::system::error_code ec) {
+      if (!ec && generation->load() == mine) h();
+    });
+  }
+
+  void cancel() override {
+    ++*generation_;
+    timer_.cancel();
+  }
+
+ private:
+  net::steady_timer timer_;
+  std::shared_ptr<std::atomic<uint64_t>> generation_ = std::make_shared<std::atomic<uint64_t>>(0);
+};
+
+}  // namespace
+
+MonoDuration random_between(TimeSource& time, MonoDuration lo, MonoDuration hi) {
+  if (hi <= lo) return lo;
+  std::uniform_int_distribution<MonoDuration::rep> dist(lo.count(), hi.count());
+  RandomBits bits{time};
+  return MonoDuration(dist(bits));
+}
+
+RealTimeSource::RealTimeSource(const Clock& wall) : wall_(wall), rng_(std::random_device{}()) {}
+
+RealTimeSource& RealTimeSource::instance() {
+  static RealTimeSource source;
+  return source;
+}
+
+std::unique_ptr<Timer> RealTimeSource::make_timer(net::any_io_executor executor) {
+  return std::make_unique<AsioTimer>(std::move(executor));
+}
+
+uint64_t RealTimeSource::random_bits() {
+  std::lock_guard lock(mu_);
+  return rng_();
+}
+
+}  // namespace chaton

@@ -1,0 +1,93 @@
+// Tests for the Server-Sent Events stream (docs/PROTOCOL.md, "Push
+// streams") without a socket or real time: a FakeConnection records the
+// bytes pushed, a SimulatedTimeSource drives the heartbeat.
+#include "live/event_stream.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "rooms/fake_store.h"
+#include "rooms/room_helpers.h"
+#include "support/fake_connection.h"
+#include "support/simulated_time.h"
+
+namespace chaton::http {
+namespace {
+
+using std::chrono::seconds;
+
+class EventStreamTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    RoomSettings s;
+    s.config.slug = "lobby";
+    s.config.name = "Lobby";
+    s.url = "http://chat.example/lobby/";
+    s.render.room_url = s.url;
+    s.version = "9.9-test";
+    room = std::make_shared<Room>(std::move(s), std::make_unique<rooms_test::FakeStore>(), time);
+    ASSERT_TRUE(room->open(nullptr));
+    CometConfig timing;
+    timing.soft_timeout_min = timing.soft_timeout_max = 30;
+    conn = std::make_shared<testing::FakeConnection>(io.get_executor());
+    start_event_stream(room, conn->exchange("/lobby/events"), 0, PacketFormat::json, timing, time);
+    io.poll();
+    conn->finish_writes();
+    io.poll();
+  }
+  void TearDown() override {
+    conn->disconnect();
+    io.poll();
+    room->close();
+  }
+
+  void advance(std::chrono::steady_clock::duration d) {
+    time.advance(d);
+    io.poll();
+  }
+
+  testing::SimulatedTimeSource time{from_seconds(1732460000)};
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  std::shared_ptr<Room> room;
+  std::shared_ptr<testing::FakeConnection> conn;
+};
+
+TEST_F(EventStreamTest, AnIdleStreamGetsAKeepaliveCommentAtEachSoftTimeout) {
+  ASSERT_TRUE(conn->streaming);
+  ASSERT_EQ(conn->chunks.size(), 2u);  // the retry delay, then the first packet
+  EXPECT_EQ(conn->chunks[0], "retry: 5000\n\n");
+  EXPECT_TRUE(conn->chunks[1].starts_with("id: 0\ndata: {")) << conn->chunks[1];
+  advance(seconds(29));
+  EXPECT_EQ(conn->chunks.size(), 2u);
+  advance(seconds(1));
+  ASSERT_EQ(conn->chunks.size(), 3u);
+  EXPECT_EQ(conn->chunks[2], ": keepalive\n\n");
+  advance(seconds(30));
+  ASSERT_EQ(conn->chunks.size(), 4u);
+  EXPECT_EQ(conn->chunks[3], ": keepalive\n\n");
+}
+
+TEST_F(EventStreamTest, APostIsAnEventAndADisconnectStopsTheHeartbeat) {
+  ASSERT_TRUE(testing::post_and_settle(*room, "bot", "hello"));
+  io.poll();
+  ASSERT_EQ(conn->chunks.size(), 3u);
+  EXPECT_TRUE(conn->chunks[2].starts_with("id: 1\ndata: {")) << conn->chunks[2];
+  EXPECT_NE(conn->chunks[2].find("hello"), std::string::npos);
+  conn->finish_writes();
+  io.poll();
+  conn->disconnect();
+  io.poll();
+  advance(seconds(300));
+  EXPECT_EQ(conn->chunks.size(), 3u);
+  EXPECT_EQ(time.pending_timers(), 0u);
+}
+
+}  // namespace
+}  // namespace chaton::http

@@ -1,0 +1,269 @@
+// Tests for the comet long-poll (docs/PROTOCOL.md, "The comet long-poll")
+// without a socket and without waiting: a FakeConnection takes the answer,
+// a SimulatedTimeSource drives the soft and hard timeouts (and is the
+// room's clock), and the test runs the io_context by hand. Each way a
+// request ends — news, a timeout, expired, a duplicate, a disconnect —
+// ends it once: what comes after sends nothing.
+#include "live/long_poll.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rooms/fake_store.h"
+#include "rooms/room_helpers.h"
+#include "support/fake_connection.h"
+#include "support/simulated_time.h"
+
+namespace chaton::http {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::seconds;
+using testing::FakeConnection;
+
+constexpr auto kSoft = seconds(20);
+constexpr auto kHard = seconds(300);
+
+struct Reply {
+  int64_t cid = 0;
+  uint64_t pos = 0;
+  size_t nc = 0;
+  std::vector<std::string> texts;
+};
+
+Reply parse(const Response& res) {
+  const json::object doc = json::parse(res.body()).as_object();
+  Reply r;
+  r.cid = doc.at("cid").to_number<int64_t>();
+  r.pos = doc.at("pos").to_number<uint64_t>();
+  r.nc = doc.at("nc").to_number<size_t>();
+  for (const json::value& v : doc.at("content").as_array()) r.texts.emplace_back(v.as_array().at(2).as_string());
+  return r;
+}
+
+class LongPollTest : public ::testing::Test {
+ protected:
+  void SetUp() override { open_room(true); }
+  void TearDown() override {
+    io.poll();
+    room->close();
+  }
+
+  void open_room(bool loose_login) {
+    if (room) room->close();
+    RoomSettings s;
+    s.config.slug = "lobby";
+    s.config.name = "Lobby";
+    s.config.loose_login = loose_login;
+    s.url = "http://chat.example/lobby/";
+    s.render.room_url = s.url;
+    s.version = "9.9-test";
+    room = std::make_shared<Room>(std::move(s), std::make_unique<rooms_test::FakeStore>(), time);
+    ASSERT_TRUE(room->open(nullptr));
+    timing.soft_timeout_min = timing.soft_timeout_max = std::chrono::duration<double>(kSoft).count();
+    timing.hard_timeout_min = timing.hard_timeout_max = std::chrono::duration<double>(kHard).count();
+  }
+
+  // A comet request (JSON) on a connection of its own; runs what it does at once.
+  std::shared_ptr<FakeConnection> poll(std::optional<Cid> cid, uint64_t pos,
+                                       std::string address = "192.0.2.1") {
+    auto conn = std::make_shared<FakeConnection>(io.get_executor());
+    CometRequest req;
+    req.cid = cid;
+    req.pos = pos;
+    req.format = PacketFormat::json;
+    start_long_poll(room, conn->exchange("/lobby/comet?s=0", std::move(address)), req, timing, time);
+    io.poll();
+    return conn;
+  }
+
+  // A request that waits: a client that already has its cid and is up to date.
+  std::shared_ptr<FakeConnection> waiting_poll() {
+    auto first = poll(std::nullopt, room->status().sequence);
+    EXPECT_EQ(first->responses.size(), 1u);
+    cid = parse(first->responses.at(0)).cid;
+    auto conn = poll(cid, room->status().sequence);
+    EXPECT_TRUE(conn->responses.empty());
+    EXPECT_TRUE(conn->watched());
+    return conn;
+  }
+
+  void advance(std::chrono::steady_clock::duration d) {
+    time.advance(d);
+    io.poll();
+  }
+
+  void post(const std::string& text) {
+    ASSERT_TRUE(testing::post_and_settle(*room, "bot", text));
+    io.poll();
+  }
+
+  // Everything that could end a request again: a post, both timeouts, the
+  // client going away. None may send anything once it has ended.
+  void everything_else_happens(FakeConnection& conn) {
+    post("later");
+    advance(kHard * 2);
+    conn.disconnect();
+    io.poll();
+  }
+
+  // How many ways the request ended: responses and closes.
+  static size_t endings(const FakeConnection& conn) {
+    return conn.responses.size() + static_cast<size_t>(conn.closes);
+  }
+
+  testing::SimulatedTimeSource time{from_seconds(1732460000)};
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  CometConfig timing;
+  std::shared_ptr<Room> room;
+  Cid cid = kExpiredCid;
+};
+
+TEST_F(LongPollTest, ANewClientLearnsItsCidAtOnce) {
+  auto conn = poll(std::nullopt, 0);
+  ASSERT_EQ(conn->responses.size(), 1u);
+  Reply r = parse(conn->responses[0]);
+  EXPECT_NE(r.cid, kExpiredCid);
+  EXPECT_TRUE(r.texts.empty());
+  EXPECT_EQ(conn->responses[0][bhttp::field::cache_control], "no-cache");
+  EXPECT_FALSE(conn->watched());  // answered at once: it never waited
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 1u);
+}
+
+TEST_F(LongPollTest, APostEndsTheWaitWithThePostOnce) {
+  auto conn = waiting_poll();
+  post("hello");
+  ASSERT_EQ(conn->responses.size(), 1u);
+  Reply r = parse(conn->responses[0]);
+  EXPECT_EQ(r.cid, cid);
+  EXPECT_EQ(r.texts, std::vector<std::string>{"hello"});
+  EXPECT_EQ(r.pos, room->status().sequence);
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 1u);
+}
+
+TEST_F(LongPollTest, TheSoftTimeoutPingsOnlyWhenTheChattersCountChanged) {
+  auto conn = waiting_poll();
+  const size_t nc = room->num_chatters();
+  advance(kSoft);
+  advance(kSoft);
+  EXPECT_TRUE(conn->responses.empty()) << "the count did not change: no ping";
+
+  room->allocate_cid("198.51.100.7");  // somebody else comes in
+  advance(kSoft - seconds(1));
+  EXPECT_TRUE(conn->responses.empty()) << "not before the soft timeout";
+  advance(seconds(1));
+  ASSERT_EQ(conn->responses.size(), 1u);
+  Reply r = parse(conn->responses[0]);
+  EXPECT_EQ(r.nc, nc + 1);
+  EXPECT_TRUE(r.texts.empty());
+  EXPECT_EQ(r.cid, cid);
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 1u);
+}
+
+TEST_F(LongPollTest, TheHardTimeoutPingsAnyway) {
+  auto conn = waiting_poll();
+  const auto softs = kHard / kSoft;
+  for (int i = 1; i < softs; ++i) advance(kSoft);
+  EXPECT_TRUE(conn->responses.empty()) << "soft timeouts with the same count send nothing";
+  advance(kSoft);  // the hard timeout
+  ASSERT_EQ(conn->responses.size(), 1u);
+  Reply r = parse(conn->responses[0]);
+  EXPECT_TRUE(r.texts.empty());
+  EXPECT_EQ(r.cid, cid);
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 1u);
+}
+
+TEST_F(LongPollTest, TheHardTimeoutComesAtItsTimeEvenBetweenSoftOnes) {
+  timing.hard_timeout_min = timing.hard_timeout_max = 50;  // not a multiple of the soft 20 s
+  auto conn = waiting_poll();
+  advance(seconds(49));
+  EXPECT_TRUE(conn->responses.empty());
+  advance(seconds(1));
+  EXPECT_EQ(conn->responses.size(), 1u);
+}
+
+TEST_F(LongPollTest, AnUnknownCidWithoutLooseLoginIsToldItExpired) {
+  open_room(false);
+  auto conn = poll(Cid{12345}, 0);
+  ASSERT_EQ(conn->responses.size(), 1u);
+  Reply r = parse(conn->responses[0]);
+  EXPECT_EQ(r.cid, kExpiredCid);
+  EXPECT_EQ(r.pos, 0u);
+  EXPECT_TRUE(r.texts.empty());
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 1u);
+}
+
+// A second request with the cid of one still waiting is a duplicate: the
+// old one is closed without a reply, the new one gets a new cid.
+TEST_F(LongPollTest, ADuplicateClosesTheWaitingRequestWithoutAReply) {
+  auto old_conn = waiting_poll();
+  auto new_conn = poll(cid, room->status().sequence);
+  EXPECT_EQ(old_conn->closes, 1);
+  EXPECT_TRUE(old_conn->responses.empty());
+  ASSERT_EQ(new_conn->responses.size(), 1u);
+  EXPECT_NE(parse(new_conn->responses[0]).cid, cid);
+  everything_else_happens(*old_conn);
+  EXPECT_EQ(endings(*old_conn), 1u);
+  EXPECT_EQ(old_conn->closes, 1);
+}
+
+// A client that goes away gets nothing, then or later; its cid stops
+// waiting, so it is forgotten after the client timeout like any idle one.
+TEST_F(LongPollTest, ADisconnectEndsItSilentlyAndLaterEventsSendNothing) {
+  auto conn = waiting_poll();
+  const size_t nc = room->num_chatters();
+  conn->disconnect();
+  io.poll();
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 0u);
+  time.advance(room->settings().client_timeout + seconds(1));
+  room->sweep();
+  EXPECT_EQ(room->num_chatters(), nc - 1);
+}
+
+// The events that end a request may cross on the strand: a wake-up or a
+// timeout already queued when the client goes away must send nothing.
+TEST_F(LongPollTest, AWakeUpQueuedBeforeADisconnectSendsNothing) {
+  auto conn = waiting_poll();
+  ASSERT_TRUE(testing::post_and_settle(*room, "bot", "too late"));  // its wake-up is queued, not run
+  conn->disconnect();
+  io.poll();
+  EXPECT_EQ(endings(*conn), 0u);
+}
+
+TEST_F(LongPollTest, ATimeoutQueuedBeforeADisconnectSendsNothing) {
+  auto conn = waiting_poll();
+  room->allocate_cid("198.51.100.7");  // the count changed: the soft timeout would ping
+  time.advance(kSoft);                 // its handler is queued, not run
+  conn->disconnect();
+  io.poll();
+  EXPECT_EQ(endings(*conn), 0u);
+}
+
+// A request still waiting is not idle: the sweep keeps its cid.
+TEST_F(LongPollTest, AWaitingRequestKeepsItsCid) {
+  auto conn = waiting_poll();
+  const size_t nc = room->num_chatters();
+  time.advance(room->settings().client_timeout + seconds(1));
+  room->sweep();
+  io.poll();
+  EXPECT_EQ(room->num_chatters(), nc);
+  EXPECT_TRUE(conn->responses.empty());
+}
+
+}  // namespace
+}  // namespace chaton::http

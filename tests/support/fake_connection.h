@@ -1,0 +1,74 @@
+// FakeConnection: an http::Connection without a socket, for tests of what
+// answers a request (long-poll, Server-Sent Events) — it records what it is
+// asked to send, and the test plays the client going away (disconnect())
+// and the socket finishing its writes (finish_writes()).
+//
+//   auto conn = std::make_shared<FakeConnection>(io.get_executor());
+//   ExchangePtr ex = conn->exchange("/lobby/comet?p=0&s=0");
+//   ... hand `ex` to a handler, then io.poll() (Exchange hops to the
+//   connection's executor) and look at conn->responses.
+//
+// Thread-safety: none; the test and the handlers share the executor's thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/connection.h"
+#include "http/exchange.h"
+
+namespace chaton::testing {
+
+class FakeConnection final : public http::Connection,
+                             public std::enable_shared_from_this<FakeConnection> {
+ public:
+  explicit FakeConnection(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+
+  // A GET of `target` from `address` on this connection.
+  http::ExchangePtr exchange(std::string_view target, std::string address = "192.0.2.1") {
+    http::Request req{http::bhttp::verb::get, target, 11};
+    return std::make_shared<http::Exchange>(shared_from_this(), std::move(req), std::move(address));
+  }
+
+  // The client closes the connection: the disconnect watcher runs (once).
+  void disconnect() {
+    auto f = std::move(on_gone_);
+    on_gone_ = nullptr;
+    if (f) f();
+  }
+  // Completes every stream write handed over so far.
+  void finish_writes() {
+    auto done = std::move(unwritten_);
+    unwritten_.clear();
+    for (auto& f : done)
+      if (f) f();
+  }
+  bool watched() const { return static_cast<bool>(on_gone_); }
+
+  std::vector<http::Response> responses;  // plain responses sent
+  int closes = 0;                         // close() calls (abandon, cut_stream)
+  bool streaming = false;                 // start_stream() came
+  std::vector<std::string> chunks;        // stream bytes pushed, in order
+
+  boost::asio::any_io_executor executor() override { return executor_; }
+  void send(http::Response res, bool, unsigned, bool) override { responses.push_back(std::move(res)); }
+  void close() override { ++closes; }
+  void watch_disconnect(std::function<void()> on_gone) override { on_gone_ = std::move(on_gone); }
+  void start_stream(http::Response, unsigned) override { streaming = true; }
+  bool push(http::StreamChunk chunk) override {
+    if (closes > 0) return false;
+    chunks.push_back(*chunk.bytes);
+    unwritten_.push_back(std::move(chunk.written));
+    return true;
+  }
+
+ private:
+  boost::asio::any_io_executor executor_;
+  std::function<void()> on_gone_;
+  std::vector<std::function<void()>> unwritten_;
+};
+
+}  // namespace chaton::testing
