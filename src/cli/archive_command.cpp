@@ -8,7 +8,7 @@
 
 #include "cli/commands.h"
 #include "store/file_archive.h"
-#include "store/file_store.h"
+#include "server/room_store.h"
 #include "util/log_file.h"
 #include "util/text.h"
 
@@ -51,8 +51,7 @@ void log_report(const RoomConfig& room, Date today, const std::vector<std::strin
 }
 
 bool archive_room(const RoomConfig& room, Date today, std::ostream& out, std::ostream& err) {
-  FileStore store(room.data_dir);
-  auto report = store.archive(today);
+  auto report = http::open_room_store(room)->archive(today);
   if (!report) {
     err << "chaton: room '" << room.slug << "': " << report.status().message() << "\n";
     return false;

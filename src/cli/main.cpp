@@ -11,7 +11,6 @@
 //
 // This file wires CLI11; the bodies of the operator commands are in
 // cli/commands.h and its *_command.cpp files.
-#include <csignal>
 #include <iostream>
 
 #include <CLI/CLI.hpp>
@@ -50,10 +49,6 @@ int serve(const ServeOptions& o) {
     std::cerr << "chaton: " << config.status().message() << "\n";
     return 2;
   }
-  std::signal(SIGPIPE, SIG_IGN);
-  // Past the file-size limit write() fails with EFBIG, which the store
-  // answers like a full disk; the signal would kill the server instead.
-  std::signal(SIGXFSZ, SIG_IGN);
   chaton::http::Server server(std::move(config.value()), chaton::SystemClock::instance());
   if (auto st = server.start(std::cout); !st) {
     std::cerr << "chaton: " << st.message() << "\n";

@@ -14,7 +14,7 @@
 
 #include "access/blacklist.h"
 #include "cli/commands.h"
-#include "store/file_store.h"
+#include "server/room_store.h"
 #include "store/post_selector.h"
 #include "util/log_file.h"
 #include "util/text.h"
@@ -168,8 +168,7 @@ int run_moderate(const ModerateOptions& options, std::ostream& out, std::ostream
     return kExitBadInput;
   }
   const RoomConfig& room = rooms->front();
-  FileStore store(room.data_dir);
-  auto report = store.remove_posts(*selector);
+  auto report = http::open_room_store(room)->remove_posts(*selector);
   if (!report) {
     err << kCommand << "room '" << room.slug << "': " << report.status().message() << "\n";
     return kExitFailed;

@@ -10,6 +10,7 @@
 #include <boost/json.hpp>
 
 #include "access/forwarded.h"
+#include "endpoints/page_data.h"
 #include "pages/archive_pages.h"
 #include "pages/badge.h"
 #include "live/event_stream.h"
@@ -28,15 +29,6 @@ namespace chaton::http {
 namespace net = boost::asio;
 
 namespace {
-
-// Full credential checks (a bcrypt each) one address may start: a burst,
-// then this many a second. Known credentials are not counted.
-constexpr double kLoginChecksPerSecond = 1;
-constexpr double kLoginCheckBurst = 20;
-
-bool is_get(const Request& req) {
-  return req.method() == bhttp::verb::get || req.method() == bhttp::verb::head;
-}
 
 // An alist / JSON object of string and integer members, in order.
 struct Member {
@@ -129,84 +121,57 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock) {
   embeddable_ = frame_ancestors_of(config.site.frame_ancestors);
   poster_alias_ = original_poster_name(room_->settings().config.name);
-  if (const std::string& file = room_->settings().config.htpasswd; !file.empty()) {
-    users_ = std::make_unique<Htpasswd>(file, clock);
-    login_checks_ = std::make_unique<RateLimiter>(kLoginChecksPerSecond, kLoginCheckBurst, AddressRanges{}, clock);
-    login_pool_ = std::make_unique<net::thread_pool>(1);
-  }
+  if (!room_->settings().config.htpasswd.empty()) private_ = std::make_unique<PrivateRoom>(*room_, clock, api_log_);
+  build_table();
 }
 
-RoomEndpoints::~RoomEndpoints() {
-  if (login_pool_) login_pool_->join();
-}
+RoomEndpoints::~RoomEndpoints() { blocking_.join(); }
 
-// ---- private rooms
-
-std::optional<Response> RoomEndpoints::check_credentials(const Request& req, const std::string& address,
-                                                         std::optional<Credentials>& creds, bool& slow) {
-  const std::string& realm = room_->settings().config.name;
-  creds = parse_basic_auth(req[bhttp::field::authorization]);
-  if (!creds) return unauthorized(realm, "this room is private: log in with your user name and password");
-  if (users_->known(creds->user, creds->password)) return std::nullopt;
-  if (int wait = login_checks_->acquire(address); wait > 0) {
-    return error_response(Status(Errc::rate_limited, "too many login attempts from your address; try again in " +
-                                                         std::to_string(wait) + " s")
-                              .with_retry_after(wait));
+// The room's URLs (docs/PROTOCOL.md). First match wins.
+void RoomEndpoints::build_table() {
+  auto to = [this](void (RoomEndpoints::*handler)(const Call&)) {
+    return [this, handler](const Call& call) { (this->*handler)(call); };
+  };
+  table_.add({"", Match::exact, kGetHead, to(&RoomEndpoints::page)});
+  if (private_) {
+    table_.add({"passwd", Match::exact, kGetHead | kPost, [this](const Call& call) { private_->passwd(call); }});
+  } else {
+    table_.add({"passwd", Match::exact, kAnyMethod, [](const Call& call) {
+                  call.ex->respond(error_response(bhttp::status::not_found, "this room is public: it has no passwords"));
+                }});
   }
-  slow = true;
-  return std::nullopt;
+  for (const std::string& poster : {std::string("post"), "chaton-poster-" + room_->slug(), poster_alias_})
+    table_.add({poster, Match::exact, kPost, to(&RoomEndpoints::post)});
+  // HEAD is taken wherever GET is; these two list only GET, as they always did.
+  table_.add({"comet", Match::exact, kGet, to(&RoomEndpoints::comet)});
+  table_.add({"events", Match::exact, kGet, to(&RoomEndpoints::events)});
+  table_.add({"apilogin", Match::exact, kPost, to(&RoomEndpoints::apilogin), false, &api_log_});
+  for (const char* which : {"var/seq", "var/status.js", "var/status.scm", "var/index.rdf"})
+    table_.add({which, Match::exact, kGetHead, to(&RoomEndpoints::status)});
+  table_.add({"a", Match::exact, kAnyMethod, [this](const Call& call) {
+                call.ex->respond(redirect_response(bhttp::status::moved_permanently, room_->settings().url + "a/"));
+              }});
+  // The archive pages read the disk: off the I/O threads.
+  table_.add({"a/", Match::prefix, kGetHead, to(&RoomEndpoints::archive), /*may_block=*/true});
+  for (const char* which : {"b", "badge.html", "badge.svg"})
+    table_.add({which, Match::exact, kGetHead, to(&RoomEndpoints::badge)});
+  // Queues the search on the room's SearchQueue: does not block.
+  table_.add({"search", Match::exact, kGetHead, to(&RoomEndpoints::search)});
+  table_.add({"chaton.css", Match::exact, kGetHead, [this](const Call& call) {
+                asset(call, "text/css; charset=utf-8", assets_.css, false);
+              }});
+  table_.add({assets_.js_name, Match::exact, kGetHead, [this](const Call& call) {
+                asset(call, "text/javascript; charset=utf-8", assets_.js, true);
+              }});
 }
 
 void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, const Target& target) {
-  if (!users_) return dispatch(ex, sub, target, {});
-  std::optional<Credentials> creds;
-  bool slow = false;
-  if (auto refusal = check_credentials(ex->request(), ex->client_address(), creds, slow))
-    return ex->respond(std::move(*refusal));
-  if (!slow) return dispatch(ex, sub, target, creds->user);
-  net::post(*login_pool_, [this, ex, sub = std::string(sub), target, creds = std::move(*creds)] {
-    bool ok = users_->verify(creds.user, creds.password) == Htpasswd::Verdict::allowed;
-    net::post(ex->executor(), [this, ex, sub, target, user = creds.user, ok] {
-      if (!ok) {
-        api_log_.write("401 wrong user name or password for '" + user + "' (" + ex->client_address() + ")");
-        return ex->respond(unauthorized(room_->settings().config.name, "wrong user name or password"));
-      }
-      dispatch(ex, sub, target, user);
-    });
-  });
-}
-
-void RoomEndpoints::passwd(const ExchangePtr& ex, const Target& target, std::string_view user) {
-  if (!users_) return ex->respond(error_response(bhttp::status::not_found, "this room is public: it has no passwords"));
-  const auto& settings = room_->settings();
-  if (is_get(ex->request()))
-    return ex->respond(html_response(bhttp::status::ok, render_passwd_page(settings, user, {}, false)));
-  if (ex->request().method() != bhttp::verb::post) return ex->respond(method_not_allowed("GET, HEAD, POST"));
-  auto form = parse_form(ex->request(), Params{});
-  if (!form) return ex->respond(error_response(form.status()));
-  std::string old_pw(form->get("old").value_or(""));
-  std::string new_pw(form->get("new").value_or(""));
-  std::string again(form->get("again").value_or(new_pw));
-  auto answer = [ex, &settings, user = std::string(user)](bhttp::status code, std::string_view message, bool changed) {
-    ex->respond(html_response(code, render_passwd_page(settings, user, message, changed)));
+  auto dispatch = [this, ex, sub = std::string(sub), target](std::string user) {
+    if (!table_.dispatch(Call{ex, target, sub, {}, std::move(user)}))
+      ex->respond(error_response(bhttp::status::not_found, "no such page in room '" + room_->slug() + "'"));
   };
-  if (new_pw != again) return answer(bhttp::status::bad_request, "the two new passwords differ", false);
-  // bcrypt twice (check and new hash): on the login thread.
-  net::post(*login_pool_, [this, ex, answer, user = std::string(user), old_pw, new_pw] {
-    Status st = users_->change_password(user, old_pw, new_pw);
-    net::post(ex->executor(), [this, ex, answer, user, st] {
-      if (st) {
-        api_log_.write("password changed for '" + user + "' (" + ex->client_address() + ")");
-        return answer(bhttp::status::ok, "Your password was changed.", true);
-      }
-      if (st.code() == Errc::io)
-        std::fprintf(stderr, "chaton: room %s: changing a password failed: %s\n", room_->slug().c_str(),
-                     st.message().c_str());
-      answer(status_for(st.code()), st.code() == Errc::io ? "the password file could not be written; try again later"
-                                                           : st.message(),
-             false);
-    });
-  });
+  if (!private_) return dispatch({});
+  private_->authenticate(ex, std::move(dispatch));
 }
 
 void RoomEndpoints::flush_logs() {
@@ -215,48 +180,26 @@ void RoomEndpoints::flush_logs() {
   api_log_.flush();
 }
 
-void RoomEndpoints::dispatch(const ExchangePtr& ex, std::string_view sub, const Target& target,
-                             std::string_view user) {
-  if (sub.empty()) return page(ex);
-  if (sub == "passwd") return passwd(ex, target, user);
-  if (sub == "post" || sub == "chaton-poster-" + room_->slug() || sub == poster_alias_) return post(ex, target);
-  if (sub == "comet") return comet(ex, target);
-  if (sub == "events") return events(ex, target);
-  if (sub == "apilogin") return apilogin(ex, target);
-  if (sub == "var/seq" || sub == "var/status.js" || sub == "var/status.scm" ||
-      sub == "var/index.rdf")
-    return status(ex, sub.substr(4));
-  if (sub == "a") return ex->respond(redirect_response(bhttp::status::moved_permanently,
-                                                         room_->settings().url + "a/"));
-  if (sub.starts_with("a/")) return archive(ex, sub.substr(2), target);
-  if (sub == "b" || sub == "badge.html" || sub == "badge.svg") return badge(ex, sub);
-  if (sub == "search") return search(ex, target);
-  if (sub == "chaton.css") return asset(ex, "text/css; charset=utf-8", assets_.css, false);
-  if (sub == assets_.js_name)
-    return asset(ex, "text/javascript; charset=utf-8", assets_.js, true);
-  ex->respond(error_response(bhttp::status::not_found, "no such page in room '" + room_->slug() + "'"));
+void RoomEndpoints::page(const Call& call) {
+  call.ex->respond(html_response(bhttp::status::ok, render_room_page(page_room(room_->settings()), assets_, cookie_path_),
+                                 embeddable_));
 }
 
-void RoomEndpoints::page(const ExchangePtr& ex) {
-  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
-  ex->respond(html_response(bhttp::status::ok, render_room_page(*room_, assets_, cookie_path_),
-                            embeddable_));
-}
-
-void RoomEndpoints::asset(const ExchangePtr& ex, std::string_view content_type,
+void RoomEndpoints::asset(const Call& call, std::string_view content_type,
                           const std::string& body, bool immutable) {
-  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
   Response res = make_response(bhttp::status::ok, content_type, body);
   res.set(bhttp::field::cache_control,
           immutable ? "public, max-age=31536000, immutable" : "public, max-age=300");
-  ex->respond(std::move(res));
+  call.ex->respond(std::move(res));
 }
 
-void RoomEndpoints::archive(const ExchangePtr& ex, std::string_view path, const Target& target) {
-  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
-  auto page = parse_page(target, kMaxArchivePage);
+// On the blocking pool (it reads the disk): answering from here is safe,
+// Exchange::respond() hops to the connection's strand (http/exchange.h).
+void RoomEndpoints::archive(const Call& call) {
+  const ExchangePtr& ex = call.ex;
+  auto page = parse_page(call.target, kMaxArchivePage);
   if (!page) return ex->respond(error_response(page.status()));
-  PageReply reply = archive_reply(*room_, path, utc_from_seconds(to_stamp(clock_.now()).sec).date, *page,
+  PageReply reply = archive_reply(*room_, call.rest, utc_from_seconds(to_stamp(clock_.now()).sec).date, *page,
                                   room_->settings().url + assets_.js_name);
   if (reply.status == 302) {
     Response res = redirect_response(bhttp::status::found, reply.location);
@@ -267,14 +210,15 @@ void RoomEndpoints::archive(const ExchangePtr& ex, std::string_view path, const 
                         std::move(reply.body)));
 }
 
-void RoomEndpoints::badge(const ExchangePtr& ex, std::string_view which) {
-  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
+void RoomEndpoints::badge(const Call& call) {
+  const ExchangePtr& ex = call.ex;
+  const std::string& which = call.path;
   const auto& s = room_->settings();
   auto st = room_->status();
   BadgeInfo info{s.config.name, s.url, s.config.icon_url, st.num_chatters, st.last_post,
                  to_stamp(clock_.now()).sec};
   if (which == "badge.html")
-    return ex->respond(html_response(bhttp::status::ok, render_badge_page(s, assets_, info), embeddable_));
+    return ex->respond(html_response(bhttp::status::ok, render_badge_page(page_room(s), assets_, info), embeddable_));
   Response res = which == "b"
                      ? make_response(bhttp::status::ok, "text/javascript; charset=utf-8", badge_script(info))
                      : make_response(bhttp::status::ok, "image/svg+xml; charset=utf-8", badge_svg(info));
@@ -286,24 +230,25 @@ void RoomEndpoints::badge(const ExchangePtr& ex, std::string_view which) {
   ex->respond(std::move(res));
 }
 
-void RoomEndpoints::search(const ExchangePtr& ex, const Target& target) {
-  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
-  std::string raw(target.query.get("q").value_or(""));
-  auto parsed_page = parse_page(target, search::kMaxPage);
+void RoomEndpoints::search(const Call& call) {
+  const ExchangePtr& ex = call.ex;
+  std::string raw(call.target.query.get("q").value_or(""));
+  auto parsed_page = parse_page(call.target, search::kMaxPage);
   if (!parsed_page) return ex->respond(error_response(parsed_page.status()));
   size_t page = *parsed_page;
   search::Query query = search::parse_query(raw);
   if (query.empty())
     return ex->respond(html_response(bhttp::status::ok,
-                                 render_search_page(room_->settings(), raw, query, search::Results{})));
+                                 render_search_page(page_room(room_->settings()), raw, query, search::Results{})));
   auto submitted = searches_->submit(
       client_group(ex->client_address()),  // an IPv6 client counts by its /64
       [room = room_, ex, raw = std::move(raw), query = std::move(query), page](const search::StopFlag& cancelled) {
-        search::RoomDays days(*room);
+        RoomDays days(*room);
         search::Budget budget{&cancelled, search::deadline_after(search::kSearchTimeBudget)};
         search::Results results = search::find(days, query, page, search::kPageSize, budget);
         if (results.cancelled) return ex->abandon();
-        ex->respond(html_response(bhttp::status::ok, render_search_page(room->settings(), raw, query, results)));
+        ex->respond(
+            html_response(bhttp::status::ok, render_search_page(page_room(room->settings()), raw, query, results)));
       });
   if (submitted.verdict != search::SearchQueue::Verdict::ok) {
     Response res = error_response(
@@ -320,9 +265,9 @@ void RoomEndpoints::search(const ExchangePtr& ex, const Target& target) {
   });
 }
 
-void RoomEndpoints::post(const ExchangePtr& ex, const Target& target) {
-  if (ex->request().method() != bhttp::verb::post) return ex->respond(method_not_allowed("POST"));
-  auto form = parse_form(ex->request(), target.query);
+void RoomEndpoints::post(const Call& call) {
+  const ExchangePtr& ex = call.ex;
+  auto form = parse_form(ex->request(), call.target.query);
   if (!form) return ex->respond(error_response(form.status()));
   std::string nick(form->get("nick").value_or(""));
   std::string text(form->get("text").value_or(""));
@@ -344,8 +289,9 @@ void RoomEndpoints::post(const ExchangePtr& ex, const Target& target) {
   });
 }
 
-void RoomEndpoints::comet(const ExchangePtr& ex, const Target& target) {
-  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET"));
+void RoomEndpoints::comet(const Call& call) {
+  const ExchangePtr& ex = call.ex;
+  const Target& target = call.target;
   // Neither `p` nor `s`: what the original answered with its viewer page
   // (the room page's inner frame). The room page is the viewer now
   // (docs/PROTOCOL.md, "The comet long-poll").
@@ -369,8 +315,9 @@ void RoomEndpoints::comet(const ExchangePtr& ex, const Target& target) {
   start_long_poll(room_, ex, req, comet_, time_);
 }
 
-void RoomEndpoints::events(const ExchangePtr& ex, const Target& target) {
-  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET"));
+void RoomEndpoints::events(const Call& call) {
+  const ExchangePtr& ex = call.ex;
+  const Target& target = call.target;
   // A reconnecting EventSource says where it stopped; that wins over `p`.
   std::string_view last = ex->request()["Last-Event-ID"];
   auto pos = parse_position(last.empty() ? target.query.get("p") : std::optional(last));
@@ -388,15 +335,9 @@ void RoomEndpoints::events(const ExchangePtr& ex, const Target& target) {
 
 UpgradeDecision RoomEndpoints::websocket(const Request& req, const Target& target, const std::string& address) {
   UpgradeDecision d;
-  if (users_) {
-    std::optional<Credentials> creds;
-    bool slow = false;
-    if (auto refusal = check_credentials(req, address, creds, slow)) {
+  if (private_) {
+    if (auto refusal = private_->authenticate_now(req, address)) {
       d.refusal = std::move(*refusal);
-      return d;
-    }
-    if (slow && users_->verify(creds->user, creds->password) != Htpasswd::Verdict::allowed) {
-      d.refusal = unauthorized(room_->settings().config.name, "wrong user name or password");
       return d;
     }
   }
@@ -409,13 +350,9 @@ UpgradeDecision RoomEndpoints::websocket(const Request& req, const Target& targe
   return d;
 }
 
-void RoomEndpoints::apilogin(const ExchangePtr& ex, const Target& target) {
-  if (ex->request().method() != bhttp::verb::post) {
-    api_log_.write("405 Method not allowed: " + std::string(ex->request().method_string()) + " (" +
-                   ex->client_address() + ")");
-    return ex->respond(method_not_allowed("POST"));
-  }
-  auto form = parse_form(ex->request(), target.query);
+void RoomEndpoints::apilogin(const Call& call) {
+  const ExchangePtr& ex = call.ex;
+  auto form = parse_form(ex->request(), call.target.query);
   if (!form) return ex->respond(error_response(form.status()));
   auto who = form->get("who");
   if (!who) {
@@ -441,8 +378,9 @@ void RoomEndpoints::apilogin(const ExchangePtr& ex, const Target& target) {
   ex->respond(std::move(res));
 }
 
-void RoomEndpoints::status(const ExchangePtr& ex, std::string_view which) {
-  if (!is_get(ex->request())) return ex->respond(method_not_allowed("GET, HEAD"));
+void RoomEndpoints::status(const Call& call) {
+  const ExchangePtr& ex = call.ex;
+  std::string_view which = std::string_view(call.path).substr(4);  // after "var/"
   auto st = room_->status();
   Response res;
   if (which == "seq") {

@@ -6,26 +6,32 @@
 // badge (b, badge.html, badge.svg) and search?q=. It also owns the room's logs
 // (logs/comet.log for access, logs/post.log, logs/api.log).
 //
+// The URLs are an EndpointTable (endpoint_table.h), built once in the
+// constructor: each with its methods, and whether its handler may block.
+// The archive pages read the disk and run on the room's blocking pool
+// (kBlockingThreads threads), off the I/O threads; every other handler is
+// quick and runs on the session's strand. One thread: a room's archive
+// pages are read one at a time (a page is bounded, archive_pages.h), and
+// what reading a day takes stays in one allocator arena instead of one per
+// thread (tests/integration/memory.test.mjs measures it).
+//
 // A search may read the room's whole archive, so it runs on a worker
 // thread of the room's own (search::SearchQueue), never on the sessions'
-// threads. The queue is bounded in all and per address (429 beyond), a
-// search whose client closes its connection is cancelled, and a search
-// answers with what it found when its time budget (search::kSearchTimeBudget)
-// is spent, saying the results are partial.
+// threads; its handler only queues it, and so does not block. The queue is
+// bounded in all and per address (429 beyond), a search whose client
+// closes its connection is cancelled, and a search answers with what it
+// found when its time budget (search::kSearchTimeBudget) is spent, saying
+// the results are partial.
 //
 // A private room (config `htpasswd`) asks for HTTP Basic authentication on
 // every one of these URLs, WebSocket upgrades included, and adds `passwd`,
-// the password-change page. Credentials verified before are recognised
-// from a cache; a first check (slow by design for bcrypt) runs on the
-// room's login thread, never on a session's thread, and each address may
-// start only a few such checks a second (429 beyond). A WebSocket upgrade,
-// which is answered synchronously, checks on the session's thread; a
-// browser's upgrade follows the page load, whose credentials are cached.
+// the password-change page (private_room.h).
 //
 // Thread-safety: handle() from any session strand.
 // Lifetime: the Assets and the TimeSource (the time of day, and the live
-// readers' timeouts) must outlive it; the destructor cancels
-// the searches and waits for the one in progress to stop.
+// readers' timeouts) must outlive it; the destructor waits for the
+// blocking pool's and the login thread's jobs, cancels the searches and
+// waits for the one in progress to stop.
 #pragma once
 
 #include <memory>
@@ -35,13 +41,12 @@
 
 #include <boost/asio/thread_pool.hpp>
 
-#include "access/htpasswd.h"
-#include "access/rate_limiter.h"
 #include "config/config.h"
-#include "http/basic_auth.h"
+#include "endpoints/endpoint_table.h"
+#include "endpoints/private_room.h"
 #include "http/exchange.h"
-#include "pages/pages.h"
 #include "http/params.h"
+#include "pages/pages.h"
 #include "rooms/room.h"
 #include "search/search_queue.h"
 #include "util/log_file.h"
@@ -70,25 +75,20 @@ class RoomEndpoints {
   void flush_logs();
 
  private:
-  // After authentication (`user` is empty in a public room).
-  void dispatch(const ExchangePtr& ex, std::string_view sub, const Target& target, std::string_view user);
-  // In a private room: nullopt when the request may go on (the credentials
-  // are known), else the refusal to send; `slow` is set when the
-  // credentials need a full check first.
-  std::optional<Response> check_credentials(const Request& req, const std::string& address,
-                                            std::optional<Credentials>& creds, bool& slow);
-  void passwd(const ExchangePtr& ex, const Target& target, std::string_view user);
-  void page(const ExchangePtr& ex);
-  void post(const ExchangePtr& ex, const Target& target);
-  void comet(const ExchangePtr& ex, const Target& target);
-  void events(const ExchangePtr& ex, const Target& target);
-  void apilogin(const ExchangePtr& ex, const Target& target);
-  void status(const ExchangePtr& ex, std::string_view which);
-  void asset(const ExchangePtr& ex, std::string_view content_type, const std::string& body,
-             bool immutable);
-  void archive(const ExchangePtr& ex, std::string_view path, const Target& target);
-  void badge(const ExchangePtr& ex, std::string_view which);
-  void search(const ExchangePtr& ex, const Target& target);
+  // Threads of the blocking pool, on which the may_block handlers run (see above).
+  static constexpr int kBlockingThreads = 1;
+
+  void build_table();
+  void page(const Call& call);
+  void post(const Call& call);
+  void comet(const Call& call);
+  void events(const Call& call);
+  void apilogin(const Call& call);
+  void status(const Call& call);
+  void asset(const Call& call, std::string_view content_type, const std::string& body, bool immutable);
+  void archive(const Call& call);
+  void badge(const Call& call);
+  void search(const Call& call);
 
   std::shared_ptr<Room> room_;
   CometConfig comet_;
@@ -98,13 +98,12 @@ class RoomEndpoints {
   TimeSource& time_;  // the same object: the live readers' timers
   std::string embeddable_;  // frame-ancestors of the room page and badge.html
   std::string poster_alias_;  // original_poster_name() of the room
-  // Private rooms only (null otherwise).
-  std::unique_ptr<Htpasswd> users_;
-  std::unique_ptr<RateLimiter> login_checks_;  // full credential checks per address
-  std::unique_ptr<boost::asio::thread_pool> login_pool_;
   LogFile access_log_;
   LogFile post_log_;
   LogFile api_log_;
+  std::unique_ptr<PrivateRoom> private_;  // private rooms only (null otherwise)
+  boost::asio::thread_pool blocking_{kBlockingThreads};
+  EndpointTable table_{&blocking_};
   // Last, so it is destroyed first: a search stopping then still has the logs.
   // Shared so that a disconnect watcher can hold it weakly.
   std::shared_ptr<search::SearchQueue> searches_ = std::make_shared<search::SearchQueue>();

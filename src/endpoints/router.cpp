@@ -15,31 +15,33 @@ Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& c
   std::vector<std::string> paths;
   for (const auto& r : rooms_) paths.push_back(r->room().settings().config.url_path);
   robots_ = robots_txt(paths);
+
+  table_.add({"/", Match::exact, kGetHead, [this](const Call& call) { index(call); }});
+  table_.add({"/robots.txt", Match::exact, kGetHead, [this](const Call& call) {
+                call.ex->respond(make_response(bhttp::status::ok, "text/plain; charset=utf-8", robots_));
+              }});
+  for (const auto& r : rooms_) {
+    RoomEndpoints* room = r.get();
+    const std::string& base = room->room().settings().config.url_path;  // ends with '/'
+    // The room without its final slash: to its absolute URL, like every URL handed out.
+    table_.add({base.substr(0, base.size() - 1), Match::exact, kAnyMethod, [room](const Call& call) {
+                  call.ex->respond(redirect_response(bhttp::status::moved_permanently, room->room().settings().url));
+                }});
+    // Every method: the room's own table checks them.
+    table_.add({base, Match::prefix, kAnyMethod, [room](const Call& call) {
+                  call.ex->set_access_log(&room->access_log());
+                  room->handle(call.ex, call.rest, call.target);
+                }});
+  }
 }
 
 void Router::handle(const ExchangePtr& ex) {
   if (Status st = origins_.check(ex->request()); !st) return ex->respond(error_response(st));
   auto target = parse_target(ex->request().target());
   if (!target) return ex->respond(error_response(target.status()));
-  const std::string& path = target->path;
-  bool get = ex->request().method() == bhttp::verb::get || ex->request().method() == bhttp::verb::head;
-
-  if (path == "/") return index(ex);
-  if (path == "/robots.txt") {
-    if (!get) return ex->respond(method_not_allowed("GET, HEAD"));
-    return ex->respond(make_response(bhttp::status::ok, "text/plain; charset=utf-8", robots_));
-  }
-  for (const auto& r : rooms_) {
-    const std::string& base = r->room().settings().config.url_path;
-    if (path.size() + 1 == base.size() && base.compare(0, path.size(), path) == 0)
-      return ex->respond(redirect_response(bhttp::status::moved_permanently,
-                                           r->room().settings().url));  // absolute, like every URL handed out
-    if (path.compare(0, base.size(), base) == 0) {
-      ex->set_access_log(&r->access_log());
-      return r->handle(ex, std::string_view(path).substr(base.size()), *target);
-    }
-  }
-  ex->respond(error_response(bhttp::status::not_found, "no such room or page"));
+  std::string path = target->path;
+  if (!table_.dispatch(Call{ex, std::move(*target), std::move(path), {}, {}}))
+    ex->respond(error_response(bhttp::status::not_found, "no such room or page"));
 }
 
 RoomEndpoints* Router::room_for(std::string_view path) const {
@@ -71,9 +73,7 @@ UpgradeDecision Router::upgrade(const Request& req, const std::string& client_ad
   return room->websocket(req, *target, client_address);
 }
 
-void Router::index(const ExchangePtr& ex) {
-  if (ex->request().method() != bhttp::verb::get && ex->request().method() != bhttp::verb::head)
-    return ex->respond(method_not_allowed("GET, HEAD"));
+void Router::index(const Call& call) {
   std::vector<RoomSummary> list;
   for (const auto& r : rooms_) {
     const auto& s = r->room().settings();
@@ -82,13 +82,15 @@ void Router::index(const ExchangePtr& ex) {
     summary.is_private = !s.config.htpasswd.empty();
     if (!summary.is_private) {
       summary.description = s.config.description;
-      summary.status = r->room().status();
+      RoomStatus st = r->room().status();
+      summary.status.num_chatters = st.num_chatters;
+      summary.status.last_post = st.last_post;
       if (auto last = r->room().recent_posts(1); !last.empty()) summary.last = std::move(last.back());
     }
     list.push_back(std::move(summary));
   }
   std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.url < b.url; });
-  ex->respond(html_response(bhttp::status::ok, render_room_index(list, to_stamp(clock_.now()).sec)));
+  call.ex->respond(html_response(bhttp::status::ok, render_room_index(list, to_stamp(clock_.now()).sec)));
 }
 
 }  // namespace chaton::http

@@ -1,6 +1,8 @@
 // Router: the server's Handler. Maps a request target to the room index
-// (/), /robots.txt, or a room's endpoints by the longest matching url_path.
-// Every request and WebSocket upgrade passes the OriginPolicy first.
+// (/), /robots.txt, or a room's endpoints by the longest matching url_path,
+// through an EndpointTable (endpoint_table.h) built at construction; a
+// room's own table then takes the rest of the path. Every request and
+// WebSocket upgrade passes the OriginPolicy first.
 //
 // Thread-safety: handle() from any strand; the room table is fixed at
 // construction. Lifetime: the Clock must outlive it.
@@ -10,9 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "endpoints/endpoint_table.h"
+#include "endpoints/room_endpoints.h"
 #include "http/exchange.h"
 #include "http/origin.h"
-#include "endpoints/room_endpoints.h"
 
 namespace chaton::http {
 
@@ -25,7 +28,7 @@ class Router final : public Handler {
   const std::vector<std::unique_ptr<RoomEndpoints>>& rooms() const { return rooms_; }
 
  private:
-  void index(const ExchangePtr& ex);
+  void index(const Call& call);
   // The room whose url_path prefixes `path`, or null.
   RoomEndpoints* room_for(std::string_view path) const;
 
@@ -33,6 +36,7 @@ class Router final : public Handler {
   const Clock& clock_;
   OriginPolicy origins_;
   std::string robots_;
+  EndpointTable table_;
 };
 
 }  // namespace chaton::http

@@ -12,8 +12,6 @@ namespace chaton::http {
 
 namespace {
 
-constexpr int kMinYear = 1970;
-constexpr int kMaxYear = 9999;
 constexpr std::array<const char*, 12> kMonthNames = {
     "January", "February", "March",     "April",   "May",      "June",
     "July",    "August",   "September", "October", "November", "December"};
@@ -159,70 +157,11 @@ std::string day_nav(const ArchiveRoom& room, const DayPage& p, std::string_view 
   return h + "</nav>\n";
 }
 
-bool all_digits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
-std::vector<DayCount> days_with_posts(Room& room, int year, int month) {
-  auto days = room.days_in_month(year, month);
-  std::erase_if(days, [](const DayCount& d) { return d.posts == 0; });
-  std::sort(days.begin(), days.end(), [](const auto& a, const auto& b) { return a.date < b.date; });
-  return days;
-}
-
-// The nearest day with posts before (or after) `d`, looking through this
-// month and then the months that have posts.
-std::optional<Date> nearest_day(Room& room, const MonthNav& m, const std::vector<YearMonth>& months,
-                                Date d, bool before) {
-  if (before) {
-    for (auto it = m.days.rbegin(); it != m.days.rend(); ++it)
-      if (it->date < d) return it->date;
-    for (auto it = months.rbegin(); it != months.rend(); ++it) {
-      if (*it >= YearMonth{d.year, d.month}) continue;
-      auto days = days_with_posts(room, it->first, it->second);
-      if (!days.empty()) return days.back().date;
-    }
-  } else {
-    for (const auto& c : m.days)
-      if (c.date > d) return c.date;
-    for (const auto& ym : months) {
-      if (ym <= YearMonth{d.year, d.month}) continue;
-      auto days = days_with_posts(room, ym.first, ym.second);
-      if (!days.empty()) return days.front().date;
-    }
-  }
-  return std::nullopt;
-}
-
-std::vector<YearMonth> sorted_months(Room& room) {
-  auto months = room.months();
-  std::sort(months.begin(), months.end());
-  months.erase(std::unique(months.begin(), months.end()), months.end());
-  return months;
-}
-
-MonthNav load_month(Room& room, int year, int month, const std::vector<YearMonth>& months) {
-  MonthNav m;
-  m.year = year;
-  m.month = month;
-  m.days = days_with_posts(room, year, month);
-  YearMonth self{year, month};
-  for (const auto& ym : months) {
-    if (ym < self) m.previous = ym;
-    if (ym > self && !m.next) m.next = ym;
-  }
-  return m;
-}
-
 }  // namespace
 
 std::string month_name(int year, int month) {
   if (month < 1 || month > 12) return std::to_string(year) + "/" + two(month);
   return std::string(kMonthNames[static_cast<size_t>(month - 1)]) + " " + std::to_string(year);
-}
-
-ArchiveRoom archive_room(const RoomSettings& s, std::string script_url) {
-  return ArchiveRoom{s.config.name, s.url, s.render, std::move(script_url)};
 }
 
 void select_day_page(DayPage& p, std::vector<Post> posts, size_t page) {
@@ -370,59 +309,6 @@ std::string render_archive_not_found(const ArchiveRoom& room, std::string_view w
        link(room.url + "a/", "All months") + "</p></main>\n";
   h += footer(room) + "</div>\n" + page_close();
   return h;
-}
-
-// ---- reading a Room
-
-MonthNav load_month(Room& room, int year, int month) {
-  return load_month(room, year, month, sorted_months(room));
-}
-
-DayPage load_day(Room& room, Date date, size_t page) {
-  DayPage p;
-  p.date = date;
-  std::vector<Post> posts;
-  if (auto r = room.day(date); r.is_ok()) posts = std::move(r).value();
-  select_day_page(p, std::move(posts), page);
-  auto months = sorted_months(room);
-  p.month = load_month(room, date.year, date.month, months);
-  p.previous = nearest_day(room, p.month, months, date, true);
-  p.next = nearest_day(room, p.month, months, date, false);
-  return p;
-}
-
-std::vector<MonthSummary> load_months(Room& room) {
-  std::vector<MonthSummary> out;
-  for (const auto& [year, month] : sorted_months(room)) {
-    MonthSummary s{year, month, 0, 0};
-    for (const auto& d : days_with_posts(room, year, month)) {
-      s.posts += d.posts;
-      ++s.days;
-    }
-    if (s.days > 0) out.push_back(s);
-  }
-  return out;
-}
-
-PageReply archive_reply(Room& room, std::string_view path, Date today, size_t page, std::string script_url) {
-  ArchiveRoom ar = archive_room(room.settings(), std::move(script_url));
-  const std::string& base = room.settings().url;  // absolute: docs/PROTOCOL.md
-  if (path.empty()) return PageReply{200, {}, render_months_index(ar, load_months(room))};
-  if (path == "today") return PageReply{302, base + "a/" + format_date_path(today), {}};
-  if (path == "yesterday") return PageReply{302, base + "a/" + format_date_path(previous_day(today)), {}};
-
-  if (auto d = parse_date_path(path)) return PageReply{200, {}, render_day_page(ar, load_day(room, *d, page))};
-
-  // YYYY/MM or YYYY/MM/
-  std::string_view ym = path;
-  if (ym.ends_with('/')) ym.remove_suffix(1);
-  if (ym.size() == 7 && ym[4] == '/' && all_digits(ym.substr(0, 4)) && all_digits(ym.substr(5, 2))) {
-    int year = std::stoi(std::string(ym.substr(0, 4)));
-    int month = std::stoi(std::string(ym.substr(5, 2)));
-    if (year >= kMinYear && year <= kMaxYear && month >= 1 && month <= 12)
-      return PageReply{200, {}, render_month_page(ar, load_month(room, year, month))};
-  }
-  return PageReply{404, {}, render_archive_not_found(ar, path)};
 }
 
 }  // namespace chaton::http

@@ -24,8 +24,8 @@
 // moves on to the page that holds the post (docs/PROTOCOL.md, "Archive days
 // in pages"). A page number past the last shows the last page.
 //
-// The renderers are pure functions of plain data (unit-tested); the
-// loaders read a Room. Thread-safe as the Room is.
+// Pure functions of plain data, thread-safe; the endpoints read a Room into
+// these structs (endpoints/room_archive.h).
 #pragma once
 
 #include <optional>
@@ -34,9 +34,9 @@
 #include <utility>
 #include <vector>
 
+#include "messages/post.h"
 #include "render/html.h"
-#include "rooms/room.h"
-#include "store/store.h"
+#include "store/store.h"  // DayCount (a plain struct; pages do not link the store)
 #include "util/civil_time.h"
 
 namespace chaton::http {
@@ -50,7 +50,6 @@ struct ArchiveRoom {
   RenderOptions render;  // for the posts
   std::string script_url;  // the room's script (absolute), loaded by a day in pages
 };
-ArchiveRoom archive_room(const RoomSettings& settings, std::string script_url = {});
 
 // One page of an archive day holds at most kArchivePagePosts posts, and
 // ends after the post that brings its nick and text bytes to
@@ -91,21 +90,5 @@ std::string render_archive_not_found(const ArchiveRoom& room, std::string_view w
 
 // "November 2024"
 std::string month_name(int year, int month);
-
-// ---- reading a Room
-
-MonthNav load_month(Room& room, int year, int month);
-DayPage load_day(Room& room, Date date, size_t page = 1);
-std::vector<MonthSummary> load_months(Room& room);
-
-// A reply for a path below "a/" (the part after it, percent-decoded).
-struct PageReply {
-  int status = 200;          // 200, 302 or 404
-  std::string location;      // for 302: an absolute URL (the room's public URL)
-  std::string body;          // HTML for 200 and 404
-};
-// `page`: the page of a day (see above); `script_url`: the room's script.
-PageReply archive_reply(Room& room, std::string_view path, Date today, size_t page = 1,
-                        std::string script_url = {});
 
 }  // namespace chaton::http

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "access/htpasswd.h"
 #include "render/html.h"
 #include "util/civil_time.h"
 #include "util/text.h"
@@ -126,9 +125,8 @@ std::string url_encode(std::string_view s) {
 
 // ---- the room page
 
-std::string render_room_page(const Room& room, const Assets& assets, std::string_view cookie_path) {
-  const auto& c = room.settings().config;
-  const std::string& url = room.settings().url;
+std::string render_room_page(const PageRoom& c, const Assets& assets, std::string_view cookie_path) {
+  const std::string& url = c.url;
   std::string name = esc(c.name);
 
   PageFrame f;
@@ -226,10 +224,10 @@ std::string render_room_index(const std::vector<RoomSummary>& rooms, int64_t now
 
 // ---- search
 
-std::string render_search_page(const RoomSettings& room, std::string_view raw_query,
+std::string render_search_page(const PageRoom& room, std::string_view raw_query,
                                const search::Query& query, const search::Results& results) {
   const std::string& url = room.url;
-  const std::string name = esc(room.config.name);
+  const std::string name = esc(room.name);
   std::string q(trim(raw_query));
   auto page_url = [&](size_t page) {
     std::string u = url + "search?q=" + url_encode(q);
@@ -238,12 +236,12 @@ std::string render_search_page(const RoomSettings& room, std::string_view raw_qu
   };
 
   PageFrame f;
-  f.title = q.empty() ? room.config.name + " > Search" : room.config.name + " > Search: " + q;
+  f.title = q.empty() ? room.name + " > Search" : room.name + " > Search: " + q;
   f.css_url = url + "chaton.css";
   f.noindex = true;
   f.body_class = "search-page";
   f.rss_url = url + "var/index.rdf";
-  f.rss_title = room.config.name;
+  f.rss_title = room.name;
   if (!query.empty() && results.page > 1) f.prev_url = page_url(results.page - 1);
   if (!query.empty() && results.has_more) f.next_url = page_url(results.page + 1);
 
@@ -302,21 +300,21 @@ std::string render_search_page(const RoomSettings& room, std::string_view raw_qu
 
 // ---- the badge page
 
-std::string render_badge_page(const RoomSettings& room, const Assets& assets, const BadgeInfo& info) {
+std::string render_badge_page(const PageRoom& room, const Assets& assets, const BadgeInfo& info) {
   const std::string& url = room.url;
-  const std::string name = esc(room.config.name);
+  const std::string name = esc(room.name);
   PageFrame f;
-  f.title = room.config.name + " > Badge";
+  f.title = room.name + " > Badge";
   f.css_url = url + "chaton.css";
   f.script_url = url + assets.js_name;  // only for the Copy buttons
   f.body_class = "badge-page";
-  f.description = "A badge for " + room.config.name + " to put on other pages.";
+  f.description = "A badge for " + room.name + " to put on other pages.";
 
   std::string script_snippet = "<script src=\"" + url + "b\"></script>";
   std::string img_snippet = "<a href=\"" + url + "\"><img src=\"" + url + "badge.svg\" alt=\"" +
-                            esc(room.config.name) + " on Chaton\"></a>";
+                            esc(room.name) + " on Chaton\"></a>";
   std::string md_name;
-  for (char c : room.config.name) {  // keep the Markdown link text plain
+  for (char c : room.name) {  // keep the Markdown link text plain
     if (c == '[' || c == ']' || c == '\\') md_name.push_back('\\');
     md_name.push_back(c);
   }
@@ -341,7 +339,7 @@ std::string render_badge_page(const RoomSettings& room, const Assets& assets, co
   h += "<section class=\"badge-section\"><h2>Image badge</h2>"
        "<p>For README files and forums that take images but not scripts.</p>"
        "<div class=\"badge-preview\"><img src=\"" + esc(url + "badge.svg") + "\" alt=\"" +
-       esc(room.config.name + ": " + chatters_text(info.chatters) + ", " +
+       esc(room.name + ": " + chatters_text(info.chatters) + ", " +
            time_ago(info.last_post, info.now)) + "\"></div>" +
        snippet("snippet-img", "HTML (image)", img_snippet) +
        snippet("snippet-md", "Markdown", md_snippet) + "</section>\n";
@@ -350,12 +348,14 @@ std::string render_badge_page(const RoomSettings& room, const Assets& assets, co
   return h;
 }
 
-std::string render_passwd_page(const RoomSettings& room, std::string_view user, std::string_view message,
-                               bool changed) {
+std::string render_passwd_page(const PageRoom& room, const PasswdForm& form) {
+  const std::string& user = form.user;
+  const std::string& message = form.message;
+  const bool changed = form.changed;
   const std::string& url = room.url;
-  const std::string name = esc(room.config.name);
+  const std::string name = esc(room.name);
   PageFrame f;
-  f.title = room.config.name + " > Change password";
+  f.title = room.name + " > Change password";
   f.css_url = url + "chaton.css";
   f.noindex = true;
   f.body_class = "passwd-page";
@@ -368,18 +368,18 @@ std::string render_passwd_page(const RoomSettings& room, std::string_view user, 
          (changed ? "status" : "alert") + "\">" + esc(message) + "</p>\n";
   }
   if (!changed) {
-    auto field = [](std::string_view id, std::string_view label, std::string_view autocomplete) {
+    auto field = [max_length = form.max_length](std::string_view id, std::string_view label, std::string_view autocomplete) {
       return "<div class=\"row\"><label for=\"" + std::string(id) + "\">" + std::string(label) +
              "</label><input type=\"password\" id=\"" + std::string(id) + "\" name=\"" + std::string(id) +
              "\" required autocomplete=\"" + std::string(autocomplete) + "\" maxlength=\"" +
-             std::to_string(kMaxPasswordLength) + "\"></div>";
+             std::to_string(max_length) + "\"></div>";
     };
     h += "<form class=\"passwd-form\" action=\"" + esc(url + "passwd") + "\" method=\"post\">"
          "<p>Logged in as <strong>" + esc(user) + "</strong>.</p>" +
          field("old", "Current password", "current-password") +
          field("new", "New password", "new-password") +
          field("again", "New password again", "new-password") +
-         "<p class=\"hint\">At least " + std::to_string(kMinPasswordLength) +
+         "<p class=\"hint\">At least " + std::to_string(form.min_length) +
          " characters. After the change your browser asks for the new password.</p>"
          "<button type=\"submit\">Change password</button></form>\n";
   }

@@ -7,7 +7,8 @@
 // page load the script, and the room page is the only one that needs it.
 // Posts are always rendered by render/html.h (one renderer).
 //
-// Pure functions, thread-safe.
+// Pure functions of plain data, thread-safe: no page knows a Room, a
+// request or a socket; the endpoints fill these structs (src/endpoints).
 #pragma once
 
 #include <cstdint>
@@ -16,8 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include "messages/post.h"
 #include "pages/badge.h"
-#include "rooms/room.h"
+#include "render/html.h"
 #include "search/search.h"
 
 namespace chaton::http {
@@ -28,6 +30,15 @@ struct Assets {
   std::string css;      // with the configured image size limit
 };
 Assets make_assets(int img_size_limit);
+
+// What the pages show of a room, from its settings.
+struct PageRoom {
+  std::string name;         // plain text
+  std::string url;          // absolute, ends with '/'
+  std::string description;  // the operator's HTML (docs/CONFIG.md, "[[room]]"); may be empty
+  std::string icon_url;     // may be empty
+  RenderOptions render;     // for posts
+};
 
 // ---- the frame shared by every page
 
@@ -54,11 +65,14 @@ std::string url_encode(std::string_view s);
 
 // ---- pages
 
-std::string render_room_page(const Room& room, const Assets& assets, std::string_view cookie_path);
+std::string render_room_page(const PageRoom& room, const Assets& assets, std::string_view cookie_path);
 
 struct RoomSummary {
   std::string name, url, description;
-  RoomStatus status;
+  struct Activity {
+    size_t num_chatters = 0;
+    int64_t last_post = 0;  // unix time; 0: no post yet
+  } status;
   std::optional<Post> last;  // the newest post, when the room has one
   // A private room is listed by name and link only: how busy it is, and
   // when it was last posted to, are for its users.
@@ -68,16 +82,21 @@ std::string render_room_index(const std::vector<RoomSummary>& rooms, int64_t now
 
 // search?q=: the form, and when `query` is not blank, one page of results.
 // `raw_query` is the q parameter as given (it refills the form).
-std::string render_search_page(const RoomSettings& room, std::string_view raw_query,
+std::string render_search_page(const PageRoom& room, std::string_view raw_query,
                                const search::Query& query, const search::Results& results);
 
 // badge.html: the badges as they look and the snippets to copy.
-std::string render_badge_page(const RoomSettings& room, const Assets& assets, const BadgeInfo& info);
+std::string render_badge_page(const PageRoom& room, const Assets& assets, const BadgeInfo& info);
 // The password-change page of a private room (docs/PROTOCOL.md, "Private
 // rooms") for `user`: the form, with `message` above it (an error, or the
 // confirmation when `changed`).
-std::string render_passwd_page(const RoomSettings& room, std::string_view user, std::string_view message,
-                               bool changed);
+struct PasswdForm {
+  std::string user;
+  std::string message;
+  bool changed = false;
+  size_t min_length = 0, max_length = 0;  // of a password (access/htpasswd.h)
+};
+std::string render_passwd_page(const PageRoom& room, const PasswdForm& form);
 
 std::string robots_txt(const std::vector<std::string>& room_paths);
 

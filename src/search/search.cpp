@@ -6,7 +6,6 @@
 #include <map>
 #include <utility>
 
-#include "rooms/room.h"
 #include "util/text.h"
 
 namespace chaton::search {
@@ -251,32 +250,6 @@ std::string highlight(std::string_view html, const Query& query) {
       out.append(html.substr(i, next - i));
     i = next;
   }
-  return out;
-}
-
-// ---- RoomDays ----
-
-RoomDays::RoomDays(Room& room) : room_(room), window_(room.recent_posts(kMaxWindowPosts)) {}
-
-std::vector<Date> RoomDays::days() {
-  std::vector<Date> out;
-  for (const auto& p : window_) {
-    Date d = utc_from_seconds(p.sec).date;
-    if (out.empty() || out.back() != d) out.push_back(d);
-  }
-  for (const auto& [year, month] : room_.months())
-    for (const auto& dc : room_.days_in_month(year, month))
-      if (dc.posts > 0) out.push_back(dc.date);
-  std::sort(out.begin(), out.end(), std::greater<>());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-std::vector<Post> RoomDays::posts(Date day) {
-  if (auto r = room_.day(day); r.is_ok()) return std::move(r).value();
-  std::vector<Post> out;
-  for (const auto& p : window_)
-    if (utc_from_seconds(p.sec).date == day) out.push_back(p);
   return out;
 }
 

@@ -15,8 +15,8 @@
 // character.
 //
 // Days are scanned newest first through a DaySource (RoomDays over a Room,
-// or a test double), posts within a day newest first; results are paged by
-// page number with kPageSize hits a page. The scan stops as soon as a page
+// in endpoints/page_data.h, or a test double), posts within a day newest
+// first; results are paged by page number with kPageSize hits a page. The scan stops as soon as a page
 // is full and it is known whether another one follows.
 //
 // Pure functions over the DaySource; thread-safe as long as the source is.
@@ -33,10 +33,6 @@
 
 #include "messages/post.h"
 #include "util/civil_time.h"
-
-namespace chaton {
-class Room;
-}
 
 namespace chaton::search {
 
@@ -77,20 +73,6 @@ class DaySource {
   virtual std::vector<Date> days() = 0;
   // That day's posts, oldest first (empty when it has none after all).
   virtual std::vector<Post> posts(Date day) = 0;
-};
-
-// The days of a Room: its archive (months, days_in_month, day) together
-// with the live window (recent posts), which covers the days not archived
-// yet. Built per search; not shared between threads.
-class RoomDays final : public DaySource {
- public:
-  explicit RoomDays(Room& room);
-  std::vector<Date> days() override;
-  std::vector<Post> posts(Date day) override;
-
- private:
-  Room& room_;
-  std::vector<Post> window_;  // the live window, oldest first
 };
 
 struct Hit {

@@ -2,6 +2,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <atomic>
 #include <ostream>
@@ -19,7 +20,7 @@
 #include "http/listener.h"
 #include "endpoints/router.h"
 #include "http/tls_context.h"
-#include "store/file_store.h"
+#include "server/room_store.h"
 #include "util/time_source.h"
 #include "webhooks/webhook.h"
 
@@ -84,6 +85,15 @@ struct Server::Impl final : Handler {
 
 namespace {
 
+// Process-wide. A peer gone mid-write makes write() fail with EPIPE, which
+// the session handles; past the file-size limit write() fails with EFBIG,
+// which the store answers like a full disk. Either signal would kill the
+// server instead.
+void ignore_write_signals() {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
 std::string url_host(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
 }
@@ -139,7 +149,7 @@ Status Server::Impl::open_rooms(std::ostream& out) {
   std::vector<std::unique_ptr<RoomEndpoints>> endpoints;
   for (const auto& rc : config.rooms) {
     auto room = std::make_shared<Room>(settings_for(rc, config, public_url, rate_limiter),
-                                       std::make_unique<FileStore>(rc.data_dir), clock);
+                                       open_room_store(rc), clock);
     std::vector<std::string> warnings;
     Status st = room->open(&warnings);
     for (const auto& w : warnings) out << "  warning: room " << rc.slug << ": " << w << "\n";
@@ -187,6 +197,7 @@ const std::string& Server::public_url() const { return impl_->public_url; }
 
 Status Server::start(std::ostream& out) {
   auto& m = *impl_;
+  ignore_write_signals();
   auto hp = parse_host_port(m.config.site.listen);
   if (!hp) return hp.status();
   boost::system::error_code ec;

@@ -7,6 +7,13 @@
 // with a clear error. run() blocks until stop() or SIGINT/SIGTERM; stopping
 // commits what is queued in every room before returning.
 //
+// The Server is the composition root: the only code that names the
+// concrete store (through open_room_store(), room_store.h) and attaches the
+// webhooks, and the one that handles the process's signals: SIGINT and
+// SIGTERM stop it, SIGHUP reloads the TLS certificate, and start() sets
+// SIGPIPE and SIGXFSZ to be ignored, process-wide (a failed write is an
+// error value, never the end of the process).
+//
 // Thread-safety: start() and run() from one thread; stop() from any.
 // Lifetime: the Clock must outlive the Server.
 #pragma once

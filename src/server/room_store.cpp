@@ -1,0 +1,12 @@
+// open_room_store: see room_store.h.
+#include "server/room_store.h"
+
+#include "store/file_store.h"
+
+namespace chaton::http {
+
+std::unique_ptr<Store> open_room_store(const RoomConfig& room) {
+  return std::make_unique<FileStore>(room.data_dir);
+}
+
+}  // namespace chaton::http
