@@ -59,14 +59,7 @@ class LongPollTest : public ::testing::Test {
 
   void open_room(bool loose_login) {
     if (room) room->close();
-    RoomSettings s;
-    s.config.slug = "lobby";
-    s.config.name = "Lobby";
-    s.config.loose_login = loose_login;
-    s.url = "http://chat.example/lobby/";
-    s.render.room_url = s.url;
-    s.version = "9.9-test";
-    room = std::make_shared<Room>(std::move(s), std::make_unique<rooms_test::FakeStore>(), time);
+    room = std::make_shared<Room>(testing::lobby_settings(loose_login), std::make_unique<rooms_test::FakeStore>(), time);
     ASSERT_TRUE(room->open(nullptr));
     timing.soft_timeout_min = timing.soft_timeout_max = std::chrono::duration<double>(kSoft).count();
     timing.hard_timeout_min = timing.hard_timeout_max = std::chrono::duration<double>(kHard).count();

@@ -69,14 +69,7 @@ class RecordingFeed final : public RoomFeed {
 class RoomFeedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    RoomSettings s;
-    s.config.slug = "lobby";
-    s.config.name = "Lobby";
-    s.config.loose_login = true;
-    s.url = "http://chat.example/lobby/";
-    s.render.room_url = s.url;
-    s.version = "9.9-test";
-    room = std::make_shared<Room>(std::move(s), std::make_unique<rooms_test::FakeStore>(), time);
+    room = std::make_shared<Room>(testing::lobby_settings(true), std::make_unique<rooms_test::FakeStore>(), time);
     ASSERT_TRUE(room->open(nullptr));
   }
   void TearDown() override {

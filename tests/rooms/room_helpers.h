@@ -1,4 +1,5 @@
-// What the room tests share: a waiter that counts its wake-ups, the texts
+// What the room tests share: the settings of a test room, a waiter that
+// counts its wake-ups, the texts
 // of a JSON delta, and posting that waits for the writer's answer and then
 // for the room to have told its readers (Room::settle), so a test can look
 // at both.
@@ -19,6 +20,19 @@
 #include "rooms/room.h"
 
 namespace chaton::testing {
+
+// The settings of the room the live tests read: "lobby" at
+// http://chat.example/lobby/, version "9.9-test".
+inline RoomSettings lobby_settings(bool loose_login) {
+  RoomSettings s;
+  s.config.slug = "lobby";
+  s.config.name = "Lobby";
+  s.config.loose_login = loose_login;
+  s.url = "http://chat.example/lobby/";
+  s.render.room_url = s.url;
+  s.version = "9.9-test";
+  return s;
+}
 
 class CountingWaiter final : public Waiter {
  public:
