@@ -20,6 +20,7 @@
 #include "render/html.h"
 #include "search/search.h"
 #include "util/civil_time.h"
+#include "util/log.h"
 #include "util/sexpr.h"
 #include "util/text.h"
 
@@ -199,8 +200,7 @@ void RoomEndpoints::passwd(const ExchangePtr& ex, const Target& target, std::str
         return answer(bhttp::status::ok, "Your password was changed.", true);
       }
       if (st.code() == Errc::io)
-        std::fprintf(stderr, "chaton: room %s: changing a password failed: %s\n", room_->slug().c_str(),
-                     st.message().c_str());
+        log_error("room " + room_->slug() + ": changing a password failed: " + st.message());
       answer(status_for(st.code()), st.code() == Errc::io ? "the password file could not be written; try again later"
                                                            : st.message(),
              false);
@@ -329,8 +329,7 @@ void RoomEndpoints::post(const ExchangePtr& ex, const Target& target) {
   room_->post(nick, text, ip, [this, ex, ip](Result<Post> r) {
     if (!r) {
       if (r.status().code() == Errc::io)
-        std::fprintf(stderr, "chaton: room %s: storing a post failed: %s\n", room_->slug().c_str(),
-                     r.status().message().c_str());
+        log_error("room " + room_->slug() + ": storing a post failed: " + r.status().message());
       post_log_.write("refused " + ip + ": " + r.status().message());
       return ex->respond(error_response(r.status()));
     }

@@ -19,6 +19,7 @@
 #include "http/listener.h"
 #include "http/router.h"
 #include "http/tls_context.h"
+#include "util/log.h"
 #include "store/file_store.h"
 #include "webhooks/webhook.h"
 
@@ -224,8 +225,10 @@ void Server::Impl::wait_for_reload() {
     if (ec || stopping) return;
     if (tls.enabled()) {
       Status st = tls.reload();
-      std::fprintf(stderr, "chaton: SIGHUP: %s\n",
-                   st ? "TLS certificate reloaded" : ("TLS reload failed, keeping the old certificate: " + st.message()).c_str());
+      if (st)
+        log_info("SIGHUP: TLS certificate reloaded");
+      else
+        log_error("SIGHUP: TLS reload failed, keeping the old certificate: " + st.message());
     }
     wait_for_reload();
   });
