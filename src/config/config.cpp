@@ -725,7 +725,10 @@ Result<Config> parse_config(std::string_view toml, std::string_view source) {
 Result<Config> load_config(const std::filesystem::path& file) {
   try {
     auto text = read_file(file, {.max_bytes = kMaxConfigFileBytes});
-    if (!text) return text.status();
+    if (!text) {  // a file over the limit is invalid; any other failure is io
+      return Status(text.status().code() == Errc::too_large ? Errc::invalid : Errc::io,
+                    text.status().message());
+    }
     return parse_config(*text, file.string());
   } catch (const std::exception& e) {
     return Status(Errc::io, "cannot read " + file.string() + ": " + e.what());
