@@ -6,19 +6,19 @@
 #include "access/blacklist.h"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
 
+#include "util/file.h"
+#include "util/log.h"
 #include "util/text.h"
 
 namespace chaton {
@@ -124,36 +124,6 @@ std::vector<AddressRanges::Range> parse_lines(std::string_view text,
   return ranges;
 }
 
-// Whole file as text; nullopt with `error` set to an errno value on failure
-// (EFBIG when it is over kMaxBlacklistBytes).
-std::optional<std::string> read_file(const fs::path& file, int& error) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    error = errno;
-    return std::nullopt;
-  }
-  std::string text;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = errno;
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxBlacklistBytes) {
-      error = EFBIG;
-      ::close(fd);
-      return std::nullopt;
-    }
-  }
-  ::close(fd);
-  return text;
-}
-
 int64_t nanoseconds(const struct timespec& t) {
   return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec;
 }
@@ -175,8 +145,7 @@ std::string_view without_zone(std::string_view address) {
 }
 
 void report(const fs::path& file, std::string_view message) {
-  std::fprintf(stderr, "blacklist %s: %.*s\n", file.c_str(), static_cast<int>(message.size()),
-               message.data());
+  log_warning("blacklist " + file.string() + ": " + std::string(message));
 }
 
 }  // namespace
@@ -265,11 +234,12 @@ void Blacklist::refresh() {
     return fail(S_ISDIR(st.st_mode) ? "it is a directory" : "it is not a regular file");
   if (static_cast<uintmax_t>(st.st_size) > kMaxBlacklistBytes)
     return fail("it is larger than " + std::to_string(kMaxBlacklistBytes >> 20) + " MiB");
-  int error = 0;
-  auto text = read_file(file_, error);
+  // no_wait: a FIFO put in the file's place since the stat() never blocks a post.
+  auto text = read_file(file_, {.max_bytes = kMaxBlacklistBytes, .no_wait = true});
   if (!text)
-    return fail(error == EFBIG ? "it is larger than " + std::to_string(kMaxBlacklistBytes >> 20) + " MiB"
-                               : std::string(std::strerror(error)));
+    return fail(text.status().code() == Errc::too_large
+                    ? "it is larger than " + std::to_string(kMaxBlacklistBytes >> 20) + " MiB"
+                    : text.status().message());
   std::string_view body(*text);
   if (body.starts_with(kByteOrderMark)) body.remove_prefix(kByteOrderMark.size());
   size_t hash = std::hash<std::string_view>{}(body);

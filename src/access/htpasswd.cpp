@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "store/file_io.h"
+#include "util/file.h"
 #include "util/text.h"
 
 namespace chaton {
@@ -165,8 +166,10 @@ void Htpasswd::refresh_locked(bool force) {
   }
   if (id == loaded_ && !users_.empty()) return;
   loaded_ = id;
-  auto content = id.exists ? fileio::read_file(file_) : std::nullopt;
-  users_ = content ? parse_htpasswd(*content) : decltype(users_){};
+  // A file that is missing or cannot be read has no users: every login fails.
+  users_ = {};
+  if (id.exists)
+    if (auto content = read_file(file_)) users_ = parse_htpasswd(*content);
   decoy_ = choose_decoy_locked();
   // Entries stay valid only while they match the user's current hash
   // (hash_of_locked), so the cache needs no clearing here.
@@ -225,8 +228,8 @@ Status Htpasswd::change_password(std::string_view user, std::string_view old_pas
   if (!guard.locked()) return Status(Errc::io, "cannot lock " + file_.string() + ".lock");
 
   // Re-read under the lock, so a concurrent change is never lost.
-  auto content = fileio::read_file(file_);
-  if (!content) return Status(Errc::io, fileio::io_message("cannot read", file_, errno));
+  auto content = read_file(file_);
+  if (!content) return Status(Errc::io, content.status().message());
   auto users = parse_htpasswd(*content);
   auto it = users.find(std::string(user));
   if (it == users.end() || !password_matches(old_password, it->second))
@@ -257,8 +260,7 @@ Status Htpasswd::change_password(std::string_view user, std::string_view old_pas
 
   struct stat st {};
   mode_t mode = ::stat(file_.c_str(), &st) == 0 ? (st.st_mode & 07777) : 0640;
-  if (std::string err = fileio::replace_file(file_, out, fileio::Sync::yes, mode); !err.empty())
-    return Status(Errc::io, err);
+  if (Status st = fileio::replace_file(file_, out, fileio::Sync::yes, mode); !st) return st;
 
   std::lock_guard lock(mu_);
   refresh_locked(true);

@@ -10,12 +10,9 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <functional>
 #include <limits>
 #include <map>
@@ -23,6 +20,8 @@
 #include <optional>
 #include <span>
 #include <utility>
+
+#include "util/file.h"
 
 namespace chaton {
 
@@ -704,26 +703,6 @@ Status finalize_all(Config& config) {
 
 // ---- files ----------------------------------------------------------------------
 
-Result<std::string> read_text_file(const std::filesystem::path& file) {
-  std::string name = file.string();
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(name.c_str(), "rb"), &std::fclose);
-  if (!f) return Status(Errc::io, "cannot open " + name + ": " + std::strerror(errno));
-  std::string text;
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f.get())) > 0) {
-    text.append(buf, n);
-    if (text.size() > kMaxConfigFileBytes) {
-      return Status(Errc::invalid,
-                    name + ": larger than " + std::to_string(kMaxConfigFileBytes) + " bytes");
-    }
-  }
-  if (std::ferror(f.get())) {
-    return Status(Errc::io, "cannot read " + name + ": " + std::strerror(errno));
-  }
-  return text;
-}
-
 }  // namespace
 
 Config default_config() {
@@ -745,8 +724,11 @@ Result<Config> parse_config(std::string_view toml, std::string_view source) {
 
 Result<Config> load_config(const std::filesystem::path& file) {
   try {
-    auto text = read_text_file(file);
-    if (!text) return text.status();
+    auto text = read_file(file, {.max_bytes = kMaxConfigFileBytes});
+    if (!text) {  // a file over the limit is invalid; any other failure is io
+      return Status(text.status().code() == Errc::too_large ? Errc::invalid : Errc::io,
+                    text.status().message());
+    }
     return parse_config(*text, file.string());
   } catch (const std::exception& e) {
     return Status(Errc::io, "cannot read " + file.string() + ": " + e.what());

@@ -4,13 +4,12 @@
 // original parameter to its key in docs/CONFIG.md or to a comment.
 #include "config/import_conf.h"
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <optional>
 #include <set>
 #include <system_error>
 
+#include "util/file.h"
 #include "util/sexpr.h"
 #include "util/text.h"
 
@@ -52,20 +51,6 @@ ConfValue conf_value(sexpr::Datum d) {
 
 Status located(const fs::path& file, size_t line, const std::string& message) {
   return Status(Errc::invalid, file.string() + ":" + std::to_string(line) + ": " + message);
-}
-
-Result<std::string> read_text_file(const fs::path& file) {
-  std::FILE* f = std::fopen(file.c_str(), "rb");
-  if (!f) return Status(Errc::not_found, "cannot open " + file.string() + ": " + std::strerror(errno));
-  std::string text;
-  char buf[8192];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  bool failed = std::ferror(f);
-  int err = errno;
-  std::fclose(f);
-  if (failed) return Status(Errc::io, "cannot read " + file.string() + ": " + std::strerror(err));
-  return text;
 }
 
 fs::path identity(const fs::path& file) {
@@ -114,7 +99,7 @@ struct Parser {
     for (const fs::path& open : stack)
       if (open == id) return located(from, line, "include cycle: " + path.string() + " is already being read");
     if (stack.size() >= kMaxIncludeDepth) return located(from, line, "includes nested too deeply");
-    auto text = read_text_file(path);
+    auto text = read_file(path);
     if (!text) return located(from, line, text.status().message());
     return parse(*text, path);
   }
@@ -432,7 +417,7 @@ Result<OriginalConf> parse_original_conf(std::string_view text, const fs::path& 
 }
 
 Result<OriginalConf> read_original_conf(const fs::path& file) {
-  auto text = read_text_file(file);
+  auto text = read_file(file);
   if (!text) return text.status();
   return parse_original_conf(*text, file);
 }

@@ -1,14 +1,13 @@
 // PrivateRoom: see private_room.h.
 #include "endpoints/private_room.h"
 
-#include <cstdio>
-
 #include <boost/asio/post.hpp>
 
 #include "endpoints/page_data.h"
 #include "http/params.h"
 #include "http/responses.h"
 #include "pages/pages.h"
+#include "util/log.h"
 
 namespace chaton::http {
 
@@ -87,8 +86,7 @@ void PrivateRoom::passwd(const Call& call) {
         return answer(bhttp::status::ok, "Your password was changed.", true);
       }
       if (st.code() == Errc::io)
-        std::fprintf(stderr, "chaton: room %s: changing a password failed: %s\n", room_.slug().c_str(),
-                     st.message().c_str());
+        log_error("room " + room_.slug() + ": changing a password failed: " + st.message());
       answer(status_for(st.code()),
              st.code() == Errc::io ? "the password file could not be written; try again later" : st.message(),
              false);

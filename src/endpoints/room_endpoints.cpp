@@ -21,6 +21,7 @@
 #include "render/html.h"
 #include "search/search.h"
 #include "util/civil_time.h"
+#include "util/log.h"
 #include "util/sexpr.h"
 #include "util/text.h"
 
@@ -275,8 +276,7 @@ void RoomEndpoints::post(const Call& call) {
   room_->post(nick, text, ip, [this, ex, ip](Result<Post> r) {
     if (!r) {
       if (r.status().code() == Errc::io)
-        std::fprintf(stderr, "chaton: room %s: storing a post failed: %s\n", room_->slug().c_str(),
-                     r.status().message().c_str());
+        log_error("room " + room_->slug() + ": storing a post failed: " + r.status().message());
       post_log_.write("refused " + ip + ": " + r.status().message());
       return ex->respond(error_response(r.status()));
     }

@@ -2,11 +2,11 @@
 // pauses briefly instead of spinning, and goes on.
 #include "http/listener.h"
 
-#include <cstdio>
-
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
+
+#include "util/log.h"
 
 namespace chaton::http {
 
@@ -57,7 +57,7 @@ void Listener::do_accept() {
 void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (ec) {
-    std::fprintf(stderr, "chaton: accept: %s\n", ec.message().c_str());
+    log_error("accept: " + ec.message());
     backoff_.expires_after(std::chrono::milliseconds(100));
     backoff_.async_wait([self = shared_from_this()](boost::system::error_code e) {
       if (!e) self->do_accept();

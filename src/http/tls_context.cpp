@@ -2,11 +2,10 @@
 // naming the file.
 #include "http/tls_context.h"
 
-#include <fstream>
-#include <sstream>
-
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+
+#include "util/file.h"
 
 namespace chaton::http {
 
@@ -27,14 +26,6 @@ std::string openssl_error() {
   ERR_error_string_n(e, buf, sizeof buf);
   ERR_clear_error();
   return buf;
-}
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status(Errc::io, "cannot read " + path);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 #include "rooms/commit_queue.h"
 
 #include <algorithm>
-#include <cstdio>
+#include <string>
+
+#include "util/log.h"
 
 namespace chaton {
 
@@ -47,11 +49,9 @@ Stamp CommitQueue::next_stamp() {
     if (behind <= std::chrono::duration_cast<std::chrono::microseconds>(kMaxStampNudge).count()) {
       s = one_after(last_stamp_);
     } else {
-      std::fprintf(stderr,
-                   "chaton: warning: the clock is %lld s behind the newest post's time (%lld); "
-                   "posts are stamped with the clock's time from now on\n",
-                   static_cast<long long>(behind / kMicrosPerSecond),
-                   static_cast<long long>(last_stamp_.sec));
+      log_warning("the clock is " + std::to_string(behind / kMicrosPerSecond) +
+                  " s behind the newest post's time (" + std::to_string(last_stamp_.sec) +
+                  "); posts are stamped with the clock's time from now on");
     }
   }
   while (known_.contains(s)) s = one_after(s);  // unique entry ids

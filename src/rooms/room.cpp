@@ -9,6 +9,7 @@
 #include "access/forwarded.h"
 #include "messages/post_pages.h"
 #include "render/rss.h"
+#include "util/log.h"
 
 namespace chaton {
 
@@ -316,8 +317,7 @@ void Room::reload_if_changed() {
   std::lock_guard lock(mu_);
   if (failed_reload_stamp_ == stamp) return;  // said already; retried every sweep
   failed_reload_stamp_ = stamp;
-  std::fprintf(stderr, "chaton: warning: room %s: cannot reload after its posts changed: %s\n",
-               slug().c_str(), st.message().c_str());
+  log_warning("room " + slug() + ": cannot reload after its posts changed: " + st.message());
 }
 
 Status Room::reload() {

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "store/file_archive.h"
+#include "util/log.h"
 #include "util/log_file.h"
 
 namespace chaton::http {
@@ -21,8 +22,8 @@ void log_report(const Room& room, const Clock& clock, Date today, const Result<A
   std::string head = "archive " + format_date_path(today) + ": ";
   if (!r) {
     log.write(head + "failed: " + r.status().message());
-    std::fprintf(stderr, "chaton: room '%s': archiving %s failed: %s\n", room.slug().c_str(),
-                 format_date_path(today).c_str(), r.status().message().c_str());
+    log_error("room '" + room.slug() + "': archiving " + format_date_path(today) +
+              " failed: " + r.status().message());
     return;
   }
   std::vector<std::string> lines = describe_archive(*r);

@@ -21,6 +21,7 @@
 #include "endpoints/router.h"
 #include "http/tls_context.h"
 #include "server/room_store.h"
+#include "util/log.h"
 #include "util/time_source.h"
 #include "webhooks/webhook.h"
 
@@ -238,8 +239,10 @@ void Server::Impl::wait_for_reload() {
     if (ec || stopping) return;
     if (tls.enabled()) {
       Status st = tls.reload();
-      std::fprintf(stderr, "chaton: SIGHUP: %s\n",
-                   st ? "TLS certificate reloaded" : ("TLS reload failed, keeping the old certificate: " + st.message()).c_str());
+      if (st)
+        log_info("SIGHUP: TLS certificate reloaded");
+      else
+        log_error("SIGHUP: TLS reload failed, keeping the old certificate: " + st.message());
     }
     wait_for_reload();
   });

@@ -48,9 +48,9 @@ void check_lines(const fs::path& file, const ParsedLog& parsed, std::vector<Prob
 // current.dat: unreadable lines and a torn tail. Returns its post count.
 uint64_t check_current(const fs::path& data_dir, std::vector<Problem>& out) {
   fs::path path = data_dir / kCurrentName;
-  auto content = fileio::read_file(path);
+  auto content = read_file(path);
   if (!content) {
-    if (errno != ENOENT) out.push_back(problem(path, 0, "cannot read: " + fileio::errno_text(errno)));
+    if (content.status().code() != Errc::not_found) out.push_back(problem(path, 0, content.status().message()));
     return 0;
   }
   ParsedLog parsed = parse_log(*content);
@@ -65,12 +65,12 @@ uint64_t check_current(const fs::path& data_dir, std::vector<Problem>& out) {
 // server opens it with, fileio::live_numbering) gives its newest post.
 void check_sequence(const fs::path& data_dir, uint64_t posts, std::vector<Problem>& out) {
   fs::path path = data_dir / kSequenceName;
-  auto content = fileio::read_file(path);
+  auto content = read_file(path);
   const uint64_t target = fileio::live_numbering(data_dir, posts).sequence;
   std::string in_current = "current.dat has " + plural(posts, "post", "posts");
   if (!content) {
-    if (errno != ENOENT)
-      out.push_back(problem(path, 0, "cannot read: " + fileio::errno_text(errno)));
+    if (content.status().code() != Errc::not_found)
+      out.push_back(problem(path, 0, content.status().message()));
     else if (posts > 0)
       out.push_back(problem(path, 0, "missing (" + in_current + ")", Fix::raise_sequence, target));
     return;
@@ -92,9 +92,9 @@ void check_sequence(const fs::path& data_dir, uint64_t posts, std::vector<Proble
 void check_day_file(const fs::path& data_dir, Date day, std::vector<Problem>& out) {
   fs::path dat = fileio::day_file(data_dir, day);
   fs::path cnt = fileio::count_file(data_dir, day);
-  auto content = fileio::read_file(dat);
+  auto content = read_file(dat);
   if (!content) {
-    out.push_back(problem(dat, 0, "cannot read: " + fileio::errno_text(errno)));
+    out.push_back(problem(dat, 0, content.status().message()));
     return;
   }
   ParsedLog parsed = parse_log(*content);
@@ -104,10 +104,11 @@ void check_day_file(const fs::path& data_dir, Date day, std::vector<Problem>& ou
     out.push_back(problem(dat, 0, plural(foreign, "post is", "posts are") + " not dated " +
                                       format_date_path(day) + " (they are not shown on that day)"));
   std::string has = "the day file has " + plural(count, "post", "posts");
-  auto cnt_content = fileio::read_file(cnt);
+  auto cnt_content = read_file(cnt);
   if (!cnt_content) {
-    out.push_back(problem(cnt, 0, errno == ENOENT ? "missing (" + has + ")"
-                                                  : "cannot read: " + fileio::errno_text(errno),
+    out.push_back(problem(cnt, 0,
+                          cnt_content.status().code() == Errc::not_found ? "missing (" + has + ")"
+                                                                         : cnt_content.status().message(),
                           Fix::rewrite_count, count));
     return;
   }
@@ -216,20 +217,14 @@ Status append_newline(const fs::path& path) {
 Status raise_sequence(const fs::path& path, uint64_t value) {
   auto on_disk = fileio::read_number_file(path);
   if (on_disk && static_cast<uint64_t>(*on_disk) >= value) return Status::ok();
-  std::string error = fileio::replace_file(path, std::to_string(value), fileio::Sync::yes);
-  return error.empty() ? Status::ok() : Status(Errc::io, error);
+  return fileio::replace_file(path, std::to_string(value), fileio::Sync::yes);
 }
 
 Status apply(const Problem& p) {
   switch (p.fix) {
-    case Fix::rewrite_count: {
-      std::string error = fileio::replace_file(p.file, std::to_string(p.value), fileio::Sync::yes);
-      return error.empty() ? Status::ok() : Status(Errc::io, error);
-    }
-    case Fix::make_link: {
-      std::string error = fileio::make_symlink(p.file, fileio::kCurrentLinkTarget);
-      return error.empty() ? Status::ok() : Status(Errc::io, error);
-    }
+    case Fix::rewrite_count:
+      return fileio::replace_file(p.file, std::to_string(p.value), fileio::Sync::yes);
+    case Fix::make_link: return fileio::make_symlink(p.file, fileio::kCurrentLinkTarget);
     case Fix::add_newline: return append_newline(p.file);
     case Fix::raise_sequence: return raise_sequence(p.file, p.value);
     case Fix::none: break;

@@ -102,10 +102,10 @@ std::vector<std::string> lines_of_posts(std::string_view content, const ParsedLo
 Result<LiveLog> read_live_log(const fs::path& data_dir) {
   fs::path path = data_dir / kCurrentName;
   LiveLog log;
-  auto content = fileio::read_file(path);
+  auto content = read_file(path);
   if (!content) {
-    if (errno == ENOENT) return log;
-    return Status(Errc::io, io_message("cannot read", path, errno));
+    if (content.status().code() == Errc::not_found) return log;
+    return content.status();
   }
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) log.mode = st.st_mode & kPermissionBits;
@@ -166,7 +166,7 @@ void check_archived_day(const fs::path& path, Date day, const LiveLog& log,
                         const std::vector<size_t>& indexes, ArchiveReport& report,
                         std::vector<size_t>& late) {
   if (indexes.empty()) return;
-  auto content = fileio::read_file(path);
+  auto content = read_file(path);
   std::set<PostKey> have = keys_of(content ? parse_log(*content).posts : std::vector<Post>{});
   size_t before = late.size();
   for (size_t i : indexes)
@@ -197,11 +197,12 @@ Status archive_day(const fs::path& data_dir, Date day, const LiveLog& log,
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) return Status(Errc::io, "cannot create " + path.parent_path().string() + ": " + ec.message());
-  std::string error = fileio::replace_file(path, join_lines(log, indexes), Sync::yes, log.mode);
-  if (error.empty())
-    error = fileio::replace_file(fileio::count_file(data_dir, day), std::to_string(indexes.size()),
-                                 Sync::yes, log.mode);
-  if (!error.empty()) return Status(Errc::io, error);
+  if (Status st = fileio::replace_file(path, join_lines(log, indexes), Sync::yes, log.mode); !st)
+    return st;
+  if (Status st = fileio::replace_file(fileio::count_file(data_dir, day), std::to_string(indexes.size()),
+                                       Sync::yes, log.mode);
+      !st)
+    return st;
   report.written.push_back(DayCount{day, indexes.size()});
   return Status::ok();
 }
@@ -232,8 +233,7 @@ Status ensure_sequence(const fs::path& data_dir, uint64_t at_least, ArchiveRepor
   fs::path path = data_dir / kSequenceName;
   auto on_disk = fileio::read_number_file(path);
   if (on_disk && static_cast<uint64_t>(*on_disk) >= at_least) return Status::ok();
-  std::string error = fileio::replace_file(path, std::to_string(at_least), Sync::yes);
-  if (!error.empty()) return Status(Errc::io, error);
+  if (Status st = fileio::replace_file(path, std::to_string(at_least), Sync::yes); !st) return st;
   report.notes.push_back(path.string() + (on_disk ? " said " + std::to_string(*on_disk) : " was missing or unreadable") +
                          "; set to " + std::to_string(at_least) +
                          " before cutting current.dat, so positions do not go back");
@@ -260,9 +260,7 @@ Status keep_backup(const fs::path& data_dir, const LiveLog& log) {
   if (::unlink(backup.c_str()) != 0 && errno != ENOENT)
     return Status(Errc::io, io_message("cannot remove", backup, errno));
   if (::link(current.c_str(), backup.c_str()) == 0) return Status::ok();
-  std::string error = fileio::replace_file(backup, log.content, Sync::no, log.mode);
-  if (!error.empty()) return Status(Errc::io, error);
-  return Status::ok();
+  return fileio::replace_file(backup, log.content, Sync::no, log.mode);
 }
 
 }  // namespace
@@ -273,8 +271,7 @@ Status drop_current_backup(const fs::path& data_dir) {
     if (errno == ENOENT) return Status::ok();
     return Status(Errc::io, io_message("cannot remove", backup, errno));
   }
-  if (!fileio::sync_directory(data_dir)) return Status(Errc::io, io_message("cannot sync", data_dir, errno));
-  return Status::ok();
+  return fileio::sync_directory(data_dir);
 }
 
 // Step 4: writes the new current.dat beside the old and renames it in.
@@ -300,9 +297,7 @@ Status replace_current(const fs::path& data_dir, const LiveLog& log, std::string
     ::unlink(tmp.c_str());
     return Status(Errc::io, io_message("cannot rename into place", current, err));
   }
-  if (!fileio::sync_directory(data_dir))
-    return Status(Errc::io, io_message("cannot sync", data_dir, errno));
-  return Status::ok();
+  return fileio::sync_directory(data_dir);
 }
 
 namespace {
@@ -322,9 +317,10 @@ Status cut_current(const fs::path& data_dir, Date today, uint64_t sequence,
   if (!log.exists && keep.empty()) return Status::ok();  // no live log: nothing to name
   // Not fatal: without it the next open numbers back from `sequence`,
   // which was made durable above before anything left current.dat.
-  std::string error = fileio::write_current_base(data_dir / kBaseName, data_dir / kCurrentName,
-                                                 sequence - keep.size(), Sync::yes);
-  if (!error.empty()) report.notes.push_back(error);
+  if (Status st = fileio::write_current_base(data_dir / kBaseName, data_dir / kCurrentName,
+                                             sequence - keep.size(), Sync::yes);
+      !st)
+    report.notes.push_back(st.message());
   return Status::ok();
 }
 
@@ -339,12 +335,13 @@ void link_open_days(const fs::path& data_dir, Date today, ArchiveReport& report)
                              format_date_path(day) + " stay in current.dat)");
       continue;
     }
-    std::string error = fileio::make_symlink(path, fileio::kCurrentLinkTarget);
-    if (!error.empty()) {
-      report.notes.push_back(error);
+    if (Status st = fileio::make_symlink(path, fileio::kCurrentLinkTarget); !st) {
+      report.notes.push_back(st.message());
       continue;
     }
-    fileio::sync_directory(path.parent_path());
+    // Not checked: a link lost in a crash only points at current.dat, and
+    // every archive run makes it again.
+    fileio::sync_directory(path.parent_path()).ignore();
     report.notes.push_back("linked " + format_date_path(day) + ".dat to current.dat" +
                            (kind == Entry::symlink ? " (the link pointed elsewhere)" : ""));
   }
@@ -372,7 +369,7 @@ std::vector<Date> real_day_files(const fs::path& data_dir, int year, int month) 
 }
 
 std::vector<Post> live_posts(const fs::path& data_dir) {
-  auto content = fileio::read_file(data_dir / kCurrentName);
+  auto content = read_file(data_dir / kCurrentName);
   return content ? parse_log(*content).posts : std::vector<Post>{};
 }
 
@@ -423,7 +420,7 @@ uint64_t count_posts_of_day(std::string_view content, Date day) {
 std::optional<uint64_t> archived_day_count(const fs::path& data_dir, Date day) {
   if (auto n = fileio::read_number_file(fileio::count_file(data_dir, day)))
     return static_cast<uint64_t>(*n);
-  auto content = fileio::read_file(fileio::day_file(data_dir, day));
+  auto content = read_file(fileio::day_file(data_dir, day));
   if (!content) return std::nullopt;
   return count_posts_of_day(*content, day);
 }
@@ -433,10 +430,10 @@ Result<std::vector<Post>> read_archived_day(const fs::path& data_dir, Date day) 
   for (int attempt = 0;; ++attempt) {
     Entry kind = fileio::entry_kind(path);
     if (kind == Entry::regular) {
-      auto content = fileio::read_file(path);
+      auto content = read_file(path);
       if (content) return with_late_posts(data_dir, day, posts_of_day(parse_log(*content).posts, day));
-      if (errno == ENOENT && attempt == 0) continue;  // replaced meanwhile
-      return Status(Errc::io, io_message("cannot read", path, errno));
+      if (content.status().code() == Errc::not_found && attempt == 0) continue;  // replaced meanwhile
+      return Status(Errc::io, content.status().message());
     }
     std::vector<Post> posts = posts_of_day(live_posts(data_dir), day);
     // The archiver may have moved the day out between the two looks.

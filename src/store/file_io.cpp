@@ -16,8 +16,6 @@ namespace chaton::fileio {
 
 namespace {
 
-constexpr size_t kReadChunk = 1 << 16;
-
 // A name for a temporary file beside `path`, unique in this process and
 // among processes.
 fs::path temp_beside(const fs::path& path) {
@@ -82,22 +80,6 @@ bool write_all(int fd, std::string_view buf) {
   return true;
 }
 
-std::optional<std::string> read_file(const fs::path& path) {
-  Fd fd(open_retry(path, O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::nullopt;
-  std::string content;
-  char buf[kReadChunk];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
-    if (n == 0) return content;
-    content.append(buf, static_cast<size_t>(n));
-  }
-}
-
 std::optional<int64_t> parse_number(std::string_view content) {
   auto v = parse_int(trim(content));
   if (!v || *v < 0) return std::nullopt;
@@ -109,30 +91,31 @@ std::optional<int64_t> read_number_file(const fs::path& path) {
   return content ? parse_number(*content) : std::nullopt;
 }
 
-std::string replace_file(const fs::path& path, std::string_view content, Sync sync, mode_t mode) {
+Status replace_file(const fs::path& path, std::string_view content, Sync sync, mode_t mode) {
   fs::path tmp = temp_beside(path);
   Fd fd(open_retry(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
-  if (!fd.valid()) return io_message("cannot create", tmp, errno);
+  if (!fd.valid()) return Status(Errc::io, io_message("cannot create", tmp, errno));
   bool ok = write_all(fd.get(), content) && (sync == Sync::no || ::fsync(fd.get()) == 0);
   if (!ok) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return io_message("cannot write", tmp, err);
+    return Status(Errc::io, io_message("cannot write", tmp, err));
   }
   fd.reset();
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return io_message("cannot rename over", path, err);
+    return Status(Errc::io, io_message("cannot rename over", path, err));
   }
-  if (sync == Sync::yes && !sync_directory(path.parent_path()))
-    return io_message("cannot sync", path.parent_path(), errno);
-  return {};
+  if (sync == Sync::yes) return sync_directory(path.parent_path());
+  return Status::ok();
 }
 
-bool sync_directory(const fs::path& dir) {
+Status sync_directory(const fs::path& dir) {
   Fd fd(open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  return fd.valid() && ::fsync(fd.get()) == 0;
+  if (!fd.valid() || ::fsync(fd.get()) != 0)
+    return Status(Errc::io, io_message("cannot sync", dir, errno));
+  return Status::ok();
 }
 
 bool lacks_final_newline(int fd, off_t size) {
@@ -176,14 +159,16 @@ std::optional<uint64_t> read_current_base(const fs::path& base_path, const fs::p
   return static_cast<uint64_t>(base);
 }
 
-std::string write_current_base(const fs::path& base_path, const fs::path& current_path,
-                               uint64_t base, Sync sync) {
+Status write_current_base(const fs::path& base_path, const fs::path& current_path, uint64_t base,
+                          Sync sync) {
   struct stat st {};
-  if (::stat(current_path.c_str(), &st) != 0) return io_message("cannot stat", current_path, errno);
+  if (::stat(current_path.c_str(), &st) != 0)
+    return Status(Errc::io, io_message("cannot stat", current_path, errno));
   std::string text = std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
                      std::to_string(static_cast<unsigned long long>(st.st_ino)) + " " +
                      std::to_string(base);
-  if (auto existing = read_file(base_path); existing && *existing == text) return {};  // already says so
+  if (auto existing = read_file(base_path); existing && *existing == text)
+    return Status::ok();  // already says so
   return replace_file(base_path, text, sync);
 }
 
@@ -194,7 +179,7 @@ LiveNumbering live_numbering(const fs::path& data_dir, uint64_t posts,
     if (warnings) warnings->push_back(std::move(text));
   };
   auto content = read_file(sequence_path);
-  bool missing = !content && errno == ENOENT;
+  bool missing = !content && content.status().code() == Errc::not_found;
   auto value = content ? parse_number(*content) : std::nullopt;
   uint64_t sequence = posts;
   if (!value) {
@@ -242,19 +227,19 @@ std::string link_target(const fs::path& path) {
   return ec ? std::string() : target.string();
 }
 
-std::string make_symlink(const fs::path& path, std::string_view target) {
+Status make_symlink(const fs::path& path, std::string_view target) {
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
-  if (ec) return "cannot create " + path.parent_path().string() + ": " + ec.message();
+  if (ec) return Status(Errc::io, "cannot create " + path.parent_path().string() + ": " + ec.message());
   fs::path tmp = temp_beside(path);
   if (::symlink(std::string(target).c_str(), tmp.c_str()) != 0)
-    return io_message("cannot create the link", tmp, errno);
+    return Status(Errc::io, io_message("cannot create the link", tmp, errno));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return io_message("cannot rename over", path, err);
+    return Status(Errc::io, io_message("cannot rename over", path, err));
   }
-  return {};
+  return Status::ok();
 }
 
 Date day_of(int64_t sec) { return utc_from_seconds(sec).date; }

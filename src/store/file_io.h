@@ -1,11 +1,12 @@
 // File helpers shared by the store's pieces (the live log in file_store.cpp,
 // the archiver in file_archive.cpp, the checker in data_check.cpp): plain
-// POSIX I/O with EINTR handled, whole-file reads, atomic replacement by
-// rename, and the room lock (an open-file-description lock on DATADIR/lock,
-// see docs/STORAGE.md "Locking").
+// POSIX I/O with EINTR handled, atomic replacement by rename, and the room
+// lock (an open-file-description lock on DATADIR/lock, see docs/STORAGE.md
+// "Locking"). Whole files are read with read_file (util/file.h).
 //
-// Internal to the store module. Errors are values: a Status, an empty
-// string for success, or nullopt with errno set, as each function says.
+// Internal to the store module. Errors are values: a Status (Errc::io, the
+// message naming the path and the system's reason), except for the
+// descriptor-level write_all and lacks_final_newline, as each says.
 // Thread-safety: free functions, safe from any thread.
 #pragma once
 
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "util/civil_time.h"
+#include "util/file.h"
 #include "util/result.h"
 
 namespace chaton::fileio {
@@ -61,9 +63,6 @@ int open_retry(const fs::path& path, int flags, mode_t mode = kFileMode);
 // Writes all of buf; false with errno set on failure.
 bool write_all(int fd, std::string_view buf);
 
-// Reads a whole file. nullopt with errno set on failure (ENOENT when missing).
-std::optional<std::string> read_file(const fs::path& path);
-
 // A small file holding one non-negative decimal number (sequence, last-post,
 // a day's .cnt); surrounding whitespace is ignored.
 std::optional<int64_t> parse_number(std::string_view content);
@@ -74,12 +73,12 @@ enum class Sync { no, yes };
 // Replaces a file's content atomically: a temporary file in the same
 // directory, renamed over. With Sync::yes the data is fsynced before the
 // rename and the directory after it, so the new content is durable when this
-// returns. Returns an error message, empty on success.
-std::string replace_file(const fs::path& path, std::string_view content, Sync sync = Sync::no,
-                         mode_t mode = kFileMode);
+// returns.
+Status replace_file(const fs::path& path, std::string_view content, Sync sync = Sync::no,
+                    mode_t mode = kFileMode);
 
 // fsyncs a directory, so names created or renamed in it are durable.
-bool sync_directory(const fs::path& dir);
+Status sync_directory(const fs::path& dir);
 
 // True when the file is non-empty and its last byte is not a newline.
 bool lacks_final_newline(int fd, off_t size);
@@ -111,10 +110,9 @@ class LockGuard {
 std::optional<uint64_t> read_current_base(const fs::path& base_path, const fs::path& current_path);
 
 // Records `base` for the file now at `current_path` (temporary file and
-// rename; nothing is written when it already says so). Returns an error
-// message, empty on success.
-std::string write_current_base(const fs::path& base_path, const fs::path& current_path,
-                               uint64_t base, Sync sync = Sync::no);
+// rename; nothing is written when it already says so).
+Status write_current_base(const fs::path& base_path, const fs::path& current_path, uint64_t base,
+                          Sync sync = Sync::no);
 
 // How the posts of the live log are numbered (docs/STORAGE.md "Sequence
 // numbers and `pos`", "current.base"): one rule for open(), archiving and
@@ -153,8 +151,8 @@ std::string link_target(const fs::path& path);
 
 // Makes `path` a symbolic link to `target`, atomically replacing a link or
 // nothing that is there (a temporary link renamed over). Creates parent
-// directories. Returns an error message, empty on success.
-std::string make_symlink(const fs::path& path, std::string_view target);
+// directories.
+Status make_symlink(const fs::path& path, std::string_view target);
 
 // The UTC day a post's time falls on.
 Date day_of(int64_t sec);

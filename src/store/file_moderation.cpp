@@ -130,7 +130,7 @@ DayScan scan_days(const fs::path& data_dir, const PostSelector& selector) {
     fs::path path = fileio::day_file(data_dir, day);
     if (fileio::entry_kind(path) != Entry::regular) continue;
     scan.real.insert(day);
-    auto content = fileio::read_file(path);
+    auto content = read_file(path);
     if (!content || has_match(*content, selector)) scan.matched.insert(day);
   }
   return scan;
@@ -141,8 +141,8 @@ mode_t mode_of(const fs::path& path) {
   return ::stat(path.c_str(), &st) == 0 ? st.st_mode & kPermissionBits : fileio::kFileMode;
 }
 
-void note_error(ModerationReport& report, const std::string& error, const std::string& consequence) {
-  if (!error.empty()) report.notes.push_back(error + "; " + consequence);
+void note_error(ModerationReport& report, const Status& st, const std::string& consequence) {
+  if (!st) report.notes.push_back(st.message() + "; " + consequence);
 }
 
 // Step 2a.
@@ -178,7 +178,7 @@ Status remove_from_live(const fs::path& data_dir, const PostSelector& selector,
                "the room's last-post time still names a removed post");
   // The backup replace_current kept holds the removed text: it goes too.
   if (Status st = drop_current_backup(data_dir); !st)
-    note_error(report, st.message(), "the removed posts are still in current.dat.bak");
+    note_error(report, st, "the removed posts are still in current.dat.bak");
   return Status::ok();
 }
 
@@ -186,13 +186,12 @@ Status remove_from_live(const fs::path& data_dir, const PostSelector& selector,
 Status remove_from_day(const fs::path& data_dir, Date day, const PostSelector& selector,
                        ModerationReport& report, std::set<PostKey>& removed) {
   fs::path path = fileio::day_file(data_dir, day);
-  auto content = fileio::read_file(path);
-  if (!content) return Status(Errc::io, fileio::io_message("cannot read", path, errno));
+  auto content = read_file(path);
+  if (!content) return Status(Errc::io, content.status().message());
   Filtered f = filter_lines(*content, selector);
   if (f.removed.empty()) return Status::ok();
   mode_t mode = mode_of(path);
-  std::string error = fileio::replace_file(path, f.content, Sync::yes, mode);
-  if (!error.empty()) return Status(Errc::io, error);
+  if (Status st = fileio::replace_file(path, f.content, Sync::yes, mode); !st) return st;
   report.removed_archived.push_back(DayCount{day, f.removed.size()});
   for (const Post& p : f.removed) removed.insert(key_of(p));
   note_error(report,
@@ -218,7 +217,7 @@ Status remove_from_days(const fs::path& data_dir, const PostSelector& selector,
 }
 
 // Step 2c.
-std::string bump_stamp(const fs::path& data_dir) {
+Status bump_stamp(const fs::path& data_dir) {
   fs::path path = data_dir / kStampName;
   int64_t next = fileio::read_number_file(path).value_or(0) + 1;
   return fileio::replace_file(path, std::to_string(next));
@@ -250,9 +249,9 @@ Result<ModerationReport> FileStore::remove_posts(const PostSelector& selector) {
   report.removed_posts = removed.size();
   if (report.removed_any()) {
     // Even after a failure part way: what was removed must reach the server.
-    std::string error = bump_stamp(data_dir);
-    if (!error.empty())
-      report.notes.push_back(error + "; a running server does not see the change until it restarts");
+    if (Status bumped = bump_stamp(data_dir); !bumped)
+      report.notes.push_back(bumped.message() +
+                             "; a running server does not see the change until it restarts");
   }
   if (!st) {
     if (!report.removed_any()) return st;
@@ -264,7 +263,7 @@ Result<ModerationReport> FileStore::remove_posts(const PostSelector& selector) {
 }
 
 std::string FileStore::change_stamp() {
-  auto content = fileio::read_file(datadir_ / "data" / kStampName);
+  auto content = read_file(datadir_ / "data" / kStampName);
   return content ? std::string(trim(*content)) : std::string();
 }
 

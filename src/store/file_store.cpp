@@ -28,7 +28,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -37,6 +36,7 @@
 #include "messages/line_codec.h"
 #include "store/file_archive.h"
 #include "store/file_io.h"
+#include "util/log.h"
 
 namespace chaton {
 
@@ -45,7 +45,6 @@ using fileio::Fd;
 using fileio::io_message;
 using fileio::LockGuard;
 using fileio::open_retry;
-using fileio::read_file;
 using fileio::read_number_file;
 using fileio::sync_directory;
 using fileio::write_all;
@@ -67,8 +66,8 @@ struct FileStore::Impl {
         sequence_path(data_dir / fileio::kSequenceName),
         last_post_path(data_dir / fileio::kLastPostName),
         num_chatters_path(data_dir / "num-chatters"),
-        base_path(data_dir / fileio::kBaseName),
-        lock_path(datadir / "lock") {}
+        lock_path(datadir / "lock"),
+        base_path(data_dir / fileio::kBaseName) {}
 
   Status create_layout(const fs::path& datadir);
   Status open_lock_file();
@@ -90,8 +89,8 @@ struct FileStore::Impl {
 void FileStore::Impl::write_base(uint64_t base) {
   std::error_code ec;
   if (!fs::exists(current_path, ec)) return;  // no live log yet: nothing to name
-  std::string error = fileio::write_current_base(base_path, current_path, base, fileio::Sync::no);
-  if (!error.empty()) std::fprintf(stderr, "chaton: warning: %s\n", error.c_str());
+  if (Status st = fileio::write_current_base(base_path, current_path, base, fileio::Sync::no); !st)
+    log_warning(st.message());
 }
 
 Status FileStore::Impl::create_layout(const fs::path& datadir) {
@@ -124,10 +123,9 @@ Status FileStore::Impl::ensure_current_open() {
   current_ino = st.st_ino;
   // The file may have just been created (or renamed in): make its name
   // durable too, or a synced post could vanish with its directory entry.
-  if (!sync_directory(data_dir)) {
-    int err = errno;
+  if (Status st = sync_directory(data_dir); !st) {
     current_fd.reset();
-    return Status(Errc::io, io_message("cannot sync", data_dir, err));
+    return st;
   }
   return Status::ok();
 }
@@ -144,7 +142,7 @@ namespace {
 // What a poster is told when the live log cannot take a batch: a reason
 // and a hint, never a path. The details go to the server's log, one line.
 Status cannot_store(const std::string& detail, int err) {
-  std::fprintf(stderr, "chaton: cannot store posts: %s\n", detail.c_str());
+  log_error("cannot store posts: " + detail);
   const bool full = err == ENOSPC || err == EDQUOT || err == EFBIG;
   return Status(Errc::unavailable, std::string("the server cannot store posts right now (") +
                                        (full ? "disk full" : "storage error") + "); try again later");
@@ -189,8 +187,7 @@ Status FileStore::Impl::write_batch(std::span<Post> batch, int& err) {
 void FileStore::Impl::write_bookkeeping() {
   for (auto [path, value] : {std::pair{&sequence_path, std::to_string(sequence)},
                              std::pair{&last_post_path, std::to_string(last_post)}}) {
-    std::string error = fileio::replace_file(*path, value);
-    if (!error.empty()) std::fprintf(stderr, "chaton: warning: %s\n", error.c_str());
+    if (Status st = fileio::replace_file(*path, value); !st) log_warning(st.message());
   }
 }
 
@@ -209,8 +206,7 @@ Result<StoreSnapshot> FileStore::open() {
 
   StoreSnapshot snap;
   auto content = read_file(m.current_path);
-  if (!content && errno != ENOENT)
-    return Status(Errc::io, io_message("cannot read", m.current_path, errno));
+  if (!content && content.status().code() != Errc::not_found) return content.status();
   ParsedLog log = parse_log(content ? *content : std::string());
   for (const BadLine& bad : log.bad)
     snap.warnings.push_back(m.current_path.string() + ":" + std::to_string(bad.line_number) +
@@ -263,8 +259,8 @@ Status FileStore::append(std::span<Post> batch) {
 }
 
 void FileStore::record_num_chatters(size_t n) {
-  std::string error = fileio::replace_file(impl_->num_chatters_path, std::to_string(n));
-  if (!error.empty()) std::fprintf(stderr, "chaton: warning: %s\n", error.c_str());
+  if (Status st = fileio::replace_file(impl_->num_chatters_path, std::to_string(n)); !st)
+    log_warning(st.message());
 }
 
 Result<std::vector<Post>> FileStore::read_day(Date day) {

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "util/civil_time.h"
+#include "util/log.h"
 
 namespace chaton {
 
@@ -51,7 +52,7 @@ void LogFile::flush_locked() {
     left -= static_cast<size_t>(n);
   }
   if (left > 0 && !reported_) {  // say it once; logs are not worth failing for
-    std::fprintf(stderr, "chaton: cannot write log %s: %s\n", path_.c_str(), std::strerror(errno));
+    log_error("cannot write log " + path_.string() + ": " + std::strerror(errno));
     reported_ = true;
   }
   buffer_.clear();

@@ -4,6 +4,14 @@
 // public surface; it returns a Status or a Result<T>. The HTTP adapter turns
 // an Errc into a status code, and the CLI turns it into a message and an
 // exit code.
+//
+// Both types are [[nodiscard]]: a call that drops one does not compile
+// cleanly. Where dropping it is right, the caller says so with ignore() and
+// a comment saying why. value() (and * and ->) on a Result that holds an
+// error is a broken invariant: it says so on stderr and aborts
+// (docs/ARCHITECTURE.md "Crash policy").
+//
+// Thread-safety: plain values; the usual rules for a value type.
 #pragma once
 
 #include <optional>
@@ -24,7 +32,7 @@ enum class Errc {
   corrupt,       // stored data cannot be read
 };
 
-class Status {
+class [[nodiscard]] Status {
  public:
   Status() = default;
   Status(Errc code, std::string message) : code_(code), message_(std::move(message)) {}
@@ -42,14 +50,23 @@ class Status {
   }
   int retry_after() const { return retry_after_; }
 
+  // Drops this outcome on purpose; the caller says why in a comment.
+  void ignore() const {}
+
  private:
   Errc code_ = Errc::ok;
   std::string message_;
   int retry_after_ = 0;
 };
 
+namespace detail {
+// Says on stderr that value() was called on an error, with the error, and
+// aborts. Out of line so the check costs one branch where it is inlined.
+[[noreturn]] void value_of_error(const Status& status);
+}  // namespace detail
+
 template <class T>
-class Result {
+class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
   Result(Status error) : status_(std::move(error)) {}  // NOLINT
@@ -58,15 +75,28 @@ class Result {
   bool is_ok() const { return value_.has_value(); }
   explicit operator bool() const { return is_ok(); }
   const Status& status() const { return status_; }
-  T& value() & { return *value_; }
-  const T& value() const& { return *value_; }
-  T&& value() && { return std::move(*value_); }
-  T* operator->() { return &*value_; }
-  const T* operator->() const { return &*value_; }
-  T& operator*() { return *value_; }
-  const T& operator*() const { return *value_; }
+  // The value; aborts when this holds an error (check is_ok() first).
+  T& value() & { return checked(); }
+  const T& value() const& { return checked(); }
+  T&& value() && { return std::move(checked()); }
+  T* operator->() { return &checked(); }
+  const T* operator->() const { return &checked(); }
+  T& operator*() { return checked(); }
+  const T& operator*() const { return checked(); }
+
+  // Drops this outcome on purpose; the caller says why in a comment.
+  void ignore() const {}
 
  private:
+  T& checked() {
+    if (!value_) detail::value_of_error(status_);
+    return *value_;
+  }
+  const T& checked() const {
+    if (!value_) detail::value_of_error(status_);
+    return *value_;
+  }
+
   std::optional<T> value_;
   Status status_;
 };

@@ -25,6 +25,7 @@
 #include "render/html.h"
 #include "rooms/room.h"
 #include "util/civil_time.h"
+#include "util/log.h"
 
 namespace chaton::webhooks {
 
@@ -36,10 +37,6 @@ namespace {
 constexpr auto kTuple = net::as_tuple(net::use_awaitable);
 constexpr uint64_t kDropLogEvery = 100;  // one log line per this many dropped posts
 constexpr std::string_view kUserAgent = "chaton-webhook/" CHATON_VERSION;
-
-void log_to_stderr(std::string_view line) {
-  std::fprintf(stderr, "chaton: %.*s\n", static_cast<int>(line.size()), line.data());
-}
 
 }  // namespace
 
@@ -74,7 +71,7 @@ struct Target {
 
 struct Dispatcher::Impl {
   Impl(std::string s, std::string r, WebhookOptions o, LogFn l)
-      : slug(std::move(s)), room_url(std::move(r)), options(o), log(l ? std::move(l) : LogFn(log_to_stderr)) {}
+      : slug(std::move(s)), room_url(std::move(r)), options(o), log(l ? std::move(l) : LogFn(log_warning)) {}
 
   std::string slug;
   std::string room_url;

@@ -56,7 +56,7 @@ std::string format_rfc3339(int64_t sec, int64_t usec);
 
 class Dispatcher {
  public:
-  // `log` gets one line per problem (default: stderr).
+  // `log` gets one line per problem (default: the server log, util/log.h, at warning level).
   Dispatcher(std::string slug, std::string room_url, std::vector<std::string> urls,
              WebhookOptions options = {}, LogFn log = {});
   ~Dispatcher();
