@@ -285,6 +285,11 @@ bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
   return true;
 }
 
+size_t Room::waiting_readers() const {
+  std::lock_guard lock(mu_);
+  return waiters_.size();
+}
+
 void Room::unwait(Cid cid, const Waiter* waiter) {
   std::lock_guard lock(mu_);
   auto it = waiters_.find(cid);

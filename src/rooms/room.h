@@ -163,6 +163,9 @@ class Room {
 
   bool wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter);
   void unwait(Cid cid, const Waiter* waiter);
+  // How many readers wait for news now (between wait() and their wake-up
+  // or unwait()); lets a test know a request is waiting before it acts.
+  size_t waiting_readers() const;
 
   // Once a second: drops idle clients, records num-chatters when it
   // changed, and reloads when the store's change stamp moved. May block

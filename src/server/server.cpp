@@ -196,6 +196,12 @@ Status Server::archive_now(Date today) {
 }
 const std::string& Server::public_url() const { return impl_->public_url; }
 
+size_t Server::waiting_readers(std::string_view slug) const {
+  for (const auto& r : impl_->rooms)
+    if (r->slug() == slug) return r->waiting_readers();
+  return 0;
+}
+
 Status Server::start(std::ostream& out) {
   auto& m = *impl_;
   ignore_write_signals();

@@ -14,13 +14,15 @@
 // SIGPIPE and SIGXFSZ to be ignored, process-wide (a failed write is an
 // error value, never the end of the process).
 //
-// Thread-safety: start() and run() from one thread; stop() from any.
+// Thread-safety: start() and run() from one thread; stop(), and after
+// start() waiting_readers(), from any.
 // Lifetime: the Clock must outlive the Server.
 #pragma once
 
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "config/config.h"
 #include "util/civil_time.h"
@@ -45,6 +47,10 @@ class Server {
   // UTC midnight) now, as of `today`, for every room, and waits for it. For
   // tests; never from an I/O thread.
   Status archive_now(Date today);
+
+  // The readers waiting for news in room `slug` now (Room::waiting_readers;
+  // 0 for an unknown room). For tests that must know a long-poll is waiting.
+  size_t waiting_readers(std::string_view slug) const;
 
  private:
   struct Impl;

@@ -196,7 +196,7 @@ TEST(Client, ByeEndsAWaitingLongPollAtOnce) {
   ASSERT_TRUE(c);
   Seen seen;
   ASSERT_TRUE(c->observe(seen.on_packet()));
-  std::this_thread::sleep_for(300ms);  // the loop is now inside a long-poll
+  ASSERT_TRUE(wait_until([&] { return server.waiting_readers() == 1; }));  // the loop's long-poll waits
   auto start = std::chrono::steady_clock::now();
   c->bye();
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);

@@ -63,6 +63,10 @@ class TestServer {
   std::string url() const { return server_ ? server_->public_url() : std::string(); }
   std::string room_url(const std::string& slug = "lobby") const { return url() + "/" + slug + "/"; }
   const std::string& log() const { return log_; }
+  // The readers (long-polls, streams) waiting for news in room `slug` now.
+  size_t waiting_readers(const std::string& slug = "lobby") const {
+    return server_ ? server_->waiting_readers(slug) : 0;
+  }
 
  private:
   uint16_t port_or_zero() const { return server_ ? server_->port() : 0; }
