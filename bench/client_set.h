@@ -75,8 +75,10 @@ struct ClientSet {
           t.missing_lost += per_client > p->received() ? per_client - p->received() : 0;
         } else {
           ++t.alive;
-          if (p->received() < per_client) t.missing_alive += per_client - p->received();
-          else t.extra_alive += p->received() - per_client;
+          if (p->received() < per_client)
+            t.missing_alive += per_client - p->received();
+          else
+            t.extra_alive += p->received() - per_client;
         }
       }
     return t;

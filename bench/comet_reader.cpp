@@ -31,17 +31,18 @@ class CometReader final : public Reader {
     req_ += w_.shared.host;
     req_ += "\r\n\r\n";
     net::async_write(sock_, net::buffer(req_), current([this](beast::error_code ec, size_t n) {
-      if (ec) return fail("write: " + ec.message());
-      count_bytes_out(n);
-      if (have_cid_) mark_waiting();
-      read();
-    }));
+                       if (ec) return fail("write: " + ec.message());
+                       count_bytes_out(n);
+                       if (have_cid_) mark_waiting();
+                       read();
+                     }));
   }
 
   void read() {
     parser_.emplace();
     parser_->body_limit(kMaxPacketBytes);
-    http::async_read(sock_, buf_, *parser_, current([this](beast::error_code ec, size_t n) { on_read(ec, n); }));
+    http::async_read(sock_, buf_, *parser_,
+                     current([this](beast::error_code ec, size_t n) { on_read(ec, n); }));
   }
 
   void on_read(beast::error_code ec, size_t n) {

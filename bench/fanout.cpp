@@ -100,18 +100,21 @@ net::awaitable<void> fanout_phase(Run& run, Transport transport) {
   std::vector<uint32_t> per_post;
   for (auto& w : cs.workers) {
     if (per_post.size() < w->per_post_max.size()) per_post.resize(w->per_post_max.size(), 0);
-    for (size_t i = 0; i < w->per_post_max.size(); ++i) per_post[i] = std::max(per_post[i], w->per_post_max[i]);
+    for (size_t i = 0; i < w->per_post_max.size(); ++i)
+      per_post[i] = std::max(per_post[i], w->per_post_max[i]);
   }
   auto reach_all = percentiles(per_post);
   double delivery_window_s = static_cast<double>(last_delivery - first_send) / 1e9;
   const double server_cpu_s = (ticks1 - ticks0) / kTick;
   const double deliveries = static_cast<double>(std::max<uint64_t>(delivered, 1));
 
-  col().add("posts sent (interval)", fmt("%d (%d ms); %" PRIu64 " refused", o.posts, o.interval_ms, post_errors));
+  col().add("posts sent (interval)",
+            fmt("%d (%d ms); %" PRIu64 " refused", o.posts, o.interval_ms, post_errors));
   Tally t = cs.tally(per_client);
   col().add("deliveries received / expected (N x M)", fmt("%" PRIu64 " / %" PRIu64, delivered, expected));
-  col().add("missing at clients still connected",
-            fmt("%" PRIu64 "%s", t.missing_alive, all ? "" : fmt(" (drain of %.0f s ran out)", o.drain).c_str()));
+  col().add(
+      "missing at clients still connected",
+      fmt("%" PRIu64 "%s", t.missing_alive, all ? "" : fmt(" (drain of %.0f s ran out)", o.drain).c_str()));
   col().add("missing at clients whose connection was lost",
             fmt("%" PRIu64 " (%" PRIu64 " clients lost)", t.missing_lost, t.lost));
   col().add("duplicate deliveries", std::to_string(cs.sum([](const Worker& w) { return w.duplicates; })));
@@ -123,9 +126,11 @@ net::awaitable<void> fanout_phase(Run& run, Transport transport) {
             fmt("%.0f", delivery_window_s > 0 ? static_cast<double>(delivered) / delivery_window_s : 0.0));
   col().add("post acknowledgement p50 / p99 / max", fmt("%.2f / %.2f / %.2f ms", ack.p50, ack.p99, ack.max));
   col().add("packets received while posting (replies, events, messages)", std::to_string(packets));
-  col().add("posts per packet", fmt("%.1f", static_cast<double>(delivered) / static_cast<double>(std::max<uint64_t>(packets, 1))));
+  col().add("posts per packet", fmt("%.1f", static_cast<double>(delivered) /
+                                                static_cast<double>(std::max<uint64_t>(packets, 1))));
   col().add("bytes from the server / from the clients, per delivery",
-            fmt("%.1f / %.1f", static_cast<double>(bytes_in) / deliveries, static_cast<double>(bytes_out) / deliveries));
+            fmt("%.1f / %.1f", static_cast<double>(bytes_in) / deliveries,
+                static_cast<double>(bytes_out) / deliveries));
   col().add("empty packets (pings) / cid changes",
             fmt("%" PRIu64 " / %" PRIu64, cs.sum([](const Worker& w) { return w.empty_replies; }),
                 cs.sum([](const Worker& w) { return w.cid_changes; })));

@@ -5,7 +5,7 @@
 namespace chaton::bench {
 
 net::awaitable<Response> HttpConn::request(std::string_view method, const std::string& target,
-                                         std::string_view body) {
+                                           std::string_view body) {
   std::string req = make_request(method, target, host_, body);
   for (int attempt = 0;; ++attempt) {
     beast::error_code ec;
@@ -43,8 +43,7 @@ void HttpConn::close() {
 
 net::awaitable<RoomStatus> room_status(HttpConn& c) {
   Response res = co_await c.request("GET", "/lobby/var/status.js");
-  if (res.result() != http::status::ok)
-    throw std::runtime_error(fmt("status.js: HTTP %u", res.result_int()));
+  if (res.result() != http::status::ok) throw std::runtime_error(fmt("status.js: HTTP %u", res.result_int()));
   json::value v = json::parse(res.body());
   RoomStatus st;
   st.num_chatters = v.at("num-chatters").to_number<int64_t>();

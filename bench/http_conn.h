@@ -12,7 +12,6 @@
 
 namespace chaton::bench {
 
-
 class HttpConn {
  public:
   HttpConn(net::any_io_executor ex, tcp::endpoint server, std::string host)

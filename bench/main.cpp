@@ -189,17 +189,20 @@ int main(int argc, char** argv) {
 
   utsname u{};
   ::uname(&u);
-  run.report.add("setup", "machine", fmt("%u cores, Linux %s, loopback only", std::thread::hardware_concurrency(), u.release));
+  run.report.add("setup", "machine",
+                 fmt("%u cores, Linux %s, loopback only", std::thread::hardware_concurrency(), u.release));
   run.report.add("setup", "open-file limit (this process and the server)", std::to_string(rl.rlim_cur));
   run.report.add("setup", "data directory filesystem", fs_type(run.tmp));
   run.report.add("setup", "server threads / load-program client threads",
-      fmt("%s / %d", o.server_threads ? std::to_string(o.server_threads).c_str() : "one per core", o.threads));
+                 fmt("%s / %d", o.server_threads ? std::to_string(o.server_threads).c_str() : "one per core",
+                     o.threads));
 
   // Backstop for a stuck loop, then the ordinary deadline on the loop.
   Watchdog watchdog(run, std::chrono::seconds(static_cast<unsigned>(o.deadline) + 15));
 
   net::io_context ioc{1};
-  net::steady_timer deadline(ioc, std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.deadline)));
+  net::steady_timer deadline(
+      ioc, std::chrono::duration_cast<Steady::duration>(std::chrono::duration<double>(o.deadline)));
   deadline.async_wait([&](beast::error_code ec) {
     if (!ec) run.abort(fmt("the deadline of %.0f s was reached", o.deadline));
   });

@@ -14,9 +14,12 @@ namespace fs = std::filesystem;
 // As the --transport option spells it.
 const char* transport_option(Transport t) {
   switch (t) {
-    case Transport::comet: return "comet";
-    case Transport::sse: return "sse";
-    case Transport::ws: return "ws";
+    case Transport::comet:
+      return "comet";
+    case Transport::sse:
+      return "sse";
+    case Transport::ws:
+      return "ws";
   }
   return "?";
 }
@@ -24,9 +27,12 @@ const char* transport_option(Transport t) {
 // As the report names it.
 const char* transport_name(Transport t) {
   switch (t) {
-    case Transport::comet: return "long-poll";
-    case Transport::sse: return "SSE";
-    case Transport::ws: return "WebSocket";
+    case Transport::comet:
+      return "long-poll";
+    case Transport::sse:
+      return "SSE";
+    case Transport::ws:
+      return "WebSocket";
   }
   return "?";
 }
@@ -85,14 +91,16 @@ Options parse_options(int argc, char** argv) {
       char* end = nullptr;
       double d = std::strtod(s.c_str(), &end);
       if (s.empty() || *end || !(d >= lo && d <= hi)) {
-        std::fprintf(stderr, "chaton_bench: %s must be a number from %g to %g (got '%s')\n",
-                     a.c_str(), lo, hi, s.c_str());
+        std::fprintf(stderr, "chaton_bench: %s must be a number from %g to %g (got '%s')\n", a.c_str(), lo,
+                     hi, s.c_str());
         usage(2);
       }
       return d;
     };
-    if (a == "--help" || a == "-h") usage(0);
-    else if (a == "--server") o.server = value();
+    if (a == "--help" || a == "-h")
+      usage(0);
+    else if (a == "--server")
+      o.server = value();
     else if (a == "--transport") {
       std::string which = value();
       if (which == "all") {
@@ -108,28 +116,48 @@ Options parse_options(int argc, char** argv) {
         o.fanout_transports = {*it};
         o.reader_transport = *it;
       }
-    } else if (a == "--clients") o.clients = static_cast<int>(number(1, 250000));
-    else if (a == "--posts") o.posts = static_cast<int>(number(1, 100000));
-    else if (a == "--interval-ms") o.interval_ms = static_cast<int>(number(0, 60000));
-    else if (a == "--readers") o.readers = static_cast<int>(number(0, 250000));
-    else if (a == "--posters") o.posters = static_cast<int>(number(1, 4096));
-    else if (a == "--seconds") o.seconds = number(0.1, 3600);
-    else if (a == "--max-posts") o.max_posts = static_cast<long>(number(0, 1e9));
-    else if (a == "--deadline") o.deadline = number(1, 86400);
-    else if (a == "--setup-timeout") o.setup_timeout = number(1, 86400);
-    else if (a == "--drain") o.drain = number(0.1, 86400);
-    else if (a == "--threads") o.threads = static_cast<int>(number(1, 2));
-    else if (a == "--per-source") o.per_source = static_cast<int>(number(1, 28000));
-    else if (a == "--window") o.window = static_cast<int>(number(1, 100000));
-    else if (a == "--server-threads") o.server_threads = static_cast<int>(number(0, 1024));
-    else if (a == "--tmp") o.tmp = value();
-    else if (a == "--keep") o.keep = true;
-    else if (a == "--no-reconnect") o.reconnect = false;
+    } else if (a == "--clients")
+      o.clients = static_cast<int>(number(1, 250000));
+    else if (a == "--posts")
+      o.posts = static_cast<int>(number(1, 100000));
+    else if (a == "--interval-ms")
+      o.interval_ms = static_cast<int>(number(0, 60000));
+    else if (a == "--readers")
+      o.readers = static_cast<int>(number(0, 250000));
+    else if (a == "--posters")
+      o.posters = static_cast<int>(number(1, 4096));
+    else if (a == "--seconds")
+      o.seconds = number(0.1, 3600);
+    else if (a == "--max-posts")
+      o.max_posts = static_cast<long>(number(0, 1e9));
+    else if (a == "--deadline")
+      o.deadline = number(1, 86400);
+    else if (a == "--setup-timeout")
+      o.setup_timeout = number(1, 86400);
+    else if (a == "--drain")
+      o.drain = number(0.1, 86400);
+    else if (a == "--threads")
+      o.threads = static_cast<int>(number(1, 2));
+    else if (a == "--per-source")
+      o.per_source = static_cast<int>(number(1, 28000));
+    else if (a == "--window")
+      o.window = static_cast<int>(number(1, 100000));
+    else if (a == "--server-threads")
+      o.server_threads = static_cast<int>(number(0, 1024));
+    else if (a == "--tmp")
+      o.tmp = value();
+    else if (a == "--keep")
+      o.keep = true;
+    else if (a == "--no-reconnect")
+      o.reconnect = false;
     else if (a == "--only") {
       std::string which = value();
-      if (which == "fanout") o.throughput = false;
-      else if (which == "throughput") o.fanout = false;
-      else usage(2);
+      if (which == "fanout")
+        o.throughput = false;
+      else if (which == "throughput")
+        o.fanout = false;
+      else
+        usage(2);
     } else {
       std::fprintf(stderr, "chaton_bench: unknown option %s\n", a.c_str());
       usage(2);

@@ -21,24 +21,24 @@ const char* transport_name(Transport t);
 constexpr double kDeadlinePerServer = 120;  // default --deadline, per server started (s)
 
 struct Options {
-  std::string server;        // path of the chaton binary
-  int clients = 10000;       // N, fan-out clients
-  int posts = 100;           // M, fan-out posts
-  int interval_ms = 50;      // pace of the fan-out posts
-  int readers = 1000;        // R, readers during the throughput phase
-  int posters = 32;          // P, concurrent posters
-  double seconds = 5;        // T, length of each throughput run
-  long max_posts = 0;        // K, posts per throughput run (0: no limit)
-  double deadline = 0;       // whole run (0: kDeadlinePerServer per server started)
-  double setup_timeout = 60; // for all clients of a phase to be waiting
-  double drain = 15;         // for deliveries after the last post
-  int threads = 1;           // client worker threads
-  int per_source = 5000;     // clients per source address 127.0.0.x
-  int window = 256;          // connections being set up at once, per worker
-  int server_threads = 0;    // [site] threads (0: one per core)
-  std::string tmp;           // base of the temporary directory
-  bool keep = false;         // keep the temporary directory
-  bool reconnect = true;     // a client whose connection fails reconnects
+  std::string server;         // path of the chaton binary
+  int clients = 10000;        // N, fan-out clients
+  int posts = 100;            // M, fan-out posts
+  int interval_ms = 50;       // pace of the fan-out posts
+  int readers = 1000;         // R, readers during the throughput phase
+  int posters = 32;           // P, concurrent posters
+  double seconds = 5;         // T, length of each throughput run
+  long max_posts = 0;         // K, posts per throughput run (0: no limit)
+  double deadline = 0;        // whole run (0: kDeadlinePerServer per server started)
+  double setup_timeout = 60;  // for all clients of a phase to be waiting
+  double drain = 15;          // for deliveries after the last post
+  int threads = 1;            // client worker threads
+  int per_source = 5000;      // clients per source address 127.0.0.x
+  int window = 256;           // connections being set up at once, per worker
+  int server_threads = 0;     // [site] threads (0: one per core)
+  std::string tmp;            // base of the temporary directory
+  bool keep = false;          // keep the temporary directory
+  bool reconnect = true;      // a client whose connection fails reconnects
   bool fanout = true;
   bool throughput = true;
   // The fan-out is run once per transport listed; the throughput phase's

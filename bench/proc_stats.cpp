@@ -84,12 +84,18 @@ std::string fs_type(const fs::path& p) {
   struct statfs s {};
   if (::statfs(p.c_str(), &s) != 0) return "unknown";
   switch (static_cast<unsigned long>(s.f_type)) {
-    case 0xEF53: return "ext4";
-    case 0x01021994: return "tmpfs";
-    case 0x58465342: return "xfs";
-    case 0x9123683E: return "btrfs";
-    case 0x794c7630: return "overlayfs";
-    default: return fmt("0x%lx", static_cast<unsigned long>(s.f_type));
+    case 0xEF53:
+      return "ext4";
+    case 0x01021994:
+      return "tmpfs";
+    case 0x58465342:
+      return "xfs";
+    case 0x9123683E:
+      return "btrfs";
+    case 0x794c7630:
+      return "overlayfs";
+    default:
+      return fmt("0x%lx", static_cast<unsigned long>(s.f_type));
   }
 }
 

@@ -105,9 +105,12 @@ void Reader::fail(const std::string& what) {
 
 std::unique_ptr<Reader> make_reader(Transport t, Worker& w, uint32_t index, net::ip::address_v4 source) {
   switch (t) {
-    case Transport::comet: return make_comet_reader(w, index, source);
-    case Transport::sse: return make_sse_reader(w, index, source);
-    case Transport::ws: return make_ws_reader(w, index, source);
+    case Transport::comet:
+      return make_comet_reader(w, index, source);
+    case Transport::sse:
+      return make_sse_reader(w, index, source);
+    case Transport::ws:
+      return make_ws_reader(w, index, source);
   }
   throw std::logic_error("unknown transport");
 }

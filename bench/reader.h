@@ -36,15 +36,15 @@ struct Shared {
   int matrix_posts = 0;
   std::vector<uint8_t> seen;
 
-  std::atomic<uint64_t> waiting{0};           // readers that reached the waiting state
-  std::atomic<uint64_t> setup_failed{0};      // readers lost before they waited
-  std::atomic<uint64_t> failed_later{0};      // readers lost after they waited
-  std::atomic<uint64_t> reconnections{0};     // connections of waiting readers that failed
-  std::atomic<uint64_t> deliveries{0};        // (reader, post) pairs received
-  std::atomic<uint64_t> lost_deliveries{0};   // of which to readers lost since
-  std::atomic<uint64_t> bytes_in{0};          // from the server, as the readers read them
-  std::atomic<uint64_t> bytes_out{0};         // requests the readers wrote
-  std::atomic<uint64_t> packets{0};           // replies, events or messages received
+  std::atomic<uint64_t> waiting{0};          // readers that reached the waiting state
+  std::atomic<uint64_t> setup_failed{0};     // readers lost before they waited
+  std::atomic<uint64_t> failed_later{0};     // readers lost after they waited
+  std::atomic<uint64_t> reconnections{0};    // connections of waiting readers that failed
+  std::atomic<uint64_t> deliveries{0};       // (reader, post) pairs received
+  std::atomic<uint64_t> lost_deliveries{0};  // of which to readers lost since
+  std::atomic<uint64_t> bytes_in{0};         // from the server, as the readers read them
+  std::atomic<uint64_t> bytes_out{0};        // requests the readers wrote
+  std::atomic<uint64_t> packets{0};          // replies, events or messages received
   std::atomic<int64_t> last_delivery_ns{0};
   std::atomic<bool> stopping{false};
 };
@@ -123,7 +123,7 @@ class Reader {
   bool dead_ = false;
   bool lost_ = false;  // the connection failed while the run went on
   int reconnects_ = 0;
-  uint32_t gen_ = 0;   // connection number: callbacks of an old one are ignored
+  uint32_t gen_ = 0;  // connection number: callbacks of an old one are ignored
 };
 
 class Worker {

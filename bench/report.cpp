@@ -33,7 +33,8 @@ void Report::print_fanout_table() const {
   for (const auto& f : figures) {
     std::printf("| %s |", f.c_str());
     for (const auto& c : fanout) {
-      auto it = std::find_if(c.cells.begin(), c.cells.end(), [&](const auto& cell) { return cell.first == f; });
+      auto it =
+          std::find_if(c.cells.begin(), c.cells.end(), [&](const auto& cell) { return cell.first == f; });
       std::printf(" %s |", it == c.cells.end() ? "-" : it->second.c_str());
     }
     std::printf("\n");
@@ -47,8 +48,10 @@ void Report::print_fanout_table() const {
     std::printf("| %s, against long-poll |", r.label);
     for (const auto& c : fanout) {
       auto v = c.numbers.find(r.measure);
-      if (v == c.numbers.end()) std::printf(" - |");
-      else std::printf(" %.2f× |", v->second / b->second);
+      if (v == c.numbers.end())
+        std::printf(" - |");
+      else
+        std::printf(" %.2f× |", v->second / b->second);
     }
     std::printf("\n");
   }

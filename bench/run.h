@@ -23,9 +23,9 @@ struct Run {
   Run& operator=(const Run&) = delete;
 
   const Options& options;
-  fs::path tmp;                       // the temporary directory, removed at the end
-  bool keep = false;                  // --keep: leave it
-  std::atomic<pid_t> server_pid{0};   // the running server, for the abort paths
+  fs::path tmp;                      // the temporary directory, removed at the end
+  bool keep = false;                 // --keep: leave it
+  std::atomic<pid_t> server_pid{0};  // the running server, for the abort paths
   Report report;
 
   void remove_tmp();

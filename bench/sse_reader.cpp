@@ -30,13 +30,14 @@ class SseReader final : public Reader {
     req_ = "GET /lobby/events?p=" + std::to_string(pos_) + " HTTP/1.1\r\nHost: " + w_.shared.host +
            "\r\nAccept: text/event-stream\r\n\r\n";
     net::async_write(sock_, net::buffer(req_), current([this](beast::error_code ec, size_t n) {
-      if (ec) return fail("write: " + ec.message());
-      count_bytes_out(n);
-      parser_.emplace();
-      parser_->body_limit(boost::none);  // the stream has no end
-      http::async_read_header(sock_, buf_, *parser_,
-                              current([this](beast::error_code e, size_t h) { on_header(e, h); }));
-    }));
+                       if (ec) return fail("write: " + ec.message());
+                       count_bytes_out(n);
+                       parser_.emplace();
+                       parser_->body_limit(boost::none);  // the stream has no end
+                       http::async_read_header(
+                           sock_, buf_, *parser_,
+                           current([this](beast::error_code e, size_t h) { on_header(e, h); }));
+                     }));
   }
 
   void on_header(beast::error_code ec, size_t n) {
@@ -63,17 +64,18 @@ class SseReader final : public Reader {
     int64_t now = now_ns();
     count_bytes_in(n);
     size_t got = chunk_.size() - parser_->get().body().size;
-    bool ok = events_.feed(std::string_view(chunk_.data(), got), [&](std::string_view id, std::string_view data) {
-      if (!on_packet(data, now)) return false;
-      uint64_t event_id = 0;
-      auto r = std::from_chars(id.data(), id.data() + id.size(), event_id);
-      if (r.ec != std::errc() || event_id != pos_) {
-        fail("events: event id '" + std::string(id) + "' is not the packet's pos");
-        return false;
-      }
-      mark_waiting();
-      return true;
-    });
+    bool ok =
+        events_.feed(std::string_view(chunk_.data(), got), [&](std::string_view id, std::string_view data) {
+          if (!on_packet(data, now)) return false;
+          uint64_t event_id = 0;
+          auto r = std::from_chars(id.data(), id.data() + id.size(), event_id);
+          if (r.ec != std::errc() || event_id != pos_) {
+            fail("events: event id '" + std::string(id) + "' is not the packet's pos");
+            return false;
+          }
+          mark_waiting();
+          return true;
+        });
     if (!ok) return;
     if (parser_->is_done()) return fail("events: the server ended the stream");
     read_body();

@@ -20,16 +20,18 @@ struct RunResult {
 };
 
 net::awaitable<void> poster_loop(HttpConn& c, Steady::time_point end, long max_posts,
-                                 std::atomic<uint64_t>& next_id, std::atomic<long>& issued,
-                                 RunResult& r, Steady::time_point& last_ack) {
+                                 std::atomic<uint64_t>& next_id, std::atomic<long>& issued, RunResult& r,
+                                 Steady::time_point& last_ack) {
   try {
     while (Steady::now() < end && (max_posts == 0 || issued.fetch_add(1) < max_posts)) {
       int64_t sent = now_ns();
       unsigned code = co_await post_message(c, post_text(next_id.fetch_add(1), sent));
       last_ack = std::max(last_ack, Steady::now());
       r.ack_us.push_back(static_cast<uint32_t>((now_ns() - sent) / 1000));
-      if (code == 200) ++r.acked;
-      else ++r.refused;
+      if (code == 200)
+        ++r.acked;
+      else
+        ++r.refused;
     }
   } catch (const std::exception& e) {
     if (r.error.empty()) r.error = e.what();
@@ -129,7 +131,8 @@ net::awaitable<void> throughput_phase(Run& run) {
   add(P, "delivery latency to readers p50 / p90 / p99 / max (both runs)", latency_cell(lat));
   add(P, "deliveries to readers received / expected (waiting readers x posts)",
       fmt("%" PRIu64 " / %" PRIu64, cs.shared.deliveries.load(), reached * acked_total));
-  add(P, "missing at readers still connected / delivered twice", fmt("%" PRIu64 " / %" PRIu64, t.missing_alive, t.extra_alive));
+  add(P, "missing at readers still connected / delivered twice",
+      fmt("%" PRIu64 " / %" PRIu64, t.missing_alive, t.extra_alive));
   add(P, "missing at readers whose connection was lost",
       fmt("%" PRIu64 " (%" PRIu64 " readers lost)", t.missing_lost, t.lost));
   add(P, "reader empty replies / cid changes",

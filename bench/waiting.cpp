@@ -22,8 +22,8 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, HttpConn& ctl, S
     bool idle = ticks - last_ticks <= 1;  // at most one 10 ms tick in 200 ms
     last_ticks = ticks;
     if (seconds_since(last_note) >= 2) {
-      note(fmt("%s: %" PRIu64 " of %d clients waiting, %" PRIu64 " lost", phase.c_str(), waiting,
-               cs.total, failed));
+      note(fmt("%s: %" PRIu64 " of %d clients waiting, %" PRIu64 " lost", phase.c_str(), waiting, cs.total,
+               failed));
       last_note = Steady::now();
     }
     if (waiting + cs.shared.setup_failed.load() >= static_cast<uint64_t>(cs.total)) {
@@ -32,8 +32,8 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, HttpConn& ctl, S
       // A lost reader's cid stays counted until client_timeout expires it;
       // so does the cid of each connection a stream reader has replaced.
       uint64_t most = waiting + (cs.transport == Transport::comet ? 0 : cs.shared.reconnections.load());
-      if (st.num_chatters >= static_cast<int64_t>(alive) &&
-          st.num_chatters <= static_cast<int64_t>(most) && idle) {
+      if (st.num_chatters >= static_cast<int64_t>(alive) && st.num_chatters <= static_cast<int64_t>(most) &&
+          idle) {
         if (++quiet >= 2) co_return alive;
       } else {
         quiet = 0;
@@ -41,9 +41,9 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, HttpConn& ctl, S
     }
     if (seconds_since(start) > o.setup_timeout) {
       run.report.notes.push_back(fmt("%s: only %" PRIu64 " of %d clients were waiting after %.0f s; %" PRIu64
-                            " lost (errors: %s)",
-                            phase.c_str(), waiting - cs.shared.failed_later.load(), cs.total,
-                            o.setup_timeout, failed, "see the client errors row"));
+                                     " lost (errors: %s)",
+                                     phase.c_str(), waiting - cs.shared.failed_later.load(), cs.total,
+                                     o.setup_timeout, failed, "see the client errors row"));
       co_return waiting - cs.shared.failed_later.load();
     }
   }

@@ -25,9 +25,9 @@ class WsReader final : public Reader {
   void on_connected() override {
     target_ = "/lobby/ws?p=" + std::to_string(pos_);
     ws_->async_handshake(w_.shared.host, target_, current([this](beast::error_code ec) {
-      if (ec) return fail("handshake: " + ec.message());
-      read();
-    }));
+                           if (ec) return fail("handshake: " + ec.message());
+                           read();
+                         }));
   }
 
   void read() {

@@ -90,8 +90,7 @@ std::optional<std::string> parse_range(std::string_view entry, AddressRanges::Ra
     bool digits_only =
         !bits_text.empty() && bits_text.find_first_not_of("0123456789") == std::string_view::npos;
     if (!digits_only || !n || *n < 0 || *n > addr->family_bits) {
-      return "prefix length '" + std::string(bits_text) + "' must be 0.." +
-             std::to_string(addr->family_bits);
+      return "prefix length '" + std::string(bits_text) + "' must be 0.." + std::to_string(addr->family_bits);
     }
     bits = static_cast<int>(*n);
   }
@@ -102,8 +101,7 @@ std::optional<std::string> parse_range(std::string_view entry, AddressRanges::Ra
 }
 
 // Every range in the file format, one per line; bad lines go to `errors`.
-std::vector<AddressRanges::Range> parse_lines(std::string_view text,
-                                              std::vector<std::string>* errors) {
+std::vector<AddressRanges::Range> parse_lines(std::string_view text, std::vector<std::string>* errors) {
   std::vector<AddressRanges::Range> ranges;
   size_t line_number = 0;
   size_t start = 0;
@@ -178,8 +176,7 @@ Status Blacklist::check(std::string_view address) {
     std::lock_guard lock(mu_);
     refresh();
     if (unreadable_) return Status(Errc::unavailable, "the blacklist cannot be read");
-    if (ranges_.contains(address))
-      return Status(Errc::forbidden, "posting from your address is not allowed");
+    if (ranges_.contains(address)) return Status(Errc::forbidden, "posting from your address is not allowed");
     return Status::ok();
   } catch (const std::exception& e) {
     report(file_, e.what());

@@ -81,11 +81,11 @@ class Blacklist {
 
   std::filesystem::path file_;
   std::mutex mu_;
-  bool loaded_ = false;           // identity_ describes what ranges_/unreadable_ came from
+  bool loaded_ = false;  // identity_ describes what ranges_/unreadable_ came from
   Identity identity_;
-  size_t text_hash_ = 0;          // of the text ranges_ was parsed from
+  size_t text_hash_ = 0;  // of the text ranges_ was parsed from
   bool unreadable_ = false;
-  std::string reason_;            // why it cannot be read (said once per reason)
+  std::string reason_;  // why it cannot be read (said once per reason)
   AddressRanges ranges_;
 };
 

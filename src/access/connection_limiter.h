@@ -92,8 +92,8 @@ class ConnectionLimiter::Ticket : public std::enable_shared_from_this<Ticket> {
  private:
   friend class Charge;
   ConnectionLimiter& owner_;
-  std::string key_;      // empty for an exempt address
-  Entry* entry_;         // null for an exempt address
+  std::string key_;  // empty for an exempt address
+  Entry* entry_;     // null for an exempt address
 };
 
 // Bytes held for one response or chunk; move-only, released exactly once.

@@ -92,7 +92,7 @@ std::string hash_scheme(std::string_view hash) {
   size_t param_end = rest.find('$');
   std::string_view param = rest.substr(0, param_end);
   bool keep_param = param_end != std::string_view::npos &&
-                    ((id.size() == 2 && id[0] == '2') ||                          // bcrypt cost
+                    ((id.size() == 2 && id[0] == '2') ||                           // bcrypt cost
                      ((id == "5" || id == "6") && param.starts_with("rounds=")));  // SHA-crypt rounds
   std::string out = "$" + std::string(id) + "$";
   if (keep_param) out += std::string(param) + "$";
@@ -135,8 +135,7 @@ size_t Htpasswd::DigestHash::operator()(const Digest& d) const {
   return h;
 }
 
-Htpasswd::Htpasswd(std::filesystem::path file, const Clock& clock)
-    : file_(std::move(file)), clock_(clock) {}
+Htpasswd::Htpasswd(std::filesystem::path file, const Clock& clock) : file_(std::move(file)), clock_(clock) {}
 
 Htpasswd::Digest Htpasswd::digest(std::string_view user, std::string_view password) {
   Digest d{};
@@ -215,10 +214,9 @@ Htpasswd::Verdict Htpasswd::verify(std::string_view user, std::string_view passw
 Status Htpasswd::change_password(std::string_view user, std::string_view old_password,
                                  std::string_view new_password) {
   if (new_password.size() < kMinPasswordLength)
-    return Status(Errc::invalid, "the new password must have at least " +
-                                     std::to_string(kMinPasswordLength) + " characters");
-  if (new_password.size() > kMaxPasswordLength)
-    return Status(Errc::invalid, "the new password is too long");
+    return Status(Errc::invalid, "the new password must have at least " + std::to_string(kMinPasswordLength) +
+                                     " characters");
+  if (new_password.size() > kMaxPasswordLength) return Status(Errc::invalid, "the new password is too long");
   if (new_password.find_first_of(std::string_view("\0\n\r", 3)) != std::string_view::npos)
     return Status(Errc::invalid, "the new password may not contain line breaks or NUL");
 

@@ -38,7 +38,7 @@
 
 namespace chaton {
 
-inline constexpr unsigned kBcryptCost = 10;            // 2^10 rounds for new passwords
+inline constexpr unsigned kBcryptCost = 10;              // 2^10 rounds for new passwords
 inline constexpr size_t kMaxVerifiedCredentials = 4096;  // cache entries (then cleared)
 inline constexpr size_t kMinPasswordLength = 8;
 inline constexpr size_t kMaxPasswordLength = 256;
@@ -65,8 +65,7 @@ class Htpasswd {
   // Errors: invalid (new password too short/long, or not acceptable),
   // forbidden (unknown user or wrong old password), io (the file could not
   // be written; the old file stays).
-  Status change_password(std::string_view user, std::string_view old_password,
-                         std::string_view new_password);
+  Status change_password(std::string_view user, std::string_view old_password, std::string_view new_password);
 
   // The scheme and cost of the hash an unknown user's password is checked
   // against ("$apr1$", "$2y$10$", "$6$rounds=6000$", "{SHA}", ...; see

@@ -10,8 +10,7 @@ namespace {
 constexpr std::chrono::seconds kCleanupInterval{60};
 }
 
-RateLimiter::RateLimiter(double rate_per_second, double burst, AddressRanges exempt,
-                         const Clock& clock)
+RateLimiter::RateLimiter(double rate_per_second, double burst, AddressRanges exempt, const Clock& clock)
     : rate_(rate_per_second), burst_(std::max(1.0, burst)), exempt_(std::move(exempt)), clock_(clock) {}
 
 int RateLimiter::acquire(std::string_view address) {

@@ -7,8 +7,8 @@
 #include <filesystem>
 
 #include "cli/commands.h"
-#include "store/file_archive.h"
 #include "server/room_store.h"
+#include "store/file_archive.h"
 #include "util/log_file.h"
 #include "util/text.h"
 
@@ -16,8 +16,9 @@ namespace chaton::cli {
 
 namespace {
 
-constexpr std::string_view kMonthNames[] = {"January", "February", "March",     "April",   "May",      "June",
-                                             "July",    "August",   "September", "October", "November", "December"};
+constexpr std::string_view kMonthNames[] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
 
 bool all_digits(std::string_view s) {
   return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
@@ -35,7 +36,8 @@ Result<Date> parse_day(std::string_view s) {
   std::string_view y = s.substr(0, a), m = s.substr(a + 1, b - a - 1), d = s.substr(b + 1);
   if (y.size() != 4 || m.size() > 2 || d.size() > 2 || !all_digits(y) || !all_digits(m) || !all_digits(d))
     return bad("expected YYYY/MM/DD (a UTC day)");
-  Date date{static_cast<int>(*parse_int(y)), static_cast<int>(*parse_int(m)), static_cast<int>(*parse_int(d))};
+  Date date{static_cast<int>(*parse_int(y)), static_cast<int>(*parse_int(m)),
+            static_cast<int>(*parse_int(d))};
   if (date.month < 1 || date.month > 12) return bad("the month must be 1 to 12");
   if (date.year < 1970) return bad("years before 1970 are not supported");
   if (!is_valid_date(date))

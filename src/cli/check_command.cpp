@@ -31,8 +31,8 @@ size_t check_room(const RoomConfig& room, Date today, bool repaired, std::ostrea
     return 0;
   }
   size_t repairable = 0;
-  out << room.slug << ": " << problems.size() << (problems.size() == 1 ? " problem" : " problems")
-      << " in " << room.data_dir << "\n";
+  out << room.slug << ": " << problems.size() << (problems.size() == 1 ? " problem" : " problems") << " in "
+      << room.data_dir << "\n";
   for (const datacheck::Problem& p : problems) {
     out << "  " << datacheck::format_problem(p) << "\n";
     repairable += p.repairable;

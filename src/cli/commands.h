@@ -48,10 +48,10 @@ struct CheckOptions {
 // The checks are run_moderate's, so a mistake gets exit code 2 and a
 // sentence, not a parser message.
 struct ModerateOptions {
-  RoomSelection rooms;                // --room is required
-  std::optional<std::string> entry;   // ENTRY-ID (or a permalink)
-  std::optional<std::string> address; // an address or CIDR range
-  std::optional<std::string> since;   // unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)
+  RoomSelection rooms;                 // --room is required
+  std::optional<std::string> entry;    // ENTRY-ID (or a permalink)
+  std::optional<std::string> address;  // an address or CIDR range
+  std::optional<std::string> since;    // unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)
 };
 
 struct ImportOptions {
@@ -103,8 +103,6 @@ inline Result<std::vector<RoomConfig>> select_rooms(const RoomSelection& s) {
 }
 
 // Today's UTC date by the system clock.
-inline Date today_utc() {
-  return utc_from_seconds(to_stamp(SystemClock::instance().now()).sec).date;
-}
+inline Date today_utc() { return utc_from_seconds(to_stamp(SystemClock::instance().now()).sec).date; }
 
 }  // namespace chaton::cli

@@ -74,16 +74,17 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--data", serve_opts.data_dir, "Directory for room data (site data_dir)");
 
   chaton::cli::ArchiveOptions archive_opts;
-  auto* archive_cmd = app.add_subcommand(
-      "archive", "Move every day before DATE (default today, UTC) out of each room's live log "
-                 "into its daily archive files; safe while the server runs");
+  auto* archive_cmd =
+      app.add_subcommand("archive",
+                         "Move every day before DATE (default today, UTC) out of each room's live log "
+                         "into its daily archive files; safe while the server runs");
   archive_cmd->add_option("--config", archive_opts.rooms.config_file, "TOML configuration file");
   archive_cmd->add_option("--room", archive_opts.rooms.room, "Only this room (its slug)");
   archive_cmd->add_option("date", archive_opts.date, "YYYY/MM/DD: the first day to keep live (UTC)");
 
   chaton::cli::CheckOptions check_opts;
-  auto* check_cmd = app.add_subcommand(
-      "check", "Verify each room's data: unreadable lines, counts, sequence, day links");
+  auto* check_cmd =
+      app.add_subcommand("check", "Verify each room's data: unreadable lines, counts, sequence, day links");
   check_cmd->add_option("--config", check_opts.rooms.config_file, "TOML configuration file");
   check_cmd->add_option("--room", check_opts.rooms.room, "Only this room (its slug)");
   check_cmd->add_flag("--repair", check_opts.repair,
@@ -92,21 +93,24 @@ int main(int argc, char** argv) {
 
   chaton::cli::ModerateOptions moderate_opts;
   std::string moderate_entry, moderate_address, moderate_since;
-  auto* moderate_cmd = app.add_subcommand(
-      "moderate", "Remove posts from a room's live log and its archived days (one entry, or "
-                  "everything from an address range); safe while the server runs, which then "
-                  "reloads the room and makes its readers refresh");
+  auto* moderate_cmd =
+      app.add_subcommand("moderate",
+                         "Remove posts from a room's live log and its archived days (one entry, or "
+                         "everything from an address range); safe while the server runs, which then "
+                         "reloads the room and makes its readers refresh");
   moderate_cmd->add_option("--config", moderate_opts.rooms.config_file, "TOML configuration file");
   moderate_cmd->add_option("--room", moderate_opts.rooms.room, "The room (its slug); required");
-  auto* moderate_entry_opt = moderate_cmd->add_option(
-      "--entry", moderate_entry, "The post to remove: its ENTRY-ID (entry-<hex>-<hex>, the part "
-                                 "after '#' in its permalink) or the permalink itself");
-  auto* moderate_address_opt = moderate_cmd->add_option(
-      "--address", moderate_address, "Remove every post from this address or CIDR range "
-                                     "(IPv4 or IPv6, e.g. 192.0.2.0/24)");
-  auto* moderate_since_opt = moderate_cmd->add_option(
-      "--since", moderate_since, "With --address: only posts from this time on: unix seconds, "
-                                 "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)");
+  auto* moderate_entry_opt =
+      moderate_cmd->add_option("--entry", moderate_entry,
+                               "The post to remove: its ENTRY-ID (entry-<hex>-<hex>, the part "
+                               "after '#' in its permalink) or the permalink itself");
+  auto* moderate_address_opt = moderate_cmd->add_option("--address", moderate_address,
+                                                        "Remove every post from this address or CIDR range "
+                                                        "(IPv4 or IPv6, e.g. 192.0.2.0/24)");
+  auto* moderate_since_opt =
+      moderate_cmd->add_option("--since", moderate_since,
+                               "With --address: only posts from this time on: unix seconds, "
+                               "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)");
 
   chaton::cli::ImportOptions import_opts;
   auto* import_cmd = app.add_subcommand(
@@ -122,11 +126,12 @@ int main(int argc, char** argv) {
 
   chaton::cli::PostOptions post_opts;
   std::string post_text;
-  auto* post_cmd = app.add_subcommand(
-      "post", "Post TEXT (or standard input) to a room; prints the post's permalink");
+  auto* post_cmd =
+      app.add_subcommand("post", "Post TEXT (or standard input) to a room; prints the post's permalink");
   post_cmd->add_option("URL", post_opts.url, "The room URL, e.g. http://host/lobby/");
   post_cmd->add_option("--nick", post_opts.nick, "The nickname to post as");
-  auto* post_text_opt = post_cmd->add_option("TEXT", post_text, "The text; read from standard input when absent");
+  auto* post_text_opt =
+      post_cmd->add_option("TEXT", post_text, "The text; read from standard input when absent");
 
   CLI11_PARSE(app, argc, argv);
   if (serve_cmd->parsed()) return serve(serve_opts);

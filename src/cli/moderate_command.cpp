@@ -95,8 +95,7 @@ Result<AddressMatcher> parse_address(std::string_view s) {
 
 // The selector the options name, or why they name none.
 Result<PostSelector> selector_of(const ModerateOptions& o) {
-  if (o.entry && o.address)
-    return Status(Errc::invalid, "give either --entry or --address, not both");
+  if (o.entry && o.address) return Status(Errc::invalid, "give either --entry or --address, not both");
   if (!o.entry && !o.address)
     return Status(Errc::invalid, "say what to remove: --entry ENTRY-ID or --address CIDR");
   if (o.since && !o.address)
@@ -130,10 +129,9 @@ std::string what_was_asked(const ModerateOptions& o) {
 // "removed 3 posts (1 live, 2 archived in 2 days)", then one line per day.
 std::vector<std::string> describe(const ModerationReport& r) {
   size_t days = r.removed_archived.size();
-  std::vector<std::string> lines{
-      "removed " + posts(r.removed_posts) + " (" + std::to_string(r.removed_live) + " live, " +
-      std::to_string(r.removed_archived_total()) + " archived in " + std::to_string(days) +
-      (days == 1 ? " day)" : " days)")};
+  std::vector<std::string> lines{"removed " + posts(r.removed_posts) + " (" + std::to_string(r.removed_live) +
+                                 " live, " + std::to_string(r.removed_archived_total()) + " archived in " +
+                                 std::to_string(days) + (days == 1 ? " day)" : " days)")};
   for (const DayCount& d : r.removed_archived)
     lines.push_back(format_date_path(d.date) + ": " + posts(static_cast<size_t>(d.posts)));
   if (r.removed_live > 0) {

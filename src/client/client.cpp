@@ -131,8 +131,8 @@ struct Client::Impl {
   std::string comet_url() const {
     std::lock_guard lock(mu);
     char sep = login.comet_uri.find('?') == std::string::npos ? '?' : '&';
-    return login.comet_uri + sep + "t=" + std::to_string(now_millis()) + "&c=" +
-           std::to_string(login.cid) + "&p=" + std::to_string(login.pos) + "&s=1";
+    return login.comet_uri + sep + "t=" + std::to_string(now_millis()) + "&c=" + std::to_string(login.cid) +
+           "&p=" + std::to_string(login.pos) + "&s=1";
   }
 
   void report(const Status& st) {

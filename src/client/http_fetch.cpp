@@ -35,7 +35,7 @@ constexpr std::string_view kDefaultUserAgent = "chaton/" CHATON_VERSION;
 
 struct Endpoint {
   bool tls = false;
-  std::string host;         // for the resolver: no brackets
+  std::string host;  // for the resolver: no brackets
   std::string port;
   std::string host_header;  // as in the URL: "[::1]:8080"
   std::string target;       // path and query, at least "/"
@@ -87,8 +87,7 @@ bhttp::request<bhttp::string_body> build_request(const HttpRequest& req, const E
 }
 
 template <class Stream>
-net::awaitable<Result<HttpReply>> exchange(Stream& stream, const HttpRequest& req,
-                                           const Endpoint& e) {
+net::awaitable<Result<HttpReply>> exchange(Stream& stream, const HttpRequest& req, const Endpoint& e) {
   auto message = build_request(req, e);
   auto [wec, written] = co_await bhttp::async_write(stream, message, kTuple);
   if (wec) co_return network_error(req, "sending", wec);
@@ -159,8 +158,7 @@ Result<HttpReply> fetch_blocking(HttpRequest request) {
   try {
     net::io_context ioc;
     net::co_spawn(
-        ioc,
-        [&]() -> net::awaitable<void> { out.emplace(co_await fetch(std::move(request))); },
+        ioc, [&]() -> net::awaitable<void> { out.emplace(co_await fetch(std::move(request))); },
         net::detached);
     ioc.run();
   } catch (const std::exception& e) {
@@ -176,8 +174,8 @@ std::string form_encode(std::string_view s) {
   out.reserve(s.size());
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
-    bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.' || c == '~';
+    bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || c == '.' || c == '~';
     if (plain) {
       out.push_back(ch);
     } else if (c == ' ') {

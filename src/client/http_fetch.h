@@ -34,8 +34,8 @@ struct HttpRequest {
   std::string body;            // sent when not empty, or when method is POST
   std::string content_type = "application/x-www-form-urlencoded";
   std::chrono::milliseconds timeout = kDefaultHttpTimeout;  // the whole exchange
-  std::string user_agent;      // default "chaton/<version>"
-  std::string ca_file;         // https: a CA bundle instead of the system store
+  std::string user_agent;                                   // default "chaton/<version>"
+  std::string ca_file;                                      // https: a CA bundle instead of the system store
 };
 
 struct HttpReply {

@@ -10,8 +10,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -37,7 +37,7 @@ constexpr int64_t kMaxThreads = 1024;
 constexpr double kMaxCometSeconds = 86400;  // one day
 constexpr int64_t kMaxBodyBytes = int64_t{1} << 30;
 constexpr int64_t kInt64Max = std::numeric_limits<int64_t>::max();
-constexpr double kMaxPostRate = 1e6;        // posts per second per address
+constexpr double kMaxPostRate = 1e6;  // posts per second per address
 constexpr int64_t kMaxPostBurst = 1000000;
 constexpr int64_t kMaxConnections = 1000000;
 constexpr size_t kMaxConfigFileBytes = size_t{4} << 20;
@@ -157,9 +157,7 @@ std::string split_host_port(std::string_view s, HostPort& out) {
 // Each returns an empty string when the value is fine, otherwise a phrase
 // such as "must start and end with '/'" that the caller prefixes.
 
-bool is_slug_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
+bool is_slug_char(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'; }
 
 std::string slug_problem(std::string_view slug) {
   bool ok = !slug.empty() && slug.size() <= kMaxSlugLength && slug[0] != '_' && slug[0] != '-' &&
@@ -233,7 +231,7 @@ std::string range_phrase(int64_t min, int64_t max) {
 }
 
 FieldReader string_field(std::string& out, Check check = {}) {
-  return [&out, check](const toml::node& n) -> std::optional<Problem> {
+  return [&out, check = std::move(check)](const toml::node& n) -> std::optional<Problem> {
     const auto* v = n.as_string();
     if (!v) return Problem{"must be a string", &n};
     if (check) {
@@ -313,11 +311,10 @@ const toml::source_region& key_region(const toml::key& k, const toml::node& valu
 void read_fields(const toml::table& table, std::string_view section, std::span<const Field> fields,
                  ErrorList& errors) {
   for (auto&& [k, v] : table) {
-    auto field = std::find_if(fields.begin(), fields.end(),
-                              [&key = k](const Field& f) { return f.key == key.str(); });
+    auto field =
+        std::find_if(fields.begin(), fields.end(), [&key = k](const Field& f) { return f.key == key.str(); });
     if (field == fields.end()) {
-      errors.add(key_region(k, v),
-                 "unknown key " + in_quotes(k.str()) + " in " + std::string(section));
+      errors.add(key_region(k, v), "unknown key " + in_quotes(k.str()) + " in " + std::string(section));
       continue;
     }
     if (auto problem = field->read(v)) {
@@ -529,8 +526,8 @@ bool is_frame_source(std::string_view s) {
   if (s == "'self'" || s == "*") return true;
   if (s.empty() || s.size() > 253) return false;
   auto host_char = [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':' ||
-           c == '*' || c == '[' || c == ']';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == ':' || c == '*' ||
+           c == '[' || c == ']';
   };
   size_t colon = s.find(':');
   if (colon == std::string_view::npos || colon == 0) return false;
@@ -608,9 +605,8 @@ Status check_comet(const CometConfig& c) {
     }
   }
   auto order = [](std::string_view a, double x, std::string_view b, double y) {
-    return invalid("comet." + std::string(a) + " (" + format_number(x) +
-                   ") must not be greater than comet." + std::string(b) + " (" + format_number(y) +
-                   ")");
+    return invalid("comet." + std::string(a) + " (" + format_number(x) + ") must not be greater than comet." +
+                   std::string(b) + " (" + format_number(y) + ")");
   };
   if (c.soft_timeout_min > c.soft_timeout_max) {
     return order("soft_timeout_min", c.soft_timeout_min, "soft_timeout_max", c.soft_timeout_max);
@@ -685,12 +681,10 @@ Status finalize_rooms(std::vector<RoomConfig>& rooms, const SiteConfig& site) {
   if (Status s = check_unique(rooms, "slug", [](const RoomConfig& r) { return r.slug; }); !s) {
     return s;
   }
-  if (Status s = check_unique(rooms, "url_path", [](const RoomConfig& r) { return r.url_path; });
-      !s) {
+  if (Status s = check_unique(rooms, "url_path", [](const RoomConfig& r) { return r.url_path; }); !s) {
     return s;
   }
-  return check_unique(rooms, "data_dir",
-                      [](const RoomConfig& r) { return comparable_dir(r.data_dir); });
+  return check_unique(rooms, "data_dir", [](const RoomConfig& r) { return comparable_dir(r.data_dir); });
 }
 
 Status finalize_all(Config& config) {

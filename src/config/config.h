@@ -55,9 +55,9 @@ struct CometConfig {
 };
 
 struct LimitsConfig {
-  int64_t text_limit = 2048;       // characters in a post
-  int64_t nick_limit = 64;         // characters in a nickname
-  int64_t max_body_bytes = 65536;  // request body
+  int64_t text_limit = 2048;         // characters in a post
+  int64_t nick_limit = 64;           // characters in a nickname
+  int64_t max_body_bytes = 65536;    // request body
   int64_t max_header_bytes = 16384;  // request line and headers (431 beyond)
   double request_timeout = 30;       // seconds to send a whole request (slow clients are dropped)
   double post_rate = 1;              // posts per second per address, sustained; 0: no limit

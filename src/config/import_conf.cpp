@@ -32,11 +32,15 @@ constexpr int64_t kMaxAppearanceValue = 100000;
 ConfValue conf_value(sexpr::Datum d) {
   using Kind = sexpr::Datum::Kind;
   switch (d.kind) {
-    case Kind::string: return ConfValue{ConfValue::Kind::string, std::move(d.text), {}};
+    case Kind::string:
+      return ConfValue{ConfValue::Kind::string, std::move(d.text), {}};
     case Kind::integer:
-    case Kind::big_integer: return ConfValue{ConfValue::Kind::number, std::move(d.text), {}};
-    case Kind::symbol: return ConfValue{ConfValue::Kind::symbol, std::move(d.text), {}};
-    case Kind::list: break;
+    case Kind::big_integer:
+      return ConfValue{ConfValue::Kind::number, std::move(d.text), {}};
+    case Kind::symbol:
+      return ConfValue{ConfValue::Kind::symbol, std::move(d.text), {}};
+    case Kind::list:
+      break;
   }
   if (d.items.size() == 2 && d.tail.empty() && d.items[0].is_symbol("quote"))
     return conf_value(std::move(d.items[1]));
@@ -88,8 +92,7 @@ struct Parser {
       out.entries.push_back(ConfEntry{key, value, file.string(), line});
       return Status::ok();
     }
-    if (value.kind != ConfValue::Kind::string)
-      return located(file, line, "expected (include \"file\")");
+    if (value.kind != ConfValue::Kind::string) return located(file, line, "expected (include \"file\")");
     return include(fs::path(value.text), file, line);
   }
 
@@ -97,7 +100,8 @@ struct Parser {
     fs::path path = name.is_absolute() ? name : from.parent_path() / name;
     fs::path id = identity(path);
     for (const fs::path& open : stack)
-      if (open == id) return located(from, line, "include cycle: " + path.string() + " is already being read");
+      if (open == id)
+        return located(from, line, "include cycle: " + path.string() + " is already being read");
     if (stack.size() >= kMaxIncludeDepth) return located(from, line, "includes nested too deeply");
     auto text = read_file(path);
     if (!text) return located(from, line, text.status().message());
@@ -111,13 +115,27 @@ std::string toml_string(std::string_view s) {
   std::string out = "\"";
   for (unsigned char c : repair_utf8(s)) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         if (c < 0x20 || c == 0x7F) {
           char buf[8];
@@ -148,9 +166,11 @@ std::string toml_line_text(std::string_view s) {
 // A value as the original file showed it, on one line, for comments.
 std::string shown(const ConfValue& v) {
   switch (v.kind) {
-    case ConfValue::Kind::string: return toml_string(v.text);
+    case ConfValue::Kind::string:
+      return toml_string(v.text);
     case ConfValue::Kind::number:
-    case ConfValue::Kind::symbol: return v.text;
+    case ConfValue::Kind::symbol:
+      return v.text;
     case ConfValue::Kind::list: {
       std::string s = "(";
       for (size_t i = 0; i < v.items.size(); ++i) s += (i ? " " : "") + shown(v.items[i]);
@@ -195,7 +215,8 @@ struct Retired {
 };
 constexpr Retired kRetired[] = {
     {"comet-port", true, "one chaton process serves every room and its long-poll requests on [site] listen"},
-    {"server-htdocs-dir", true, "nothing is installed into a web server's directory; chaton answers every URL itself"},
+    {"server-htdocs-dir", true,
+     "nothing is installed into a web server's directory; chaton answers every URL itself"},
     {"show-stack-trace-on-error", true, "errors are written to the server's standard error"},
     {"comet-url", false, "long-poll requests go to the room's own URL, on the same server"},
     {"server-bin-dir", false, "nothing is installed; chaton is one executable"},
@@ -204,10 +225,11 @@ constexpr Retired kRetired[] = {
     {"site-search-url", false, "every room has its own full-text search at <url_path>search"},
 };
 
-constexpr std::string_view kKnownKeys[] = {
-    "room-name", "room-description", "url-path", "server-data-dir", "icon-url", "htpasswd-path",
-    "loose-login", "httpd-url", "cookie-path", "tls-settings", "img-size-limit",
-    "embed-youtube-width", "embed-youtube-height"};
+constexpr std::string_view kKnownKeys[] = {"room-name",           "room-description", "url-path",
+                                           "server-data-dir",     "icon-url",         "htpasswd-path",
+                                           "loose-login",         "httpd-url",        "cookie-path",
+                                           "tls-settings",        "img-size-limit",   "embed-youtube-width",
+                                           "embed-youtube-height"};
 
 class TomlWriter {
  public:
@@ -255,7 +277,9 @@ class TomlWriter {
     public_url();
     if (const ConfEntry* e = get("cookie-path"); e && is_text(e->value))
       key("cookie_path", toml_string(e->value.text), "cookie-path");
-    line("# data_dir = \"./chaton-data\"   # for rooms without their own data_dir; the room below names its own");
+    line(
+        "# data_dir = \"./chaton-data\"   # for rooms without their own data_dir; the room below names its "
+        "own");
     tls();
     retired(false);
     line();
@@ -352,9 +376,11 @@ class TomlWriter {
   void room() {
     line("[[room]]");
     std::string s = slug();
-    line("slug = " + toml_string(s) + "   # the room's name in chaton's commands and its default URL /" + s + "/");
+    line("slug = " + toml_string(s) + "   # the room's name in chaton's commands and its default URL /" + s +
+         "/");
     if (get("room-name")) key("name", toml_string(text_of("room-name")), "room-name");
-    if (get("room-description")) key("description", toml_string(text_of("room-description")), "room-description");
+    if (get("room-description"))
+      key("description", toml_string(text_of("room-description")), "room-description");
     if (get("icon-url")) key("icon_url", toml_string(text_of("icon-url")), "icon-url");
     url_path();
     data_dir();

@@ -27,7 +27,7 @@ namespace chaton {
 struct ConfValue {
   enum class Kind { string, number, symbol, list };
   Kind kind = Kind::string;
-  std::string text;             // string, number or symbol text
+  std::string text;              // string, number or symbol text
   std::vector<ConfValue> items;  // list
 };
 

@@ -31,7 +31,8 @@ std::optional<std::string> normalize_origin(std::string_view origin) {
   // wildcard, no percent-encoding (a browser never sends them in Origin).
   std::string_view host = u->encoded_host();
   if (u->host_type() != boost::urls::host_type::ipv6 &&
-      !std::all_of(host.begin(), host.end(), [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; }))
+      !std::all_of(host.begin(), host.end(),
+                   [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '.'; }))
     return std::nullopt;
   std::string out = scheme + "://" + lower(host);
   if (u->has_port()) {

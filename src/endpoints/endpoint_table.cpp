@@ -12,10 +12,14 @@ namespace {
 // The method's bit; 0 for a method no entry lists (PUT, DELETE, ...).
 unsigned method_bit(bhttp::verb method) {
   switch (method) {
-    case bhttp::verb::get: return kGet;
-    case bhttp::verb::head: return kHead;
-    case bhttp::verb::post: return kPost;
-    default: return 0;
+    case bhttp::verb::get:
+      return kGet;
+    case bhttp::verb::head:
+      return kHead;
+    case bhttp::verb::post:
+      return kPost;
+    default:
+      return 0;
   }
 }
 

@@ -67,7 +67,7 @@ struct Endpoint {
   Match match = Match::exact;
   unsigned methods = kGetHead;
   EndpointHandler handler;
-  bool may_block = false;  // runs on the blocking pool (see above)
+  bool may_block = false;          // runs on the blocking pool (see above)
   LogFile* refusal_log = nullptr;  // where a refused method is also logged, if anywhere
 };
 

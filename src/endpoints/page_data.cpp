@@ -24,8 +24,8 @@ std::vector<DayCount> days_with_posts(Room& room, int year, int month) {
 
 // The nearest day with posts before (or after) `d`, looking through this
 // month and then the months that have posts.
-std::optional<Date> nearest_day(Room& room, const MonthNav& m, const std::vector<YearMonth>& months,
-                                Date d, bool before) {
+std::optional<Date> nearest_day(Room& room, const MonthNav& m, const std::vector<YearMonth>& months, Date d,
+                                bool before) {
   if (before) {
     for (auto it = m.days.rbegin(); it != m.days.rend(); ++it)
       if (it->date < d) return it->date;
@@ -112,7 +112,8 @@ PageReply archive_reply(Room& room, std::string_view path, Date today, size_t pa
   if (path == "today") return PageReply{302, base + "a/" + format_date_path(today), {}};
   if (path == "yesterday") return PageReply{302, base + "a/" + format_date_path(previous_day(today)), {}};
 
-  if (auto d = parse_date_path(path)) return PageReply{200, {}, render_day_page(ar, load_day(room, *d, page))};
+  if (auto d = parse_date_path(path))
+    return PageReply{200, {}, render_day_page(ar, load_day(room, *d, page))};
 
   // YYYY/MM or YYYY/MM/
   std::string_view ym = path;

@@ -28,9 +28,10 @@ std::optional<Response> PrivateRoom::check(const Request& req, const std::string
   if (!creds) return unauthorized(realm, "this room is private: log in with your user name and password");
   if (users_.known(creds->user, creds->password)) return std::nullopt;
   if (int wait = login_checks_.acquire(address); wait > 0) {
-    return error_response(Status(Errc::rate_limited, "too many login attempts from your address; try again in " +
-                                                         std::to_string(wait) + " s")
-                              .with_retry_after(wait));
+    return error_response(
+        Status(Errc::rate_limited,
+               "too many login attempts from your address; try again in " + std::to_string(wait) + " s")
+            .with_retry_after(wait));
   }
   slow = true;
   return std::nullopt;
@@ -65,8 +66,8 @@ std::optional<Response> PrivateRoom::authenticate_now(const Request& req, const 
 
 void PrivateRoom::passwd(const Call& call) {
   const ExchangePtr& ex = call.ex;
-  auto answer = [ex, room = page_room(room_.settings()), user = call.user](bhttp::status code,
-                                                                          std::string message, bool changed) {
+  auto answer = [ex, room = page_room(room_.settings()), user = call.user](
+                    bhttp::status code, std::string message, bool changed) {
     PasswdForm form{user, std::move(message), changed, kMinPasswordLength, kMaxPasswordLength};
     ex->respond(html_response(code, render_passwd_page(room, form)));
   };

@@ -11,13 +11,13 @@
 
 #include "access/forwarded.h"
 #include "endpoints/page_data.h"
-#include "pages/archive_pages.h"
-#include "pages/badge.h"
+#include "http/responses.h"
 #include "live/event_stream.h"
 #include "live/long_poll.h"
 #include "live/post_result.h"
 #include "live/ws_room.h"
-#include "http/responses.h"
+#include "pages/archive_pages.h"
+#include "pages/badge.h"
 #include "render/html.h"
 #include "search/search.h"
 #include "util/civil_time.h"
@@ -122,7 +122,8 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock) {
   embeddable_ = frame_ancestors_of(config.site.frame_ancestors);
   poster_alias_ = original_poster_name(room_->settings().config.name);
-  if (!room_->settings().config.htpasswd.empty()) private_ = std::make_unique<PrivateRoom>(*room_, clock, api_log_);
+  if (!room_->settings().config.htpasswd.empty())
+    private_ = std::make_unique<PrivateRoom>(*room_, clock, api_log_);
   build_table();
 }
 
@@ -135,10 +136,12 @@ void RoomEndpoints::build_table() {
   };
   table_.add({"", Match::exact, kGetHead, to(&RoomEndpoints::page)});
   if (private_) {
-    table_.add({"passwd", Match::exact, kGetHead | kPost, [this](const Call& call) { private_->passwd(call); }});
+    table_.add(
+        {"passwd", Match::exact, kGetHead | kPost, [this](const Call& call) { private_->passwd(call); }});
   } else {
     table_.add({"passwd", Match::exact, kAnyMethod, [](const Call& call) {
-                  call.ex->respond(error_response(bhttp::status::not_found, "this room is public: it has no passwords"));
+                  call.ex->respond(
+                      error_response(bhttp::status::not_found, "this room is public: it has no passwords"));
                 }});
   }
   for (const std::string& poster : {std::string("post"), "chaton-poster-" + room_->slug(), poster_alias_})
@@ -150,7 +153,8 @@ void RoomEndpoints::build_table() {
   for (const char* which : {"var/seq", "var/status.js", "var/status.scm", "var/index.rdf"})
     table_.add({which, Match::exact, kGetHead, to(&RoomEndpoints::status)});
   table_.add({"a", Match::exact, kAnyMethod, [this](const Call& call) {
-                call.ex->respond(redirect_response(bhttp::status::moved_permanently, room_->settings().url + "a/"));
+                call.ex->respond(
+                    redirect_response(bhttp::status::moved_permanently, room_->settings().url + "a/"));
               }});
   // The archive pages read the disk: off the I/O threads.
   table_.add({"a/", Match::prefix, kGetHead, to(&RoomEndpoints::archive), /*may_block=*/true});
@@ -158,12 +162,10 @@ void RoomEndpoints::build_table() {
     table_.add({which, Match::exact, kGetHead, to(&RoomEndpoints::badge)});
   // Queues the search on the room's SearchQueue: does not block.
   table_.add({"search", Match::exact, kGetHead, to(&RoomEndpoints::search)});
-  table_.add({"chaton.css", Match::exact, kGetHead, [this](const Call& call) {
-                asset(call, "text/css; charset=utf-8", assets_.css, false);
-              }});
-  table_.add({assets_.js_name, Match::exact, kGetHead, [this](const Call& call) {
-                asset(call, "text/javascript; charset=utf-8", assets_.js, true);
-              }});
+  table_.add({"chaton.css", Match::exact, kGetHead,
+              [this](const Call& call) { asset(call, "text/css; charset=utf-8", assets_.css, false); }});
+  table_.add({assets_.js_name, Match::exact, kGetHead,
+              [this](const Call& call) { asset(call, "text/javascript; charset=utf-8", assets_.js, true); }});
 }
 
 void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, const Target& target) {
@@ -182,12 +184,12 @@ void RoomEndpoints::flush_logs() {
 }
 
 void RoomEndpoints::page(const Call& call) {
-  call.ex->respond(html_response(bhttp::status::ok, render_room_page(page_room(room_->settings()), assets_, cookie_path_),
-                                 embeddable_));
+  call.ex->respond(html_response(
+      bhttp::status::ok, render_room_page(page_room(room_->settings()), assets_, cookie_path_), embeddable_));
 }
 
-void RoomEndpoints::asset(const Call& call, std::string_view content_type,
-                          const std::string& body, bool immutable) {
+void RoomEndpoints::asset(const Call& call, std::string_view content_type, const std::string& body,
+                          bool immutable) {
   Response res = make_response(bhttp::status::ok, content_type, body);
   res.set(bhttp::field::cache_control,
           immutable ? "public, max-age=31536000, immutable" : "public, max-age=300");
@@ -208,7 +210,7 @@ void RoomEndpoints::archive(const Call& call) {
     return ex->respond(std::move(res));
   }
   ex->respond(html_response(reply.status == 200 ? bhttp::status::ok : bhttp::status::not_found,
-                        std::move(reply.body)));
+                            std::move(reply.body)));
 }
 
 void RoomEndpoints::badge(const Call& call) {
@@ -216,10 +218,11 @@ void RoomEndpoints::badge(const Call& call) {
   const std::string& which = call.path;
   const auto& s = room_->settings();
   auto st = room_->status();
-  BadgeInfo info{s.config.name, s.url, s.config.icon_url, st.num_chatters, st.last_post,
-                 to_stamp(clock_.now()).sec};
+  BadgeInfo info{s.config.name,   s.url,        s.config.icon_url,
+                 st.num_chatters, st.last_post, to_stamp(clock_.now()).sec};
   if (which == "badge.html")
-    return ex->respond(html_response(bhttp::status::ok, render_badge_page(page_room(s), assets_, info), embeddable_));
+    return ex->respond(
+        html_response(bhttp::status::ok, render_badge_page(page_room(s), assets_, info), embeddable_));
   Response res = which == "b"
                      ? make_response(bhttp::status::ok, "text/javascript; charset=utf-8", badge_script(info))
                      : make_response(bhttp::status::ok, "image/svg+xml; charset=utf-8", badge_svg(info));
@@ -239,24 +242,24 @@ void RoomEndpoints::search(const Call& call) {
   size_t page = *parsed_page;
   search::Query query = search::parse_query(raw);
   if (query.empty())
-    return ex->respond(html_response(bhttp::status::ok,
-                                 render_search_page(page_room(room_->settings()), raw, query, search::Results{})));
+    return ex->respond(html_response(
+        bhttp::status::ok, render_search_page(page_room(room_->settings()), raw, query, search::Results{})));
   auto submitted = searches_->submit(
       client_group(ex->client_address()),  // an IPv6 client counts by its /64
-      [room = room_, ex, raw = std::move(raw), query = std::move(query), page](const search::StopFlag& cancelled) {
+      [room = room_, ex, raw = std::move(raw), query = std::move(query),
+       page](const search::StopFlag& cancelled) {
         RoomDays days(*room);
         search::Budget budget{&cancelled, search::deadline_after(search::kSearchTimeBudget)};
         search::Results results = search::find(days, query, page, search::kPageSize, budget);
         if (results.cancelled) return ex->abandon();
-        ex->respond(
-            html_response(bhttp::status::ok, render_search_page(page_room(room->settings()), raw, query, results)));
+        ex->respond(html_response(bhttp::status::ok,
+                                  render_search_page(page_room(room->settings()), raw, query, results)));
       });
   if (submitted.verdict != search::SearchQueue::Verdict::ok) {
-    Response res = error_response(
-        bhttp::status::too_many_requests,
-        submitted.verdict == search::SearchQueue::Verdict::full
-            ? "too many searches are waiting in this room; try again soon"
-            : "you have too many searches in progress; wait for them to finish");
+    Response res = error_response(bhttp::status::too_many_requests,
+                                  submitted.verdict == search::SearchQueue::Verdict::full
+                                      ? "too many searches are waiting in this room; try again soon"
+                                      : "you have too many searches in progress; wait for them to finish");
     res.set(bhttp::field::retry_after, "5");
     return ex->respond(std::move(res));
   }
@@ -333,7 +336,8 @@ void RoomEndpoints::events(const Call& call) {
   start_event_stream(room_, ex, *pos, format, comet_, time_);
 }
 
-UpgradeDecision RoomEndpoints::websocket(const Request& req, const Target& target, const std::string& address) {
+UpgradeDecision RoomEndpoints::websocket(const Request& req, const Target& target,
+                                         const std::string& address) {
   UpgradeDecision d;
   if (private_) {
     if (auto refusal = private_->authenticate_now(req, address)) {
@@ -364,13 +368,11 @@ void RoomEndpoints::apilogin(const Call& call) {
   Cid cid = room_->allocate_cid(ex->client_address());
   auto st = room_->status();
   api_log_.write("authenticated " + std::string(*who) + " (" + ex->client_address() + ")");
-  std::string body = render_alist({text_member("post-uri", s.url + "post"),
-                                   text_member("comet-uri", s.url + "comet"),
-                                   text_member("icon-uri", s.config.icon_url),
-                                   text_member("room-name", s.config.name),
-                                   number_member("cid", cid),
-                                   number_member("pos", static_cast<int64_t>(st.sequence))},
-                                  sexpr);
+  std::string body =
+      render_alist({text_member("post-uri", s.url + "post"), text_member("comet-uri", s.url + "comet"),
+                    text_member("icon-uri", s.config.icon_url), text_member("room-name", s.config.name),
+                    number_member("cid", cid), number_member("pos", static_cast<int64_t>(st.sequence))},
+                   sexpr);
   Response res = make_response(
       bhttp::status::ok, sexpr ? "application/x-sexpr; charset=utf-8" : "application/json; charset=utf-8",
       std::move(body));

@@ -61,8 +61,7 @@ std::string original_poster_name(std::string_view room_name);
 
 class RoomEndpoints {
  public:
-  RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets,
-                TimeSource& clock);
+  RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets, TimeSource& clock);
   ~RoomEndpoints();
 
   // `sub` is the path below the room's url_path ("" for the page).
@@ -95,8 +94,8 @@ class RoomEndpoints {
   std::string cookie_path_;
   const Assets& assets_;
   const Clock& clock_;
-  TimeSource& time_;  // the same object: the live readers' timers
-  std::string embeddable_;  // frame-ancestors of the room page and badge.html
+  TimeSource& time_;          // the same object: the live readers' timers
+  std::string embeddable_;    // frame-ancestors of the room page and badge.html
   std::string poster_alias_;  // original_poster_name() of the room
   LogFile access_log_;
   LogFile post_log_;

@@ -25,7 +25,8 @@ Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& c
     const std::string& base = room->room().settings().config.url_path;  // ends with '/'
     // The room without its final slash: to its absolute URL, like every URL handed out.
     table_.add({base.substr(0, base.size() - 1), Match::exact, kAnyMethod, [room](const Call& call) {
-                  call.ex->respond(redirect_response(bhttp::status::moved_permanently, room->room().settings().url));
+                  call.ex->respond(
+                      redirect_response(bhttp::status::moved_permanently, room->room().settings().url));
                 }});
     // Every method: the room's own table checks them.
     table_.add({base, Match::prefix, kAnyMethod, [room](const Call& call) {

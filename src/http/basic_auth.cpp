@@ -59,8 +59,7 @@ std::optional<Credentials> parse_basic_auth(std::string_view header) {
 
 Response unauthorized(std::string_view realm, std::string_view message) {
   Response res = error_response(bhttp::status::unauthorized, message);
-  res.set(bhttp::field::www_authenticate,
-          "Basic realm=\"" + quoted_realm(realm) + "\", charset=\"UTF-8\"");
+  res.set(bhttp::field::www_authenticate, "Basic realm=\"" + quoted_realm(realm) + "\", charset=\"UTF-8\"");
   return res;
 }
 

@@ -7,8 +7,7 @@ namespace chaton::http {
 
 namespace net = boost::asio;
 
-Exchange::Exchange(std::shared_ptr<Connection> connection, Request request,
-                   std::string client_address)
+Exchange::Exchange(std::shared_ptr<Connection> connection, Request request, std::string client_address)
     : connection_(std::move(connection)),
       request_(std::move(request)),
       client_address_(std::move(client_address)) {}
@@ -30,11 +29,11 @@ void Exchange::log(unsigned status, size_t bytes) {
 void Exchange::respond(Response res) {
   if (!claim()) return;
   log(res.result_int(), res.body().size());
-  net::dispatch(connection_->executor(), [c = connection_, res = std::move(res),
-                                          keep = request_.keep_alive(), ver = request_.version(),
-                                          head = request_.method() == bhttp::verb::head]() mutable {
-    c->send(std::move(res), keep, ver, head);
-  });
+  net::dispatch(connection_->executor(),
+                [c = connection_, res = std::move(res), keep = request_.keep_alive(),
+                 ver = request_.version(), head = request_.method() == bhttp::verb::head]() mutable {
+                  c->send(std::move(res), keep, ver, head);
+                });
 }
 
 void Exchange::abandon() {
@@ -43,23 +42,21 @@ void Exchange::abandon() {
 }
 
 void Exchange::watch_disconnect(std::function<void()> on_gone) {
-  net::dispatch(connection_->executor(), [c = connection_, f = std::move(on_gone)]() mutable {
-    c->watch_disconnect(std::move(f));
-  });
+  net::dispatch(connection_->executor(),
+                [c = connection_, f = std::move(on_gone)]() mutable { c->watch_disconnect(std::move(f)); });
 }
 
 void Exchange::start_stream(Response header) {
   if (!claim()) return;
   log(header.result_int(), 0);
   streaming_ = true;
-  net::dispatch(connection_->executor(), [c = connection_, h = std::move(header),
-                                          ver = request_.version()]() mutable {
-    c->start_stream(std::move(h), ver);
-  });
+  net::dispatch(connection_->executor(),
+                [c = connection_, h = std::move(header), ver = request_.version()]() mutable {
+                  c->start_stream(std::move(h), ver);
+                });
 }
 
-bool Exchange::push(std::shared_ptr<const std::string> bytes, std::function<void()> written,
-                    bool catch_up) {
+bool Exchange::push(std::shared_ptr<const std::string> bytes, std::function<void()> written, bool catch_up) {
   if (!streaming_) return false;
   return connection_->push(StreamChunk{std::move(bytes), std::move(written), catch_up, {}});
 }

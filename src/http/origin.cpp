@@ -20,8 +20,8 @@ bool contains(const std::vector<std::string>& list, const std::string& s) {
 }
 
 Status refused(std::string_view why) {
-  return Status(Errc::forbidden, "refused: " + std::string(why) +
-                                     "; a page of another site may not post or connect here");
+  return Status(Errc::forbidden,
+                "refused: " + std::string(why) + "; a page of another site may not post or connect here");
 }
 
 }  // namespace

@@ -9,9 +9,9 @@
 // site's (`Origin: null` included) or its Sec-Fetch-Site is cross-site,
 // unless that origin is listed in [site] allowed_origins. This site's own
 // origins are the public URL's and the request's own Host (under the
-// scheme this server speaks: https with TLS, http without). A request without either header (curl, bots, the client library)
-// is not a browser's cross-site request and goes on (docs/PROTOCOL.md,
-// "Cross-site requests").
+// scheme this server speaks: https with TLS, http without). A request without either header (curl, bots, the
+// client library) is not a browser's cross-site request and goes on (docs/PROTOCOL.md, "Cross-site
+// requests").
 //
 // Thread-safety: immutable after construction; check() from any thread.
 #pragma once

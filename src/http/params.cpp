@@ -7,9 +7,9 @@
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/rfc7230.hpp>
 #include <boost/json.hpp>
+#include <boost/url/params_view.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
-#include <boost/url/params_view.hpp>
 
 namespace chaton::http {
 

@@ -75,23 +75,32 @@ Response redirect_response(bhttp::status status, std::string_view location) {
 }
 
 Response method_not_allowed(std::string_view allow) {
-  Response res = error_response(bhttp::status::method_not_allowed,
-                                "method not allowed; use " + std::string(allow));
+  Response res =
+      error_response(bhttp::status::method_not_allowed, "method not allowed; use " + std::string(allow));
   res.set(bhttp::field::allow, allow);
   return res;
 }
 
 bhttp::status status_for(Errc code) {
   switch (code) {
-    case Errc::ok: return bhttp::status::ok;
-    case Errc::invalid: return bhttp::status::bad_request;
-    case Errc::forbidden: return bhttp::status::forbidden;
-    case Errc::not_found: return bhttp::status::not_found;
-    case Errc::too_large: return bhttp::status::payload_too_large;
-    case Errc::rate_limited: return bhttp::status::too_many_requests;
-    case Errc::io: return bhttp::status::service_unavailable;
-    case Errc::unavailable: return bhttp::status::service_unavailable;
-    case Errc::corrupt: return bhttp::status::internal_server_error;
+    case Errc::ok:
+      return bhttp::status::ok;
+    case Errc::invalid:
+      return bhttp::status::bad_request;
+    case Errc::forbidden:
+      return bhttp::status::forbidden;
+    case Errc::not_found:
+      return bhttp::status::not_found;
+    case Errc::too_large:
+      return bhttp::status::payload_too_large;
+    case Errc::rate_limited:
+      return bhttp::status::too_many_requests;
+    case Errc::io:
+      return bhttp::status::service_unavailable;
+    case Errc::unavailable:
+      return bhttp::status::service_unavailable;
+    case Errc::corrupt:
+      return bhttp::status::internal_server_error;
   }
   return bhttp::status::internal_server_error;
 }

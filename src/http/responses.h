@@ -31,8 +31,7 @@ std::string frame_ancestors_of(const std::vector<std::string>& origins);
 std::string page_csp(std::string_view frame_ancestors);
 // A server-rendered HTML page: the page CSP with the given
 // frame-ancestors, the matching X-Frame-Options, never cached.
-Response html_response(bhttp::status status, std::string body,
-                       std::string_view frame_ancestors = kNoFraming);
+Response html_response(bhttp::status status, std::string body, std::string_view frame_ancestors = kNoFraming);
 // "message\n" as text/plain, never cached.
 Response error_response(bhttp::status status, std::string_view message);
 Response redirect_response(bhttp::status status, std::string_view location);

@@ -51,9 +51,9 @@ constexpr std::chrono::milliseconds kLingerTimeout{2000};
 constexpr size_t kDrainBufferBytes = 4096;
 
 bool is_disconnect(const beast::error_code& ec) {
-  return ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-         ec == beast::error::timeout || ec == net::error::operation_aborted ||
-         ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated;
+  return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+         ec == net::error::operation_aborted || ec == net::error::connection_reset ||
+         ec == net::ssl::error::stream_truncated;
 }
 
 // A request whose header already says it cannot be served safely.
@@ -121,9 +121,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         limits_(limits),
         address_(std::move(address)),
         ticket_(std::move(ticket)),
-        queue_(stream_.get_executor(), kMaxStreamQueueBytes, ticket_,
-               [this](const std::string& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
-               [this] { end_stream(); }) {}
+        queue_(
+            stream_.get_executor(), kMaxStreamQueueBytes, ticket_,
+            [this](const std::string& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
+            [this] { end_stream(); }) {}
 
   // Answer this instead of reading requests (the connection is over a cap).
   void refuse_with(Response res) { refusal_ = std::move(res); }
@@ -159,9 +160,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     }
     writing_ = std::make_shared<Response>(std::move(res));
     lowest().expires_after(limits_.idle_timeout);
-    bhttp::async_write(stream_, *writing_,
-                       beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
-                                                 writing_->keep_alive()));
+    bhttp::async_write(
+        stream_, *writing_,
+        beast::bind_front_handler(&Session::on_write, this->shared_from_this(), writing_->keep_alive()));
   }
 
   void close() override {
@@ -185,13 +186,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     streaming_ = true;
     queue_.open();
     lowest().expires_after(limits_.idle_timeout);
-    bhttp::async_write_header(
-        stream_, *serializer_,
-        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-          if (ec) return self->end_stream();
-          self->arm_readable_wait();
-          self->queue_.start();
-        });
+    bhttp::async_write_header(stream_, *serializer_,
+                              [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                                if (ec) return self->end_stream();
+                                self->arm_readable_wait();
+                                self->queue_.start();
+                              });
   }
 
   bool push(StreamChunk chunk) override {
@@ -207,8 +207,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void begin() {
     if constexpr (kIsTls<Stream>) {
       // The handshake is part of sending a request: request_timeout bounds it too.
-      lowest().expires_after(std::min<std::chrono::milliseconds>(limits_.handshake_timeout,
-                                                                 limits_.idle_timeout));
+      lowest().expires_after(
+          std::min<std::chrono::milliseconds>(limits_.handshake_timeout, limits_.idle_timeout));
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->shutdown();
@@ -269,8 +269,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     Request req = parser_->release();
     UpgradeDecision d = handler_.upgrade(req, request_address(req));
     if (!d.peer) {
-      Response res = d.refusal ? std::move(*d.refusal)
-                               : error_response(bhttp::status::not_found, "no WebSocket here");
+      Response res =
+          d.refusal ? std::move(*d.refusal) : error_response(bhttp::status::not_found, "no WebSocket here");
       return send(std::move(res), false, req.version(), false);
     }
     closed_ = true;  // the stream now belongs to the WebSocket session
@@ -343,8 +343,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
       char byte;
       ssize_t n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
       if (n > 0) return;  // data, not a close: stop watching
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
-        return arm_readable_wait();
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return arm_readable_wait();
     }
     gone();
   }
@@ -354,9 +353,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     lowest().expires_after(limits_.idle_timeout);
     net::async_write(stream_, net::buffer(bytes),
                      [self = this->shared_from_this(), done = std::move(done)](beast::error_code ec,
-                                                                              std::size_t) {
-                       done(!ec);
-                     });
+                                                                               std::size_t) { done(!ec); });
   }
 
   void end_stream() {
@@ -409,7 +406,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::shared_ptr<Response> writing_;
   ConnectionLimiter::Charge writing_charge_;  // writing_'s body, charged to the address
   std::function<void()> on_gone_;
-  bool pending_ = false;  // a request was handed out and not answered yet
+  bool pending_ = false;     // a request was handed out and not answered yet
   uint64_t generation_ = 0;  // counts responses, to tell stale readiness waits
   bool closed_ = false;
 
@@ -427,7 +424,8 @@ namespace {
 // The response for a connection over a cap, or nothing when it may stay.
 std::optional<Response> admission_refusal(ConnectionLimiter::Verdict v) {
   switch (v) {
-    case ConnectionLimiter::Verdict::ok: return std::nullopt;
+    case ConnectionLimiter::Verdict::ok:
+      return std::nullopt;
     case ConnectionLimiter::Verdict::too_many: {
       Response res = error_response(bhttp::status::service_unavailable, "the server is full; try again soon");
       res.set(bhttp::field::retry_after, "5");
@@ -454,14 +452,14 @@ void start_session(tcp::socket&& socket, Handler& handler, const SessionLimits& 
   if (limits.connections) admission = limits.connections->admit(address);
   std::optional<Response> refusal = admission_refusal(admission.verdict);
   if (tls) {
-    auto s = std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *tls), handler,
-                                                  limits, std::move(address), std::move(admission.ticket));
+    auto s = std::make_shared<Session<TlsStream>>(TlsStream(std::move(socket), *tls), handler, limits,
+                                                  std::move(address), std::move(admission.ticket));
     s->keep(std::move(tls));
     run_session(std::move(s), std::move(refusal));
   } else {
-    auto s = std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), handler,
-                                                          limits, std::move(address),
-                                                          std::move(admission.ticket));
+    auto s =
+        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), handler, limits,
+                                                     std::move(address), std::move(admission.ticket));
     run_session(std::move(s), std::move(refusal));
   }
 }

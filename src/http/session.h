@@ -43,15 +43,15 @@ namespace chaton::http {
 struct SessionLimits {
   uint64_t max_body_bytes = 65536;
   uint32_t max_header_bytes = 16 * 1024;
-  std::chrono::milliseconds idle_timeout{30000};  // to send a whole request; to write a response
-  std::chrono::seconds handshake_timeout{15};     // TLS handshake (at most idle_timeout)
-  const AddressRanges* trusted_proxies = nullptr; // whose X-Forwarded-For is believed
-  ConnectionLimiter* connections = nullptr;       // open-connection caps
+  std::chrono::milliseconds idle_timeout{30000};   // to send a whole request; to write a response
+  std::chrono::seconds handshake_timeout{15};      // TLS handshake (at most idle_timeout)
+  const AddressRanges* trusted_proxies = nullptr;  // whose X-Forwarded-For is believed
+  ConnectionLimiter* connections = nullptr;        // open-connection caps
 };
 
 // Serves `socket`: plain HTTP, or HTTPS when `tls` is not null.
-void start_session(boost::asio::ip::tcp::socket&& socket, Handler& handler,
-                   const SessionLimits& limits, std::shared_ptr<boost::asio::ssl::context> tls);
+void start_session(boost::asio::ip::tcp::socket&& socket, Handler& handler, const SessionLimits& limits,
+                   std::shared_ptr<boost::asio::ssl::context> tls);
 
 std::string client_address_of(const boost::asio::ip::tcp::socket& socket);
 

@@ -34,8 +34,8 @@ Result<std::shared_ptr<ssl::context>> make_tls_context(const SiteConfig& site) {
   auto ctx = std::make_shared<ssl::context>(ssl::context::tls_server);
   SSL_CTX* native = ctx->native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-                                  SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_options(native,
+                      SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1)
     return Status(Errc::invalid, "TLS cipher list: " + openssl_error());
 
@@ -49,10 +49,12 @@ Result<std::shared_ptr<ssl::context>> make_tls_context(const SiteConfig& site) {
   }
   boost::system::error_code ec;
   ctx->use_certificate_chain(boost::asio::buffer(chain), ec);
-  if (ec) return Status(Errc::invalid, "TLS certificates (" + site.tls_certificates.front() + "): " + ec.message());
+  if (ec)
+    return Status(Errc::invalid, "TLS certificates (" + site.tls_certificates.front() + "): " + ec.message());
 
   std::string password = site.tls_private_key_password;
-  ctx->set_password_callback([password](std::size_t, ssl::context::password_purpose) { return password; }, ec);
+  ctx->set_password_callback([password](std::size_t, ssl::context::password_purpose) { return password; },
+                             ec);
   ctx->use_private_key_file(site.tls_private_key, ssl::context::pem, ec);
   if (ec) return Status(Errc::invalid, "TLS private key (" + site.tls_private_key + "): " + ec.message());
   if (SSL_CTX_check_private_key(native) != 1)

@@ -31,9 +31,8 @@ WriteQueue::Pushed WriteQueue::push(StreamChunk piece, std::shared_ptr<void> own
     return Pushed::over;
   }
   piece.charge = std::move(*charge);
-  net::post(executor_, [this, owner = std::move(owner), p = std::move(piece)]() mutable {
-    enqueue(std::move(p));
-  });
+  net::post(executor_,
+            [this, owner = std::move(owner), p = std::move(piece)]() mutable { enqueue(std::move(p)); });
   return Pushed::queued;
 }
 

@@ -48,7 +48,7 @@ inline constexpr size_t kMaxStreamQueueBytes = 1 << 20;
 struct StreamChunk {
   std::shared_ptr<const std::string> bytes;
   std::function<void()> written;
-  bool catch_up = false;  // not counted against the queue's bound
+  bool catch_up = false;             // not counted against the queue's bound
   ConnectionLimiter::Charge charge;  // its bytes, charged to the address while queued
 };
 

@@ -27,9 +27,10 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
       : ws_(std::move(stream)),
         buffer_(std::move(buffer)),
         peer_(std::move(peer)),
-        queue_(ws_.get_executor(), kMaxStreamQueueBytes, std::move(ticket),
-               [this](const std::string& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
-               [this] { finish(); }) {
+        queue_(
+            ws_.get_executor(), kMaxStreamQueueBytes, std::move(ticket),
+            [this](const std::string& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
+            [this] { finish(); }) {
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
@@ -51,11 +52,10 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 
   net::any_io_executor executor() override { return ws_.get_executor(); }
 
-  bool send(std::shared_ptr<const std::string> text, std::function<void()> written,
-            bool catch_up) override {
+  bool send(std::shared_ptr<const std::string> text, std::function<void()> written, bool catch_up) override {
     if (closing_.load()) return false;
-    auto pushed = queue_.push(StreamChunk{std::move(text), std::move(written), catch_up, {}},
-                              this->shared_from_this());
+    auto pushed =
+        queue_.push(StreamChunk{std::move(text), std::move(written), catch_up, {}}, this->shared_from_this());
     if (pushed == WriteQueue::Pushed::over) close(kWsCloseTryAgainLater, kWsTooSlowReason);
     return pushed == WriteQueue::Pushed::queued;
   }
@@ -88,11 +88,8 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   // The queue's writer: one text frame.
   void write(const std::string& bytes, WriteQueue::Done done) {
     ws_.text(true);
-    ws_.async_write(net::buffer(bytes),
-                    [self = this->shared_from_this(), done = std::move(done)](beast::error_code ec,
-                                                                             std::size_t) {
-                      done(!ec);
-                    });
+    ws_.async_write(net::buffer(bytes), [self = this->shared_from_this(), done = std::move(done)](
+                                            beast::error_code ec, std::size_t) { done(!ec); });
   }
 
   void finish() {
@@ -119,11 +116,10 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 }  // namespace
 
 template <class Stream>
-void start_websocket(Stream&& stream, beast::flat_buffer&& buffer, Request req,
-                     std::shared_ptr<WsPeer> peer, const SessionLimits& limits,
-                     std::shared_ptr<ConnectionLimiter::Ticket> ticket) {
-  auto s = std::make_shared<WsSession<Stream>>(std::move(stream), std::move(buffer), std::move(peer),
-                                               limits, std::move(ticket));
+void start_websocket(Stream&& stream, beast::flat_buffer&& buffer, Request req, std::shared_ptr<WsPeer> peer,
+                     const SessionLimits& limits, std::shared_ptr<ConnectionLimiter::Ticket> ticket) {
+  auto s = std::make_shared<WsSession<Stream>>(std::move(stream), std::move(buffer), std::move(peer), limits,
+                                               std::move(ticket));
   s->run(std::move(req));
 }
 

@@ -32,8 +32,8 @@ class EventStream final : public RoomFeed {
   }
 
  private:
-  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet,
-               std::function<void()> written, bool catch_up) override {
+  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet, std::function<void()> written,
+               bool catch_up) override {
     std::string event = "id: " + std::to_string(pos) + "\ndata: ";
     event += *packet;
     event += "\n\n";
@@ -51,8 +51,8 @@ class EventStream final : public RoomFeed {
 
 }  // namespace
 
-void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos,
-                        PacketFormat format, const CometConfig& timing, TimeSource& time) {
+void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos, PacketFormat format,
+                        const CometConfig& timing, TimeSource& time) {
   auto stream = std::make_shared<EventStream>(std::move(room), ex, pos, format, timing, time);
   stream->begin();
 }

@@ -14,8 +14,8 @@ namespace {
 
 class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPoll> {
  public:
-  LongPoll(std::shared_ptr<Room> room, ExchangePtr ex, const CometRequest& req,
-           const CometConfig& timing, TimeSource& time)
+  LongPoll(std::shared_ptr<Room> room, ExchangePtr ex, const CometRequest& req, const CometConfig& timing,
+           TimeSource& time)
       : room_(std::move(room)),
         ex_(std::move(ex)),
         pos_(req.pos),
@@ -32,9 +32,9 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     // A new cid is news too: the client learns it at once.
     if (d.has_posts || d.refresh || adm.reallocated) return finish(Outcome::news, d);
     if (!wait()) return;
-    hard_deadline_ = time_.monotonic_now() +
-                     random_between(time_, seconds_as_duration(timing_.hard_timeout_min),
-                                    seconds_as_duration(timing_.hard_timeout_max));
+    hard_deadline_ =
+        time_.monotonic_now() + random_between(time_, seconds_as_duration(timing_.hard_timeout_min),
+                                               seconds_as_duration(timing_.hard_timeout_max));
     nc_at_start_ = room_->num_chatters();
     arm_timer();
     ex_->watch_disconnect([self = shared_from_this()] { self->on(Event::gone); });
@@ -54,9 +54,12 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   void on(Event e) {
     if (done_) return;
     switch (e) {
-      case Event::wake: return on_wake();
-      case Event::timer: return on_timer();
-      case Event::gone: return finish(Outcome::gone);
+      case Event::wake:
+        return on_wake();
+      case Event::timer:
+        return on_timer();
+      case Event::gone:
+        return finish(Outcome::gone);
     }
   }
 

@@ -11,8 +11,8 @@ namespace chaton::http {
 
 namespace net = boost::asio;
 
-RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint64_t pos,
-                   PacketFormat format, const CometConfig& timing, TimeSource& time)
+RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint64_t pos, PacketFormat format,
+                   const CometConfig& timing, TimeSource& time)
     : room_(std::move(room)),
       strand_(strand),
       pos_(pos),
@@ -91,7 +91,8 @@ bool RoomFeed::send_packet(const Delta& d) {
   // delta_since() counts as before: lenient by one batch at most).
   written_sequence_ = std::max(d.pos, room_->status().sequence);
   batches_ = 0;
-  if (!deliver(d.pos, std::move(packet), [self = shared_from_this()] { self->written(); }, piece)) {
+  if (!deliver(
+          d.pos, std::move(packet), [self = shared_from_this()] { self->written(); }, piece)) {
     stop();
     return false;
   }

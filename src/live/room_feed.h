@@ -51,8 +51,8 @@ inline constexpr int kMaxBatchesDuringWrite = 8;
 
 class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
  public:
-  RoomFeed(std::shared_ptr<Room> room, boost::asio::any_io_executor strand, uint64_t pos,
-           PacketFormat format, const CometConfig& timing, TimeSource& time);
+  RoomFeed(std::shared_ptr<Room> room, boost::asio::any_io_executor strand, uint64_t pos, PacketFormat format,
+           const CometConfig& timing, TimeSource& time);
 
   // On the strand: takes a cid (owned by the client's `address`, see
   // Room::admit), sends a first packet at once (the backlog after `pos`,
@@ -69,8 +69,8 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   // Sends one packet and runs `written` on the strand once it is written;
   // false when the transport is gone (the feed stops).
   // `catch_up`: a piece of the catch-up, not counted as falling behind.
-  virtual bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet,
-                       std::function<void()> written, bool catch_up) = 0;
+  virtual bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet, std::function<void()> written,
+                       bool catch_up) = 0;
   // Ends the transport of a reader that fell behind (SSE: closes the
   // connection; WebSocket: close 1013). The feed stops after it.
   virtual void cut_off() = 0;
@@ -97,13 +97,13 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   std::unique_ptr<Timer> timer_;
   Cid cid_ = kExpiredCid;
   size_t last_nc_ = 0;
-  int in_flight_ = 0;    // packets handed to the transport, not yet written
-  bool held_ = false;    // news may have come while a packet was in flight
-  bool catching_up_ = true;  // the catch-up's last piece is not sent yet
-  bool in_pieces_ = false;   // the last packet sent had more after it
-  bool ping_due_ = false;    // nc changed while a packet was being written
+  int in_flight_ = 0;              // packets handed to the transport, not yet written
+  bool held_ = false;              // news may have come while a packet was in flight
+  bool catching_up_ = true;        // the catch-up's last piece is not sent yet
+  bool in_pieces_ = false;         // the last packet sent had more after it
+  bool ping_due_ = false;          // nc changed while a packet was being written
   uint64_t written_sequence_ = 0;  // the room's last post when the last packet was made
-  int batches_ = 0;  // commit batches published while the last packet was being written
+  int batches_ = 0;                // commit batches published while the last packet was being written
   bool stopped_ = false;
 };
 

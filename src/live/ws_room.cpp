@@ -1,9 +1,9 @@
 // A room over WebSocket: see ws_room.h.
 #include "live/ws_room.h"
 
+#include "http/responses.h"
 #include "live/post_json.h"
 #include "live/post_result.h"
-#include "http/responses.h"
 #include "live/room_feed.h"
 
 namespace chaton::http {
@@ -22,8 +22,8 @@ class WsFeed final : public RoomFeed {
         channel_(channel) {}
 
  private:
-  bool deliver(uint64_t, std::shared_ptr<const std::string> packet,
-               std::function<void()> written, bool catch_up) override {
+  bool deliver(uint64_t, std::shared_ptr<const std::string> packet, std::function<void()> written,
+               bool catch_up) override {
     auto ch = channel_.lock();
     return ch && ch->send(std::move(packet), std::move(written), catch_up);
   }
@@ -51,16 +51,14 @@ class WsRoomPeer final : public WsPeer {
     if (!fields) return reply(error_json(400, fields.status().message()));
     std::weak_ptr<WsChannel> channel = channel_;
     std::string url = room_->settings().url;
-    room_->post(fields->nick, fields->text, address_,
-                [channel, url](Result<Post> r) {
-                  auto ch = channel.lock();
-                  if (!ch) return;
-                  std::string answer =
-                      r ? "{\"posted\":" + posted_json(r.value(), url) + "}"
-                        : error_json(static_cast<unsigned>(status_for(r.status().code())),
-                                     r.status().message());
-                  ch->send(std::make_shared<const std::string>(std::move(answer)));
-                });
+    room_->post(fields->nick, fields->text, address_, [channel, url](Result<Post> r) {
+      auto ch = channel.lock();
+      if (!ch) return;
+      std::string answer =
+          r ? "{\"posted\":" + posted_json(r.value(), url) + "}"
+            : error_json(static_cast<unsigned>(status_for(r.status().code())), r.status().message());
+      ch->send(std::make_shared<const std::string>(std::move(answer)));
+    });
   }
 
   void on_close() override {

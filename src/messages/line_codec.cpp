@@ -35,8 +35,8 @@ class LineReader {
     Post p;
     bool ok = open("'(' at the start") && string(p.nick, "a string for the nickname") &&
               open("'(' before the time") && integer(p.sec, "an integer for seconds") &&
-              integer(p.usec, "an integer for microseconds") &&
-              close("')' after the time") && string(p.text, "a string for the text");
+              integer(p.usec, "an integer for microseconds") && close("')' after the time") &&
+              string(p.text, "a string for the text");
     if (ok && r_.peek().kind == Kind::string) p.ip = r_.next().text;
     while (ok && r_.peek().kind != Kind::close) {
       if (r_.peek().kind == Kind::dot) {  // ( ... . rest)

@@ -37,9 +37,9 @@ struct BadLine {
 };
 
 struct ParsedLog {
-  std::vector<Post> posts;     // in file order, seq left 0
-  std::vector<BadLine> bad;    // unreadable lines, skipped
-  bool torn_tail = false;      // the content did not end with a newline
+  std::vector<Post> posts;   // in file order, seq left 0
+  std::vector<BadLine> bad;  // unreadable lines, skipped
+  bool torn_tail = false;    // the content did not end with a newline
 };
 
 // Parses a whole log file's content, skipping (and reporting) unreadable lines.

@@ -24,8 +24,7 @@ std::string remove_controls(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     if ((c < 0x20 && !is_kept_c0(c)) || c == kDel) continue;
-    if (c == kC1Lead && i + 1 < s.size() &&
-        static_cast<unsigned char>(s[i + 1]) <= kC1LastTrail) {
+    if (c == kC1Lead && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) <= kC1LastTrail) {
       ++i;  // skip both bytes of a C1 control
       continue;
     }
@@ -60,8 +59,7 @@ Result<std::string> normalize_nick(std::string_view raw, size_t limit) {
   std::string trimmed(trim(nick));
   if (trimmed.empty()) return Status(Errc::invalid, "nickname is empty");
   if (utf8_length(trimmed) > limit)
-    return Status(Errc::invalid,
-                  "nickname is longer than " + std::to_string(limit) + " characters");
+    return Status(Errc::invalid, "nickname is longer than " + std::to_string(limit) + " characters");
   return trimmed;
 }
 

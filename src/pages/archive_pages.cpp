@@ -4,19 +4,19 @@
 #include <algorithm>
 #include <array>
 
-#include "pages/pages.h"
 #include "messages/post_pages.h"
+#include "pages/pages.h"
 #include "util/text.h"
 
 namespace chaton::http {
 
 namespace {
 
-constexpr std::array<const char*, 12> kMonthNames = {
-    "January", "February", "March",     "April",   "May",      "June",
-    "July",    "August",   "September", "October", "November", "December"};
+constexpr std::array<const char*, 12> kMonthNames = {"January",   "February", "March",    "April",
+                                                     "May",       "June",     "July",     "August",
+                                                     "September", "October",  "November", "December"};
 constexpr std::array<const char*, 12> kMonthShort = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+                                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 constexpr std::array<const char*, 7> kWeekdays = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                                   "Friday", "Saturday", "Sunday"};
 
@@ -130,9 +130,9 @@ std::string month_nav(const ArchiveRoom& room, const MonthNav& m, std::optional<
   }
   for (; column < 7; ++column) h += "<td></td>";
   h += "</tr></tbody></table>\n<p class=\"month-total\">" +
-       (total == 0 ? std::string("No posts this month.")
-                   : count_text(total, "post", "posts") + " on " +
-                         count_text(m.days.size(), "day", "days") + ".") +
+       (total == 0
+            ? std::string("No posts this month.")
+            : count_text(total, "post", "posts") + " on " + count_text(m.days.size(), "day", "days") + ".") +
        "</p>\n</section>\n";
   return h;
 }
@@ -193,8 +193,9 @@ std::string render_day_page(const ArchiveRoom& room, const DayPage& p) {
   size_t total = std::max(p.total_posts, p.posts.size());
   std::string day_url = room.url + "a/" + ds;
   auto page_url = [&](size_t n) { return n <= 1 ? day_url : day_url + "?page=" + std::to_string(n); };
-  PageFrame f = frame(room, room.name + " > Archives > " + ds +
-                                (paged ? " (page " + std::to_string(p.page) + " of " + std::to_string(pages) + ")" : ""));
+  PageFrame f = frame(
+      room, room.name + " > Archives > " + ds +
+                (paged ? " (page " + std::to_string(p.page) + " of " + std::to_string(pages) + ")" : ""));
   f.canonical = page_url(p.page);
   f.description = room.name + ": the chat of " + ds + " (UTC), " + count_text(total, "post", "posts") + ".";
   f.noindex = p.posts.empty();
@@ -216,10 +217,11 @@ std::string render_day_page(const ArchiveRoom& room, const DayPage& p) {
       if (!starts.empty()) starts += ' ';
       starts += entry_id(sec, usec);
     }
-    f.body_attributes = " data-entry-pages=\"" + esc(starts) + "\" data-page=\"" + std::to_string(p.page) + "\"";
+    f.body_attributes =
+        " data-entry-pages=\"" + esc(starts) + "\" data-page=\"" + std::to_string(p.page) + "\"";
     f.script_url = room.script_url;
-    pager = "<nav class=\"day-pages\" aria-label=\"Pages of " + ds + "\"><span>Page " + std::to_string(p.page) +
-            " of " + std::to_string(pages) + ", from</span>";
+    pager = "<nav class=\"day-pages\" aria-label=\"Pages of " + ds + "\"><span>Page " +
+            std::to_string(p.page) + " of " + std::to_string(pages) + ", from</span>";
     for (size_t n = 1; n <= pages; ++n) {
       std::string when = time_of_day(p.page_starts[n - 1].first);
       if (n == p.page)
@@ -286,8 +288,9 @@ std::string render_months_index(const ArchiveRoom& room, const std::vector<Month
       year = m.year;
       h += "<section class=\"year\"><h2>" + std::to_string(year) + "</h2><ul class=\"month-list\">";
     }
-    h += "<li>" + link(room.url + "a/" + month_path(m.year, m.month),
-                       esc(kMonthNames[static_cast<size_t>(std::clamp(m.month, 1, 12) - 1)])) +
+    h += "<li>" +
+         link(room.url + "a/" + month_path(m.year, m.month),
+              esc(kMonthNames[static_cast<size_t>(std::clamp(m.month, 1, 12) - 1)])) +
          " <span class=\"count\">" + count_text(m.posts, "post", "posts") + " on " +
          count_text(m.days, "day", "days") + "</span></li>";
   }
@@ -302,7 +305,9 @@ std::string render_archive_not_found(const ArchiveRoom& room, std::string_view w
   std::string h = page_open(f);
   h += "<div class=\"page archive\">\n" + crumbs(room, "Not found");
   h += "<main class=\"not-found\"><h2>There is no archive page here</h2>"
-       "<p><code>a/" + esc(what) + "</code> is not a day of this room&#39;s archive. "
+       "<p><code>a/" +
+       esc(what) +
+       "</code> is not a day of this room&#39;s archive. "
        "Days are written <code>a/YYYY/MM/DD</code>, for example <code>a/2024/11/24</code>; "
        "months <code>a/YYYY/MM</code>.</p><p class=\"quick-links\">" +
        link(room.url + "a/today", "Today") + link(room.url + "a/yesterday", "Yesterday") +

@@ -45,9 +45,9 @@ using YearMonth = std::pair<int, int>;  // {year, month}
 
 // Where the pages link to: everything absolute, from the room's public URL.
 struct ArchiveRoom {
-  std::string name;      // plain text
-  std::string url;       // the room's absolute URL, ends with '/'
-  RenderOptions render;  // for the posts
+  std::string name;        // plain text
+  std::string url;         // the room's absolute URL, ends with '/'
+  RenderOptions render;    // for the posts
   std::string script_url;  // the room's script (absolute), loaded by a day in pages
 };
 
@@ -60,17 +60,17 @@ inline constexpr size_t kMaxArchivePage = 1 << 20;  // a larger ?page= is taken 
 
 struct MonthNav {
   int year = 1970, month = 1;
-  std::vector<DayCount> days;  // days with posts, ascending
+  std::vector<DayCount> days;               // days with posts, ascending
   std::optional<YearMonth> previous, next;  // nearest months with posts
 };
 
 struct DayPage {
   Date date;
-  std::vector<Post> posts;  // this page's, oldest first
+  std::vector<Post> posts;             // this page's, oldest first
   std::optional<Date> previous, next;  // nearest days with posts
   MonthNav month;
-  size_t page = 1;         // 1-based
-  size_t total_posts = 0;  // the whole day's
+  size_t page = 1;                                       // 1-based
+  size_t total_posts = 0;                                // the whole day's
   std::vector<std::pair<int64_t, int64_t>> page_starts;  // {sec, usec} of each page's first post
 };
 

@@ -12,7 +12,7 @@ namespace {
 constexpr int64_t kMinute = 60, kHour = 3600, kDay = 86400, kWeek = 7 * 86400;
 constexpr size_t kMaxSvgNameChars = 40;  // a longer room name is cut with an ellipsis
 constexpr int kSvgHeight = 20;
-constexpr int kSvgPadding = 6;           // px on each side of a text
+constexpr int kSvgPadding = 6;  // px on each side of a text
 
 // The script badge's default look: a 150px box, the icon on the left, the
 // name, the last update and the chatters on three lines beside it. A
@@ -55,12 +55,17 @@ double text_width(std::string_view s) {
   double w = 0;
   for (size_t i = 0; i < s.size();) {
     uint32_t cp = next_code_point(s, i);
-    if (cp >= 0x1100) w += 11.0;                      // CJK and other wide scripts
-    else if (std::string_view("ijl.,:;'|!I ").find(static_cast<char>(cp)) != std::string_view::npos && cp < 0x80)
+    if (cp >= 0x1100)
+      w += 11.0;  // CJK and other wide scripts
+    else if (std::string_view("ijl.,:;'|!I ").find(static_cast<char>(cp)) != std::string_view::npos &&
+             cp < 0x80)
       w += 3.6;
-    else if (cp >= 'A' && cp <= 'Z') w += 7.6;
-    else if (cp == 'm' || cp == 'w' || cp == 'M' || cp == 'W') w += 9.5;
-    else w += 6.6;
+    else if (cp >= 'A' && cp <= 'Z')
+      w += 7.6;
+    else if (cp == 'm' || cp == 'w' || cp == 'M' || cp == 'W')
+      w += 9.5;
+    else
+      w += 6.6;
   }
   return w;
 }
@@ -111,8 +116,8 @@ std::string badge_markup(const BadgeInfo& info) {
   const std::string tip = html_escape(badge_tooltip(info));
   std::string h = "<span class=\"chaton-badge\">";
   if (!info.icon_url.empty()) {
-    h += "<a href=\"" + href + "\"><img alt=\"[icon]\" src=\"" + html_escape(info.icon_url) +
-         "\" title=\"" + tip + "\" width=\"32\" height=\"32\"></a>";
+    h += "<a href=\"" + href + "\"><img alt=\"[icon]\" src=\"" + html_escape(info.icon_url) + "\" title=\"" +
+         tip + "\" width=\"32\" height=\"32\"></a>";
   }
   h += "<span class=\"chaton-room-name\"><a href=\"" + href + "\" title=\"" + tip + "\">";
   h += html_escape(info.name);
@@ -127,7 +132,8 @@ std::string badge_markup(const BadgeInfo& info) {
 std::string badge_script(const BadgeInfo& info) {
   return "// Chaton badge for " + js_string_literal(info.name) +
          ": writes the room's badge where this script is included.\n"
-         "document.write(" + js_string_literal(std::string(kBadgeStyle) + badge_markup(info)) + ");\n";
+         "document.write(" +
+         js_string_literal(std::string(kBadgeStyle) + badge_markup(info)) + ");\n";
 }
 
 std::string js_string_literal(std::string_view s) {
@@ -136,13 +142,28 @@ std::string js_string_literal(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '"': out += "\\\""; break;
-      case '\'': out += "\\'"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '<': case '>': case '&': case '/':
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '<':
+      case '>':
+      case '&':
+      case '/':
         out += "\\x";
         out += kHex[c >> 4];
         out += kHex[c & 15];
@@ -196,8 +217,8 @@ std::string badge_svg(const BadgeInfo& info) {
     std::string xs = std::to_string(x);
     s += "<text x=\"" + xs + "\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\" textLength=\"" + tl +
          "\" lengthAdjust=\"spacingAndGlyphs\">" + xml_text(t) + "</text>";
-    s += "<text x=\"" + xs + "\" y=\"14\" textLength=\"" + tl +
-         "\" lengthAdjust=\"spacingAndGlyphs\">" + xml_text(t) + "</text>";
+    s += "<text x=\"" + xs + "\" y=\"14\" textLength=\"" + tl + "\" lengthAdjust=\"spacingAndGlyphs\">" +
+         xml_text(t) + "</text>";
   };
   text(kSvgPadding, name_w, name);
   text(left + kSvgPadding, value_w, value);

@@ -73,8 +73,10 @@ Assets make_assets(int img_size_limit) {
   a.js_name = "chaton." + to_hex(content_hash(a.js), 16).substr(0, 12) + ".js";
   a.css = assets::kChatonCss;
   std::string px = std::to_string(img_size_limit) + "px";
-  a.css += "\n/* img_size_limit from the configuration */\n"
-           "img.inline-image { max-width: min(100%, " + px + "); max-height: " + px + "; }\n";
+  a.css +=
+      "\n/* img_size_limit from the configuration */\n"
+      "img.inline-image { max-width: min(100%, " +
+      px + "); max-height: " + px + "; }\n";
   return a;
 }
 
@@ -94,8 +96,8 @@ std::string page_open(const PageFrame& f) {
   h += "<link rel=\"icon\" href=\"" + esc(kFavicon) + "\">\n";
   h += "<link rel=\"stylesheet\" href=\"" + esc(f.css_url) + "\">\n";
   if (!f.rss_url.empty())
-    h += "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"" + esc(f.rss_title) +
-         "\" href=\"" + esc(f.rss_url) + "\">\n";
+    h += "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"" + esc(f.rss_title) + "\" href=\"" +
+         esc(f.rss_url) + "\">\n";
   if (!f.script_url.empty()) h += "<script src=\"" + esc(f.script_url) + "\" defer></script>\n";
   h += "</head>\n<body";
   if (!f.body_class.empty()) h += " class=\"" + esc(f.body_class) + "\"";
@@ -139,8 +141,8 @@ std::string render_room_page(const PageRoom& c, const Assets& assets, std::strin
   f.rss_title = c.name;
   f.body_class = "room-page";
   f.body_attributes = " data-comet=\"" + esc(url + "comet") + "\" data-events=\"" + esc(url + "events") +
-                      "\" data-post=\"" + esc(url + "post") +
-                      "\" data-cookie-path=\"" + esc(cookie_path) + "\"";
+                      "\" data-post=\"" + esc(url + "post") + "\" data-cookie-path=\"" + esc(cookie_path) +
+                      "\"";
 
   std::string h = page_open(f);
   h.reserve(6144);
@@ -157,12 +159,16 @@ std::string render_room_page(const PageRoom& c, const Assets& assets, std::strin
   h += "</nav>\n</header>\n";
   h += "<main class=\"chat\">\n<div id=\"view-pane\" class=\"view\" role=\"log\" aria-live=\"polite\" "
        "aria-relevant=\"additions\" aria-label=\"Messages\" tabindex=\"0\"></div>\n"
-       "<button type=\"button\" id=\"jump-latest\" class=\"jump-latest\" hidden>New posts below &darr;</button>\n"
+       "<button type=\"button\" id=\"jump-latest\" class=\"jump-latest\" hidden>New posts below "
+       "&darr;</button>\n"
        "<noscript><p class=\"notice\">The live view needs JavaScript. The day so far is in "
-       "<a href=\"" + esc(url + "a/today") + "\">today&#39;s archive</a>.</p></noscript>\n</main>\n";
+       "<a href=\"" +
+       esc(url + "a/today") + "\">today&#39;s archive</a>.</p></noscript>\n</main>\n";
   h += "<footer class=\"composer\">\n"
        "<p id=\"status-line\" class=\"status-line\" role=\"status\">Connecting...</p>\n"
-       "<form id=\"post-form\" action=\"" + esc(url + "post") + "\" method=\"post\">\n"
+       "<form id=\"post-form\" action=\"" +
+       esc(url + "post") +
+       "\" method=\"post\">\n"
        "<fieldset id=\"post-fields\"><legend class=\"visually-hidden\">Post a message</legend>\n"
        "<div class=\"row nick-row\"><label for=\"nick\">Nickname</label>"
        "<input type=\"text\" id=\"nick\" name=\"nick\" maxlength=\"64\" autocomplete=\"nickname\" "
@@ -191,8 +197,10 @@ std::string render_room_index(const std::vector<RoomSummary>& rooms, int64_t now
   f.body_class = "index-page";
   std::string h = page_open(f);
   h += "<div class=\"page\">\n<header class=\"page-header\"><h1>Chaton rooms</h1></header>\n<main>\n";
-  if (rooms.empty()) h += "<p class=\"empty\">No rooms are configured.</p>\n";
-  else h += "<ul class=\"room-list\">\n";
+  if (rooms.empty())
+    h += "<p class=\"empty\">No rooms are configured.</p>\n";
+  else
+    h += "<ul class=\"room-list\">\n";
   for (const auto& r : rooms) {
     h += "<li class=\"room-card\"><h2>" + link(r.url, esc(r.name)) + "</h2>";
     if (r.is_private) {
@@ -224,8 +232,8 @@ std::string render_room_index(const std::vector<RoomSummary>& rooms, int64_t now
 
 // ---- search
 
-std::string render_search_page(const PageRoom& room, std::string_view raw_query,
-                               const search::Query& query, const search::Results& results) {
+std::string render_search_page(const PageRoom& room, std::string_view raw_query, const search::Query& query,
+                               const search::Results& results) {
   const std::string& url = room.url;
   const std::string name = esc(room.name);
   std::string q(trim(raw_query));
@@ -249,9 +257,10 @@ std::string render_search_page(const PageRoom& room, std::string_view raw_query,
   h += "<div class=\"page\">\n<header class=\"page-header\"><h1 class=\"crumbs\">" + link(url, name) +
        " <span class=\"sep\">&gt;</span> Search</h1></header>\n<main>\n";
   h += "<form class=\"search-form\" role=\"search\" action=\"" + esc(url + "search") +
-       "\" method=\"get\"><label for=\"q\">Search the whole history of " + name + "</label>"
-       "<div class=\"row\"><input type=\"search\" id=\"q\" name=\"q\" value=\"" + esc(q) +
-       "\" maxlength=\"" + std::to_string(search::kMaxQueryBytes) +
+       "\" method=\"get\"><label for=\"q\">Search the whole history of " + name +
+       "</label>"
+       "<div class=\"row\"><input type=\"search\" id=\"q\" name=\"q\" value=\"" +
+       esc(q) + "\" maxlength=\"" + std::to_string(search::kMaxQueryBytes) +
        "\" autocomplete=\"off\"><button type=\"submit\">Search</button></div>"
        "<p class=\"hint\">Every word must occur (in any order, ignoring case); "
        "&quot;quote a phrase&quot; to keep its words together.</p></form>\n";
@@ -323,8 +332,8 @@ std::string render_badge_page(const PageRoom& room, const Assets& assets, const 
   auto snippet = [](std::string_view id, std::string_view label, const std::string& code) {
     return "<div class=\"snippet\"><label for=\"" + std::string(id) + "\">" + std::string(label) +
            "</label><textarea id=\"" + std::string(id) + "\" readonly rows=\"3\" spellcheck=\"false\">" +
-           esc(code) + "</textarea><button type=\"button\" class=\"copy\" data-copy=\"" +
-           std::string(id) + "\">Copy</button></div>";
+           esc(code) + "</textarea><button type=\"button\" class=\"copy\" data-copy=\"" + std::string(id) +
+           "\">Copy</button></div>";
   };
 
   std::string h = page_open(f);
@@ -334,14 +343,15 @@ std::string render_badge_page(const PageRoom& room, const Assets& assets, const 
        "<p>Paste this into a web page where the badge should appear. It writes the room&#39;s "
        "name, when it was last active and how many people are chatting, as the original Chaton "
        "badge does; style it with the <code>chaton-badge</code> classes.</p>"
-       "<div class=\"badge-preview\">" + badge_markup(info) + "</div>" +
-       snippet("snippet-script", "HTML (script)", script_snippet) + "</section>\n";
+       "<div class=\"badge-preview\">" +
+       badge_markup(info) + "</div>" + snippet("snippet-script", "HTML (script)", script_snippet) +
+       "</section>\n";
   h += "<section class=\"badge-section\"><h2>Image badge</h2>"
        "<p>For README files and forums that take images but not scripts.</p>"
-       "<div class=\"badge-preview\"><img src=\"" + esc(url + "badge.svg") + "\" alt=\"" +
-       esc(room.name + ": " + chatters_text(info.chatters) + ", " +
-           time_ago(info.last_post, info.now)) + "\"></div>" +
-       snippet("snippet-img", "HTML (image)", img_snippet) +
+       "<div class=\"badge-preview\"><img src=\"" +
+       esc(url + "badge.svg") + "\" alt=\"" +
+       esc(room.name + ": " + chatters_text(info.chatters) + ", " + time_ago(info.last_post, info.now)) +
+       "\"></div>" + snippet("snippet-img", "HTML (image)", img_snippet) +
        snippet("snippet-md", "Markdown", md_snippet) + "</section>\n";
   h += "</main>\n<footer class=\"page-footer\">" + link(url, "Back to the chat room") + "</footer>\n</div>\n";
   h += page_close();
@@ -368,17 +378,18 @@ std::string render_passwd_page(const PageRoom& room, const PasswdForm& form) {
          (changed ? "status" : "alert") + "\">" + esc(message) + "</p>\n";
   }
   if (!changed) {
-    auto field = [max_length = form.max_length](std::string_view id, std::string_view label, std::string_view autocomplete) {
+    auto field = [max_length = form.max_length](std::string_view id, std::string_view label,
+                                                std::string_view autocomplete) {
       return "<div class=\"row\"><label for=\"" + std::string(id) + "\">" + std::string(label) +
              "</label><input type=\"password\" id=\"" + std::string(id) + "\" name=\"" + std::string(id) +
              "\" required autocomplete=\"" + std::string(autocomplete) + "\" maxlength=\"" +
              std::to_string(max_length) + "\"></div>";
     };
-    h += "<form class=\"passwd-form\" action=\"" + esc(url + "passwd") + "\" method=\"post\">"
-         "<p>Logged in as <strong>" + esc(user) + "</strong>.</p>" +
-         field("old", "Current password", "current-password") +
-         field("new", "New password", "new-password") +
-         field("again", "New password again", "new-password") +
+    h += "<form class=\"passwd-form\" action=\"" + esc(url + "passwd") +
+         "\" method=\"post\">"
+         "<p>Logged in as <strong>" +
+         esc(user) + "</strong>.</p>" + field("old", "Current password", "current-password") +
+         field("new", "New password", "new-password") + field("again", "New password again", "new-password") +
          "<p class=\"hint\">At least " + std::to_string(form.min_length) +
          " characters. After the change your browser asks for the new password.</p>"
          "<button type=\"submit\">Change password</button></form>\n";

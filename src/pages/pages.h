@@ -43,15 +43,15 @@ struct PageRoom {
 // ---- the frame shared by every page
 
 struct PageFrame {
-  std::string title;         // plain text
-  std::string css_url;       // absolute
-  std::string script_url;    // absolute; empty: the page loads no script
-  std::string description;   // <meta name="description">, plain text; may be empty
-  std::string canonical;     // absolute; may be empty
-  std::string rss_url;       // <link rel="alternate">; may be empty
+  std::string title;        // plain text
+  std::string css_url;      // absolute
+  std::string script_url;   // absolute; empty: the page loads no script
+  std::string description;  // <meta name="description">, plain text; may be empty
+  std::string canonical;    // absolute; may be empty
+  std::string rss_url;      // <link rel="alternate">; may be empty
   std::string rss_title;
   std::string prev_url, next_url;  // <link rel="prev"/"next">; may be empty
-  bool noindex = false;      // <meta name="robots" content="noindex">
+  bool noindex = false;            // <meta name="robots" content="noindex">
   std::string body_class;
   std::string body_attributes;  // already escaped, e.g. ` data-x="1"`
 };
@@ -82,8 +82,8 @@ std::string render_room_index(const std::vector<RoomSummary>& rooms, int64_t now
 
 // search?q=: the form, and when `query` is not blank, one page of results.
 // `raw_query` is the q parameter as given (it refills the form).
-std::string render_search_page(const PageRoom& room, std::string_view raw_query,
-                               const search::Query& query, const search::Results& results);
+std::string render_search_page(const PageRoom& room, std::string_view raw_query, const search::Query& query,
+                               const search::Results& results);
 
 // badge.html: the badges as they look and the snippets to copy.
 std::string render_badge_page(const PageRoom& room, const Assets& assets, const BadgeInfo& info);

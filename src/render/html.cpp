@@ -40,9 +40,7 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_alnum(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
+bool is_alnum(char c) { return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 // True for bytes that end a URL: whitespace, other control characters, and
 // the characters that could break out of an attribute or element.
@@ -55,9 +53,9 @@ bool ends_url(char ch) {
 
 // The parts of an http(s) URL that the classifiers look at.
 struct UrlParts {
-  std::string host;       // lowercase, without userinfo and port
-  std::string_view path;  // from the first '/' up to '?' or '#', may be empty
-  std::string_view query; // after '?' up to '#', may be empty
+  std::string host;        // lowercase, without userinfo and port
+  std::string_view path;   // from the first '/' up to '?' or '#', may be empty
+  std::string_view query;  // after '?' up to '#', may be empty
 };
 
 UrlParts split_url(std::string_view url, size_t scheme_len) {
@@ -66,7 +64,8 @@ UrlParts split_url(std::string_view url, size_t scheme_len) {
   size_t authority_end = rest.find_first_of("/?#");
   std::string_view authority = rest.substr(0, authority_end);
   if (size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
-  if (size_t colon = authority.find(':'); colon != std::string_view::npos) authority = authority.substr(0, colon);
+  if (size_t colon = authority.find(':'); colon != std::string_view::npos)
+    authority = authority.substr(0, colon);
   parts.host.reserve(authority.size());
   for (char c : authority) parts.host.push_back(to_lower_ascii(c));
   if (authority_end == std::string_view::npos) return parts;
@@ -118,8 +117,10 @@ std::string_view query_v(std::string_view query) {
 std::string_view youtube_id(const UrlParts& u) {
   std::string_view id;
   if (is_one_of(u.host, kYoutubeHosts)) {
-    if (u.path == "/watch") id = query_v(u.query);
-    else id = segment_after(u.path, "/shorts/");
+    if (u.path == "/watch")
+      id = query_v(u.query);
+    else
+      id = segment_after(u.path, "/shorts/");
   } else if (u.host == kYoutuBeHost) {
     id = segment_after(u.path, "/");
   }
@@ -175,8 +176,9 @@ void append_youtube_embed(std::string& out, std::string_view id, const RenderOpt
   out += "\" src=\"";
   out += kYoutubeEmbedBase;
   append_html_escaped(out, id);
-  out += "\" title=\"YouTube video\" allow=\"accelerometer; encrypted-media; gyroscope; "
-         "picture-in-picture\" allowfullscreen loading=\"lazy\"></iframe>";
+  out +=
+      "\" title=\"YouTube video\" allow=\"accelerometer; encrypted-media; gyroscope; "
+      "picture-in-picture\" allowfullscreen loading=\"lazy\"></iframe>";
 }
 
 void append_nicovideo_embed(std::string& out, std::string_view id) {
@@ -244,8 +246,7 @@ bool is_scheme_start(char c) { return c == 'h' || c == 'H'; }
 // ---- posts ----
 
 bool same_author_block(const Post& prev, const Post& cur) {
-  return prev.nick == cur.nick && prev.ip == cur.ip &&
-         std::llabs(cur.sec - prev.sec) < kHeaderGroupSeconds;
+  return prev.nick == cur.nick && prev.ip == cur.ip && std::llabs(cur.sec - prev.sec) < kHeaderGroupSeconds;
 }
 
 void append_header(std::string& out, const Post& p) {
@@ -314,8 +315,7 @@ std::string render_text(std::string_view text, const RenderOptions& opts) {
   return out;
 }
 
-std::string render_posts(std::span<const Post> posts, const Post* previous,
-                         const RenderOptions& opts) {
+std::string render_posts(std::span<const Post> posts, const Post* previous, const RenderOptions& opts) {
   std::string out;
   const Post* prev = previous;
   for (const Post& p : posts) {

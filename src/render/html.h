@@ -44,7 +44,6 @@ std::string render_entry_text(std::string_view text, std::string_view id, const 
 
 // A run of posts as it appears in a view; `previous` is the post shown just
 // before the first one (nullptr when none), for header grouping.
-std::string render_posts(std::span<const Post> posts, const Post* previous,
-                         const RenderOptions& opts);
+std::string render_posts(std::span<const Post> posts, const Post* previous, const RenderOptions& opts);
 
 }  // namespace chaton

@@ -65,8 +65,7 @@ std::string sexpr_content(std::span<const Post> posts) {
   return out;
 }
 
-std::string web_content(std::span<const Post> posts, const Post* previous,
-                        const RenderOptions& opts) {
+std::string web_content(std::span<const Post> posts, const Post* previous, const RenderOptions& opts) {
   std::string out;
   append_json_string(out, render_posts(posts, previous, opts));
   return out;
@@ -108,27 +107,36 @@ std::string wrap_sexpr(const PacketHeader& h, std::string_view content) {
 std::string render_content(PacketFormat fmt, std::span<const Post> posts, const Post* previous,
                            const RenderOptions& opts) {
   switch (fmt) {
-    case PacketFormat::json: return json_content(posts);
-    case PacketFormat::sexpr: return sexpr_content(posts);
-    case PacketFormat::web: return web_content(posts, previous, opts);
+    case PacketFormat::json:
+      return json_content(posts);
+    case PacketFormat::sexpr:
+      return sexpr_content(posts);
+    case PacketFormat::web:
+      return web_content(posts, previous, opts);
   }
   return std::string(empty_content(fmt));
 }
 
 std::string wrap_packet(PacketFormat fmt, const PacketHeader& h, std::string_view content) {
   switch (fmt) {
-    case PacketFormat::json: return wrap_json(h, content, false);
-    case PacketFormat::web: return wrap_json(h, content, h.refresh);
-    case PacketFormat::sexpr: return wrap_sexpr(h, content);
+    case PacketFormat::json:
+      return wrap_json(h, content, false);
+    case PacketFormat::web:
+      return wrap_json(h, content, h.refresh);
+    case PacketFormat::sexpr:
+      return wrap_sexpr(h, content);
   }
   return wrap_json(h, content, false);
 }
 
 std::string_view empty_content(PacketFormat fmt) {
   switch (fmt) {
-    case PacketFormat::json: return kEmptyJsonContent;
-    case PacketFormat::sexpr: return kEmptySexprContent;
-    case PacketFormat::web: return kEmptyWebContent;
+    case PacketFormat::json:
+      return kEmptyJsonContent;
+    case PacketFormat::sexpr:
+      return kEmptySexprContent;
+    case PacketFormat::web:
+      return kEmptyWebContent;
   }
   return kEmptyJsonContent;
 }
@@ -136,8 +144,10 @@ std::string_view empty_content(PacketFormat fmt) {
 std::string_view content_type(PacketFormat fmt) {
   switch (fmt) {
     case PacketFormat::json:
-    case PacketFormat::web: return kJsonContentType;
-    case PacketFormat::sexpr: return kSexprContentType;
+    case PacketFormat::web:
+      return kJsonContentType;
+    case PacketFormat::sexpr:
+      return kSexprContentType;
   }
   return kJsonContentType;
 }

@@ -32,9 +32,7 @@ constexpr std::string_view kCdataSplit = "]]]]><![CDATA[>";
 constexpr std::string_view kNonCharFFFE = "\xEF\xBF\xBE";
 constexpr std::string_view kNonCharFFFF = "\xEF\xBF\xBF";
 
-bool is_xml_forbidden_control(unsigned char c) {
-  return c < 0x20 && c != '\t' && c != '\n' && c != '\r';
-}
+bool is_xml_forbidden_control(unsigned char c) { return c < 0x20 && c != '\t' && c != '\n' && c != '\r'; }
 
 // s as valid UTF-8 without the characters XML 1.0 forbids.
 std::string xml_clean(std::string_view s) {
@@ -75,7 +73,8 @@ std::string item_title(const Post& p) {
     int32_t start = i;
     UChar32 c;
     U8_NEXT(bytes, i, length, c);
-    if (c >= 0 && !invisible_in_title(c)) out.append(raw, static_cast<size_t>(start), static_cast<size_t>(i - start));
+    if (c >= 0 && !invisible_in_title(c))
+      out.append(raw, static_cast<size_t>(start), static_cast<size_t>(i - start));
   }
   return out;
 }
@@ -131,8 +130,7 @@ void append_item(std::string& out, const Post& post, const RenderOptions& opts) 
 
 }  // namespace
 
-std::string render_rss(const FeedInfo& info, std::span<const Post> posts,
-                       const RenderOptions& opts) {
+std::string render_rss(const FeedInfo& info, std::span<const Post> posts, const RenderOptions& opts) {
   RenderOptions clean_opts = opts;
   clean_opts.room_url = xml_clean(opts.room_url);
 

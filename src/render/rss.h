@@ -18,7 +18,6 @@ struct FeedInfo {
 };
 
 // `posts` oldest first, as a room holds them; the feed lists them newest first.
-std::string render_rss(const FeedInfo& info, std::span<const Post> posts,
-                       const RenderOptions& opts);
+std::string render_rss(const FeedInfo& info, std::span<const Post> posts, const RenderOptions& opts);
 
 }  // namespace chaton

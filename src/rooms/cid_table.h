@@ -51,9 +51,9 @@ class CidTable {
   explicit CidTable(uint64_t seed = std::random_device{}());
 
   struct Admission {
-    Cid cid = kExpiredCid;      // kExpiredCid: refused (loose login off)
-    bool reallocated = false;   // a new cid was given: tell the client at once
-    std::optional<Cid> dropped; // a duplicate's old cid
+    Cid cid = kExpiredCid;       // kExpiredCid: refused (loose login off)
+    bool reallocated = false;    // a new cid was given: tell the client at once
+    std::optional<Cid> dropped;  // a duplicate's old cid
   };
 
   // A request arrives carrying `cid`; on success the entry is marked waiting.

@@ -9,7 +9,7 @@
 namespace chaton {
 
 CommitQueue::CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish,
-                         std::vector<Stamp> known)
+                         const std::vector<Stamp>& known)
     : store_(store), clock_(clock), publish_(std::move(publish)), last_stamp_(last_stamp) {
   for (Stamp s : known) remember(s);
   thread_ = std::thread([this] { run(); });
@@ -85,7 +85,7 @@ void CommitQueue::run_exclusive(const std::function<void()>& task) {
   {
     std::lock_guard lock(mu_);
     if (!exited_) {
-      tasks_.push_back([&] {
+      tasks_.emplace_back([&] {
         task();
         std::lock_guard l(done_mu);
         done = true;

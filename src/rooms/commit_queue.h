@@ -31,8 +31,8 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <deque>
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <set>
@@ -64,7 +64,7 @@ class CommitQueue {
   // `last_stamp`: the stamp of the newest line of the live log; `known`:
   // the stamps of the live log's posts (any order), which new posts avoid.
   CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish,
-              std::vector<Stamp> known = {});
+              const std::vector<Stamp>& known = {});
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -90,7 +90,7 @@ class CommitQueue {
     Done done;
   };
   void run();
-  Stamp next_stamp();  // under mu_
+  Stamp next_stamp();      // under mu_
   void remember(Stamp s);  // under mu_
 
   Store& store_;

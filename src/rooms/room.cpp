@@ -20,9 +20,12 @@ std::shared_ptr<const std::string> shared_empty(PacketFormat fmt) {
   static const auto json = std::make_shared<const std::string>(empty_content(PacketFormat::json));
   static const auto sexpr = std::make_shared<const std::string>(empty_content(PacketFormat::sexpr));
   switch (fmt) {
-    case PacketFormat::web: return web;
-    case PacketFormat::json: return json;
-    case PacketFormat::sexpr: return sexpr;
+    case PacketFormat::web:
+      return web;
+    case PacketFormat::json:
+      return json;
+    case PacketFormat::sexpr:
+      return sexpr;
   }
   return json;
 }
@@ -46,8 +49,7 @@ Status Room::open(std::vector<std::string>* warnings) {
   std::string stamp = store_->change_stamp();
   auto snap = store_->open();
   if (!snap) return snap.status();
-  if (warnings)
-    warnings->insert(warnings->end(), snap->warnings.begin(), snap->warnings.end());
+  if (warnings) warnings->insert(warnings->end(), snap->warnings.begin(), snap->warnings.end());
   Stamp last{};
   std::vector<Stamp> known;
   {
@@ -59,8 +61,7 @@ Status Room::open(std::vector<std::string>* warnings) {
     for (const Post& p : window_) known.push_back(Stamp{p.sec, p.usec});
   }
   queue_ = std::make_unique<CommitQueue>(
-      *store_, clock_, last, [this](std::span<const Post> p) { return publish(p); },
-      std::move(known));
+      *store_, clock_, last, [this](std::span<const Post> p) { return publish(p); }, std::move(known));
   return Status::ok();
 }
 
@@ -77,16 +78,14 @@ void Room::close() {
   if (queue_) queue_->stop();
 }
 
-void Room::post(std::string_view nick, std::string_view text, std::string ip,
-                CommitQueue::Done done) {
+void Room::post(std::string_view nick, std::string_view text, std::string ip, CommitQueue::Done done) {
   auto sub = normalize_submission(nick, text, settings_.limits);
   if (!sub) return done(sub.status());
   // Fails closed: an unreadable blacklist refuses every post (503).
   if (Status listed = blacklist_.check(ip); !listed) return done(std::move(listed));
   if (settings_.rate_limiter) {
     if (int wait = settings_.rate_limiter->acquire(ip))
-      return done(Status(Errc::rate_limited, "posting too fast; try again in " +
-                                                 std::to_string(wait) + " s")
+      return done(Status(Errc::rate_limited, "posting too fast; try again in " + std::to_string(wait) + " s")
                       .with_retry_after(wait));
   }
   if (!queue_) return done(Status(Errc::io, "the room is not open"));
@@ -190,8 +189,8 @@ Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {
     std::vector<Post> posts(window_.begin() + static_cast<ptrdiff_t>(begin),
                             window_.begin() + static_cast<ptrdiff_t>(end));
     const Post* previous = (begin > 0 && !d.refresh) ? &window_[begin - 1] : nullptr;
-    auto content = std::make_shared<const std::string>(
-        render_content(fmt, posts, previous, settings_.render));
+    auto content =
+        std::make_shared<const std::string>(render_content(fmt, posts, previous, settings_.render));
     if (deltas_.size() >= kMaxCachedDeltas) deltas_.clear();
     deltas_.emplace(key, content);
     d.content = std::move(content);

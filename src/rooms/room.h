@@ -94,7 +94,7 @@ struct RoomSettings {
   RenderOptions render;
   PostLimits limits;
   std::chrono::microseconds client_timeout{std::chrono::seconds(10)};
-  std::string version;  // `ver` in packets
+  std::string version;                        // `ver` in packets
   std::shared_ptr<RateLimiter> rate_limiter;  // shared by the site's rooms; null: no limit
 };
 
@@ -108,7 +108,7 @@ struct Delta {
   uint64_t pos = 0;  // the last post carried (the sequence when none)
   bool refresh = false;
   bool has_posts = false;
-  bool more = false;  // posts after `pos` did not fit in this packet
+  bool more = false;                           // posts after `pos` did not fit in this packet
   std::shared_ptr<const std::string> content;  // never null
 };
 
@@ -200,7 +200,7 @@ class Room {
   // Makes committed posts visible; returns the wake-up of the readers and
   // observers, which the commit queue runs after answering the writers.
   std::function<void()> publish(std::span<const Post> posts);
-  void load_window(StoreSnapshot& snap);  // under mu_
+  void load_window(StoreSnapshot& snap);                                // under mu_
   Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over);  // under mu_
   // The end of the packet that starts at window_[begin] (see kMaxPacketPosts). Under mu_.
   size_t packet_end(size_t begin) const;
@@ -221,7 +221,7 @@ class Room {
   int64_t last_post_ = 0;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;
-  uint64_t window_version_ = 0;  // bumped whenever the window changes
+  uint64_t window_version_ = 0;   // bumped whenever the window changes
   uint64_t reload_sequence_ = 0;  // the sequence right after the last reload
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);

@@ -17,9 +17,9 @@ namespace {
 // The small letter of a code point below U+0800 (so both take two bytes in
 // UTF-8), or the code point itself.
 uint32_t fold_two_byte(uint32_t cp) {
-  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;  // Latin-1
-  if (cp >= 0x100 && cp <= 0x137) return cp | 1;                 // Latin Ext-A: even capital
-  if (cp >= 0x139 && cp <= 0x148) return (cp & 1) ? cp + 1 : cp; // odd capital
+  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;   // Latin-1
+  if (cp >= 0x100 && cp <= 0x137) return cp | 1;                  // Latin Ext-A: even capital
+  if (cp >= 0x139 && cp <= 0x148) return (cp & 1) ? cp + 1 : cp;  // odd capital
   if (cp >= 0x14A && cp <= 0x177) return cp | 1;
   if (cp == 0x178) return 0xFF;  // Ÿ
   if (cp >= 0x179 && cp <= 0x17E) return (cp & 1) ? cp + 1 : cp;

@@ -36,10 +36,10 @@
 
 namespace chaton::search {
 
-inline constexpr size_t kPageSize = 20;         // hits on one page of results
-inline constexpr size_t kMaxPage = 500;         // deepest page served
-inline constexpr size_t kMaxTerms = 8;          // terms kept from a query
-inline constexpr size_t kMaxQueryBytes = 256;   // longer queries are cut (on a character boundary)
+inline constexpr size_t kPageSize = 20;        // hits on one page of results
+inline constexpr size_t kMaxPage = 500;        // deepest page served
+inline constexpr size_t kMaxTerms = 8;         // terms kept from a query
+inline constexpr size_t kMaxQueryBytes = 256;  // longer queries are cut (on a character boundary)
 // How long one search may scan; then it answers with what it found so far.
 inline constexpr std::chrono::seconds kSearchTimeBudget{10};
 inline constexpr size_t kPostsBetweenChecks = 4096;  // posts scanned between two budget checks
@@ -81,11 +81,11 @@ struct Hit {
 };
 
 struct Results {
-  std::vector<Hit> hits;  // newest first
-  size_t page = 1;        // 1-based, as asked (clamped to 1..kMaxPage)
-  bool has_more = false;  // another page follows
-  bool partial = false;   // the time budget ran out: older days were not scanned
-  bool cancelled = false; // the client went away: the results mean nothing
+  std::vector<Hit> hits;   // newest first
+  size_t page = 1;         // 1-based, as asked (clamped to 1..kMaxPage)
+  bool has_more = false;   // another page follows
+  bool partial = false;    // the time budget ran out: older days were not scanned
+  bool cancelled = false;  // the client went away: the results mean nothing
 };
 
 // Raised when a search's client went away; the scan stops at its next check.

@@ -131,7 +131,8 @@ Status DailyArchiver::archive_all(Date today) {
   for (const auto& room : rooms_) {
     Result<ArchiveReport> r = room->archive(today);
     log_report(*room, time_, today, r);
-    if (!r && first) first = Status(r.status().code(), "room '" + room->slug() + "': " + r.status().message());
+    if (!r && first)
+      first = Status(r.status().code(), "room '" + room->slug() + "': " + r.status().message());
   }
   return first;
 }

@@ -47,8 +47,7 @@ std::chrono::microseconds delay_until_next_archive(SysTime now);
 
 class DailyArchiver {
  public:
-  DailyArchiver(boost::asio::io_context& ioc, TimeSource& time,
-                std::vector<std::shared_ptr<Room>> rooms);
+  DailyArchiver(boost::asio::io_context& ioc, TimeSource& time, std::vector<std::shared_ptr<Room>> rooms);
   ~DailyArchiver();
   DailyArchiver(const DailyArchiver&) = delete;
   DailyArchiver& operator=(const DailyArchiver&) = delete;
@@ -84,7 +83,7 @@ class DailyArchiver {
   std::condition_variable cv_;
   std::deque<Job> jobs_;
   bool running_ = false;  // the worker is archiving a job
-  Date last_day_;  // the newest day archived (or started on)
+  Date last_day_;         // the newest day archived (or started on)
   bool stopping_ = false;
   std::thread worker_;
 };

@@ -2,9 +2,9 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <atomic>
 #include <ostream>
 #include <thread>
 #include <vector>
@@ -16,10 +16,10 @@
 
 #include "access/connection_limiter.h"
 #include "access/rate_limiter.h"
-#include "server/daily_archiver.h"
-#include "http/listener.h"
 #include "endpoints/router.h"
+#include "http/listener.h"
 #include "http/tls_context.h"
+#include "server/daily_archiver.h"
 #include "server/room_store.h"
 #include "util/log.h"
 #include "util/time_source.h"
@@ -39,8 +39,9 @@ struct Server::Impl final : Handler {
       : config(std::move(c)),
         clock(clk),
         time(clk),
-        threads(config.site.threads > 0 ? config.site.threads
-                                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
+        threads(config.site.threads > 0
+                    ? config.site.threads
+                    : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
         ioc(threads),
         signals(ioc, SIGINT, SIGTERM),
         reload_signal(ioc, SIGHUP),
@@ -48,7 +49,8 @@ struct Server::Impl final : Handler {
         sweeper(ioc) {
     limits.max_body_bytes = static_cast<uint64_t>(config.limits.max_body_bytes);
     limits.max_header_bytes = static_cast<uint32_t>(config.limits.max_header_bytes);
-    limits.idle_timeout = std::chrono::milliseconds(static_cast<int64_t>(config.limits.request_timeout * 1000));
+    limits.idle_timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(config.limits.request_timeout * 1000));
   }
 
   Status build_access_controls();
@@ -140,9 +142,9 @@ Status Server::Impl::build_access_controls() {
       static_cast<size_t>(config.limits.max_connections_per_address), trusted_proxies,
       static_cast<size_t>(config.limits.max_buffered_bytes_per_address));
   limits.connections = connections.get();
-  rate_limiter = std::make_shared<RateLimiter>(config.limits.post_rate,
-                                               static_cast<double>(config.limits.post_burst),
-                                               std::move(exempt.value()), clock);
+  rate_limiter =
+      std::make_shared<RateLimiter>(config.limits.post_rate, static_cast<double>(config.limits.post_burst),
+                                    std::move(exempt.value()), clock);
   return {};
 }
 
@@ -157,8 +159,7 @@ Status Server::Impl::open_rooms(std::ostream& out) {
     if (!st) return Status(st.code(), "room '" + rc.slug + "': " + st.message());
     out << "  room " << rc.slug << " \"" << rc.name << "\" at " << room->settings().url
         << "  (data: " << rc.data_dir << ", " << room->status().sequence << " posts so far)\n";
-    if (webhooks::attach_webhooks(*room))
-      out << "    posts go to " << rc.webhooks.size() << " webhook(s)\n";
+    if (webhooks::attach_webhooks(*room)) out << "    posts go to " << rc.webhooks.size() << " webhook(s)\n";
     rooms.push_back(room);
     endpoints.push_back(std::make_unique<RoomEndpoints>(room, config, assets, time));
   }
@@ -177,8 +178,7 @@ void Server::Impl::schedule_sweep() {
   });
 }
 
-Server::Server(Config config, const Clock& clock)
-    : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
+Server::Server(Config config, const Clock& clock) : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
 
 Server::~Server() {
   stop();
@@ -223,8 +223,8 @@ Status Server::start(std::ostream& out) {
                      ? scheme + url_host(addr.to_string()) + ":" + std::to_string(m.port)
                      : m.config.site.public_url;
 
-  out << "chaton " << CHATON_VERSION << " listening on " << scheme << url_host(addr.to_string())
-      << ":" << m.port << "/ (" << m.threads << " threads), public URL " << m.public_url << "/\n";
+  out << "chaton " << CHATON_VERSION << " listening on " << scheme << url_host(addr.to_string()) << ":"
+      << m.port << "/ (" << m.threads << " threads), public URL " << m.public_url << "/\n";
   if (Status st = m.open_rooms(out); !st) return st;
   out.flush();
 

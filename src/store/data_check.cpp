@@ -50,7 +50,8 @@ uint64_t check_current(const fs::path& data_dir, std::vector<Problem>& out) {
   fs::path path = data_dir / kCurrentName;
   auto content = read_file(path);
   if (!content) {
-    if (content.status().code() != Errc::not_found) out.push_back(problem(path, 0, content.status().message()));
+    if (content.status().code() != Errc::not_found)
+      out.push_back(problem(path, 0, content.status().message()));
     return 0;
   }
   ParsedLog parsed = parse_log(*content);
@@ -79,12 +80,14 @@ void check_sequence(const fs::path& data_dir, uint64_t posts, std::vector<Proble
   if (!value)
     out.push_back(problem(path, 0, "not a number (" + in_current + ")", Fix::raise_sequence, target));
   else if (static_cast<uint64_t>(*value) < posts)
-    out.push_back(problem(path, 0, "says " + std::to_string(*value) + ", fewer than the posts in current.dat (" +
-                                       std::to_string(posts) + ")",
+    out.push_back(problem(path, 0,
+                          "says " + std::to_string(*value) + ", fewer than the posts in current.dat (" +
+                              std::to_string(posts) + ")",
                           Fix::raise_sequence, target));
   else if (static_cast<uint64_t>(*value) < target)
-    out.push_back(problem(path, 0, "says " + std::to_string(*value) + ", behind current.dat, whose newest post is " +
-                                       std::to_string(target) + " by current.base",
+    out.push_back(problem(path, 0,
+                          "says " + std::to_string(*value) + ", behind current.dat, whose newest post is " +
+                              std::to_string(target) + " by current.base",
                           Fix::raise_sequence, target));
 }
 
@@ -101,8 +104,9 @@ void check_day_file(const fs::path& data_dir, Date day, std::vector<Problem>& ou
   check_lines(dat, parsed, out);
   uint64_t count = posts_of_day(parsed.posts, day).size();
   if (uint64_t foreign = parsed.posts.size() - count; foreign > 0)
-    out.push_back(problem(dat, 0, plural(foreign, "post is", "posts are") + " not dated " +
-                                      format_date_path(day) + " (they are not shown on that day)"));
+    out.push_back(problem(dat, 0,
+                          plural(foreign, "post is", "posts are") + " not dated " + format_date_path(day) +
+                              " (they are not shown on that day)"));
   std::string has = "the day file has " + plural(count, "post", "posts");
   auto cnt_content = read_file(cnt);
   if (!cnt_content) {
@@ -116,8 +120,8 @@ void check_day_file(const fs::path& data_dir, Date day, std::vector<Problem>& ou
   if (!value)
     out.push_back(problem(cnt, 0, "not a number (" + has + ")", Fix::rewrite_count, count));
   else if (static_cast<uint64_t>(*value) != count)
-    out.push_back(problem(cnt, 0, "says " + std::to_string(*value) + ", but " + has,
-                          Fix::rewrite_count, count));
+    out.push_back(
+        problem(cnt, 0, "says " + std::to_string(*value) + ", but " + has, Fix::rewrite_count, count));
 }
 
 bool is_open_day(Date day, Date today) { return day == today || day == next_day(today); }
@@ -135,8 +139,7 @@ std::optional<Date> day_named(int year, int month, std::string_view name, std::s
 std::vector<fs::path> sorted_entries(const fs::path& dir) {
   std::vector<fs::path> out;
   std::error_code ec;
-  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec))
-    out.push_back(it->path());
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) out.push_back(it->path());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -153,8 +156,8 @@ void check_month(const fs::path& data_dir, const fs::path& dir, int year, int mo
       } else if (kind == Entry::symlink && !is_open_day(*day, today)) {
         std::string target = fileio::link_target(path);
         if (target != fileio::kCurrentLinkTarget)
-          out.push_back(problem(path, 0, "a link to " + target + ", not to " +
-                                             std::string(fileio::kCurrentLinkTarget)));
+          out.push_back(problem(
+              path, 0, "a link to " + target + ", not to " + std::string(fileio::kCurrentLinkTarget)));
       }
     } else if (auto cday = day_named(year, month, name, ".cnt")) {
       if (fileio::entry_kind(fileio::day_file(data_dir, *cday)) == Entry::missing)
@@ -193,8 +196,8 @@ void check_links(const fs::path& data_dir, Date today, std::vector<Problem>& out
           out.push_back(problem(path, 0, "a link to " + target + "; " + expected, Fix::make_link));
         break;
       case Entry::regular:
-        out.push_back(problem(path, 0, "a real file, but " + expected +
-                                           " (was it archived with a future date?)"));
+        out.push_back(
+            problem(path, 0, "a real file, but " + expected + " (was it archived with a future date?)"));
         break;
       default:
         out.push_back(problem(path, 0, "not a file or link; " + expected));
@@ -224,10 +227,14 @@ Status apply(const Problem& p) {
   switch (p.fix) {
     case Fix::rewrite_count:
       return fileio::replace_file(p.file, std::to_string(p.value), fileio::Sync::yes);
-    case Fix::make_link: return fileio::make_symlink(p.file, fileio::kCurrentLinkTarget);
-    case Fix::add_newline: return append_newline(p.file);
-    case Fix::raise_sequence: return raise_sequence(p.file, p.value);
-    case Fix::none: break;
+    case Fix::make_link:
+      return fileio::make_symlink(p.file, fileio::kCurrentLinkTarget);
+    case Fix::add_newline:
+      return append_newline(p.file);
+    case Fix::raise_sequence:
+      return raise_sequence(p.file, p.value);
+    case Fix::none:
+      break;
   }
   return Status::ok();
 }
@@ -260,7 +267,8 @@ std::vector<Problem> check(const fs::path& datadir, Date today) {
 Result<RepairReport> repair(const fs::path& datadir, Date today) {
   std::error_code ec;
   if (!fs::is_directory(datadir / kDataName, ec))
-    return Status(Errc::not_found, (datadir / kDataName).string() + " is missing: not a Chaton data directory");
+    return Status(Errc::not_found,
+                  (datadir / kDataName).string() + " is missing: not a Chaton data directory");
   Fd lock_fd;
   if (Status st = fileio::open_lock_file(datadir / kLockName, lock_fd); !st) return st;
   fileio::LockGuard lock(lock_fd.get());

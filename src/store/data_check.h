@@ -31,8 +31,8 @@ namespace chaton::datacheck {
 enum class Fix { none, rewrite_count, make_link, add_newline, raise_sequence };
 
 struct Problem {
-  std::string file;   // the file concerned (a path)
-  size_t line = 0;    // 1-based; 0 when it is not about one line
+  std::string file;  // the file concerned (a path)
+  size_t line = 0;   // 1-based; 0 when it is not about one line
   std::string what;
   bool repairable = false;
   Fix fix = Fix::none;

@@ -172,8 +172,8 @@ void check_archived_day(const fs::path& path, Date day, const LiveLog& log,
   for (size_t i : indexes)
     if (!have.contains(key_of(log.posts[i]))) late.push_back(i);
   if (size_t n = late.size() - before; n > 0)
-    report.notes.push_back(std::to_string(n) + (n == 1 ? " post of " : " posts of ") +
-                           format_date_path(day) + (n == 1 ? " is not in " : " are not in ") + path.string() +
+    report.notes.push_back(std::to_string(n) + (n == 1 ? " post of " : " posts of ") + format_date_path(day) +
+                           (n == 1 ? " is not in " : " are not in ") + path.string() +
                            (content ? "" : " (unreadable)") +
                            (n == 1 ? "; it stays in current.dat and is shown with that day"
                                    : "; they stay in current.dat and are shown with that day"));
@@ -181,9 +181,8 @@ void check_archived_day(const fs::path& path, Date day, const LiveLog& log,
 
 // Step 2 for one day. Returns an error only when the day cannot be made
 // safe to remove from current.dat.
-Status archive_day(const fs::path& data_dir, Date day, const LiveLog& log,
-                   const std::vector<size_t>& indexes, ArchiveReport& report,
-                   std::vector<Date>& already, std::vector<size_t>& late) {
+Status archive_day(const fs::path& data_dir, Date day, const LiveLog& log, const std::vector<size_t>& indexes,
+                   ArchiveReport& report, std::vector<Date>& already, std::vector<size_t>& late) {
   fs::path path = fileio::day_file(data_dir, day);
   Entry kind = fileio::entry_kind(path);
   if (kind == Entry::regular) {
@@ -197,8 +196,7 @@ Status archive_day(const fs::path& data_dir, Date day, const LiveLog& log,
   std::error_code ec;
   fs::create_directories(path.parent_path(), ec);
   if (ec) return Status(Errc::io, "cannot create " + path.parent_path().string() + ": " + ec.message());
-  if (Status st = fileio::replace_file(path, join_lines(log, indexes), Sync::yes, log.mode); !st)
-    return st;
+  if (Status st = fileio::replace_file(path, join_lines(log, indexes), Sync::yes, log.mode); !st) return st;
   if (Status st = fileio::replace_file(fileio::count_file(data_dir, day), std::to_string(indexes.size()),
                                        Sync::yes, log.mode);
       !st)
@@ -209,18 +207,16 @@ Status archive_day(const fs::path& data_dir, Date day, const LiveLog& log,
 
 // Step 2 for every day from the oldest post up to yesterday. `late`: posts
 // that must stay in current.dat although their day is over.
-Status archive_days(const fs::path& data_dir, Date today, const LiveLog& log,
-                    ArchiveReport& report, std::vector<size_t>& late) {
+Status archive_days(const fs::path& data_dir, Date today, const LiveLog& log, ArchiveReport& report,
+                    std::vector<size_t>& late) {
   std::map<Date, std::vector<size_t>> by_day;
-  for (size_t i = 0; i < log.posts.size(); ++i)
-    by_day[fileio::day_of(log.posts[i].sec)].push_back(i);
+  for (size_t i = 0; i < log.posts.size(); ++i) by_day[fileio::day_of(log.posts[i].sec)].push_back(i);
   if (by_day.empty()) return Status::ok();
   static const std::vector<size_t> kNone;
   std::vector<Date> already;
   for (Date d = by_day.begin()->first; d < today; d = next_day(d)) {
     auto it = by_day.find(d);
-    Status st = archive_day(data_dir, d, log, it == by_day.end() ? kNone : it->second, report,
-                            already, late);
+    Status st = archive_day(data_dir, d, log, it == by_day.end() ? kNone : it->second, report, already, late);
     if (!st) return st;
   }
   if (!already.empty())
@@ -234,9 +230,9 @@ Status ensure_sequence(const fs::path& data_dir, uint64_t at_least, ArchiveRepor
   auto on_disk = fileio::read_number_file(path);
   if (on_disk && static_cast<uint64_t>(*on_disk) >= at_least) return Status::ok();
   if (Status st = fileio::replace_file(path, std::to_string(at_least), Sync::yes); !st) return st;
-  report.notes.push_back(path.string() + (on_disk ? " said " + std::to_string(*on_disk) : " was missing or unreadable") +
-                         "; set to " + std::to_string(at_least) +
-                         " before cutting current.dat, so positions do not go back");
+  report.notes.push_back(
+      path.string() + (on_disk ? " said " + std::to_string(*on_disk) : " was missing or unreadable") +
+      "; set to " + std::to_string(at_least) + " before cutting current.dat, so positions do not go back");
   return Status::ok();
 }
 
@@ -304,8 +300,8 @@ namespace {
 
 // Step 4, and the numbering of the file it leaves: the kept posts are the
 // last `kept` of `sequence` (current.base says so for the new file).
-Status cut_current(const fs::path& data_dir, Date today, uint64_t sequence,
-                   const LiveLog& log, const std::vector<size_t>& late, ArchiveReport& report) {
+Status cut_current(const fs::path& data_dir, Date today, uint64_t sequence, const LiveLog& log,
+                   const std::vector<size_t>& late, ArchiveReport& report) {
   std::vector<size_t> keep = posts_to_keep(log, today, late);
   std::string next = join_lines(log, keep);
   report.kept_in_current = keep.size();
@@ -398,9 +394,8 @@ Result<ArchiveReport> archive_locked(const fs::path& data_dir, Date today, uint6
   if (sequence) *sequence = room_sequence;
   ArchiveReport report;
   for (const BadLine& bad : log->bad)
-    report.notes.push_back((data_dir / kCurrentName).string() + ":" +
-                           std::to_string(bad.line_number) + ": unreadable line skipped (" +
-                           bad.reason + ")");
+    report.notes.push_back((data_dir / kCurrentName).string() + ":" + std::to_string(bad.line_number) +
+                           ": unreadable line skipped (" + bad.reason + ")");
   std::vector<size_t> late;
   if (Status st = archive_days(data_dir, today, *log, report, late); !st) return st;
   if (Status st = cut_current(data_dir, today, room_sequence, *log, late, report); !st) return st;
@@ -418,8 +413,7 @@ uint64_t count_posts_of_day(std::string_view content, Date day) {
 }
 
 std::optional<uint64_t> archived_day_count(const fs::path& data_dir, Date day) {
-  if (auto n = fileio::read_number_file(fileio::count_file(data_dir, day)))
-    return static_cast<uint64_t>(*n);
+  if (auto n = fileio::read_number_file(fileio::count_file(data_dir, day))) return static_cast<uint64_t>(*n);
   auto content = read_file(fileio::day_file(data_dir, day));
   if (!content) return std::nullopt;
   return count_posts_of_day(*content, day);

@@ -51,8 +51,7 @@ Result<LiveLog> read_live_log(const std::filesystem::path& data_dir);
 // current.dat.bak, renamed into place (the live path is never missing),
 // the directory synced. The caller holds the room lock. Archiving and
 // moderation both rewrite the live log this way.
-Status replace_current(const std::filesystem::path& data_dir, const LiveLog& log,
-                       std::string_view content);
+Status replace_current(const std::filesystem::path& data_dir, const LiveLog& log, std::string_view content);
 
 // Removes data_dir/current.dat.bak (and syncs the directory): moderation
 // does, so that a removed post's text does not stay on the disk.
@@ -82,8 +81,7 @@ std::optional<uint64_t> archived_day_count(const std::filesystem::path& data_dir
 
 // Readers for Store::read_day, days_in_month and months.
 Result<std::vector<Post>> read_archived_day(const std::filesystem::path& data_dir, Date day);
-std::vector<DayCount> archived_days_in_month(const std::filesystem::path& data_dir, int year,
-                                             int month);
+std::vector<DayCount> archived_days_in_month(const std::filesystem::path& data_dir, int year, int month);
 std::vector<std::pair<int, int>> archived_months(const std::filesystem::path& data_dir);
 
 // A report as log lines: one summary line, then one line per note.

@@ -20,8 +20,8 @@ namespace {
 // among processes.
 fs::path temp_beside(const fs::path& path) {
   static std::atomic<unsigned> counter{0};
-  return path.parent_path() / ("." + path.filename().string() + "." + std::to_string(::getpid()) +
-                               "." + std::to_string(counter.fetch_add(1)) + ".tmp");
+  return path.parent_path() / ("." + path.filename().string() + "." + std::to_string(::getpid()) + "." +
+                               std::to_string(counter.fetch_add(1)) + ".tmp");
 }
 
 // Exclusive OFD lock over the whole file, waiting for it.
@@ -113,8 +113,7 @@ Status replace_file(const fs::path& path, std::string_view content, Sync sync, m
 
 Status sync_directory(const fs::path& dir) {
   Fd fd(open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd.valid() || ::fsync(fd.get()) != 0)
-    return Status(Errc::io, io_message("cannot sync", dir, errno));
+  if (!fd.valid() || ::fsync(fd.get()) != 0) return Status(Errc::io, io_message("cannot sync", dir, errno));
   return Status::ok();
 }
 
@@ -153,27 +152,23 @@ std::optional<uint64_t> read_current_base(const fs::path& base_path, const fs::p
   if (!content) return std::nullopt;
   unsigned long long dev = 0, ino = 0, base = 0;
   if (std::sscanf(content->c_str(), "%llu:%llu %llu", &dev, &ino, &base) != 3) return std::nullopt;
-  if (dev != static_cast<unsigned long long>(st.st_dev) ||
-      ino != static_cast<unsigned long long>(st.st_ino))
+  if (dev != static_cast<unsigned long long>(st.st_dev) || ino != static_cast<unsigned long long>(st.st_ino))
     return std::nullopt;
   return static_cast<uint64_t>(base);
 }
 
-Status write_current_base(const fs::path& base_path, const fs::path& current_path, uint64_t base,
-                          Sync sync) {
+Status write_current_base(const fs::path& base_path, const fs::path& current_path, uint64_t base, Sync sync) {
   struct stat st {};
   if (::stat(current_path.c_str(), &st) != 0)
     return Status(Errc::io, io_message("cannot stat", current_path, errno));
   std::string text = std::to_string(static_cast<unsigned long long>(st.st_dev)) + ":" +
-                     std::to_string(static_cast<unsigned long long>(st.st_ino)) + " " +
-                     std::to_string(base);
+                     std::to_string(static_cast<unsigned long long>(st.st_ino)) + " " + std::to_string(base);
   if (auto existing = read_file(base_path); existing && *existing == text)
     return Status::ok();  // already says so
   return replace_file(base_path, text, sync);
 }
 
-LiveNumbering live_numbering(const fs::path& data_dir, uint64_t posts,
-                             std::vector<std::string>* warnings) {
+LiveNumbering live_numbering(const fs::path& data_dir, uint64_t posts, std::vector<std::string>* warnings) {
   const fs::path sequence_path = data_dir / kSequenceName;
   auto warn = [&](std::string text) {
     if (warnings) warnings->push_back(std::move(text));
@@ -205,9 +200,7 @@ LiveNumbering live_numbering(const fs::path& data_dir, uint64_t posts,
   return n;
 }
 
-fs::path day_file(const fs::path& data_dir, Date day) {
-  return data_dir / (format_date_path(day) + ".dat");
-}
+fs::path day_file(const fs::path& data_dir, Date day) { return data_dir / (format_date_path(day) + ".dat"); }
 
 fs::path count_file(const fs::path& data_dir, Date day) {
   return data_dir / (format_date_path(day) + ".cnt");

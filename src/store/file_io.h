@@ -118,8 +118,8 @@ Status write_current_base(const fs::path& base_path, const fs::path& current_pat
 // numbers and `pos`", "current.base"): one rule for open(), archiving and
 // moderation.
 struct LiveNumbering {
-  uint64_t base = 0;         // the seq just before the first post of current.dat
-  uint64_t sequence = 0;     // posts ever: base + the posts in current.dat
+  uint64_t base = 0;           // the seq just before the first post of current.dat
+  uint64_t sequence = 0;       // posts ever: base + the posts in current.dat
   bool base_recorded = false;  // current.base named this current.dat and was used
 };
 

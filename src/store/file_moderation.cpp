@@ -67,10 +67,10 @@ PostKey key_of(const Post& p) { return {p.sec, p.usec, p.nick, p.text}; }
 
 // A log's content without the lines of the matching posts.
 struct Filtered {
-  std::string content;            // every other line as it was
-  size_t kept = 0;                // readable posts left
-  std::vector<Post> removed;      // the posts taken out, in file order
-  bool last_removed = false;      // the last readable post was taken out
+  std::string content;                   // every other line as it was
+  size_t kept = 0;                       // readable posts left
+  std::vector<Post> removed;             // the posts taken out, in file order
+  bool last_removed = false;             // the last readable post was taken out
   std::optional<int64_t> last_kept_sec;  // time of the last readable post left
 };
 
@@ -146,8 +146,8 @@ void note_error(ModerationReport& report, const Status& st, const std::string& c
 }
 
 // Step 2a.
-Status remove_from_live(const fs::path& data_dir, const PostSelector& selector,
-                        ModerationReport& report, std::set<PostKey>& removed) {
+Status remove_from_live(const fs::path& data_dir, const PostSelector& selector, ModerationReport& report,
+                        std::set<PostKey>& removed) {
   auto log = read_live_log(data_dir);
   if (!log) return log.status();
   const uint64_t posts = log->posts.size();
@@ -169,12 +169,10 @@ Status remove_from_live(const fs::path& data_dir, const PostSelector& selector,
              fileio::write_current_base(data_dir / kBaseName, data_dir / kCurrentName, base, Sync::yes),
              "posts after the removed ones may keep their numbers");
   note_error(report,
-             fileio::replace_file(data_dir / kSequenceName, std::to_string(report.sequence_after),
-                                  Sync::yes),
+             fileio::replace_file(data_dir / kSequenceName, std::to_string(report.sequence_after), Sync::yes),
              "posts after the removed ones may keep their numbers");
   if (f.last_removed && f.last_kept_sec)
-    note_error(report,
-               fileio::replace_file(data_dir / kLastPostName, std::to_string(*f.last_kept_sec)),
+    note_error(report, fileio::replace_file(data_dir / kLastPostName, std::to_string(*f.last_kept_sec)),
                "the room's last-post time still names a removed post");
   // The backup replace_current kept holds the removed text: it goes too.
   if (Status st = drop_current_backup(data_dir); !st)
@@ -205,9 +203,8 @@ Status remove_from_day(const fs::path& data_dir, Date day, const PostSelector& s
 // after the scan. The list of days is the scan's: an archiver that ran
 // since could only have made real files of days that were in current.dat,
 // and those were listed already.
-Status remove_from_days(const fs::path& data_dir, const PostSelector& selector,
-                        const DayScan& scan, ModerationReport& report,
-                        std::set<PostKey>& removed) {
+Status remove_from_days(const fs::path& data_dir, const PostSelector& selector, const DayScan& scan,
+                        ModerationReport& report, std::set<PostKey>& removed) {
   for (Date day : scan.candidates) {
     if (fileio::entry_kind(fileio::day_file(data_dir, day)) != Entry::regular) continue;
     if (scan.real.contains(day) && !scan.matched.contains(day)) continue;
@@ -239,8 +236,7 @@ Result<ModerationReport> FileStore::remove_posts(const PostSelector& selector) {
   const fs::path lock_path = datadir_ / "lock";
   if (Status st = fileio::open_lock_file(lock_path, lock_fd); !st) return st;
   fileio::LockGuard lock(lock_fd.get());
-  if (!lock.locked())
-    return Status(Errc::io, fileio::io_message("cannot lock", lock_path, errno));
+  if (!lock.locked()) return Status(Errc::io, fileio::io_message("cannot lock", lock_path, errno));
 
   ModerationReport report;
   std::set<PostKey> removed;

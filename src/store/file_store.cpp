@@ -50,14 +50,13 @@ using fileio::sync_directory;
 using fileio::write_all;
 
 struct FileStore::Impl {
-  fs::path data_dir, current_path, sequence_path, last_post_path, num_chatters_path, lock_path,
-      base_path;
-  std::mutex mu;           // serialises open(), append() and archive()
-  Fd lock_fd;              // DATADIR/lock, kept open for the object's life
-  Fd current_fd;           // current.dat, O_APPEND; reopened when replaced
+  fs::path data_dir, current_path, sequence_path, last_post_path, num_chatters_path, lock_path, base_path;
+  std::mutex mu;  // serialises open(), append() and archive()
+  Fd lock_fd;     // DATADIR/lock, kept open for the object's life
+  Fd current_fd;  // current.dat, O_APPEND; reopened when replaced
   dev_t current_dev = 0;
   ino_t current_ino = 0;
-  uint64_t sequence = 0;   // posts ever, as far as we know
+  uint64_t sequence = 0;  // posts ever, as far as we know
   int64_t last_post = 0;
 
   explicit Impl(const fs::path& datadir)
@@ -109,8 +108,8 @@ Status FileStore::Impl::open_lock_file() { return fileio::open_lock_file(lock_pa
 // for reading too, to look at the last byte before appending.
 Status FileStore::Impl::ensure_current_open() {
   struct stat st {};
-  bool same = current_fd.valid() && ::stat(current_path.c_str(), &st) == 0 &&
-              st.st_dev == current_dev && st.st_ino == current_ino;
+  bool same = current_fd.valid() && ::stat(current_path.c_str(), &st) == 0 && st.st_dev == current_dev &&
+              st.st_ino == current_ino;
   if (same) return Status::ok();
   current_fd.reset(open_retry(current_path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC));
   if (!current_fd.valid()) return Status(Errc::io, io_message("cannot open", current_path, errno));
@@ -176,8 +175,7 @@ Status FileStore::Impl::write_batch(std::span<Post> batch, int& err) {
 
   err = errno;
   std::string message = io_message("cannot append to", current_path, err);
-  if (::ftruncate(fd, before) != 0)
-    message += "; and cannot truncate it back: " + fileio::errno_text(errno);
+  if (::ftruncate(fd, before) != 0) message += "; and cannot truncate it back: " + fileio::errno_text(errno);
   return Status(Errc::io, std::move(message));
 }
 
@@ -218,8 +216,7 @@ Result<StoreSnapshot> FileStore::open() {
   }
 
   if (auto st = m.ensure_current_open(); !st) return st;  // the file exists from here on
-  fileio::LiveNumbering numbering =
-      fileio::live_numbering(m.data_dir, log.posts.size(), &snap.warnings);
+  fileio::LiveNumbering numbering = fileio::live_numbering(m.data_dir, log.posts.size(), &snap.warnings);
   m.sequence = numbering.sequence;
   uint64_t seq = numbering.base;
   if (!numbering.base_recorded) m.write_base(seq);
@@ -263,9 +260,7 @@ void FileStore::record_num_chatters(size_t n) {
     log_warning(st.message());
 }
 
-Result<std::vector<Post>> FileStore::read_day(Date day) {
-  return read_archived_day(impl_->data_dir, day);
-}
+Result<std::vector<Post>> FileStore::read_day(Date day) { return read_archived_day(impl_->data_dir, day); }
 
 std::vector<DayCount> FileStore::days_in_month(int year, int month) {
   return archived_days_in_month(impl_->data_dir, year, month);

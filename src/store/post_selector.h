@@ -42,7 +42,7 @@ inline std::optional<EntryTime> parse_entry_id(std::string_view id) {
     if (digits.empty() || digits.size() > kMaxHexDigits) return std::nullopt;
     int64_t v = 0;
     for (char c : digits) {
-      int d = c >= '0' && c <= '9' ? c - '0'
+      int d = c >= '0' && c <= '9'   ? c - '0'
               : c >= 'a' && c <= 'f' ? c - 'a' + 10
               : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                      : -1;

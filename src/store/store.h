@@ -32,21 +32,21 @@ struct DayCount {
 
 // What archiving did (docs/STORAGE.md, "Archiving").
 struct ArchiveReport {
-  std::vector<DayCount> written;   // day files written, oldest first
-  size_t kept_in_current = 0;      // posts left in the live log
-  size_t removed_from_current = 0; // posts moved out of the live log
-  std::vector<std::string> notes;  // skipped days, repairs: for the log
+  std::vector<DayCount> written;    // day files written, oldest first
+  size_t kept_in_current = 0;       // posts left in the live log
+  size_t removed_from_current = 0;  // posts moved out of the live log
+  std::vector<std::string> notes;   // skipped days, repairs: for the log
 };
 
 // What a moderation removal did (Store::remove_posts).
 struct ModerationReport {
-  size_t removed_posts = 0;                  // distinct posts removed (a post the live
-                                             // log keeps is also in its day file)
-  size_t removed_live = 0;                   // lines removed from current.dat
-  std::vector<DayCount> removed_archived;    // per day file rewritten: lines removed, oldest first
-  uint64_t sequence_before = 0;              // data/sequence before and after
+  size_t removed_posts = 0;                // distinct posts removed (a post the live
+                                           // log keeps is also in its day file)
+  size_t removed_live = 0;                 // lines removed from current.dat
+  std::vector<DayCount> removed_archived;  // per day file rewritten: lines removed, oldest first
+  uint64_t sequence_before = 0;            // data/sequence before and after
   uint64_t sequence_after = 0;
-  std::vector<std::string> notes;            // for the operator
+  std::vector<std::string> notes;  // for the operator
 
   size_t removed_archived_total() const {
     size_t n = 0;
@@ -61,9 +61,9 @@ struct PostSelector;
 
 // What a room needs to know when it starts.
 struct StoreSnapshot {
-  std::vector<Post> recent;  // the live log (current.dat), seq filled in, oldest first
-  uint64_t sequence = 0;     // posts ever; the seq of the newest post
-  int64_t last_post = 0;     // unix time of the newest post, 0 when none
+  std::vector<Post> recent;           // the live log (current.dat), seq filled in, oldest first
+  uint64_t sequence = 0;              // posts ever; the seq of the newest post
+  int64_t last_post = 0;              // unix time of the newest post, 0 when none
   std::vector<std::string> warnings;  // skipped lines, repairs: for the log
 };
 

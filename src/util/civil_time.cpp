@@ -76,8 +76,8 @@ std::optional<Date> parse_date_path(std::string_view s) {
 std::string format_timestamp(int64_t sec) {
   DateTime t = utc_from_seconds(sec);
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d/%02d/%02d %02d:%02d:%02d UTC", t.date.year, t.date.month,
-                t.date.day, t.hour, t.minute, t.second);
+  std::snprintf(buf, sizeof buf, "%04d/%02d/%02d %02d:%02d:%02d UTC", t.date.year, t.date.month, t.date.day,
+                t.hour, t.minute, t.second);
   return buf;
 }
 

@@ -13,8 +13,7 @@
 
 namespace chaton {
 
-LogFile::LogFile(std::filesystem::path path, const Clock& clock)
-    : path_(std::move(path)), clock_(clock) {}
+LogFile::LogFile(std::filesystem::path path, const Clock& clock) : path_(std::move(path)), clock_(clock) {}
 
 LogFile::~LogFile() {
   flush();

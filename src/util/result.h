@@ -68,7 +68,7 @@ namespace detail {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status error) : status_(std::move(error)) {}  // NOLINT
   Result(Errc code, std::string message) : status_(code, std::move(message)) {}
 

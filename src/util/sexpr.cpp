@@ -15,11 +15,21 @@ void append_sexpr_string(std::string& out, std::string_view s) {
   for (char ch : s) {
     auto c = static_cast<unsigned char>(ch);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           out += "\\x";
@@ -54,9 +64,7 @@ constexpr int kLongUnicodeEscapeDigits = 8;    // \UHHHHHHHH
 constexpr size_t kErrorContext = 40;           // characters of input quoted in an error
 
 // docs/STORAGE.md "S-expressions": the whitespace set.
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 bool is_intraline_space(char c) { return c == ' ' || c == '\t'; }
 // What ends a symbol or an integer.
 bool is_delimiter(char c) {
@@ -234,16 +242,33 @@ bool Reader::lex_string(Token& t) {
 bool Reader::lex_escape(std::string& out) {
   char e = s_[pos_++];
   switch (e) {
-    case 'n': out.push_back('\n'); return true;
-    case 't': out.push_back('\t'); return true;
-    case 'r': out.push_back('\r'); return true;
-    case '0': out.push_back('\0'); return true;
-    case 'a': out.push_back('\a'); return true;
-    case 'b': out.push_back('\b'); return true;
-    case 'f': out.push_back('\f'); return true;
-    case 'x': return lex_hex_escape(out);
-    case 'u': return lex_unicode_escape(out, kUnicodeEscapeDigits);
-    case 'U': return lex_unicode_escape(out, kLongUnicodeEscapeDigits);
+    case 'n':
+      out.push_back('\n');
+      return true;
+    case 't':
+      out.push_back('\t');
+      return true;
+    case 'r':
+      out.push_back('\r');
+      return true;
+    case '0':
+      out.push_back('\0');
+      return true;
+    case 'a':
+      out.push_back('\a');
+      return true;
+    case 'b':
+      out.push_back('\b');
+      return true;
+    case 'f':
+      out.push_back('\f');
+      return true;
+    case 'x':
+      return lex_hex_escape(out);
+    case 'u':
+      return lex_unicode_escape(out, kUnicodeEscapeDigits);
+    case 'U':
+      return lex_unicode_escape(out, kLongUnicodeEscapeDigits);
     case ' ':
     case '\t':
       // A line continuation: only spaces and tabs up to the line's end.
@@ -298,8 +323,7 @@ bool Reader::lex_unicode_escape(std::string& out, int digits) {
   uint32_t cp = 0;
   if (!fixed_hex(pos_, cp)) return false;
   pos_ += static_cast<size_t>(digits);
-  if (digits == kUnicodeEscapeDigits && cp >= 0xD800 && cp <= 0xDBFF &&
-      s_.substr(pos_, 2) == "\\u") {
+  if (digits == kUnicodeEscapeDigits && cp >= 0xD800 && cp <= 0xDBFF && s_.substr(pos_, 2) == "\\u") {
     uint32_t low = 0;
     if (fixed_hex(pos_ + 2, low) && low >= 0xDC00 && low <= 0xDFFF) {
       pos_ += 2 + kUnicodeEscapeDigits;
@@ -400,9 +424,9 @@ bool Reader::walk(Datum* out) {
     if (t.kind == K::end) {
       if (stack.empty()) return fail("unexpected end of input", t.line);
       if (stack.back().close == 0) return fail("nothing after a quote", t.line);
-      return fail(std::string("unclosed '") + (stack.back().close == ')' ? '(' : '[') +
-                      "' (the list starts here)",
-                  stack.back().line);
+      return fail(
+          std::string("unclosed '") + (stack.back().close == ')' ? '(' : '[') + "' (the list starts here)",
+          stack.back().line);
     }
     if (t.kind == K::close) {
       if (stack.empty()) return fail(std::string("unexpected '") + t.bracket + "'", t.line);
@@ -471,8 +495,7 @@ Result<Datum> read(std::string_view text) {
     if (!r.failed()) return d;
     const ReadError& e = r.error();
     std::string_view near = text.substr(std::min(e.offset, text.size()), kErrorContext);
-    return Status(Errc::invalid, "S-expression: " + e.message + " at offset " +
-                                     std::to_string(e.offset) +
+    return Status(Errc::invalid, "S-expression: " + e.message + " at offset " + std::to_string(e.offset) +
                                      (near.empty() ? "" : " near '" + std::string(near) + "'"));
   } catch (const std::exception& e) {  // allocation failure
     return Status(Errc::invalid, std::string("S-expression: ") + e.what());

@@ -120,8 +120,8 @@ class Reader {
 
   std::string_view s_;
   size_t pos_ = 0;
-  size_t counted_ = 0;       // newlines are counted in s_[0, counted_)
-  size_t counted_line_ = 1;  // the line at counted_
+  size_t counted_ = 0;        // newlines are counted in s_[0, counted_)
+  size_t counted_line_ = 1;   // the line at counted_
   size_t comment_depth_ = 0;  // #; comments being skipped within one another
   std::optional<Token> peeked_;
   ReadError error_;

@@ -5,6 +5,8 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "util/log.h"
+
 namespace chaton {
 
 namespace {
@@ -27,8 +29,14 @@ struct RandomBits {
 // which may run after the Timer is gone.
 class AsioTimer final : public Timer {
  public:
-  explicit AsioTimer(net::any_io_executor executor) : timer_(std::move(executor)) {}
-  ~AsioTimer() override { cancel(); }
+  explicit AsioTimer(const net::any_io_executor& executor) : timer_(executor) {}
+  ~AsioTimer() override {
+    try {
+      cancel();
+    } catch (const std::exception& e) {  // Asio's cancel() throws only if the OS refuses
+      log_error(std::string("a timer could not be cancelled: ") + e.what());
+    }
+  }
 
   void arm(MonoDuration delay, std::function<void()> handler) override {
     uint64_t mine = ++*generation_;

@@ -43,8 +43,8 @@ constexpr std::string_view kUserAgent = "chaton-webhook/" CHATON_VERSION;
 std::string format_rfc3339(int64_t sec, int64_t usec) {
   DateTime t = utc_from_seconds(sec);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", t.date.year, t.date.month,
-                t.date.day, t.hour, t.minute, t.second, static_cast<int>(usec));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", t.date.year, t.date.month, t.date.day,
+                t.hour, t.minute, t.second, static_cast<int>(usec));
   return buf;
 }
 
@@ -96,9 +96,8 @@ struct Dispatcher::Impl {
     if (t.queue.size() >= std::max<size_t>(1, options.queue_limit)) {
       t.queue.pop_front();
       if (stats.dropped++ % kDropLogEvery == 0) {
-        note(t.url, "queue full (" + std::to_string(options.queue_limit) +
-                        " posts): dropping the oldest (" + std::to_string(stats.dropped) +
-                        " dropped so far)");
+        note(t.url, "queue full (" + std::to_string(options.queue_limit) + " posts): dropping the oldest (" +
+                        std::to_string(stats.dropped) + " dropped so far)");
       }
     }
     t.queue.push_back(body);
@@ -206,8 +205,7 @@ WebhookStats Dispatcher::stats() const {
 std::shared_ptr<Dispatcher> attach_webhooks(Room& room, WebhookOptions options, LogFn log) {
   const RoomSettings& s = room.settings();
   if (s.config.webhooks.empty()) return nullptr;
-  auto d = std::make_shared<Dispatcher>(s.config.slug, s.url, s.config.webhooks, options,
-                                        std::move(log));
+  auto d = std::make_shared<Dispatcher>(s.config.slug, s.url, s.config.webhooks, options, std::move(log));
   room.on_publish([d](std::span<const Post> posts) { d->publish(posts); });
   return d;
 }

@@ -176,8 +176,8 @@ TEST(AddressRanges, ParseWithoutErrorSink) {
 
 TEST(AddressRanges, NonAddressInputIsFalse) {
   AddressRanges r = parse_clean("0.0.0.0/0\n::/0\n");
-  for (const char* s : {"", "   ", "localhost", "192.0.2.1/24", "1.2.3", "::g", "[::1]",
-                        "192.0.2.1:80", "unknown"}) {
+  for (const char* s :
+       {"", "   ", "localhost", "192.0.2.1/24", "1.2.3", "::g", "[::1]", "192.0.2.1:80", "unknown"}) {
     EXPECT_FALSE(r.contains(s)) << s;
   }
   EXPECT_FALSE(r.contains(std::string_view("1.2.3.4\0x", 9)));
@@ -287,7 +287,9 @@ TEST(Blacklist, AByteOrderMarkDoesNotHideTheFirstEntry) {
   TempDir tmp;
   const fs::path dir = tmp.path();
   fs::path file = dir / "blacklist.txt";
-  write_text(file, "\xEF\xBB\xBF" "192.0.2.1\n198.51.100.0/24\n");
+  write_text(file,
+             "\xEF\xBB\xBF"
+             "192.0.2.1\n198.51.100.0/24\n");
   Blacklist list(file);
   ::testing::internal::CaptureStderr();
   EXPECT_TRUE(listed(list, "192.0.2.1"));
@@ -308,7 +310,8 @@ TEST(Blacklist, AnUnreadableFileFailsClosed) {
   };
   std::vector<Case> cases{
       {"a directory", [&] { fs::create_directories(file); }},
-      {"over 16 MiB", [&] {
+      {"over 16 MiB",
+       [&] {
          write_text(file, "192.0.2.1\n");
          fs::resize_file(file, kMaxBlacklistBytes + 1);  // sparse: quick to make
        }},

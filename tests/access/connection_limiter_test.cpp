@@ -84,9 +84,7 @@ TEST(ConnectionLimiterBytes, ExemptAddressIsNotCharged) {
   EXPECT_EQ(limiter.buffered("10.0.0.1"), 0u);
 }
 
-TEST(ConnectionLimiterBytes, NoTicketChargesNothing) {
-  EXPECT_TRUE(charge_bytes(nullptr, 1u << 30));
-}
+TEST(ConnectionLimiterBytes, NoTicketChargesNothing) { EXPECT_TRUE(charge_bytes(nullptr, 1u << 30)); }
 
 }  // namespace
 }  // namespace chaton

@@ -1,6 +1,6 @@
 // Client addresses behind trusted proxies, and connection caps.
-#include "access/connection_limiter.h"
 #include "access/forwarded.h"
+#include "access/connection_limiter.h"
 
 #include <gtest/gtest.h>
 

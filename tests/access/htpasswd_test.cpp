@@ -13,9 +13,9 @@
 #include <sstream>
 #include <thread>
 
+#include "support/files.h"
 #include "support/temp_dir.h"
 #include "util/clock.h"
-#include "support/files.h"
 
 namespace chaton {
 namespace {
@@ -33,7 +33,8 @@ constexpr std::string_view kFile =
     "alice-bcrypt:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
     "alice-sha1:{SHA}wBFJYYjnh5eS5Eft5JORpd7Gkko=\n"
     "\n"
-    "carol:$6$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n"
+    "carol:$6$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/"
+    "ruyOVagn0\n"
     "dave:$5$t76Xd.tWbk59anW9$OTinmYmdzEPzTUQeM1tgbToVXxrokQ8J7Jj0w0ki5H2\n";
 constexpr std::string_view kAlicePassword = "pässword 1";
 
@@ -76,10 +77,10 @@ TEST_F(HtpasswdTest, RefusesWrongPasswordsAndUnknownUsers) {
 // for a real user costs (no timing tells which names exist).
 TEST_F(HtpasswdTest, TheDecoyForUnknownUsersHasTheSchemeAndCostOfMostUsers) {
   write_text(file_,
-        "a:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
-        "b:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
-        "c:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
-        "d:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n");
+             "a:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
+             "b:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
+             "c:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
+             "d:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n");
   Htpasswd h(file_, clock_);
   EXPECT_EQ(h.decoy_scheme(), "$apr1$");
   // The decoy is never a way in, even with a real user's password.
@@ -88,18 +89,21 @@ TEST_F(HtpasswdTest, TheDecoyForUnknownUsersHasTheSchemeAndCostOfMostUsers) {
 
   // Cost counts as part of the scheme; the choice follows an edited file.
   write_text(file_,
-        "c:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
-        "e:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
-        "a:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
-        "x:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n");
+             "c:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
+             "e:$2y$05$4cAqpfiQeBqcu6UYchysm.46NOoU.Xn/9Dxcn541PGNsMAnVHQPF6\n"
+             "a:$apr1$REqOlh2C$XU84s3dGm/OqWr6YrQBcc/\n"
+             "x:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/"
+             "bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n");
   clock_.advance(2s);
   EXPECT_EQ(h.decoy_scheme(), "$2y$05$");
   EXPECT_EQ(h.verify("nobody", kAlicePassword), Htpasswd::Verdict::denied);
 
   write_text(file_,
-        "x:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n"
-        "y:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n"
-        "alice-sha1:{SHA}wBFJYYjnh5eS5Eft5JORpd7Gkko=\n");
+             "x:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/"
+             "bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n"
+             "y:$6$rounds=6000$IRdhMS6JygzTPl7v$s2ZjmlzYa3vTyKppPG18lgsD1Lm7ixi9mAEJs04nv1yoNowWT/"
+             "bt8VtyxZ1GFZ6ZnqMQz3gBPzKB/ruyOVagn0\n"
+             "alice-sha1:{SHA}wBFJYYjnh5eS5Eft5JORpd7Gkko=\n");
   clock_.advance(2s);
   EXPECT_EQ(h.decoy_scheme(), "$6$rounds=6000$");
 

@@ -64,7 +64,8 @@ TEST(SseSplitter, CommentsAndOtherFieldsAreIgnored) {
 }
 
 TEST(SseSplitter, DataLinesAreJoinedByLf) {
-  EXPECT_EQ(split({"data: one\ndata: two\ndata:three\ndata\n\n"}), (std::vector<Event>{{"", "one\ntwo\nthree\n"}}));
+  EXPECT_EQ(split({"data: one\ndata: two\ndata:three\ndata\n\n"}),
+            (std::vector<Event>{{"", "one\ntwo\nthree\n"}}));
 }
 
 TEST(SseSplitter, OnlyOneSpaceAfterTheColonIsDropped) {

@@ -27,8 +27,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::TempDir;
-using testing::TestServer;
 using testing::test_config;
+using testing::TestServer;
 using testing::wait_until;
 
 const ClientOptions kFastRetry{20ms, 60ms};
@@ -99,8 +99,7 @@ TEST(Client, ConnectFailuresAreValuesWithReasons) {
   auto missing = Client::connect(server.url() + "/nope/", "client-test");
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.status().code(), Errc::not_found);
-  EXPECT_NE(missing.status().message().find("no such room"), std::string::npos)
-      << missing.status().message();
+  EXPECT_NE(missing.status().message().find("no such room"), std::string::npos) << missing.status().message();
 
   auto bad_url = Client::connect("ftp://example.org/room/", "client-test");
   ASSERT_FALSE(bad_url);
@@ -111,8 +110,7 @@ TEST(Client, ConnectFailuresAreValuesWithReasons) {
   auto refused = Client::connect("http://127.0.0.1:" + std::to_string(port) + "/lobby/", "t");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.status().code(), Errc::io);
-  EXPECT_NE(refused.status().message().find("connecting"), std::string::npos)
-      << refused.status().message();
+  EXPECT_NE(refused.status().message().find("connecting"), std::string::npos) << refused.status().message();
 }
 
 TEST(Client, ObservesPostsAndTalks) {
@@ -172,8 +170,7 @@ TEST(Client, TalkRefusalsCarryTheServersReason) {
   auto too_long = c->talk("alice", "0123456789abc");
   ASSERT_FALSE(too_long);
   EXPECT_EQ(too_long.status().code(), Errc::too_large);
-  EXPECT_NE(too_long.status().message().find("10"), std::string::npos)
-      << too_long.status().message();
+  EXPECT_NE(too_long.status().message().find("10"), std::string::npos) << too_long.status().message();
 }
 
 TEST(Client, PermalinkFollowsTheOriginalFormat) {
@@ -277,8 +274,8 @@ bool write_self_signed(const std::filesystem::path& dir) {
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"),
+                             -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   X509V3_CTX ctx;
   X509V3_set_ctx_nodb(&ctx);

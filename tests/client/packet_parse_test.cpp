@@ -30,8 +30,7 @@ TEST(SexprReader, ParsesPacketsIntoPosts) {
 // 'v', a code point beyond Unicode is '?', invalid UTF-8 is repaired, VT is
 // whitespace, and '[' ']' are a list.
 TEST(SexprReader, ReadsPacketsByTheRulesOfStorageMd) {
-  auto p = parse_packet(
-      "((pos . 1)\v(cid . 2) [content (\"a\\v\xff\" (1 2) \"\\x110000;\")] (ver . \"v\"))");
+  auto p = parse_packet("((pos . 1)\v(cid . 2) [content (\"a\\v\xff\" (1 2) \"\\x110000;\")] (ver . \"v\"))");
   ASSERT_TRUE(p) << p.status().message();
   ASSERT_EQ(p->posts.size(), 1u);
   EXPECT_EQ(p->posts[0].nick, "av?");

@@ -295,8 +295,7 @@ TEST_P(ConfigUnknownKey, NamesFileLineAndKey) {
   int line = static_cast<int>(std::count(text.begin(), text.end(), '\n'));
   std::string message = parse_error(text);
   EXPECT_TRUE(Contains(message, "chaton.toml:" + std::to_string(line) + ":3: "));
-  EXPECT_TRUE(
-      Contains(message, "unknown key 'frobnicate' in " + std::string(GetParam().section_label)));
+  EXPECT_TRUE(Contains(message, "unknown key 'frobnicate' in " + std::string(GetParam().section_label)));
 }
 
 INSTANTIATE_TEST_SUITE_P(EachTable, ConfigUnknownKey,
@@ -324,8 +323,7 @@ TEST(ConfigUnknown, UnknownTopLevelKeyIsRefused) {
 }
 
 TEST(ConfigUnknown, RoomSubTableIsRefused) {
-  std::string message =
-      parse_error("[[room]]\nslug = \"a\"\n\n[[room.hook]]\nurl = \"http://x/\"\n");
+  std::string message = parse_error("[[room]]\nslug = \"a\"\n\n[[room.hook]]\nurl = \"http://x/\"\n");
   EXPECT_TRUE(Contains(message, "chaton.toml:4:"));
   EXPECT_TRUE(Contains(message, "unknown key 'hook' in [[room]]"));  // [[room.webhook]] is known
 }
@@ -373,8 +371,7 @@ TEST(ConfigTypes, IntegerWhereStringExpected) {
 
 TEST(ConfigTypes, StringWhereBooleanExpected) {
   std::string message = parse_error("[[room]]\nslug = \"a\"\nloose_login = \"yes\"\n");
-  EXPECT_TRUE(
-      Contains(message, "chaton.toml:3:15: key 'loose_login' in [[room]] must be true or false"));
+  EXPECT_TRUE(Contains(message, "chaton.toml:3:15: key 'loose_login' in [[room]] must be true or false"));
 }
 
 TEST(ConfigTypes, StringWhereNumberExpected) {
@@ -435,8 +432,7 @@ TEST(ConfigValues, BadSlugIsRefusedWithItsLine) {
   EXPECT_TRUE(Contains(message, "chaton.toml:2:8: key 'slug' in [[room]] must match"));
   EXPECT_TRUE(Contains(parse_error("[[room]]\nslug = \"-x\"\n"), "'slug'"));
   EXPECT_TRUE(Contains(parse_error("[[room]]\nslug = \"\"\n"), "'slug'"));
-  EXPECT_TRUE(
-      Contains(parse_error("[[room]]\nslug = \"" + std::string(65, 'a') + "\"\n"), "'slug'"));
+  EXPECT_TRUE(Contains(parse_error("[[room]]\nslug = \"" + std::string(65, 'a') + "\"\n"), "'slug'"));
   parse_ok("[[room]]\nslug = \"" + std::string(64, 'a') + "\"\n");
   parse_ok("[[room]]\nslug = \"0a_b-c\"\n");
 }
@@ -489,8 +485,7 @@ TEST(ConfigFile, LoadsAFileAndNamesItInMessages) {
   }
   config = load_config(file);
   ASSERT_FALSE(config.is_ok());
-  EXPECT_TRUE(
-      Contains(config.status().message(), file.string() + ":2:1: unknown key 'bogus' in [site]"));
+  EXPECT_TRUE(Contains(config.status().message(), file.string() + ":2:1: unknown key 'bogus' in [site]"));
   fs::remove_all(dir);
 }
 
@@ -570,8 +565,7 @@ TEST(ConfigFinalize, UrlPathOverride) {
 }
 
 TEST(ConfigFinalize, BadUrlPathsNameTheRoom) {
-  for (const char* path :
-       {"/a", "a/", "/", "/a/../b/", "/a//b/", "/a?/", "/a#/", "/a b/", "/a\t/"}) {
+  for (const char* path : {"/a", "a/", "/", "/a/../b/", "/a//b/", "/a?/", "/a#/", "/a b/", "/a\t/"}) {
     Config c = default_config();
     c.rooms[0].url_path = path;
     std::string message = finalize_error(c);
@@ -640,8 +634,7 @@ TEST(ConfigFinalize, CometOrderIsChecked) {
   EXPECT_TRUE(Contains(finalize_error("[comet]\nsoft_timeout_min = 40\n"),
                        "comet.soft_timeout_min (40) must not be greater than "
                        "comet.soft_timeout_max (30)"));
-  EXPECT_TRUE(
-      Contains(finalize_error("[comet]\nhard_timeout_min = 400\n"), "comet.hard_timeout_min"));
+  EXPECT_TRUE(Contains(finalize_error("[comet]\nhard_timeout_min = 400\n"), "comet.hard_timeout_min"));
   EXPECT_TRUE(Contains(finalize_error("[comet]\nsoft_timeout_max = 250\n"),
                        "comet.soft_timeout_max (250) must not be greater than "
                        "comet.hard_timeout_min (240)"));
@@ -679,9 +672,8 @@ TEST(ConfigFinalize, FrameAncestorsTakeOriginsOnly) {
       "[site]\nframe_ancestors = [\"https://blog.example.org\", \"https://*.example.net:8443\", "
       "\"https:\", \"'self'\", \"*\", \"http://[::1]:8080/\"]\n");
   EXPECT_EQ(c.site.frame_ancestors.size(), 6u);
-  for (std::string bad : {"example.org", "https://a.org; script-src *", "https://a.org b.org",
-                          "'none'", "https://", "https://a.*.org", "javascript:alert(1)x y",
-                          "https://a.org,b"}) {
+  for (std::string bad : {"example.org", "https://a.org; script-src *", "https://a.org b.org", "'none'",
+                          "https://", "https://a.*.org", "javascript:alert(1)x y", "https://a.org,b"}) {
     Config d = default_config();
     d.site.frame_ancestors = {bad};
     EXPECT_TRUE(Contains(finalize_error(d), "site.frame_ancestors")) << bad;
@@ -697,9 +689,9 @@ TEST(ConfigFinalize, AllowedOriginsTakeOriginsOnly) {
   // Kept in the form a request's Origin is compared in.
   EXPECT_EQ(finalized("[site]\nallowed_origins = [\"HTTPS://Blog.Example.org:443\"]\n").site.allowed_origins,
             std::vector<std::string>{"https://blog.example.org"});
-  for (std::string bad : {"http://[::1", "https://a:b:c", "example.org", "https://a.org/path", "https://*.example.org", "https:",
-                          "https://", "null", "*", "'self'", "ftp://a.org", "https://a.org b.org",
-                          "https://user@a.org", "https://a.org?x"}) {
+  for (std::string bad : {"http://[::1", "https://a:b:c", "example.org", "https://a.org/path",
+                          "https://*.example.org", "https:", "https://", "null", "*", "'self'", "ftp://a.org",
+                          "https://a.org b.org", "https://user@a.org", "https://a.org?x"}) {
     Config d = default_config();
     d.site.allowed_origins = {bad};
     EXPECT_TRUE(Contains(finalize_error(d), "site.allowed_origins")) << bad;
@@ -738,9 +730,9 @@ TEST(HostPort, ParsesNamesAndAddresses) {
 }
 
 TEST(HostPort, RefusesBadInput) {
-  for (const char* bad : {"", "localhost", "localhost:", ":8080", "host:65536", "host:-1",
-                          "host:+80", "host:80a", "host:123456", "::1:8080", "[::1]", "[::1]8080",
-                          "[::1:8080", "[]:80", "a b:80", "[::1]:", "host:99999999999999999999"}) {
+  for (const char* bad : {"", "localhost", "localhost:", ":8080", "host:65536", "host:-1", "host:+80",
+                          "host:80a", "host:123456", "::1:8080", "[::1]", "[::1]8080", "[::1:8080", "[]:80",
+                          "a b:80", "[::1]:", "host:99999999999999999999"}) {
     auto hp = parse_host_port(bad);
     EXPECT_FALSE(hp.is_ok()) << bad;
     if (!hp.is_ok()) {
@@ -755,7 +747,6 @@ TEST(HostPort, MessageExplainsBracketsForIpv6) {
   ASSERT_FALSE(hp.is_ok());
   EXPECT_TRUE(Contains(hp.status().message(), "brackets"));
 }
-
 
 // ---- outgoing webhooks: [[room.webhook]] url = "..." (docs/WEBHOOKS.md)
 
@@ -773,7 +764,7 @@ slug = "quiet"
 )toml");
   ASSERT_EQ(c.rooms.size(), 2u);
   EXPECT_EQ(c.rooms[0].webhooks, (std::vector<std::string>{"http://127.0.0.1:9000/hook",
-                                                          "https://bridge.example/chaton?token=abc"}));
+                                                           "https://bridge.example/chaton?token=abc"}));
   EXPECT_TRUE(c.rooms[1].webhooks.empty());
   EXPECT_TRUE(default_config().rooms[0].webhooks.empty());
 }

@@ -139,7 +139,8 @@ TEST_F(ImportConfTest, WritesTomlThatLoadsWithTheSameValues) {
 TEST_F(ImportConfTest, ParametersWithoutAKeyBecomeComments) {
   std::string toml = import_ok(write_sample());
   EXPECT_TRUE(Contains(toml, "# comet-port \"9997\": not needed any more"));
-  EXPECT_TRUE(Contains(toml, "# server-htdocs-dir \"/home/shiro/practical-scheme.net/chaton/gauche/\": not needed any more"));
+  EXPECT_TRUE(Contains(
+      toml, "# server-htdocs-dir \"/home/shiro/practical-scheme.net/chaton/gauche/\": not needed any more"));
   EXPECT_TRUE(Contains(toml, "# comet-url \"http://example.net\": not needed any more"));
   EXPECT_TRUE(Contains(toml, "# server-bin-dir \"/home/shiro/bin/\": not needed any more"));
   EXPECT_TRUE(Contains(toml, "# show-stack-trace-on-error \"#t\": not needed any more"));
@@ -167,9 +168,9 @@ TEST_F(ImportConfTest, LaterFormsOverrideEarlierOnesAndTlsTurnsHttps) {
   EXPECT_EQ(c.site.tls_certificates, (std::vector<std::string>{"/etc/tls/server.pem", "/etc/tls/chain.pem"}));
   EXPECT_EQ(c.site.tls_private_key, "/etc/tls/server.key");
   EXPECT_EQ(c.site.tls_private_key_password, "");
-  EXPECT_EQ(c.rooms[0].slug, "bigroom");     // from room-name: url-path is "/"
+  EXPECT_EQ(c.rooms[0].slug, "bigroom");  // from room-name: url-path is "/"
   EXPECT_EQ(c.rooms[0].url_path, "/bigroom/");
-  EXPECT_TRUE(c.rooms[0].loose_login);       // the default
+  EXPECT_TRUE(c.rooms[0].loose_login);  // the default
 }
 
 TEST_F(ImportConfTest, ReadsSchemeStringEscapesAndComments) {

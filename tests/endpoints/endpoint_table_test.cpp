@@ -65,9 +65,7 @@ class EndpointTableTest : public ::testing::Test {
   }
 
   static EndpointHandler answer(std::string body) {
-    return [body](const Call& c) {
-      c.ex->respond(Response(bhttp::status::ok, 11, body + "|" + c.rest));
-    };
+    return [body](const Call& c) { c.ex->respond(Response(bhttp::status::ok, 11, body + "|" + c.rest)); };
   }
 
   boost::asio::io_context ioc_;

@@ -60,11 +60,11 @@ class ArchiveRoomTest : public ::testing::Test {
     auto add = [&](int64_t sec, std::string nick, std::string text) {
       days[utc_from_seconds(sec).date].push_back(make_post(std::move(nick), sec, 5, std::move(text)));
     };
-    add(kNov24 - 40 * kDay + 100, "old", "in October");        // 2024/10/15
-    add(kNov24 + 3600, "shiro", "hello <b>world</b>");          // 2024/11/24
+    add(kNov24 - 40 * kDay + 100, "old", "in October");  // 2024/10/15
+    add(kNov24 + 3600, "shiro", "hello <b>world</b>");   // 2024/11/24
     add(kNov24 + 3700, "shiro", "second");
-    add(kNov24 + 2 * kDay + 60, "kaz", "two days later");       // 2024/11/26
-    add(kNov24 + 40 * kDay, "new", "in January");               // 2025/01/03
+    add(kNov24 + 2 * kDay + 60, "kaz", "two days later");  // 2024/11/26
+    add(kNov24 + 40 * kDay, "new", "in January");          // 2025/01/03
     RoomSettings s;
     s.config.slug = "lobby";
     s.config.name = "The <Lobby>";
@@ -91,8 +91,8 @@ TEST_F(ArchiveRoomTest, TodayAndYesterdayRedirect) {
 }
 
 TEST_F(ArchiveRoomTest, MalformedDatesAre404) {
-  for (const char* path : {"2024/11/31", "2024/13/01", "2024/11/2", "24/11/24", "2024/11/24/x",
-                           "2024-11-24", "yesterdays", "2024/00", "x"}) {
+  for (const char* path : {"2024/11/31", "2024/13/01", "2024/11/2", "24/11/24", "2024/11/24/x", "2024-11-24",
+                           "yesterdays", "2024/00", "x"}) {
     PageReply r = archive_reply(*room_, path, Date{2025, 1, 1});
     EXPECT_EQ(r.status, 404) << path;
     EXPECT_NE(r.body.find("There is no archive page here"), std::string::npos) << path;
@@ -126,7 +126,8 @@ TEST_F(ArchiveRoomTest, ValidDayWithoutPostsIsAnEmptyDay) {
   PageReply future = archive_reply(*room_, "2030/06/01", Date{2025, 1, 1});
   EXPECT_EQ(future.status, 200);
   EXPECT_EQ(future.body.find("rel=\"next\""), std::string::npos);
-  EXPECT_NE(future.body.find("href=\"http://host/lobby/a/2025/01/03\" class=\"prev-day\""), std::string::npos);
+  EXPECT_NE(future.body.find("href=\"http://host/lobby/a/2025/01/03\" class=\"prev-day\""),
+            std::string::npos);
 }
 
 TEST_F(ArchiveRoomTest, MonthPageAndIndex) {

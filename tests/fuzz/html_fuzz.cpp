@@ -40,8 +40,7 @@ constexpr std::string_view kAddress = "192.0.2.7";
 constexpr std::array<std::string_view, 6> kElements = {"a", "div", "span", "pre", "img", "iframe"};
 constexpr std::array<std::string_view, 2> kVoidElements = {"img", "br"};
 constexpr std::array<std::string_view, 12> kAttributes = {
-    "href", "rel", "target", "class", "id", "src", "alt", "loading",
-    "width", "height", "title", "allow"};
+    "href", "rel", "target", "class", "id", "src", "alt", "loading", "width", "height", "title", "allow"};
 constexpr std::string_view kBareAttribute = "allowfullscreen";
 constexpr std::array<std::string_view, 5> kEntities = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
 constexpr std::string_view kEntityChars = "&<>\"'";  // what each of kEntities stands for
@@ -159,7 +158,8 @@ class HtmlChecker {
     for (std::string_view scheme : kScriptSchemes)
       require(!plain.starts_with(scheme), "a javascript: or data: URL");
     bool safe = false;
-    for (std::string_view scheme : kSafeSchemes) safe |= value.starts_with(scheme) || plain.starts_with(scheme);
+    for (std::string_view scheme : kSafeSchemes)
+      safe |= value.starts_with(scheme) || plain.starts_with(scheme);
     require(safe, "a link or source that is not http(s)");
     if (element == "iframe") {
       bool embed = false;

@@ -52,8 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto config = chaton::parse_config(*toml, "imported.toml");
   if (!config) {
     const std::string& why = config.status().message();
-    bool shape = why.find("unknown") != std::string::npos ||
-                 why.find("must be a ") != std::string::npos ||
+    bool shape = why.find("unknown") != std::string::npos || why.find("must be a ") != std::string::npos ||
                  why.find("must be an ") != std::string::npos ||
                  why.find("must be true or false") != std::string::npos;
     if (shape) std::fprintf(stderr, "%s\n--- refused: %s\n", toml->c_str(), why.c_str());

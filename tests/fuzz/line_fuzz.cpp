@@ -46,8 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto post = chaton::decode_line(input)) check_post(*post);
 
   chaton::ParsedLog log = chaton::parse_log(input);
-  require(log.posts.size() + log.bad.size() == non_blank_lines(input),
-          "parse_log lost or invented a line");
+  require(log.posts.size() + log.bad.size() == non_blank_lines(input), "parse_log lost or invented a line");
   require(log.torn_tail == (!input.empty() && input.back() != '\n'), "parse_log torn_tail is wrong");
   for (const auto& post : log.posts) check_post(post);
   for (const auto& bad : log.bad) require(!bad.reason.empty(), "a bad line has no reason");

@@ -17,9 +17,8 @@ namespace {
 
 // The packet as a server writes it (render/packet.h, comet `s=1`).
 std::string write_packet(const chaton::Packet& p) {
-  std::string out = "((pos . " + std::to_string(p.pos) + ") (nc . " + std::to_string(p.nc) +
-                    ") (ver . " + chaton::encode_sexpr_string(p.ver) + ") (cid . " +
-                    std::to_string(p.cid) + ")\n (content";
+  std::string out = "((pos . " + std::to_string(p.pos) + ") (nc . " + std::to_string(p.nc) + ") (ver . " +
+                    chaton::encode_sexpr_string(p.ver) + ") (cid . " + std::to_string(p.cid) + ")\n (content";
   for (const auto& post : p.posts) {
     out += "\n  (" + chaton::encode_sexpr_string(post.nick) + " (" + std::to_string(post.sec) + " " +
            std::to_string(post.usec) + ") " + chaton::encode_sexpr_string(post.text) + ")";

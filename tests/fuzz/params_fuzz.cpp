@@ -65,8 +65,10 @@ std::optional<http::Request> as_multipart(const http::Params& fields) {
       if (c == '"' || c == '\\') quoted += '\\';
       quoted += c;
     }
-    body += "\r\n--" + boundary + "\r\nContent-type: text/plain; charset=utf-8\r\n"
-            "Content-transfer-encoding: binary\r\ncontent-disposition: form-data; name=\"" + quoted + "\"\r\n\r\n" + v;
+    body += "\r\n--" + boundary +
+            "\r\nContent-type: text/plain; charset=utf-8\r\n"
+            "Content-transfer-encoding: binary\r\ncontent-disposition: form-data; name=\"" +
+            quoted + "\"\r\n\r\n" + v;
   }
   body += "\r\n--" + boundary + "--\r\n";
   return post_request("multipart/form-data; boundary=\"" + boundary + "\"", body);

@@ -59,7 +59,8 @@ Request form_request(std::string type, std::string body) {
 }
 
 TEST(ParseForm, UrlEncoded) {
-  auto f = parse_form(form_request("application/x-www-form-urlencoded", "nick=shiro&text=a+%E3%81%82%0Ab"), {});
+  auto f =
+      parse_form(form_request("application/x-www-form-urlencoded", "nick=shiro&text=a+%E3%81%82%0Ab"), {});
   ASSERT_TRUE(f.is_ok());
   EXPECT_EQ(f->get("nick").value_or("?"), "shiro");
   EXPECT_EQ(f->get("text").value_or("?"), "a \xE3\x81\x82\nb");
@@ -83,7 +84,8 @@ TEST(ParseForm, Json) {
 TEST(ParseForm, MalformedBodiesAreRefused) {
   EXPECT_EQ(parse_form(form_request("application/json", "{nope"), {}).status().code(), Errc::invalid);
   EXPECT_EQ(parse_form(form_request("application/json", "[1]"), {}).status().code(), Errc::invalid);
-  EXPECT_EQ(parse_form(form_request("application/json", R"({"nick":{}})"), {}).status().code(), Errc::invalid);
+  EXPECT_EQ(parse_form(form_request("application/json", R"({"nick":{}})"), {}).status().code(),
+            Errc::invalid);
 }
 
 TEST(ParseForm, QueryFieldsCountAfterTheBody) {
@@ -117,13 +119,14 @@ std::string gauche_body(std::string_view boundary,
 }
 
 TEST(ParseForm, MultipartGivesTheSameFieldsAsUrlEncoded) {
-  auto url = parse_form(form_request("application/x-www-form-urlencoded",
-                                     "nick=shiro&text=a+%E3%81%82%0D%0Ab%0D%0A&cid=12"), {});
-  auto multi = parse_form(form_request("multipart/form-data; boundary=\"boundary-1x2y\"",
-                                       gauche_body("boundary-1x2y", {{"nick", "shiro"},
-                                                                     {"text", "a \xE3\x81\x82\r\nb\r\n"},
-                                                                     {"cid", "12"}})),
-                          {});
+  auto url = parse_form(
+      form_request("application/x-www-form-urlencoded", "nick=shiro&text=a+%E3%81%82%0D%0Ab%0D%0A&cid=12"),
+      {});
+  auto multi = parse_form(
+      form_request("multipart/form-data; boundary=\"boundary-1x2y\"",
+                   gauche_body("boundary-1x2y",
+                               {{"nick", "shiro"}, {"text", "a \xE3\x81\x82\r\nb\r\n"}, {"cid", "12"}})),
+      {});
   ASSERT_TRUE(url.is_ok());
   ASSERT_TRUE(multi.is_ok()) << multi.status().message();
   EXPECT_EQ(multi->items(), url->items());
@@ -175,7 +178,8 @@ TEST(ParseForm, AHeaderOfManyFoldsIsUnfoldedWhole) {
 
 TEST(ParseForm, MultipartQueryFieldsCountAfterTheBody) {
   auto t = parse_target("/p?who=q&s=0");
-  auto f = parse_form(form_request("multipart/form-data; boundary=x", gauche_body("x", {{"who", "body"}})), t->query);
+  auto f = parse_form(form_request("multipart/form-data; boundary=x", gauche_body("x", {{"who", "body"}})),
+                      t->query);
   ASSERT_TRUE(f.is_ok());
   EXPECT_EQ(f->get("who").value_or("?"), "body");
   EXPECT_EQ(f->get("s").value_or("?"), "0");
@@ -199,24 +203,30 @@ TEST(ParseForm, MalformedMultipartIsRefusedWithAReason) {
   EXPECT_NE(refusal("multipart/form-data; boundary=c", ok).find("no boundary delimiter"), std::string::npos);
   EXPECT_NE(refusal("multipart/form-data; boundary=b", ok.substr(0, ok.size() - 8)).find("no closing"),
             std::string::npos);
-  EXPECT_NE(refusal("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--")
-                .find("no name"),
-            std::string::npos);
-  EXPECT_NE(refusal("multipart/form-data; boundary=b", "--b\r\n\r\nx\r\n--b--").find("no name"), std::string::npos);
-  EXPECT_NE(refusal("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--b--")
-                .find("not form-data"),
-            std::string::npos);
-  EXPECT_NE(refusal("multipart/form-data; boundary=b", "--bx\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--b--")
-                .find("trailing"),
-            std::string::npos);
-  EXPECT_NE(refusal("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data; name=a\r\nx\r\n--b--")
-                .find("header"),
+  EXPECT_NE(
+      refusal("multipart/form-data; boundary=b", "--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n--b--")
+          .find("no name"),
+      std::string::npos);
+  EXPECT_NE(refusal("multipart/form-data; boundary=b", "--b\r\n\r\nx\r\n--b--").find("no name"),
             std::string::npos);
   EXPECT_NE(refusal("multipart/form-data; boundary=b",
-                    "--b\r\nContent-Disposition: form-data; name=a\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-                    "eA==\r\n--b--")
-                .find("Content-Transfer-Encoding is not binary"),
+                    "--b\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--b--")
+                .find("not form-data"),
             std::string::npos);
+  EXPECT_NE(refusal("multipart/form-data; boundary=b",
+                    "--bx\r\nContent-Disposition: form-data; name=a\r\n\r\nx\r\n--b--")
+                .find("trailing"),
+            std::string::npos);
+  EXPECT_NE(refusal("multipart/form-data; boundary=b",
+                    "--b\r\nContent-Disposition: form-data; name=a\r\nx\r\n--b--")
+                .find("header"),
+            std::string::npos);
+  EXPECT_NE(
+      refusal("multipart/form-data; boundary=b",
+              "--b\r\nContent-Disposition: form-data; name=a\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+              "eA==\r\n--b--")
+          .find("Content-Transfer-Encoding is not binary"),
+      std::string::npos);
 }
 
 }  // namespace

@@ -24,19 +24,20 @@ constexpr const char* kAddress = "192.0.2.1";
 struct Harness {
   explicit Harness(size_t max_queued, std::shared_ptr<ConnectionLimiter::Ticket> ticket = nullptr)
       : strand(net::make_strand(io)),
-        queue(strand, max_queued, std::move(ticket),
-              [this](const std::string& bytes, WriteQueue::Done done) {
-                writes.push_back(bytes);
-                pending.push_back(std::move(done));
-              },
-              [this] { ++failures; }) {
+        queue(
+            strand, max_queued, std::move(ticket),
+            [this](const std::string& bytes, WriteQueue::Done done) {
+              writes.push_back(bytes);
+              pending.push_back(std::move(done));
+            },
+            [this] { ++failures; }) {
     queue.open();
   }
 
   WriteQueue::Pushed push(std::string bytes, std::function<void()> written = {}, bool catch_up = false) {
-    return queue.push(StreamChunk{std::make_shared<const std::string>(std::move(bytes)),
-                                  std::move(written), catch_up, {}},
-                      owner);
+    return queue.push(
+        StreamChunk{std::make_shared<const std::string>(std::move(bytes)), std::move(written), catch_up, {}},
+        owner);
   }
   void run() {
     io.restart();
@@ -67,7 +68,8 @@ TEST(WriteQueue, WritesOneAtATimeAndRunsEachCallbackOnceInOrder) {
   h.queue.start();
   std::vector<int> order;
   for (int i = 1; i <= 3; ++i)
-    ASSERT_EQ(h.push("p" + std::to_string(i), [&order, i] { order.push_back(i); }), WriteQueue::Pushed::queued);
+    ASSERT_EQ(h.push("p" + std::to_string(i), [&order, i] { order.push_back(i); }),
+              WriteQueue::Pushed::queued);
   h.run();
   ASSERT_EQ(h.writes, std::vector<std::string>{"p1"}) << "the second waits for the first";
   EXPECT_TRUE(order.empty()) << "nothing is written yet";
@@ -117,7 +119,8 @@ TEST(WriteQueue, BytesLeaveTheBoundOnceWritten) {
 TEST(WriteQueue, CatchUpPiecesAreNotCountedAgainstTheBound) {
   ConnectionLimiter limiter(10, 10, AddressRanges(), 10000);
   Harness h(1000, limiter.admit(kAddress).ticket);
-  ASSERT_EQ(h.push(bytes_of(3000), {}, true), WriteQueue::Pushed::queued) << "catching up is not falling behind";
+  ASSERT_EQ(h.push(bytes_of(3000), {}, true), WriteQueue::Pushed::queued)
+      << "catching up is not falling behind";
   ASSERT_EQ(h.push(bytes_of(1000)), WriteQueue::Pushed::queued);
   EXPECT_EQ(h.queue.queued_bytes(), 1000u);
   EXPECT_EQ(limiter.buffered(kAddress), 4000u) << "but its bytes are charged all the same";
@@ -146,7 +149,8 @@ TEST(WriteQueue, StopDropsWhatIsQueuedAndGivesItsChargesBack) {
   h.queue.start();
   auto reader = std::make_shared<int>(0);  // what a callback holds
   int ran = 0;
-  for (int i = 0; i < 3; ++i) ASSERT_EQ(h.push(bytes_of(100), [reader, &ran] { ++ran; }), WriteQueue::Pushed::queued);
+  for (int i = 0; i < 3; ++i)
+    ASSERT_EQ(h.push(bytes_of(100), [reader, &ran] { ++ran; }), WriteQueue::Pushed::queued);
   h.run();
   ASSERT_EQ(h.writes.size(), 1u);
   h.queue.stop();

@@ -25,7 +25,8 @@ using std::chrono::seconds;
 class EventStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    room = std::make_shared<Room>(testing::lobby_settings(true), std::make_unique<rooms_test::FakeStore>(), time);
+    room = std::make_shared<Room>(testing::lobby_settings(true), std::make_unique<rooms_test::FakeStore>(),
+                                  time);
     ASSERT_TRUE(room->open(nullptr));
     CometConfig timing;
     timing.soft_timeout_min = timing.soft_timeout_max = 30;

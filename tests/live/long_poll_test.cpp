@@ -45,7 +45,8 @@ Reply parse(const Response& res) {
   r.cid = doc.at("cid").to_number<int64_t>();
   r.pos = doc.at("pos").to_number<uint64_t>();
   r.nc = doc.at("nc").to_number<size_t>();
-  for (const json::value& v : doc.at("content").as_array()) r.texts.emplace_back(v.as_array().at(2).as_string());
+  for (const json::value& v : doc.at("content").as_array())
+    r.texts.emplace_back(v.as_array().at(2).as_string());
   return r;
 }
 
@@ -59,7 +60,8 @@ class LongPollTest : public ::testing::Test {
 
   void open_room(bool loose_login) {
     if (room) room->close();
-    room = std::make_shared<Room>(testing::lobby_settings(loose_login), std::make_unique<rooms_test::FakeStore>(), time);
+    room = std::make_shared<Room>(testing::lobby_settings(loose_login),
+                                  std::make_unique<rooms_test::FakeStore>(), time);
     ASSERT_TRUE(room->open(nullptr));
     timing.soft_timeout_min = timing.soft_timeout_max = std::chrono::duration<double>(kSoft).count();
     timing.hard_timeout_min = timing.hard_timeout_max = std::chrono::duration<double>(kHard).count();

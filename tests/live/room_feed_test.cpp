@@ -49,8 +49,8 @@ class RecordingFeed final : public RoomFeed {
   }
 
  private:
-  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet,
-               std::function<void()> written, bool catch_up) override {
+  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet, std::function<void()> written,
+               bool catch_up) override {
     const json::object doc = json::parse(*packet).as_object();
     Sent s;
     s.pos = pos;
@@ -69,7 +69,8 @@ class RecordingFeed final : public RoomFeed {
 class RoomFeedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    room = std::make_shared<Room>(testing::lobby_settings(true), std::make_unique<rooms_test::FakeStore>(), time);
+    room = std::make_shared<Room>(testing::lobby_settings(true), std::make_unique<rooms_test::FakeStore>(),
+                                  time);
     ASSERT_TRUE(room->open(nullptr));
   }
   void TearDown() override {
@@ -164,7 +165,7 @@ TEST_F(RoomFeedTest, AReaderWithMoreThanAPacketPiledUpDuringAWriteIsCutOff) {
   drain();
   post_many(1, 1);
   io.poll();
-  ASSERT_EQ(feed->unwritten.size(), 1u);  // "p1" is being written
+  ASSERT_EQ(feed->unwritten.size(), 1u);              // "p1" is being written
   for (size_t i = 2; i < kMaxPacketPosts + 3; ++i) {  // one commit batch each
     post_many(i, 1);
     io.poll();

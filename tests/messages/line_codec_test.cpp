@@ -34,7 +34,11 @@ TEST(EncodeLine, EscapesQuotesBackslashesAndControls) {
 
 TEST(LineCodec, RoundTripsAwkwardText) {
   expect_round_trip(make_post("sh\"iro\\", 1732450000, 999999, "quote \" back \\ nl\n tab\t cr\r"));
-  expect_round_trip(make_post("ctl", 0, 0, std::string("a\x01" "b\x1f" "c\x7f" "d")));
+  expect_round_trip(make_post("ctl", 0, 0,
+                              std::string("a\x01"
+                                          "b\x1f"
+                                          "c\x7f"
+                                          "d")));
   expect_round_trip(make_post("名前", 1732450001, 1, "日本語のテキスト 😀🎉", "2001:db8::1"));
   expect_round_trip(make_post("old", 1732450002, 0, "no address", std::nullopt));
   expect_round_trip(make_post("empty", 7, 8, "", ""));
@@ -69,7 +73,10 @@ TEST(DecodeLine, ToleratesWhitespaceAndLineEnds) {
 
 TEST(DecodeLine, HexEscapes) {
   // \xHH; for control characters, as written by us and by the original.
-  EXPECT_EQ(decode_line(R"(("n" (1 2) "a\x01;b\x1b;c"))")->text, "a\x01" "b\x1b" "c");
+  EXPECT_EQ(decode_line(R"(("n" (1 2) "a\x01;b\x1b;c"))")->text,
+            "a\x01"
+            "b\x1b"
+            "c");
   // Longer \xH...; forms are code points, written out as UTF-8.
   EXPECT_EQ(decode_line(R"(("n" (1 2) "\x3042;\x1F600;\x7;"))")->text, "あ😀\x07");
   // The older \xHH without ';'.
@@ -96,11 +103,11 @@ TEST(DecodeLine, OtherEscapesAsGaucheReadsThem) {
 // Where Gauche's reader stops with an error, the line is unreadable.
 TEST(DecodeLine, EscapesGaucheRefusesMakeTheLineUnreadable) {
   const char* bad[] = {
-      R"(("n" (1 2) "\x"))",       // \x without digits
+      R"(("n" (1 2) "\x"))",  // \x without digits
       R"(("n" (1 2) "\xZ;"))",
-      R"(("n" (1 2) "\u12"))",     // \u with fewer than four digits
-      R"(("n" (1 2) "\U0001F6"))", // \U with fewer than eight
-      R"(("n" (1 2) "a\ b"))",     // a line continuation with no line end
+      R"(("n" (1 2) "\u12"))",      // \u with fewer than four digits
+      R"(("n" (1 2) "\U0001F6"))",  // \U with fewer than eight
+      R"(("n" (1 2) "a\ b"))",      // a line continuation with no line end
   };
   for (const char* line : bad) EXPECT_FALSE(decode_line(line).has_value()) << line;
 }
@@ -143,8 +150,8 @@ TEST(DecodeLine, ReadsByTheRulesOfTheOneReader) {
   EXPECT_EQ(extra->ip, "ip");
   const char* bad[] = {
       R"(("n" (1 2) "t" ; the ')' is in a comment)",
-      R"(("n" (1 2) "t" "ip" [a)))",        // a ']' must close the '['
-      R"(("n" (1 2) "t" "ip" . a b))",     // one datum after '.'
+      R"(("n" (1 2) "t" "ip" [a)))",    // a ']' must close the '['
+      R"(("n" (1 2) "t" "ip" . a b))",  // one datum after '.'
       R"(("n" (99999999999999999999 2) "t"))",
   };
   for (const char* line : bad) EXPECT_FALSE(decode_line(line).has_value()) << line;

@@ -27,7 +27,7 @@ TEST(PageEnd, StopsAtTheMaximumNumberOfPosts) {
 }
 
 TEST(PageEnd, EndsAfterThePostThatReachesTheByteLimit) {
-  std::deque<Post> posts(5, post_of(8));  // 10 bytes each with the nick
+  std::deque<Post> posts(5, post_of(8));       // 10 bytes each with the nick
   EXPECT_EQ(page_end(posts, 0, 100, 20), 2u);  // reaches 20 exactly
   EXPECT_EQ(page_end(posts, 0, 100, 21), 3u);  // passes it with the third
   EXPECT_EQ(page_end(posts, 3, 100, 21), 5u);

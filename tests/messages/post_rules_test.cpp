@@ -57,25 +57,34 @@ TEST(PostRules, EmptyText) {
 
 TEST(PostRules, RemovesControlCharactersButKeepsTabAndNewline) {
   using namespace std::string_literals;
-  Submission s = ok("ni\x01" "ck\x7f"s, "a\0b\x1b[31mc\td\ne\x7f"s);
+  Submission s =
+      ok("ni\x01"
+         "ck\x7f"s,
+         "a\0b\x1b[31mc\td\ne\x7f"s);
   EXPECT_EQ(s.nick, "nick");
   EXPECT_EQ(s.text, "ab[31mc\td\ne");
 }
 
 TEST(PostRules, RemovesC1Controls) {
-  Submission s = ok("nick", "a\xc2\x85" "b\xc2\x9f" "c\xc2\xa0" "d");
-  EXPECT_EQ(s.text, "abc\xc2\xa0" "d");  // U+00A0 is not a control character
+  Submission s = ok("nick",
+                    "a\xc2\x85"
+                    "b\xc2\x9f"
+                    "c\xc2\xa0"
+                    "d");
+  EXPECT_EQ(s.text,
+            "abc\xc2\xa0"
+            "d");  // U+00A0 is not a control character
 }
 
 TEST(PostRules, InvalidUtf8BecomesQuestionMark) {
-  Submission s = ok("n\xff", "a\xc3(b\xed\xa0\x80" "c\xe3\x81");
+  Submission s = ok("n\xff",
+                    "a\xc3(b\xed\xa0\x80"
+                    "c\xe3\x81");
   EXPECT_EQ(s.nick, "n?");
   EXPECT_EQ(s.text, "a?(b???c??");
 }
 
-TEST(PostRules, NormalisesLineEndsInText) {
-  EXPECT_EQ(ok("n", "a\r\nb\rc\n\rd").text, "a\nb\nc\n\nd");
-}
+TEST(PostRules, NormalisesLineEndsInText) { EXPECT_EQ(ok("n", "a\r\nb\rc\n\rd").text, "a\nb\nc\n\nd"); }
 
 TEST(PostRules, NickWhitespaceBecomesSpaces) {
   EXPECT_EQ(ok("a\tb\r\nc", "t").nick, "a b c");  // a line end is one space, CR LF too

@@ -5,9 +5,9 @@
 // page carries inline script or style. Reading a Room into these pages is
 // tested in tests/endpoints/page_data_test.cpp.
 
+#include "pages/pages.h"
 #include "pages/archive_pages.h"
 #include "pages/badge.h"
-#include "pages/pages.h"
 
 #include <gtest/gtest.h>
 
@@ -44,8 +44,7 @@ size_t count(const std::string& s, const std::string& what) {
 
 // No inline script, no event handler attribute, no style attribute or element.
 void expect_csp_clean(const std::string& html) {
-  EXPECT_FALSE(std::regex_search(html, std::regex("<script(?![^>]*\\ssrc=)[^>]*>")))
-      << "inline script";
+  EXPECT_FALSE(std::regex_search(html, std::regex("<script(?![^>]*\\ssrc=)[^>]*>"))) << "inline script";
   EXPECT_FALSE(std::regex_search(html, std::regex("<[^>]+\\son[a-z]+\\s*=", std::regex::icase)))
       << "event handler attribute";
   EXPECT_FALSE(std::regex_search(html, std::regex("<[^>]+\\sstyle\\s*=", std::regex::icase)))
@@ -70,11 +69,13 @@ TEST(DayPage, TitleNavigationPostsAndNavigator) {
   std::string h = render_day_page(room_named("Lobby"), p);
 
   EXPECT_NE(h.find("<title>Lobby &gt; Archives &gt; 2024/11/24</title>"), std::string::npos);
-  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/11/20\" class=\"prev-day\" rel=\"prev\""), std::string::npos);
-  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/12/01\" class=\"next-day\" rel=\"next\""), std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/11/20\" class=\"prev-day\" rel=\"prev\""),
+            std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/12/01\" class=\"next-day\" rel=\"next\""),
+            std::string::npos);
   EXPECT_NE(h.find(">Back to the chat room</a>"), std::string::npos);
   EXPECT_NE(h.find("<span class=\"chatter\">shiro</span>"), std::string::npos);
-  EXPECT_NE(h.find("id=\"entry-" ), std::string::npos);
+  EXPECT_NE(h.find("id=\"entry-"), std::string::npos);
   EXPECT_NE(h.find("<link rel=\"canonical\" href=\"http://host/lobby/a/2024/11/24\">"), std::string::npos);
   EXPECT_EQ(h.find("noindex"), std::string::npos);
   // The navigator: previous and next month, this month, each day with its count.
@@ -171,7 +172,8 @@ TEST(DayPage, ALongDayIsShownInBoundedPagesThatLinkToEachOther) {
   EXPECT_NE(h.find("<script src=\"http://host/lobby/chaton.abc.js\""), std::string::npos);
   EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/11/24\">00:00:00</a>"), std::string::npos);
   EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/11/24?page=3\">"), std::string::npos);
-  EXPECT_NE(h.find("<link rel=\"canonical\" href=\"http://host/lobby/a/2024/11/24?page=2\">"), std::string::npos);
+  EXPECT_NE(h.find("<link rel=\"canonical\" href=\"http://host/lobby/a/2024/11/24?page=2\">"),
+            std::string::npos);
   EXPECT_NE(h.find(std::to_string(n) + " posts on 2024/11/24 (1000 posts on this page)"), std::string::npos);
   expect_csp_clean(h);
 
@@ -192,7 +194,8 @@ TEST(DayPage, ALongDayIsShownInBoundedPagesThatLinkToEachOther) {
 TEST(DayPage, PagesOfLongPostsAreBoundedInBytesToo) {
   std::vector<Post> posts;
   for (int i = 0; i < 10; ++i)
-    posts.push_back(make_post("n", kNov24 + i, 5, std::string(kArchivePageBytes / 3, 'x') + std::to_string(i)));
+    posts.push_back(
+        make_post("n", kNov24 + i, 5, std::string(kArchivePageBytes / 3, 'x') + std::to_string(i)));
   DayPage p;
   select_day_page(p, posts, 1);
   EXPECT_EQ(p.posts.size(), 3u);
@@ -234,8 +237,9 @@ TEST(MonthsIndex, NewestFirstByYearWithCounts) {
   ASSERT_NE(y2024, std::string::npos);
   EXPECT_LT(y2025, y2024);
   EXPECT_LT(h.find(">November</a>"), h.find(">October</a>"));
-  EXPECT_NE(h.find("<a href=\"http://host/lobby/a/2024/11\">November</a> <span class=\"count\">12 posts on 3 days"),
-            std::string::npos);
+  EXPECT_NE(
+      h.find("<a href=\"http://host/lobby/a/2024/11\">November</a> <span class=\"count\">12 posts on 3 days"),
+      std::string::npos);
   EXPECT_NE(h.find("1 post on 1 day"), std::string::npos);
   EXPECT_NE(render_months_index(room_named("Lobby"), {}).find("Nothing archived yet."), std::string::npos);
 }
@@ -273,7 +277,8 @@ TEST(SearchPage, HitsHighlightedEscapedAndPaged) {
   EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/11/24#entry-"), std::string::npos);
   // Pager: page 2, both ways, the query URL-encoded.
   EXPECT_NE(h.find("Posts 21&ndash;23"), std::string::npos);
-  EXPECT_NE(h.find("href=\"http://host/lobby/search?q=hello%20%26%20%22bye%22\" rel=\"prev\""), std::string::npos);
+  EXPECT_NE(h.find("href=\"http://host/lobby/search?q=hello%20%26%20%22bye%22\" rel=\"prev\""),
+            std::string::npos);
   EXPECT_NE(h.find("href=\"http://host/lobby/search?q=hello%20%26%20%22bye%22&amp;page=3\" rel=\"next\""),
             std::string::npos);
   EXPECT_NE(h.find("noindex"), std::string::npos);
@@ -357,7 +362,8 @@ TEST(Badge, ScriptWritesEscapedMarkup) {
   EXPECT_EQ(js.find('>'), std::string::npos);
   EXPECT_EQ(js.find("\");\n"), js.rfind("\");\n"));
   std::string markup = badge_markup(hostile_badge());
-  EXPECT_NE(markup.find("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"), std::string::npos);
+  EXPECT_NE(markup.find("&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;"),
+            std::string::npos);
   EXPECT_NE(markup.find("src=\"http://icons/x.png&quot; onerror=&quot;alert(2)\""), std::string::npos);
   EXPECT_NE(markup.find("5 minutes ago"), std::string::npos);
   EXPECT_NE(markup.find("3 chatters"), std::string::npos);
@@ -372,17 +378,19 @@ TEST(Badge, MarkupHasTheOriginalStructureClassesAndTooltip) {
   b.chatters = 1;
   b.last_post = 1000;
   b.now = 1000 + 120;
-  EXPECT_EQ(badge_markup(b),
-            "<span class=\"chaton-badge\"><a href=\"http://host/lobby/\"><img alt=\"[icon]\" "
-            "src=\"http://host/icon.png\" title=\"Start chatting in Lobby\" width=\"32\" height=\"32\"></a>"
-            "<span class=\"chaton-room-name\"><a href=\"http://host/lobby/\" title=\"Start chatting in Lobby\">"
-            "Lobby</a></span><span class=\"chaton-last-update\">2 minutes ago</span>"
-            "<span class=\"chaton-chatters\">1 chatter</span></span>");
+  EXPECT_EQ(
+      badge_markup(b),
+      "<span class=\"chaton-badge\"><a href=\"http://host/lobby/\"><img alt=\"[icon]\" "
+      "src=\"http://host/icon.png\" title=\"Start chatting in Lobby\" width=\"32\" height=\"32\"></a>"
+      "<span class=\"chaton-room-name\"><a href=\"http://host/lobby/\" title=\"Start chatting in Lobby\">"
+      "Lobby</a></span><span class=\"chaton-last-update\">2 minutes ago</span>"
+      "<span class=\"chaton-chatters\">1 chatter</span></span>");
   b.icon_url.clear();
   EXPECT_EQ(badge_markup(b).find("<img"), std::string::npos);
   EXPECT_NE(badge_markup(b).find("<span class=\"chaton-badge\"><span class=\"chaton-room-name\">"),
             std::string::npos);
-  EXPECT_NE(badge_markup(hostile_badge()).find("title=\"Start chatting in &lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(badge_markup(hostile_badge()).find("title=\"Start chatting in &lt;/script&gt;"),
+            std::string::npos);
   // The script writes the default look before the markup, both escaped.
   std::string js = badge_script(b);
   EXPECT_NE(js.find("\\x3cstyle type=\\\"text\\x2fcss\\\"\\x3e.chaton-badge{"), std::string::npos) << js;
@@ -457,7 +465,8 @@ TEST(RoomIndex, PrivateRoomShowsItsNameAndLinkOnly) {
   std::string h = render_room_index({r}, 1000 + 120);
   EXPECT_NE(h.find(">Secret</a>"), std::string::npos);
   EXPECT_NE(h.find("A private room"), std::string::npos);
-  for (const char* hidden : {"chatter", "last post", "ago", "private words", "Inner circle", "a/today", "search"})
+  for (const char* hidden :
+       {"chatter", "last post", "ago", "private words", "Inner circle", "a/today", "search"})
     EXPECT_EQ(h.find(hidden), std::string::npos) << hidden;
   expect_csp_clean(h);
 }

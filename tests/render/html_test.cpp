@@ -31,8 +31,8 @@ std::string header(const std::string& stamp, const std::string& nick) {
 }
 
 std::string anchor(const std::string& id, const std::string& date) {
-  return "<a class=\"permalink-anchor\" id=\"anchor-" + id + "\" href=\"" + kRoomUrl + "a/" + date +
-         "#" + id + "\" target=\"_parent\">#</a>";
+  return "<a class=\"permalink-anchor\" id=\"anchor-" + id + "\" href=\"" + kRoomUrl + "a/" + date + "#" +
+         id + "\" target=\"_parent\">#</a>";
 }
 
 std::string single(const std::string& id, const std::string& html) {
@@ -40,19 +40,19 @@ std::string single(const std::string& id, const std::string& html) {
 }
 
 std::string link(const std::string& url_html) {
-  return "<a href=\"" + url_html +
-         "\" rel=\"nofollow noopener\" target=\"_blank\" class=\"link-default\">" + url_html + "</a>";
+  return "<a href=\"" + url_html + "\" rel=\"nofollow noopener\" target=\"_blank\" class=\"link-default\">" +
+         url_html + "</a>";
 }
 
 std::string image(const std::string& url_html) {
   return "<a href=\"" + url_html +
-         "\" rel=\"nofollow noopener\" target=\"_blank\" class=\"link-image\"><img src=\"" +
-         url_html + "\" alt=\"" + url_html + "\" class=\"inline-image\" loading=\"lazy\"></a>";
+         "\" rel=\"nofollow noopener\" target=\"_blank\" class=\"link-image\"><img src=\"" + url_html +
+         "\" alt=\"" + url_html + "\" class=\"inline-image\" loading=\"lazy\"></a>";
 }
 
 std::string youtube(const std::string& id, int w = 425, int h = 344) {
-  return "<iframe class=\"youtube\" width=\"" + std::to_string(w) + "\" height=\"" +
-         std::to_string(h) + "\" src=\"https://www.youtube-nocookie.com/embed/" + id +
+  return "<iframe class=\"youtube\" width=\"" + std::to_string(w) + "\" height=\"" + std::to_string(h) +
+         "\" src=\"https://www.youtube-nocookie.com/embed/" + id +
          "\" title=\"YouTube video\" allow=\"accelerometer; encrypted-media; gyroscope; "
          "picture-in-picture\" allowfullscreen loading=\"lazy\"></iframe>";
 }
@@ -115,10 +115,8 @@ TEST(RenderPosts, EmptySpan) { EXPECT_EQ(render({}), ""); }
 TEST(RenderPosts, GroupsSameNickAndIpWithinWindow) {
   std::vector<Post> posts{make_post("shiro", kSec, 1, "a"), make_post("shiro", kSec + 239, 2, "b")};
   EXPECT_EQ(render(posts), header("2024/11/24 12:06:40 UTC", "shiro") +
-                               anchor("entry-674316d0-01", "2024/11/24") +
-                               single("entry-674316d0-01", "a") +
-                               anchor("entry-674317bf-02", "2024/11/24") +
-                               single("entry-674317bf-02", "b"));
+                               anchor("entry-674316d0-01", "2024/11/24") + single("entry-674316d0-01", "a") +
+                               anchor("entry-674317bf-02", "2024/11/24") + single("entry-674317bf-02", "b"));
 }
 
 TEST(RenderPosts, NoGroupingAtWindowBoundary) {
@@ -136,8 +134,7 @@ TEST(RenderPosts, NoGroupingForDifferentNick) {
 }
 
 TEST(RenderPosts, NoGroupingForDifferentIp) {
-  std::vector<Post> posts{make_post("shiro", kSec, 1, "a"),
-                          make_post("shiro", kSec + 1, 2, "b", "10.0.0.1")};
+  std::vector<Post> posts{make_post("shiro", kSec, 1, "a"), make_post("shiro", kSec + 1, 2, "b", "10.0.0.1")};
   EXPECT_EQ(count(render(posts), "entry-header"), 2u);
   std::vector<Post> one_missing{make_post("shiro", kSec, 1, "a"),
                                 make_post("shiro", kSec + 1, 2, "b", std::nullopt)};
@@ -226,8 +223,7 @@ TEST(Escaping, HostileRoomUrlIsEscaped) {
 TEST(Escaping, UrlCannotBreakOutOfAttribute) {
   std::string out = render_text("http://x/\"onmouseover=alert(1) http://y/<script>", options());
   expect_no_active_content(out);
-  EXPECT_EQ(out, link("http://x/") + "&quot;onmouseover=alert(1) " + link("http://y/") +
-                     "&lt;script&gt;");
+  EXPECT_EQ(out, link("http://x/") + "&quot;onmouseover=alert(1) " + link("http://y/") + "&lt;script&gt;");
 }
 
 TEST(Escaping, QuotesAndAmpersandInUrl) {
@@ -290,22 +286,20 @@ TEST(RenderText, JavascriptInsideUrlIsOnlyText) {
 }
 
 TEST(RenderText, NonAsciiInUrl) {
-  EXPECT_EQ(render_text("http://例え.jp/パス です", options()),
-            link("http://例え.jp/パス") + " です");
+  EXPECT_EQ(render_text("http://例え.jp/パス です", options()), link("http://例え.jp/パス") + " です");
 }
 
 // ---- images ----
 
 TEST(RenderText, ImageLinks) {
-  for (const char* url : {"http://a/b.jpg", "http://a/b.JPEG", "https://a/b.gif", "http://a/b.png",
-                          "http://a/b.webp"}) {
+  for (const char* url :
+       {"http://a/b.jpg", "http://a/b.JPEG", "https://a/b.gif", "http://a/b.png", "http://a/b.webp"}) {
     EXPECT_EQ(render_text(url, options()), image(url)) << url;
   }
 }
 
 TEST(RenderText, ImageExtensionBeforeQueryOrFragment) {
-  EXPECT_EQ(render_text("http://a/b.png?size=2&x=1", options()),
-            image("http://a/b.png?size=2&amp;x=1"));
+  EXPECT_EQ(render_text("http://a/b.png?size=2&x=1", options()), image("http://a/b.png?size=2&amp;x=1"));
   EXPECT_EQ(render_text("http://a/b.png#frag", options()), image("http://a/b.png#frag"));
   EXPECT_EQ(render_text("http://a/b?file=c.png", options()), link("http://a/b?file=c.png"));
   EXPECT_EQ(render_text("http://a.png", options()), link("http://a.png"));
@@ -348,11 +342,11 @@ TEST(RenderText, YoutubeConfiguredSize) {
 }
 
 TEST(RenderText, InvalidYoutubeIdsAreOnlyLinks) {
-  for (const char* url : {"https://www.youtube.com/watch?v=abc", "https://www.youtube.com/watch",
-                          "https://www.youtube.com/watch?v=abc!def1",
-                          "https://www.youtube.com/watch?v=abcdefghijklmnopqrstu",
-                          "https://evil.example/watch?v=abcdef", "https://notyoutube.com/watch?v=abcdef",
-                          "https://youtu.be/", "https://www.youtube.com/shorts/"}) {
+  for (const char* url :
+       {"https://www.youtube.com/watch?v=abc", "https://www.youtube.com/watch",
+        "https://www.youtube.com/watch?v=abc!def1", "https://www.youtube.com/watch?v=abcdefghijklmnopqrstu",
+        "https://evil.example/watch?v=abcdef", "https://notyoutube.com/watch?v=abcdef", "https://youtu.be/",
+        "https://www.youtube.com/shorts/"}) {
     std::string out = render_text(url, options());
     EXPECT_EQ(out.find("<iframe"), std::string::npos) << url;
     EXPECT_NE(out.find("class=\"link-default\""), std::string::npos) << url;
@@ -370,8 +364,8 @@ TEST(RenderText, Nicovideo) {
 
 TEST(RenderText, SeveralUrlsInOneText) {
   EXPECT_EQ(render_text("http://a/1.png http://b/ https://youtu.be/abcdef", options()),
-            image("http://a/1.png") + " " + link("http://b/") + " " +
-                link("https://youtu.be/abcdef") + youtube("abcdef"));
+            image("http://a/1.png") + " " + link("http://b/") + " " + link("https://youtu.be/abcdef") +
+                youtube("abcdef"));
 }
 
 TEST(RenderText, LongInputStaysLinear) {

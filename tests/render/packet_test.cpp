@@ -36,8 +36,7 @@ PacketHeader header(bool refresh = false) {
   return h;
 }
 
-std::string content(PacketFormat fmt, const std::vector<Post>& posts,
-                    const Post* previous = nullptr) {
+std::string content(PacketFormat fmt, const std::vector<Post>& posts, const Post* previous = nullptr) {
   return render_content(fmt, posts, previous, options());
 }
 
@@ -168,8 +167,7 @@ TEST(PacketWeb, WrapWithAndWithoutRefresh) {
 }
 
 TEST(PacketWeb, WrappedPacketParses) {
-  std::string packet =
-      wrap_packet(PacketFormat::web, header(true), content(PacketFormat::web, kTwoPosts));
+  std::string packet = wrap_packet(PacketFormat::web, header(true), content(PacketFormat::web, kTwoPosts));
   boost::json::value v = boost::json::parse(packet);
   EXPECT_EQ(v.at("pos").as_int64(), 1234);
   EXPECT_EQ(v.at("refresh").as_bool(), true);

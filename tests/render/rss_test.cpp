@@ -137,14 +137,22 @@ TEST(Rss, ExactDocumentForOnePost) {
             "<lastBuildDate>Sun, 24 Nov 2024 12:06:40 +0000</lastBuildDate>\n"
             "<item>\n"
             "<title>shiro: hi http://a/</title>\n"
-            "<link>" + link + "</link>\n"
-            "<guid isPermaLink=\"true\">" + link + "</guid>\n"
-            "<description>" + escaped_html + "</description>\n"
-            "<content:encoded><![CDATA[" + html + "]]></content:encoded>\n"
-            "<pubDate>Sun, 24 Nov 2024 12:06:40 +0000</pubDate>\n"
-            "</item>\n"
-            "</channel>\n"
-            "</rss>\n");
+            "<link>" +
+                link +
+                "</link>\n"
+                "<guid isPermaLink=\"true\">" +
+                link +
+                "</guid>\n"
+                "<description>" +
+                escaped_html +
+                "</description>\n"
+                "<content:encoded><![CDATA[" +
+                html +
+                "]]></content:encoded>\n"
+                "<pubDate>Sun, 24 Nov 2024 12:06:40 +0000</pubDate>\n"
+                "</item>\n"
+                "</channel>\n"
+                "</rss>\n");
 }
 
 TEST(Rss, EmptyRoomHasNoItemsAndNoBuildDate) {
@@ -169,8 +177,7 @@ TEST(Rss, ItemsNewestFirst) {
   ASSERT_NE(first, std::string::npos);
   EXPECT_LT(third, second);
   EXPECT_LT(second, first);
-  EXPECT_NE(out.find("<lastBuildDate>Sun, 24 Nov 2024 12:08:40 +0000</lastBuildDate>"),
-            std::string::npos);
+  EXPECT_NE(out.find("<lastBuildDate>Sun, 24 Nov 2024 12:08:40 +0000</lastBuildDate>"), std::string::npos);
 }
 
 TEST(Rss, TitleIsFirstLineEscapedWithoutControls) {
@@ -190,8 +197,7 @@ TEST(Rss, HostileInputStaysEscaped) {
   EXPECT_EQ(out.find("<script"), std::string::npos);
   EXPECT_EQ(out.find("<img"), std::string::npos);
   EXPECT_NE(out.find("<title>&lt;script&gt;x&lt;/script&gt;</title>"), std::string::npos);
-  EXPECT_NE(out.find("<description>&lt;p onclick=&quot;x&quot;&gt;&amp;</description>"),
-            std::string::npos);
+  EXPECT_NE(out.find("<description>&lt;p onclick=&quot;x&quot;&gt;&amp;</description>"), std::string::npos);
 }
 
 TEST(Rss, CdataNeverClosedEarly) {
@@ -209,15 +215,22 @@ TEST(Rss, CdataNeverClosedEarly) {
 
 TEST(Rss, ForbiddenCharactersRemoved) {
   std::vector<Post> posts{make_post("n\x01ick", kSec, 1,
-                                    "a\x02" "b\x1f" "c\tx\r\ny \xEF\xBF\xBE z \xff")};
-  std::string out =
-      render_rss(FeedInfo{"Lo\x0b" "bby", "d\x0c" "esc"}, posts, options());
+                                    "a\x02"
+                                    "b\x1f"
+                                    "c\tx\r\ny \xEF\xBF\xBE z \xff")};
+  std::string out = render_rss(FeedInfo{"Lo\x0b"
+                                        "bby",
+                                        "d\x0c"
+                                        "esc"},
+                               posts, options());
   EXPECT_EQ(XmlChecker(out).check(), "");
   EXPECT_NE(out.find("<title>Lobby</title>"), std::string::npos);
   EXPECT_NE(out.find("<description>desc</description>"), std::string::npos);
   EXPECT_NE(out.find("<title>nick: abcx</title>"), std::string::npos);
-  EXPECT_NE(out.find("<![CDATA[<pre class=\"entry-multi\" id=\"entry-674316d0-01\">nick: abc\tx\r\ny  z ?</pre>]]>"),
-            std::string::npos);
+  EXPECT_NE(
+      out.find(
+          "<![CDATA[<pre class=\"entry-multi\" id=\"entry-674316d0-01\">nick: abc\tx\r\ny  z ?</pre>]]>"),
+      std::string::npos);
   EXPECT_EQ(out.find("\xEF\xBF\xBE"), std::string::npos);
 }
 
@@ -251,15 +264,26 @@ TEST(Rss, DescriptionStartsWithTheNickAndKeepsLineBreaks) {
 TEST(Rss, InvisibleFormatCharactersLeaveTheTitle) {
   // U+200B zero width space, U+FEFF BOM, U+200D joiner, U+2066 isolate,
   // U+00AD soft hyphen, U+E000 private use (kept), an emoji and CJK (kept).
-  std::vector<Post> posts{make_post("\xEF\xBB\xBFni\xE2\x80\x8B" "ck", kSec, 1,
-                                    "a\xE2\x80\x8D" "b\xE2\x81\xA6" "c\xC2\xAD" "d \xEE\x80\x80 "
-                                    "\xF0\x9F\x98\x80 \xE6\x97\xA5")};
+  std::vector<Post> posts{
+      make_post("\xEF\xBB\xBFni\xE2\x80\x8B"
+                "ck",
+                kSec, 1,
+                "a\xE2\x80\x8D"
+                "b\xE2\x81\xA6"
+                "c\xC2\xAD"
+                "d \xEE\x80\x80 "
+                "\xF0\x9F\x98\x80 \xE6\x97\xA5")};
   std::string out = render_rss(FeedInfo{"Lobby", ""}, posts, options());
   EXPECT_EQ(XmlChecker(out).check(), "");
-  EXPECT_NE(out.find("<title>nick: abcd \xEE\x80\x80 \xF0\x9F\x98\x80 \xE6\x97\xA5</title>"), std::string::npos)
+  EXPECT_NE(out.find("<title>nick: abcd \xEE\x80\x80 \xF0\x9F\x98\x80 \xE6\x97\xA5</title>"),
+            std::string::npos)
       << out;
   // The text itself is not changed.
-  EXPECT_NE(out.find("a\xE2\x80\x8D" "b\xE2\x81\xA6" "c\xC2\xAD" "d"), std::string::npos);
+  EXPECT_NE(out.find("a\xE2\x80\x8D"
+                     "b\xE2\x81\xA6"
+                     "c\xC2\xAD"
+                     "d"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -27,9 +27,9 @@
 #include "messages/line_codec.h"
 #include "rooms/room.h"
 #include "rooms/room_helpers.h"
-#include "support/temp_dir.h"
 #include "store/file_store.h"
 #include "support/files.h"
+#include "support/temp_dir.h"
 
 namespace chaton {
 namespace {
@@ -55,8 +55,6 @@ SysTime at(Date d, int hour, int minute = 0, int second = 0) {
 }
 
 Date today_of(const Clock& c) { return utc_from_seconds(to_stamp(c.now()).sec).date; }
-
-
 
 class ArchiveRoomTest : public ::testing::Test {
  protected:
@@ -116,7 +114,7 @@ TEST_F(ArchiveRoomTest, ArchivesSeveralDaysTrimsTheWindowAndKeepsPositions) {
   EXPECT_EQ(fresh.pos, 90u);
   EXPECT_EQ(texts(fresh).size(), 31u);
   Delta older = room->delta_since(old_reader, PacketFormat::json);
-  EXPECT_EQ(older.pos, 90u);  // never back
+  EXPECT_EQ(older.pos, 90u);            // never back
   ASSERT_EQ(texts(older).size(), 31u);  // what is still live
   EXPECT_EQ(texts(older).front(), "twenty-one 19");
   Delta recent = room->delta_since(85, PacketFormat::json);
@@ -239,11 +237,14 @@ TEST_F(ArchiveRoomTest, PostingFromFourThreadsWhileArchivingLosesAndDoublesNothi
       EXPECT_GE(days + live, 1) << text << " lost";
     }
   }
-  EXPECT_EQ(in_days.size() + in_current.size() - [&] {
-    size_t both = 0;
-    for (const auto& [text, n] : in_current) both += in_days.count(text);
-    return both;
-  }(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(
+      in_days.size() + in_current.size() -
+          [&] {
+            size_t both = 0;
+            for (const auto& [text, n] : in_current) both += in_days.count(text);
+            return both;
+          }(),
+      static_cast<size_t>(kThreads * kPerThread));
 }
 
 }  // namespace

@@ -264,7 +264,8 @@ TEST(CidTableCount, OneAddressCountsAtMostTheCap) {
   const size_t cap = kCountedCidsPerAddress;
   std::vector<Cid> flood;
   for (size_t i = 0; i < 3 * cap; ++i) {
-    flood.push_back(i % 2 ? t.allocate(kT0, "198.51.100.7") : t.admit(std::nullopt, true, kT0, "198.51.100.7").cid);
+    flood.push_back(i % 2 ? t.allocate(kT0, "198.51.100.7")
+                          : t.admit(std::nullopt, true, kT0, "198.51.100.7").cid);
   }
   Cid other = t.allocate(kT0, "203.0.113.9");
   t.admit(std::nullopt, true, kT0, "203.0.113.9");

@@ -122,8 +122,8 @@ TEST(CommitQueueStamp, EqualReadingsGetStrictlyIncreasingStamps) {
   ASSERT_EQ(posts.size(), 5u);
   std::vector<Stamp> got;
   for (const Post& p : posts) got.push_back(stamp_of(p));
-  std::vector<Stamp> want = {{1732450000, 999997}, {1732450000, 999998}, {1732450000, 999999},
-                             {1732450001, 0},      {1732450001, 1}};
+  std::vector<Stamp> want = {
+      {1732450000, 999997}, {1732450000, 999998}, {1732450000, 999999}, {1732450001, 0}, {1732450001, 1}};
   EXPECT_EQ(got, want);
 }
 

@@ -25,9 +25,9 @@
 #include "rooms/fake_store.h"
 #include "rooms/room.h"
 #include "rooms/room_helpers.h"
-#include "support/temp_dir.h"
 #include "store/file_store.h"
 #include "store/post_selector.h"
+#include "support/temp_dir.h"
 
 namespace chaton {
 namespace {
@@ -45,8 +45,6 @@ constexpr const char* kRoomUrl = "http://chat.example/lobby/";
 constexpr size_t kPosts = 5;
 
 using testing::TempDir;  // tests/support/temp_dir.h
-
-
 
 RoomSettings settings(const std::filesystem::path& dir) {
   RoomSettings s;

@@ -77,7 +77,6 @@ class PostOutcome {
   std::optional<Result<Post>> result_;
 };
 
-
 struct JsonPost {
   std::string nick;
   int64_t sec = 0;
@@ -206,8 +205,7 @@ TEST_F(RoomTest, OpenLoadsTheSnapshot) {
   EXPECT_EQ(st.last_post, snap.last_post);
   EXPECT_EQ(st.num_chatters, 0u);
   EXPECT_EQ(room->recent_posts(100), snap.recent);
-  EXPECT_EQ(room->recent_posts(2),
-            (std::vector<Post>{snap.recent[3], snap.recent[4]}));
+  EXPECT_EQ(room->recent_posts(2), (std::vector<Post>{snap.recent[3], snap.recent[4]}));
   EXPECT_EQ(room->delta_since(12, PacketFormat::json).pos, 12u);
 }
 
@@ -519,7 +517,7 @@ TEST_F(RoomTest, DeltaInSexprFormat) {
 TEST_F(RoomTest, WebDeltaGroupsHeadersAcrossTheDeltaBoundary) {
   const int64_t t0 = 1732450000;
   std::vector<Post> posts = {
-      make_post("alice", t0, 0, "one", kIp, 1),       make_post("alice", t0 + 10, 0, "two", kIp, 2),
+      make_post("alice", t0, 0, "one", kIp, 1),        make_post("alice", t0 + 10, 0, "two", kIp, 2),
       make_post("alice", t0 + 20, 0, "three", kIp, 3), make_post("bob", t0 + 30, 0, "four", kIp, 4),
       make_post("alice", t0 + 40, 0, "five", kIp, 5),
   };
@@ -535,9 +533,8 @@ TEST_F(RoomTest, WebDeltaGroupsHeadersAcrossTheDeltaBoundary) {
   std::string html = web_html(*d.content);
   EXPECT_EQ(count(html, "class=\"entry-header\""), 2u) << html;
   EXPECT_LT(html.find("two"), html.find("entry-header")) << "no header before 'two'";
-  EXPECT_EQ(*d.content,
-            render_content(PacketFormat::web, std::span<const Post>(posts).subspan(1), &posts[0],
-                           settings().render));
+  EXPECT_EQ(*d.content, render_content(PacketFormat::web, std::span<const Post>(posts).subspan(1), &posts[0],
+                                       settings().render));
 
   // From pos 3 the first post is bob's: it has its header.
   std::string from3 = web_html(*room->delta_since(3, PacketFormat::web).content);

@@ -147,10 +147,9 @@ TEST(Highlight, EntitiesAreCharactersAndAreNotSplit) {
 }
 
 TEST(Highlight, SkipsTimestampAndPermalinkAnchor) {
-  std::string html =
-      R"(<div class="entry-header"><span class="timestamp">2024/11/24 00:00:00 UTC</span>)"
-      R"(<span class="chatter">utc</span></div><a class="permalink-anchor" href="#x">#</a>)"
-      R"(<div class="entry-single"><span>utc and # here</span></div>)";
+  std::string html = R"(<div class="entry-header"><span class="timestamp">2024/11/24 00:00:00 UTC</span>)"
+                     R"(<span class="chatter">utc</span></div><a class="permalink-anchor" href="#x">#</a>)"
+                     R"(<div class="entry-single"><span>utc and # here</span></div>)";
   std::string out = highlight(html, parse_query("utc #"));
   EXPECT_NE(out.find(R"(<span class="timestamp">2024/11/24 00:00:00 UTC</span>)"), std::string::npos);
   EXPECT_NE(out.find(R"(<span class="chatter"><mark>utc</mark></span>)"), std::string::npos);

@@ -120,8 +120,9 @@ TEST_F(DailyArchiverTest, ArchivesEveryRoomWhenTheClockCrossesMidnight) {
   advance(milliseconds(100), archiver);
 
   ASSERT_TRUE(archived("2024/12/31.dat"));
-  EXPECT_NE(read_text(dir_ / "logs/archive.log").find("archive 2025/01/01: archived 1 day: 2024/12/31 (40 posts)"),
-            std::string::npos)
+  EXPECT_NE(
+      read_text(dir_ / "logs/archive.log").find("archive 2025/01/01: archived 1 day: 2024/12/31 (40 posts)"),
+      std::string::npos)
       << read_text(dir_ / "logs/archive.log");
   EXPECT_EQ(read_text(data() / "2024/12/31.cnt"), "40");
   EXPECT_TRUE(fs::is_symlink(data() / "2025/01/01.dat"));
@@ -164,7 +165,8 @@ TEST_F(DailyArchiverTest, RunNowRunsTheSameJobAndTheTimerDoesNotRepeatIt) {
   Status st = archiver.run_now(kNextDay);
   ASSERT_TRUE(st.is_ok()) << st.message();
   EXPECT_EQ(read_text(data() / "2024/12/31.cnt"), "3");
-  EXPECT_NE(read_text(dir_ / "logs/archive.log").find("archive 2025/01/01: archived 1 day"), std::string::npos);
+  EXPECT_NE(read_text(dir_ / "logs/archive.log").find("archive 2025/01/01: archived 1 day"),
+            std::string::npos);
   archiver.stop();
   EXPECT_FALSE(archiver.run_now(kNextDay).is_ok());  // stopped: refused, not hung
 }

@@ -4,8 +4,8 @@
 // changes nothing.
 #pragma once
 
-#include <unistd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -19,10 +19,10 @@
 
 #include "messages/line_codec.h"
 #include "messages/post.h"
-#include "util/civil_time.h"
 #include "support/files.h"
 #include "support/posts.h"
 #include "support/temp_dir.h"
+#include "util/civil_time.h"
 
 namespace chaton::archive_test {
 
@@ -45,7 +45,8 @@ inline Post post_at(int64_t sec, std::string text, std::string nick = "alice") {
 // `n` posts on day `d`, spread over the day, texts "<tag> 0", "<tag> 1", ...
 inline std::vector<Post> posts_on(Date d, int n, const std::string& tag) {
   std::vector<Post> out;
-  for (int i = 0; i < n; ++i) out.push_back(post_at(at(d, 0) + 60 + i * (86000 / (n + 1)), tag + " " + std::to_string(i)));
+  for (int i = 0; i < n; ++i)
+    out.push_back(post_at(at(d, 0) + 60 + i * (86000 / (n + 1)), tag + " " + std::to_string(i)));
   return out;
 }
 

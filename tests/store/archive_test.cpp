@@ -12,9 +12,9 @@
 #include <set>
 #include <thread>
 
+#include "store/archive_fixture.h"
 #include "store/file_archive.h"
 #include "store/file_store.h"
-#include "store/archive_fixture.h"
 
 namespace chaton {
 namespace {
@@ -225,8 +225,8 @@ TEST_F(ArchiveTest, ALatePostOfAnArchivedDayIsNeverLost) {
 
 TEST_F(ArchiveTest, CrossesMonthAndYearEndsAndLeapDays) {
   Date dec31{2024, 12, 31}, jan1{2025, 1, 1}, feb28{2025, 2, 28}, mar1{2025, 3, 1}, mar2{2025, 3, 2};
-  write_current(concat({posts_on(dec31, 31, "dec31"), posts_on(jan1, 31, "jan1"), posts_on(feb28, 31, "feb28"),
-                        posts_on(mar1, 31, "mar1")}));
+  write_current(concat({posts_on(dec31, 31, "dec31"), posts_on(jan1, 31, "jan1"),
+                        posts_on(feb28, 31, "feb28"), posts_on(mar1, 31, "mar1")}));
   ArchiveReport r = archive_ok(mar2);
 
   // Every day from 2024/12/31 to 2025/03/01: 1 + 31 + 28 + 1 days.

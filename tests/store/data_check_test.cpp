@@ -9,8 +9,8 @@
 
 #include <algorithm>
 
-#include "store/file_store.h"
 #include "store/archive_fixture.h"
+#include "store/file_store.h"
 
 namespace chaton::datacheck {
 namespace {
@@ -67,10 +67,10 @@ TEST_F(DataCheckTest, ReportsEveryKindOfDamage) {
   // An unreadable line in a day file and in current.dat, a torn tail.
   write_text(day(kNov20), read_text(day(kNov20)) + "not a post\n");
   write_text(current(), "(\"x\" (1 2) \"y\" \"z\")\n" + read_text(current()) + "(\"torn\" (17324");
-  write_text(count(kNov21), "39");                // disagrees with its day file
-  write_text(data() / "sequence", "3");           // fewer than the posts in current.dat
-  fs::remove(day(next_day(kNov23)));              // tomorrow's link is gone
-  write_text(data() / "2024/11/05.cnt", "4");     // a count without a day file
+  write_text(count(kNov21), "39");             // disagrees with its day file
+  write_text(data() / "sequence", "3");        // fewer than the posts in current.dat
+  fs::remove(day(next_day(kNov23)));           // tomorrow's link is gone
+  write_text(data() / "2024/11/05.cnt", "4");  // a count without a day file
 
   auto problems = check(dir_.path(), kNov23);
 
@@ -119,11 +119,11 @@ TEST_F(DataCheckTest, RepairFixesTheSafeProblemsAndTouchesNoPost) {
   EXPECT_TRUE(r->failures.empty());
   EXPECT_EQ(r->fixed.size(), 6u);
 
-  EXPECT_EQ(read_text(current()), live + "\n");      // one newline added, nothing else
-  EXPECT_EQ(read_text(day(kNov20)), day20);            // the bad line stays: never rewrite posts
+  EXPECT_EQ(read_text(current()), live + "\n");  // one newline added, nothing else
+  EXPECT_EQ(read_text(day(kNov20)), day20);      // the bad line stays: never rewrite posts
   EXPECT_EQ(read_text(count(kNov20)), "40");
   EXPECT_EQ(read_text(count(kNov21)), "40");
-  EXPECT_EQ(read_text(data() / "sequence"), "81");   // 80 posts, and the torn one (by current.base)
+  EXPECT_EQ(read_text(data() / "sequence"), "81");  // 80 posts, and the torn one (by current.base)
   EXPECT_EQ(fs::read_symlink(day(kNov23)).string(), "../../current.dat");
   EXPECT_EQ(fs::read_symlink(day(next_day(kNov23))).string(), "../../current.dat");
 

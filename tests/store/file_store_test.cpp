@@ -20,8 +20,8 @@
 #include <thread>
 
 #include "messages/line_codec.h"
-#include "support/posts.h"
 #include "support/files.h"
+#include "support/posts.h"
 #include "support/temp_dir.h"
 
 namespace chaton {
@@ -99,7 +99,9 @@ TEST_F(FileStoreTest, ReadsAnOriginalDataDirectory) {
   EXPECT_EQ(snap.recent[0].text, "hello\nworld");
   EXPECT_EQ(snap.recent[0].ip, "127.0.0.1");
   EXPECT_EQ(snap.recent[1].nick, "\"quoted\"");
-  EXPECT_EQ(snap.recent[1].text, "back\\slash\ttab\x01" "ctl");
+  EXPECT_EQ(snap.recent[1].text,
+            "back\\slash\ttab\x01"
+            "ctl");
   EXPECT_EQ(snap.recent[2].nick, "名前");
   EXPECT_EQ(snap.recent[2].text, "日本語 😀");
   EXPECT_FALSE(snap.recent[2].ip.has_value());

@@ -145,11 +145,11 @@ TEST_F(ModerationTest, RemovesAnEntryFromTheLiveLogAndRenumbersTheRest) {
   EXPECT_EQ(r.sequence_after, kTotalPosts - 1);
   EXPECT_EQ(read_text(current()), lines_of(without(live_, s)));  // the others byte for byte
   EXPECT_EQ(read_text(data() / "sequence"), std::to_string(kTotalPosts - 1));
-  EXPECT_TRUE(fs::is_symlink(day(kNov22)));                       // never written through
+  EXPECT_TRUE(fs::is_symlink(day(kNov22)));  // never written through
   EXPECT_EQ(fs::read_symlink(day(kNov22)).string(), "../../current.dat");
-  EXPECT_EQ(inode(day(kNov20)), day20);                           // other days untouched
+  EXPECT_EQ(inode(day(kNov20)), day20);  // other days untouched
   EXPECT_NE(stamp(), stamp_before);
-  EXPECT_FALSE(fs::exists(data() / "current.dat.bak"));          // no copy of the removed text
+  EXPECT_FALSE(fs::exists(data() / "current.dat.bak"));  // no copy of the removed text
 
   // Reopened: the posts before the removed one keep their numbers, the
   // later ones move down by one, and the next post follows on.

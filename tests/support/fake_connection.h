@@ -22,8 +22,7 @@
 
 namespace chaton::testing {
 
-class FakeConnection final : public http::Connection,
-                             public std::enable_shared_from_this<FakeConnection> {
+class FakeConnection final : public http::Connection, public std::enable_shared_from_this<FakeConnection> {
  public:
   explicit FakeConnection(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
 

@@ -83,8 +83,8 @@ class SimulatedTimeSource final : public TimeSource {
       auto& armed = state_->armed;
       std::stable_sort(armed.begin(), armed.end(),
                        [](const Armed& a, const Armed& b) { return a.deadline < b.deadline; });
-      auto first_later = std::find_if(armed.begin(), armed.end(),
-                                      [&](const Armed& a) { return a.deadline > state_->mono; });
+      auto first_later =
+          std::find_if(armed.begin(), armed.end(), [&](const Armed& a) { return a.deadline > state_->mono; });
       due.assign(std::make_move_iterator(armed.begin()), std::make_move_iterator(first_later));
       armed.erase(armed.begin(), first_later);
     }

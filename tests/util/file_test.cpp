@@ -14,9 +14,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void write(const fs::path& p, const std::string& content) {
-  std::ofstream(p, std::ios::binary) << content;
-}
+void write(const fs::path& p, const std::string& content) { std::ofstream(p, std::ios::binary) << content; }
 
 TEST(ReadFile, ReadsTheWholeFile) {
   testing::TempDir dir;

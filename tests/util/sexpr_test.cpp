@@ -16,11 +16,16 @@ namespace {
 // space between elements, 'x as (quote x).
 std::string show(const Datum& d) {
   switch (d.kind) {
-    case Datum::Kind::string: return encode_sexpr_string(d.text);
-    case Datum::Kind::integer: return std::to_string(d.integer);
-    case Datum::Kind::big_integer: return "<big " + d.text + ">";
-    case Datum::Kind::symbol: return d.text;
-    case Datum::Kind::list: break;
+    case Datum::Kind::string:
+      return encode_sexpr_string(d.text);
+    case Datum::Kind::integer:
+      return std::to_string(d.integer);
+    case Datum::Kind::big_integer:
+      return "<big " + d.text + ">";
+    case Datum::Kind::symbol:
+      return d.text;
+    case Datum::Kind::list:
+      break;
   }
   std::string out = "(";
   for (size_t i = 0; i < d.items.size(); ++i) out += (i ? " " : "") + show(d.items[i]);
@@ -247,8 +252,9 @@ TEST(Sexpr, ReadsACometPacketWithAndWithoutContent) {
 }
 
 TEST(Sexpr, RoundTripsEveryStringTheServerWrites) {
-  std::string tricky = "quote \" backslash \\ nl \n tab \t cr \r bell \x07 del \x7f "
-                       "utf-8 \xe3\x81\x82 emoji \xf0\x9f\x98\x80";
+  std::string tricky =
+      "quote \" backslash \\ nl \n tab \t cr \r bell \x07 del \x7f "
+      "utf-8 \xe3\x81\x82 emoji \xf0\x9f\x98\x80";
   tricky += std::string(1, '\0');
   auto d = read(encode_sexpr_string(tricky));
   ASSERT_TRUE(d) << d.status().message();

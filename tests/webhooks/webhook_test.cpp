@@ -28,10 +28,10 @@ namespace chaton::webhooks {
 namespace {
 
 using namespace std::chrono_literals;
+using chaton::testing::make_post;
 using chaton::testing::TempDir;
 using chaton::testing::TestServer;
 using chaton::testing::wait_until;
-using chaton::testing::make_post;
 namespace net = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
@@ -94,8 +94,8 @@ class Receiver {
       std::this_thread::sleep_for(delay_);
       {
         std::lock_guard lock(mu_);
-        hits_.push_back({std::string(req.target()), std::string(req[bhttp::field::content_type]),
-                         req.body(), status});
+        hits_.push_back(
+            {std::string(req.target()), std::string(req[bhttp::field::content_type]), req.body(), status});
       }
       bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
       res.set(bhttp::field::content_type, "text/plain");
@@ -287,8 +287,8 @@ TEST(RoomWebhooks, PostingNeverWaitsForTheReceiver) {
   settings.config.webhooks = {receiver.url()};
   settings.url = std::string(kRoomUrl);
   settings.render.room_url = settings.url;
-  auto room = std::make_shared<Room>(settings, std::make_unique<FileStore>(dir.path()),
-                                     SystemClock::instance());
+  auto room =
+      std::make_shared<Room>(settings, std::make_unique<FileStore>(dir.path()), SystemClock::instance());
   ASSERT_TRUE(room->open(nullptr));
   auto dispatcher = attach_webhooks(*room, fast_options(), [](auto) {});
   ASSERT_TRUE(dispatcher);
@@ -318,10 +318,10 @@ TEST(RoomWebhooks, PostingNeverWaitsForTheReceiver) {
 TEST(ServerWebhooks, AConfiguredWebhookGetsEachPostOnceAfterTwoFailures) {
   Receiver receiver({kFail, kFail});
   TempDir dir("webhook-server-");
-  auto parsed = parse_config(
-      "[site]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"" + dir.path().string() +
-          "\"\n[[room]]\nslug = \"lobby\"\n[[room.webhook]]\nurl = \"" + receiver.url() + "\"\n",
-      "test.toml");
+  auto parsed =
+      parse_config("[site]\nlisten = \"127.0.0.1:0\"\ndata_dir = \"" + dir.path().string() +
+                       "\"\n[[room]]\nslug = \"lobby\"\n[[room.webhook]]\nurl = \"" + receiver.url() + "\"\n",
+                   "test.toml");
   ASSERT_TRUE(parsed) << parsed.status().message();
   TestServer server(std::move(parsed.value()));
   ASSERT_TRUE(server.started());
