@@ -53,7 +53,7 @@ void log_report(const RoomConfig& room, Date today, const std::vector<std::strin
 }
 
 bool archive_room(const RoomConfig& room, Date today, std::ostream& out, std::ostream& err) {
-  auto report = http::open_room_store(room)->archive(today);
+  auto report = server::open_room_store(room)->archive(today);
   if (!report) {
     err << "chaton: room '" << room.slug << "': " << report.status().message() << "\n";
     return false;

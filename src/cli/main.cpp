@@ -49,7 +49,7 @@ int serve(const ServeOptions& o) {
     std::cerr << "chaton: " << config.status().message() << "\n";
     return 2;
   }
-  chaton::http::Server server(std::move(config.value()), chaton::SystemClock::instance());
+  chaton::server::Server server(std::move(config.value()), chaton::SystemClock::instance());
   if (auto st = server.start(std::cout); !st) {
     std::cerr << "chaton: " << st.message() << "\n";
     return 1;

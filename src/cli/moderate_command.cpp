@@ -166,7 +166,7 @@ int run_moderate(const ModerateOptions& options, std::ostream& out, std::ostream
     return kExitBadInput;
   }
   const RoomConfig& room = rooms->front();
-  auto report = http::open_room_store(room)->remove_posts(*selector);
+  auto report = server::open_room_store(room)->remove_posts(*selector);
   if (!report) {
     err << kCommand << "room '" << room.slug << "': " << report.status().message() << "\n";
     return kExitFailed;

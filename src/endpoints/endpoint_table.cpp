@@ -5,7 +5,11 @@
 
 #include "http/responses.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
+
+using http::Request;
+using http::method_not_allowed;
+namespace bhttp = boost::beast::http;
 
 namespace {
 
@@ -69,4 +73,4 @@ bool EndpointTable::dispatch(Call call) const {
   return true;
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

@@ -39,7 +39,7 @@
 #include "http/params.h"
 #include "util/log_file.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
 
 // The methods an entry takes: a set of these bits.
 inline constexpr unsigned kGet = 1;
@@ -51,8 +51,8 @@ inline constexpr unsigned kAnyMethod = ~0u;
 // One request on its way to a handler. It owns what it holds, so that a
 // blocking handler may take it to another thread.
 struct Call {
-  ExchangePtr ex;
-  Target target;
+  http::ExchangePtr ex;
+  http::Target target;
   std::string path;  // the path the table matched (below the room's URL in a room)
   std::string rest;  // for a prefix entry: what follows the prefix; else empty
   std::string user;  // the user a private room authenticated; else empty
@@ -94,4 +94,4 @@ class EndpointTable {
   std::vector<Endpoint> entries_;
 };
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

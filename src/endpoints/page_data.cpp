@@ -4,7 +4,19 @@
 #include <algorithm>
 #include <functional>
 
-namespace chaton::http {
+namespace chaton::endpoints {
+
+using pages::ArchiveRoom;
+using pages::DayPage;
+using pages::MonthNav;
+using pages::MonthSummary;
+using pages::PageRoom;
+using pages::YearMonth;
+using pages::render_archive_not_found;
+using pages::render_day_page;
+using pages::render_month_page;
+using pages::render_months_index;
+using pages::select_day_page;
 
 namespace {
 
@@ -152,4 +164,4 @@ std::vector<Post> RoomDays::posts(Date day) {
   return out;
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

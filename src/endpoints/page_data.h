@@ -17,14 +17,14 @@
 #include "search/search.h"
 #include "util/civil_time.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
 
-PageRoom page_room(const RoomSettings& settings);
-ArchiveRoom archive_room(const RoomSettings& settings, std::string script_url = {});
+pages::PageRoom page_room(const RoomSettings& settings);
+pages::ArchiveRoom archive_room(const RoomSettings& settings, std::string script_url = {});
 
-MonthNav load_month(Room& room, int year, int month);
-DayPage load_day(Room& room, Date date, size_t page = 1);
-std::vector<MonthSummary> load_months(Room& room);
+pages::MonthNav load_month(Room& room, int year, int month);
+pages::DayPage load_day(Room& room, Date date, size_t page = 1);
+std::vector<pages::MonthSummary> load_months(Room& room);
 
 // A reply for a path below "a/" (the part after it, percent-decoded).
 struct PageReply {
@@ -50,4 +50,4 @@ class RoomDays final : public search::DaySource {
   std::vector<Post> window_;  // the live window, oldest first
 };
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

@@ -9,7 +9,22 @@
 #include "pages/pages.h"
 #include "util/log.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
+
+using http::Credentials;
+using http::ExchangePtr;
+using http::Params;
+using http::Request;
+using http::Response;
+using http::error_response;
+using http::html_response;
+using http::parse_basic_auth;
+using http::parse_form;
+using http::status_for;
+using http::unauthorized;
+using pages::PasswdForm;
+using pages::render_passwd_page;
+namespace bhttp = boost::beast::http;
 
 namespace net = boost::asio;
 
@@ -95,4 +110,4 @@ void PrivateRoom::passwd(const Call& call) {
   });
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

@@ -32,7 +32,7 @@
 #include "util/clock.h"
 #include "util/log_file.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
 
 class PrivateRoom {
  public:
@@ -46,10 +46,10 @@ class PrivateRoom {
 
   // Calls `then(user)` on the exchange's strand once the request's
   // credentials are verified; otherwise answers the request (401 or 429).
-  void authenticate(const ExchangePtr& ex, std::function<void(std::string user)> then);
+  void authenticate(const http::ExchangePtr& ex, std::function<void(std::string user)> then);
   // The same for a WebSocket upgrade, at once: nullopt when the request may
   // go on, else the refusal to send.
-  std::optional<Response> authenticate_now(const Request& req, const std::string& address);
+  std::optional<http::Response> authenticate_now(const http::Request& req, const std::string& address);
 
   // `passwd`: GET the form, POST a change (fields old, new, again).
   void passwd(const Call& call);
@@ -57,8 +57,8 @@ class PrivateRoom {
  private:
   // nullopt when the request may go on (`slow` set when the credentials
   // need a full check first), else the refusal to send.
-  std::optional<Response> check(const Request& req, const std::string& address,
-                                std::optional<Credentials>& creds, bool& slow);
+  std::optional<http::Response> check(const http::Request& req, const std::string& address,
+                                std::optional<http::Credentials>& creds, bool& slow);
 
   const Room& room_;
   LogFile& api_log_;
@@ -67,4 +67,4 @@ class PrivateRoom {
   boost::asio::thread_pool login_pool_{1};
 };
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

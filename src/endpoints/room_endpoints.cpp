@@ -25,7 +25,33 @@
 #include "util/sexpr.h"
 #include "util/text.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
+
+using http::ExchangePtr;
+using http::Request;
+using http::Response;
+using http::Target;
+using http::UpgradeDecision;
+using http::error_response;
+using http::frame_ancestors_of;
+using http::html_response;
+using http::make_response;
+using http::parse_form;
+using http::redirect_response;
+using pages::Assets;
+using pages::BadgeInfo;
+using pages::badge_script;
+using pages::badge_svg;
+using pages::kMaxArchivePage;
+using pages::render_badge_page;
+using pages::render_room_page;
+using pages::render_search_page;
+using live::CometRequest;
+using live::make_ws_room_peer;
+using live::posted_json;
+using live::start_event_stream;
+using live::start_long_poll;
+namespace bhttp = boost::beast::http;
 
 namespace net = boost::asio;
 
@@ -406,4 +432,4 @@ void RoomEndpoints::status(const Call& call) {
   ex->respond(std::move(res));
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

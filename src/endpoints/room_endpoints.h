@@ -52,7 +52,7 @@
 #include "util/log_file.h"
 #include "util/time_source.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
 
 // The name the original Chaton installed a room's poster under:
 // "chaton-poster-" and the room name lower-cased, keeping only ASCII
@@ -61,13 +61,13 @@ std::string original_poster_name(std::string_view room_name);
 
 class RoomEndpoints {
  public:
-  RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets, TimeSource& clock);
+  RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const pages::Assets& assets, TimeSource& clock);
   ~RoomEndpoints();
 
   // `sub` is the path below the room's url_path ("" for the page).
-  void handle(const ExchangePtr& ex, std::string_view sub, const Target& target);
+  void handle(const http::ExchangePtr& ex, std::string_view sub, const http::Target& target);
   // A WebSocket upgrade for `ws?p=POS`.
-  UpgradeDecision websocket(const Request& req, const Target& target, const std::string& client_address);
+  http::UpgradeDecision websocket(const http::Request& req, const http::Target& target, const std::string& client_address);
 
   Room& room() { return *room_; }
   LogFile& access_log() { return access_log_; }
@@ -92,7 +92,7 @@ class RoomEndpoints {
   std::shared_ptr<Room> room_;
   CometConfig comet_;
   std::string cookie_path_;
-  const Assets& assets_;
+  const pages::Assets& assets_;
   const Clock& clock_;
   TimeSource& time_;          // the same object: the live readers' timers
   std::string embeddable_;    // frame-ancestors of the room page and badge.html
@@ -108,4 +108,4 @@ class RoomEndpoints {
   std::shared_ptr<search::SearchQueue> searches_ = std::make_shared<search::SearchQueue>();
 };
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

@@ -5,7 +5,21 @@
 
 #include "http/responses.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
+
+using http::ExchangePtr;
+using http::OriginPolicy;
+using http::Request;
+using http::UpgradeDecision;
+using http::error_response;
+using http::html_response;
+using http::make_response;
+using http::parse_target;
+using http::redirect_response;
+using pages::RoomSummary;
+using pages::render_room_index;
+using pages::robots_txt;
+namespace bhttp = boost::beast::http;
 
 Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, OriginPolicy origins)
     : rooms_(std::move(rooms)), clock_(clock), origins_(std::move(origins)) {
@@ -94,4 +108,4 @@ void Router::index(const Call& call) {
   call.ex->respond(html_response(bhttp::status::ok, render_room_index(list, to_stamp(clock_.now()).sec)));
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

@@ -17,13 +17,13 @@
 #include "http/exchange.h"
 #include "http/origin.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
 
-class Router final : public Handler {
+class Router final : public http::Handler {
  public:
-  Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, OriginPolicy origins = {});
-  void handle(const ExchangePtr& ex) override;
-  UpgradeDecision upgrade(const Request& req, const std::string& client_address) override;
+  Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, http::OriginPolicy origins = {});
+  void handle(const http::ExchangePtr& ex) override;
+  http::UpgradeDecision upgrade(const http::Request& req, const std::string& client_address) override;
 
   const std::vector<std::unique_ptr<RoomEndpoints>>& rooms() const { return rooms_; }
 
@@ -34,9 +34,9 @@ class Router final : public Handler {
 
   std::vector<std::unique_ptr<RoomEndpoints>> rooms_;  // longest url_path first
   const Clock& clock_;
-  OriginPolicy origins_;
+  http::OriginPolicy origins_;
   std::string robots_;
   EndpointTable table_;
 };
 
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

@@ -1,7 +1,7 @@
 // DeltaPacket: see delta_packet.h.
 #include "live/delta_packet.h"
 
-namespace chaton::http {
+namespace chaton::live {
 
 namespace {
 
@@ -28,4 +28,4 @@ std::string expired_packet(const Room& room, PacketFormat format) {
   return wrap_packet(format, header_for(room, 0, kExpiredCid, false), empty_content(format));
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::live

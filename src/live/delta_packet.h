@@ -11,7 +11,7 @@
 #include "render/packet.h"
 #include "rooms/room.h"
 
-namespace chaton::http {
+namespace chaton::live {
 
 struct DeltaPacket {
   PacketHeader header;  // what the packet says (header.ver points into the room's settings)
@@ -24,4 +24,4 @@ DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketF
 // empty packet with the expired cid.
 std::string expired_packet(const Room& room, PacketFormat format);
 
-}  // namespace chaton::http
+}  // namespace chaton::live

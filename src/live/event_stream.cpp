@@ -4,7 +4,12 @@
 #include "http/responses.h"
 #include "live/room_feed.h"
 
-namespace chaton::http {
+namespace chaton::live {
+
+using http::ExchangePtr;
+using http::Response;
+using http::kServerName;
+namespace bhttp = boost::beast::http;
 
 namespace {
 
@@ -57,4 +62,4 @@ void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint6
   stream->begin();
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::live

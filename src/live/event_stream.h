@@ -16,9 +16,9 @@
 #include "rooms/room.h"
 #include "util/time_source.h"
 
-namespace chaton::http {
+namespace chaton::live {
 
-void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos, PacketFormat format,
+void start_event_stream(std::shared_ptr<Room> room, const http::ExchangePtr& ex, uint64_t pos, PacketFormat format,
                         const CometConfig& timing, TimeSource& time);
 
-}  // namespace chaton::http
+}  // namespace chaton::live

@@ -6,7 +6,12 @@
 #include "http/responses.h"
 #include "live/delta_packet.h"
 
-namespace chaton::http {
+namespace chaton::live {
+
+using http::ExchangePtr;
+using http::Response;
+using http::make_response;
+namespace bhttp = boost::beast::http;
 
 namespace net = boost::asio;
 
@@ -140,4 +145,4 @@ void start_long_poll(std::shared_ptr<Room> room, const ExchangePtr& ex, const Co
   lp->begin(req.cid);
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::live

@@ -30,7 +30,7 @@
 #include "rooms/room.h"
 #include "util/time_source.h"
 
-namespace chaton::http {
+namespace chaton::live {
 
 struct CometRequest {
   std::optional<Cid> cid;
@@ -38,7 +38,7 @@ struct CometRequest {
   PacketFormat format = PacketFormat::web;
 };
 
-void start_long_poll(std::shared_ptr<Room> room, const ExchangePtr& ex, const CometRequest& req,
+void start_long_poll(std::shared_ptr<Room> room, const http::ExchangePtr& ex, const CometRequest& req,
                      const CometConfig& timing, TimeSource& time);
 
-}  // namespace chaton::http
+}  // namespace chaton::live

@@ -3,7 +3,7 @@
 
 #include <boost/json.hpp>
 
-namespace chaton::http {
+namespace chaton::live {
 
 namespace json = boost::json;
 
@@ -24,4 +24,4 @@ Result<PostFields> parse_post_json(std::string_view message) {
   return PostFields{std::string(nick->as_string()), std::string(text->as_string())};
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::live

@@ -10,7 +10,7 @@
 
 #include "util/result.h"
 
-namespace chaton::http {
+namespace chaton::live {
 
 struct PostFields {
   std::string nick;
@@ -21,4 +21,4 @@ struct PostFields {
 // for anything else (not JSON, not an object, a member missing or not a string).
 Result<PostFields> parse_post_json(std::string_view message);
 
-}  // namespace chaton::http
+}  // namespace chaton::live

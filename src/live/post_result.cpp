@@ -5,7 +5,7 @@
 
 #include "render/html.h"
 
-namespace chaton::http {
+namespace chaton::live {
 
 namespace json = boost::json;
 
@@ -26,4 +26,4 @@ std::string error_json(unsigned status, std::string_view message) {
   return json::serialize(o);
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::live

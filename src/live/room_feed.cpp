@@ -7,7 +7,7 @@
 
 #include "live/delta_packet.h"
 
-namespace chaton::http {
+namespace chaton::live {
 
 namespace net = boost::asio;
 
@@ -150,4 +150,4 @@ void RoomFeed::on_timer() {
   if (!stopped_) arm_timer();
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::live

@@ -43,7 +43,7 @@
 #include "rooms/room.h"
 #include "util/time_source.h"
 
-namespace chaton::http {
+namespace chaton::live {
 
 // How many commit batches may be published while one packet is being
 // written before a reader with more than a packet piled up counts as behind.
@@ -107,4 +107,4 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   bool stopped_ = false;
 };
 
-}  // namespace chaton::http
+}  // namespace chaton::live

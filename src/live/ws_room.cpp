@@ -6,7 +6,12 @@
 #include "live/post_result.h"
 #include "live/room_feed.h"
 
-namespace chaton::http {
+namespace chaton::live {
+
+using http::WsChannel;
+using http::WsPeer;
+using http::kWsCloseTryAgainLater;
+using http::status_for;
 
 namespace {
 
@@ -87,4 +92,4 @@ std::shared_ptr<WsPeer> make_ws_room_peer(std::shared_ptr<Room> room, uint64_t p
   return std::make_shared<WsRoomPeer>(std::move(room), pos, std::move(client_address), timing, time);
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::live

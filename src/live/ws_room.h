@@ -17,10 +17,10 @@
 #include "rooms/room.h"
 #include "util/time_source.h"
 
-namespace chaton::http {
+namespace chaton::live {
 
-std::shared_ptr<WsPeer> make_ws_room_peer(std::shared_ptr<Room> room, uint64_t pos,
+std::shared_ptr<http::WsPeer> make_ws_room_peer(std::shared_ptr<Room> room, uint64_t pos,
                                           std::string client_address, const CometConfig& timing,
                                           TimeSource& time);
 
-}  // namespace chaton::http
+}  // namespace chaton::live

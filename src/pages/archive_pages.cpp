@@ -8,7 +8,7 @@
 #include "pages/pages.h"
 #include "util/text.h"
 
-namespace chaton::http {
+namespace chaton::pages {
 
 namespace {
 
@@ -316,4 +316,4 @@ std::string render_archive_not_found(const ArchiveRoom& room, std::string_view w
   return h;
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::pages

@@ -39,7 +39,7 @@
 #include "store/store.h"  // DayCount (a plain struct; pages do not link the store)
 #include "util/civil_time.h"
 
-namespace chaton::http {
+namespace chaton::pages {
 
 using YearMonth = std::pair<int, int>;  // {year, month}
 
@@ -91,4 +91,4 @@ std::string render_archive_not_found(const ArchiveRoom& room, std::string_view w
 // "November 2024"
 std::string month_name(int year, int month);
 
-}  // namespace chaton::http
+}  // namespace chaton::pages

@@ -5,7 +5,7 @@
 
 #include "util/text.h"
 
-namespace chaton::http {
+namespace chaton::pages {
 
 namespace {
 
@@ -226,4 +226,4 @@ std::string badge_svg(const BadgeInfo& info) {
   return s;
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::pages

@@ -19,7 +19,7 @@
 #include <string>
 #include <string_view>
 
-namespace chaton::http {
+namespace chaton::pages {
 
 struct BadgeInfo {
   std::string name;      // the room's name (plain text)
@@ -56,4 +56,4 @@ std::string badge_svg(const BadgeInfo& info);
 // character, U+2028 and U+2029 are escaped.
 std::string js_string_literal(std::string_view s);
 
-}  // namespace chaton::http
+}  // namespace chaton::pages

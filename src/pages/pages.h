@@ -22,7 +22,7 @@
 #include "render/html.h"
 #include "search/search.h"
 
-namespace chaton::http {
+namespace chaton::pages {
 
 struct Assets {
   std::string js;
@@ -100,4 +100,4 @@ std::string render_passwd_page(const PageRoom& room, const PasswdForm& form);
 
 std::string robots_txt(const std::vector<std::string>& room_paths);
 
-}  // namespace chaton::http
+}  // namespace chaton::pages

@@ -11,7 +11,7 @@
 #include "util/log.h"
 #include "util/log_file.h"
 
-namespace chaton::http {
+namespace chaton::server {
 
 namespace {
 
@@ -137,4 +137,4 @@ Status DailyArchiver::archive_all(Date today) {
   return first;
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::server

@@ -36,7 +36,7 @@
 #include "util/result.h"
 #include "util/time_source.h"
 
-namespace chaton::http {
+namespace chaton::server {
 
 inline constexpr std::chrono::seconds kArchiveGrace{1};
 inline constexpr std::chrono::seconds kMaxTimerWait{60};
@@ -88,4 +88,4 @@ class DailyArchiver {
   std::thread worker_;
 };
 
-}  // namespace chaton::http
+}  // namespace chaton::server

@@ -3,10 +3,10 @@
 
 #include "store/file_store.h"
 
-namespace chaton::http {
+namespace chaton::server {
 
 std::unique_ptr<Store> open_room_store(const RoomConfig& room) {
   return std::make_unique<FileStore>(room.data_dir);
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::server

@@ -16,9 +16,9 @@
 #include "config/config.h"
 #include "store/store.h"
 
-namespace chaton::http {
+namespace chaton::server {
 
 // The store of `room` (its data_dir). Nothing is read until Store::open().
 std::unique_ptr<Store> open_room_store(const RoomConfig& room);
 
-}  // namespace chaton::http
+}  // namespace chaton::server

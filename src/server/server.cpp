@@ -25,7 +25,20 @@
 #include "util/time_source.h"
 #include "webhooks/webhook.h"
 
-namespace chaton::http {
+namespace chaton::server {
+
+using http::ExchangePtr;
+using http::Handler;
+using http::Listener;
+using http::OriginPolicy;
+using http::Request;
+using http::SessionLimits;
+using http::TlsProvider;
+using http::UpgradeDecision;
+using pages::Assets;
+using pages::make_assets;
+using endpoints::RoomEndpoints;
+using endpoints::Router;
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
@@ -277,4 +290,4 @@ void Server::stop() {
   });
 }
 
-}  // namespace chaton::http
+}  // namespace chaton::server

@@ -29,7 +29,7 @@
 #include "util/clock.h"
 #include "util/result.h"
 
-namespace chaton::http {
+namespace chaton::server {
 
 class Server {
  public:
@@ -57,4 +57,4 @@ class Server {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace chaton::http
+}  // namespace chaton::server

@@ -1,4 +1,4 @@
-// A real chaton::http::Server running in the test process, on 127.0.0.1
+// A real chaton::server::Server running in the test process, on 127.0.0.1
 // with a port of its own and a fresh data directory, for the client library
 // and webhook tests.
 #pragma once
@@ -42,7 +42,7 @@ class TestServer {
   explicit TestServer(Config config) {
     Status st = finalize(config);
     EXPECT_TRUE(st) << st.message();
-    server_ = std::make_unique<http::Server>(std::move(config), SystemClock::instance());
+    server_ = std::make_unique<server::Server>(std::move(config), SystemClock::instance());
     std::ostringstream out;
     started_ = server_->start(out);
     EXPECT_TRUE(started_) << started_.message();
@@ -71,7 +71,7 @@ class TestServer {
  private:
   uint16_t port_or_zero() const { return server_ ? server_->port() : 0; }
 
-  std::unique_ptr<http::Server> server_;
+  std::unique_ptr<server::Server> server_;
   std::thread thread_;
   Status started_;
   std::string log_;

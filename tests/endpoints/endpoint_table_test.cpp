@@ -16,7 +16,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
-namespace chaton::http {
+namespace chaton::endpoints {
+
+using http::Connection;
+using http::Exchange;
+using http::Request;
+using http::Response;
+using http::StreamChunk;
+using http::Target;
+namespace bhttp = boost::beast::http;
 namespace {
 
 // A connection that keeps what it was sent.
@@ -156,4 +164,4 @@ TEST_F(EndpointTableTest, AMayBlockHandlerRunsOnTheBlockingPool) {
 }
 
 }  // namespace
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

@@ -14,7 +14,10 @@
 #include "support/posts.h"
 #include "util/clock.h"
 
-namespace chaton::http {
+namespace chaton::endpoints {
+
+using pages::ArchiveRoom;
+using pages::PageRoom;
 namespace {
 
 constexpr int64_t kNov24 = 1732406400;  // 2024/11/24 00:00:00 UTC
@@ -170,4 +173,4 @@ TEST(PageRoomOf, TheSettingsPagesShow) {
 }
 
 }  // namespace
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

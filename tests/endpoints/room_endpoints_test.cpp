@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-namespace chaton::http {
+namespace chaton::endpoints {
 namespace {
 
 TEST(OriginalPosterName, LowerCasedWordCharactersAndHyphens) {
@@ -14,4 +14,4 @@ TEST(OriginalPosterName, LowerCasedWordCharactersAndHyphens) {
 }
 
 }  // namespace
-}  // namespace chaton::http
+}  // namespace chaton::endpoints

@@ -17,7 +17,7 @@
 #include "support/fake_connection.h"
 #include "support/simulated_time.h"
 
-namespace chaton::http {
+namespace chaton::live {
 namespace {
 
 using std::chrono::seconds;
@@ -85,4 +85,4 @@ TEST_F(EventStreamTest, APostIsAnEventAndADisconnectStopsTheHeartbeat) {
 }
 
 }  // namespace
-}  // namespace chaton::http
+}  // namespace chaton::live

@@ -22,7 +22,10 @@
 #include "support/fake_connection.h"
 #include "support/simulated_time.h"
 
-namespace chaton::http {
+namespace chaton::live {
+
+using http::Response;
+namespace bhttp = boost::beast::http;
 namespace {
 
 namespace json = boost::json;
@@ -261,4 +264,4 @@ TEST_F(LongPollTest, AWaitingRequestKeepsItsCid) {
 }
 
 }  // namespace
-}  // namespace chaton::http
+}  // namespace chaton::live

@@ -21,7 +21,7 @@
 #include "rooms/room_helpers.h"
 #include "support/simulated_time.h"
 
-namespace chaton::http {
+namespace chaton::live {
 namespace {
 
 namespace json = boost::json;
@@ -282,4 +282,4 @@ TEST_F(RoomFeedTest, AStoppedFeedSendsNothingMore) {
 }
 
 }  // namespace
-}  // namespace chaton::http
+}  // namespace chaton::live

@@ -19,7 +19,7 @@
 #include "search/search.h"
 #include "support/posts.h"
 
-namespace chaton::http {
+namespace chaton::pages {
 namespace {
 
 using testing::make_post;
@@ -487,4 +487,4 @@ TEST(BadgePage, SnippetsEscaped) {
 }
 
 }  // namespace
-}  // namespace chaton::http
+}  // namespace chaton::pages

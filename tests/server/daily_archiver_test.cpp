@@ -22,7 +22,7 @@
 #include "store/file_store.h"
 #include "support/simulated_time.h"
 
-namespace chaton::http {
+namespace chaton::server {
 namespace {
 
 namespace fs = std::filesystem;
@@ -172,4 +172,4 @@ TEST_F(DailyArchiverTest, RunNowRunsTheSameJobAndTheTimerDoesNotRepeatIt) {
 }
 
 }  // namespace
-}  // namespace chaton::http
+}  // namespace chaton::server
