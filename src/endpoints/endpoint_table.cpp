@@ -1,9 +1,12 @@
 // EndpointTable: see endpoint_table.h.
 #include "endpoints/endpoint_table.h"
 
+#include <cstdlib>
+
 #include <boost/asio/post.hpp>
 
 #include "http/responses.h"
+#include "util/log.h"
 
 namespace chaton::endpoints {
 
@@ -46,6 +49,15 @@ std::string allow_header(unsigned methods) {
   return out;
 }
 
+void EndpointTable::add(Endpoint endpoint) {
+  if (endpoint.may_block && !blocking_) {
+    log_error("broken invariant: endpoint '" + endpoint.path +
+              "' may block but its table has no blocking pool");
+    std::abort();
+  }
+  entries_.push_back(std::move(endpoint));
+}
+
 const Endpoint* EndpointTable::find(std::string_view path) const {
   for (const auto& e : entries_) {
     if (e.match == Match::exact ? path == e.path : path.starts_with(e.path)) return &e;
@@ -65,7 +77,7 @@ bool EndpointTable::dispatch(Call call) const {
     return true;
   }
   if (e->match == Match::prefix) call.rest = call.path.substr(e->path.size());
-  if (e->may_block && blocking_) {
+  if (e->may_block) {
     boost::asio::post(*blocking_, [e, call = std::move(call)] { e->handler(call); });
     return true;
   }

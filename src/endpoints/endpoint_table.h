@@ -79,7 +79,9 @@ class EndpointTable {
   // `blocking` runs the may_block entries; may be null when there are none.
   explicit EndpointTable(boost::asio::thread_pool* blocking = nullptr) : blocking_(blocking) {}
 
-  void add(Endpoint endpoint) { entries_.push_back(std::move(endpoint)); }
+  // A may_block entry in a table without a blocking pool is a broken
+  // invariant (docs/ARCHITECTURE.md, "Crash policy"): it aborts.
+  void add(Endpoint endpoint);
 
   // The first entry matching `path`, or null.
   const Endpoint* find(std::string_view path) const;

@@ -5,6 +5,8 @@
 //
 // The archive readers read the disk: they run where a handler may block
 // (endpoint_table.h), never on an I/O thread. Thread-safe as the Room is.
+// Lifetime: what they return is plain data that owns its strings; the Room
+// need only live through the call.
 #pragma once
 
 #include <string>

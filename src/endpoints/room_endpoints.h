@@ -31,7 +31,9 @@
 // Lifetime: the Assets and the TimeSource (the time of day, and the live
 // readers' timeouts) must outlive it; the destructor waits for the
 // blocking pool's and the login thread's jobs, cancels the searches and
-// waits for the one in progress to stop.
+// waits for the one in progress to stop. The login thread's answers are
+// posted to the sessions' strands and use this object, so the server
+// stops its I/O threads before it destroys the endpoints.
 #pragma once
 
 #include <memory>

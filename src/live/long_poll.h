@@ -18,8 +18,9 @@
 // does. Everything runs on the session's strand. The room holds it
 // weakly; the session's pending operations and the timer keep it alive.
 //
-// Time (the timeouts, their random draws) comes from the TimeSource, which
-// must outlive the request.
+// start_long_poll() runs on the exchange's strand (where the handler was
+// called). Time (the timeouts, their random draws) comes from the
+// TimeSource, which must outlive the request.
 #pragma once
 
 #include <memory>

@@ -163,5 +163,12 @@ TEST_F(EndpointTableTest, AMayBlockHandlerRunsOnTheBlockingPool) {
   pool.join();
 }
 
+TEST(EndpointTableDeathTest, AMayBlockEntryWithoutABlockingPoolIsABrokenInvariant) {
+  EndpointTable t;  // no blocking pool: such an entry would run on an I/O thread
+  EXPECT_DEATH(t.add({"a/", Match::prefix, kGetHead, [](const Call&) {}, /*may_block=*/true}),
+               "may block but its table has no blocking pool");
+  t.add({"seq", Match::exact, kGetHead, [](const Call&) {}});  // a quick one is fine
+}
+
 }  // namespace
 }  // namespace chaton::endpoints

@@ -124,8 +124,15 @@ class SimulatedTimeSource final : public TimeSource {
     std::mt19937_64 rng;
     std::vector<Armed> armed;  // in the order armed
 
-    void drop(const void* timer) {
-      std::erase_if(armed, [&](const Armed& a) { return a.timer == timer; });
+    // Moves the timer's entries out; the caller destroys them after
+    // unlocking, as a handler may own the timer's owner.
+    std::vector<Armed> take(const void* timer) {
+      std::vector<Armed> out;
+      auto keep =
+          std::stable_partition(armed.begin(), armed.end(), [&](const Armed& a) { return a.timer != timer; });
+      out.assign(std::make_move_iterator(keep), std::make_move_iterator(armed.end()));
+      armed.erase(keep, armed.end());
+      return out;
     }
   };
 
@@ -138,15 +145,17 @@ class SimulatedTimeSource final : public TimeSource {
     ~SimTimer() override { cancel(); }
 
     void arm(MonoDuration delay, std::function<void()> handler) override {
+      std::vector<Armed> dropped;  // destroyed after the lock is released
       std::lock_guard lock(state_->mu);
-      state_->drop(this);
+      dropped = state_->take(this);
       uint64_t mine = ++*generation_;
       state_->armed.push_back(Armed{state_->mono + std::max(delay, MonoDuration::zero()), this, generation_,
                                     mine, executor_, std::move(handler)});
     }
     void cancel() override {
+      std::vector<Armed> dropped;  // destroyed after the lock is released
       std::lock_guard lock(state_->mu);
-      state_->drop(this);
+      dropped = state_->take(this);
       ++*generation_;
     }
 
