@@ -10,8 +10,8 @@
 
 namespace chaton::endpoints {
 
-using http::Request;
 using http::method_not_allowed;
+using http::Request;
 namespace bhttp = boost::beast::http;
 
 namespace {

@@ -11,12 +11,12 @@ using pages::DayPage;
 using pages::MonthNav;
 using pages::MonthSummary;
 using pages::PageRoom;
-using pages::YearMonth;
 using pages::render_archive_not_found;
 using pages::render_day_page;
 using pages::render_month_page;
 using pages::render_months_index;
 using pages::select_day_page;
+using pages::YearMonth;
 
 namespace {
 

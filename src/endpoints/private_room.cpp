@@ -12,14 +12,14 @@
 namespace chaton::endpoints {
 
 using http::Credentials;
-using http::ExchangePtr;
-using http::Params;
-using http::Request;
-using http::Response;
 using http::error_response;
+using http::ExchangePtr;
 using http::html_response;
+using http::Params;
 using http::parse_basic_auth;
 using http::parse_form;
+using http::Request;
+using http::Response;
 using http::status_for;
 using http::unauthorized;
 using pages::PasswdForm;

@@ -58,7 +58,7 @@ class PrivateRoom {
   // nullopt when the request may go on (`slow` set when the credentials
   // need a full check first), else the refusal to send.
   std::optional<http::Response> check(const http::Request& req, const std::string& address,
-                                std::optional<http::Credentials>& creds, bool& slow);
+                                      std::optional<http::Credentials>& creds, bool& slow);
 
   const Room& room_;
   LogFile& api_log_;

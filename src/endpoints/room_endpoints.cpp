@@ -27,30 +27,30 @@
 
 namespace chaton::endpoints {
 
-using http::ExchangePtr;
-using http::Request;
-using http::Response;
-using http::Target;
-using http::UpgradeDecision;
 using http::error_response;
+using http::ExchangePtr;
 using http::frame_ancestors_of;
 using http::html_response;
 using http::make_response;
 using http::parse_form;
 using http::redirect_response;
-using pages::Assets;
-using pages::BadgeInfo;
-using pages::badge_script;
-using pages::badge_svg;
-using pages::kMaxArchivePage;
-using pages::render_badge_page;
-using pages::render_room_page;
-using pages::render_search_page;
+using http::Request;
+using http::Response;
+using http::Target;
+using http::UpgradeDecision;
 using live::CometRequest;
 using live::make_ws_room_peer;
 using live::posted_json;
 using live::start_event_stream;
 using live::start_long_poll;
+using pages::Assets;
+using pages::badge_script;
+using pages::badge_svg;
+using pages::BadgeInfo;
+using pages::kMaxArchivePage;
+using pages::render_badge_page;
+using pages::render_room_page;
+using pages::render_search_page;
 namespace bhttp = boost::beast::http;
 
 namespace net = boost::asio;

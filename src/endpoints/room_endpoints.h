@@ -63,13 +63,15 @@ std::string original_poster_name(std::string_view room_name);
 
 class RoomEndpoints {
  public:
-  RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const pages::Assets& assets, TimeSource& clock);
+  RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const pages::Assets& assets,
+                TimeSource& clock);
   ~RoomEndpoints();
 
   // `sub` is the path below the room's url_path ("" for the page).
   void handle(const http::ExchangePtr& ex, std::string_view sub, const http::Target& target);
   // A WebSocket upgrade for `ws?p=POS`.
-  http::UpgradeDecision websocket(const http::Request& req, const http::Target& target, const std::string& client_address);
+  http::UpgradeDecision websocket(const http::Request& req, const http::Target& target,
+                                  const std::string& client_address);
 
   Room& room() { return *room_; }
   LogFile& access_log() { return access_log_; }

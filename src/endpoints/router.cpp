@@ -7,18 +7,18 @@
 
 namespace chaton::endpoints {
 
-using http::ExchangePtr;
-using http::OriginPolicy;
-using http::Request;
-using http::UpgradeDecision;
 using http::error_response;
+using http::ExchangePtr;
 using http::html_response;
 using http::make_response;
+using http::OriginPolicy;
 using http::parse_target;
 using http::redirect_response;
-using pages::RoomSummary;
+using http::Request;
+using http::UpgradeDecision;
 using pages::render_room_index;
 using pages::robots_txt;
+using pages::RoomSummary;
 namespace bhttp = boost::beast::http;
 
 Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, OriginPolicy origins)

@@ -21,7 +21,8 @@ namespace chaton::endpoints {
 
 class Router final : public http::Handler {
  public:
-  Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, http::OriginPolicy origins = {});
+  Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock,
+         http::OriginPolicy origins = {});
   void handle(const http::ExchangePtr& ex) override;
   http::UpgradeDecision upgrade(const http::Request& req, const std::string& client_address) override;
 

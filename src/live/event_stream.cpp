@@ -7,8 +7,8 @@
 namespace chaton::live {
 
 using http::ExchangePtr;
-using http::Response;
 using http::kServerName;
+using http::Response;
 namespace bhttp = boost::beast::http;
 
 namespace {

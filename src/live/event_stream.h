@@ -18,7 +18,7 @@
 
 namespace chaton::live {
 
-void start_event_stream(std::shared_ptr<Room> room, const http::ExchangePtr& ex, uint64_t pos, PacketFormat format,
-                        const CometConfig& timing, TimeSource& time);
+void start_event_stream(std::shared_ptr<Room> room, const http::ExchangePtr& ex, uint64_t pos,
+                        PacketFormat format, const CometConfig& timing, TimeSource& time);
 
 }  // namespace chaton::live

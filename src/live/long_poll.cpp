@@ -9,8 +9,8 @@
 namespace chaton::live {
 
 using http::ExchangePtr;
-using http::Response;
 using http::make_response;
+using http::Response;
 namespace bhttp = boost::beast::http;
 
 namespace net = boost::asio;

@@ -8,10 +8,11 @@
 
 namespace chaton::live {
 
+using http::kWsCloseTryAgainLater;
+using http::kWsTooSlowReason;
+using http::status_for;
 using http::WsChannel;
 using http::WsPeer;
-using http::kWsCloseTryAgainLater;
-using http::status_for;
 
 namespace {
 

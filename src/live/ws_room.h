@@ -20,7 +20,7 @@
 namespace chaton::live {
 
 std::shared_ptr<http::WsPeer> make_ws_room_peer(std::shared_ptr<Room> room, uint64_t pos,
-                                          std::string client_address, const CometConfig& timing,
-                                          TimeSource& time);
+                                                std::string client_address, const CometConfig& timing,
+                                                TimeSource& time);
 
 }  // namespace chaton::live

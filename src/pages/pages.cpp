@@ -11,22 +11,22 @@
 namespace chaton::assets {
 
 using pages::Assets;
-using pages::BadgeInfo;
-using pages::PageFrame;
-using pages::PageRoom;
-using pages::PasswdForm;
-using pages::RoomSummary;
 using pages::badge_markup;
+using pages::BadgeInfo;
 using pages::chatters_text;
 using pages::make_assets;
 using pages::page_close;
 using pages::page_open;
+using pages::PageFrame;
+using pages::PageRoom;
+using pages::PasswdForm;
 using pages::render_badge_page;
 using pages::render_passwd_page;
 using pages::render_room_index;
 using pages::render_room_page;
 using pages::render_search_page;
 using pages::robots_txt;
+using pages::RoomSummary;
 using pages::time_ago;
 using pages::url_encode;
 extern const char kChatonJs[];

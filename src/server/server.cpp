@@ -27,6 +27,8 @@
 
 namespace chaton::server {
 
+using endpoints::RoomEndpoints;
+using endpoints::Router;
 using http::ExchangePtr;
 using http::Handler;
 using http::Listener;
@@ -37,8 +39,6 @@ using http::TlsProvider;
 using http::UpgradeDecision;
 using pages::Assets;
 using pages::make_assets;
-using endpoints::RoomEndpoints;
-using endpoints::Router;
 
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
