@@ -14,7 +14,7 @@
 using chaton::fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  auto fields = chaton::http::parse_post_json(chaton::fuzz::as_text(data, size));
+  auto fields = chaton::live::parse_post_json(chaton::fuzz::as_text(data, size));
   if (!fields) {
     require(fields.status().code() == chaton::Errc::invalid, "a refusal is not Errc::invalid");
     require(!fields.status().message().empty(), "a refusal has no reason");
@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o["nick"] = fields->nick;
   o["text"] = fields->text;
   std::string message = boost::json::serialize(o);
-  auto again = chaton::http::parse_post_json(message);
+  auto again = chaton::live::parse_post_json(message);
   require(again.is_ok(), "a re-serialized post message was refused");
   require(again->nick == fields->nick && again->text == fields->text,
           "a post message changed through serialize and parse");
