@@ -61,7 +61,9 @@ int serve(const ServeOptions& o) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_command_line(int argc, char** argv) {
   CLI::App app{"Chaton: a web chat server with live rooms and daily archives"};
   app.set_version_flag("--version", std::string("chaton ") + CHATON_VERSION);
   app.require_subcommand(1);
@@ -150,4 +152,18 @@ int main(int argc, char** argv) {
     return chaton::cli::run_post(post_opts, std::cin, std::cout, std::cerr);
   }
   return 0;
+}
+
+}  // namespace
+
+// Whatever escapes a command (a failure the commands do not answer as a
+// value, such as running out of memory) ends the process with a message
+// and status 1, not with std::terminate.
+int main(int argc, char** argv) {
+  try {
+    return run_command_line(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "chaton: " << e.what() << "\n";
+    return 1;
+  }
 }

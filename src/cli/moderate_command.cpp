@@ -133,12 +133,12 @@ std::vector<std::string> describe(const ModerationReport& r) {
                                  " live, " + std::to_string(r.removed_archived_total()) + " archived in " +
                                  std::to_string(days) + (days == 1 ? " day)" : " days)")};
   for (const DayCount& d : r.removed_archived)
-    lines.push_back(format_date_path(d.date) + ": " + posts(static_cast<size_t>(d.posts)));
+    lines.emplace_back(format_date_path(d.date) + ": " + posts(static_cast<size_t>(d.posts)));
   if (r.removed_live > 0) {
-    lines.push_back("sequence " + std::to_string(r.sequence_before) + " -> " +
-                    std::to_string(r.sequence_after) + " (later posts are renumbered)");
+    lines.emplace_back("sequence " + std::to_string(r.sequence_before) + " -> " +
+                       std::to_string(r.sequence_after) + " (later posts are renumbered)");
   }
-  lines.push_back("a running server reloads the room within a second; its readers refresh");
+  lines.emplace_back("a running server reloads the room within a second; its readers refresh");
   return lines;
 }
 

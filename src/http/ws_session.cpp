@@ -118,8 +118,8 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 template <class Stream>
 void start_websocket(Stream&& stream, beast::flat_buffer&& buffer, Request req, std::shared_ptr<WsPeer> peer,
                      const SessionLimits& limits, std::shared_ptr<ConnectionLimiter::Ticket> ticket) {
-  auto s = std::make_shared<WsSession<Stream>>(std::move(stream), std::move(buffer), std::move(peer), limits,
-                                               std::move(ticket));
+  auto s = std::make_shared<WsSession<Stream>>(std::forward<Stream>(stream), std::move(buffer),
+                                               std::move(peer), limits, std::move(ticket));
   s->run(std::move(req));
 }
 

@@ -14,12 +14,12 @@ namespace net = boost::asio;
 RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint64_t pos, PacketFormat format,
                    const CometConfig& timing, TimeSource& time)
     : room_(std::move(room)),
-      strand_(strand),
+      strand_(std::move(strand)),
       pos_(pos),
       format_(format),
       timing_(timing),
       time_(time),
-      timer_(time.make_timer(strand)) {}
+      timer_(time.make_timer(strand_)) {}
 
 void RoomFeed::start(std::string_view address) {
   cid_ = room_->allocate_cid(address);

@@ -25,7 +25,7 @@ class WsFeed final : public RoomFeed {
   WsFeed(std::shared_ptr<Room> room, std::shared_ptr<WsChannel> channel, uint64_t pos,
          const CometConfig& timing, TimeSource& time)
       : RoomFeed(std::move(room), channel->executor(), pos, PacketFormat::json, timing, time),
-        channel_(channel) {}
+        channel_(std::move(channel)) {}
 
  private:
   bool deliver(uint64_t, std::shared_ptr<const std::string> packet, std::function<void()> written,

@@ -2,6 +2,7 @@
 #include "pages/badge.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "util/text.h"
 
@@ -190,8 +191,8 @@ std::string js_string_literal(std::string_view s) {
 std::string badge_svg(const BadgeInfo& info) {
   std::string name = cut_chars(info.name, kMaxSvgNameChars);
   std::string value = chatters_text(info.chatters) + " \xC2\xB7 " + time_ago(info.last_post, info.now);
-  int name_w = static_cast<int>(text_width(name) + 0.5);
-  int value_w = static_cast<int>(text_width(value) + 0.5);
+  int name_w = static_cast<int>(std::lround(text_width(name)));
+  int value_w = static_cast<int>(std::lround(text_width(value)));
   int left = name_w + 2 * kSvgPadding;
   int right = value_w + 2 * kSvgPadding;
   int width = left + right;
