@@ -95,8 +95,7 @@ bhttp::status status_for(Errc code) {
       return bhttp::status::payload_too_large;
     case Errc::rate_limited:
       return bhttp::status::too_many_requests;
-    case Errc::io:
-      return bhttp::status::service_unavailable;
+    case Errc::io:  // a disk or database failure: try again later
     case Errc::unavailable:
       return bhttp::status::service_unavailable;
     case Errc::corrupt:

@@ -194,11 +194,15 @@ void Server::Impl::schedule_sweep() {
 Server::Server(Config config, const Clock& clock) : impl_(std::make_unique<Impl>(std::move(config), clock)) {}
 
 Server::~Server() {
-  stop();
-  if (impl_->archiver) impl_->archiver->stop();
-  for (auto& r : impl_->rooms) r->close();
-  if (impl_->router)
-    for (const auto& e : impl_->router->rooms()) e->flush_logs();
+  try {
+    stop();
+    if (impl_->archiver) impl_->archiver->stop();
+    for (auto& r : impl_->rooms) r->close();
+    if (impl_->router)
+      for (const auto& e : impl_->router->rooms()) e->flush_logs();
+  } catch (const std::exception& e) {  // out of memory or threads while stopping: say so, go on
+    log_error(std::string("stopping the server failed: ") + e.what());
+  }
 }
 
 uint16_t Server::port() const { return impl_->port; }

@@ -346,7 +346,9 @@ describe('the room page', { skip: skipReason }, () => {
     await reloaded;
     await connected(page);
     assert.ok(upgraded);
-    await page.unroute('**/lobby/comet?**');
+    // The page's next long-poll is in the handler's route.fetch() until the
+    // server stops at the end of the test: let its error go.
+    await page.unrouteAll({ behavior: 'ignoreErrors' });
     assert.equal(await page.getAttribute('body', 'data-transport'), 'comet');
     assert.deepEqual(page.problems.filter((p) => !p.includes('ERR_CONNECTION_REFUSED')), []);
   });
