@@ -65,7 +65,8 @@ class CometReader final : public Reader {
     int64_t now = now_ns();
     count_bytes_in(n);
     const Response& res = parser_->get();
-    if (nchan() && (res.result() == http::status::not_modified || res.result() == http::status::request_timeout)) {
+    if (nchan() &&
+        (res.result() == http::status::not_modified || res.result() == http::status::request_timeout)) {
       ++w_.empty_replies;  // Nchan's long-poll timed out: ask again
     } else {
       if (res.result() != http::status::ok) return fail(fmt("comet: HTTP %u", res.result_int()));

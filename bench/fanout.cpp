@@ -12,14 +12,15 @@ namespace chaton::bench {
 
 net::awaitable<void> fanout_phase(Run& run, Transport transport, Peer peer) {
   const Options& o = run.options;
-  const std::string P = std::string("fan-out ") + transport_name(transport) +
-                        (peer == Peer::nchan ? " (Nchan)" : "");
+  const std::string P =
+      std::string("fan-out ") + transport_name(transport) + (peer == Peer::nchan ? " (Nchan)" : "");
   run.report.fanout.push_back(Column{transport, peer, {}, {}});
   const size_t column = run.report.fanout.size() - 1;  // the table may grow no more while this runs
   auto col = [&]() -> Column& { return run.report.fanout[column]; };
   ServerProc s;
   s.peer = peer;
-  s.dir = run.tmp / (std::string("fanout-") + transport_option(transport) + (peer == Peer::nchan ? "-nchan" : ""));
+  s.dir = run.tmp /
+          (std::string("fanout-") + transport_option(transport) + (peer == Peer::nchan ? "-nchan" : ""));
   s.running = &run.server_pid;
   if (peer == Peer::nchan)
     spawn_nginx(o, s);

@@ -53,7 +53,8 @@ net::awaitable<RoomStatus> room_status(HttpConn& c, Peer peer) {
     }
     auto n = nchan_subscribers(res.body());
     if (res.result() != http::status::ok || !n)
-      throw std::runtime_error(fmt("nchan channel report: HTTP %u: %.200s", res.result_int(), res.body().c_str()));
+      throw std::runtime_error(
+          fmt("nchan channel report: HTTP %u: %.200s", res.result_int(), res.body().c_str()));
     st.num_chatters = *n;
     co_return st;
   }

@@ -208,10 +208,11 @@ int main(int argc, char** argv) {
     bool have = ::access(o.nginx.c_str(), X_OK) == 0 &&
                 (o.nchan_module.empty() || ::access(o.nchan_module.c_str(), R_OK) == 0);
     run.peer = have;
-    run.report.add("setup", "peer (--peer)",
-                   have ? "nginx " + o.nginx + " with Nchan" + (o.nchan_module.empty() ? "" : " " + o.nchan_module)
-                        : "none: no " + o.nginx + " or " + o.nchan_module +
-                              " (apt-get install nginx libnginx-mod-nchan)");
+    run.report.add(
+        "setup", "peer (--peer)",
+        have ? "nginx " + o.nginx + " with Nchan" + (o.nchan_module.empty() ? "" : " " + o.nchan_module)
+             : "none: no " + o.nginx + " or " + o.nchan_module +
+                   " (apt-get install nginx libnginx-mod-nchan)");
     run.report.add("setup", "server / load program pinned to", "core 0 / " + pin_to_core(o, 1));
   }
   run.report.add("setup", "server threads / load-program client threads",

@@ -12,24 +12,44 @@ std::string nginx_conf(const NchanConf& c) {
   s += "daemon off;\n"
        "master_process on;\n"
        "worker_processes 1;\n"
-       "pid " + d + "/nginx.pid;\n"
-       "error_log " + d + "/error.log warn;\n"
+       "pid " +
+       d +
+       "/nginx.pid;\n"
+       "error_log " +
+       d +
+       "/error.log warn;\n"
        "events {\n"
-       "  worker_connections " + std::to_string(c.worker_connections) + ";\n"
+       "  worker_connections " +
+       std::to_string(c.worker_connections) +
+       ";\n"
        "}\n"
        "http {\n"
        "  access_log off;\n"
-       "  client_body_temp_path " + d + "/client_body;\n"
-       "  proxy_temp_path " + d + "/proxy;\n"
-       "  fastcgi_temp_path " + d + "/fastcgi;\n"
-       "  uwsgi_temp_path " + d + "/uwsgi;\n"
-       "  scgi_temp_path " + d + "/scgi;\n"
+       "  client_body_temp_path " +
+       d +
+       "/client_body;\n"
+       "  proxy_temp_path " +
+       d +
+       "/proxy;\n"
+       "  fastcgi_temp_path " +
+       d +
+       "/fastcgi;\n"
+       "  uwsgi_temp_path " +
+       d +
+       "/uwsgi;\n"
+       "  scgi_temp_path " +
+       d +
+       "/scgi;\n"
        "  # one keep-alive connection per long-poll reader for the whole run\n"
        "  keepalive_requests 1000000;\n"
        "  keepalive_timeout 600s;\n"
        "  server {\n"
-       "    listen 127.0.0.1:" + std::to_string(c.port) + ";\n"
-       "    nchan_message_buffer_length " + std::to_string(c.buffered_messages) + ";\n"
+       "    listen 127.0.0.1:" +
+       std::to_string(c.port) +
+       ";\n"
+       "    nchan_message_buffer_length " +
+       std::to_string(c.buffered_messages) +
+       ";\n"
        "    nchan_message_timeout 1h;\n"
        "    nchan_subscriber_timeout 300s;\n";
   for (Transport t : kAllTransports) {

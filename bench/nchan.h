@@ -21,11 +21,11 @@ namespace chaton::bench {
 constexpr const char* kNchanChannel = "lobby";
 
 struct NchanConf {
-  std::string dir;     // pid file, error log, temp paths (absolute, no quotes or ';')
-  uint16_t port = 0;   // on 127.0.0.1
-  std::string module;  // path of ngx_nchan_module.so; empty if nginx loads it already
+  std::string dir;                 // pid file, error log, temp paths (absolute, no quotes or ';')
+  uint16_t port = 0;               // on 127.0.0.1
+  std::string module;              // path of ngx_nchan_module.so; empty if nginx loads it already
   long worker_connections = 1024;  // at most the open-file limit nginx inherits
-  int buffered_messages = 1000;  // kept per channel, so a long-poll that comes back finds them
+  int buffered_messages = 1000;    // kept per channel, so a long-poll that comes back finds them
 };
 
 // The whole nginx.conf: one master, one worker, no daemon, one location per

@@ -43,8 +43,9 @@ void Report::print_fanout_table() const {
     }
     std::printf("\n");
   }
-  auto base = std::find_if(fanout.begin(), fanout.end(),
-                           [](const Column& c) { return c.transport == Transport::comet && c.peer == Peer::chaton; });
+  auto base = std::find_if(fanout.begin(), fanout.end(), [](const Column& c) {
+    return c.transport == Transport::comet && c.peer == Peer::chaton;
+  });
   if (base == fanout.end() || fanout.size() < 2) return;
   for (const auto& r : kRatioRows) {
     auto b = base->numbers.find(r.measure);
@@ -83,7 +84,8 @@ void Report::print_peer_table() const {
     auto a = find(Peer::chaton), b = find(Peer::nchan);
     if (a == fanout.end() || b == fanout.end()) continue;
     if (!header) {
-      std::printf("\n| Transport | Figure | Chaton | nginx + Nchan | Chaton / Nchan |\n|---|---|---|---|---|\n");
+      std::printf(
+          "\n| Transport | Figure | Chaton | nginx + Nchan | Chaton / Nchan |\n|---|---|---|---|---|\n");
       header = true;
     }
     for (const auto& r : rows) {

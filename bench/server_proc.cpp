@@ -16,8 +16,8 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
-#include <utility>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "nchan.h"
@@ -27,6 +27,15 @@ namespace chaton::bench {
 void kill_server_now(std::atomic<pid_t>& running) {
   pid_t pid = running.exchange(0);
   if (pid > 0) {
+    // nginx's worker would outlive its master: its children go first.
+    auto children = slurp(fmt("/proc/%d/task/%d/children", pid, pid)).value_or("");
+    for (const char* p = children.c_str(); *p;) {
+      char* end = nullptr;
+      long child = std::strtol(p, &end, 10);
+      if (end == p) break;
+      if (child > 0) ::kill(static_cast<pid_t>(child), SIGKILL);
+      p = end;
+    }
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   }
@@ -156,7 +165,8 @@ std::string pin_to_core(const Options& o, int core) {
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(core, &set);
-  if (::sched_setaffinity(0, sizeof set, &set) != 0) return std::string("not pinned: ") + std::strerror(errno);
+  if (::sched_setaffinity(0, sizeof set, &set) != 0)
+    return std::string("not pinned: ") + std::strerror(errno);
   return fmt("core %d", core);
 }
 
@@ -214,8 +224,8 @@ net::awaitable<void> await_nginx(ServerProc& s) {
       int worker = std::atoi(children.c_str());
       if (worker > 0) {
         s.worker = worker;
-        s.listening_line = fmt("nginx (master %d, worker %d) listening on http://%s/", s.pid, worker,
-                               s.host().c_str());
+        s.listening_line =
+            fmt("nginx (master %d, worker %d) listening on http://%s/", s.pid, worker, s.host().c_str());
         co_return;
       }
     }

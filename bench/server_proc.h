@@ -57,7 +57,8 @@ net::awaitable<void> await_listening(ServerProc& s);
 // SIGTERM, then up to 10 s for it to end, then SIGKILL.
 net::awaitable<std::string> stop_server(ServerProc& s);
 
-// SIGKILL to the process `running` names, if any, then reaps it.
+// SIGKILL to the process `running` names, if any, and to its children
+// (nginx's worker), then reaps it.
 void kill_server_now(std::atomic<pid_t>& running);
 
 }  // namespace chaton::bench

@@ -73,8 +73,9 @@ TEST(NchanSubscribers, TextAndJsonReports) {
   EXPECT_EQ(nchan_subscribers("queued messages: 0\r\nlast requested: 0 sec. ago\r\nactive subscribers: "
                               "200\r\nlast message id: 0:0\r\n"),
             200);
-  EXPECT_EQ(nchan_subscribers(R"({"messages": 3, "requested": 1, "subscribers": 17, "last_message_id": "1:0"})"),
-            17);
+  EXPECT_EQ(
+      nchan_subscribers(R"({"messages": 3, "requested": 1, "subscribers": 17, "last_message_id": "1:0"})"),
+      17);
   EXPECT_EQ(nchan_subscribers("queued messages: 0"), std::nullopt);
   EXPECT_EQ(nchan_subscribers("active subscribers: x"), std::nullopt);
 }
