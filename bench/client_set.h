@@ -30,6 +30,7 @@ struct ClientSet {
       : total(n), transport(t) {
     shared.server = s.endpoint();
     shared.host = s.host();
+    shared.peer = s.peer;
     shared.matrix_posts = matrix_posts;
     if (matrix_posts > 0) shared.seen.assign(static_cast<size_t>(n) * matrix_posts, 0);
     int sources = (n + o.per_source - 1) / o.per_source;

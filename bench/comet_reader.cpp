@@ -3,6 +3,8 @@
 
 #include <optional>
 
+#include "nchan.h"
+
 namespace chaton::bench {
 
 namespace {
@@ -21,6 +23,19 @@ class CometReader final : public Reader {
 
   void send() {
     req_.clear();
+    if (nchan()) {
+      // Nchan's long-poll: the next message is the one after the validators
+      // of the last reply.
+      req_ = "GET " + nchan_sub_target(Transport::comet) + " HTTP/1.1\r\nHost: " + w_.shared.host + "\r\n" +
+             cursor_.request_headers() + "\r\n";
+      net::async_write(sock_, net::buffer(req_), current([this](beast::error_code ec, size_t n) {
+                         if (ec) return fail("write: " + ec.message());
+                         count_bytes_out(n);
+                         mark_waiting();
+                         read();
+                       }));
+      return;
+    }
     req_ += "GET /lobby/comet?t=";
     req_ += std::to_string(requests_++);
     req_ += "&c=";
@@ -50,13 +65,21 @@ class CometReader final : public Reader {
     int64_t now = now_ns();
     count_bytes_in(n);
     const Response& res = parser_->get();
-    if (res.result() != http::status::ok) return fail(fmt("comet: HTTP %u", res.result_int()));
-    if (!on_packet(res.body(), now)) return;
+    if (nchan() &&
+        (res.result() == http::status::not_modified || res.result() == http::status::request_timeout)) {
+      ++w_.empty_replies;  // Nchan's long-poll timed out: ask again
+    } else {
+      if (res.result() != http::status::ok) return fail(fmt("comet: HTTP %u", res.result_int()));
+      if (nchan() && !cursor_.take(res[http::field::last_modified], res[http::field::etag]))
+        return fail("nchan long-poll: a message without Last-Modified and Etag");
+      if (!on_packet(res.body(), now)) return;
+    }
     if (!res.keep_alive()) return fail("comet: server closed the connection");
     send();
   }
 
   tcp::socket sock_;
+  LongPollCursor cursor_;  // Nchan only
   std::optional<http::response_parser<http::string_body>> parser_;
   std::string req_;
   uint64_t requests_ = 0;

@@ -10,36 +10,42 @@
 
 namespace chaton::bench {
 
-net::awaitable<void> fanout_phase(Run& run, Transport transport) {
+net::awaitable<void> fanout_phase(Run& run, Transport transport, Peer peer) {
   const Options& o = run.options;
-  const std::string P = std::string("fan-out ") + transport_name(transport);
-  run.report.fanout.push_back(Column{transport, {}, {}});
+  const std::string P =
+      std::string("fan-out ") + transport_name(transport) + (peer == Peer::nchan ? " (Nchan)" : "");
+  run.report.fanout.push_back(Column{transport, peer, {}, {}});
   const size_t column = run.report.fanout.size() - 1;  // the table may grow no more while this runs
   auto col = [&]() -> Column& { return run.report.fanout[column]; };
   ServerProc s;
-  s.dir = run.tmp / (std::string("fanout-") + transport_option(transport));
+  s.peer = peer;
+  s.dir = run.tmp /
+          (std::string("fanout-") + transport_option(transport) + (peer == Peer::nchan ? "-nchan" : ""));
   s.running = &run.server_pid;
-  spawn_server(o, s);
+  if (peer == Peer::nchan)
+    spawn_nginx(o, s);
+  else
+    spawn_server(o, s);
   co_await await_listening(s);
   note(P + ": " + s.listening_line);
   auto ex = co_await net::this_coro::executor;
   HttpConn ctl(ex, s.endpoint(), s.host());
-  co_await room_status(ctl);
+  co_await room_status(ctl, s.peer);
   co_await sleep_for(500ms);
-  long rss_base = rss_kb(s.pid);
-  long fds_base = open_fds(s.pid);
+  long rss_base = rss_kb(s.measured());
+  long fds_base = open_fds(s.measured());
 
   ClientSet cs(o, s, transport, o.clients, o.posts);
-  const CpuSample cpu_setup0 = cpu_sample(s.pid);
-  const long ticks_setup0 = cpu_ticks(s.pid);
+  const CpuSample cpu_setup0 = cpu_sample(s.measured());
+  const long ticks_setup0 = cpu_ticks(s.measured());
   auto t_setup = Steady::now();
   cs.start();
   uint64_t reached = co_await await_waiting(run, cs, ctl, s, P);
   double setup_s = seconds_since(t_setup);
-  const long ticks_setup1 = cpu_ticks(s.pid);
-  const CpuSample cpu_setup1 = cpu_sample(s.pid);
-  long rss_wait = rss_kb(s.pid);
-  long fds_wait = open_fds(s.pid);
+  const long ticks_setup1 = cpu_ticks(s.measured());
+  const CpuSample cpu_setup1 = cpu_sample(s.measured());
+  long rss_wait = rss_kb(s.measured());
+  long fds_wait = open_fds(s.measured());
   note(fmt("%s: %" PRIu64 " readers waiting after %.1f s; server RSS %ld kB (was %ld kB)", P.c_str(), reached,
            setup_s, rss_wait, rss_base));
 
@@ -60,9 +66,9 @@ net::awaitable<void> fanout_phase(Run& run, Transport transport) {
   if (reached == 0) throw std::runtime_error(P + ": no reader reached the waiting state");
 
   // Post M messages one at a time, at a fixed pace.
-  const long ticks0 = cpu_ticks(s.pid);
+  const long ticks0 = cpu_ticks(s.measured());
   const double self0 = self_cpu_seconds();
-  const CpuSample cpu0 = cpu_sample(s.pid);
+  const CpuSample cpu0 = cpu_sample(s.measured());
   const uint64_t bytes_in0 = cs.shared.bytes_in.load(), bytes_out0 = cs.shared.bytes_out.load();
   const uint64_t packets0 = cs.shared.packets.load();
   std::vector<uint32_t> ack_us;
@@ -74,7 +80,7 @@ net::awaitable<void> fanout_phase(Run& run, Transport transport) {
     if (Steady::now() < slot) co_await sleep_for(slot - Steady::now());
     int64_t sent = now_ns();
     if (k == 0) first_send = sent;
-    unsigned code = co_await post_message(ctl, post_text(static_cast<uint64_t>(k), sent));
+    unsigned code = co_await post_message(ctl, post_text(static_cast<uint64_t>(k), sent), s.peer);
     ack_us.push_back(static_cast<uint32_t>((now_ns() - sent) / 1000));
     if (code != 200) ++post_errors;
   }
@@ -82,16 +88,16 @@ net::awaitable<void> fanout_phase(Run& run, Transport transport) {
   const uint64_t per_client = static_cast<uint64_t>(o.posts) - post_errors;
   const uint64_t expected = reached * per_client;
   bool all = co_await await_deliveries(o, cs.shared, per_client);
-  const long ticks1 = cpu_ticks(s.pid);
+  const long ticks1 = cpu_ticks(s.measured());
   const double phase_wall = static_cast<double>(now_ns() - first_send) / 1e9;
   const double self1 = self_cpu_seconds();
-  const CpuSample cpu1 = cpu_sample(s.pid);
+  const CpuSample cpu1 = cpu_sample(s.measured());
   const uint64_t bytes_in = cs.shared.bytes_in.load() - bytes_in0;
   const uint64_t bytes_out = cs.shared.bytes_out.load() - bytes_out0;
   const uint64_t packets = cs.shared.packets.load() - packets0;
-  long rss_after = rss_kb(s.pid);
+  long rss_after = rss_kb(s.measured());
   int64_t last_delivery = cs.shared.last_delivery_ns.load();
-  RoomStatus st_end = co_await room_status(ctl);
+  RoomStatus st_end = co_await room_status(ctl, s.peer);
   cs.stop();
 
   uint64_t delivered = cs.shared.deliveries.load();

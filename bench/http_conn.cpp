@@ -1,5 +1,7 @@
 #include "http_conn.h"
 
+#include "nchan.h"
+
 #include <stdexcept>
 
 namespace chaton::bench {
@@ -41,7 +43,21 @@ void HttpConn::close() {
   buf_.clear();
 }
 
-net::awaitable<RoomStatus> room_status(HttpConn& c) {
+net::awaitable<RoomStatus> room_status(HttpConn& c, Peer peer) {
+  if (peer == Peer::nchan) {
+    Response res = co_await c.request("GET", nchan_pub_target());
+    RoomStatus st;
+    if (res.result() == http::status::not_found) {
+      st.num_chatters = 0;
+      co_return st;
+    }
+    auto n = nchan_subscribers(res.body());
+    if (res.result() != http::status::ok || !n)
+      throw std::runtime_error(
+          fmt("nchan channel report: HTTP %u: %.200s", res.result_int(), res.body().c_str()));
+    st.num_chatters = *n;
+    co_return st;
+  }
   Response res = co_await c.request("GET", "/lobby/var/status.js");
   if (res.result() != http::status::ok) throw std::runtime_error(fmt("status.js: HTTP %u", res.result_int()));
   json::value v = json::parse(res.body());
@@ -52,7 +68,12 @@ net::awaitable<RoomStatus> room_status(HttpConn& c) {
 }
 
 // Posts one message; returns the HTTP status (200 = stored and synced).
-net::awaitable<unsigned> post_message(HttpConn& c, const std::string& text) {
+net::awaitable<unsigned> post_message(HttpConn& c, const std::string& text, Peer peer) {
+  if (peer == Peer::nchan) {
+    Response res = co_await c.request("POST", nchan_pub_target(), text);
+    unsigned code = res.result_int();
+    co_return code == 201 || code == 202 ? 200 : code;
+  }
   std::string body = "nick=bench&text=" + url_encode(text);
   Response res = co_await c.request("POST", "/lobby/post", body);
   co_return res.result_int();

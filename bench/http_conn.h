@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common.h"
+#include "options.h"
 
 namespace chaton::bench {
 
@@ -37,9 +38,11 @@ struct RoomStatus {
   int64_t sequence = -1;
 };
 
-// num-chatters and post-sequence from var/status.js.
-net::awaitable<RoomStatus> room_status(HttpConn& c);
-// Posts one message; returns the HTTP status (200 = stored and synced).
-net::awaitable<unsigned> post_message(HttpConn& c, const std::string& text);
+// num-chatters and post-sequence from var/status.js; for Nchan, the
+// channel's subscribers (0 before the channel exists), no sequence.
+net::awaitable<RoomStatus> room_status(HttpConn& c, Peer peer = Peer::chaton);
+// Posts one message; returns the HTTP status (200 = stored and synced; for
+// Nchan, 200 = the message was queued, which it answers 201 or 202).
+net::awaitable<unsigned> post_message(HttpConn& c, const std::string& text, Peer peer = Peer::chaton);
 
 }  // namespace chaton::bench

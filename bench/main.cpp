@@ -14,6 +14,13 @@
 //                 run three times, one fresh server each, with the same N and
 //                 M: over the comet long-poll, Server-Sent Events and
 //                 WebSocket.
+//                 With --peer, each transport's run is followed by one
+//                 against nginx with the Nchan module (nchan.h), with the
+//                 same readers: a small adapter in each reader speaks
+//                 Nchan's variant of the transport (its locations, the
+//                 long-poll's Last-Modified/Etag validators, one post per
+//                 message), and the report puts Chaton and Nchan side by
+//                 side per transport.
 //   2. throughput R readers wait (long-poll, or the one transport that
 //                 --transport names); P posters post back to back for T
 //                 seconds (or K posts), then 1 poster does the same. Every
@@ -77,7 +84,8 @@
 //
 // The files, by job: options (the command line); run (the context every
 // phase is handed: options, temporary directory, running server, report);
-// server_proc (the server process); http_conn (the control connection:
+// server_proc (the server process, Chaton or nginx); nchan (the peer's
+// nginx.conf and protocol details); http_conn (the control connection:
 // status polls and posts); reader (Reader, Worker, Shared) with
 // comet_reader, sse_reader (over sse_splitter.h) and ws_reader; client_set
 // (a phase's readers); phases.h with fanout, throughput and waiting;
@@ -115,7 +123,10 @@ namespace {
 net::awaitable<void> run_all(Run& run) {
   const Options& o = run.options;
   if (o.fanout)
-    for (Transport t : o.fanout_transports) co_await fanout_phase(run, t);
+    for (Transport t : o.fanout_transports) {
+      co_await fanout_phase(run, t);
+      if (run.peer) co_await fanout_phase(run, t, Peer::nchan);
+    }
   if (o.throughput) co_await throughput_phase(run);
 }
 
@@ -193,6 +204,17 @@ int main(int argc, char** argv) {
                  fmt("%u cores, Linux %s, loopback only", std::thread::hardware_concurrency(), u.release));
   run.report.add("setup", "open-file limit (this process and the server)", std::to_string(rl.rlim_cur));
   run.report.add("setup", "data directory filesystem", fs_type(run.tmp));
+  if (o.peer) {
+    bool have = ::access(o.nginx.c_str(), X_OK) == 0 &&
+                (o.nchan_module.empty() || ::access(o.nchan_module.c_str(), R_OK) == 0);
+    run.peer = have;
+    run.report.add(
+        "setup", "peer (--peer)",
+        have ? "nginx " + o.nginx + " with Nchan" + (o.nchan_module.empty() ? "" : " " + o.nchan_module)
+             : "none: no " + o.nginx + " or " + o.nchan_module +
+                   " (apt-get install nginx libnginx-mod-nchan)");
+    run.report.add("setup", "server / load program pinned to", "core 0 / " + pin_to_core(o, 1));
+  }
   run.report.add("setup", "server threads / load-program client threads",
                  fmt("%s / %d", o.server_threads ? std::to_string(o.server_threads).c_str() : "one per core",
                      o.threads));

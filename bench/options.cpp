@@ -37,6 +37,8 @@ const char* transport_name(Transport t) {
   return "?";
 }
 
+const char* peer_name(Peer p) { return p == Peer::chaton ? "Chaton" : "Nchan"; }
+
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: chaton_bench [options]\n"
@@ -63,7 +65,12 @@ const char* transport_name(Transport t) {
                "  --keep               keep the temporary directory (data, logs, config)\n"
                "  --no-reconnect       a waiting reader whose connection fails stays lost\n"
                "                       (default: it reconnects at once and resumes from its pos)\n"
-               "  --only fanout|throughput   run one phase\n");
+               "  --only fanout|throughput   run one phase\n"
+               "  --peer               run each fan-out against Chaton, then against nginx\n"
+               "                       with Nchan (same readers), and print the ratios;\n"
+               "                       pins the server to core 0 and this program to core 1\n"
+               "  --nginx PATH         nginx binary for --peer (/usr/sbin/nginx)\n"
+               "  --nchan-module PATH  Nchan module nginx loads (Debian's path; \"\" if built in)\n");
   std::exit(code);
 }
 
@@ -148,6 +155,12 @@ Options parse_options(int argc, char** argv) {
       o.tmp = value();
     else if (a == "--keep")
       o.keep = true;
+    else if (a == "--peer")
+      o.peer = true;
+    else if (a == "--nginx")
+      o.nginx = value();
+    else if (a == "--nchan-module")
+      o.nchan_module = value();
     else if (a == "--no-reconnect")
       o.reconnect = false;
     else if (a == "--only") {
@@ -170,7 +183,8 @@ Options parse_options(int argc, char** argv) {
   }
   if (o.deadline == 0)
     o.deadline = kDeadlinePerServer *
-                 static_cast<double>((o.fanout ? o.fanout_transports.size() : 0) + (o.throughput ? 1 : 0));
+                 static_cast<double>((o.fanout ? o.fanout_transports.size() * (o.peer ? 2 : 1) : 0) +
+                                     (o.throughput ? 1 : 0));
   if (o.tmp.empty()) {
     const char* t = std::getenv("TMPDIR");
     o.tmp = t && *t ? t : "/tmp";

@@ -18,6 +18,10 @@ const char* transport_option(Transport t);
 // As the report names it.
 const char* transport_name(Transport t);
 
+// The server a run measures: Chaton, or its peer, nginx with Nchan (nchan.h).
+enum class Peer { chaton, nchan };
+const char* peer_name(Peer p);
+
 constexpr double kDeadlinePerServer = 120;  // default --deadline, per server started (s)
 
 struct Options {
@@ -45,6 +49,10 @@ struct Options {
   // readers use long-poll unless --transport names a single transport.
   std::vector<Transport> fanout_transports{kAllTransports.begin(), kAllTransports.end()};
   Transport reader_transport = Transport::comet;
+  // --peer: each fan-out is run against Chaton, then against nginx + Nchan.
+  bool peer = false;
+  std::string nginx = "/usr/sbin/nginx";
+  std::string nchan_module = "/usr/lib/nginx/modules/ngx_nchan_module.so";
 };
 
 Options parse_options(int argc, char** argv);

@@ -16,9 +16,9 @@
 
 namespace chaton::bench {
 
-// One fan-out run over one transport; its figures go into a column of the
-// fan-out table.
-net::awaitable<void> fanout_phase(Run& run, Transport transport);
+// One fan-out run over one transport against Chaton or its peer (--peer);
+// its figures go into a column of the fan-out table.
+net::awaitable<void> fanout_phase(Run& run, Transport transport, Peer peer = Peer::chaton);
 // R waiting readers, P posters then 1 poster; rows of the report.
 net::awaitable<void> throughput_phase(Run& run);
 

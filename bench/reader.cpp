@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "nchan.h"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -39,8 +41,23 @@ void Reader::close() {
 void Reader::count_bytes_in(size_t n) { w_.shared.bytes_in.fetch_add(n, std::memory_order_relaxed); }
 void Reader::count_bytes_out(size_t n) { w_.shared.bytes_out.fetch_add(n, std::memory_order_relaxed); }
 
+bool Reader::nchan() const { return w_.shared.peer == Peer::nchan; }
+
+std::string Reader::target(Transport t, std::string_view chaton_target) const {
+  if (!nchan()) return std::string(chaton_target);
+  std::string s = nchan_sub_target(t);
+  if (!nchan_id_.empty()) s += "?last_event_id=" + url_encode(nchan_id_);
+  return s;
+}
+
 bool Reader::on_packet(std::string_view body, int64_t now) {
   w_.shared.packets.fetch_add(1, std::memory_order_relaxed);
+  if (nchan()) {  // a message is one post's text
+    ++received_;
+    w_.on_post_item(index_, body, now);
+    have_cid_ = true;
+    return true;
+  }
   try {
     json::value v = json::parse(json::string_view(body.data(), body.size()));
     const json::object& o = v.as_object();

@@ -32,6 +32,9 @@ constexpr int kMaxReconnects = 1000;             // per reader, when reconnectin
 struct Shared {
   tcp::endpoint server;
   std::string host;
+  // Chaton, or nginx + Nchan: the reader's protocol adapter (which target,
+  // which validators, what a message is: see Reader::on_packet).
+  Peer peer = Peer::chaton;
   // Fan-out only: M, and a byte per (reader, post) to find duplicates.
   int matrix_posts = 0;
   std::vector<uint8_t> seen;
@@ -97,9 +100,14 @@ class Reader {
     };
   }
 
-  // One comet JSON packet, received at `now`. False if it was not
-  // understood: the reader has failed.
+  // One comet JSON packet, received at `now`; from Nchan, one message,
+  // which is one post's text. False if it was not understood: the reader
+  // has failed.
   bool on_packet(std::string_view body, int64_t now);
+  bool nchan() const;
+  // The request target of transport `t`: `chaton_target`, or Nchan's
+  // location for it (with the last message's id, to resume from).
+  std::string target(Transport t, std::string_view chaton_target) const;
   // The reader now waits for posts (counted once).
   void mark_waiting();
   void fail(const std::string& what);
@@ -111,6 +119,7 @@ class Reader {
   int64_t cid_ = 0;
   uint64_t pos_ = 0;
   bool have_cid_ = false;
+  std::string nchan_id_;  // Nchan: the id of the last message, where the transport says it
 
  private:
   void on_connect(beast::error_code ec);

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
+
+#include "common.h"
 
 namespace chaton::bench {
 
@@ -26,7 +29,8 @@ void Report::print_fanout_table() const {
     for (const auto& [f, v] : c.cells)
       if (std::find(figures.begin(), figures.end(), f) == figures.end()) figures.push_back(f);
   std::printf("\n| Fan-out figure |");
-  for (const auto& c : fanout) std::printf(" %s |", transport_name(c.transport));
+  for (const auto& c : fanout)
+    std::printf(" %s%s |", transport_name(c.transport), c.peer == Peer::nchan ? " (Nchan)" : "");
   std::printf("\n|---|");
   for (size_t i = 0; i < fanout.size(); ++i) std::printf("---|");
   std::printf("\n");
@@ -39,8 +43,9 @@ void Report::print_fanout_table() const {
     }
     std::printf("\n");
   }
-  auto base = std::find_if(fanout.begin(), fanout.end(),
-                           [](const Column& c) { return c.transport == Transport::comet; });
+  auto base = std::find_if(fanout.begin(), fanout.end(), [](const Column& c) {
+    return c.transport == Transport::comet && c.peer == Peer::chaton;
+  });
   if (base == fanout.end() || fanout.size() < 2) return;
   for (const auto& r : kRatioRows) {
     auto b = base->numbers.find(r.measure);
@@ -57,11 +62,52 @@ void Report::print_fanout_table() const {
   }
 }
 
+void Report::print_peer_table() const {
+  struct PeerRow {
+    Measure measure;
+    const char* label;
+    double scale;
+    const char* unit;
+  };
+  constexpr PeerRow rows[] = {
+      {Measure::cpu_per_delivery, "server CPU per delivery", 1e6, "µs"},
+      {Measure::latency_p50, "delivery latency p50", 1, "ms"},
+      {Measure::latency_p99, "delivery latency p99", 1, "ms"},
+      {Measure::rss_per_client, "server memory (RSS) per waiting reader", 1, "kB"},
+  };
+  bool header = false;
+  for (Transport t : kAllTransports) {
+    auto find = [&](Peer p) {
+      return std::find_if(fanout.begin(), fanout.end(),
+                          [&](const Column& c) { return c.transport == t && c.peer == p; });
+    };
+    auto a = find(Peer::chaton), b = find(Peer::nchan);
+    if (a == fanout.end() || b == fanout.end()) continue;
+    if (!header) {
+      std::printf(
+          "\n| Transport | Figure | Chaton | nginx + Nchan | Chaton / Nchan |\n|---|---|---|---|---|\n");
+      header = true;
+    }
+    for (const auto& r : rows) {
+      auto x = a->numbers.find(r.measure), y = b->numbers.find(r.measure);
+      auto cell = [&](auto it, const Column& c) {
+        return it == c.numbers.end() ? std::string("-") : fmt("%.2f %s", it->second * r.scale, r.unit);
+      };
+      std::string ratio = x != a->numbers.end() && y != b->numbers.end() && y->second > 0
+                              ? fmt("%.2f×", x->second / y->second)
+                              : std::string("-");
+      std::printf("| %s | %s | %s | %s | %s |\n", transport_name(t), r.label, cell(x, *a).c_str(),
+                  cell(y, *b).c_str(), ratio.c_str());
+    }
+  }
+}
+
 void Report::print() const {
   std::printf("| Phase | Figure | Value |\n|---|---|---|\n");
   for (const auto& r : rows)
     std::printf("| %s | %s | %s |\n", r.phase.c_str(), r.figure.c_str(), r.value.c_str());
   print_fanout_table();
+  print_peer_table();
   if (!notes.empty()) {
     std::printf("\n");
     for (const auto& n : notes) std::printf("- %s\n", n.c_str());

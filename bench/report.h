@@ -1,7 +1,8 @@
 // Report: what a run measured, printed as Markdown tables at the end (or
 // when the run is aborted): one row per figure for everything but the
 // fan-out, one column per transport for the fan-out, with ratios against
-// the long-poll, then the notes.
+// the long-poll, then (with --peer) Chaton beside nginx + Nchan per
+// transport, then the notes.
 // Thread-safety: none; the orchestration thread only.
 #pragma once
 
@@ -33,6 +34,7 @@ enum class Measure {
 // One fan-out run: a column of the fan-out table.
 struct Column {
   Transport transport;
+  Peer peer = Peer::chaton;
   std::vector<std::pair<std::string, std::string>> cells;  // figure, value
   std::map<Measure, double> numbers;
 
@@ -52,6 +54,8 @@ struct Report {
 
  private:
   void print_fanout_table() const;
+  // --peer: per transport, Chaton's and Nchan's figures and their ratio.
+  void print_peer_table() const;
 };
 
 }  // namespace chaton::bench

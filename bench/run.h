@@ -26,6 +26,7 @@ struct Run {
   fs::path tmp;                      // the temporary directory, removed at the end
   bool keep = false;                 // --keep: leave it
   std::atomic<pid_t> server_pid{0};  // the running server, for the abort paths
+  bool peer = false;                 // --peer, and nginx with Nchan is there
   Report report;
 
   void remove_tmp();

@@ -1,5 +1,8 @@
 #include "server_proc.h"
 
+#include <sched.h>
+#include <sys/resource.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -8,18 +11,31 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <vector>
+
+#include "nchan.h"
 
 namespace chaton::bench {
 
 void kill_server_now(std::atomic<pid_t>& running) {
   pid_t pid = running.exchange(0);
   if (pid > 0) {
+    // nginx's worker would outlive its master: its children go first.
+    auto children = slurp(fmt("/proc/%d/task/%d/children", pid, pid)).value_or("");
+    for (const char* p = children.c_str(); *p;) {
+      char* end = nullptr;
+      long child = std::strtol(p, &end, 10);
+      if (end == p) break;
+      if (child > 0) ::kill(static_cast<pid_t>(child), SIGKILL);
+      p = end;
+    }
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
   }
@@ -36,6 +52,45 @@ void kill_server(ServerProc& s) {
     ::waitpid(s.pid, nullptr, 0);
   }
   s.pid = -1;
+}
+
+// Forks and execs `exe` with `args`, stdout and stderr to files in s.dir.
+void start_child(const Options& o, ServerProc& s, const std::string& exe, std::vector<std::string> args) {
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::string out_path = (s.dir / "stdout.txt").string();
+  std::string err_path = (s.dir / "stderr.txt").string();
+  const bool pin = o.peer && std::thread::hardware_concurrency() >= 2;
+  pid_t parent = ::getpid();
+  std::fflush(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = ::open("/dev/null", O_RDONLY);
+    if (out < 0 || err < 0 || in < 0) ::_exit(127);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::close_range(3, ~0U, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (pin) {  // core 0; this program is on core 1 (pin_to_core)
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(0, &set);
+      ::sched_setaffinity(0, sizeof set, &set);
+    }
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  s.pid = pid;
+  if (s.running) *s.running = pid;
 }
 
 }  // namespace
@@ -77,31 +132,42 @@ void spawn_server(const Options& o, ServerProc& s) {
     if (!cfg) throw std::runtime_error("cannot write " + (s.dir / "chaton.toml").string());
   }
   std::string cfg_path = (s.dir / "chaton.toml").string();
-  std::string out_path = (s.dir / "stdout.txt").string();
-  std::string err_path = (s.dir / "stderr.txt").string();
-  pid_t parent = ::getpid();
-  std::fflush(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = ::open("/dev/null", O_RDONLY);
-    if (out < 0 || err < 0 || in < 0) ::_exit(127);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    ::close_range(3, ~0U, 0);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execl(o.server.c_str(), "chaton", "serve", "--config", cfg_path.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
+  start_child(o, s, o.server, {"chaton", "serve", "--config", cfg_path});
+}
+
+void spawn_nginx(const Options& o, ServerProc& s) {
+  fs::create_directories(s.dir);
+  std::string d = fs::absolute(s.dir).string();
+  if (d.find_first_of("'\"; \n{}$") != std::string::npos)
+    throw std::runtime_error("temporary directory path not usable in nginx.conf: " + d);
+  // A port the system picks now, handed to nginx (which cannot report one).
+  {
+    net::io_context ioc;
+    tcp::acceptor a(ioc, tcp::endpoint(net::ip::make_address_v4("127.0.0.1"), 0));
+    s.port = a.local_endpoint().port();
   }
-  s.pid = pid;
-  if (s.running) *s.running = pid;
+  rlimit rl{};
+  ::getrlimit(RLIMIT_NOFILE, &rl);  // raised to its hard limit by main()
+  NchanConf c{d, s.port, o.nchan_module};
+  c.worker_connections = std::max<long>(1024, static_cast<long>(rl.rlim_cur) - 64);
+  {
+    std::ofstream cfg(s.dir / "nginx.conf");
+    cfg << nginx_conf(c);
+    if (!cfg) throw std::runtime_error("cannot write " + (s.dir / "nginx.conf").string());
+  }
+  std::string cfg_path = (s.dir / "nginx.conf").string();
+  start_child(o, s, o.nginx, {"nginx", "-p", d + "/", "-e", d + "/error.log", "-c", cfg_path});
+}
+
+std::string pin_to_core(const Options& o, int core) {
+  if (!o.peer) return "not pinned (only with --peer)";
+  if (std::thread::hardware_concurrency() < 2) return "not pinned (one core)";
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(core, &set);
+  if (::sched_setaffinity(0, sizeof set, &set) != 0)
+    return std::string("not pinned: ") + std::strerror(errno);
+  return fmt("core %d", core);
 }
 
 // Has the server exited? Then reap it and say how.
@@ -118,7 +184,7 @@ std::optional<std::string> server_exited(ServerProc& s) {
 
 // The server's stderr, identical lines counted: "3 x chaton: ... / ...".
 std::string server_stderr(const ServerProc& s, size_t max_kinds) {
-  auto e = slurp(s.dir / "stderr.txt").value_or("");
+  auto e = slurp(s.dir / "stderr.txt").value_or("") + slurp(s.dir / "error.log").value_or("");
   std::istringstream in(e);
   std::string line;
   std::vector<std::pair<std::string, size_t>> kinds;
@@ -141,7 +207,37 @@ std::string server_stderr(const ServerProc& s, size_t max_kinds) {
 }
 
 // Waits for "chaton ... listening on http://127.0.0.1:PORT/ ..." on stdout.
+namespace {
+
+// nginx: its port accepts and its master has started its worker.
+net::awaitable<void> await_nginx(ServerProc& s) {
+  auto start = Steady::now();
+  auto ex = co_await net::this_coro::executor;
+  for (;;) {
+    if (auto how = server_exited(s))
+      throw std::runtime_error("nginx " + *how + " at start: " + server_stderr(s));
+    tcp::socket probe(ex);
+    beast::error_code ec;
+    co_await probe.async_connect(s.endpoint(), net::redirect_error(net::use_awaitable, ec));
+    if (!ec) {
+      auto children = slurp(fmt("/proc/%d/task/%d/children", s.pid, s.pid)).value_or("");
+      int worker = std::atoi(children.c_str());
+      if (worker > 0) {
+        s.worker = worker;
+        s.listening_line =
+            fmt("nginx (master %d, worker %d) listening on http://%s/", s.pid, worker, s.host().c_str());
+        co_return;
+      }
+    }
+    if (seconds_since(start) > 15) throw std::runtime_error("nginx did not start within 15 s");
+    co_await sleep_for(20ms);
+  }
+}
+
+}  // namespace
+
 net::awaitable<void> await_listening(ServerProc& s) {
+  if (s.peer == Peer::nchan) co_return co_await await_nginx(s);
   auto start = Steady::now();
   const std::string key = "listening on http://127.0.0.1:";
   for (;;) {

@@ -1,7 +1,10 @@
 // The chaton server a phase runs against: a child process with a
 // generated configuration (127.0.0.1, a port the system picks, a fresh data
 // directory, timeouts and limits far beyond a run), its start, its stderr
-// and its stop. The server is started with PR_SET_PDEATHSIG, so it cannot
+// and its stop. With --peer, the same for nginx with Nchan (nchan.h): one
+// master and one worker, whose figures are the worker's. With --peer, the
+// server (and so an nginx worker) is pinned to core 0 where the machine has
+// two cores or more. The server is started with PR_SET_PDEATHSIG, so it cannot
 // outlive this process.
 // Thread-safety: the orchestration thread, except that `running` may be
 // read from anywhere (the abort paths kill what it names).
@@ -21,7 +24,11 @@
 namespace chaton::bench {
 
 struct ServerProc {
+  Peer peer = Peer::chaton;
   pid_t pid = -1;
+  pid_t worker = -1;  // nginx's worker, once listening
+  // The process whose memory, CPU and descriptors are measured.
+  pid_t measured() const { return worker > 0 ? worker : pid; }
   fs::path dir;
   uint16_t port = 0;
   std::string listening_line;
@@ -33,16 +40,25 @@ struct ServerProc {
 // Writes s.dir/chaton.toml and starts `chaton serve` on it, its stdout and
 // stderr going to files in s.dir. Throws std::runtime_error on failure.
 void spawn_server(const Options& o, ServerProc& s);
+// Writes s.dir/nginx.conf (nchan.h) on a port picked now and starts nginx
+// on it in the foreground. Throws std::runtime_error on failure.
+void spawn_nginx(const Options& o, ServerProc& s);
+// Pins the calling thread (and the threads it starts later) to `core`, if
+// the machine has two cores or more and --peer was given; says what it did.
+std::string pin_to_core(const Options& o, int core);
+
 // Has the server exited? Then reap it and say how.
 std::optional<std::string> server_exited(ServerProc& s);
 // The server's stderr, identical lines counted: "3 x chaton: ... / ...".
 std::string server_stderr(const ServerProc& s, size_t max_kinds = 6);
-// Waits for "chaton ... listening on http://127.0.0.1:PORT/ ..." on stdout.
+// Waits for "chaton ... listening on http://127.0.0.1:PORT/ ..." on stdout;
+// for nginx, for its port to accept and its worker to be there.
 net::awaitable<void> await_listening(ServerProc& s);
 // SIGTERM, then up to 10 s for it to end, then SIGKILL.
 net::awaitable<std::string> stop_server(ServerProc& s);
 
-// SIGKILL to the process `running` names, if any, then reaps it.
+// SIGKILL to the process `running` names, if any, and to its children
+// (nginx's worker), then reaps it.
 void kill_server_now(std::atomic<pid_t>& running);
 
 }  // namespace chaton::bench

@@ -27,8 +27,8 @@ class SseReader final : public Reader {
   tcp::socket& socket() override { return sock_; }
 
   void on_connected() override {
-    req_ = "GET /lobby/events?p=" + std::to_string(pos_) + " HTTP/1.1\r\nHost: " + w_.shared.host +
-           "\r\nAccept: text/event-stream\r\n\r\n";
+    req_ = "GET " + target(Transport::sse, "/lobby/events?p=" + std::to_string(pos_)) +
+           " HTTP/1.1\r\nHost: " + w_.shared.host + "\r\nAccept: text/event-stream\r\n\r\n";
     net::async_write(sock_, net::buffer(req_), current([this](beast::error_code ec, size_t n) {
                        if (ec) return fail("write: " + ec.message());
                        count_bytes_out(n);
@@ -47,6 +47,7 @@ class SseReader final : public Reader {
     if (res.result() != http::status::ok) return fail(fmt("events: HTTP %u", res.result_int()));
     if (!res[http::field::content_type].starts_with("text/event-stream"))
       return fail("events: not an event stream");
+    if (nchan()) mark_waiting();  // Nchan sends no first event
     read_body();
   }
 
@@ -67,6 +68,10 @@ class SseReader final : public Reader {
     bool ok =
         events_.feed(std::string_view(chunk_.data(), got), [&](std::string_view id, std::string_view data) {
           if (!on_packet(data, now)) return false;
+          if (nchan()) {  // its ids are its own; kept to resume from
+            nchan_id_ = id;
+            return true;
+          }
           uint64_t event_id = 0;
           auto r = std::from_chars(id.data(), id.data() + id.size(), event_id);
           if (r.ec != std::errc() || event_id != pos_) {

@@ -11,14 +11,14 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, HttpConn& ctl, S
   const Options& o = run.options;
   auto start = Steady::now();
   auto last_note = start;
-  long last_ticks = cpu_ticks(s.pid);
+  long last_ticks = cpu_ticks(s.measured());
   int quiet = 0;
   for (;;) {
     co_await sleep_for(200ms);
     if (auto how = server_exited(s)) throw std::runtime_error("the server " + *how + ": " + server_stderr(s));
     uint64_t waiting = cs.shared.waiting.load();
     uint64_t failed = cs.shared.setup_failed.load() + cs.shared.failed_later.load();
-    long ticks = cpu_ticks(s.pid);
+    long ticks = cpu_ticks(s.measured());
     bool idle = ticks - last_ticks <= 1;  // at most one 10 ms tick in 200 ms
     last_ticks = ticks;
     if (seconds_since(last_note) >= 2) {
@@ -27,7 +27,7 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, HttpConn& ctl, S
       last_note = Steady::now();
     }
     if (waiting + cs.shared.setup_failed.load() >= static_cast<uint64_t>(cs.total)) {
-      RoomStatus st = co_await room_status(ctl);
+      RoomStatus st = co_await room_status(ctl, s.peer);
       uint64_t alive = waiting - cs.shared.failed_later.load();
       // A lost reader's cid stays counted until client_timeout expires it;
       // so does the cid of each connection a stream reader has replaced.
