@@ -20,6 +20,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "access/forwarded.h"
+#include "http/handler_memory.h"
 #include "http/responses.h"
 #include "http/ws_session.h"
 
@@ -162,7 +163,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     lowest().expires_after(limits_.idle_timeout);
     bhttp::async_write(
         stream_, *writing_,
-        beast::bind_front_handler(&Session::on_write, this->shared_from_this(), writing_->keep_alive()));
+        with_memory(write_memory_, beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
+                                                             writing_->keep_alive())));
   }
 
   void close() override {
@@ -352,8 +354,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void write(const std::string& bytes, WriteQueue::Done done) {
     lowest().expires_after(limits_.idle_timeout);
     net::async_write(stream_, net::buffer(bytes),
-                     [self = this->shared_from_this(), done = std::move(done)](beast::error_code ec,
-                                                                               std::size_t) { done(!ec); });
+                     with_memory(write_memory_, [self = this->shared_from_this(), done = std::move(done)](
+                                                    beast::error_code ec, std::size_t) { done(!ec); }));
   }
 
   void end_stream() {
@@ -393,6 +395,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   std::shared_ptr<ssl::context> tls_;
   std::optional<Response> refusal_;
+  // The memory of the write under way (a response, or a piece of a stream:
+  // one at a time); declared before the stream.
+  HandlerMemory write_memory_;
   Stream stream_;
   Handler& handler_;
   const SessionLimits& limits_;

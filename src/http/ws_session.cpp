@@ -10,6 +10,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "http/handler_memory.h"
 #include "http/responses.h"
 
 namespace chaton::http {
@@ -71,25 +72,27 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 
  private:
   void do_read() {
-    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec) return self->finish();
-      if (!self->ws_.got_text()) {
-        self->buffer_.consume(self->buffer_.size());
-        self->close(kWsClosePolicy, "text frames only");
-        return;
-      }
-      std::string text = beast::buffers_to_string(self->buffer_.data());
-      self->buffer_.consume(self->buffer_.size());
-      self->peer_->on_message(text);
-      self->do_read();
-    });
+    ws_.async_read(buffer_, with_memory(read_memory_,
+                                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                                          if (ec) return self->finish();
+                                          if (!self->ws_.got_text()) {
+                                            self->buffer_.consume(self->buffer_.size());
+                                            self->close(kWsClosePolicy, "text frames only");
+                                            return;
+                                          }
+                                          std::string text = beast::buffers_to_string(self->buffer_.data());
+                                          self->buffer_.consume(self->buffer_.size());
+                                          self->peer_->on_message(text);
+                                          self->do_read();
+                                        }));
   }
 
   // The queue's writer: one text frame.
   void write(const std::string& bytes, WriteQueue::Done done) {
     ws_.text(true);
-    ws_.async_write(net::buffer(bytes), [self = this->shared_from_this(), done = std::move(done)](
-                                            beast::error_code ec, std::size_t) { done(!ec); });
+    ws_.async_write(net::buffer(bytes),
+                    with_memory(write_memory_, [self = this->shared_from_this(), done = std::move(done)](
+                                                   beast::error_code ec, std::size_t) { done(!ec); }));
   }
 
   void finish() {
@@ -102,6 +105,10 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     peer_->on_close();
   }
 
+  // The memory of the frame being written and of the read under way (each
+  // chain runs one operation at a time); declared before the stream.
+  HandlerMemory write_memory_;
+  HandlerMemory read_memory_;
   websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   std::shared_ptr<WsPeer> peer_;
