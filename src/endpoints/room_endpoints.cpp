@@ -195,12 +195,18 @@ void RoomEndpoints::build_table() {
 }
 
 void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, const Target& target) {
-  auto dispatch = [this, ex, sub = std::string(sub), target](std::string user) {
-    if (!table_.dispatch(Call{ex, target, sub, {}, std::move(user)}))
-      ex->respond(error_response(bhttp::status::not_found, "no such page in room '" + room_->slug() + "'"));
-  };
-  if (!private_) return dispatch({});
-  private_->authenticate(ex, std::move(dispatch));
+  Call call{ex, target, std::string(sub), {}, {}};  // the request's one copy of its target
+  if (!private_) return dispatch(std::move(call));
+  private_->authenticate(ex, [this, call = std::move(call)](std::string user) mutable {
+    call.user = std::move(user);
+    dispatch(std::move(call));
+  });
+}
+
+void RoomEndpoints::dispatch(Call call) {
+  ExchangePtr ex = call.ex;
+  if (!table_.dispatch(std::move(call)))
+    ex->respond(error_response(bhttp::status::not_found, "no such page in room '" + room_->slug() + "'"));
 }
 
 void RoomEndpoints::flush_logs() {

@@ -82,6 +82,8 @@ class RoomEndpoints {
   static constexpr int kBlockingThreads = 1;
 
   void build_table();
+  // Runs the table's handler for `call`, or answers 404.
+  void dispatch(Call call);
   void page(const Call& call);
   void post(const Call& call);
   void comet(const Call& call);

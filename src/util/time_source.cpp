@@ -2,6 +2,7 @@
 #include "util/time_source.h"
 
 #include <atomic>
+#include <random>
 
 #include <boost/asio/steady_timer.hpp>
 
@@ -65,7 +66,7 @@ MonoDuration random_between(TimeSource& time, MonoDuration lo, MonoDuration hi) 
   return MonoDuration(dist(bits));
 }
 
-RealTimeSource::RealTimeSource(const Clock& wall) : wall_(wall), rng_(std::random_device{}()) {}
+RealTimeSource::RealTimeSource(const Clock& wall) : wall_(wall) {}
 
 RealTimeSource& RealTimeSource::instance() {
   static RealTimeSource source;
@@ -77,8 +78,10 @@ std::unique_ptr<Timer> RealTimeSource::make_timer(net::any_io_executor executor)
 }
 
 uint64_t RealTimeSource::random_bits() {
-  std::lock_guard lock(mu_);
-  return rng_();
+  // One engine per thread: every long-poll draws its timeouts here, on the
+  // I/O threads, and a shared engine would need a lock on that path.
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
 }
 
 }  // namespace chaton

@@ -9,7 +9,7 @@
 // soft and hard timeouts, the push streams' heartbeats (src/live) and the
 // daily archiver's midnight timer (src/server). RealTimeSource is the
 // production one: Asio steady_timers, the system clock (or the Clock it is
-// given) and a seeded engine.
+// given) and a seeded engine per thread.
 //
 // A Timer runs its handler on the executor it was made for, once, after the
 // delay given to arm(); a later arm() replaces a pending one, and a handler
@@ -27,8 +27,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
-#include <random>
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -83,8 +81,6 @@ class RealTimeSource final : public TimeSource {
 
  private:
   const Clock& wall_;
-  std::mutex mu_;
-  std::mt19937_64 rng_;
 };
 
 }  // namespace chaton
