@@ -56,7 +56,7 @@ void Exchange::start_stream(Response header) {
                 });
 }
 
-bool Exchange::push(std::shared_ptr<const std::string> bytes, std::function<void()> written, bool catch_up) {
+bool Exchange::push(StreamBytes bytes, std::function<void()> written, bool catch_up) {
   if (!streaming_) return false;
   return connection_->push(StreamChunk{std::move(bytes), std::move(written), catch_up, {}});
 }

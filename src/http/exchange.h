@@ -38,13 +38,13 @@ class Exchange {
   // connection before the response is complete. Call at most once.
   void watch_disconnect(std::function<void()> on_gone);
 
-  // Starts a streamed response; then push() body bytes until it returns
+  // Starts a streamed response; then push() body bytes (a head and tail
+  // around a shared payload, see StreamBytes) until it returns
   // false. The connection closes when the stream ends, or at cut_stream()
   // (a reader that fell behind). A `catch_up` push is not counted against
   // the stream's queue limit (see StreamChunk).
   void start_stream(Response header);
-  bool push(std::shared_ptr<const std::string> bytes, std::function<void()> written = {},
-            bool catch_up = false);
+  bool push(StreamBytes bytes, std::function<void()> written = {}, bool catch_up = false);
   void cut_stream();
 
   // Every response is logged here (address, method, target, status, bytes).

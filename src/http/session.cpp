@@ -12,6 +12,7 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -124,7 +125,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
         ticket_(std::move(ticket)),
         queue_(
             stream_.get_executor(), kMaxStreamQueueBytes, ticket_,
-            [this](const std::string& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
+            [this](const StreamBytes& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
             [this] { end_stream(); }) {}
 
   // Answer this instead of reading requests (the connection is over a cap).
@@ -191,6 +192,15 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     bhttp::async_write_header(stream_, *serializer_,
                               [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                                 if (ec) return self->end_stream();
+                                // Written: a stream reader holds neither the header nor the
+                                // request's read buffer while it waits (it reads no more).
+                                self->serializer_.reset();
+                                self->stream_header_.reset();
+                                self->buffer_.consume(self->buffer_.size());
+                                self->buffer_.shrink_to_fit();
+                                // The pieces' writes are watched by the stall timer instead.
+                                self->lowest().expires_never();
+                                self->stall_timer_ = std::make_unique<net::steady_timer>(self->executor());
                                 self->arm_readable_wait();
                                 self->queue_.start();
                               });
@@ -350,12 +360,41 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     gone();
   }
 
-  // The stream queue's writer: one piece of the body.
-  void write(const std::string& bytes, WriteQueue::Done done) {
-    lowest().expires_after(limits_.idle_timeout);
-    net::async_write(stream_, net::buffer(bytes),
+  // The stream queue's writer: one piece of the body, its parts gathered
+  // into one write. A piece must be written within idle_timeout of its
+  // start, as a response must; the stall timer checks it (see watch_stall).
+  void write(const StreamBytes& bytes, WriteQueue::Done done) {
+    piece_started_ = std::chrono::steady_clock::now();
+    piece_in_flight_ = true;
+    if (!stall_armed_) watch_stall(piece_started_ + limits_.idle_timeout);
+    net::async_write(stream_, bytes.buffers(),
                      with_memory(write_memory_, [self = this->shared_from_this(), done = std::move(done)](
-                                                    beast::error_code ec, std::size_t) { done(!ec); }));
+                                                    beast::error_code ec, std::size_t) {
+                       self->piece_in_flight_ = false;
+                       done(!ec);
+                     }));
+  }
+
+  // A stream reader that stops reading leaves a piece's write pending
+  // forever. Instead of a deadline armed and cancelled with every piece
+  // (a timer operation per event), one timer runs while pieces are being
+  // written: when it fires it cuts the stream if the piece in flight
+  // started idle_timeout ago or more, waits again until the current
+  // piece's deadline if a later piece is in flight, and stops when none
+  // is (the next write arms it again). So it is armed at most once per
+  // idle_timeout while the stream is busy, and not at all while it waits.
+  void watch_stall(std::chrono::steady_clock::time_point deadline) {
+    stall_armed_ = true;
+    stall_timer_->expires_at(deadline);
+    stall_timer_->async_wait([self = this->shared_from_this()](beast::error_code ec) { self->on_stall_check(ec); });
+  }
+
+  void on_stall_check(beast::error_code ec) {
+    stall_armed_ = false;
+    if (ec || closed_ || !piece_in_flight_) return;
+    auto deadline = piece_started_ + limits_.idle_timeout;
+    if (std::chrono::steady_clock::now() < deadline) return watch_stall(deadline);
+    end_stream();  // the reader stopped reading: cut it, as one that fell behind
   }
 
   void end_stream() {
@@ -380,6 +419,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     // address: the connection is closing.
     queue_.stop();
     writing_charge_.release();
+    if (stall_timer_) stall_timer_->cancel();
     if constexpr (kIsTls<Stream>) {
       lowest().expires_after(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
@@ -420,6 +460,12 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::shared_ptr<bhttp::response_serializer<bhttp::empty_body>> serializer_;
   WriteQueue queue_;  // the stream's body, after its header
   bool streaming_ = false;
+  // The stall check of the stream's writes (watch_stall): made when the
+  // stream starts, so other connections do not carry it.
+  std::unique_ptr<net::steady_timer> stall_timer_;
+  std::chrono::steady_clock::time_point piece_started_;  // of the piece in flight
+  bool piece_in_flight_ = false;
+  bool stall_armed_ = false;
 };
 
 }  // namespace

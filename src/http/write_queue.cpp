@@ -7,6 +7,11 @@ namespace chaton::http {
 
 namespace net = boost::asio;
 
+namespace {
+// Taken pieces at the front of the queue's vector before they are erased.
+constexpr size_t kCompactAfter = 16;
+}  // namespace
+
 WriteQueue::WriteQueue(net::any_io_executor executor, size_t max_queued_bytes,
                        std::shared_ptr<ConnectionLimiter::Ticket> ticket, Writer writer,
                        std::function<void()> on_failed)
@@ -18,13 +23,14 @@ WriteQueue::WriteQueue(net::any_io_executor executor, size_t max_queued_bytes,
 
 WriteQueue::Pushed WriteQueue::push(StreamChunk piece, std::shared_ptr<void> owner) {
   if (!accepting_.load()) return Pushed::closed;
-  const size_t counted = piece.catch_up ? 0 : piece.bytes->size();
+  const size_t size = piece.bytes.size();
+  const size_t counted = piece.catch_up ? 0 : size;
   if (queued_bytes_.fetch_add(counted) + counted > max_queued_bytes_) {  // fallen behind
     queued_bytes_.fetch_sub(counted);
     accepting_.store(false);
     return Pushed::over;
   }
-  auto charge = charge_bytes(ticket_, piece.bytes->size());
+  auto charge = charge_bytes(ticket_, size);
   if (!charge) {  // the address holds too much unsent already
     queued_bytes_.fetch_sub(counted);
     accepting_.store(false);
@@ -48,10 +54,16 @@ void WriteQueue::start() {
 }
 
 void WriteQueue::write_next() {
-  if (!started_ || stopped_ || writing_ || queue_.empty()) return;
-  writing_.emplace(std::move(queue_.front()));
-  queue_.pop_front();
-  writer_(*writing_->bytes, [this](bool ok) { on_written(ok); });
+  if (!started_ || stopped_ || writing_ || head_ == queue_.size()) return;
+  writing_.emplace(std::move(queue_[head_++]));
+  if (head_ == queue_.size()) {
+    queue_.clear();
+    head_ = 0;
+  } else if (head_ >= kCompactAfter && 2 * head_ >= queue_.size()) {  // a queue that never empties
+    queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  writer_(writing_->bytes, [this](bool ok) { on_written(ok); });
 }
 
 void WriteQueue::on_written(bool ok) {
@@ -72,8 +84,9 @@ void WriteQueue::stop() {
   accepting_.store(false);
   if (stopped_) return;
   stopped_ = true;
-  for (auto& piece : queue_) uncount(piece);
-  queue_.clear();
+  for (size_t i = head_; i < queue_.size(); ++i) uncount(queue_[i]);
+  std::vector<StreamChunk>().swap(queue_);
+  head_ = 0;
   if (writing_) {  // its bytes stay until the write ends; its callback and charge go now
     writing_->written = nullptr;
     writing_->charge.release();
@@ -81,7 +94,7 @@ void WriteQueue::stop() {
 }
 
 void WriteQueue::uncount(StreamChunk& piece) {
-  if (!piece.catch_up) queued_bytes_.fetch_sub(piece.bytes->size());
+  if (!piece.catch_up) queued_bytes_.fetch_sub(piece.bytes.size());
   piece.charge.release();
 }
 

@@ -1,8 +1,11 @@
 // WriteQueue: the bounded queue of bytes waiting to go out on one
 // connection, shared by the HTTP session (a stream: Server-Sent Events) and
-// the WebSocket session (text frames). It holds shared immutable payloads,
-// writes them one at a time through the session's writer, and runs each
-// piece's `written` callback once its bytes are out, in queue order.
+// the WebSocket session (text frames). Each piece is a per-reader head and
+// tail around a shared immutable payload (StreamBytes), which the writer
+// sends with one gathered write, so a payload shared by many readers is
+// never copied per reader. It writes pieces one at a time through the
+// session's writer, and runs each piece's `written` callback once its bytes
+// are out, in queue order.
 //
 // Two bounds hold while a piece waits. Against the queue's own bound
 // (kMaxStreamQueueBytes for the sessions): a reader whose queue would grow
@@ -25,15 +28,17 @@
 // are held by the queue). The ticket is held by the queue.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/buffer.hpp>
 
 #include "access/connection_limiter.h"
 
@@ -42,11 +47,43 @@ namespace chaton::http {
 // The most bytes queued for a stream or WebSocket reader beyond catch-up.
 inline constexpr size_t kMaxStreamQueueBytes = 1 << 20;
 
+// The bytes of one piece: `head`, then `*shared` (when not null), then
+// `tail`. The head and tail are the reader's own (an SSE event's `id:` and
+// `data:` lines, a packet's envelope); the shared payload is immutable and
+// may be held by many pieces at once (a room's rendered posts), and stays
+// alive through the shared_ptr until the piece is written or dropped.
+struct StreamBytes {
+  StreamBytes() = default;
+  StreamBytes(std::shared_ptr<const std::string> whole) : shared(std::move(whole)) {}  // NOLINT: implicit
+  StreamBytes(std::string head_bytes, std::shared_ptr<const std::string> shared_bytes, std::string tail_bytes)
+      : head(std::move(head_bytes)), shared(std::move(shared_bytes)), tail(std::move(tail_bytes)) {}
+
+  std::string head;
+  std::shared_ptr<const std::string> shared;  // may be null
+  std::string tail;
+
+  size_t size() const { return head.size() + (shared ? shared->size() : 0) + tail.size(); }
+  // The three parts as one buffer sequence (for one gathered write).
+  std::array<boost::asio::const_buffer, 3> buffers() const {
+    return {boost::asio::buffer(head), shared ? boost::asio::buffer(*shared) : boost::asio::const_buffer(),
+            boost::asio::buffer(tail)};
+  }
+  // The bytes as one string (tests, logs).
+  std::string joined() const {
+    std::string out;
+    out.reserve(size());
+    out += head;
+    if (shared) out += *shared;
+    out += tail;
+    return out;
+  }
+};
+
 // Bytes queued on a connection, and what to run on its strand once they
 // are written (may be empty): a reader that waits for it sends what came
 // meanwhile as one packet instead of queueing one per post.
 struct StreamChunk {
-  std::shared_ptr<const std::string> bytes;
+  StreamBytes bytes;
   std::function<void()> written;
   bool catch_up = false;             // not counted against the queue's bound
   ConnectionLimiter::Charge charge;  // its bytes, charged to the address while queued
@@ -56,9 +93,10 @@ class WriteQueue {
  public:
   // Called once a write ends: true when all its bytes were written.
   using Done = std::function<void(bool ok)>;
-  // Starts writing `bytes` (which stay alive until `done` runs) and calls
-  // `done` on the strand when the write ends. One write at a time.
-  using Writer = std::function<void(const std::string& bytes, Done done)>;
+  // Starts writing `bytes` (which stay alive until `done` runs), all its
+  // parts in one gathered write, and calls `done` on the strand when the
+  // write ends. One write at a time.
+  using Writer = std::function<void(const StreamBytes& bytes, Done done)>;
 
   enum class Pushed {
     queued,  // counted; it will be written unless the queue stops first
@@ -108,8 +146,12 @@ class WriteQueue {
   std::function<void()> on_failed_;
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<bool> accepting_{false};
-  // On the strand:
-  std::deque<StreamChunk> queue_;
+  // On the strand: the pieces waiting are queue_[head_...]. A vector that
+  // is emptied when its last piece is taken, rather than a deque, which
+  // allocates its first block even while empty: a waiting reader's queue
+  // holds no memory beyond what its busiest moment needed.
+  std::vector<StreamChunk> queue_;
+  size_t head_ = 0;
   std::optional<StreamChunk> writing_;  // the piece whose write is in flight
   bool started_ = false;
   bool stopped_ = false;

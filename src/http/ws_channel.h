@@ -35,12 +35,12 @@ class WsChannel {
  public:
   virtual ~WsChannel() = default;
   virtual boost::asio::any_io_executor executor() = 0;
-  // Queues a text frame; false once the channel is closed or was dropped
+  // Queues a text frame (its head, shared payload and tail are one message,
+  // see StreamBytes); false once the channel is closed or was dropped
   // because its queue passed kMaxStreamQueueBytes (closed with 1013).
   // `written` runs on the channel's strand once the frame is written; a
   // `catch_up` frame is not counted (see StreamChunk).
-  virtual bool send(std::shared_ptr<const std::string> text, std::function<void()> written = {},
-                    bool catch_up = false) = 0;
+  virtual bool send(StreamBytes text, std::function<void()> written = {}, bool catch_up = false) = 0;
   virtual void close(uint16_t code, std::string reason) = 0;
 };
 

@@ -30,7 +30,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
         peer_(std::move(peer)),
         queue_(
             ws_.get_executor(), kMaxStreamQueueBytes, std::move(ticket),
-            [this](const std::string& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
+            [this](const StreamBytes& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
             [this] { finish(); }) {
     beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
@@ -44,6 +44,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
       if (ec) return self->finish();
       self->open_ = true;
+      self->buffer_.shrink_to_fit();  // the upgrade request's read buffer: not kept while waiting
       self->queue_.open();
       self->queue_.start();
       self->peer_->on_open(self);
@@ -53,7 +54,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 
   net::any_io_executor executor() override { return ws_.get_executor(); }
 
-  bool send(std::shared_ptr<const std::string> text, std::function<void()> written, bool catch_up) override {
+  bool send(StreamBytes text, std::function<void()> written, bool catch_up) override {
     if (closing_.load()) return false;
     auto pushed =
         queue_.push(StreamChunk{std::move(text), std::move(written), catch_up, {}}, this->shared_from_this());
@@ -82,15 +83,16 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
                                           }
                                           std::string text = beast::buffers_to_string(self->buffer_.data());
                                           self->buffer_.consume(self->buffer_.size());
+                                          self->buffer_.shrink_to_fit();  // nothing held while waiting
                                           self->peer_->on_message(text);
                                           self->do_read();
                                         }));
   }
 
-  // The queue's writer: one text frame.
-  void write(const std::string& bytes, WriteQueue::Done done) {
+  // The queue's writer: one text frame, its parts gathered into one write.
+  void write(const StreamBytes& bytes, WriteQueue::Done done) {
     ws_.text(true);
-    ws_.async_write(net::buffer(bytes),
+    ws_.async_write(bytes.buffers(),
                     with_memory(write_memory_, [self = this->shared_from_this(), done = std::move(done)](
                                                    beast::error_code ec, std::size_t) { done(!ec); }));
   }

@@ -24,6 +24,16 @@ DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketF
   return p;
 }
 
+DeltaPieces make_delta_pieces(const Room& room, const Delta& d, Cid cid, PacketFormat format) {
+  DeltaPieces p;
+  p.header = header_for(room, d.pos, cid, d.refresh);
+  p.bytes.head.reserve(96 + p.header.ver.size() + kPieceHeadroom);
+  append_packet_prefix(p.bytes.head, format, p.header);
+  p.bytes.shared = d.content;
+  p.bytes.tail = packet_suffix(format, p.header);
+  return p;
+}
+
 std::string expired_packet(const Room& room, PacketFormat format) {
   return wrap_packet(format, header_for(room, 0, kExpiredCid, false), empty_content(format));
 }

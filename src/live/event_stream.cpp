@@ -1,6 +1,9 @@
 // Server-Sent Events: see event_stream.h.
 #include "live/event_stream.h"
 
+#include <charconv>
+#include <cstring>
+
 #include "http/responses.h"
 #include "live/room_feed.h"
 
@@ -37,12 +40,18 @@ class EventStream final : public RoomFeed {
   }
 
  private:
-  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet, std::function<void()> written,
+  // The event is `id: POS`, `data: ` and the packet (one line: JSON has no
+  // raw newline), then a blank line. The framing goes into the packet's own
+  // head and tail; the room's content stays shared.
+  bool deliver(uint64_t pos, http::StreamBytes packet, std::function<void()> written,
                bool catch_up) override {
-    std::string event = "id: " + std::to_string(pos) + "\ndata: ";
-    event += *packet;
-    event += "\n\n";
-    return ex_->push(std::make_shared<const std::string>(std::move(event)), std::move(written), catch_up);
+    char id[48];
+    auto [end, ec] = std::to_chars(id + 4, id + sizeof id - 7, pos);
+    std::memcpy(id, "id: ", 4);
+    std::memcpy(end, "\ndata: ", 7);
+    packet.head.insert(0, id, static_cast<size_t>(end + 7 - id));
+    packet.tail += "\n\n";
+    return ex_->push(std::move(packet), std::move(written), catch_up);
   }
 
   void cut_off() override { ex_->cut_stream(); }

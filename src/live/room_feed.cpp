@@ -77,10 +77,9 @@ bool RoomFeed::send_delta(const Delta& d, bool after_write) {
 }
 
 bool RoomFeed::send_packet(const Delta& d) {
-  DeltaPacket p = make_delta_packet(*room_, d, cid_, format_);
+  DeltaPieces p = make_delta_pieces(*room_, d, cid_, format_);
   last_nc_ = p.header.nc;
   ping_due_ = false;  // this packet carries the count
-  auto packet = std::make_shared<const std::string>(std::move(p.bytes));
   ++in_flight_;
   // A piece of a packet sequence (the catch-up, or a burst that came while
   // the reader was keeping up): written one at a time, not counted.
@@ -92,7 +91,7 @@ bool RoomFeed::send_packet(const Delta& d) {
   written_sequence_ = std::max(d.pos, room_->status().sequence);
   batches_ = 0;
   if (!deliver(
-          d.pos, std::move(packet), [self = shared_from_this()] { self->written(); }, piece)) {
+          d.pos, std::move(p.bytes), [self = shared_from_this()] { self->written(); }, piece)) {
     stop();
     return false;
   }

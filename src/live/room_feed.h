@@ -40,6 +40,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "config/config.h"
+#include "http/write_queue.h"
 #include "rooms/room.h"
 #include "util/time_source.h"
 
@@ -67,9 +68,10 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
 
  protected:
   // Sends one packet and runs `written` on the strand once it is written;
-  // false when the transport is gone (the feed stops).
+  // false when the transport is gone (the feed stops). The packet is the
+  // reader's envelope around the room's shared content (make_delta_pieces).
   // `catch_up`: a piece of the catch-up, not counted as falling behind.
-  virtual bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet, std::function<void()> written,
+  virtual bool deliver(uint64_t pos, http::StreamBytes packet, std::function<void()> written,
                        bool catch_up) = 0;
   // Ends the transport of a reader that fell behind (SSE: closes the
   // connection; WebSocket: close 1013). The feed stops after it.

@@ -71,8 +71,10 @@ std::string web_content(std::span<const Post> posts, const Post* previous, const
   return out;
 }
 
-std::string wrap_json(const PacketHeader& h, std::string_view content, bool with_refresh) {
-  std::string out = "{\"pos\":";
+// The envelope before the content: `{"pos":P,...,"content":` (json, web) or
+// `((pos . P) ... (content` (sexpr), appended to `out`.
+void append_json_prefix(std::string& out, const PacketHeader& h) {
+  out += "{\"pos\":";
   out += std::to_string(h.pos);
   out += ",\"nc\":";
   out += std::to_string(h.nc);
@@ -81,14 +83,10 @@ std::string wrap_json(const PacketHeader& h, std::string_view content, bool with
   out += ",\"cid\":";
   out += std::to_string(h.cid);
   out += ",\"content\":";
-  out += content;
-  if (with_refresh) out += ",\"refresh\":true";
-  out += '}';
-  return out;
 }
 
-std::string wrap_sexpr(const PacketHeader& h, std::string_view content) {
-  std::string out = "((pos . ";
+void append_sexpr_prefix(std::string& out, const PacketHeader& h) {
+  out += "((pos . ";
   out += std::to_string(h.pos);
   out += ") (nc . ";
   out += std::to_string(h.nc);
@@ -97,9 +95,6 @@ std::string wrap_sexpr(const PacketHeader& h, std::string_view content) {
   out += ") (cid . ";
   out += std::to_string(h.cid);
   out += ") (content";
-  out += content;
-  out += "))";
-  return out;
 }
 
 }  // namespace
@@ -117,16 +112,30 @@ std::string render_content(PacketFormat fmt, std::span<const Post> posts, const 
   return std::string(empty_content(fmt));
 }
 
-std::string wrap_packet(PacketFormat fmt, const PacketHeader& h, std::string_view content) {
+void append_packet_prefix(std::string& out, PacketFormat fmt, const PacketHeader& h) {
+  if (fmt == PacketFormat::sexpr) return append_sexpr_prefix(out, h);
+  append_json_prefix(out, h);
+}
+
+std::string_view packet_suffix(PacketFormat fmt, const PacketHeader& h) {
   switch (fmt) {
     case PacketFormat::json:
-      return wrap_json(h, content, false);
+      return "}";
     case PacketFormat::web:
-      return wrap_json(h, content, h.refresh);
+      return h.refresh ? ",\"refresh\":true}" : "}";
     case PacketFormat::sexpr:
-      return wrap_sexpr(h, content);
+      return "))";
   }
-  return wrap_json(h, content, false);
+  return "}";
+}
+
+std::string wrap_packet(PacketFormat fmt, const PacketHeader& h, std::string_view content) {
+  std::string out;
+  out.reserve(content.size() + 96);
+  append_packet_prefix(out, fmt, h);
+  out += content;
+  out += packet_suffix(fmt, h);
+  return out;
 }
 
 std::string_view empty_content(PacketFormat fmt) {

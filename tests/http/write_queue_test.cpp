@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -26,8 +27,10 @@ struct Harness {
       : strand(net::make_strand(io)),
         queue(
             strand, max_queued, std::move(ticket),
-            [this](const std::string& bytes, WriteQueue::Done done) {
-              writes.push_back(bytes);
+            [this](const StreamBytes& bytes, WriteQueue::Done done) {
+              writes.push_back(bytes.joined());
+              shared_written.push_back(bytes.shared.get());
+              buffers.push_back(bytes.buffers());
               pending.push_back(std::move(done));
             },
             [this] { ++failures; }) {
@@ -55,7 +58,9 @@ struct Harness {
   net::io_context io;
   net::strand<net::io_context::executor_type> strand;
   std::shared_ptr<int> owner = std::make_shared<int>(0);  // stands for the session
-  std::vector<std::string> writes;
+  std::vector<std::string> writes;                     // each write's bytes, joined
+  std::vector<const std::string*> shared_written;      // each write's shared payload
+  std::vector<std::array<net::const_buffer, 3>> buffers;  // each write's buffer sequence
   std::vector<WriteQueue::Done> pending;
   int failures = 0;
   WriteQueue queue;
@@ -81,6 +86,50 @@ TEST(WriteQueue, WritesOneAtATimeAndRunsEachCallbackOnceInOrder) {
   EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(h.writes, (std::vector<std::string>{"p1", "p2", "p3"}));
   EXPECT_TRUE(h.pending.empty());
+  EXPECT_EQ(h.queue.queued_bytes(), 0u);
+}
+
+TEST(WriteQueue, APieceIsItsHeadSharedPayloadAndTailInOneGatheredWrite) {
+  ConnectionLimiter limiter(10, 10, AddressRanges(), 100000);
+  Harness h(1000, limiter.admit(kAddress).ticket);
+  h.queue.start();
+  auto payload = std::make_shared<const std::string>("[\"shared\"]");
+  ASSERT_EQ(h.queue.push(StreamChunk{StreamBytes("id: 7\ndata: {", payload, "}\n\n"), {}, false, {}}, h.owner),
+            WriteQueue::Pushed::queued);
+  ASSERT_EQ(h.queue.push(StreamChunk{StreamBytes("{", payload, "}"), {}, false, {}}, h.owner),
+            WriteQueue::Pushed::queued);
+  EXPECT_EQ(h.queue.queued_bytes(), 26u + 12u) << "each piece counts its three parts";
+  EXPECT_EQ(limiter.buffered(kAddress), 38u);
+  h.run();
+  ASSERT_EQ(h.writes, std::vector<std::string>{"id: 7\ndata: {[\"shared\"]}\n\n"});
+  ASSERT_EQ(h.buffers.size(), 1u);
+  EXPECT_EQ(h.buffers[0][1].data(), payload->data()) << "the payload is written from where it is, not copied";
+  EXPECT_EQ(h.buffers[0][0].size() + h.buffers[0][1].size() + h.buffers[0][2].size(), 26u);
+  EXPECT_EQ(payload.use_count(), 3) << "each queued piece holds the payload until it is written";
+  h.finish_write();
+  EXPECT_EQ(payload.use_count(), 2);
+  h.finish_write();
+  EXPECT_EQ(payload.use_count(), 1);
+  EXPECT_EQ(h.writes.back(), "{[\"shared\"]}");
+  EXPECT_EQ(h.shared_written, (std::vector<const std::string*>{payload.get(), payload.get()}));
+  EXPECT_EQ(h.queue.queued_bytes(), 0u);
+  EXPECT_EQ(limiter.buffered(kAddress), 0u);
+}
+
+TEST(WriteQueue, AQueueThatNeverEmptiesKeepsItsOrder) {
+  Harness h(100000);
+  h.queue.start();
+  int next = 0;
+  for (; next < 3; ++next) ASSERT_EQ(h.push("p" + std::to_string(next)), WriteQueue::Pushed::queued);
+  h.run();
+  for (int round = 0; round < 100; ++round) {  // one more piece comes as each is written
+    ASSERT_EQ(h.push("p" + std::to_string(next++)), WriteQueue::Pushed::queued);
+    h.run();
+    h.finish_write();
+  }
+  while (!h.pending.empty()) h.finish_write();
+  ASSERT_EQ(h.writes.size(), static_cast<size_t>(next));
+  for (int i = 0; i < next; ++i) EXPECT_EQ(h.writes[i], "p" + std::to_string(i));
   EXPECT_EQ(h.queue.queued_bytes(), 0u);
 }
 

@@ -12,6 +12,9 @@
 #include <memory>
 #include <string>
 
+#include <boost/json/parse.hpp>
+
+#include "live/delta_packet.h"
 #include "rooms/fake_store.h"
 #include "rooms/room_helpers.h"
 #include "support/fake_connection.h"
@@ -82,6 +85,41 @@ TEST_F(EventStreamTest, APostIsAnEventAndADisconnectStopsTheHeartbeat) {
   advance(seconds(300));
   EXPECT_EQ(conn->chunks.size(), 3u);
   EXPECT_EQ(time.pending_timers(), 0u);
+}
+
+// An event is the packet a long-poll would get, framed as `id:`/`data:`
+// lines; the room's rendered content in it is the same object for every
+// reader (written from where it is, not copied per reader).
+TEST_F(EventStreamTest, AnEventIsTheWholePacketFramedAndItsContentIsSharedByTheReaders) {
+  CometConfig timing;
+  timing.soft_timeout_min = timing.soft_timeout_max = 30;
+  auto other = std::make_shared<testing::FakeConnection>(io.get_executor());
+  start_event_stream(room, other->exchange("/lobby/events"), 0, PacketFormat::json, timing, time);
+  io.poll();
+  other->finish_writes();
+  io.poll();
+  ASSERT_TRUE(testing::post_and_settle(*room, "bot", "shared words"));
+  io.poll();
+  ASSERT_EQ(conn->chunks.size(), 3u);
+  ASSERT_EQ(other->chunks.size(), 3u);
+
+  const std::string& event = conn->chunks[2];
+  const std::string data_line = "id: 1\ndata: ";
+  ASSERT_TRUE(event.starts_with(data_line) && event.ends_with("\n\n")) << event;
+  auto packet = boost::json::parse(event.substr(data_line.size(), event.size() - data_line.size() - 2));
+  const Cid cid = packet.at("cid").as_int64();
+  const Delta delta = room->delta_since(cid, 0, PacketFormat::json);
+  EXPECT_EQ(event, data_line + make_delta_packet(*room, delta, cid, PacketFormat::json).bytes + "\n\n")
+      << "the same bytes as the packet in one string";
+
+  const http::StreamBytes& mine = conn->pieces[2];
+  const http::StreamBytes& theirs = other->pieces[2];
+  ASSERT_TRUE(mine.shared && theirs.shared);
+  EXPECT_EQ(mine.shared.get(), theirs.shared.get()) << "one rendered content for both readers";
+  EXPECT_NE(mine.shared->find("shared words"), std::string::npos);
+  EXPECT_EQ(mine.tail, "}\n\n");
+  other->disconnect();
+  io.poll();
 }
 
 }  // namespace

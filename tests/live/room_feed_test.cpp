@@ -49,9 +49,8 @@ class RecordingFeed final : public RoomFeed {
   }
 
  private:
-  bool deliver(uint64_t pos, std::shared_ptr<const std::string> packet, std::function<void()> written,
-               bool catch_up) override {
-    const json::object doc = json::parse(*packet).as_object();
+  bool deliver(uint64_t pos, http::StreamBytes packet, std::function<void()> written, bool catch_up) override {
+    const json::object doc = json::parse(packet.joined()).as_object();
     Sent s;
     s.pos = pos;
     s.nc = doc.at("nc").to_number<size_t>();

@@ -191,3 +191,29 @@ TEST(Packet, ContentTypes) {
 
 }  // namespace
 }  // namespace chaton
+
+namespace chaton {
+namespace {
+
+// A transport writes the envelope's halves around the shared content
+// (docs/PROTOCOL.md, "Push streams"): together they are exactly the packet.
+TEST(PacketPieces, PrefixContentSuffixIsThePacketInEveryFormat) {
+  for (PacketFormat fmt : {PacketFormat::json, PacketFormat::web, PacketFormat::sexpr}) {
+    for (bool refresh : {false, true}) {
+      for (const auto& posts : {std::vector<Post>{}, kTwoPosts}) {
+        std::string body = content(fmt, posts);
+        std::string pieces;
+        append_packet_prefix(pieces, fmt, header(refresh));
+        pieces += body;
+        pieces += packet_suffix(fmt, header(refresh));
+        EXPECT_EQ(pieces, wrap_packet(fmt, header(refresh), body))
+            << "format " << static_cast<int>(fmt) << " refresh " << refresh;
+      }
+    }
+  }
+  EXPECT_EQ(packet_suffix(PacketFormat::web, header(true)), ",\"refresh\":true}");
+  EXPECT_EQ(packet_suffix(PacketFormat::json, header(true)), "}") << "refresh is for the web format only";
+}
+
+}  // namespace
+}  // namespace chaton

@@ -51,6 +51,7 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
   int closes = 0;                         // close() calls (abandon, cut_stream)
   bool streaming = false;                 // start_stream() came
   std::vector<std::string> chunks;        // stream bytes pushed, in order
+  std::vector<http::StreamBytes> pieces;  // the same, as pushed (head, shared payload, tail)
 
   boost::asio::any_io_executor executor() override { return executor_; }
   void send(http::Response res, bool, unsigned, bool) override { responses.push_back(std::move(res)); }
@@ -59,7 +60,8 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
   void start_stream(http::Response, unsigned) override { streaming = true; }
   bool push(http::StreamChunk chunk) override {
     if (closes > 0) return false;
-    chunks.push_back(*chunk.bytes);
+    chunks.push_back(chunk.bytes.joined());
+    pieces.push_back(chunk.bytes);
     unwritten_.push_back(std::move(chunk.written));
     return true;
   }
