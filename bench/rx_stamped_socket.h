@@ -83,7 +83,8 @@ class RxStampedSocket : public tcp::socket {
     msg.msg_controllen = sizeof control;
     ssize_t n = ::recvmsg(native_handle(), &msg, MSG_DONTWAIT);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return wait_then_read(std::move(handler), buffers);
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+        return wait_then_read(std::move(handler), buffers);
       return handler(beast::error_code(errno, boost::system::system_category()), size_t{0});
     }
     if (n == 0) return handler(beast::error_code(net::error::eof), size_t{0});
@@ -94,7 +95,8 @@ class RxStampedSocket : public tcp::socket {
       std::memcpy(&rx, CMSG_DATA(c), sizeof rx);
       timespec real;
       ::clock_gettime(CLOCK_REALTIME, &real);
-      int64_t age = (static_cast<int64_t>(real.tv_sec) - rx.tv_sec) * 1'000'000'000 + (real.tv_nsec - rx.tv_nsec);
+      int64_t age =
+          (static_cast<int64_t>(real.tv_sec) - rx.tv_sec) * 1'000'000'000 + (real.tv_nsec - rx.tv_nsec);
       rx_ns_ = now_ns() - (age > 0 ? age : 0);
     }
     handler(beast::error_code{}, static_cast<size_t>(n));
