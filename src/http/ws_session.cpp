@@ -1,7 +1,9 @@
 // WebSocket sessions: see ws_session.h.
 #include "http/ws_session.h"
 
+#include <array>
 #include <atomic>
+#include <string>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
@@ -19,6 +21,9 @@ namespace net = boost::asio;
 namespace websocket = boost::beast::websocket;
 
 namespace {
+
+// A message is read into the session this many bytes at a time.
+constexpr size_t kReadPieceBytes = 512;
 
 template <class Stream>
 class WsSession final : public WsChannel, public std::enable_shared_from_this<WsSession<Stream>> {
@@ -44,7 +49,10 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     ws_.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
       if (ec) return self->finish();
       self->open_ = true;
-      self->buffer_.shrink_to_fit();  // the upgrade request's read buffer: not kept while waiting
+      // The upgrade request's read buffer is not kept: a client sends no
+      // frame before it has the handshake's answer (RFC 6455, section 4.1).
+      self->buffer_.clear();
+      self->buffer_.shrink_to_fit();
       self->queue_.open();
       self->queue_.start();
       self->peer_->on_open(self);
@@ -72,21 +80,27 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   }
 
  private:
+  // Reads the next message a piece at a time into a small fixed buffer and
+  // gathers it in message_: a reader waiting for a message holds no read
+  // buffer (Beast's dynamic-buffer read prepares one before any byte
+  // comes). read_message_max still bounds a message.
   void do_read() {
-    ws_.async_read(buffer_, with_memory(read_memory_,
-                                        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                                          if (ec) return self->finish();
-                                          if (!self->ws_.got_text()) {
-                                            self->buffer_.consume(self->buffer_.size());
-                                            self->close(kWsClosePolicy, "text frames only");
-                                            return;
-                                          }
-                                          std::string text = beast::buffers_to_string(self->buffer_.data());
-                                          self->buffer_.consume(self->buffer_.size());
-                                          self->buffer_.shrink_to_fit();  // nothing held while waiting
-                                          self->peer_->on_message(text);
-                                          self->do_read();
-                                        }));
+    ws_.async_read_some(net::buffer(read_piece_),
+                        with_memory(read_memory_, [self = this->shared_from_this()](beast::error_code ec,
+                                                                                    std::size_t n) {
+                          if (ec) return self->finish();
+                          if (!self->ws_.got_text()) {
+                            self->message_ = std::string();
+                            self->close(kWsClosePolicy, "text frames only");
+                            return;
+                          }
+                          self->message_.append(self->read_piece_.data(), n);
+                          if (!self->ws_.is_message_done()) return self->do_read();
+                          std::string text = std::move(self->message_);
+                          self->message_ = std::string();
+                          self->peer_->on_message(text);
+                          self->do_read();
+                        }));
   }
 
   // The queue's writer: one text frame, its parts gathered into one write.
@@ -112,7 +126,9 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   HandlerMemory write_memory_;
   HandlerMemory read_memory_;
   websocket::stream<Stream> ws_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_;  // what the HTTP session read; let go of once open
+  std::array<char, kReadPieceBytes> read_piece_;
+  std::string message_;  // the message being read, while its pieces come
   std::shared_ptr<WsPeer> peer_;
   // Frames waiting to be written; it holds the ticket (this connection's
   // place under the caps) for the session's life.

@@ -1,6 +1,7 @@
 // WebSocket sessions: an accepted upgrade, as a WsChannel for its WsPeer.
 //
-// The session reads text frames and hands them to the peer, and writes
+// The session reads text messages (a piece at a time, so a reader waiting
+// for one holds no read buffer) and hands them to the peer, and writes
 // queued frames one at a time through its WriteQueue (http/write_queue.h),
 // bounded by kMaxStreamQueueBytes: a reader that falls behind, or whose
 // address holds more than its budget of unsent bytes, is closed with 1013.

@@ -282,6 +282,24 @@ describe('WebSocket: ws?p=POS', () => {
     assert.equal((await get(`${room}var/seq`)).text.trim(), '1');
   });
 
+  test('a message longer than one read of the socket (several KiB, over two frames) is posted whole', T, async (t) => {
+    const srv = await startServer(t, { limits: { text_limit: 5000 } });
+    const room = srv.roomUrl();
+    const ws = await RawWebSocket.connect(srv.port, '/lobby/ws?p=0');
+    t.after(() => ws.destroy());
+    const text = Array.from({ length: 600 }, (_, i) => String(i).padStart(5, '0')).join(' ');  // 3,599 chars
+    const message = JSON.stringify({ nick: 'long', text });
+    const half = Math.floor(message.length / 2);
+    ws.sendRaw(wsFrame(OP.text, message.slice(0, half), { fin: false }));
+    ws.sendRaw(wsFrame(OP.continuation, message.slice(half)));
+    const r = await ws.nextMatching((m) => m.posted !== undefined || m.error !== undefined);
+    assert.equal(r.posted?.pos, 1, JSON.stringify(r));
+    const again = await RawWebSocket.connect(srv.port, '/lobby/ws?p=0');
+    t.after(() => again.destroy());
+    assert.deepEqual(packetTexts(await again.nextMatching(withPosts)), [text]);
+    assert.equal(ws.close, null, 'still open');
+  });
+
   test('posting over the socket applies the same validation as POST', T, async (t) => {
     const srv = await startServer(t, { limits: { text_limit: 20 } });
     const room = srv.roomUrl();
