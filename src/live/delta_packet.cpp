@@ -24,6 +24,14 @@ DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketF
   return p;
 }
 
+DeltaEnvelope make_delta_envelope(const Room& room, const Delta& d, Cid cid, PacketFormat format) {
+  PacketHeader h = header_for(room, d.pos, cid, d.refresh);
+  DeltaEnvelope e;
+  append_packet_head(e.head, format, h);
+  e.tail = packet_tail(format, h);
+  return e;
+}
+
 std::string expired_packet(const Room& room, PacketFormat format) {
   return wrap_packet(format, header_for(room, 0, kExpiredCid, false), empty_content(format));
 }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "render/packet.h"
 #include "rooms/room.h"
@@ -19,6 +20,14 @@ struct DeltaPacket {
 };
 
 DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketFormat format);
+
+// The same packet in three parts, for a reply that writes the delta's shared
+// content from where it is: head + *d.content + tail == make_delta_packet().bytes.
+struct DeltaEnvelope {
+  std::string head;
+  std::string_view tail;  // static storage
+};
+DeltaEnvelope make_delta_envelope(const Room& room, const Delta& d, Cid cid, PacketFormat format);
 
 // The answer to a cid the room does not know (and will not replace): an
 // empty packet with the expired cid.

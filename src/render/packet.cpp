@@ -6,6 +6,8 @@
 
 #include "render/packet.h"
 
+#include <charconv>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/string_view.hpp>
 
@@ -14,6 +16,15 @@
 namespace chaton {
 
 namespace {
+
+// Room for a packet's envelope: its head (pos, nc, ver, cid) and tail.
+constexpr size_t kPacketHeadReserve = 96;
+
+template <class Number>
+void append_number(std::string& out, Number n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
 
 constexpr std::string_view kEmptyJsonContent = "[]";
 constexpr std::string_view kEmptySexprContent = "";
@@ -71,35 +82,28 @@ std::string web_content(std::span<const Post> posts, const Post* previous, const
   return out;
 }
 
-std::string wrap_json(const PacketHeader& h, std::string_view content, bool with_refresh) {
-  std::string out = "{\"pos\":";
-  out += std::to_string(h.pos);
+void append_json_head(std::string& out, const PacketHeader& h) {
+  out += "{\"pos\":";
+  append_number(out, h.pos);
   out += ",\"nc\":";
-  out += std::to_string(h.nc);
+  append_number(out, h.nc);
   out += ",\"ver\":";
   append_json_string(out, h.ver);
   out += ",\"cid\":";
-  out += std::to_string(h.cid);
+  append_number(out, h.cid);
   out += ",\"content\":";
-  out += content;
-  if (with_refresh) out += ",\"refresh\":true";
-  out += '}';
-  return out;
 }
 
-std::string wrap_sexpr(const PacketHeader& h, std::string_view content) {
-  std::string out = "((pos . ";
-  out += std::to_string(h.pos);
+void append_sexpr_head(std::string& out, const PacketHeader& h) {
+  out += "((pos . ";
+  append_number(out, h.pos);
   out += ") (nc . ";
-  out += std::to_string(h.nc);
+  append_number(out, h.nc);
   out += ") (ver . ";
   append_sexpr_string(out, h.ver);
   out += ") (cid . ";
-  out += std::to_string(h.cid);
+  append_number(out, h.cid);
   out += ") (content";
-  out += content;
-  out += "))";
-  return out;
 }
 
 }  // namespace
@@ -117,16 +121,31 @@ std::string render_content(PacketFormat fmt, std::span<const Post> posts, const 
   return std::string(empty_content(fmt));
 }
 
-std::string wrap_packet(PacketFormat fmt, const PacketHeader& h, std::string_view content) {
+void append_packet_head(std::string& out, PacketFormat fmt, const PacketHeader& h) {
+  if (fmt == PacketFormat::sexpr) return append_sexpr_head(out, h);
+  append_json_head(out, h);
+}
+
+std::string_view packet_tail(PacketFormat fmt, const PacketHeader& h) {
   switch (fmt) {
     case PacketFormat::json:
-      return wrap_json(h, content, false);
+      return "}";
     case PacketFormat::web:
-      return wrap_json(h, content, h.refresh);
+      return h.refresh ? ",\"refresh\":true}" : "}";
     case PacketFormat::sexpr:
-      return wrap_sexpr(h, content);
+      return "))";
   }
-  return wrap_json(h, content, false);
+  return "}";
+}
+
+std::string wrap_packet(PacketFormat fmt, const PacketHeader& h, std::string_view content) {
+  std::string out;
+  std::string_view tail = packet_tail(fmt, h);
+  out.reserve(kPacketHeadReserve + content.size() + tail.size());
+  append_packet_head(out, fmt, h);
+  out += content;
+  out += tail;
+  return out;
 }
 
 std::string_view empty_content(PacketFormat fmt) {

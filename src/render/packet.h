@@ -38,6 +38,11 @@ std::string render_content(PacketFormat fmt, std::span<const Post> posts, const 
                            const RenderOptions& opts);
 
 std::string wrap_packet(PacketFormat fmt, const PacketHeader& h, std::string_view content);
+// The envelope wrap_packet() puts around the content, in two parts (for a
+// reply that writes the shared content from where it is):
+// head + content + tail == wrap_packet(fmt, h, content).
+void append_packet_head(std::string& out, PacketFormat fmt, const PacketHeader& h);
+std::string_view packet_tail(PacketFormat fmt, const PacketHeader& h);  // static storage
 
 // The content fragment for no posts in the given format.
 std::string_view empty_content(PacketFormat fmt);
