@@ -161,7 +161,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     lowest().expires_after(limits_.idle_timeout);
     bhttp::async_write(
         stream_, *writing_,
-        with_memory(write_memory_, beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
+        with_memory(write_memory(), beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
                                                              writing_->keep_alive())));
   }
 
@@ -178,7 +178,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     prepared_.emplace(std::move(res), version, keep_alive, head_only);
     lowest().expires_after(limits_.idle_timeout);
     net::async_write(stream_, prepared_->buffers(),
-                     with_memory(write_memory_, beast::bind_front_handler(
+                     with_memory(write_memory(), beast::bind_front_handler(
                                                     &Session::on_write, this->shared_from_this(), keep_alive)));
   }
 
@@ -191,7 +191,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void watch_disconnect(std::function<void()> on_gone) override {
     if (!pending_ || closed_) return;
     on_gone_ = std::move(on_gone);
-    if (!streaming_) arm_readable_wait();
+    if (streaming_) return;
+    arm_readable_wait();
+    // The request waits (a long-poll: most of a reader's life): hold no
+    // memory it does not need meanwhile. Nothing is being written, and the
+    // read buffer holds no bytes of a next request (checked).
+    if (write_memory_ && !write_memory_->in_use()) write_memory_.reset();
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
   }
 
   void start_stream(Response header, unsigned version) override {
@@ -220,6 +226,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
  private:
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  HandlerMemory& write_memory() {
+    if (!write_memory_) write_memory_ = std::make_unique<HandlerMemory>();
+    return *write_memory_;
+  }
 
   void begin() {
     if constexpr (kIsTls<Stream>) {
@@ -368,7 +379,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void write(const std::string& bytes, WriteQueue::Done done) {
     lowest().expires_after(limits_.idle_timeout);
     net::async_write(stream_, net::buffer(bytes),
-                     with_memory(write_memory_, [self = this->shared_from_this(), done = std::move(done)](
+                     with_memory(write_memory(), [self = this->shared_from_this(), done = std::move(done)](
                                                     beast::error_code ec, std::size_t) { done(!ec); }));
   }
 
@@ -410,8 +421,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::shared_ptr<ssl::context> tls_;
   std::optional<Response> refusal_;
   // The memory of the write under way (a response, or a piece of a stream:
-  // one at a time); declared before the stream.
-  HandlerMemory write_memory_;
+  // one at a time); declared before the stream. Made at the first write,
+  // and let go while a request waits (see watch_disconnect()).
+  std::unique_ptr<HandlerMemory> write_memory_;
   Stream stream_;
   Handler& handler_;
   const SessionLimits& limits_;
