@@ -43,6 +43,7 @@ TEST(TrigramFilter, HoldsEveryTrigramOfWhatWasAdded) {
   f.add(fold_case("Hello Wörld"));
   EXPECT_TRUE(f.has_all(query_slots(parse_query("hello"))));
   EXPECT_TRUE(f.has_all(query_slots(parse_query("WÖRL \"o w\""))));
+  EXPECT_TRUE(f.has_all(query_slots(parse_query("wörld"))));
   EXPECT_FALSE(f.has_all(query_slots(parse_query("help"))));
 }
 
@@ -72,7 +73,7 @@ class IndexedSearchTest : public ::testing::Test {
     std::vector<Post> batch;
     for (int i = 0; i < count; ++i) {
       batch.push_back(make_post(pick(kNicks), from + i * step, next_usec_++ % 1000000, random_text()));
-      if (batch.size() == 7 || i + 1 == count) {
+      if (batch.size() == 25 || i + 1 == count) {
         ASSERT_TRUE(writer.append(batch));
         batch.clear();
       }
@@ -152,12 +153,13 @@ class IndexedSearchTest : public ::testing::Test {
       EXPECT_TRUE(index.refresh());
     }
     size_t total = 0;
-    for (size_t page = 1; page <= kMaxPage; ++page) {
+    // Pages of 10; the first 8 pages of a query that finds more.
+    for (size_t page = 1; page <= 8; ++page) {
       endpoints::RoomDays scan_days(room);
-      Results scanned = find(scan_days, query, page, 5);
+      Results scanned = find(scan_days, query, page, 10);
       endpoints::RoomDays exact(room);
       IndexedDays indexed_days(index, query, exact);
-      Results indexed = find(indexed_days, query, page, 5);
+      Results indexed = find(indexed_days, query, page, 10);
       EXPECT_EQ(scanned.has_more, indexed.has_more) << q << " page " << page;
       EXPECT_EQ(scanned.hits.size(), indexed.hits.size()) << q << " page " << page;
       for (size_t i = 0; i < std::min(scanned.hits.size(), indexed.hits.size()); ++i) {
@@ -186,8 +188,8 @@ TEST_F(IndexedSearchTest, RandomQueriesGiveTheScansResultsOnEveryPage) {
   auto room = open_room();
   SearchIndex index(dir_.path());
   size_t found = 0;
-  for (int i = 0; i < 300 && !HasFailure(); ++i) found += expect_same(*room, index, random_query());
-  EXPECT_GT(found, 1000u) << "the queries should find something";
+  for (int i = 0; i < 200 && !HasFailure(); ++i) found += expect_same(*room, index, random_query());
+  EXPECT_GT(found, 500u) << "the queries should find something";
   // The index filters: it holds blocks of several files.
   EXPECT_GT(index.stats().blocks, 20u);
   EXPECT_GT(index.stats().day_files, 5u);
