@@ -61,6 +61,10 @@ const std::vector<std::string> kWords = {
     "straße", "ÇA",    "Ñandú",    "Αθήνα",  "ΣΟΦΙΑ",   "σοφία",  "λόγος",  "東京",    "こんにちは", "ありがとう",
     "日本語",  "検索",   "カタカナ",  "MiXeD",  "abc",     "ab",     "x",      "zzz",     "42",      "🙂",
     "O'Reilly", "a-b",  "tab\there", "Ÿes",   "ĀĒĪ",     "ПРИВЕТ", "привет", "quick",   "brown",   "fox"};
+// Pieces of generated words: ASCII, Latin-1 and Latin Extended-A capitals
+// and small letters, Greek, Cyrillic, Japanese.
+const std::vector<std::string> kSyllables = {"ka", "Lo", "mi", "ZU", "re", "É", "ö", "Ç", "ñ", "Ÿ", "Ł", "ő",
+                                             "Σ", "α", "Ω", "λ", "Ж", "д", "の", "カ", "東", "語", "ん", "x"};
 const std::vector<std::string> kNicks = {"shiro", "KAZ", "Ådne", "Σωκράτης", "たろう", "guest", "Mallory"};
 
 class IndexedSearchTest : public ::testing::Test {
@@ -85,6 +89,20 @@ class IndexedSearchTest : public ::testing::Test {
     ASSERT_TRUE(archiver.archive(today));
   }
 
+  // The words posts are made of: the fixed ones and many generated ones,
+  // most of them rare, so that the index has blocks to rule out.
+  static std::vector<std::string> make_vocabulary() {
+    std::vector<std::string> words = kWords;
+    std::mt19937 g(99);
+    for (int i = 0; i < 1500; ++i) {
+      int n = std::uniform_int_distribution<int>(2, 4)(g);
+      std::string w;
+      for (int j = 0; j < n; ++j) w += kSyllables[std::uniform_int_distribution<size_t>(0, kSyllables.size() - 1)(g)];
+      words.push_back(w);
+    }
+    return words;
+  }
+
   std::string pick(const std::vector<std::string>& from) {
     return from[std::uniform_int_distribution<size_t>(0, from.size() - 1)(rng_)];
   }
@@ -92,16 +110,16 @@ class IndexedSearchTest : public ::testing::Test {
   std::string random_text() {
     int n = std::uniform_int_distribution<int>(1, 12)(rng_);
     std::string s;
-    for (int i = 0; i < n; ++i) s += (i ? " " : "") + pick(kWords);
+    for (int i = 0; i < n; ++i) s += (i ? " " : "") + pick(vocabulary_);
     return s;
   }
 
   // A term: a word, a piece of one, a word of another case, or two words.
   std::string random_term() {
-    std::string w = pick(kWords);
+    std::string w = pick(vocabulary_);
     switch (std::uniform_int_distribution<int>(0, 5)(rng_)) {
       case 0: {  // a piece of a word, cut at a character boundary
-        std::string t = pick(kWords) + pick(kWords);
+        std::string t = pick(vocabulary_) + pick(vocabulary_);
         size_t a = std::uniform_int_distribution<size_t>(0, t.size() - 1)(rng_);
         size_t len = std::uniform_int_distribution<size_t>(1, 7)(rng_);
         while (a > 0 && (static_cast<unsigned char>(t[a]) & 0xC0) == 0x80) --a;
@@ -115,7 +133,7 @@ class IndexedSearchTest : public ::testing::Test {
         return w;
       }
       case 2:
-        return "\"" + w + " " + pick(kWords) + "\"";
+        return "\"" + w + " " + pick(vocabulary_) + "\"";
       case 3:
         return pick(kNicks);
       case 4:
@@ -176,6 +194,7 @@ class IndexedSearchTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  const std::vector<std::string> vocabulary_ = make_vocabulary();
   std::mt19937 rng_{20261130};
   int64_t next_usec_ = 1;
   ManualClock clock_{from_seconds(kStart + 20 * kDay)};
