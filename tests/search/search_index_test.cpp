@@ -152,6 +152,15 @@ class IndexedSearchTest : public ::testing::Test {
     return q;
   }
 
+  // The posts in the room's files: its real day files and current.dat.
+  uint64_t posts_on_disk() {
+    uint64_t n = 0;
+    for (const auto& e : fs::recursive_directory_iterator(dir_.path() / "data"))
+      if (e.path().extension() == ".dat" && !e.is_symlink() && e.is_regular_file())
+        n += parse_log(*read_file(e.path())).posts.size();
+    return n;
+  }
+
   // A Room over the directory: the scan's source (RoomDays) reads it.
   std::unique_ptr<Room> open_room() {
     RoomSettings s;
@@ -222,9 +231,11 @@ TEST_F(IndexedSearchTest, KeptUpToDateAsPostsArriveAndDaysAreArchived) {
   for (int round = 0; round < 6 && !HasFailure(); ++round) {
     add_posts(kStart + (5 + round) * kDay, 40, 900);
     for (int i = 0; i < 20; ++i) expect_same(*room, index, random_query());
+    EXPECT_EQ(index.stats().posts, posts_on_disk()) << "every post is indexed, none twice";
     if (round % 2 == 1) {
       archive(utc_from_seconds(kStart + (5 + round) * kDay).date);
       for (int i = 0; i < 20; ++i) expect_same(*room, index, random_query());
+      EXPECT_EQ(index.stats().posts, posts_on_disk());
     }
   }
   // The newest post is found at once.
