@@ -1,6 +1,7 @@
 // The search index: see search_index.h, and docs/STORAGE.md, "search.idx".
 #include "search/search_index.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -102,29 +103,44 @@ std::optional<int> two_digits(std::string_view s) {
   return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-// Every real day file with its identity.
+// The entries of a directory open at `fd` (which is closed), or of the
+// directory `name` under `parent` (an fd, or AT_FDCWD with a path).
+template <typename Fn>
+void for_each_entry(int parent, const char* name, Fn fn) {
+  int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  DIR* dir = ::fdopendir(fd);
+  if (!dir) {
+    ::close(fd);
+    return;
+  }
+  while (struct dirent* e = ::readdir(dir)) fn(::dirfd(dir), std::string_view(e->d_name));
+  ::closedir(dir);
+}
+
+// Every real day file with its identity: one readdir per directory and
+// one fstatat per day file, by its short name (a search does this each
+// time, so it is kept cheap).
 std::map<Date, IndexedFile> list_day_files(const fs::path& data_dir) {
   std::map<Date, IndexedFile> out;
-  std::error_code ec;
-  for (fs::directory_iterator y(data_dir, ec), end; !ec && y != end; y.increment(ec)) {
-    std::string yname = y->path().filename().string();
+  for_each_entry(AT_FDCWD, data_dir.c_str(), [&](int data_fd, std::string_view yname) {
     auto year = yname.size() == 4 ? parse_int(yname) : std::nullopt;
-    if (!year || !is_valid_date(Date{static_cast<int>(*year), 1, 1})) continue;
-    for (int month = 1; month <= 12; ++month) {
-      fs::path dir = fileio::day_file(data_dir, Date{static_cast<int>(*year), month, 1}).parent_path();
-      std::error_code mec;
-      for (fs::directory_iterator it(dir, mec), mend; !mec && it != mend; it.increment(mec)) {
-        std::string name = it->path().filename().string();
-        if (name.size() != 6 || name.substr(2) != ".dat") continue;
-        auto day = two_digits(std::string_view(name).substr(0, 2));
-        Date d{static_cast<int>(*year), month, day ? *day : 0};
-        if (!day || !is_valid_date(d)) continue;
+    if (!year || !is_valid_date(Date{static_cast<int>(*year), 1, 1})) return;
+    for_each_entry(data_fd, std::string(yname).c_str(), [&](int year_fd, std::string_view mname) {
+      auto month = two_digits(mname);
+      if (!month || *month < 1 || *month > 12) return;
+      for_each_entry(year_fd, std::string(mname).c_str(), [&](int month_fd, std::string_view name) {
+        if (name.size() != 6 || name.substr(2) != ".dat") return;
+        auto day = two_digits(name.substr(0, 2));
+        Date d{static_cast<int>(*year), *month, day ? *day : 0};
+        if (!day || !is_valid_date(d)) return;
         struct stat st {};
-        if (::lstat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (::fstatat(month_fd, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+          return;
         out.emplace(d, identity_of(st, true));
-      }
-    }
-  }
+      });
+    });
+  });
   return out;
 }
 
@@ -466,10 +482,14 @@ SearchIndex::Health SearchIndex::check(const fs::path& datadir) {
 // ---- IndexedDays
 
 IndexedDays::IndexedDays(const SearchIndex& index, const Query& query, DaySource& exact)
-    : index_(index), query_(query), exact_(exact), slots_(query_slots(query)) {
+    : index_(index),
+      query_(query),
+      exact_(exact),
+      slots_(query_slots(query)),
+      live_path_(index_.data_dir_ / fileio::kCurrentName) {
   // The live log's lines after what the index covers: a torn last line, and
   // posts that came after the refresh. Read as the scan reads them.
-  fs::path path = index_.data_dir_ / fileio::kCurrentName;
+  const fs::path& path = live_path_;
   Fd fd(fileio::open_retry(path, O_RDONLY | O_CLOEXEC));
   struct stat st {};
   if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
@@ -505,11 +525,6 @@ std::vector<Date> IndexedDays::days() {
 std::optional<std::vector<Post>> IndexedDays::read_candidates(const fs::path& path, const IndexedFile& file,
                                                               Date day, bool live) const {
   std::vector<Post> out;
-  if (!live) {  // a day file must still be the one indexed, candidates or not
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || !identity_of(st, true).same_file(file))
-      return std::nullopt;
-  }
   Fd fd;
   for (size_t i = 0; i < file.blocks.size();) {
     const IndexBlock& b = file.blocks[i];
@@ -549,7 +564,6 @@ std::vector<Post> IndexedDays::posts(Date day) {
   });
   bool tail_has_day = std::any_of(live_tail_.begin(), live_tail_.end(),
                                   [&](const Post& p) { return fileio::day_of(p.sec) == day; });
-  fs::path live_path = index_.data_dir_ / fileio::kCurrentName;
   if (archived != index_.days_.end()) {
     if (!live_has_day && !tail_has_day) {
       auto found = read_candidates(fileio::day_file(index_.data_dir_, day), archived->second, day, false);
@@ -571,7 +585,7 @@ std::vector<Post> IndexedDays::posts(Date day) {
   }
   std::vector<Post> out;
   if (live_has_day) {
-    auto found = read_candidates(live_path, live, day, true);
+    auto found = read_candidates(live_path_, live, day, true);
     if (!found) return exact_.posts(day);
     out = std::move(*found);
   }

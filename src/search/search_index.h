@@ -147,8 +147,10 @@ class SearchIndex {
 
 // The days of a room for find(), through the index: the same days as the
 // exact source and, for each, a subsequence of its posts, in order, that
-// holds every post matching `query` (see above). Built per search, after
-// SearchIndex::refresh().
+// holds every post matching `query` (see above). Built per search, right
+// after SearchIndex::refresh(), which has checked every day file against
+// the index; a candidate file is checked again when it is opened, and the
+// live log when this is built.
 class IndexedDays final : public DaySource {
  public:
   IndexedDays(const SearchIndex& index, const Query& query, DaySource& exact);
@@ -166,6 +168,7 @@ class IndexedDays final : public DaySource {
   const Query& query_;
   DaySource& exact_;
   std::vector<uint16_t> slots_;
+  std::filesystem::path live_path_;
   bool live_valid_ = true;       // current.dat is still the file indexed
   std::vector<Post> live_tail_;  // its posts after what the index covers
 };
