@@ -59,7 +59,7 @@ inline constexpr size_t kBlockPosts = 64;    // posts in a block, at most
 inline constexpr size_t kBlockBytes = 2048;  // a block ends once its texts and nicks reach this
 // refresh() writes the file when the set of day files changed, the live
 // log was replaced, or the live log grew by this much since the last write.
-inline constexpr uint64_t kSaveAfterLiveBytes = 256 * 1024;
+inline constexpr uint64_t kSaveAfterLiveBytes = 4 << 20;
 inline constexpr uint64_t kTailHashBytes = 4096;
 
 struct IndexBlock {
