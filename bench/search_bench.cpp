@@ -53,7 +53,9 @@ struct Options {
   bool keep = false;
 };
 
-double ms_since(Steady::time_point t) { return std::chrono::duration<double, std::milli>(Steady::now() - t).count(); }
+double ms_since(Steady::time_point t) {
+  return std::chrono::duration<double, std::milli>(Steady::now() - t).count();
+}
 
 double percentile(std::vector<double> v, double p) {
   std::sort(v.begin(), v.end());
@@ -66,17 +68,18 @@ double percentile(std::vector<double> v, double p) {
 class Generator {
  public:
   Generator() {
-    const char* en[] = {"the", "and", "server", "restart", "chat", "room", "today", "what", "about", "lisp",
-                        "scheme", "gauche", "macro", "compile", "error", "works", "thanks", "hello", "anyone",
-                        "release", "bug", "patch", "fixed", "tomorrow", "meeting", "coffee", "weekend", "build",
-                        "test", "linux", "kernel", "memory", "network", "search", "index", "fast", "slow",
-                        "maybe", "really", "think", "know", "good", "night", "morning", "people", "question"};
+    const char* en[] = {"the",     "and",    "server",  "restart", "chat",   "room",    "today",  "what",
+                        "about",   "lisp",   "scheme",  "gauche",  "macro",  "compile", "error",  "works",
+                        "thanks",  "hello",  "anyone",  "release", "bug",    "patch",   "fixed",  "tomorrow",
+                        "meeting", "coffee", "weekend", "build",   "test",   "linux",   "kernel", "memory",
+                        "network", "search", "index",   "fast",    "slow",   "maybe",   "really", "think",
+                        "know",    "good",   "night",   "morning", "people", "question"};
     const char* fr[] = {"école", "déjà", "très", "ça", "où", "français", "été", "réunion", "demain", "merci"};
     const char* de[] = {"straße", "Ärger", "über", "schön", "Grüße", "Mädchen", "Übung", "natürlich"};
     const char* el[] = {"Αθήνα", "λόγος", "σοφία", "καλημέρα", "ευχαριστώ", "ΣΟΦΙΑ", "θάλασσα"};
     const char* ru[] = {"привет", "спасибо", "сервер", "ПРИВЕТ", "завтра", "хорошо"};
-    const char* ja[] = {"東京", "こんにちは", "ありがとう", "検索", "サーバー", "日本語", "今日", "明日", "会議",
-                        "コーヒー", "エラー", "再起動", "です", "ます", "ですね"};
+    const char* ja[] = {"東京", "こんにちは", "ありがとう", "検索",   "サーバー", "日本語", "今日",  "明日",
+                        "会議", "コーヒー",   "エラー",     "再起動", "です",     "ます",   "ですね"};
     for (auto* w : en) common_.emplace_back(w);
     for (auto* w : fr) common_.emplace_back(w);
     for (auto* w : de) common_.emplace_back(w);
@@ -84,7 +87,8 @@ class Generator {
     for (auto* w : ru) common_.emplace_back(w);
     for (auto* w : ja) japanese_.emplace_back(w);
     // Many rarer words, made of syllables.
-    const char* syl[] = {"ka", "ri", "to", "mon", "zel", "qua", "vor", "pli", "dus", "ne", "ga", "shi", "bro", "tek"};
+    const char* syl[] = {"ka",  "ri",  "to", "mon", "zel", "qua", "vor",
+                         "pli", "dus", "ne", "ga",  "shi", "bro", "tek"};
     std::mt19937 g(5);
     for (int i = 0; i < 20000; ++i) {
       std::string w;
@@ -187,7 +191,8 @@ bool same(const search::Results& a, const search::Results& b) {
 }
 
 int usage() {
-  std::cerr << "usage: chaton_search_bench [--posts N] [--days D] [--dir PATH] [--runs R] [--scan-runs S] [--keep]\n";
+  std::cerr << "usage: chaton_search_bench [--posts N] [--days D] [--dir PATH] [--runs R] [--scan-runs S] "
+               "[--keep]\n";
   return 2;
 }
 
@@ -218,7 +223,8 @@ int main(int argc, char** argv) {
       return usage();
   }
   if (o.days < 1 || o.posts < static_cast<uint64_t>(o.days) || o.runs < 1 || o.scan_runs < 1) return usage();
-  if (o.dir.empty()) o.dir = fs::temp_directory_path() / ("chaton-search-bench-" + std::to_string(::getpid()));
+  if (o.dir.empty())
+    o.dir = fs::temp_directory_path() / ("chaton-search-bench-" + std::to_string(::getpid()));
   fs::remove_all(o.dir);
 
   auto t = Steady::now();
@@ -246,10 +252,11 @@ int main(int argc, char** argv) {
     }
     double built = ms_since(t);
     auto stats = fresh.stats();
-    std::printf("index: built in %.2f s; %zu blocks, %llu posts, file %.1f MiB (%.1f MiB per million posts)\n",
-                built / 1000, stats.blocks, static_cast<unsigned long long>(stats.posts),
-                static_cast<double>(stats.file_bytes) / 1048576.0,
-                static_cast<double>(stats.file_bytes) / 1048576.0 * 1e6 / static_cast<double>(stats.posts));
+    std::printf(
+        "index: built in %.2f s; %zu blocks, %llu posts, file %.1f MiB (%.1f MiB per million posts)\n",
+        built / 1000, stats.blocks, static_cast<unsigned long long>(stats.posts),
+        static_cast<double>(stats.file_bytes) / 1048576.0,
+        static_cast<double>(stats.file_bytes) / 1048576.0 * 1e6 / static_cast<double>(stats.posts));
   }
   search::SearchIndex index(o.dir);  // as a server starts: read from its file
   t = Steady::now();
@@ -265,9 +272,10 @@ int main(int argc, char** argv) {
       if (Status st = index.refresh(); !st) return 1;
       ms.push_back(ms_since(s));
     }
-    std::printf("index: a refresh with nothing new (the part of every search that looks at the files): "
-                "median %.2f ms\n\n",
-                percentile(ms, 0.5));
+    std::printf(
+        "index: a refresh with nothing new (the part of every search that looks at the files): "
+        "median %.2f ms\n\n",
+        percentile(ms, 0.5));
   }
 
   struct Q {
@@ -290,7 +298,8 @@ int main(int argc, char** argv) {
       {"no hit", "xylophonist", 1},
       {"short term (no trigram)", "zq", 1},
   };
-  std::printf("| query | terms | page hits | scan median ms | indexed median ms | indexed p90 ms | same results |\n");
+  std::printf(
+      "| query | terms | page hits | scan median ms | indexed median ms | indexed p90 ms | same results |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   std::vector<double> all_indexed, all_scan;
   bool all_same = true;

@@ -41,7 +41,8 @@ void repair_index(const RoomConfig& room, std::ostream& out, std::ostream& err) 
   if (health.state == search::SearchIndex::State::ok) return;
   search::SearchIndex index(room.data_dir);
   if (Status st = index.rebuild(); !st) {
-    err << "chaton check: room '" << room.slug << "': cannot rebuild the search index: " << st.message() << "\n";
+    err << "chaton check: room '" << room.slug << "': cannot rebuild the search index: " << st.message()
+        << "\n";
     return;
   }
   auto stats = index.stats();
@@ -58,7 +59,8 @@ void report_index(const RoomConfig& room, std::ostream& out) {
     case search::SearchIndex::State::ok:
       return;
     case search::SearchIndex::State::missing:
-      out << room.slug << ": note: no search index yet (the first search builds it; --repair builds it now)\n";
+      out << room.slug
+          << ": note: no search index yet (the first search builds it; --repair builds it now)\n";
       return;
     case search::SearchIndex::State::unreadable:
     case search::SearchIndex::State::stale:

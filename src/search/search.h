@@ -15,8 +15,9 @@
 // character.
 //
 // Days are scanned newest first through a DaySource (RoomDays over a Room,
-// in endpoints/page_data.h, or a test double), posts within a day newest
-// first; results are paged by page number with kPageSize hits a page. The scan stops as soon as a page
+// in endpoints/page_data.h; IndexedDays, in search_index.h, which hands on
+// only the posts the room's search index cannot rule out; or a test
+// double), posts within a day newest first; results are paged by page number with kPageSize hits a page. The scan stops as soon as a page
 // is full and it is known whether another one follows.
 //
 // Pure functions over the DaySource; thread-safe as long as the source is.

@@ -72,7 +72,8 @@ uint64_t add_lines(IndexedFile& file, std::string_view bytes, uint64_t base, boo
     if (nl == std::string_view::npos && !take_last) break;
     size_t end = nl == std::string_view::npos ? bytes.size() : nl + 1;
     std::string_view line = bytes.substr(start, end - start);
-    if (file.blocks.empty() || file.open_block_bytes >= kBlockBytes || file.blocks.back().posts >= kBlockPosts) {
+    if (file.blocks.empty() || file.open_block_bytes >= kBlockBytes ||
+        file.blocks.back().posts >= kBlockPosts) {
       file.blocks.push_back(IndexBlock{base + start, 0, 0, {}, {}});
       file.open_block_bytes = 0;
     }
@@ -135,7 +136,8 @@ std::map<Date, IndexedFile> list_day_files(const fs::path& data_dir) {
         Date d{static_cast<int>(*year), *month, day ? *day : 0};
         if (!day || !is_valid_date(d)) return;
         struct stat st {};
-        if (::fstatat(month_fd, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+        if (::fstatat(month_fd, std::string(name).c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
           return;
         out.emplace(d, identity_of(st, true));
       });
@@ -296,7 +298,8 @@ Status SearchIndex::load(std::string_view bytes) {
   for (uint32_t i = 0; i < count; ++i) {
     uint32_t code = 0;
     IndexedFile f;
-    if (!r.get(code) || !get_file(r, f) || !is_valid_date(date_of_code(code))) return bad("truncated or inconsistent");
+    if (!r.get(code) || !get_file(r, f) || !is_valid_date(date_of_code(code)))
+      return bad("truncated or inconsistent");
     days.emplace(date_of_code(code), std::move(f));
   }
   if (r.left() != 0) return bad("trailing bytes");
@@ -389,7 +392,8 @@ Status SearchIndex::index_day(Date day) {
 
 Status SearchIndex::refresh(const StopFlag* cancelled) {
   std::error_code ec;
-  if (!fs::is_directory(data_dir_, ec)) return Status(Errc::not_found, "no data directory " + data_dir_.string());
+  if (!fs::is_directory(data_dir_, ec))
+    return Status(Errc::not_found, "no data directory " + data_dir_.string());
   if (!loaded_) {
     loaded_ = true;
     auto bytes = read_file(index_path_);
@@ -441,7 +445,8 @@ Status SearchIndex::rebuild() {
   dirty_ = true;
   if (Status st = refresh(); !st) return st;
   if (!unindexed_.empty())
-    return Status(Errc::io, "cannot read the day files " + describe_dates({unindexed_.begin(), unindexed_.end()}));
+    return Status(Errc::io,
+                  "cannot read the day files " + describe_dates({unindexed_.begin(), unindexed_.end()}));
   return dirty_ ? save() : Status::ok();
 }
 
@@ -542,7 +547,8 @@ std::optional<std::vector<Post>> IndexedDays::read_candidates(const fs::path& pa
     }
     // Neighbouring candidates are read at once.
     size_t j = i + 1;
-    while (j < file.blocks.size() && std::binary_search(file.blocks[j].days.begin(), file.blocks[j].days.end(), day) &&
+    while (j < file.blocks.size() &&
+           std::binary_search(file.blocks[j].days.begin(), file.blocks[j].days.end(), day) &&
            candidate(file.blocks[j]))
       ++j;
     uint64_t end = file.blocks[j - 1].offset + file.blocks[j - 1].length;

@@ -138,11 +138,11 @@ class SearchIndex {
 
   std::filesystem::path datadir_, data_dir_, index_path_;
   bool loaded_ = false;
-  bool dirty_ = false;                   // differs from the file in ways that matter
-  uint64_t saved_live_size_ = 0;         // live.size when last written or read
-  std::map<Date, IndexedFile> days_;     // real day files, indexed
-  std::set<Date> unindexed_;             // real day files that could not be read
-  IndexedFile live_;                     // current.dat
+  bool dirty_ = false;                // differs from the file in ways that matter
+  uint64_t saved_live_size_ = 0;      // live.size when last written or read
+  std::map<Date, IndexedFile> days_;  // real day files, indexed
+  std::set<Date> unindexed_;          // real day files that could not be read
+  IndexedFile live_;                  // current.dat
 };
 
 // The days of a room for find(), through the index: the same days as the

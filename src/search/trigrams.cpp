@@ -36,7 +36,8 @@ std::vector<uint16_t> query_slots(const Query& query) {
   std::vector<uint16_t> slots;
   for (const std::string& term : query.terms)
     for (size_t i = 0; i + 3 <= term.size(); ++i)
-      slots.push_back(trigram_slot(static_cast<unsigned char>(term[i]), static_cast<unsigned char>(term[i + 1]),
+      slots.push_back(trigram_slot(static_cast<unsigned char>(term[i]),
+                                   static_cast<unsigned char>(term[i + 1]),
                                    static_cast<unsigned char>(term[i + 2])));
   std::sort(slots.begin(), slots.end());
   slots.erase(std::unique(slots.begin(), slots.end()), slots.end());

@@ -57,14 +57,16 @@ TEST(TrigramFilter, ShortTermsDoNotFilter) {
 // ---- a room directory, searched both ways
 
 const std::vector<std::string> kWords = {
-    "hello",  "World", "chat",     "server", "gauche",  "Scheme", "lisp",   "ÉCOLE",   "école",   "Ärger",
-    "straße", "ÇA",    "Ñandú",    "Αθήνα",  "ΣΟΦΙΑ",   "σοφία",  "λόγος",  "東京",    "こんにちは", "ありがとう",
-    "日本語",  "検索",   "カタカナ",  "MiXeD",  "abc",     "ab",     "x",      "zzz",     "42",      "🙂",
-    "O'Reilly", "a-b",  "tab\there", "Ÿes",   "ĀĒĪ",     "ПРИВЕТ", "привет", "quick",   "brown",   "fox"};
+    "hello",     "World", "chat",       "server",     "gauche", "Scheme", "lisp",     "ÉCOLE",
+    "école",     "Ärger", "straße",     "ÇA",         "Ñandú",  "Αθήνα",  "ΣΟΦΙΑ",    "σοφία",
+    "λόγος",     "東京",  "こんにちは", "ありがとう", "日本語", "検索",   "カタカナ", "MiXeD",
+    "abc",       "ab",    "x",          "zzz",        "42",     "🙂",   "O'Reilly", "a-b",
+    "tab\there", "Ÿes",   "ĀĒĪ",        "ПРИВЕТ",     "привет", "quick",  "brown",    "fox"};
 // Pieces of generated words: ASCII, Latin-1 and Latin Extended-A capitals
 // and small letters, Greek, Cyrillic, Japanese.
-const std::vector<std::string> kSyllables = {"ka", "Lo", "mi", "ZU", "re", "É", "ö", "Ç", "ñ", "Ÿ", "Ł", "ő",
-                                             "Σ", "α", "Ω", "λ", "Ж", "д", "の", "カ", "東", "語", "ん", "x"};
+const std::vector<std::string> kSyllables = {"ka", "Lo", "mi", "ZU", "re", "É",  "ö",  "Ç",
+                                             "ñ",  "Ÿ",  "Ł",  "ő",  "Σ",  "α",  "Ω",  "λ",
+                                             "Ж",  "д",  "の", "カ", "東", "語", "ん", "x"};
 const std::vector<std::string> kNicks = {"shiro", "KAZ", "Ådne", "Σωκράτης", "たろう", "guest", "Mallory"};
 
 class IndexedSearchTest : public ::testing::Test {
@@ -97,7 +99,8 @@ class IndexedSearchTest : public ::testing::Test {
     for (int i = 0; i < 1500; ++i) {
       int n = std::uniform_int_distribution<int>(2, 4)(g);
       std::string w;
-      for (int j = 0; j < n; ++j) w += kSyllables[std::uniform_int_distribution<size_t>(0, kSyllables.size() - 1)(g)];
+      for (int j = 0; j < n; ++j)
+        w += kSyllables[std::uniform_int_distribution<size_t>(0, kSyllables.size() - 1)(g)];
       words.push_back(w);
     }
     return words;
