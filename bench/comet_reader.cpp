@@ -62,7 +62,7 @@ class CometReader final : public Reader {
 
   void on_read(beast::error_code ec, size_t n) {
     if (ec) return fail("read: " + ec.message());
-    int64_t now = now_ns();
+    int64_t now = arrival(sock_);
     count_bytes_in(n);
     const Response& res = parser_->get();
     if (nchan() &&
@@ -78,7 +78,7 @@ class CometReader final : public Reader {
     send();
   }
 
-  tcp::socket sock_;
+  RxStampedSocket sock_;
   LongPollCursor cursor_;  // Nchan only
   std::optional<http::response_parser<http::string_body>> parser_;
   std::string req_;

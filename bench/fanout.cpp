@@ -124,7 +124,7 @@ net::awaitable<void> fanout_phase(Run& run, Transport transport, Peer peer) {
   col().add("missing at clients whose connection was lost",
             fmt("%" PRIu64 " (%" PRIu64 " clients lost)", t.missing_lost, t.lost));
   col().add("duplicate deliveries", std::to_string(cs.sum([](const Worker& w) { return w.duplicates; })));
-  col().add("delivery latency p50 / p90 / p99 / max", latency_cell(lat));
+  col().add("delivery latency (to the kernel's receive) p50 / p90 / p99 / max", latency_cell(lat));
   col().add("delivery latency mean", ms(lat.mean));
   col().add("time for a post to reach every client, median / max over posts",
             fmt("%.2f / %.2f ms", reach_all.p50, reach_all.max));
@@ -140,6 +140,8 @@ net::awaitable<void> fanout_phase(Run& run, Transport transport, Peer peer) {
   col().add("empty packets (pings) / cid changes",
             fmt("%" PRIu64 " / %" PRIu64, cs.sum([](const Worker& w) { return w.empty_replies; }),
                 cs.sum([](const Worker& w) { return w.cid_changes; })));
+  col().add("packets read without a kernel receive stamp (latency taken on reading)",
+            std::to_string(cs.sum([](const Worker& w) { return w.unstamped; })));
   col().add("reconnections (the connection of a waiting client failed)",
             std::to_string(cs.shared.reconnections.load()));
   col().add("clients lost (before / after waiting)",

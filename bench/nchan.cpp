@@ -11,7 +11,9 @@ std::string nginx_conf(const NchanConf& c) {
   if (!c.module.empty()) s += "load_module " + c.module + ";\n";
   s += "daemon off;\n"
        "master_process on;\n"
-       "worker_processes 1;\n"
+       "worker_processes " +
+       std::to_string(c.workers) +
+       ";\n"
        "pid " +
        d +
        "/nginx.pid;\n"

@@ -26,9 +26,10 @@ struct NchanConf {
   std::string module;              // path of ngx_nchan_module.so; empty if nginx loads it already
   long worker_connections = 1024;  // at most the open-file limit nginx inherits
   int buffered_messages = 1000;    // kept per channel, so a long-poll that comes back finds them
+  int workers = 1;                 // worker processes (the side by side runs: as many as Chaton's threads)
 };
 
-// The whole nginx.conf: one master, one worker, no daemon, one location per
+// The whole nginx.conf: one master, `workers` workers, no daemon, one location per
 // subscriber transport and one publisher location, all on the same channel.
 std::string nginx_conf(const NchanConf& c);
 

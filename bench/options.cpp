@@ -60,7 +60,8 @@ const char* peer_name(Peer p) { return p == Peer::chaton ? "Chaton" : "Nchan"; }
                "  --threads N          client worker threads, 1 or 2 (1)\n"
                "  --per-source N       clients per source address 127.0.0.x (5000)\n"
                "  --window N           connections being set up at once, per thread (256)\n"
-               "  --server-threads N   the server's [site] threads, 0 = one per core (0)\n"
+               "  --server-threads N   the server's [site] threads, 0 = one per core (0);\n"
+               "                       with --peer also Nchan's workers (default 1 there)\n"
                "  --tmp DIR            where the temporary directory goes ($TMPDIR or /tmp)\n"
                "  --keep               keep the temporary directory (data, logs, config)\n"
                "  --no-reconnect       a waiting reader whose connection fails stays lost\n"
@@ -68,10 +69,17 @@ const char* peer_name(Peer p) { return p == Peer::chaton ? "Chaton" : "Nchan"; }
                "  --only fanout|throughput   run one phase\n"
                "  --peer               run each fan-out against Chaton, then against nginx\n"
                "                       with Nchan (same readers), and print the ratios;\n"
-               "                       pins the server to core 0 and this program to core 1\n"
+               "                       pins the server to cores 0..W-1 (W = --server-threads)\n"
+               "                       and this program to core W, when the machine has more\n"
+               "                       than W cores\n"
                "  --nginx PATH         nginx binary for --peer (/usr/sbin/nginx)\n"
                "  --nchan-module PATH  Nchan module nginx loads (Debian's path; \"\" if built in)\n");
   std::exit(code);
+}
+
+int peer_workers(const Options& o) {
+  if (!o.peer) return 0;
+  return o.server_threads > 0 ? o.server_threads : 1;
 }
 
 Options parse_options(int argc, char** argv) {

@@ -39,7 +39,7 @@ struct Options {
   int threads = 1;            // client worker threads
   int per_source = 5000;      // clients per source address 127.0.0.x
   int window = 256;           // connections being set up at once, per worker
-  int server_threads = 0;     // [site] threads (0: one per core)
+  int server_threads = 0;     // [site] threads (0: one per core; with --peer, 1)
   std::string tmp;            // base of the temporary directory
   bool keep = false;          // keep the temporary directory
   bool reconnect = true;      // a client whose connection fails reconnects
@@ -56,5 +56,9 @@ struct Options {
 };
 
 Options parse_options(int argc, char** argv);
+
+// The server's threads (Nchan's worker processes) in a --peer run:
+// --server-threads, or 1. 0 outside --peer (Chaton's own default).
+int peer_workers(const Options& o);
 
 }  // namespace chaton::bench

@@ -10,6 +10,8 @@
 
 namespace chaton::bench {
 
+namespace {
+
 long rss_kb(pid_t pid) {
   auto s = slurp(fmt("/proc/%d/status", static_cast<int>(pid)));
   if (!s) return -1;
@@ -18,7 +20,6 @@ long rss_kb(pid_t pid) {
   return std::strtol(s->c_str() + at + 6, nullptr, 10);
 }
 
-// utime + stime of a process, in clock ticks; -1 if unreadable.
 long cpu_ticks(pid_t pid) {
   auto s = slurp(fmt("/proc/%d/stat", static_cast<int>(pid)));
   if (!s) return -1;
@@ -44,6 +45,30 @@ long open_fds(pid_t pid) {
   return ec ? -1 : n;
 }
 
+// The sum of f over the processes, or -1 if f fails for one.
+template <class F>
+long sum_over(const std::vector<pid_t>& pids, F f) {
+  long total = 0;
+  for (pid_t p : pids) {
+    long v = f(p);
+    if (v < 0) return -1;
+    total += v;
+  }
+  return total;
+}
+
+}  // namespace
+
+long rss_kb(const std::vector<pid_t>& pids) {
+  return sum_over(pids, [](pid_t p) { return rss_kb(p); });
+}
+long cpu_ticks(const std::vector<pid_t>& pids) {
+  return sum_over(pids, [](pid_t p) { return cpu_ticks(p); });
+}
+long open_fds(const std::vector<pid_t>& pids) {
+  return sum_over(pids, [](pid_t p) { return open_fds(p); });
+}
+
 double self_cpu_seconds() {
   rusage ru{};
   ::getrusage(RUSAGE_SELF, &ru);
@@ -51,7 +76,7 @@ double self_cpu_seconds() {
          static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
-CpuSample cpu_sample(pid_t server) {
+CpuSample cpu_sample(const std::vector<pid_t>& server) {
   CpuSample c;
   c.at = Steady::now();
   c.server = cpu_ticks(server);

@@ -8,16 +8,17 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "common.h"
 
 namespace chaton::bench {
 
-// VmRSS of a process, in kB; -1 if unreadable.
-long rss_kb(pid_t pid);
-// utime + stime of a process, in clock ticks; -1 if unreadable.
-long cpu_ticks(pid_t pid);
-long open_fds(pid_t pid);
+// VmRSS of processes (summed), in kB; -1 if one is unreadable.
+long rss_kb(const std::vector<pid_t>& pids);
+// utime + stime of processes (summed), in clock ticks; -1 if one is unreadable.
+long cpu_ticks(const std::vector<pid_t>& pids);
+long open_fds(const std::vector<pid_t>& pids);
 double self_cpu_seconds();
 
 inline const double kTick = static_cast<double>(::sysconf(_SC_CLK_TCK));
@@ -32,7 +33,7 @@ struct CpuSample {
   Steady::time_point at;
 };
 
-CpuSample cpu_sample(pid_t server);
+CpuSample cpu_sample(const std::vector<pid_t>& server);
 // "busy 1.95 of 2 cores: server 0.80, load program 0.60, other processes 0.55"
 std::string cpu_use(const CpuSample& a, const CpuSample& b);
 std::string fs_type(const fs::path& p);

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "nchan.h"
+#include "rx_stamped_socket.h"
 
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
@@ -21,6 +22,7 @@ void Reader::start() {
   if (ec) return fail("socket: " + ec.message());
   int one = 1;  // let connect() pick the port for the 4-tuple, not bind()
   ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+  enable_rx_stamps(sock);  // latencies to the kernel's receive time (rx_stamped_socket.h)
   sock.bind(tcp::endpoint(source_, 0), ec);
   if (ec) return fail("bind " + source_.to_string() + ": " + ec.message());
   sock.async_connect(w_.shared.server, current([this](beast::error_code e) { on_connect(e); }));
@@ -40,6 +42,12 @@ void Reader::close() {
 
 void Reader::count_bytes_in(size_t n) { w_.shared.bytes_in.fetch_add(n, std::memory_order_relaxed); }
 void Reader::count_bytes_out(size_t n) { w_.shared.bytes_out.fetch_add(n, std::memory_order_relaxed); }
+
+int64_t Reader::arrival(const RxStampedSocket& s) {
+  if (auto t = s.received_at()) return *t;
+  ++w_.unstamped;
+  return now_ns();
+}
 
 bool Reader::nchan() const { return w_.shared.peer == Peer::nchan; }
 

@@ -21,6 +21,7 @@
 
 #include "common.h"
 #include "options.h"
+#include "rx_stamped_socket.h"
 
 namespace chaton::bench {
 
@@ -105,6 +106,9 @@ class Reader {
   // has failed.
   bool on_packet(std::string_view body, int64_t now);
   bool nchan() const;
+  // When the kernel received the packet just read from `s`: its stamp, or
+  // now when it has none (counted, and reported).
+  int64_t arrival(const RxStampedSocket& s);
   // The request target of transport `t`: `chaton_target`, or Nchan's
   // location for it (with the last message's id, to resume from).
   std::string target(Transport t, std::string_view chaton_target) const;
@@ -206,6 +210,7 @@ class Worker {
   std::map<std::string, uint64_t> errors;
   uint64_t empty_replies = 0;  // packets with no posts, other than a connection's first
   uint64_t cid_changes = 0;    // packets naming another cid than the reader's
+  uint64_t unstamped = 0;      // packets read without the kernel's receive stamp
   uint64_t duplicates = 0;
   uint64_t foreign_items = 0;  // posts in content that this run did not send
   int max_reconnects = 0;

@@ -61,7 +61,7 @@ void start_child(const Options& o, ServerProc& s, const std::string& exe, std::v
   argv.push_back(nullptr);
   std::string out_path = (s.dir / "stdout.txt").string();
   std::string err_path = (s.dir / "stderr.txt").string();
-  const bool pin = o.peer && std::thread::hardware_concurrency() >= 2;
+  const int cores = server_cores(o);
   pid_t parent = ::getpid();
   std::fflush(nullptr);
   pid_t pid = ::fork();
@@ -80,10 +80,10 @@ void start_child(const Options& o, ServerProc& s, const std::string& exe, std::v
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (pin) {  // core 0; this program is on core 1 (pin_to_core)
+    if (cores > 0) {  // cores 0..cores-1; this program is on the next (pin_load_program)
       cpu_set_t set;
       CPU_ZERO(&set);
-      CPU_SET(0, &set);
+      for (int i = 0; i < cores; ++i) CPU_SET(i, &set);
       ::sched_setaffinity(0, sizeof set, &set);
     }
     ::execv(exe.c_str(), argv.data());
@@ -109,7 +109,7 @@ void spawn_server(const Options& o, ServerProc& s) {
         << d
         << "'\n"
            "threads = "
-        << o.server_threads
+        << (o.peer ? peer_workers(o) : o.server_threads)
         << "\n"
            "\n"
            "# no pings while measuring: soft and hard timeouts far beyond a run\n"
@@ -149,6 +149,8 @@ void spawn_nginx(const Options& o, ServerProc& s) {
   rlimit rl{};
   ::getrlimit(RLIMIT_NOFILE, &rl);  // raised to its hard limit by main()
   NchanConf c{d, s.port, o.nchan_module};
+  c.workers = std::max(1, peer_workers(o));
+  s.nginx_workers = c.workers;
   c.worker_connections = std::max<long>(1024, static_cast<long>(rl.rlim_cur) - 64);
   {
     std::ofstream cfg(s.dir / "nginx.conf");
@@ -159,15 +161,22 @@ void spawn_nginx(const Options& o, ServerProc& s) {
   start_child(o, s, o.nginx, {"nginx", "-p", d + "/", "-e", d + "/error.log", "-c", cfg_path});
 }
 
-std::string pin_to_core(const Options& o, int core) {
-  if (!o.peer) return "not pinned (only with --peer)";
-  if (std::thread::hardware_concurrency() < 2) return "not pinned (one core)";
+int server_cores(const Options& o) {
+  int workers = peer_workers(o);
+  if (workers == 0 || static_cast<unsigned>(workers) >= std::thread::hardware_concurrency()) return 0;
+  return workers;
+}
+
+std::string pin_load_program(const Options& o) {
+  int cores = server_cores(o);
+  if (cores == 0)
+    return o.peer ? "not pinned: the server's threads take every core" : "not pinned (only with --peer)";
   cpu_set_t set;
   CPU_ZERO(&set);
-  CPU_SET(core, &set);
-  if (::sched_setaffinity(0, sizeof set, &set) != 0)
-    return std::string("not pinned: ") + std::strerror(errno);
-  return fmt("core %d", core);
+  CPU_SET(cores, &set);
+  std::string server = cores == 1 ? "core 0" : fmt("cores 0-%d", cores - 1);
+  if (::sched_setaffinity(0, sizeof set, &set) != 0) return server + " / not pinned: " + std::strerror(errno);
+  return server + fmt(" / core %d", cores);
 }
 
 // Has the server exited? Then reap it and say how.
@@ -209,7 +218,7 @@ std::string server_stderr(const ServerProc& s, size_t max_kinds) {
 // Waits for "chaton ... listening on http://127.0.0.1:PORT/ ..." on stdout.
 namespace {
 
-// nginx: its port accepts and its master has started its worker.
+// nginx: its port accepts and its master has started its workers.
 net::awaitable<void> await_nginx(ServerProc& s) {
   auto start = Steady::now();
   auto ex = co_await net::this_coro::executor;
@@ -221,11 +230,17 @@ net::awaitable<void> await_nginx(ServerProc& s) {
     co_await probe.async_connect(s.endpoint(), net::redirect_error(net::use_awaitable, ec));
     if (!ec) {
       auto children = slurp(fmt("/proc/%d/task/%d/children", s.pid, s.pid)).value_or("");
-      int worker = std::atoi(children.c_str());
-      if (worker > 0) {
-        s.worker = worker;
-        s.listening_line =
-            fmt("nginx (master %d, worker %d) listening on http://%s/", s.pid, worker, s.host().c_str());
+      std::vector<pid_t> workers;
+      std::string list;
+      std::istringstream in(children);
+      for (long w; in >> w;) {
+        workers.push_back(static_cast<pid_t>(w));
+        list += (list.empty() ? "" : " ") + std::to_string(w);
+      }
+      if (workers.size() >= static_cast<size_t>(s.nginx_workers)) {
+        s.workers = std::move(workers);
+        s.listening_line = fmt("nginx (master %d, workers %s) listening on http://%s/", s.pid, list.c_str(),
+                               s.host().c_str());
         co_return;
       }
     }

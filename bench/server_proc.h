@@ -2,13 +2,11 @@
 // generated configuration (127.0.0.1, a port the system picks, a fresh data
 // directory, timeouts and limits far beyond a run), its start, its stderr
 // and its stop. With --peer, the same for nginx with Nchan (nchan.h): one
-// master and one worker, whose figures are the worker's. With --peer, the
-// server (and so an nginx worker) is pinned to core 0 where the machine has
-// two cores or more. The server is started with PR_SET_PDEATHSIG, so it cannot
-// outlive this process.
-// Thread-safety: the orchestration thread, except that `running` may be
-// read from anywhere (the abort paths kill what it names).
-// Lifetime: `running`, when set, must outlive the ServerProc.
+// master and as many workers as Chaton has threads, whose figures are the
+// sum of the workers'. With --peer, the server is pinned (server_cores()). The server is started with
+// PR_SET_PDEATHSIG, so it cannot outlive this process. Thread-safety: the orchestration thread, except that
+// `running` may be read from anywhere (the abort paths kill what it names). Lifetime: `running`, when set,
+// must outlive the ServerProc.
 #pragma once
 
 #include <sys/types.h>
@@ -17,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common.h"
 #include "options.h"
@@ -26,9 +25,10 @@ namespace chaton::bench {
 struct ServerProc {
   Peer peer = Peer::chaton;
   pid_t pid = -1;
-  pid_t worker = -1;  // nginx's worker, once listening
-  // The process whose memory, CPU and descriptors are measured.
-  pid_t measured() const { return worker > 0 ? worker : pid; }
+  int nginx_workers = 1;       // how many nginx starts
+  std::vector<pid_t> workers;  // nginx's workers, once listening
+  // The processes whose memory, CPU and descriptors are measured (summed).
+  std::vector<pid_t> measured() const { return workers.empty() ? std::vector<pid_t>{pid} : workers; }
   fs::path dir;
   uint16_t port = 0;
   std::string listening_line;
@@ -43,9 +43,13 @@ void spawn_server(const Options& o, ServerProc& s);
 // Writes s.dir/nginx.conf (nchan.h) on a port picked now and starts nginx
 // on it in the foreground. Throws std::runtime_error on failure.
 void spawn_nginx(const Options& o, ServerProc& s);
-// Pins the calling thread (and the threads it starts later) to `core`, if
-// the machine has two cores or more and --peer was given; says what it did.
-std::string pin_to_core(const Options& o, int core);
+// With --peer, the server (Chaton or nginx) runs on cores 0..W-1, W being
+// peer_workers(), and the load program on core W, when the machine has
+// more than W cores; otherwise neither is pinned. server_cores() is W, or 0
+// when not pinning. pin_load_program() pins the calling thread (and the
+// threads it starts later) and says what it did.
+int server_cores(const Options& o);
+std::string pin_load_program(const Options& o);
 
 // Has the server exited? Then reap it and say how.
 std::optional<std::string> server_exited(ServerProc& s);

@@ -62,7 +62,7 @@ class SseReader final : public Reader {
   void on_body(beast::error_code ec, size_t n) {
     if (ec == http::error::need_buffer) ec = {};  // the chunk_ is full: not an error
     if (ec) return fail("read: " + ec.message());
-    int64_t now = now_ns();
+    int64_t now = arrival(sock_);
     count_bytes_in(n);
     size_t got = chunk_.size() - parser_->get().body().size;
     bool ok =
@@ -86,7 +86,7 @@ class SseReader final : public Reader {
     read_body();
   }
 
-  tcp::socket sock_;
+  RxStampedSocket sock_;
   std::optional<http::response_parser<http::buffer_body>> parser_;
   std::array<char, kStreamReadBytes> chunk_;
   SseSplitter events_;

@@ -95,11 +95,11 @@ net::awaitable<void> throughput_phase(Run& run) {
   std::vector<double> rates;
   for (int posters : runs) {
     note(fmt("posting: %d poster(s) for %.1f s", posters, o.seconds));
-    const long ticks0 = cpu_ticks(s.pid);
-    const CpuSample cpu0 = cpu_sample(s.pid);
+    const long ticks0 = cpu_ticks(s.measured());
+    const CpuSample cpu0 = cpu_sample(s.measured());
     RunResult r = co_await posting_run(o, s, posters, next_id);
-    const long ticks1 = cpu_ticks(s.pid);
-    const CpuSample cpu1 = cpu_sample(s.pid);
+    const long ticks1 = cpu_ticks(s.measured());
+    const CpuSample cpu1 = cpu_sample(s.measured());
     acked_total += r.acked;
     auto t_drain = Steady::now();
     bool all = co_await await_deliveries(o, cs.shared, acked_total);

@@ -37,7 +37,7 @@ class WsReader final : public Reader {
 
   void on_message(beast::error_code ec, size_t n) {
     if (ec) return fail("read: " + ec.message());
-    int64_t now = now_ns();
+    int64_t now = arrival(ws_->next_layer());
     count_bytes_in(n + frame_header_bytes(n));
     if (!ws_->got_text()) return fail("ws: a binary message");
     bool ok = on_packet(std::string_view(static_cast<const char*>(buf_.data().data()), buf_.size()), now);
@@ -51,7 +51,7 @@ class WsReader final : public Reader {
   // assuming one frame per message.
   static size_t frame_header_bytes(size_t n) { return n < 126 ? 2 : n <= 0xFFFF ? 4 : 10; }
 
-  std::optional<websocket::stream<tcp::socket>> ws_;
+  std::optional<websocket::stream<RxStampedSocket>> ws_;
   std::string target_;
 };
 

@@ -3,7 +3,6 @@
 #include "http/listener.h"
 
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
 #include "util/log.h"
@@ -13,11 +12,10 @@ namespace chaton::http {
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-Listener::Listener(net::io_context& ioc, Handler& handler, const SessionLimits& limits,
-                   const TlsProvider& tls)
-    : ioc_(ioc),
-      acceptor_(net::make_strand(ioc)),
-      backoff_(ioc),
+Listener::Listener(LoopPool& loops, Handler& handler, const SessionLimits& limits, const TlsProvider& tls)
+    : loops_(loops),
+      acceptor_(loops.loop(0)),
+      backoff_(loops.loop(0)),
       handler_(handler),
       limits_(limits),
       tls_(tls) {}
@@ -50,7 +48,8 @@ void Listener::stop() {
 }
 
 void Listener::do_accept() {
-  acceptor_.async_accept(net::make_strand(ioc_),
+  // The socket belongs to the loop its session will run on.
+  acceptor_.async_accept(net::any_io_executor(loops_.next().get_executor()),
                          boost::beast::bind_front_handler(&Listener::on_accept, shared_from_this()));
 }
 

@@ -1,8 +1,11 @@
 // Listener: accepts connections and starts a session for each (HTTPS when
-// TLS is configured), every session on a strand of its own.
+// TLS is configured). It accepts on loop 0 of the LoopPool and hands each
+// connection to the next loop (LoopPool::next()), where its session runs on
+// the loop's own executor, with no strand (one thread runs each loop).
 //
-// Thread-safety: runs on the io_context. Lifetime: the Handler and limits
-// must outlive it; it keeps itself alive while accepting.
+// Thread-safety: runs on loop 0; stop() from any thread. Lifetime: the
+// LoopPool, the Handler and limits must outlive it; it keeps itself alive
+// while accepting.
 #pragma once
 
 #include <memory>
@@ -11,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "http/loop_pool.h"
 #include "http/session.h"
 #include "http/tls_context.h"
 #include "util/result.h"
@@ -20,8 +24,7 @@ namespace chaton::http {
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   // `tls` serves HTTPS when enabled; it must outlive the listener.
-  Listener(boost::asio::io_context& ioc, Handler& handler, const SessionLimits& limits,
-           const TlsProvider& tls);
+  Listener(LoopPool& loops, Handler& handler, const SessionLimits& limits, const TlsProvider& tls);
   Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   void run();
@@ -31,7 +34,7 @@ class Listener : public std::enable_shared_from_this<Listener> {
   void do_accept();
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
 
-  boost::asio::io_context& ioc_;
+  LoopPool& loops_;
   boost::asio::ip::tcp::acceptor acceptor_;
   boost::asio::steady_timer backoff_;
   Handler& handler_;

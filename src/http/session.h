@@ -8,8 +8,10 @@
 // accepted the session hands its stream to a WebSocket session and ends.
 //
 // The same code serves plain TCP and TLS (the stream type is a template
-// parameter inside session.cpp). Each session runs on its own strand and
-// keeps itself alive with shared_from_this through its pending operations.
+// parameter inside session.cpp). Each session runs on its socket's
+// executor — its event loop's (http/loop_pool.h), run by one thread, or a
+// strand — which never runs two of its handlers at once, and keeps itself
+// alive with shared_from_this through its pending operations.
 //
 // The header is read before the body: a request without a Host (HTTP/1.1)
 // or with two, or whose Transfer-Encoding this server cannot read

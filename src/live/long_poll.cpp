@@ -5,6 +5,7 @@
 
 #include "http/responses.h"
 #include "live/delta_packet.h"
+#include "live/wake_loop.h"
 
 namespace chaton::live {
 
@@ -21,7 +22,8 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
  public:
   LongPoll(std::shared_ptr<Room> room, ExchangePtr ex, const CometRequest& req, const CometConfig& timing,
            TimeSource& time)
-      : room_(std::move(room)),
+      : Waiter(wake_loop_of(ex->executor())),
+        room_(std::move(room)),
         ex_(std::move(ex)),
         pos_(req.pos),
         format_(req.format),
@@ -46,8 +48,9 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   }
 
   void wake() override {
-    net::post(ex_->executor(), [self = shared_from_this()] { self->on(Event::wake); });
+    net::post(ex_->executor(), [self = shared_from_this()] { self->woken(); });
   }
+  void woken() override { on(Event::wake); }
 
  private:
   enum class Event { wake, timer, gone };

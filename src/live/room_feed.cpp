@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "live/delta_packet.h"
+#include "live/wake_loop.h"
 
 namespace chaton::live {
 
@@ -13,7 +14,8 @@ namespace net = boost::asio;
 
 RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint64_t pos, PacketFormat format,
                    const CometConfig& timing, TimeSource& time)
-    : room_(std::move(room)),
+    : Waiter(wake_loop_of(strand)),
+      room_(std::move(room)),
       strand_(std::move(strand)),
       pos_(pos),
       format_(format),
@@ -41,10 +43,10 @@ void RoomFeed::stop() {
 }
 
 void RoomFeed::wake() {
-  net::post(strand_, [self = shared_from_this()] { self->news(); });
+  net::post(strand_, [self = shared_from_this()] { self->woken(); });
 }
 
-void RoomFeed::news() {
+void RoomFeed::woken() {
   if (stopped_) return;
   if (in_flight_ == 0) return pump(false);
   held_ = true;  // written() pumps

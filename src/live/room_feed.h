@@ -29,8 +29,9 @@
 // The soft timeouts (random in [soft_min, soft_max]) come from the
 // TimeSource, which must outlive the feed.
 //
-// Thread-safety: everything runs on the transport's strand; wake() posts
-// there. Lifetime: the room holds the feed weakly; the transport holds it.
+// Thread-safety: everything runs on the transport's executor (its event
+// loop, or a strand); wake() posts there, and the room's fan-out calls
+// woken() there (rooms/fan_out.h). Lifetime: the room holds the feed weakly; the transport holds it.
 #pragma once
 
 #include <functional>
@@ -61,6 +62,8 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   // On the strand: stops waiting and lets the cid expire. Idempotent.
   void stop();
   void wake() override;
+  // On the strand: news may have come (after wake(), or from the fan-out).
+  void woken() override;
 
   Room& room() { return *room_; }
   Cid cid() const { return cid_; }
@@ -80,7 +83,6 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
  private:
   // `after_write`: called once the last packet was written (written()).
   void pump(bool after_write);
-  void news();  // on the strand, after wake()
   void count_batch();
   void arm_timer();
   void on_timer();

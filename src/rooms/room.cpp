@@ -135,9 +135,7 @@ void Room::on_publish(PublishObserver observer) {
   observers_.push_back(std::move(observer));
 }
 
-void Room::wake_all(std::vector<std::shared_ptr<Waiter>>& woken) {
-  for (auto& w : woken) w->wake();
-}
+void Room::wake_all(std::vector<std::shared_ptr<Waiter>>& woken) { wake_waiters(std::move(woken)); }
 
 Delta Room::delta_since(Cid cid, uint64_t pos, PacketFormat fmt) {
   std::lock_guard lock(mu_);

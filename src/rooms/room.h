@@ -16,8 +16,9 @@
 //                  `more` says the reader is further behind than that.
 //
 // Fan-out follows the pub/sub pattern: publishing appends to the window and
-// swaps the waiter set out under the lock; the waiters are woken outside it,
-// and each wakes on its own strand to build its reply from delta_since().
+// swaps the waiter set out under the lock; the waiters are woken outside it
+// (rooms/fan_out.h: one task per event loop, waking its readers in slices),
+// and each builds its reply from delta_since().
 //
 // `pos` is the post sequence number, so it never goes back across restarts
 // or archiving. A reader beyond the end (pos > sequence) gets everything
@@ -70,6 +71,7 @@
 #include "render/packet.h"
 #include "rooms/cid_table.h"
 #include "rooms/commit_queue.h"
+#include "rooms/fan_out.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -110,14 +112,6 @@ struct Delta {
   bool has_posts = false;
   bool more = false;                           // posts after `pos` did not fit in this packet
   std::shared_ptr<const std::string> content;  // never null
-};
-
-// A reader blocked until the room has news. wake() is called from any
-// thread, outside every room lock; it must only schedule work.
-class Waiter {
- public:
-  virtual ~Waiter() = default;
-  virtual void wake() = 0;
 };
 
 class Room {

@@ -18,6 +18,7 @@
 #include "access/rate_limiter.h"
 #include "endpoints/router.h"
 #include "http/listener.h"
+#include "http/loop_pool.h"
 #include "http/tls_context.h"
 #include "server/daily_archiver.h"
 #include "server/room_store.h"
@@ -55,11 +56,11 @@ struct Server::Impl final : Handler {
         threads(config.site.threads > 0
                     ? config.site.threads
                     : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()))),
-        ioc(threads),
-        signals(ioc, SIGINT, SIGTERM),
-        reload_signal(ioc, SIGHUP),
+        loops(static_cast<size_t>(threads)),
+        signals(loops.loop(0), SIGINT, SIGTERM),
+        reload_signal(loops.loop(0), SIGHUP),
         tls(config.site),
-        sweeper(ioc) {
+        sweeper(loops.loop(0)) {
     limits.max_body_bytes = static_cast<uint64_t>(config.limits.max_body_bytes);
     limits.max_header_bytes = static_cast<uint32_t>(config.limits.max_header_bytes);
     limits.idle_timeout =
@@ -80,7 +81,7 @@ struct Server::Impl final : Handler {
   const Clock& clock;
   RealTimeSource time;  // timers, timeouts and their random draws; its wall clock is `clock`
   int threads;
-  net::io_context ioc;
+  http::LoopPool loops;  // one event loop per thread; loop 0 also runs the listener, signals and timers
   net::signal_set signals;
   net::signal_set reload_signal;
   TlsProvider tls;
@@ -233,7 +234,7 @@ Status Server::start(std::ostream& out) {
   if (m.tls.enabled())
     if (Status st = m.tls.reload(); !st) return st;
   const std::string scheme = m.tls.enabled() ? "https://" : "http://";
-  m.listener = std::make_shared<Listener>(m.ioc, m, m.limits, m.tls);
+  m.listener = std::make_shared<Listener>(m.loops, m, m.limits, m.tls);
   if (Status st = m.listener->listen(tcp::endpoint(addr, hp->port)); !st) return st;
   m.port = m.listener->local_endpoint().port();
   m.public_url = m.config.site.public_url.empty()
@@ -251,7 +252,7 @@ Status Server::start(std::ostream& out) {
   m.wait_for_reload();
   m.listener->run();
   m.schedule_sweep();
-  m.archiver = std::make_unique<DailyArchiver>(m.ioc, m.time, m.rooms);
+  m.archiver = std::make_unique<DailyArchiver>(m.loops.loop(0), m.time, m.rooms);
   m.archiver->start();
   return {};
 }
@@ -271,13 +272,7 @@ void Server::Impl::wait_for_reload() {
   });
 }
 
-void Server::run() {
-  auto& m = *impl_;
-  std::vector<std::thread> pool;
-  for (int i = 1; i < m.threads; ++i) pool.emplace_back([&m] { m.ioc.run(); });
-  m.ioc.run();
-  for (auto& t : pool) t.join();
-}
+void Server::run() { impl_->loops.run(); }
 
 void Server::stop() {
   auto& m = *impl_;
@@ -286,11 +281,11 @@ void Server::stop() {
   boost::system::error_code ignored;
   m.reload_signal.cancel(ignored);
   // Finish an archive run, then commit what is queued, before the I/O
-  // threads go away.
-  net::post(m.ioc, [&m] {
+  // threads go away (the other loops go on meanwhile).
+  net::post(m.loops.loop(0), [&m] {
     if (m.archiver) m.archiver->stop();
     for (auto& r : m.rooms) r->close();
-    m.ioc.stop();
+    m.loops.stop();
   });
 }
 

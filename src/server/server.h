@@ -1,6 +1,7 @@
 // Server: the whole process behind `chaton serve` — every configured room,
-// one listener, and a pool of I/O threads (one per core by default) on one
-// io_context. No thread per connection.
+// one listener, and a pool of I/O threads (one per core by default), each
+// running an event loop of its own (http/loop_pool.h) that the listener
+// hands connections to in turn. No thread per connection.
 //
 // start() binds first (so a port of 0 is resolved and the public URL known),
 // then opens every room, so a room that cannot be opened stops the start

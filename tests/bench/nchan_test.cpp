@@ -21,6 +21,12 @@ TEST(NginxConf, OneWorkerInTheForegroundWithEverythingInTheRunDirectory) {
   EXPECT_EQ(c.find("/var/"), std::string::npos) << "nothing outside the run directory";
 }
 
+TEST(NginxConf, WorkerProcessesAsGiven) {
+  NchanConf n{"/tmp/run", 1, ""};
+  n.workers = 8;
+  EXPECT_NE(nginx_conf(n).find("worker_processes 8;\n"), std::string::npos);
+}
+
 TEST(NginxConf, WorkerConnectionsAsGiven) {
   NchanConf n{"/tmp/run", 1, ""};
   n.worker_connections = 19936;

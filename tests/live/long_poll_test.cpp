@@ -252,6 +252,35 @@ TEST_F(LongPollTest, ATimeoutQueuedBeforeADisconnectSendsNothing) {
   EXPECT_EQ(endings(*conn), 0u);
 }
 
+TEST_F(LongPollTest, AWakeUpQueuedBeforeTheTimeoutEndsItOnce) {
+  auto conn = waiting_poll();
+  ASSERT_TRUE(testing::post_and_settle(*room, "bot", "news"));  // the loop's wake-up task is queued
+  time.advance(kHard);                                          // and the timeout behind it
+  io.poll();
+  ASSERT_EQ(endings(*conn), 1u);
+  EXPECT_EQ(parse(conn->responses.at(0)).texts, std::vector<std::string>{"news"});
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 1u);
+}
+
+// The requests of one event loop are woken by one task of the room's
+// fan-out, a slice at a time (rooms/fan_out.h), not by a handler each.
+TEST_F(LongPollTest, TheRequestsOfALoopAreWokenByOneTaskInSlices) {
+  constexpr size_t kRequests = 3 * kWakeSlice;
+  std::vector<std::shared_ptr<FakeConnection>> conns;
+  for (size_t i = 0; i < kRequests; ++i) {
+    conns.push_back(waiting_poll());
+    ASSERT_TRUE(conns.back()->responses.empty());
+  }
+  ASSERT_TRUE(testing::post_and_settle(*room, "bot", "hello all"));
+  const size_t handlers = io.poll();
+  EXPECT_EQ(handlers, kRequests / kWakeSlice);
+  for (auto& c : conns) {
+    ASSERT_EQ(endings(*c), 1u);
+    EXPECT_EQ(parse(c->responses.at(0)).texts, std::vector<std::string>{"hello all"});
+  }
+}
+
 // A request still waiting is not idle: the sweep keeps its cid.
 TEST_F(LongPollTest, AWaitingRequestKeepsItsCid) {
   auto conn = waiting_poll();

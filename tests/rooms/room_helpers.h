@@ -37,6 +37,7 @@ inline RoomSettings lobby_settings(bool loose_login) {
 class CountingWaiter final : public Waiter {
  public:
   void wake() override { ++wakes; }
+  void woken() override { ++wakes; }  // never called: it has no loop
   std::atomic<int> wakes{0};
 };
 

@@ -1,0 +1,34 @@
+// LoopPool: see loop_pool.h.
+#include "http/loop_pool.h"
+
+#include <algorithm>
+#include <thread>
+
+namespace chaton::http {
+
+LoopPool::LoopPool(size_t loops) {
+  loops_.reserve(std::max<size_t>(loops, 1));
+  for (size_t i = 0; i < std::max<size_t>(loops, 1); ++i) loops_.push_back(std::make_unique<Loop>());
+}
+
+LoopPool::~LoopPool() {
+  for (auto& l : loops_) l.reset();  // in index order: loop 0 first (see the header)
+}
+
+boost::asio::io_context& LoopPool::next() {
+  return loop(next_.fetch_add(1, std::memory_order_relaxed) % loops_.size());
+}
+
+void LoopPool::run() {
+  std::vector<std::thread> threads;
+  threads.reserve(loops_.size() - 1);
+  for (size_t i = 1; i < loops_.size(); ++i) threads.emplace_back([this, i] { loop(i).run(); });
+  loop(0).run();
+  for (auto& t : threads) t.join();
+}
+
+void LoopPool::stop() {
+  for (auto& l : loops_) l->context.stop();
+}
+
+}  // namespace chaton::http

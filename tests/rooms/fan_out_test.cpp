@@ -1,0 +1,197 @@
+// Tests for the fan-out (rooms/fan_out.h): one task per event loop, not one
+// per reader; readers woken in slices of kWakeSlice, the rest queued behind
+// what came meanwhile; and, through a Room, a poster's acknowledgement that
+// waits behind one slice at most. The loops are FakeLoops that a test runs
+// task by task; no sockets, no threads but the room's commit thread.
+#include "rooms/fan_out.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "rooms/fake_store.h"
+#include "rooms/room.h"
+#include "rooms/room_helpers.h"
+#include "support/temp_dir.h"
+
+namespace chaton {
+namespace {
+
+using rooms_test::FakeStore;
+using rooms_test::kHandoverTimeout;
+
+// A loop whose tasks run only when the test says so, one at a time.
+class FakeLoop final : public WakeLoop {
+ public:
+  void post(std::function<void()> task) override {
+    std::lock_guard lock(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  size_t queued() const {
+    std::lock_guard lock(mu_);
+    return tasks_.size();
+  }
+  bool run_one() {
+    std::function<void()> task;
+    {
+      std::lock_guard lock(mu_);
+      if (tasks_.empty()) return false;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task();
+    return true;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::deque<std::function<void()>> tasks_;
+};
+
+// A reader on a loop: records its id in `log` when the fan-out wakes it.
+class LoopWaiter final : public Waiter {
+ public:
+  LoopWaiter(WakeLoop* loop, std::vector<int>* log, int id) : Waiter(loop), log_(log), id_(id) {}
+  void wake() override { ADD_FAILURE() << "a reader on a loop is woken by its loop's task"; }
+  void woken() override { log_->push_back(id_); }
+
+ private:
+  std::vector<int>* log_;
+  int id_;
+};
+
+std::vector<std::shared_ptr<Waiter>> readers_on(FakeLoop& loop, std::vector<int>& log, int n) {
+  std::vector<std::shared_ptr<Waiter>> out;
+  for (int i = 0; i < n; ++i) out.push_back(std::make_shared<LoopWaiter>(&loop, &log, i));
+  return out;
+}
+
+TEST(FanOut, PostsOneTaskPerLoopNotOnePerReader) {
+  FakeLoop a, b;
+  std::vector<int> log_a, log_b;
+  std::vector<std::shared_ptr<Waiter>> woken;
+  for (int i = 0; i < 150; ++i) {
+    woken.push_back(std::make_shared<LoopWaiter>(&a, &log_a, i));
+    woken.push_back(std::make_shared<LoopWaiter>(&b, &log_b, i));
+  }
+  auto loopless = std::make_shared<testing::CountingWaiter>();
+  woken.push_back(loopless);
+
+  wake_waiters(std::move(woken));
+
+  EXPECT_EQ(a.queued(), 1u);
+  EXPECT_EQ(b.queued(), 1u);
+  EXPECT_TRUE(log_a.empty());     // nothing runs before its loop runs it
+  EXPECT_EQ(loopless->wakes, 1);  // a reader without a loop schedules itself
+  while (a.run_one()) {
+  }
+  while (b.run_one()) {
+  }
+  EXPECT_EQ(log_a.size(), 150u);
+  EXPECT_EQ(log_b.size(), 150u);
+}
+
+TEST(FanOut, WakesALoopsReadersInSlicesInOrderRequeuingTheRest) {
+  FakeLoop loop;
+  std::vector<int> log;
+  wake_waiters(readers_on(loop, log, 2 * static_cast<int>(kWakeSlice) + 22));
+
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_EQ(log.size(), kWakeSlice);
+  EXPECT_EQ(loop.queued(), 1u);  // the rest, behind whatever was queued
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_EQ(log.size(), 2 * kWakeSlice);
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_EQ(log.size(), 2 * kWakeSlice + 22);
+  EXPECT_EQ(loop.queued(), 0u);
+  for (size_t i = 0; i < log.size(); ++i) EXPECT_EQ(log[i], static_cast<int>(i));
+}
+
+TEST(FanOut, WorkQueuedDuringTheFanOutWaitsOneSliceAtMost) {
+  FakeLoop loop;
+  std::vector<int> log;
+  wake_waiters(readers_on(loop, log, 1000));
+  size_t woken_before_it = 0;
+  bool ran = false;
+  loop.post([&] {
+    woken_before_it = log.size();
+    ran = true;
+  });
+  while (!ran && loop.run_one()) {
+  }
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(woken_before_it, kWakeSlice);
+  while (loop.run_one()) {
+  }
+  EXPECT_EQ(log.size(), 1000u);
+}
+
+TEST(FanOut, LetsGoOfEachReaderOnceWoken) {
+  FakeLoop loop;
+  std::vector<int> log;
+  auto readers = readers_on(loop, log, 100);
+  std::weak_ptr<Waiter> first = readers.front(), last = readers.back();
+  wake_waiters(std::move(readers));
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_TRUE(first.expired());
+  EXPECT_FALSE(last.expired());  // not woken yet: its task holds it
+  ASSERT_TRUE(loop.run_one());
+  EXPECT_TRUE(last.expired());
+}
+
+// Through a Room: the commit queue answers the writers before it runs the
+// fan-out, so on a loop a post's acknowledgement comes before its readers
+// are woken, and the acknowledgement of a later post waits behind one slice
+// of the earlier fan-out, not behind all of it.
+TEST(FanOutRoom, AnAcknowledgementWaitsBehindOneSliceAtMost) {
+  testing::TempDir dir;
+  RoomSettings settings = testing::lobby_settings(true);
+  settings.config.data_dir = dir.path().string();
+  ManualClock clock{from_seconds(1732460000)};
+  Room room(settings, std::make_unique<FakeStore>(StoreSnapshot{}), clock);
+  ASSERT_TRUE(room.open(nullptr));
+
+  FakeLoop loop;
+  std::vector<int> log;
+  auto readers = readers_on(loop, log, 1000);
+  for (auto& r : readers) ASSERT_TRUE(room.wait(room.allocate_cid(), 0, r));
+  // (`readers` keeps them: the room holds them weakly, as the server's
+  // connections keep theirs.)
+
+  // Posts and, on the commit thread, queues the post's acknowledgement on
+  // the loop (as Exchange::respond() does); returns once the room settled.
+  std::vector<size_t> woken_at_ack;
+  auto post_acknowledged_on_loop = [&](std::string_view text) {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    room.post("ann", text, "192.0.2.1", [&](Result<Post> r) {
+      EXPECT_TRUE(r);
+      loop.post([&] { woken_at_ack.push_back(log.size()); });
+      std::lock_guard lock(mu);
+      done = true;
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, kHandoverTimeout, [&] { return done; }));
+    lock.unlock();
+    room.settle();
+  };
+  post_acknowledged_on_loop("first");
+  post_acknowledged_on_loop("second");  // its readers are still being woken
+
+  while (loop.run_one()) {
+  }
+  ASSERT_EQ(woken_at_ack.size(), 2u);
+  EXPECT_EQ(woken_at_ack[0], 0u);  // the writer hears first
+  EXPECT_LE(woken_at_ack[1], kWakeSlice);
+  EXPECT_EQ(log.size(), 1000u);
+}
+
+}  // namespace
+}  // namespace chaton
