@@ -27,7 +27,9 @@ describe('search through the index', () => {
       line('old', sec + 60, 1, 'an old Needle in the hay') + line('old', sec + 120, 2, 'just hay') +
       line('Needleman', sec + 180, 3, 'found by my nickname'));
     fs.writeFileSync(path.join(data, '2024', '11', '20.cnt'), '3');
-    fs.writeFileSync(path.join(data, 'sequence'), '3');
+    fs.writeFileSync(path.join(data, '2024', '11', '21.dat'), line('hay', sec + 86400, 1, 'only hay here'));
+    fs.writeFileSync(path.join(data, '2024', '11', '21.cnt'), '1');
+    fs.writeFileSync(path.join(data, 'sequence'), '4');
     const srv = await startServer(t, { dir });
     const room = srv.roomUrl();
     const index = path.join(data, 'search.idx');
@@ -58,9 +60,10 @@ describe('search through the index', () => {
 
     // A day file changed by hand since it was indexed (same size, as a
     // careless edit might leave it): the next search reads it again.
-    const day = path.join(data, '2024', '11', '20.dat');
-    fs.writeFileSync(day, fs.readFileSync(day, 'utf8').replace('just hay', 'neEdle!!'));
+    const day = path.join(data, '2024', '11', '21.dat');
+    fs.writeFileSync(day, fs.readFileSync(day, 'utf8').replace('only hay', 'a neEdle'));
     const edited = await get(`${again.roomUrl()}search?q=needle`);
     assert.equal(hits(edited.text).length, 4);
+    assert.match(hits(edited.text)[1], /a neEdle here/);
   });
 });
