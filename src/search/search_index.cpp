@@ -495,7 +495,8 @@ IndexedDays::IndexedDays(const SearchIndex& index, const Query& query, DaySource
   // The live log's lines after what the index covers: a torn last line, and
   // posts that came after the refresh. Read as the scan reads them.
   const fs::path& path = live_path_;
-  Fd fd(fileio::open_retry(path, O_RDONLY | O_CLOEXEC));
+  live_fd_.reset(fileio::open_retry(path, O_RDONLY | O_CLOEXEC));
+  const Fd& fd = live_fd_;
   struct stat st {};
   if (!fd.valid() || ::fstat(fd.get(), &st) != 0) {
     live_valid_ = !fd.valid() && errno == ENOENT && index_.live_.blocks.empty();
@@ -527,76 +528,90 @@ std::vector<Date> IndexedDays::days() {
   return {all.rbegin(), all.rend()};
 }
 
-std::optional<std::vector<Post>> IndexedDays::read_candidates(const fs::path& path, const IndexedFile& file,
-                                                              Date day, bool live) const {
-  std::vector<Post> out;
-  Fd fd;
-  for (size_t i = 0; i < file.blocks.size();) {
-    const IndexBlock& b = file.blocks[i];
-    if (!std::binary_search(b.days.begin(), b.days.end(), day) || !candidate(b)) {
-      ++i;
-      continue;
-    }
-    if (!fd.valid()) {
-      fd.reset(fileio::open_retry(path, O_RDONLY | O_CLOEXEC));
-      struct stat st {};
-      if (!fd.valid() || ::fstat(fd.get(), &st) != 0) return std::nullopt;
-      IndexedFile now = identity_of(st, !live);
-      if (live ? (now.dev != file.dev || now.ino != file.ino || now.size < file.size) : !now.same_file(file))
-        return std::nullopt;
-    }
-    // Neighbouring candidates are read at once.
-    size_t j = i + 1;
-    while (j < file.blocks.size() &&
-           std::binary_search(file.blocks[j].days.begin(), file.blocks[j].days.end(), day) &&
-           candidate(file.blocks[j]))
-      ++j;
-    uint64_t end = file.blocks[j - 1].offset + file.blocks[j - 1].length;
-    auto bytes = read_range(fd.get(), b.offset, end - b.offset, path);
-    if (!bytes || bytes->size() != end - b.offset) return std::nullopt;
-    for (Post& p : parse_log(*bytes).posts)
-      if (fileio::day_of(p.sec) == day) out.push_back(std::move(p));
-    i = j;
-  }
-  return out;
+bool IndexedDays::in_candidate(const IndexBlock& b, Date day) const {
+  return std::binary_search(b.days.begin(), b.days.end(), day) && candidate(b);
 }
 
-std::vector<Post> IndexedDays::posts(Date day) {
-  if (!live_valid_ || index_.unindexed_.contains(day)) return exact_.posts(day);
+bool IndexedDays::read_candidates(const fs::path& path, const IndexedFile& file, Date day, int open_fd,
+                                  const Take& take) const {
+  // The runs of neighbouring candidate blocks, each read with one pread.
+  std::vector<std::pair<uint64_t, uint64_t>> runs;  // [begin, end) in the file
+  for (size_t i = 0; i < file.blocks.size(); ++i) {
+    if (!in_candidate(file.blocks[i], day)) continue;
+    uint64_t end = file.blocks[i].offset + file.blocks[i].length;
+    if (!runs.empty() && runs.back().second == file.blocks[i].offset)
+      runs.back().second = end;
+    else
+      runs.emplace_back(file.blocks[i].offset, end);
+  }
+  if (runs.empty()) return true;
+  Fd own;
+  if (open_fd < 0) {  // a day file: it must still be the one indexed
+    own.reset(fileio::open_retry(path, O_RDONLY | O_CLOEXEC));
+    struct stat st {};
+    if (!own.valid() || ::fstat(own.get(), &st) != 0 || !identity_of(st, true).same_file(file)) return false;
+    open_fd = own.get();
+  }
+  // Newest first, so that a search that fills its page stops early.
+  for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
+    auto bytes = read_range(open_fd, run->first, run->second - run->first, path);
+    // A read error after the file was opened and checked: what was read is
+    // all the day gives, as a scan that failed to read the file gets little.
+    if (!bytes) return true;
+    std::vector<Post> piece;
+    for (Post& p : parse_log(*bytes).posts)
+      if (fileio::day_of(p.sec) == day) piece.push_back(std::move(p));
+    if (!piece.empty() && !take(piece)) return true;
+  }
+  return true;
+}
+
+void IndexedDays::pieces(Date day, const Take& take) {
+  auto whole = [&] {
+    std::vector<Post> all = exact_.posts(day);
+    take(all);
+  };
+  if (!live_valid_ || index_.unindexed_.contains(day)) return whole();
   auto archived = index_.days_.find(day);
   const IndexedFile& live = index_.live_;
   bool live_has_day = std::any_of(live.blocks.begin(), live.blocks.end(), [&](const IndexBlock& b) {
     return std::binary_search(b.days.begin(), b.days.end(), day);
   });
-  bool tail_has_day = std::any_of(live_tail_.begin(), live_tail_.end(),
-                                  [&](const Post& p) { return fileio::day_of(p.sec) == day; });
+  std::vector<Post> tail;  // the live log's posts of the day beyond the index
+  for (const Post& p : live_tail_)
+    if (fileio::day_of(p.sec) == day) tail.push_back(p);
   if (archived != index_.days_.end()) {
-    if (!live_has_day && !tail_has_day) {
-      auto found = read_candidates(fileio::day_file(index_.data_dir_, day), archived->second, day, false);
-      return found ? std::move(*found) : exact_.posts(day);
+    if (!live_has_day && tail.empty()) {
+      if (!read_candidates(fileio::day_file(index_.data_dir_, day), archived->second, day, -1, take)) whole();
+      return;
     }
     // An archived day that current.dat also has posts of (the last posts it
     // keeps, or late ones): the exact source merges the two, and is asked
     // whenever either side may hold a match.
     auto may_hold = [&](const IndexedFile& f) {
-      return std::any_of(f.blocks.begin(), f.blocks.end(), [&](const IndexBlock& b) {
-        return std::binary_search(b.days.begin(), b.days.end(), day) && candidate(b);
-      });
+      return std::any_of(f.blocks.begin(), f.blocks.end(),
+                         [&](const IndexBlock& b) { return in_candidate(b, day); });
     };
-    bool tail_match = std::any_of(live_tail_.begin(), live_tail_.end(), [&](const Post& p) {
-      return fileio::day_of(p.sec) == day && matches(p, query_);
-    });
-    if (tail_match || may_hold(archived->second) || may_hold(live)) return exact_.posts(day);
-    return {};
+    bool tail_match =
+        std::any_of(tail.begin(), tail.end(), [&](const Post& p) { return matches(p, query_); });
+    if (tail_match || may_hold(archived->second) || may_hold(live)) whole();
+    return;
   }
+  // A day only the live log has: the lines beyond the index are the newest.
+  // (read from the file checked when this was built, whatever replaced it since).
+  if (!tail.empty() && !take(tail)) return;
+  if (live_has_day) (void)read_candidates(live_path_, live, day, live_fd_.get(), take);
+}
+
+std::vector<Post> IndexedDays::posts(Date day) {
+  std::vector<std::vector<Post>> got;
+  pieces(day, [&](std::vector<Post>& piece) {
+    got.push_back(std::move(piece));
+    return true;
+  });
   std::vector<Post> out;
-  if (live_has_day) {
-    auto found = read_candidates(live_path_, live, day, true);
-    if (!found) return exact_.posts(day);
-    out = std::move(*found);
-  }
-  for (const Post& p : live_tail_)
-    if (fileio::day_of(p.sec) == day) out.push_back(p);
+  for (auto it = got.rbegin(); it != got.rend(); ++it)
+    out.insert(out.end(), std::make_move_iterator(it->begin()), std::make_move_iterator(it->end()));
   return out;
 }
 

@@ -48,6 +48,7 @@
 #include "messages/post.h"
 #include "search/search.h"
 #include "search/trigrams.h"
+#include "store/file_io.h"
 #include "util/civil_time.h"
 #include "util/result.h"
 
@@ -156,19 +157,27 @@ class IndexedDays final : public DaySource {
   IndexedDays(const SearchIndex& index, const Query& query, DaySource& exact);
   std::vector<Date> days() override;
   std::vector<Post> posts(Date day) override;
+  // Newest first: the live log's lines beyond the index, then the runs of
+  // neighbouring candidate blocks from the end of the file back, each read
+  // only when the search gets that far.
+  void pieces(Date day, const Take& take) override;
 
  private:
   bool candidate(const IndexBlock& b) const { return b.filter.has_all(slots_); }
-  // The posts of `day` in the candidate blocks of `file` at `path`;
-  // nullopt when the file is no longer the one indexed.
-  std::optional<std::vector<Post>> read_candidates(const std::filesystem::path& path, const IndexedFile& file,
-                                                   Date day, bool live) const;
+  bool in_candidate(const IndexBlock& b, Date day) const;  // a candidate with posts of `day`
+  // Hands `take` the posts of `day` in the candidate blocks of `file`,
+  // newest run first. `open_fd`: the live log as opened (and checked) when
+  // this was built; -1 for a day file, opened here. False, with nothing
+  // handed on, when the day file is no longer the one indexed.
+  bool read_candidates(const std::filesystem::path& path, const IndexedFile& file, Date day, int open_fd,
+                       const Take& take) const;
 
   const SearchIndex& index_;
   const Query& query_;
   DaySource& exact_;
   std::vector<uint16_t> slots_;
   std::filesystem::path live_path_;
+  fileio::Fd live_fd_;           // current.dat, as checked against the index
   bool live_valid_ = true;       // current.dat is still the file indexed
   std::vector<Post> live_tail_;  // its posts after what the index covers
 };

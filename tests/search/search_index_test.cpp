@@ -221,6 +221,20 @@ TEST_F(IndexedSearchTest, RandomQueriesGiveTheScansResultsOnEveryPage) {
   size_t found = 0;
   for (int i = 0; i < 200 && !HasFailure(); ++i) found += expect_same(*room, index, random_query());
   EXPECT_GT(found, 500u) << "the queries should find something";
+  // A day through the index, whole: every matching post of the day, in order.
+  for (int i = 0; i < 40 && !HasFailure(); ++i) {
+    Query query = parse_query(random_query());
+    endpoints::RoomDays exact(*room);
+    IndexedDays indexed(index, query, exact);
+    for (Date day : indexed.days()) {
+      std::vector<Post> a = exact.posts(day), b = indexed.posts(day);
+      std::erase_if(a, [&](const Post& p) { return !matches(p, query); });
+      std::erase_if(b, [&](const Post& p) { return !matches(p, query); });
+      ASSERT_EQ(a.size(), b.size()) << format_date_path(day);
+      for (size_t k = 0; k < a.size(); ++k)
+        EXPECT_EQ(a[k].sec * 1000000 + a[k].usec, b[k].sec * 1000000 + b[k].usec);
+    }
+  }
   // The index filters: it holds blocks of several files.
   EXPECT_GT(index.stats().blocks, 20u);
   EXPECT_GT(index.stats().day_files, 5u);
@@ -241,6 +255,10 @@ TEST_F(IndexedSearchTest, KeptUpToDateAsPostsArriveAndDaysAreArchived) {
       EXPECT_EQ(index.stats().posts, posts_on_disk());
     }
   }
+  // Posts that arrive after the refresh (during a search) are read from
+  // the live log beyond the index, newest first, as the scan reads them.
+  add_posts(kStart + 12 * kDay, 30, 60);
+  for (int i = 0; i < 20; ++i) expect_same(*room, index, random_query(), false);
   // The newest post is found at once.
   add_posts(kStart + 12 * kDay, 1, 1);
   FileStore writer(dir_.path());
