@@ -30,6 +30,9 @@ namespace {
 
 constexpr std::string_view kMagic = "CHTNSIDX";  // 8 bytes
 constexpr std::string_view kLockName = "lock";
+// Neighbouring candidate blocks are read with one pread up to this many
+// bytes, so that a search that fills its page early reads little more.
+constexpr uint64_t kMaxRunBytes = 32 * 1024;
 
 // ---- reading files
 
@@ -539,7 +542,8 @@ bool IndexedDays::read_candidates(const fs::path& path, const IndexedFile& file,
   for (size_t i = 0; i < file.blocks.size(); ++i) {
     if (!in_candidate(file.blocks[i], day)) continue;
     uint64_t end = file.blocks[i].offset + file.blocks[i].length;
-    if (!runs.empty() && runs.back().second == file.blocks[i].offset)
+    if (!runs.empty() && runs.back().second == file.blocks[i].offset &&
+        runs.back().second - runs.back().first < kMaxRunBytes)
       runs.back().second = end;
     else
       runs.emplace_back(file.blocks[i].offset, end);
