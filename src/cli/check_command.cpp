@@ -2,8 +2,14 @@
 // data directory (store/data_check.h) and prints every problem as
 // FILE[:LINE]: what. With --repair, first fixes what is safe to fix (under
 // the room lock, so beside a running server too), then checks again. Exits
-// 1 when a problem is left.
+// 1 when a problem is left. The room's search index (data/search.idx) is
+// reported when it is missing, unreadable or stale, but is never a problem:
+// a search brings it up to date and never answers wrong meanwhile;
+// --repair rebuilds it (docs/STORAGE.md, "search.idx").
+#include <filesystem>
+
 #include "cli/commands.h"
+#include "search/search_index.h"
 #include "store/data_check.h"
 
 namespace chaton::cli {
@@ -21,6 +27,48 @@ void repair_room(const RoomConfig& room, Date today, std::ostream& out, std::ost
     out << room.slug << ": fixed: " << datacheck::format_problem(p) << "\n";
   for (const std::string& f : report->failures)
     err << "chaton check: room '" << room.slug << "': cannot repair: " << f << "\n";
+}
+
+bool has_data_dir(const RoomConfig& room) {
+  std::error_code ec;
+  return std::filesystem::is_directory(std::filesystem::path(room.data_dir) / "data", ec);
+}
+
+// Rebuilds the room's search index unless it is up to date.
+void repair_index(const RoomConfig& room, std::ostream& out, std::ostream& err) {
+  if (!has_data_dir(room)) return;
+  auto health = search::SearchIndex::check(room.data_dir);
+  if (health.state == search::SearchIndex::State::ok) return;
+  search::SearchIndex index(room.data_dir);
+  if (Status st = index.rebuild(); !st) {
+    err << "chaton check: room '" << room.slug << "': cannot rebuild the search index: " << st.message()
+        << "\n";
+    return;
+  }
+  auto stats = index.stats();
+  out << room.slug << ": fixed: search index " << index.path().string()
+      << (health.state == search::SearchIndex::State::missing ? " built" : " rebuilt") << " (" << stats.posts
+      << " posts, " << stats.day_files << " day files, " << stats.file_bytes << " bytes)\n";
+}
+
+// Says what is amiss with the room's search index, if anything.
+void report_index(const RoomConfig& room, std::ostream& out) {
+  if (!has_data_dir(room)) return;
+  auto health = search::SearchIndex::check(room.data_dir);
+  switch (health.state) {
+    case search::SearchIndex::State::ok:
+      return;
+    case search::SearchIndex::State::missing:
+      out << room.slug
+          << ": note: no search index yet (the first search builds it; --repair builds it now)\n";
+      return;
+    case search::SearchIndex::State::unreadable:
+    case search::SearchIndex::State::stale:
+      out << room.slug << ": note: search index "
+          << (health.state == search::SearchIndex::State::stale ? "stale: " : "unreadable: ") << health.detail
+          << " (the next search brings it up to date; --repair rebuilds it)\n";
+      return;
+  }
 }
 
 // Checks one room; returns the number of problems found.
@@ -53,8 +101,12 @@ int run_check(const CheckOptions& options, std::ostream& out, std::ostream& err)
   Date today = today_utc();
   size_t problems = 0;
   for (const RoomConfig& room : *rooms) {
-    if (options.repair) repair_room(room, today, out, err);
+    if (options.repair) {
+      repair_room(room, today, out, err);
+      repair_index(room, out, err);
+    }
     problems += check_room(room, today, options.repair, out);
+    report_index(room, out);
   }
   return problems == 0 ? kExitOk : kExitFailed;
 }

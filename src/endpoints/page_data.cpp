@@ -140,11 +140,16 @@ PageReply archive_reply(Room& room, std::string_view path, Date today, size_t pa
 }
 // ---- RoomDays
 
-RoomDays::RoomDays(Room& room) : room_(room), window_(room.recent_posts(kMaxWindowPosts)) {}
+RoomDays::RoomDays(Room& room) : room_(room) {}
+
+const std::vector<Post>& RoomDays::window() {
+  if (!window_) window_ = room_.recent_posts(kMaxWindowPosts);
+  return *window_;
+}
 
 std::vector<Date> RoomDays::days() {
   std::vector<Date> out;
-  for (const auto& p : window_) {
+  for (const auto& p : window()) {
     Date d = utc_from_seconds(p.sec).date;
     if (out.empty() || out.back() != d) out.push_back(d);
   }
@@ -159,7 +164,7 @@ std::vector<Date> RoomDays::days() {
 std::vector<Post> RoomDays::posts(Date day) {
   if (auto r = room_.day(day); r.is_ok()) return std::move(r).value();
   std::vector<Post> out;
-  for (const auto& p : window_)
+  for (const auto& p : window())
     if (utc_from_seconds(p.sec).date == day) out.push_back(p);
   return out;
 }

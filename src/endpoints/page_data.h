@@ -9,6 +9,7 @@
 // need only live through the call.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,7 +41,8 @@ PageReply archive_reply(Room& room, std::string_view path, Date today, size_t pa
 
 // The days of a Room for a search: its archive (months, days_in_month,
 // day) together with the live window (recent posts), which covers the days
-// not archived yet. Built per search; not shared between threads.
+// not archived yet. Built per search; not shared between threads. The
+// window is copied on first use (an indexed search seldom needs it).
 class RoomDays final : public search::DaySource {
  public:
   explicit RoomDays(Room& room);
@@ -48,8 +50,9 @@ class RoomDays final : public search::DaySource {
   std::vector<Post> posts(Date day) override;
 
  private:
+  const std::vector<Post>& window();
   Room& room_;
-  std::vector<Post> window_;  // the live window, oldest first
+  std::optional<std::vector<Post>> window_;  // the live window, oldest first
 };
 
 }  // namespace chaton::endpoints

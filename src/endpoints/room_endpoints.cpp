@@ -136,7 +136,7 @@ std::string original_poster_name(std::string_view room_name) {
 }
 
 RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets,
-                             TimeSource& clock)
+                             TimeSource& clock, std::shared_ptr<search::SearchIndex> index)
     : room_(std::move(room)),
       comet_(config.comet),
       cookie_path_(config.site.cookie_path),
@@ -145,7 +145,8 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       time_(clock),
       access_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "comet.log", clock),
       post_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "post.log", clock),
-      api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock) {
+      api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock),
+      index_(std::move(index)) {
   embeddable_ = frame_ancestors_of(config.site.frame_ancestors);
   poster_alias_ = original_poster_name(room_->settings().config.name);
   if (!room_->settings().config.htpasswd.empty())
@@ -278,11 +279,21 @@ void RoomEndpoints::search(const Call& call) {
         bhttp::status::ok, render_search_page(page_room(room_->settings()), raw, query, search::Results{})));
   auto submitted = searches_->submit(
       client_group(ex->client_address()),  // an IPv6 client counts by its /64
-      [room = room_, ex, raw = std::move(raw), query = std::move(query),
+      [room = room_, index = index_, ex, raw = std::move(raw), query = std::move(query),
        page](const search::StopFlag& cancelled) {
         RoomDays days(*room);
         search::Budget budget{&cancelled, search::deadline_after(search::kSearchTimeBudget)};
-        search::Results results = search::find(days, query, page, search::kPageSize, budget);
+        search::Results results;
+        // Through the index when it could be brought up to date; the same
+        // results either way (search/search_index.h).
+        Status fresh = index ? index->refresh(&cancelled) : Status(Errc::not_found, "");
+        if (fresh) {
+          search::IndexedDays indexed(*index, query, days);
+          results = search::find(indexed, query, page, search::kPageSize, budget);
+        } else {
+          if (index) log_warning("search index of room " + room->slug() + ": " + fresh.message());
+          results = search::find(days, query, page, search::kPageSize, budget);
+        }
         if (results.cancelled) return ex->abandon();
         ex->respond(html_response(bhttp::status::ok,
                                   render_search_page(page_room(room->settings()), raw, query, results)));

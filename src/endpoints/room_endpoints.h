@@ -50,6 +50,7 @@
 #include "http/params.h"
 #include "pages/pages.h"
 #include "rooms/room.h"
+#include "search/search_index.h"
 #include "search/search_queue.h"
 #include "util/log_file.h"
 #include "util/time_source.h"
@@ -63,8 +64,10 @@ std::string original_poster_name(std::string_view room_name);
 
 class RoomEndpoints {
  public:
+  // `index`: the room's search index (search/search_index.h), used by its
+  // searches; null: every search scans the room's days.
   RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const pages::Assets& assets,
-                TimeSource& clock);
+                TimeSource& clock, std::shared_ptr<search::SearchIndex> index = nullptr);
   ~RoomEndpoints();
 
   // `sub` is the path below the room's url_path ("" for the page).
@@ -107,6 +110,8 @@ class RoomEndpoints {
   LogFile post_log_;
   LogFile api_log_;
   std::unique_ptr<PrivateRoom> private_;  // private rooms only (null otherwise)
+  // Used on the search thread only (SearchQueue runs one search at a time).
+  std::shared_ptr<search::SearchIndex> index_;
   boost::asio::thread_pool blocking_{kBlockingThreads};
   EndpointTable table_{&blocking_};
   // Last, so it is destroyed first: a search stopping then still has the logs.

@@ -29,6 +29,7 @@ namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using Request = bhttp::request<bhttp::string_body>;
 using Response = bhttp::response<bhttp::string_body>;
+struct PreparedResponse;
 
 class Connection {
  public:
@@ -37,6 +38,9 @@ class Connection {
 
   // `head_only`: the answer to HEAD — the headers of `res`, no body.
   virtual void send(Response res, bool keep_alive, unsigned version, bool head_only) = 0;
+  // The same for a response prepared in pieces (http/prepared_response.h):
+  // its bytes go out as they are, in one gather write.
+  virtual void send(PreparedResponse res, bool keep_alive, unsigned version, bool head_only) = 0;
   virtual void close() = 0;
   // `on_gone` runs if the peer closes before the response is complete.
   virtual void watch_disconnect(std::function<void()> on_gone) = 0;

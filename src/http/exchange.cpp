@@ -1,11 +1,25 @@
 // Exchange: see exchange.h.
 #include "http/exchange.h"
 
+#include <charconv>
+
 #include <boost/asio/dispatch.hpp>
 
 namespace chaton::http {
 
 namespace net = boost::asio;
+
+namespace {
+
+// Hands `res` (a Response or a PreparedResponse) to the connection's strand.
+template <class AnyResponse>
+void send_on(const std::shared_ptr<Connection>& connection, const Request& req, AnyResponse res) {
+  net::dispatch(connection->executor(),
+                [c = connection, res = std::move(res), keep = req.keep_alive(), ver = req.version(),
+                 head = req.method() == bhttp::verb::head]() mutable { c->send(std::move(res), keep, ver, head); });
+}
+
+}  // namespace
 
 Exchange::Exchange(std::shared_ptr<Connection> connection, Request request, std::string client_address)
     : connection_(std::move(connection)),
@@ -14,26 +28,23 @@ Exchange::Exchange(std::shared_ptr<Connection> connection, Request request, std:
 
 void Exchange::log(unsigned status, size_t bytes) {
   if (!access_log_) return;
-  std::string line = client_address_;
-  line += " \"";
-  line += request_.method_string();
-  line += ' ';
-  line += request_.target();
-  line += "\" ";
-  line += std::to_string(status);
-  line += ' ';
-  line += std::to_string(bytes);
-  access_log_->write(line);
+  char status_digits[12];
+  char byte_digits[24];
+  std::string_view s(status_digits, std::to_chars(status_digits, status_digits + sizeof status_digits, status).ptr);
+  std::string_view b(byte_digits, std::to_chars(byte_digits, byte_digits + sizeof byte_digits, bytes).ptr);
+  access_log_->write({client_address_, " \"", request_.method_string(), " ", request_.target(), "\" ", s, " ", b});
 }
 
 void Exchange::respond(Response res) {
   if (!claim()) return;
   log(res.result_int(), res.body().size());
-  net::dispatch(connection_->executor(),
-                [c = connection_, res = std::move(res), keep = request_.keep_alive(),
-                 ver = request_.version(), head = request_.method() == bhttp::verb::head]() mutable {
-                  c->send(std::move(res), keep, ver, head);
-                });
+  send_on(connection_, request_, std::move(res));
+}
+
+void Exchange::respond(PreparedResponse res) {
+  if (!claim()) return;
+  log(res.head->status(), res.body_size());
+  send_on(connection_, request_, std::move(res));
 }
 
 void Exchange::abandon() {

@@ -17,6 +17,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include "http/connection.h"
+#include "http/prepared_response.h"
 #include "http/ws_channel.h"
 #include "util/log_file.h"
 
@@ -32,6 +33,8 @@ class Exchange {
 
   // Sends the response (version and keep-alive are set from the request).
   void respond(Response res);
+  // The same, for a response prepared in pieces (http/prepared_response.h).
+  void respond(PreparedResponse res);
   // Ends the connection without a response.
   void abandon();
   // Calls `on_gone` on the connection's strand if the client closes the

@@ -2,11 +2,8 @@
 // streams; the differences (handshake, shutdown) are `if constexpr`.
 #include "http/session.h"
 
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <optional>
 #include <vector>
 
@@ -22,6 +19,7 @@
 
 #include "access/forwarded.h"
 #include "http/handler_memory.h"
+#include "http/prepared_response.h"
 #include "http/responses.h"
 #include "http/ws_session.h"
 
@@ -164,8 +162,25 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     lowest().expires_after(limits_.idle_timeout);
     bhttp::async_write(
         stream_, *writing_,
-        with_memory(write_memory_, beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
+        with_memory(write_memory(), beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
                                                              writing_->keep_alive())));
+  }
+
+  void send(PreparedResponse res, bool keep_alive, unsigned version, bool head_only) override {
+    if (closed_) return;
+    if (auto charge = charge_bytes(ticket_, head_only ? 0 : res.body_size())) {
+      writing_charge_ = std::move(*charge);
+    } else {  // as for a Response: refuse, and close
+      return send(over_budget_response(version), false, version, false);
+    }
+    pending_ = false;
+    on_gone_ = nullptr;
+    ++generation_;
+    prepared_.emplace(std::move(res), version, keep_alive, head_only);
+    lowest().expires_after(limits_.idle_timeout);
+    net::async_write(stream_, prepared_->buffers(),
+                     with_memory(write_memory(), beast::bind_front_handler(
+                                                    &Session::on_write, this->shared_from_this(), keep_alive)));
   }
 
   void close() override {
@@ -177,7 +192,13 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void watch_disconnect(std::function<void()> on_gone) override {
     if (!pending_ || closed_) return;
     on_gone_ = std::move(on_gone);
-    if (!streaming_) arm_readable_wait();
+    if (streaming_) return;
+    arm_readable_wait();
+    // The request waits (a long-poll: most of a reader's life): hold no
+    // memory it does not need meanwhile. Nothing is being written, and the
+    // read buffer holds no bytes of a next request (checked).
+    if (write_memory_ && !write_memory_->in_use()) write_memory_.reset();
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
   }
 
   void start_stream(Response header, unsigned version) override {
@@ -215,6 +236,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
  private:
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  HandlerMemory& write_memory() {
+    if (!write_memory_) write_memory_ = std::make_unique<HandlerMemory>();
+    return *write_memory_;
+  }
 
   void begin() {
     if constexpr (kIsTls<Stream>) {
@@ -297,6 +323,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void on_write(bool keep_alive, beast::error_code ec, std::size_t) {
     writing_.reset();
+    prepared_.reset();
     writing_charge_.release();
     if (ec) return shutdown();
     if (!keep_alive) return linger_then_close();
@@ -338,25 +365,23 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     lowest().socket().close(ec);
   }
 
+  // Watches for the peer going away with a receive that peeks (the bytes
+  // stay in the socket for the next read). It waits in the reactor like any
+  // read, behind the socket's registration, where a readiness wait
+  // (async_wait) re-registers the socket with epoll each time it is armed.
   void arm_readable_wait() {
-    lowest().socket().async_wait(
-        tcp::socket::wait_read,
+    lowest().socket().async_receive(
+        net::buffer(&peeked_, 1), tcp::socket::message_peek,
         beast::bind_front_handler(&Session::on_readable, this->shared_from_this(), generation_));
   }
 
-  // Readable while a response is pending: the peer closed, or it sent more
-  // bytes (which stay in the socket for the next read). A peek tells which;
-  // a readiness with nothing to read (spurious, or data another read took)
-  // re-arms the wait. A completion for an earlier request is ignored.
-  void on_readable(uint64_t generation, beast::error_code ec) {
+  // Readable while a response is pending: the peer closed (end of file, or
+  // an error), or it sent more bytes, which is not a close: stop watching.
+  // A completion for an earlier request is ignored.
+  void on_readable(uint64_t generation, beast::error_code ec, std::size_t n) {
     if (generation != generation_ || !pending_ || !on_gone_ || closed_) return;
     if (ec == net::error::operation_aborted) return;
-    if (!ec) {
-      char byte;
-      ssize_t n = ::recv(lowest().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (n > 0) return;  // data, not a close: stop watching
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return arm_readable_wait();
-    }
+    if (!ec && n > 0) return;
     gone();
   }
 
@@ -368,7 +393,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     piece_in_flight_ = true;
     if (!stall_armed_) watch_stall(piece_started_ + limits_.idle_timeout);
     net::async_write(stream_, bytes.buffers(),
-                     with_memory(write_memory_, [self = this->shared_from_this(), done = std::move(done)](
+                     with_memory(write_memory(), [self = this->shared_from_this(), done = std::move(done)](
                                                     beast::error_code ec, std::size_t) {
                        self->piece_in_flight_ = false;
                        done(!ec);
@@ -436,8 +461,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::shared_ptr<ssl::context> tls_;
   std::optional<Response> refusal_;
   // The memory of the write under way (a response, or a piece of a stream:
-  // one at a time); declared before the stream.
-  HandlerMemory write_memory_;
+  // one at a time); declared before the stream. Made at the first write,
+  // and let go while a request waits (see watch_disconnect()).
+  std::unique_ptr<HandlerMemory> write_memory_;
   Stream stream_;
   Handler& handler_;
   const SessionLimits& limits_;
@@ -449,9 +475,11 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::unique_ptr<std::array<char, kDrainBufferBytes>> drain_buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> writing_;
+  std::optional<PreparedWrite> prepared_;  // or this, while it is written
   ConnectionLimiter::Charge writing_charge_;  // writing_'s body, charged to the address
   std::function<void()> on_gone_;
   bool pending_ = false;     // a request was handed out and not answered yet
+  char peeked_ = 0;          // where the disconnect watch peeks
   uint64_t generation_ = 0;  // counts responses, to tell stale readiness waits
   bool closed_ = false;
 

@@ -3,8 +3,11 @@
 // A session reads a request, hands it to the Handler as an Exchange, and
 // reads the next only after the response is written (HTTP/1.0 and 1.1,
 // keep-alive). While a response is pending it keeps no read outstanding,
-// only a wait for readability that tells a blocked handler its client went
-// away. A WebSocket upgrade request goes to Handler::upgrade(); when it is
+// only a receive that peeks (the bytes stay for the next read) and tells a
+// blocked handler its client went away; a request left waiting holds no
+// write memory and no empty read buffer. A response is written from a
+// Response, or from a PreparedResponse (http/prepared_response.h) in one
+// gather write. A WebSocket upgrade request goes to Handler::upgrade(); when it is
 // accepted the session hands its stream to a WebSocket session and ends.
 //
 // The same code serves plain TCP and TLS (the stream type is a template

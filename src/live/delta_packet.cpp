@@ -24,13 +24,21 @@ DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketF
   return p;
 }
 
+DeltaEnvelope make_delta_envelope(const Room& room, const Delta& d, Cid cid, PacketFormat format) {
+  PacketHeader h = header_for(room, d.pos, cid, d.refresh);
+  DeltaEnvelope e;
+  append_packet_head(e.head, format, h);
+  e.tail = packet_tail(format, h);
+  return e;
+}
+
 DeltaPieces make_delta_pieces(const Room& room, const Delta& d, Cid cid, PacketFormat format) {
   DeltaPieces p;
   p.header = header_for(room, d.pos, cid, d.refresh);
   p.bytes.head.reserve(96 + p.header.ver.size() + kPieceHeadroom);
-  append_packet_prefix(p.bytes.head, format, p.header);
+  append_packet_head(p.bytes.head, format, p.header);
   p.bytes.shared = d.content;
-  p.bytes.tail = packet_suffix(format, p.header);
+  p.bytes.tail = packet_tail(format, p.header);
   return p;
 }
 

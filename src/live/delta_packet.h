@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "http/write_queue.h"
 #include "render/packet.h"
@@ -23,6 +24,14 @@ struct DeltaPacket {
 };
 
 DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketFormat format);
+
+// The same packet in three parts, for a reply that writes the delta's shared
+// content from where it is: head + *d.content + tail == make_delta_packet().bytes.
+struct DeltaEnvelope {
+  std::string head;
+  std::string_view tail;  // static storage
+};
+DeltaEnvelope make_delta_envelope(const Room& room, const Delta& d, Cid cid, PacketFormat format);
 
 // The same packet as pieces: `bytes.head` the envelope before the content,
 // `bytes.shared` the delta's content itself, `bytes.tail` the envelope

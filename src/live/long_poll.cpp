@@ -1,8 +1,11 @@
 // LongPoll: see long_poll.h for the states and how one ends.
 #include "live/long_poll.h"
 
+#include <array>
+
 #include <boost/asio/post.hpp>
 
+#include "http/prepared_response.h"
 #include "http/responses.h"
 #include "live/delta_packet.h"
 #include "live/wake_loop.h"
@@ -11,12 +14,28 @@ namespace chaton::live {
 
 using http::ExchangePtr;
 using http::make_response;
+using http::PreparedResponse;
 using http::Response;
+using http::ResponseHead;
 namespace bhttp = boost::beast::http;
 
 namespace net = boost::asio;
 
 namespace {
+
+// A reply's header in each format: rendered once, shared by every reply.
+const std::shared_ptr<const ResponseHead>& reply_head(PacketFormat format) {
+  static const std::array<std::shared_ptr<const ResponseHead>, 3> heads = [] {
+    std::array<std::shared_ptr<const ResponseHead>, 3> h;
+    for (PacketFormat f : {PacketFormat::web, PacketFormat::json, PacketFormat::sexpr}) {
+      Response res = make_response(bhttp::status::ok, content_type(f), "");
+      res.set(bhttp::field::cache_control, "no-cache");
+      h[static_cast<size_t>(f)] = std::make_shared<const ResponseHead>(res);
+    }
+    return h;
+  }();
+  return heads[static_cast<size_t>(format)];
+}
 
 class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPoll> {
  public:
@@ -108,11 +127,14 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     room_->unwait(cid_, this);
     switch (how) {
       case Outcome::news:
-      case Outcome::timeout:
+      case Outcome::timeout: {
         room_->replied(cid_);
-        return send(make_delta_packet(*room_, *d, cid_, format_).bytes);
+        // The envelope is this reader's; the content is the room's, shared.
+        DeltaEnvelope e = make_delta_envelope(*room_, *d, cid_, format_);
+        return send(std::move(e.head), d->content, e.tail);
+      }
       case Outcome::expired:
-        return send(expired_packet(*room_, format_));
+        return send(expired_packet(*room_, format_), nullptr, {});
       case Outcome::duplicate:
         return ex_->abandon();
       case Outcome::gone:
@@ -121,10 +143,10 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     }
   }
 
-  void send(std::string body) {
-    Response res = make_response(bhttp::status::ok, content_type(format_), std::move(body));
-    res.set(bhttp::field::cache_control, "no-cache");
-    ex_->respond(std::move(res));
+  // The reply: `before`, `shared`, `after` as its body, under the format's
+  // header (rendered once).
+  void send(std::string before, std::shared_ptr<const std::string> shared, std::string_view after) {
+    ex_->respond(PreparedResponse{reply_head(format_), std::move(before), std::move(shared), after});
   }
 
   std::shared_ptr<Room> room_;

@@ -6,6 +6,8 @@
 
 #include "render/packet.h"
 
+#include <charconv>
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/string_view.hpp>
 
@@ -14,6 +16,15 @@
 namespace chaton {
 
 namespace {
+
+// Room for a packet's envelope: its head (pos, nc, ver, cid) and tail.
+constexpr size_t kPacketHeadReserve = 96;
+
+template <class Number>
+void append_number(std::string& out, Number n) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, n).ptr);
+}
 
 constexpr std::string_view kEmptyJsonContent = "[]";
 constexpr std::string_view kEmptySexprContent = "";
@@ -71,29 +82,27 @@ std::string web_content(std::span<const Post> posts, const Post* previous, const
   return out;
 }
 
-// The envelope before the content: `{"pos":P,...,"content":` (json, web) or
-// `((pos . P) ... (content` (sexpr), appended to `out`.
-void append_json_prefix(std::string& out, const PacketHeader& h) {
+void append_json_head(std::string& out, const PacketHeader& h) {
   out += "{\"pos\":";
-  out += std::to_string(h.pos);
+  append_number(out, h.pos);
   out += ",\"nc\":";
-  out += std::to_string(h.nc);
+  append_number(out, h.nc);
   out += ",\"ver\":";
   append_json_string(out, h.ver);
   out += ",\"cid\":";
-  out += std::to_string(h.cid);
+  append_number(out, h.cid);
   out += ",\"content\":";
 }
 
-void append_sexpr_prefix(std::string& out, const PacketHeader& h) {
+void append_sexpr_head(std::string& out, const PacketHeader& h) {
   out += "((pos . ";
-  out += std::to_string(h.pos);
+  append_number(out, h.pos);
   out += ") (nc . ";
-  out += std::to_string(h.nc);
+  append_number(out, h.nc);
   out += ") (ver . ";
   append_sexpr_string(out, h.ver);
   out += ") (cid . ";
-  out += std::to_string(h.cid);
+  append_number(out, h.cid);
   out += ") (content";
 }
 
@@ -112,12 +121,12 @@ std::string render_content(PacketFormat fmt, std::span<const Post> posts, const 
   return std::string(empty_content(fmt));
 }
 
-void append_packet_prefix(std::string& out, PacketFormat fmt, const PacketHeader& h) {
-  if (fmt == PacketFormat::sexpr) return append_sexpr_prefix(out, h);
-  append_json_prefix(out, h);
+void append_packet_head(std::string& out, PacketFormat fmt, const PacketHeader& h) {
+  if (fmt == PacketFormat::sexpr) return append_sexpr_head(out, h);
+  append_json_head(out, h);
 }
 
-std::string_view packet_suffix(PacketFormat fmt, const PacketHeader& h) {
+std::string_view packet_tail(PacketFormat fmt, const PacketHeader& h) {
   switch (fmt) {
     case PacketFormat::json:
       return "}";
@@ -131,10 +140,11 @@ std::string_view packet_suffix(PacketFormat fmt, const PacketHeader& h) {
 
 std::string wrap_packet(PacketFormat fmt, const PacketHeader& h, std::string_view content) {
   std::string out;
-  out.reserve(content.size() + 96);
-  append_packet_prefix(out, fmt, h);
+  std::string_view tail = packet_tail(fmt, h);
+  out.reserve(kPacketHeadReserve + content.size() + tail.size());
+  append_packet_head(out, fmt, h);
   out += content;
-  out += packet_suffix(fmt, h);
+  out += tail;
   return out;
 }
 

@@ -8,11 +8,7 @@
 //
 // A packet is split in two so one content fragment, rendered once per new
 // batch of posts, is shared by every waiting client: render_content() makes
-// the fragment, wrap_packet() adds the per-client envelope around it. A
-// transport that writes the envelope and the shared fragment as separate
-// buffers takes the envelope's two halves: append_packet_prefix() (before
-// the content) and packet_suffix() (after it); wrap_packet() is exactly
-// prefix + content + suffix.
+// the fragment, wrap_packet() adds the per-client envelope around it.
 // Pure functions, thread-safe.
 #pragma once
 
@@ -42,10 +38,11 @@ std::string render_content(PacketFormat fmt, std::span<const Post> posts, const 
                            const RenderOptions& opts);
 
 std::string wrap_packet(PacketFormat fmt, const PacketHeader& h, std::string_view content);
-
-// The envelope before the content, appended to `out`, and the one after it.
-void append_packet_prefix(std::string& out, PacketFormat fmt, const PacketHeader& h);
-std::string_view packet_suffix(PacketFormat fmt, const PacketHeader& h);
+// The envelope wrap_packet() puts around the content, in two parts (for a
+// reply that writes the shared content from where it is):
+// head + content + tail == wrap_packet(fmt, h, content).
+void append_packet_head(std::string& out, PacketFormat fmt, const PacketHeader& h);
+std::string_view packet_tail(PacketFormat fmt, const PacketHeader& h);  // static storage
 
 // The content fragment for no posts in the given format.
 std::string_view empty_content(PacketFormat fmt);

@@ -283,25 +283,33 @@ Results find(DaySource& source, const Query& query, size_t page, size_t page_siz
   if (query.empty() || page_size == 0) return r;
   size_t skip = (r.page - 1) * page_size;
   size_t until_check = kPostsBetweenChecks;
+  bool done = false;  // the page is full (and has_more known), or the budget stopped the scan
   for (Date day : source.days()) {
     if (must_stop(budget, r)) return r;
-    std::vector<Post> posts = source.posts(day);
-    for (auto it = posts.rbegin(); it != posts.rend(); ++it) {
-      if (--until_check == 0) {
-        until_check = kPostsBetweenChecks;
-        if (must_stop(budget, r)) return r;
+    source.pieces(day, [&](std::vector<Post>& posts) {
+      for (auto it = posts.rbegin(); it != posts.rend(); ++it) {
+        if (--until_check == 0) {
+          until_check = kPostsBetweenChecks;
+          if (must_stop(budget, r)) {
+            done = true;
+            return false;
+          }
+        }
+        if (!matches(*it, query)) continue;
+        if (skip > 0) {
+          --skip;
+          continue;
+        }
+        if (r.hits.size() == page_size) {
+          r.has_more = true;
+          done = true;
+          return false;
+        }
+        r.hits.push_back(Hit{day, std::move(*it)});
       }
-      if (!matches(*it, query)) continue;
-      if (skip > 0) {
-        --skip;
-        continue;
-      }
-      if (r.hits.size() == page_size) {
-        r.has_more = true;
-        return r;
-      }
-      r.hits.push_back(Hit{day, std::move(*it)});
-    }
+      return true;
+    });
+    if (done) return r;
   }
   return r;
 }

@@ -15,9 +15,10 @@
 // character.
 //
 // Days are scanned newest first through a DaySource (RoomDays over a Room,
-// in endpoints/page_data.h, or a test double), posts within a day newest
-// first; results are paged by page number with kPageSize hits a page. The scan stops as soon as a page
-// is full and it is known whether another one follows.
+// in endpoints/page_data.h; IndexedDays, in search_index.h, which hands on
+// only the posts the room's search index cannot rule out; or a test
+// double), posts within a day newest first; results are paged by page number with kPageSize hits a page. The
+// scan stops as soon as a page is full and it is known whether another one follows.
 //
 // Pure functions over the DaySource; thread-safe as long as the source is.
 #pragma once
@@ -73,6 +74,15 @@ class DaySource {
   virtual std::vector<Date> days() = 0;
   // That day's posts, oldest first (empty when it has none after all).
   virtual std::vector<Post> posts(Date day) = 0;
+  // The same posts in pieces, for a scan that may stop early: `take` is
+  // given the newest piece first, each piece oldest first (so the pieces,
+  // last to first, are posts(day)), until it returns false. By default one
+  // piece, posts(day).
+  using Take = std::function<bool(std::vector<Post>& piece)>;
+  virtual void pieces(Date day, const Take& take) {
+    std::vector<Post> all = posts(day);
+    take(all);
+  }
 };
 
 struct Hit {

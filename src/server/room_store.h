@@ -14,11 +14,16 @@
 #include <memory>
 
 #include "config/config.h"
+#include "search/search_index.h"
 #include "store/store.h"
 
 namespace chaton::server {
 
 // The store of `room` (its data_dir). Nothing is read until Store::open().
 std::unique_ptr<Store> open_room_store(const RoomConfig& room);
+
+// The search index over that store's files (search/search_index.h); read
+// and brought up to date by the room's first search.
+std::shared_ptr<search::SearchIndex> open_search_index(const RoomConfig& room);
 
 }  // namespace chaton::server

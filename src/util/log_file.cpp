@@ -20,11 +20,18 @@ LogFile::~LogFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-void LogFile::write(std::string_view line) {
+void LogFile::write(std::string_view line) { write({line}); }
+
+void LogFile::write(std::initializer_list<std::string_view> parts) {
+  int64_t sec = to_stamp(clock_.now()).sec;
   std::lock_guard lock(mu_);
-  buffer_ += format_timestamp(to_stamp(clock_.now()).sec);
+  if (sec != stamp_sec_) {
+    stamp_ = format_timestamp(sec);
+    stamp_sec_ = sec;
+  }
+  buffer_ += stamp_;
   buffer_ += ' ';
-  buffer_ += line;
+  for (std::string_view part : parts) buffer_ += part;
   buffer_ += '\n';
   if (buffer_.size() >= kLogBufferFlushBytes) flush_locked();
 }

@@ -10,7 +10,9 @@
 // Lifetime: the Clock must outlive the LogFile; the destructor flushes.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <initializer_list>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -29,6 +31,9 @@ class LogFile {
   LogFile& operator=(const LogFile&) = delete;
 
   void write(std::string_view line);
+  // One line made of `parts`, appended as they are (no string is built for
+  // it first).
+  void write(std::initializer_list<std::string_view> parts);
   void flush();
   const std::filesystem::path& path() const { return path_; }
 
@@ -39,6 +44,9 @@ class LogFile {
   const Clock& clock_;
   std::mutex mu_;
   std::string buffer_;
+  // The stamp of the second last written, reused while it lasts.
+  int64_t stamp_sec_ = -1;
+  std::string stamp_;
   int fd_ = -1;
   bool reported_ = false;
 };

@@ -19,6 +19,7 @@
 namespace chaton::endpoints {
 
 using http::Connection;
+using http::PreparedResponse;
 using http::Exchange;
 using http::Request;
 using http::Response;
@@ -36,6 +37,7 @@ class FakeConnection final : public Connection {
     std::lock_guard lock(mu_);
     sent_ = std::move(res);
   }
+  void send(PreparedResponse, bool, unsigned, bool) override {}  // the table's handlers answer with a Response
   void close() override {}
   void watch_disconnect(std::function<void()>) override {}
   void start_stream(Response, unsigned) override {}

@@ -432,4 +432,56 @@ describe('chaton check', () => {
     assert.equal(ok.code, 0, ok.stdout);
     assert.match(ok.stdout, /^lobby: ok/m);
   });
+
+  test('the search index: reported when missing, damaged or stale, never a failure; --repair rebuilds it', { timeout: 60000 }, (t) => {
+    const dir = makeTempDir(t, 'check-index-');
+    const datadir = path.join(dir, 'lobby');
+    const data = path.join(datadir, 'data');
+    const today = todaySec();
+    const days = [datePath(today - 2 * DAY), datePath(today - DAY)];
+    for (const d of days) {
+      fs.mkdirSync(path.join(data, d.slice(0, 7)), { recursive: true });
+      fs.writeFileSync(path.join(data, `${d}.dat`), dayLines(d, 5, 'day').join('\n') + '\n');
+      fs.writeFileSync(path.join(data, `${d}.cnt`), '5');
+    }
+    fs.writeFileSync(path.join(data, 'current.dat'), dayLines(datePath(today), 3, 'live').join('\n') + '\n');
+    fs.writeFileSync(path.join(data, 'sequence'), '13');
+    for (const d of [datePath(today), datePath(today + DAY)]) {
+      fs.mkdirSync(path.join(data, d.slice(0, 7)), { recursive: true });
+      fs.symlinkSync('../../current.dat', path.join(data, `${d}.dat`));
+    }
+    const config = writeConfig(path.join(dir, 'chaton.toml'), [{ slug: 'lobby', data_dir: datadir }]);
+    const index = path.join(data, 'search.idx');
+
+    const missing = chaton(['check', '--config', config]);
+    assert.equal(missing.code, 0, missing.stdout + missing.stderr);
+    assert.match(missing.stdout, /^lobby: ok/m);
+    assert.match(missing.stdout, /^lobby: note: no search index yet/m);
+
+    const built = chaton(['check', '--config', config, '--repair']);
+    assert.equal(built.code, 0, built.stdout + built.stderr);
+    assert.match(built.stdout, /^lobby: fixed: search index .*search\.idx built \(13 posts, 2 day files, \d+ bytes\)/m);
+    assert.ok(fs.existsSync(index));
+    const clean = chaton(['check', '--config', config]);
+    assert.equal(clean.code, 0);
+    assert.doesNotMatch(clean.stdout, /search index/);
+
+    // Damaged: reported, and rebuilt by --repair.
+    const good = fs.readFileSync(index);
+    const damaged = Buffer.from(good);
+    damaged[damaged.length >> 1] ^= 0x40;
+    fs.writeFileSync(index, damaged);
+    const bad = chaton(['check', '--config', config]);
+    assert.equal(bad.code, 0, 'a damaged index is never a wrong answer');
+    assert.match(bad.stdout, /^lobby: note: search index unreadable: .*checksum/m);
+    assert.match(chaton(['check', '--config', config, '--repair']).stdout, /^lobby: fixed: search index .* rebuilt/m);
+    assert.deepEqual(fs.readFileSync(index), good, 'the same files give the same index');
+
+    // Stale: a day file changed since it was indexed.
+    fs.appendFileSync(path.join(data, `${days[0]}.dat`), line('bob', secOf(days[0], 20), 1, 'added by hand') + '\n');
+    const stale = chaton(['check', '--config', config]);
+    assert.match(stale.stdout, new RegExp(`^lobby: note: search index stale: day files new or changed since indexed: ${days[0]}`, 'm'));
+    assert.match(chaton(['check', '--config', config, '--repair']).stdout, /^lobby: fixed: search index .* rebuilt \(14 posts/m);
+    assert.doesNotMatch(chaton(['check', '--config', config]).stdout, /search index/);
+  });
 });

@@ -203,16 +203,16 @@ TEST(PacketPieces, PrefixContentSuffixIsThePacketInEveryFormat) {
       for (const auto& posts : {std::vector<Post>{}, kTwoPosts}) {
         std::string body = content(fmt, posts);
         std::string pieces;
-        append_packet_prefix(pieces, fmt, header(refresh));
+        append_packet_head(pieces, fmt, header(refresh));
         pieces += body;
-        pieces += packet_suffix(fmt, header(refresh));
+        pieces += packet_tail(fmt, header(refresh));
         EXPECT_EQ(pieces, wrap_packet(fmt, header(refresh), body))
             << "format " << static_cast<int>(fmt) << " refresh " << refresh;
       }
     }
   }
-  EXPECT_EQ(packet_suffix(PacketFormat::web, header(true)), ",\"refresh\":true}");
-  EXPECT_EQ(packet_suffix(PacketFormat::json, header(true)), "}") << "refresh is for the web format only";
+  EXPECT_EQ(packet_tail(PacketFormat::web, header(true)), ",\"refresh\":true}");
+  EXPECT_EQ(packet_tail(PacketFormat::json, header(true)), "}") << "refresh is for the web format only";
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 
 #include "http/connection.h"
 #include "http/exchange.h"
+#include "http/prepared_response.h"
 
 namespace chaton::testing {
 
@@ -55,6 +57,20 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
 
   boost::asio::any_io_executor executor() override { return executor_; }
   void send(http::Response res, bool, unsigned, bool) override { responses.push_back(std::move(res)); }
+  // A prepared response is recorded as the Response its bytes parse to.
+  void send(http::PreparedResponse res, bool keep_alive, unsigned version, bool head_only) override {
+    http::PreparedWrite w(std::move(res), version, keep_alive, head_only);
+    http::bhttp::response_parser<http::bhttp::string_body> parser;
+    parser.eager(true);
+    if (head_only) parser.skip(true);
+    std::string bytes;
+    for (const auto& b : w.buffers()) bytes.append(static_cast<const char*>(b.data()), b.size());
+    boost::beast::error_code ec;
+    size_t used = parser.put(boost::asio::buffer(bytes), ec);
+    if (used != bytes.size()) ec = http::bhttp::error::unexpected_body;
+    if (ec || !parser.is_done()) throw std::runtime_error("a prepared response that does not parse");
+    responses.push_back(parser.release());
+  }
   void close() override { ++closes; }
   void watch_disconnect(std::function<void()> on_gone) override { on_gone_ = std::move(on_gone); }
   void start_stream(http::Response, unsigned) override { streaming = true; }
