@@ -57,8 +57,8 @@ class HandlerMemory {
 
   void* allocate(std::size_t bytes, std::size_t align) {
     if (bytes <= kBytes && align <= alignof(std::max_align_t)) {
-      Slot* fits = nullptr;    // the smallest free block that fits
-      Slot* largest = nullptr; // else the largest free one, made again
+      Slot* fits = nullptr;     // the smallest free block that fits
+      Slot* largest = nullptr;  // else the largest free one, made again
       for (auto& slot : slots_) {
         if (slot.in_use) continue;
         if (slot.size >= bytes && (!fits || slot.size < fits->size)) fits = &slot;
@@ -66,8 +66,10 @@ class HandlerMemory {
       }
       if (!fits && largest) {
         drop(*largest);
-        largest->size = (bytes + kRound - 1) / kRound * kRound;
-        largest->block = static_cast<unsigned char*>(::operator new(largest->size));
+        size_t size = (bytes + kRound - 1) / kRound * kRound;
+        // Made before the slot says it has it: if this throws, the slot stays empty.
+        largest->block = static_cast<unsigned char*>(::operator new(size));
+        largest->size = size;
         fits = largest;
       }
       if (fits) {

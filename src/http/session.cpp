@@ -163,7 +163,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     bhttp::async_write(
         stream_, *writing_,
         with_memory(write_memory(), beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
-                                                             writing_->keep_alive())));
+                                                              writing_->keep_alive())));
   }
 
   void send(PreparedResponse res, bool keep_alive, unsigned version, bool head_only) override {
@@ -178,9 +178,10 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     ++generation_;
     prepared_.emplace(std::move(res), version, keep_alive, head_only);
     lowest().expires_after(limits_.idle_timeout);
-    net::async_write(stream_, prepared_->buffers(),
-                     with_memory(write_memory(), beast::bind_front_handler(
-                                                    &Session::on_write, this->shared_from_this(), keep_alive)));
+    net::async_write(
+        stream_, prepared_->buffers(),
+        with_memory(write_memory(),
+                    beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep_alive)));
   }
 
   void close() override {
@@ -394,7 +395,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     if (!stall_armed_) watch_stall(piece_started_ + limits_.idle_timeout);
     net::async_write(stream_, bytes.buffers(),
                      with_memory(write_memory(), [self = this->shared_from_this(), done = std::move(done)](
-                                                    beast::error_code ec, std::size_t) {
+                                                     beast::error_code ec, std::size_t) {
                        self->piece_in_flight_ = false;
                        done(!ec);
                      }));
@@ -411,7 +412,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   void watch_stall(std::chrono::steady_clock::time_point deadline) {
     stall_armed_ = true;
     stall_timer_->expires_at(deadline);
-    stall_timer_->async_wait([self = this->shared_from_this()](beast::error_code ec) { self->on_stall_check(ec); });
+    stall_timer_->async_wait(
+        [self = this->shared_from_this()](beast::error_code ec) { self->on_stall_check(ec); });
   }
 
   void on_stall_check(beast::error_code ec) {
@@ -446,6 +448,14 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     writing_charge_.release();
     if (stall_timer_) stall_timer_->cancel();
     if constexpr (kIsTls<Stream>) {
+      // A stream piece still being written (a reader that stopped reading)
+      // would hold TLS's close_notify behind it for good, and the timeout
+      // below does not apply to a write already under way: close at once.
+      if (piece_in_flight_) {
+        beast::error_code ec;
+        lowest().socket().close(ec);
+        return;
+      }
       lowest().expires_after(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
         beast::error_code ec;
@@ -475,7 +485,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::unique_ptr<std::array<char, kDrainBufferBytes>> drain_buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> writing_;
-  std::optional<PreparedWrite> prepared_;  // or this, while it is written
+  std::optional<PreparedWrite> prepared_;     // or this, while it is written
   ConnectionLimiter::Charge writing_charge_;  // writing_'s body, charged to the address
   std::function<void()> on_gone_;
   bool pending_ = false;     // a request was handed out and not answered yet

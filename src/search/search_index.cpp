@@ -237,7 +237,8 @@ bool get_file(Reader& r, IndexedFile& f) {
   for (IndexBlock& b : f.blocks) {
     uint16_t ndays = 0;
     if (!r.get(b.offset) || !r.get(b.length) || !r.get(b.posts) || !r.get(ndays)) return false;
-    if (b.offset != end || b.length == 0) return false;  // blocks tile the file from its start
+    // Blocks tile the file from its start and stay inside it (no wrap past 2^64).
+    if (b.offset != end || b.length == 0 || end > f.size || b.length > f.size - end) return false;
     end = b.offset + b.length;
     b.days.resize(ndays);
     for (Date& d : b.days) {
@@ -548,14 +549,14 @@ bool IndexedDays::read_candidates(const fs::path& path, const IndexedFile& file,
     else
       runs.emplace_back(file.blocks[i].offset, end);
   }
-  if (runs.empty()) return true;
   Fd own;
-  if (open_fd < 0) {  // a day file: it must still be the one indexed
+  if (open_fd < 0) {  // a day file: it must still be the one indexed, even when no block is a candidate
     own.reset(fileio::open_retry(path, O_RDONLY | O_CLOEXEC));
     struct stat st {};
     if (!own.valid() || ::fstat(own.get(), &st) != 0 || !identity_of(st, true).same_file(file)) return false;
     open_fd = own.get();
   }
+  if (runs.empty()) return true;
   // Newest first, so that a search that fills its page stops early.
   for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
     auto bytes = read_range(open_fd, run->first, run->second - run->first, path);

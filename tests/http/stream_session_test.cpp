@@ -2,11 +2,13 @@
 // (http/session.h): a reader that stops reading while a piece is being
 // written is cut once that piece has waited idle_timeout, even though its
 // queue is within every bound, and the bytes it held are given back to its
-// address exactly once.
+// address exactly once; over TLS too, where the cut must close the socket
+// rather than wait for a close_notify stuck behind that piece.
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <future>
@@ -20,8 +22,12 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
+#include <boost/asio/ssl.hpp>
+
 #include "http/exchange.h"
 #include "http/session.h"
+#include "support/self_signed.h"
+#include "support/temp_dir.h"
 
 namespace chaton::http {
 namespace {
@@ -48,28 +54,47 @@ class StreamingHandler final : public Handler {
   std::promise<void> gone;
 };
 
-TEST(StreamSession, AReaderThatStopsReadingIsCutAfterIdleTimeoutAndItsBytesGivenBackOnce) {
+// One stalled reader: it reads the stream's header and then nothing. The
+// session must cut it, give back its bytes and let go of its connection.
+void stalled_reader_is_cut(bool tls) {
   net::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
   ConnectionLimiter limiter(10, 10, AddressRanges(), size_t{1} << 30);
   SessionLimits limits;
   limits.idle_timeout = 300ms;
   limits.connections = &limiter;
+  std::shared_ptr<net::ssl::context> server_tls;
+  testing::TempDir dir;
+  if (tls) {
+    ASSERT_TRUE(testing::write_self_signed(dir.path()));
+    server_tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+    server_tls->use_certificate_chain_file((dir.path() / "cert.pem").string());
+    server_tls->use_private_key_file((dir.path() / "key.pem").string(), net::ssl::context::pem);
+  }
   StreamingHandler handler;
   acceptor.async_accept([&](boost::system::error_code ec, tcp::socket socket) {
     ASSERT_FALSE(ec) << ec.message();
-    start_session(std::move(socket), handler, limits, nullptr);
+    start_session(std::move(socket), handler, limits, server_tls);
   });
   std::thread server([&io] { io.run_for(20s); });
 
   net::io_context client_io;
-  tcp::socket client(client_io);
-  client.open(tcp::v4());
-  client.set_option(net::socket_base::receive_buffer_size(4096));
-  client.connect(acceptor.local_endpoint());
-  net::write(client, net::buffer(std::string("GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  net::ssl::context client_tls(net::ssl::context::tls_client);
+  net::ssl::stream<tcp::socket> client(client_io, client_tls);
+  tcp::socket& raw = client.next_layer();
+  raw.open(tcp::v4());
+  raw.set_option(net::socket_base::receive_buffer_size(4096));
+  raw.connect(acceptor.local_endpoint());
+  const std::string request = "GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   std::string got;
-  net::read_until(client, net::dynamic_buffer(got), "\r\n\r\n");
+  if (tls) {
+    client.handshake(net::ssl::stream_base::client);
+    net::write(client, net::buffer(request));
+    net::read_until(client, net::dynamic_buffer(got), "\r\n\r\n");
+  } else {
+    net::write(raw, net::buffer(request));
+    net::read_until(raw, net::dynamic_buffer(got), "\r\n\r\n");
+  }
   EXPECT_TRUE(got.starts_with("HTTP/1.1 200")) << got.substr(0, 40);
   // From here on the client reads nothing.
 
@@ -78,11 +103,27 @@ TEST(StreamSession, AReaderThatStopsReadingIsCutAfterIdleTimeoutAndItsBytesGiven
   // The cut gave back every byte still queued or being written.
   for (int i = 0; i < 100 && limiter.buffered("127.0.0.1") != 0; ++i) std::this_thread::sleep_for(20ms);
   EXPECT_EQ(limiter.buffered("127.0.0.1"), 0u);
+  // And the server closed the connection: reading what is left ends (an
+  // error or the end of the stream) instead of waiting for ever.
+  raw.non_blocking(false);
+  timeval tv{5, 0};
+  ::setsockopt(raw.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::array<char, 65536> sink;
+  boost::system::error_code ec;
+  for (int i = 0; i < 100000 && !ec; ++i) raw.read_some(net::buffer(sink), ec);
+  EXPECT_TRUE(ec == net::error::eof || ec == net::error::connection_reset)
+      << "the server did not close the stalled connection: " << ec.message();
 
-  client.close();
+  raw.close();
   io.stop();
   server.join();
 }
+
+TEST(StreamSession, AReaderThatStopsReadingIsCutAfterIdleTimeoutAndItsBytesGivenBackOnce) {
+  stalled_reader_is_cut(false);
+}
+
+TEST(StreamSession, OverTlsTheCutClosesTheConnection) { stalled_reader_is_cut(true); }
 
 }  // namespace
 }  // namespace chaton::http
