@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -307,6 +309,45 @@ TEST_F(IndexedSearchTest, ADamagedOrStaleIndexFileStillGivesTheScansResults) {
   EXPECT_EQ(expect_same(*room, index, "needle"), 1u);
   for (int i = 0; i < 15; ++i) expect_same(*room, index, random_query());
   EXPECT_EQ(SearchIndex::check(dir_.path()).state, SearchIndex::State::ok);
+}
+
+// A file whose checksum is right but whose block sizes wrap past 2^64 (so
+// that the blocks still seem to tile the file) is refused, not read.
+TEST_F(IndexedSearchTest, BlocksThatWrapPastTheEndOfTheirFileAreRefused) {
+  add_posts(kStart, 400, 1800);  // all in the live log: several blocks
+  auto room = open_room();
+  SearchIndex index(dir_.path());
+  ASSERT_TRUE(index.refresh());
+  std::string bytes = index.serialize();
+  ASSERT_TRUE(index.load(bytes));
+  auto u64_at = [&](size_t at) {
+    uint64_t v;
+    std::memcpy(&v, bytes.data() + at, 8);
+    return v;
+  };
+  auto set_u64 = [&](size_t at, uint64_t v) { std::memcpy(bytes.data() + at, &v, 8); };
+  // docs/STORAGE.md "search.idx": magic, version, filter bits, then the live
+  // log's FILE (44 bytes before its blocks), then its BLOCKs.
+  const size_t file = 8 + 4 + 4, block0 = file + 44;
+  uint32_t blocks;
+  std::memcpy(&blocks, bytes.data() + file + 40, 4);
+  ASSERT_GE(blocks, 2u);
+  uint16_t ndays0;
+  std::memcpy(&ndays0, bytes.data() + block0 + 20, 2);
+  const size_t block1 = block0 + 22 + 4 * size_t{ndays0} + 512;
+  ASSERT_EQ(u64_at(block1), u64_at(block0 + 8)) << "block 1 starts where block 0 ends";
+  const uint64_t len0 = u64_at(block0 + 8), len1 = u64_at(block1 + 8);
+  const uint64_t huge = ~uint64_t{0} - 9;  // 2^64 - 10
+  set_u64(block0 + 8, huge);               // block 0: [0, 2^64 - 10)
+  set_u64(block1, huge);                   // block 1 ends where it did, modulo 2^64
+  set_u64(block1 + 8, len0 + len1 + 10);
+  uint64_t sum = 1469598103934665603ull;  // FNV-1a 64 of what precedes it
+  for (size_t i = 0; i + 8 < bytes.size(); ++i)
+    sum = (sum ^ static_cast<unsigned char>(bytes[i])) * 1099511628211ull;
+  set_u64(bytes.size() - 8, sum);
+
+  SearchIndex crafted(dir_.path());
+  EXPECT_FALSE(crafted.load(bytes));
 }
 
 TEST_F(IndexedSearchTest, AnIndexOfAnotherRoomIsNotBelieved) {
