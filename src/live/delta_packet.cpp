@@ -17,21 +17,6 @@ PacketHeader header_for(const Room& room, uint64_t pos, Cid cid, bool refresh) {
 
 }  // namespace
 
-DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketFormat format) {
-  DeltaPacket p;
-  p.header = header_for(room, d.pos, cid, d.refresh);
-  p.bytes = wrap_packet(format, p.header, *d.content);
-  return p;
-}
-
-DeltaEnvelope make_delta_envelope(const Room& room, const Delta& d, Cid cid, PacketFormat format) {
-  PacketHeader h = header_for(room, d.pos, cid, d.refresh);
-  DeltaEnvelope e;
-  append_packet_head(e.head, format, h);
-  e.tail = packet_tail(format, h);
-  return e;
-}
-
 DeltaPieces make_delta_pieces(const Room& room, const Delta& d, Cid cid, PacketFormat format) {
   DeltaPieces p;
   p.header = header_for(room, d.pos, cid, d.refresh);
@@ -40,6 +25,11 @@ DeltaPieces make_delta_pieces(const Room& room, const Delta& d, Cid cid, PacketF
   p.bytes.shared = d.content;
   p.bytes.tail = packet_tail(format, p.header);
   return p;
+}
+
+DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketFormat format) {
+  DeltaPieces p = make_delta_pieces(room, d, cid, format);
+  return DeltaPacket{std::move(p.header), p.bytes.joined()};
 }
 
 std::string expired_packet(const Room& room, PacketFormat format) {

@@ -2,7 +2,7 @@
 // reader: its header filled from the room (nc, version), the delta (pos,
 // refresh) and the reader's cid, around the delta's shared content. Every
 // room reader (long-poll, SSE, WebSocket) makes its packets here: whole
-// (make_delta_packet), or as pieces for a gathered write
+// (make_delta_packet, the pieces joined), or as pieces for a gathered write
 // (make_delta_pieces: the reader's envelope around the shared content,
 // which is not copied).
 //
@@ -24,14 +24,6 @@ struct DeltaPacket {
 };
 
 DeltaPacket make_delta_packet(const Room& room, const Delta& d, Cid cid, PacketFormat format);
-
-// The same packet in three parts, for a reply that writes the delta's shared
-// content from where it is: head + *d.content + tail == make_delta_packet().bytes.
-struct DeltaEnvelope {
-  std::string head;
-  std::string_view tail;  // static storage
-};
-DeltaEnvelope make_delta_envelope(const Room& room, const Delta& d, Cid cid, PacketFormat format);
 
 // The same packet as pieces: `bytes.head` the envelope before the content,
 // `bytes.shared` the delta's content itself, `bytes.tail` the envelope

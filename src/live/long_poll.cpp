@@ -130,8 +130,9 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
       case Outcome::timeout: {
         room_->replied(cid_);
         // The envelope is this reader's; the content is the room's, shared.
-        DeltaEnvelope e = make_delta_envelope(*room_, *d, cid_, format_);
-        return send(std::move(e.head), d->content, e.tail);
+        DeltaPieces p = make_delta_pieces(*room_, *d, cid_, format_);
+        // The tail from its static storage: the reply holds a view of it.
+        return send(std::move(p.bytes.head), std::move(p.bytes.shared), packet_tail(format_, p.header));
       }
       case Outcome::expired:
         return send(expired_packet(*room_, format_), nullptr, {});
