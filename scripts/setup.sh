@@ -15,6 +15,7 @@ packages=(
   libicu-dev
   chromium
   clang libclang-rt-14-dev  # the fuzz targets (scripts/fuzz.sh): clang++ and libFuzzer
+  postgresql libpq-dev  # the PostgreSQL store (libpq) and its tests' throw-away cluster (scripts/pg_cluster.sh)
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
