@@ -99,10 +99,11 @@ class PgCluster {
   }
 
   // Stops the server (the database becomes unreachable); restart() brings
-  // it back. Throws std::runtime_error on failure.
-  void stop() const { checked("stop " + quote(dir_.string())); }
+  // it back. Throws std::runtime_error on failure, std::logic_error on the
+  // cluster of $CHATON_PG_DIR (shared with other processes).
+  void stop() const { checked("stop " + quote(own_dir("stop"))); }
   // Stops (if running) and starts the server again on the same port.
-  void restart() const { checked("restart " + quote(dir_.string())); }
+  void restart() const { checked("restart " + quote(own_dir("restart"))); }
 
  private:
   struct Output {
@@ -146,6 +147,16 @@ class PgCluster {
       error_ = "scripts/pg_cluster.sh start " + dir_.string() + " failed (exit " +
                std::to_string(out.status) + "; see " + (dir_ / "log").string() + ")";
     }
+  }
+
+  // The cluster's folder, when this process started it: stopping the one in
+  // $CHATON_PG_DIR would disturb the other tests of the run.
+  std::string own_dir(const char* what) const {
+    if (!owned_) {
+      throw std::logic_error(std::string(what) +
+                             "() on the cluster in CHATON_PG_DIR: use PgCluster{PgCluster::Own{}}");
+    }
+    return dir_.string();
   }
 
   static std::filesystem::path script() {
