@@ -9,6 +9,8 @@
 
 #include <toml++/toml.h>
 
+#include <boost/url/parse.hpp>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -210,6 +212,20 @@ std::string listen_problem(std::string_view listen) {
   return why.empty() ? why : "must be HOST:PORT (" + why + ")";
 }
 
+// A PostgreSQL connection URI with no password in it: the password comes
+// from PGPASSFILE or PGPASSWORD, so the configuration holds no secret
+// (docs/CONFIG.md, "[store]").
+std::string store_url_problem(std::string_view url) {
+  if (!url.starts_with("postgresql://") && !url.starts_with("postgres://"))
+    return "must be a PostgreSQL connection URI: postgresql://USER@HOST:PORT/DBNAME";
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed) return "is not a URI (" + parsed.error().message() + ")";
+  bool password = parsed->has_password();
+  for (auto param : parsed->params()) password = password || param.key == "password";
+  if (password) return "must not hold a password: give it in PGPASSFILE (~/.pgpass) or PGPASSWORD";
+  return {};
+}
+
 // ---- typed field readers --------------------------------------------------------
 
 // What is wrong with a value, and the node to point at.
@@ -343,6 +359,13 @@ void read_site(const toml::table& t, SiteConfig& site, ErrorList& errors) {
   read_fields(t, "[site]", fields, errors);
 }
 
+void read_store(const toml::table& t, StoreConfig& store, ErrorList& errors) {
+  const Field fields[] = {
+      {"url", string_field(store.url, store_url_problem)},
+  };
+  read_fields(t, "[store]", fields, errors);
+}
+
 void read_appearance(const toml::table& t, AppearanceConfig& a, ErrorList& errors) {
   const Field fields[] = {
       {"img_size_limit", integer_field(a.img_size_limit, 1, kMaxPixels)},
@@ -465,6 +488,7 @@ struct Section {
 
 constexpr Section kSections[] = {
     {"site", [](const toml::table& t, Config& c, ErrorList& e) { read_site(t, c.site, e); }},
+    {"store", [](const toml::table& t, Config& c, ErrorList& e) { read_store(t, c.store, e); }},
     {"appearance",
      [](const toml::table& t, Config& c, ErrorList& e) { read_appearance(t, c.appearance, e); }},
     {"comet", [](const toml::table& t, Config& c, ErrorList& e) { read_comet(t, c.comet, e); }},

@@ -85,8 +85,16 @@ struct RoomConfig {
   std::vector<std::string> webhooks;
 };
 
+// Where rooms keep their posts (docs/CONFIG.md, "[store]"; docs/SCALING.md).
+struct StoreConfig {
+  // A PostgreSQL connection URI (postgresql://user@host:port/dbname) shared
+  // by every node; empty: each room's files under its data_dir.
+  std::string url;
+};
+
 struct Config {
   SiteConfig site;
+  StoreConfig store;
   AppearanceConfig appearance;
   CometConfig comet;
   LimitsConfig limits;

@@ -101,6 +101,24 @@ void CommitQueue::run_exclusive(const std::function<void()>& task) {
   done_cv.wait(l, [&] { return done; });
 }
 
+void CommitQueue::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mu_);
+    if (exited_) return;
+    tasks_.push_back(std::move(task));
+  }
+  cv_.notify_one();
+}
+
+void CommitQueue::observe(std::span<const Post> posts) {
+  std::lock_guard lock(mu_);
+  for (const Post& p : posts) {
+    Stamp s{p.sec, p.usec};
+    remember(s);
+    last_stamp_ = std::max(last_stamp_, s);
+  }
+}
+
 void CommitQueue::stop() {
   {
     std::lock_guard lock(mu_);

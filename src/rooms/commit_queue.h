@@ -76,6 +76,15 @@ class CommitQueue {
   // on the caller's thread only once the commit thread has exited.
   void run_exclusive(const std::function<void()>& task);
 
+  // Queues `task` for the commit thread, between two batches, and returns
+  // at once; dropped once the thread has exited.
+  void post(std::function<void()> task);
+
+  // Posts another writer committed (a shared store): their stamps are
+  // avoided and the next post is stamped after the newest of them, as far
+  // as kMaxStampNudge allows (docs/SCALING.md, "Post times").
+  void observe(std::span<const Post> posts);
+
   // Finishes what was submitted, then stops the thread. Idempotent, and
   // safe to call from several threads at once: every caller returns once
   // the thread has finished.

@@ -71,6 +71,7 @@ void Room::load_window(StoreSnapshot& snap) {
   window_.assign(std::make_move_iterator(recent.begin() + static_cast<ptrdiff_t>(skip)),
                  std::make_move_iterator(recent.end()));
   sequence_ = snap.sequence;
+  known_sequence_ = std::max(known_sequence_, sequence_);
   last_post_ = snap.last_post;
 }
 
@@ -97,18 +98,43 @@ void Room::post(std::string_view nick, std::string_view text, std::string ip, Co
 }
 
 std::function<void()> Room::publish(std::span<const Post> posts) {
+  // Another writer's posts may lie between the window's end and this batch
+  // (a shared store): read them first, so the window stays gapless and
+  // every reader gets every post in order (docs/SCALING.md, "Fan-out").
+  std::vector<Post> earlier;
+  if (store_->shared() && !posts.empty()) {
+    uint64_t have = status().sequence;
+    if (posts.front().seq > have + 1) {
+      auto read = store_->read_after(have, posts.front().seq - 1, kMaxWindowPosts);
+      if (read) {
+        earlier = std::move(*read);
+        queue_->observe(earlier);
+      } else {
+        log_warning("room " + slug() + ": cannot read the posts before a batch: " + read.status().message());
+      }
+    }
+  }
+  return publish_batch(std::move(earlier), posts, true);
+}
+
+std::function<void()> Room::publish_batch(std::vector<Post> earlier, std::span<const Post> posts,
+                                          bool observed) {
   std::vector<std::shared_ptr<Waiter>> woken;
   std::vector<PublishObserver> observers;
   {
     std::lock_guard lock(mu_);
-    for (const Post& p : posts) {
-      // Seqs in the window are contiguous; if another writer advanced the
-      // sequence meanwhile, the window starts again from this post.
+    auto add = [&](const Post& p) {
+      // Seqs in the window are contiguous; if the sequence moved on without
+      // this room seeing the posts in between, the window starts again from
+      // this post.
       if (!window_.empty() && window_.back().seq + 1 != p.seq) window_.clear();
       window_.push_back(p);
       sequence_ = std::max(sequence_, p.seq);
       last_post_ = p.sec;
-    }
+    };
+    for (const Post& p : earlier) add(p);
+    for (const Post& p : posts) add(p);
+    known_sequence_ = std::max(known_sequence_, sequence_);
     while (window_.size() > kMaxWindowPosts) window_.pop_front();
     deltas_.clear();
     rss_.reset();
@@ -117,13 +143,63 @@ std::function<void()> Room::publish(std::span<const Post> posts) {
     for (auto& [cid, w] : waiters_)
       if (auto s = w.lock()) woken.push_back(std::move(s));
     waiters_.clear();
-    observers = observers_;
+    if (observed) observers = observers_;
   }
   // Readers and observers are told once the writers have their answers.
   return [this, woken = std::move(woken), observers = std::move(observers), posts]() mutable {
     wake_all(woken);
     for (auto& observe : observers) observe(posts);
   };
+}
+
+void Room::store_changed(std::optional<uint64_t> sequence) {
+  if (!queue_) return;
+  {
+    std::lock_guard lock(mu_);
+    if (sequence) {
+      known_sequence_ = std::max(known_sequence_, *sequence);
+      if (*sequence <= sequence_) return;  // ours, or read already
+    } else {
+      check_stamp_ = true;
+    }
+    if (std::exchange(catch_up_pending_, true)) return;  // the queued one will see it
+  }
+  queue_->post([this] { catch_up(); });
+}
+
+void Room::catch_up() {
+  bool check_stamp;
+  {
+    std::lock_guard lock(mu_);
+    catch_up_pending_ = false;
+    check_stamp = std::exchange(check_stamp_, false);
+  }
+  if (check_stamp) {
+    std::string stamp = store_->change_stamp();
+    bool moved;
+    {
+      std::lock_guard lock(mu_);
+      moved = !stamp.empty() && stamp != change_stamp_;
+    }
+    if (moved) {
+      if (Status st = reload_now(); !st)
+        log_warning("room " + slug() + ": cannot reload after its posts changed: " + st.message());
+      return;
+    }
+  }
+  // In pieces of a batch's size, each published before the next is read.
+  for (;;) {
+    uint64_t have = status().sequence;
+    auto read = store_->read_after(have, 0, kMaxBatchPosts);
+    if (!read) {
+      // The next announcement (or the store's reconnection) tries again.
+      log_warning("room " + slug() + ": cannot read other nodes' posts: " + read.status().message());
+      return;
+    }
+    if (read->empty()) return;
+    queue_->observe(*read);
+    publish_batch(std::move(*read), {}, false)();
+  }
 }
 
 void Room::settle() {
@@ -163,6 +239,13 @@ Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {
   Delta d;
   d.pos = sequence_;
   if (pos == sequence_ && !start_over) {
+    d.content = shared_empty(fmt);
+    return d;
+  }
+  if (pos > sequence_ && pos <= known_sequence_ && !start_over) {
+    // From a node further ahead: nothing new for it until this room has
+    // caught up (see room.h, "Several writers"); its pos stays.
+    d.pos = pos;
     d.content = shared_empty(fmt);
     return d;
   }
@@ -277,7 +360,9 @@ size_t Room::num_chatters() const {
 
 bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
   std::lock_guard lock(mu_);
-  if (pos != sequence_ || cids_.behind(cid)) return false;
+  // A reader from a node further ahead waits for the catch-up (room.h).
+  bool ahead = pos > sequence_ && pos <= known_sequence_;
+  if ((pos != sequence_ && !ahead) || cids_.behind(cid)) return false;
   waiters_[cid] = waiter;
   return true;
 }
@@ -303,6 +388,13 @@ void Room::sweep() {
     size_t n = cids_.counted();
     if (n != recorded_chatters_) changed = recorded_chatters_ = n;
   }
+  if (store_->shared()) {
+    // Its bookkeeping is a query, and a moderation is announced
+    // (store_changed): neither belongs on the caller's (an event loop's)
+    // thread.
+    if (changed && queue_) queue_->post([this, n = *changed] { store_->record_num_chatters(n); });
+    return;
+  }
   if (changed) store_->record_num_chatters(*changed);
   reload_if_changed();
 }
@@ -325,31 +417,32 @@ void Room::reload_if_changed() {
 Status Room::reload() {
   if (!queue_) return Status(Errc::io, "the room is not open");
   Status result;
-  queue_->run_exclusive([&] {
-    std::string stamp = store_->change_stamp();
-    auto snap = store_->open();
-    if (!snap) {
-      result = snap.status();
-      return;
-    }
-    std::vector<std::shared_ptr<Waiter>> woken;
-    {
-      std::lock_guard lock(mu_);
-      load_window(*snap);
-      deltas_.clear();
-      rss_.reset();
-      ++window_version_;
-      cids_.begin_epoch();
-      reload_sequence_ = sequence_;
-      change_stamp_ = std::move(stamp);
-      woken.reserve(waiters_.size());
-      for (auto& [cid, w] : waiters_)
-        if (auto s = w.lock()) woken.push_back(std::move(s));
-      waiters_.clear();
-    }
-    wake_all(woken);
-  });
+  queue_->run_exclusive([&] { result = reload_now(); });
   return result;
+}
+
+Status Room::reload_now() {
+  std::string stamp = store_->change_stamp();
+  auto snap = store_->open();
+  if (!snap) return snap.status();
+  std::vector<std::shared_ptr<Waiter>> woken;
+  {
+    std::lock_guard lock(mu_);
+    load_window(*snap);
+    deltas_.clear();
+    rss_.reset();
+    ++window_version_;
+    cids_.begin_epoch();
+    reload_sequence_ = sequence_;
+    known_sequence_ = sequence_;
+    change_stamp_ = std::move(stamp);
+    woken.reserve(waiters_.size());
+    for (auto& [cid, w] : waiters_)
+      if (auto s = w.lock()) woken.push_back(std::move(s));
+    waiters_.clear();
+  }
+  wake_all(woken);
+  return Status::ok();
 }
 
 }  // namespace chaton

@@ -44,6 +44,23 @@
 // ones) get the full backlog anyway. A client whose cid expired meanwhile
 // and is given a new one keeps its view until its next refresh.
 //
+// Several writers. A store may be shared with other processes that append
+// to the same room (the PostgreSQL store, several nodes: docs/SCALING.md).
+// The room then hears of their posts through store_changed(), which asks
+// the commit thread (between batches, never blocking the caller) to read
+// what came after its sequence (Store::read_after) and publish it exactly
+// like its own posts: appended to the window in seq order, readers woken,
+// observers (webhooks) not called, since the node that accepted a post
+// tells them. Its own batch may come after posts of another node it has
+// not read yet: publish() reads those first, so the window stays gapless
+// and every reader gets every post once, in order. A reader that comes
+// from a node further ahead (pos beyond this room's sequence, but not
+// beyond the newest sequence the store announced) waits for the catch-up
+// instead of being told to start over. For a shared store the room does
+// not poll change_stamp() (a query): a moderation is announced through
+// store_changed() with no sequence, which makes the commit thread compare
+// the stamp and reload.
+//
 // Thread-safety: every public function may be called from any thread.
 // Lifetime: the Clock must outlive the Room; Waiters are held weakly.
 #pragma once
@@ -77,8 +94,8 @@
 
 namespace chaton {
 
-inline constexpr size_t kMaxWindowPosts = 20000;  // recent posts kept in memory
-inline constexpr size_t kMaxFeedItems = 200;      // newest posts in the RSS feed
+inline constexpr size_t kMaxWindowPosts = kMaxLivePosts;  // recent posts kept in memory
+inline constexpr size_t kMaxFeedItems = 200;              // newest posts in the RSS feed
 inline constexpr size_t kMaxCachedDeltas = 64;
 // One packet (a long-poll reply, an SSE event, a WebSocket frame) carries at
 // most this many posts, and stops after the post that brings the nick and
@@ -175,6 +192,12 @@ class Room {
   // and observers told (the commit thread is between batches).
   void settle();
 
+  // --- several writers (see above)
+  // Another writer committed posts up to `sequence`, or (nullopt) changed
+  // the room otherwise or may have (a moderation; a lost connection to the
+  // store). Returns at once; the commit thread catches up.
+  void store_changed(std::optional<uint64_t> sequence);
+
   // --- observers (outgoing webhooks): called on the commit thread after
   // each published batch, outside the room lock. Must not block.
   using PublishObserver = std::function<void(std::span<const Post>)>;
@@ -194,6 +217,14 @@ class Room {
   // Makes committed posts visible; returns the wake-up of the readers and
   // observers, which the commit queue runs after answering the writers.
   std::function<void()> publish(std::span<const Post> posts);
+  // Appends `earlier` (other writers' posts, read back) and then `posts` to
+  // the window; returns the wake-up of the readers, and of the observers
+  // for `posts` when `observed`. Either may be empty.
+  std::function<void()> publish_batch(std::vector<Post> earlier, std::span<const Post> posts, bool observed);
+  // On the commit thread: what store_changed() asked for.
+  void catch_up();
+  // On the commit thread: loads the store again (see reload()).
+  Status reload_now();
   void load_window(StoreSnapshot& snap);                                // under mu_
   Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over);  // under mu_
   // The end of the packet that starts at window_[begin] (see kMaxPacketPosts). Under mu_.
@@ -215,8 +246,11 @@ class Room {
   int64_t last_post_ = 0;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;
-  uint64_t window_version_ = 0;   // bumped whenever the window changes
-  uint64_t reload_sequence_ = 0;  // the sequence right after the last reload
+  uint64_t window_version_ = 0;    // bumped whenever the window changes
+  uint64_t reload_sequence_ = 0;   // the sequence right after the last reload
+  uint64_t known_sequence_ = 0;    // the newest sequence the store announced (>= sequence_)
+  bool catch_up_pending_ = false;  // a catch_up() is queued on the commit thread
+  bool check_stamp_ = false;       // ... and must compare the change stamp
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;

@@ -28,10 +28,6 @@
 
 namespace chaton {
 
-// current.dat never keeps fewer than its last this many posts
-// (docs/STORAGE.md "Archiving"): 31, as the original archiver keeps them.
-inline constexpr size_t kMinPostsKept = 31;
-
 // The live log as read: each readable post with its line as it was written,
 // so archiving moves lines without re-encoding them.
 struct LiveLog {

@@ -7,9 +7,14 @@
 // The embedded FileStore keeps the original Chaton layout (docs/STORAGE.md);
 // a PostgreSQL backend can implement the same interface for several nodes.
 //
-// Thread-safety: a Store is used by one room. append() is called from the
-// room's commit thread only; the read functions may be called from any thread
-// concurrently with append().
+// A store may be shared by several processes that append to the same room
+// (the PostgreSQL store, several nodes: docs/SCALING.md). Such a store says
+// so with shared(); its room then learns of posts it did not write from
+// read_after(), when told that the room changed (Room::store_changed).
+//
+// Thread-safety: a Store is used by one room. append() and read_after() are
+// called from the room's commit thread only; the other read functions may be
+// called from any thread concurrently with append().
 #pragma once
 
 #include <cstdint>
@@ -23,6 +28,16 @@
 #include "util/result.h"
 
 namespace chaton {
+
+// The most recent posts a room keeps in memory (its live window); a store
+// whose live log is longer (a database) hands the room no more than these.
+inline constexpr size_t kMaxLivePosts = 20000;
+
+// The live log (current.dat) never keeps fewer than its last this many
+// posts (docs/STORAGE.md "Archiving"): 31, as the original archiver keeps
+// them. A database room's live window is the same: today's posts, and at
+// least these.
+inline constexpr size_t kMinPostsKept = 31;
 
 // An archived (or live) UTC day and how many posts it has.
 struct DayCount {
@@ -82,6 +97,17 @@ class Store {
 
   // Best-effort bookkeeping the original tools read.
   virtual void record_num_chatters(size_t n) = 0;
+
+  // True when other processes append to this room too.
+  virtual bool shared() const { return false; }
+
+  // The posts after sequence number `after`, up to `through` (0: the
+  // newest), oldest first, seq filled in, at most `max`. A room whose store
+  // is shared catches up with other writers' posts from here; a store with
+  // one writer has nothing its room has not seen, and returns none.
+  virtual Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) {
+    return std::vector<Post>{};
+  }
 
   // --- archives (docs/STORAGE.md, "Archiving"). Callable concurrently with
   // append(). A store that keeps no archives (a test double) may leave these as

@@ -242,11 +242,25 @@ TEST(ConfigParse, EmptyFileGivesTheDefaults) {
   EXPECT_EQ(c.limits.text_limit, 2048);
   EXPECT_EQ(c.limits.nick_limit, 64);
   EXPECT_EQ(c.limits.max_body_bytes, 65536);
+  EXPECT_EQ(c.store.url, "");  // the file store
   ASSERT_EQ(c.rooms.size(), 1u);
   ASSERT_EQ(d.rooms.size(), 1u);
   EXPECT_EQ(c.rooms[0].slug, d.rooms[0].slug);
   EXPECT_EQ(c.rooms[0].name, d.rooms[0].name);
   EXPECT_EQ(c.rooms[0].description, d.rooms[0].description);
+}
+
+TEST(ConfigParse, StoreUrlIsAPostgresUriWithoutAPassword) {
+  EXPECT_EQ(parse_ok("[store]\nurl = \"postgresql://chaton@db:5432/chaton\"\n").store.url,
+            "postgresql://chaton@db:5432/chaton");
+  for (const char* bad : {"mysql://db/chaton", "postgresql://chaton:secret@db/chaton",
+                          "postgresql://chaton@db/chaton?password=secret"}) {
+    auto r = parse_config(std::string("[store]\nurl = \"") + bad + "\"\n", "chaton.toml");
+    ASSERT_FALSE(r) << bad;
+    EXPECT_NE(r.status().message().find("url"), std::string::npos) << r.status().message();
+    EXPECT_EQ(r.status().message().find("secret"), std::string::npos) << r.status().message();
+  }
+  EXPECT_FALSE(parse_config("[store]\nhost = \"db\"\n", "chaton.toml"));
 }
 
 TEST(ConfigParse, FileWithoutRoomsGetsTheLobby) {

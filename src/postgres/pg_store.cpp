@@ -1,0 +1,237 @@
+// PgStore: see pg_store.h; the tables are in schema.cpp and docs/SCALING.md.
+#include "postgres/pg_store.h"
+
+#include <algorithm>
+
+#include "util/civil_time.h"
+#include "util/log.h"
+
+namespace chaton::postgres {
+
+namespace {
+
+// Days are passed and read as days since 1970-01-01, so no date format
+// travels between us and the server.
+constexpr std::string_view kEpoch = "date '1970-01-01'";
+
+std::string num(int64_t v) { return std::to_string(v); }
+
+int64_t day_number(Date d) { return days_from_civil(d); }
+
+std::string columns() { return "seq, sec, usec, nick, text, ip"; }
+
+// Where a room's live window starts (docs/SCALING.md, "The live window"):
+// the seq before today's first post, or kMinPostsKept before the newest,
+// whichever is earlier. $1 room id, $2 its sequence, $3 kMinPostsKept, $4
+// today as a day number.
+constexpr std::string_view kWindowStart =
+    "least($2::bigint - $3::bigint, coalesce((SELECT min(seq) - 1 FROM chaton_posts "
+    "WHERE room_id = $1 AND day >= date '1970-01-01' + $4::integer), $2::bigint))";
+
+// Rows of columns() as posts.
+std::vector<Post> posts_of(const PgResult& r, bool with_seq) {
+  std::vector<Post> out;
+  out.reserve(static_cast<size_t>(r.rows()));
+  for (int i = 0; i < r.rows(); ++i) {
+    Post p;
+    if (with_seq) p.seq = static_cast<uint64_t>(r.int64(i, 0));
+    p.sec = r.int64(i, 1);
+    p.usec = r.int64(i, 2);
+    p.nick = std::string(r.text(i, 3));
+    p.text = std::string(r.text(i, 4));
+    if (!r.is_null(i, 5)) p.ip = std::string(r.text(i, 5));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// One statement, one transaction: see pg_store.h. $1 room id, $2 posts in
+// the batch, $3 newest post time, $4..$8 the posts' columns as arrays, $9
+// the slug for the notification.
+constexpr std::string_view kAppend = R"sql(
+WITH r AS (
+  UPDATE chaton_rooms SET sequence = sequence + $2::bigint, last_post = greatest(last_post, $3::bigint)
+  WHERE id = $1::bigint RETURNING sequence),
+p AS (
+  SELECT t.sec, t.usec, t.nick, t.text, t.ip, t.n,
+         date '1970-01-01' + floor(t.sec / 86400.0)::integer AS day
+  FROM unnest($4::bigint[], $5::integer[], $6::text[], $7::text[], $8::text[])
+       WITH ORDINALITY AS t(sec, usec, nick, text, ip, n)),
+ins AS (
+  INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip)
+  SELECT $1::bigint, r.sequence - $2::bigint + p.n, p.day, p.sec, p.usec, p.nick, p.text, p.ip FROM r, p),
+d AS (
+  INSERT INTO chaton_days (room_id, day, posts)
+  SELECT $1::bigint, p.day, count(*) FROM r, p GROUP BY p.day
+  ON CONFLICT (room_id, day) DO UPDATE SET posts = chaton_days.posts + excluded.posts)
+SELECT r.sequence, pg_notify('chaton', $9 || ' ' || r.sequence) FROM r
+)sql";
+
+}  // namespace
+
+PgStore::PgStore(std::string url, std::string slug, std::string node, const Clock& clock)
+    : slug_(std::move(slug)), node_(std::move(node)), clock_(clock), writer_(url), reader_(url) {}
+
+PgStore::~PgStore() = default;
+
+Result<int64_t> PgStore::room_id(PgConnection& db) {
+  if (int64_t id = room_id_.load()) return id;
+  auto r = db.exec(
+      "WITH n AS (INSERT INTO chaton_rooms (slug) VALUES ($1) ON CONFLICT (slug) DO NOTHING RETURNING id) "
+      "SELECT id FROM n UNION ALL SELECT id FROM chaton_rooms WHERE slug = $1",
+      {slug_});
+  if (!r) return r.status();
+  if (r->rows() == 0) return Status(Errc::io, "room " + slug_ + " could not be registered in the database");
+  int64_t id = r->int64(0, 0);
+  room_id_.store(id);
+  return id;
+}
+
+Result<StoreSnapshot> PgStore::open() {
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return id.status();
+  auto state = writer_.exec("SELECT sequence, last_post FROM chaton_rooms WHERE id = $1", {num(*id)});
+  if (!state) return state.status();
+  StoreSnapshot snap;
+  snap.sequence = static_cast<uint64_t>(state->int64(0, 0));
+  snap.last_post = state->int64(0, 1);
+  int64_t today = day_number(utc_from_seconds(to_stamp(clock_.now()).sec).date);
+  // Newest first, so the limit keeps the newest kMaxLivePosts.
+  auto rows = writer_.exec("SELECT " + columns() + " FROM chaton_posts WHERE room_id = $1 AND seq > " +
+                               std::string(kWindowStart) + " ORDER BY seq DESC LIMIT $5",
+                           {num(*id), num(static_cast<int64_t>(snap.sequence)), num(kMinPostsKept),
+                            num(today), num(kMaxLivePosts)});
+  if (!rows) return rows.status();
+  snap.recent = posts_of(*rows, true);
+  std::reverse(snap.recent.begin(), snap.recent.end());
+  return snap;
+}
+
+Status PgStore::append(std::span<Post> batch) {
+  if (batch.empty()) return Status::ok();
+  std::vector<PgParam> secs, usecs, nicks, texts, ips;
+  int64_t newest = 0;
+  for (const Post& p : batch) {
+    secs.emplace_back(num(p.sec));
+    usecs.emplace_back(num(p.usec));
+    nicks.emplace_back(p.nick);
+    texts.emplace_back(p.text);
+    ips.emplace_back(p.ip);
+    newest = std::max(newest, p.sec);
+  }
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return id.status();
+  int64_t n = static_cast<int64_t>(batch.size());
+  auto r = writer_.exec(kAppend, {num(*id), num(n), num(newest), text_array(secs), text_array(usecs),
+                                  text_array(nicks), text_array(texts), text_array(ips), slug_});
+  if (!r) return r.status();
+  if (r->rows() != 1) return Status(Errc::io, "room " + slug_ + " is missing from the database");
+  uint64_t last = static_cast<uint64_t>(r->int64(0, 0));
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].seq = last - batch.size() + 1 + i;
+  return Status::ok();
+}
+
+Result<std::vector<Post>> PgStore::read_after(uint64_t after, uint64_t through, size_t max) {
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return id.status();
+  auto r = writer_.exec("SELECT " + columns() +
+                            " FROM chaton_posts WHERE room_id = $1 AND seq > $2 AND ($3 = 0 OR seq <= $3) "
+                            "ORDER BY seq LIMIT $4",
+                        {num(*id), num(static_cast<int64_t>(after)), num(static_cast<int64_t>(through)),
+                         num(static_cast<int64_t>(max))});
+  if (!r) return r.status();
+  return posts_of(*r, true);
+}
+
+void PgStore::record_num_chatters(size_t n) {
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return;
+  auto r = writer_.exec(
+      "INSERT INTO chaton_chatters (room_id, node, chatters, seen) VALUES ($1, $2, $3, now()) "
+      "ON CONFLICT (room_id, node) DO UPDATE SET chatters = excluded.chatters, seen = excluded.seen",
+      {num(*id), node_, num(static_cast<int64_t>(n))});
+  if (!r) log_warning("room " + slug_ + ": cannot record the chatters count: " + r.status().message());
+}
+
+Result<std::vector<Post>> PgStore::read_day(Date day) {
+  std::lock_guard lock(reader_mu_);
+  auto id = room_id(reader_);
+  if (!id) return id.status();
+  auto r = reader_.exec("SELECT " + columns() + " FROM chaton_posts WHERE room_id = $1 AND day = " +
+                            std::string(kEpoch) + " + $2::integer ORDER BY seq",
+                        {num(*id), num(day_number(day))});
+  if (!r) return r.status();
+  if (r->rows() == 0) return Status(Errc::not_found, "no archive for " + format_date_path(day));
+  return posts_of(*r, false);
+}
+
+std::vector<DayCount> PgStore::days_in_month(int year, int month) {
+  std::lock_guard lock(reader_mu_);
+  auto id = room_id(reader_);
+  if (!id) return {};
+  Date first{year, month, 1};
+  Date next = month == 12 ? Date{year + 1, 1, 1} : Date{year, month + 1, 1};
+  auto r = reader_.exec("SELECT day - " + std::string(kEpoch) +
+                            ", posts FROM chaton_days WHERE room_id = $1 AND day >= " + std::string(kEpoch) +
+                            " + $2::integer AND day < " + std::string(kEpoch) +
+                            " + $3::integer AND posts > 0 ORDER BY day",
+                        {num(*id), num(day_number(first)), num(day_number(next))});
+  if (!r) {
+    log_warning("room " + slug_ + ": " + r.status().message());
+    return {};
+  }
+  std::vector<DayCount> out;
+  for (int i = 0; i < r->rows(); ++i)
+    out.push_back(DayCount{civil_from_days(r->int64(i, 0)), static_cast<uint64_t>(r->int64(i, 1))});
+  return out;
+}
+
+std::vector<std::pair<int, int>> PgStore::months() {
+  std::lock_guard lock(reader_mu_);
+  auto id = room_id(reader_);
+  if (!id) return {};
+  auto r = reader_.exec(
+      "SELECT DISTINCT extract(year FROM day)::integer AS y, extract(month FROM day)::integer AS m "
+      "FROM chaton_days WHERE room_id = $1 AND posts > 0 ORDER BY y, m",
+      {num(*id)});
+  if (!r) {
+    log_warning("room " + slug_ + ": " + r.status().message());
+    return {};
+  }
+  std::vector<std::pair<int, int>> out;
+  for (int i = 0; i < r->rows(); ++i)
+    out.emplace_back(static_cast<int>(r->int64(i, 0)), static_cast<int>(r->int64(i, 1)));
+  return out;
+}
+
+Result<ArchiveReport> PgStore::archive(Date today) {
+  // Nothing moves: every day stays in the table. What the room's window
+  // keeps is what open() would load now (docs/SCALING.md, "The live window").
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return id.status();
+  auto state = writer_.exec("SELECT sequence FROM chaton_rooms WHERE id = $1", {num(*id)});
+  if (!state) return state.status();
+  auto r = writer_.exec(
+      "SELECT count(*) FROM chaton_posts WHERE room_id = $1 AND seq > " + std::string(kWindowStart),
+      {num(*id), std::string(state->text(0, 0)), num(kMinPostsKept), num(day_number(today))});
+  if (!r) return r.status();
+  ArchiveReport report;
+  report.kept_in_current = static_cast<size_t>(std::min<int64_t>(r->int64(0, 0), kMaxLivePosts));
+  return report;
+}
+
+std::string PgStore::change_stamp() {
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return {};
+  auto r = writer_.exec("SELECT moderated FROM chaton_rooms WHERE id = $1", {num(*id)});
+  if (!r || r->rows() == 0) return {};
+  return std::string(r->text(0, 0));
+}
+
+}  // namespace chaton::postgres

@@ -1,0 +1,85 @@
+// The migrations, oldest first; docs/SCALING.md, "Schema", describes the
+// tables they make.
+#include "postgres/schema.h"
+
+#include <array>
+#include <string>
+
+namespace chaton::postgres {
+
+namespace {
+
+// Any number, the same in every node: the advisory lock that serializes
+// migrations.
+constexpr std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(7295361402)";
+
+constexpr std::array<std::string_view, 1> kMigrations = {
+    // 1: rooms, their posts, their per-day counts, and who is connected.
+    R"sql(
+CREATE TABLE chaton_rooms (
+  id bigserial PRIMARY KEY,
+  slug text NOT NULL UNIQUE,
+  sequence bigint NOT NULL DEFAULT 0,
+  last_post bigint NOT NULL DEFAULT 0,
+  moderated bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE chaton_posts (
+  room_id bigint NOT NULL REFERENCES chaton_rooms (id),
+  seq bigint NOT NULL,
+  day date NOT NULL,
+  sec bigint NOT NULL,
+  usec integer NOT NULL,
+  nick text NOT NULL,
+  text text NOT NULL,
+  ip text,
+  PRIMARY KEY (room_id, seq)
+);
+CREATE INDEX chaton_posts_day ON chaton_posts (room_id, day, seq);
+CREATE TABLE chaton_days (
+  room_id bigint NOT NULL REFERENCES chaton_rooms (id),
+  day date NOT NULL,
+  posts bigint NOT NULL,
+  PRIMARY KEY (room_id, day)
+);
+CREATE TABLE chaton_chatters (
+  room_id bigint NOT NULL REFERENCES chaton_rooms (id),
+  node text NOT NULL,
+  chatters integer NOT NULL,
+  seen timestamptz NOT NULL,
+  PRIMARY KEY (room_id, node)
+);
+)sql",
+};
+
+}  // namespace
+
+int schema_version() { return static_cast<int>(kMigrations.size()); }
+
+Result<int> migrate(PgConnection& db) {
+  auto fail = [&](Status st) -> Result<int> {
+    (void)db.exec("ROLLBACK");
+    return st;
+  };
+  if (auto r = db.exec("BEGIN"); !r) return r.status();
+  if (auto r = db.exec(kMigrationLock); !r) return fail(r.status());
+  if (auto r = db.exec("CREATE TABLE IF NOT EXISTS chaton_schema (version integer NOT NULL)"); !r)
+    return fail(r.status());
+  auto found = db.exec("SELECT coalesce(max(version), 0) FROM chaton_schema");
+  if (!found) return fail(found.status());
+  int before = static_cast<int>(found->int64(0, 0));
+  if (before > schema_version())
+    return fail(Status(Errc::invalid, "the database at " + db.where() + " has schema version " +
+                                          std::to_string(before) + ", newer than this chaton's (" +
+                                          std::to_string(schema_version()) + "): upgrade chaton"));
+  for (int v = before + 1; v <= schema_version(); ++v) {
+    if (auto r = db.exec(kMigrations[static_cast<size_t>(v - 1)]); !r)
+      return fail(
+          Status(r.status().code(), "schema migration " + std::to_string(v) + ": " + r.status().message()));
+    if (auto r = db.exec("INSERT INTO chaton_schema (version) VALUES (" + std::to_string(v) + ")"); !r)
+      return fail(r.status());
+  }
+  if (auto r = db.exec("COMMIT"); !r) return r.status();
+  return before;
+}
+
+}  // namespace chaton::postgres

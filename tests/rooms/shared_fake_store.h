@@ -1,0 +1,81 @@
+// SharedFakeStore: an in-memory store shared by several rooms, as the
+// PostgreSQL store is shared by several nodes (store.h, "shared()").
+//
+// A SharedLog holds the room's posts; every SharedFakeStore over it is one
+// node's view: append() numbers a batch after the log's newest post (one
+// gapless sequence for all of them), read_after() reads the log, and
+// change_stamp() moves when rewrite() replaces the log (a moderation).
+//
+// Thread-safety: every member may be called from any thread.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+
+namespace chaton::rooms_test {
+
+struct SharedLog {
+  std::mutex mu;
+  std::vector<Post> posts;  // posts[i].seq == i + 1
+  int rewrites = 0;
+};
+
+class SharedFakeStore final : public Store {
+ public:
+  explicit SharedFakeStore(std::shared_ptr<SharedLog> log) : log_(std::move(log)) {}
+
+  Result<StoreSnapshot> open() override {
+    std::lock_guard lock(log_->mu);
+    StoreSnapshot s;
+    s.recent = log_->posts;
+    s.sequence = log_->posts.size();
+    s.last_post = log_->posts.empty() ? 0 : log_->posts.back().sec;
+    return s;
+  }
+  Status append(std::span<Post> batch) override {
+    std::lock_guard lock(log_->mu);
+    for (Post& p : batch) {
+      p.seq = log_->posts.size() + 1;
+      log_->posts.push_back(p);
+    }
+    return Status::ok();
+  }
+  void record_num_chatters(size_t) override {}
+  bool shared() const override { return true; }
+  Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override {
+    std::lock_guard lock(log_->mu);
+    std::vector<Post> out;
+    for (uint64_t s = after + 1;
+         s <= log_->posts.size() && (through == 0 || s <= through) && out.size() < max; ++s)
+      out.push_back(log_->posts[s - 1]);
+    return out;
+  }
+  std::string change_stamp() override {
+    std::lock_guard lock(log_->mu);
+    return std::to_string(log_->rewrites);
+  }
+
+ private:
+  std::shared_ptr<SharedLog> log_;
+};
+
+// Another node wrote `n` posts straight into the log; returns the newest seq.
+inline uint64_t write_elsewhere(SharedLog& log, size_t n, const std::string& nick = "elsewhere") {
+  std::lock_guard lock(log.mu);
+  for (size_t i = 0; i < n; ++i) {
+    Post p;
+    p.nick = nick;
+    p.text = nick + " " + std::to_string(log.posts.size() + 1);
+    p.sec = 1732450000 + static_cast<int64_t>(log.posts.size());
+    p.seq = log.posts.size() + 1;
+    log.posts.push_back(p);
+  }
+  return log.posts.size();
+}
+
+}  // namespace chaton::rooms_test

@@ -1,0 +1,151 @@
+// A room whose store other writers share (room.h, "Several writers"): two
+// Rooms over one SharedLog play two nodes.
+#include <gtest/gtest.h>
+
+#include "rooms/room.h"
+#include "rooms/room_helpers.h"
+#include "rooms/shared_fake_store.h"
+#include "support/wait.h"
+
+namespace chaton {
+namespace {
+
+using rooms_test::SharedFakeStore;
+using rooms_test::SharedLog;
+using rooms_test::write_elsewhere;
+using testing::CountingWaiter;
+using testing::lobby_settings;
+using testing::post_and_settle;
+using testing::texts;
+
+class SharedRoomTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<Room> node() {
+    auto room = std::make_unique<Room>(lobby_settings(true), std::make_unique<SharedFakeStore>(log), clock);
+    EXPECT_TRUE(room->open(nullptr));
+    return room;
+  }
+  std::vector<uint64_t> window_seqs(Room& room) {
+    std::vector<uint64_t> out;
+    for (const Post& p : room.recent_posts(1000)) out.push_back(p.seq);
+    return out;
+  }
+
+  std::shared_ptr<SharedLog> log = std::make_shared<SharedLog>();
+  ManualClock clock{SysTime{std::chrono::seconds(1732450000)}};
+};
+
+TEST_F(SharedRoomTest, AnAnnouncedPostReachesTheOtherNodesWaitingReader) {
+  auto a = node();
+  auto b = node();
+  auto reader = std::make_shared<CountingWaiter>();
+  Cid cid = b->admit(std::nullopt).cid;
+  ASSERT_TRUE(b->wait(cid, 0, reader));
+
+  auto posted = post_and_settle(*a, "alice", "hello from a");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(reader->wakes.load(), 0);  // b has not heard yet
+  b->store_changed(posted->seq);
+  b->settle();
+  EXPECT_EQ(reader->wakes.load(), 1);
+  Delta d = b->delta_since(cid, 0, PacketFormat::json);
+  EXPECT_EQ(d.pos, 1u);
+  EXPECT_EQ(texts(d), std::vector<std::string>{"hello from a"});
+  // A second announcement of the same post changes nothing.
+  b->store_changed(posted->seq);
+  b->settle();
+  EXPECT_EQ(window_seqs(*b), std::vector<uint64_t>{1});
+}
+
+TEST_F(SharedRoomTest, OwnPostsAfterUnreadForeignOnesKeepTheWindowGapless) {
+  auto b = node();
+  std::vector<size_t> observed;
+  b->on_publish([&](std::span<const Post> posts) { observed.push_back(posts.size()); });
+  auto reader = std::make_shared<CountingWaiter>();
+  Cid cid = b->admit(std::nullopt).cid;
+  ASSERT_TRUE(b->wait(cid, 0, reader));
+
+  write_elsewhere(*log, 3);  // not announced yet
+  auto mine = post_and_settle(*b, "bob", "mine");
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(mine->seq, 4u);
+  EXPECT_EQ(window_seqs(*b), (std::vector<uint64_t>{1, 2, 3, 4}));
+  Delta d = b->delta_since(cid, 0, PacketFormat::json);
+  EXPECT_FALSE(d.refresh);
+  EXPECT_EQ(texts(d), (std::vector<std::string>{"elsewhere 1", "elsewhere 2", "elsewhere 3", "mine"}));
+  // Observers (webhooks) hear of this node's own post only.
+  EXPECT_EQ(observed, std::vector<size_t>{1});
+}
+
+TEST_F(SharedRoomTest, ForeignPostsAreNotObservedHere) {
+  auto b = node();
+  int observed = 0;
+  b->on_publish([&](std::span<const Post>) { ++observed; });
+  b->store_changed(write_elsewhere(*log, 2));
+  b->settle();
+  EXPECT_EQ(window_seqs(*b), (std::vector<uint64_t>{1, 2}));
+  EXPECT_EQ(observed, 0);
+}
+
+TEST_F(SharedRoomTest, AReaderFromANodeFurtherAheadWaitsForTheCatchUp) {
+  auto b = node();
+  auto reader = std::make_shared<CountingWaiter>();
+  Cid cid = b->admit(std::nullopt).cid;
+  uint64_t newest = write_elsewhere(*log, 5);
+  b->store_changed(newest);  // announced, but b's commit thread is not through yet
+  // Whether or not the catch-up ran already, the reader at pos 5 is never
+  // told to start over and never sent posts before its pos.
+  Delta early = b->delta_since(cid, newest, PacketFormat::json);
+  EXPECT_FALSE(early.refresh);
+  EXPECT_EQ(early.pos, newest);
+  EXPECT_FALSE(early.has_posts);
+  b->settle();
+  ASSERT_TRUE(b->wait(cid, newest, reader));
+  write_elsewhere(*log, 1);
+  b->store_changed(newest + 1);
+  b->settle();
+  EXPECT_EQ(reader->wakes.load(), 1);
+  Delta d = b->delta_since(cid, newest, PacketFormat::json);
+  EXPECT_FALSE(d.refresh);
+  EXPECT_EQ(d.pos, newest + 1);
+  EXPECT_EQ(texts(d), std::vector<std::string>{"elsewhere 6"});
+}
+
+TEST_F(SharedRoomTest, APosBeyondAnythingAnnouncedStillStartsOver) {
+  auto b = node();
+  write_elsewhere(*log, 2);
+  b->store_changed(2);
+  b->settle();
+  Cid cid = b->admit(std::nullopt).cid;
+  auto reader = std::make_shared<CountingWaiter>();
+  EXPECT_FALSE(b->wait(cid, 9, reader));
+  Delta d = b->delta_since(cid, 9, PacketFormat::web);
+  EXPECT_TRUE(d.refresh);
+  EXPECT_EQ(d.pos, 2u);
+}
+
+TEST_F(SharedRoomTest, AChangeWithoutASequenceReloadsWhenTheStampMoved) {
+  auto b = node();
+  write_elsewhere(*log, 3);
+  b->store_changed(3);
+  b->settle();
+  Cid cid = b->admit(std::nullopt).cid;
+  auto reader = std::make_shared<CountingWaiter>();
+  ASSERT_TRUE(b->wait(cid, 3, reader));
+  {
+    std::lock_guard lock(log->mu);
+    log->posts.erase(log->posts.begin() + 1);  // a moderation removed post 2
+    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
+    ++log->rewrites;
+  }
+  b->store_changed(std::nullopt);
+  b->settle();
+  EXPECT_EQ(reader->wakes.load(), 1);
+  EXPECT_EQ(window_seqs(*b), (std::vector<uint64_t>{1, 2}));
+  Delta d = b->delta_since(cid, 3, PacketFormat::web);
+  EXPECT_TRUE(d.refresh);
+  EXPECT_EQ(d.pos, 2u);
+}
+
+}  // namespace
+}  // namespace chaton
