@@ -52,8 +52,9 @@ void log_report(const RoomConfig& room, Date today, const std::vector<std::strin
   for (size_t i = 1; i < lines.size(); ++i) log.write("  " + lines[i]);
 }
 
-bool archive_room(const RoomConfig& room, Date today, std::ostream& out, std::ostream& err) {
-  auto report = server::open_room_store(room)->archive(today);
+bool archive_room(const StoreConfig& store, const RoomConfig& room, Date today, std::ostream& out,
+                  std::ostream& err) {
+  auto report = server::open_room_store(store, room, SystemClock::instance(), kCommandNode)->archive(today);
   if (!report) {
     err << "chaton: room '" << room.slug << "': " << report.status().message() << "\n";
     return false;
@@ -86,7 +87,7 @@ int run_archive(const ArchiveOptions& options, std::ostream& out, std::ostream& 
     return kExitBadInput;
   }
   bool ok = true;
-  for (const RoomConfig& room : *rooms) ok &= archive_room(room, today, out, err);
+  for (const RoomConfig& room : rooms->rooms) ok &= archive_room(rooms->store, room, today, out, err);
   return ok ? kExitOk : kExitFailed;
 }
 

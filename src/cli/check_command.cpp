@@ -100,7 +100,7 @@ int run_check(const CheckOptions& options, std::ostream& out, std::ostream& err)
   }
   Date today = today_utc();
   size_t problems = 0;
-  for (const RoomConfig& room : *rooms) {
+  for (const RoomConfig& room : rooms->rooms) {
     if (options.repair) {
       repair_room(room, today, out, err);
       repair_index(room, out, err);

@@ -15,6 +15,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -82,9 +83,18 @@ struct PostOptions {
 int run_watch(const WatchOptions& options, std::ostream& out, std::ostream& err);
 int run_post(const PostOptions& options, std::istream& in, std::ostream& out, std::ostream& err);
 
+// The rooms a command works on, and where they keep their posts.
+struct SelectedRooms {
+  StoreConfig store;
+  std::vector<RoomConfig> rooms;
+};
+
+// The node name the offline commands give a shared store.
+inline constexpr std::string_view kCommandNode = "chaton-command";
+
 // The rooms a command works on: the configuration (completed as `serve`
 // would) narrowed to --room. The error names the config or the room.
-inline Result<std::vector<RoomConfig>> select_rooms(const RoomSelection& s) {
+inline Result<SelectedRooms> select_rooms(const RoomSelection& s) {
   Config config = default_config();
   if (!s.config_file.empty()) {
     auto loaded = load_config(s.config_file);
@@ -92,10 +102,10 @@ inline Result<std::vector<RoomConfig>> select_rooms(const RoomSelection& s) {
     config = std::move(loaded.value());
   }
   if (Status st = finalize(config); !st) return st;
-  if (s.room.empty()) return config.rooms;
+  if (s.room.empty()) return SelectedRooms{config.store, config.rooms};
   std::string known;
   for (const RoomConfig& r : config.rooms) {
-    if (r.slug == s.room) return std::vector<RoomConfig>{r};
+    if (r.slug == s.room) return SelectedRooms{config.store, {r}};
     known += (known.empty() ? "" : ", ") + r.slug;
   }
   std::string where = s.config_file.empty() ? "the default configuration" : s.config_file;

@@ -165,8 +165,9 @@ int run_moderate(const ModerateOptions& options, std::ostream& out, std::ostream
     err << kCommand << rooms.status().message() << "\n";
     return kExitBadInput;
   }
-  const RoomConfig& room = rooms->front();
-  auto report = server::open_room_store(room)->remove_posts(*selector);
+  const RoomConfig& room = rooms->rooms.front();
+  auto report = server::open_room_store(rooms->store, room, SystemClock::instance(), kCommandNode)
+                    ->remove_posts(*selector);
   if (!report) {
     err << kCommand << "room '" << room.slug << "': " << report.status().message() << "\n";
     return kExitFailed;

@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -20,6 +22,7 @@
 #include "http/listener.h"
 #include "http/loop_pool.h"
 #include "http/tls_context.h"
+#include "postgres/notify_listener.h"
 #include "server/daily_archiver.h"
 #include "server/room_store.h"
 #include "util/log.h"
@@ -75,6 +78,8 @@ struct Server::Impl final : Handler {
   }
   void wait_for_reload();
   Status open_rooms(std::ostream& out);
+  // Several nodes on one database: hear the others' posts (docs/SCALING.md).
+  void listen_to_other_nodes();
   void schedule_sweep();
 
   Config config;
@@ -94,7 +99,9 @@ struct Server::Impl final : Handler {
   std::unique_ptr<Router> router;
   std::shared_ptr<Listener> listener;
   std::vector<std::shared_ptr<Room>> rooms;
-  std::unique_ptr<DailyArchiver> archiver;  // archives every room at UTC midnight
+  std::string node;  // this process among the nodes sharing a database: HOST:PORT
+  std::shared_ptr<postgres::NotifyListener> other_nodes;  // null with the file store
+  std::unique_ptr<DailyArchiver> archiver;                // archives every room at UTC midnight
   std::string public_url;
   uint16_t port = 0;
   std::atomic<bool> stopping{false};
@@ -166,7 +173,7 @@ Status Server::Impl::open_rooms(std::ostream& out) {
   std::vector<std::unique_ptr<RoomEndpoints>> endpoints;
   for (const auto& rc : config.rooms) {
     auto room = std::make_shared<Room>(settings_for(rc, config, public_url, rate_limiter),
-                                       open_room_store(rc), clock);
+                                       open_room_store(config.store, rc, clock, node), clock);
     std::vector<std::string> warnings;
     Status st = room->open(&warnings);
     for (const auto& w : warnings) out << "  warning: room " << rc.slug << ": " << w << "\n";
@@ -180,6 +187,21 @@ Status Server::Impl::open_rooms(std::ostream& out) {
   router = std::make_unique<Router>(std::move(endpoints), clock,
                                     OriginPolicy(public_url, config.site.allowed_origins, tls.enabled()));
   return {};
+}
+
+void Server::Impl::listen_to_other_nodes() {
+  if (config.store.url.empty()) return;
+  other_nodes = std::make_shared<postgres::NotifyListener>(
+      loops.loop(0).get_executor(), config.store.url,
+      [this](const std::string& slug, std::optional<uint64_t> sequence) {
+        for (auto& r : rooms)
+          if (r->slug() == slug) r->store_changed(sequence);
+      },
+      // Anything may have been committed while no one listened.
+      [this] {
+        for (auto& r : rooms) r->store_changed(std::nullopt);
+      });
+  other_nodes->start();
 }
 
 void Server::Impl::schedule_sweep() {
@@ -243,7 +265,14 @@ Status Server::start(std::ostream& out) {
 
   out << "chaton " << CHATON_VERSION << " listening on " << scheme << url_host(addr.to_string()) << ":"
       << m.port << "/ (" << m.threads << " threads), public URL " << m.public_url << "/\n";
+  auto store = prepare_store(m.config.store);
+  if (!store) return store.status();
+  out << "  store: " << *store << "\n";
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  m.node = std::string(host) + ":" + std::to_string(m.port);
   if (Status st = m.open_rooms(out); !st) return st;
+  m.listen_to_other_nodes();
   out.flush();
 
   m.signals.async_wait([this](boost::system::error_code ec, int) {
@@ -283,6 +312,7 @@ void Server::stop() {
   // Finish an archive run, then commit what is queued, before the I/O
   // threads go away (the other loops go on meanwhile).
   net::post(m.loops.loop(0), [&m] {
+    if (m.other_nodes) m.other_nodes->stop();
     if (m.archiver) m.archiver->stop();
     for (auto& r : m.rooms) r->close();
     m.loops.stop();
