@@ -69,6 +69,15 @@ SELECT r.sequence, pg_notify('chaton', $9 || ' ' || r.sequence) FROM r
 
 }  // namespace
 
+Status PgStore::reported(const Status& st, std::string_view doing) const {
+  // The details (the server's address, libpq's reason) go to the log; a
+  // client is told what happened, not where.
+  log_warning("room " + slug_ + ": " + std::string(doing) + ": " + st.message());
+  if (st.code() == Errc::unavailable)
+    return Status(Errc::unavailable, "the database is unreachable; try again later");
+  return Status(st.code(), "the database failed while " + std::string(doing));
+}
+
 PgStore::PgStore(std::string url, std::string slug, std::string node, const Clock& clock)
     : slug_(std::move(slug)), node_(std::move(node)), clock_(clock), writer_(url), reader_(url) {}
 
@@ -90,9 +99,9 @@ Result<int64_t> PgStore::room_id(PgConnection& db) {
 Result<StoreSnapshot> PgStore::open() {
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "opening the room");
   auto state = writer_.exec("SELECT sequence, last_post FROM chaton_rooms WHERE id = $1", {num(*id)});
-  if (!state) return state.status();
+  if (!state) return reported(state.status(), "opening the room");
   StoreSnapshot snap;
   snap.sequence = static_cast<uint64_t>(state->int64(0, 0));
   snap.last_post = state->int64(0, 1);
@@ -102,7 +111,7 @@ Result<StoreSnapshot> PgStore::open() {
                                std::string(kWindowStart) + " ORDER BY seq DESC LIMIT $5",
                            {num(*id), num(static_cast<int64_t>(snap.sequence)), num(kMinPostsKept),
                             num(today), num(kMaxLivePosts)});
-  if (!rows) return rows.status();
+  if (!rows) return reported(rows.status(), "opening the room");
   snap.recent = posts_of(*rows, true);
   std::reverse(snap.recent.begin(), snap.recent.end());
   return snap;
@@ -122,11 +131,11 @@ Status PgStore::append(std::span<Post> batch) {
   }
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "storing posts");
   int64_t n = static_cast<int64_t>(batch.size());
   auto r = writer_.exec(kAppend, {num(*id), num(n), num(newest), text_array(secs), text_array(usecs),
                                   text_array(nicks), text_array(texts), text_array(ips), slug_});
-  if (!r) return r.status();
+  if (!r) return reported(r.status(), "storing posts");
   if (r->rows() != 1) return Status(Errc::io, "room " + slug_ + " is missing from the database");
   uint64_t last = static_cast<uint64_t>(r->int64(0, 0));
   for (size_t i = 0; i < batch.size(); ++i) batch[i].seq = last - batch.size() + 1 + i;
@@ -136,13 +145,13 @@ Status PgStore::append(std::span<Post> batch) {
 Result<std::vector<Post>> PgStore::read_after(uint64_t after, uint64_t through, size_t max) {
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "reading other nodes' posts");
   auto r = writer_.exec("SELECT " + columns() +
                             " FROM chaton_posts WHERE room_id = $1 AND seq > $2 AND ($3 = 0 OR seq <= $3) "
                             "ORDER BY seq LIMIT $4",
                         {num(*id), num(static_cast<int64_t>(after)), num(static_cast<int64_t>(through)),
                          num(static_cast<int64_t>(max))});
-  if (!r) return r.status();
+  if (!r) return reported(r.status(), "reading other nodes' posts");
   return posts_of(*r, true);
 }
 
@@ -160,11 +169,11 @@ void PgStore::record_num_chatters(size_t n) {
 Result<std::vector<Post>> PgStore::read_day(Date day) {
   std::lock_guard lock(reader_mu_);
   auto id = room_id(reader_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "reading a day");
   auto r = reader_.exec("SELECT " + columns() + " FROM chaton_posts WHERE room_id = $1 AND day = " +
                             std::string(kEpoch) + " + $2::integer ORDER BY seq",
                         {num(*id), num(day_number(day))});
-  if (!r) return r.status();
+  if (!r) return reported(r.status(), "reading a day");
   if (r->rows() == 0) return Status(Errc::not_found, "no archive for " + format_date_path(day));
   return posts_of(*r, false);
 }
@@ -213,13 +222,13 @@ Result<ArchiveReport> PgStore::archive(Date today) {
   // keeps is what open() would load now (docs/SCALING.md, "The live window").
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "counting the live window");
   auto state = writer_.exec("SELECT sequence FROM chaton_rooms WHERE id = $1", {num(*id)});
-  if (!state) return state.status();
+  if (!state) return reported(state.status(), "counting the live window");
   auto r = writer_.exec(
       "SELECT count(*) FROM chaton_posts WHERE room_id = $1 AND seq > " + std::string(kWindowStart),
       {num(*id), std::string(state->text(0, 0)), num(kMinPostsKept), num(day_number(today))});
-  if (!r) return r.status();
+  if (!r) return reported(r.status(), "counting the live window");
   ArchiveReport report;
   report.kept_in_current = static_cast<size_t>(std::min<int64_t>(r->int64(0, 0), kMaxLivePosts));
   return report;

@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "postgres/pg_connection.h"
 #include "store/store.h"
@@ -61,6 +62,9 @@ class PgStore final : public Store {
   // The room's id, registering the room on first use. Under the given
   // connection's mutex.
   Result<int64_t> room_id(PgConnection& db);
+  // Logs `st` with what failed, and returns what the room's clients may
+  // read: the kind of failure, without the database's address.
+  Status reported(const Status& st, std::string_view doing) const;
 
   std::string slug_;
   std::string node_;

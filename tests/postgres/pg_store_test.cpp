@@ -247,7 +247,9 @@ TEST(PgStoreUnreachableTest, AppendFailsWithUnavailableAndNamesNoPassword) {
   Status st = s.append(batch);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.code(), Errc::unavailable);
-  EXPECT_NE(st.message().find("127.0.0.1:1/chaton"), std::string::npos) << st.message();
+  // The client's reason names no server; the log has the details.
+  EXPECT_EQ(st.message().find("127.0.0.1"), std::string::npos) << st.message();
+  EXPECT_NE(st.message().find("unreachable"), std::string::npos) << st.message();
   EXPECT_EQ(batch[0].seq, 0u);
   auto snap = s.open();
   ASSERT_FALSE(snap);
