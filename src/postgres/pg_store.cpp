@@ -166,6 +166,21 @@ void PgStore::record_num_chatters(size_t n) {
   if (!r) log_warning("room " + slug_ + ": cannot record the chatters count: " + r.status().message());
 }
 
+size_t PgStore::chatters_elsewhere(std::chrono::seconds fresh) {
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return 0;
+  auto r = writer_.exec(
+      "SELECT coalesce(sum(chatters), 0) FROM chaton_chatters WHERE room_id = $1 AND node <> $2 "
+      "AND seen > now() - $3::integer * interval '1 second'",
+      {num(*id), node_, num(fresh.count())});
+  if (!r) {
+    log_warning("room " + slug_ + ": cannot read the other nodes' chatters: " + r.status().message());
+    return 0;
+  }
+  return static_cast<size_t>(r->int64(0, 0));
+}
+
 Result<std::vector<Post>> PgStore::read_day(Date day) {
   std::lock_guard lock(reader_mu_);
   auto id = room_id(reader_);

@@ -50,6 +50,7 @@ class PgStore final : public Store {
   Status append(std::span<Post> batch) override;
   void record_num_chatters(size_t n) override;
   bool shared() const override { return true; }
+  size_t chatters_elsewhere(std::chrono::seconds fresh) override;
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override;
 
   Result<std::vector<Post>> read_day(Date day) override;

@@ -239,6 +239,22 @@ TEST_F(PgStoreTest, TheLiveWindowIsTodayAndAtLeastTheLast31) {
   EXPECT_EQ(snap->recent.front().seq, 41u);
 }
 
+TEST_F(PgStoreTest, EachNodeCountsTheOthersFreshChatters) {
+  auto a = store("lobby", "a");
+  auto b = store("lobby", "b");
+  auto c = store("lobby", "c");
+  a->record_num_chatters(2);
+  b->record_num_chatters(1);
+  c->record_num_chatters(7);
+  EXPECT_EQ(a->chatters_elsewhere(std::chrono::seconds(10)), 8u);
+  EXPECT_EQ(b->chatters_elsewhere(std::chrono::seconds(10)), 9u);
+  // A node that stopped recording (killed) drops out after `fresh`.
+  PgConnection db(url_);
+  ASSERT_TRUE(db.exec("UPDATE chaton_chatters SET seen = now() - interval '1 minute' WHERE node = 'c'"));
+  EXPECT_EQ(a->chatters_elsewhere(std::chrono::seconds(10)), 1u);
+  EXPECT_EQ(store("other", "b")->chatters_elsewhere(std::chrono::seconds(10)), 0u);
+}
+
 TEST(PgStoreUnreachableTest, AppendFailsWithUnavailableAndNamesNoPassword) {
   ManualClock clock;
   // A port nothing listens on.
