@@ -2,7 +2,9 @@
 #include "postgres/pg_store.h"
 
 #include <algorithm>
+#include <map>
 
+#include "store/post_selector.h"
 #include "util/civil_time.h"
 #include "util/log.h"
 
@@ -246,6 +248,84 @@ Result<ArchiveReport> PgStore::archive(Date today) {
   if (!r) return reported(r.status(), "counting the live window");
   ArchiveReport report;
   report.kept_in_current = static_cast<size_t>(std::min<int64_t>(r->int64(0, 0), kMaxLivePosts));
+  return report;
+}
+
+Result<ModerationReport> PgStore::remove_posts(const PostSelector& selector) {
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return reported(id.status(), "moderating");
+  auto fail = [&](const Status& st) -> Result<ModerationReport> {
+    (void)writer_.exec("ROLLBACK");
+    return reported(st, "moderating");
+  };
+  if (auto r = writer_.exec("BEGIN"); !r) return fail(r.status());
+  auto state = writer_.exec("SELECT sequence FROM chaton_rooms WHERE id = $1 FOR UPDATE", {num(*id)});
+  if (!state) return fail(state.status());
+  ModerationReport report;
+  report.sequence_before = static_cast<uint64_t>(state->int64(0, 0));
+  // The candidates, narrowed in SQL as far as the selector allows; the
+  // selector itself decides (an address range is a predicate on the text).
+  std::string where = "room_id = $1";
+  std::vector<PgParam> params = {num(*id)};
+  if (selector.entry) {
+    where += " AND sec = $2 AND usec = $3";
+    params.push_back(num(selector.entry->sec));
+    params.push_back(num(selector.entry->usec));
+  } else if (selector.addresses) {
+    where += " AND ip IS NOT NULL AND sec >= $2";
+    params.push_back(num(selector.since_unix.value_or(0)));
+  } else {
+    where += " AND false";
+  }
+  auto candidates = writer_.exec(
+      "SELECT " + columns() + ", day - date '1970-01-01' FROM chaton_posts WHERE " + where + " ORDER BY seq",
+      params);
+  if (!candidates) return fail(candidates.status());
+  std::vector<Post> posts = posts_of(*candidates, true);
+  std::vector<PgParam> seqs;
+  std::map<int64_t, uint64_t> per_day;
+  for (int i = 0; i < candidates->rows(); ++i) {
+    if (!selector.matches(posts[static_cast<size_t>(i)])) continue;
+    seqs.emplace_back(num(static_cast<int64_t>(posts[static_cast<size_t>(i)].seq)));
+    ++per_day[candidates->int64(i, 6)];
+  }
+  if (seqs.empty()) {
+    (void)writer_.exec("ROLLBACK");
+    report.sequence_after = report.sequence_before;
+    return report;
+  }
+  std::vector<PgParam> days, counts;
+  for (auto [day, n] : per_day) {
+    days.emplace_back(num(day));
+    counts.emplace_back(num(static_cast<int64_t>(n)));
+    report.removed_archived.push_back(DayCount{civil_from_days(day), n});
+  }
+  report.removed_posts = seqs.size();
+  const std::string first = *seqs.front();
+  const std::string k = num(static_cast<int64_t>(seqs.size()));
+  const std::vector<std::pair<std::string, std::vector<PgParam>>> steps = {
+      {"DELETE FROM chaton_posts WHERE room_id = $1 AND seq = ANY($2::bigint[])",
+       {num(*id), text_array(seqs)}},
+      // Renumbered through negative values: the key (room_id, seq) stays
+      // unique at every row of the update.
+      {"UPDATE chaton_posts p SET seq = -r.n FROM (SELECT seq, $2::bigint - 1 + row_number() OVER (ORDER BY "
+       "seq) AS n "
+       "FROM chaton_posts WHERE room_id = $1 AND seq >= $2::bigint) r WHERE p.room_id = $1 AND p.seq = r.seq",
+       {num(*id), first}},
+      {"UPDATE chaton_posts SET seq = -seq WHERE room_id = $1 AND seq < 0", {num(*id)}},
+      {"UPDATE chaton_days d SET posts = d.posts - x.n FROM unnest($2::integer[], $3::bigint[]) AS x(day, n) "
+       "WHERE d.room_id = $1 AND d.day = date '1970-01-01' + x.day",
+       {num(*id), text_array(days), text_array(counts)}},
+      {"DELETE FROM chaton_days WHERE room_id = $1 AND posts <= 0", {num(*id)}},
+      {"UPDATE chaton_rooms SET sequence = sequence - $2::bigint, moderated = moderated + 1 WHERE id = $1",
+       {num(*id), k}},
+      {"SELECT pg_notify('chaton', $1)", {slug_}},
+  };
+  for (const auto& [sql, args] : steps)
+    if (auto r = writer_.exec(sql, args); !r) return fail(r.status());
+  if (auto r = writer_.exec("COMMIT"); !r) return fail(r.status());
+  report.sequence_after = report.sequence_before - seqs.size();
   return report;
 }
 

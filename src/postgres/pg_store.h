@@ -59,6 +59,13 @@ class PgStore final : public Store {
   Result<ArchiveReport> archive(Date today) override;
   std::string change_stamp() override;
 
+  // Moderation (docs/MODERATION.md): one transaction, with the room's row
+  // locked so no node commits meanwhile; the posts after the first removed
+  // one are renumbered so the sequence stays gapless, the day counts
+  // follow, the moderation count (the change stamp) moves, and channel
+  // `chaton` is notified with the slug alone, so every node reloads.
+  Result<ModerationReport> remove_posts(const PostSelector& selector) override;
+
  private:
   // The room's id, registering the room on first use. Under the given
   // connection's mutex.
