@@ -22,6 +22,7 @@
 // they read or write its files. The schema must be migrated (schema.h).
 //
 // Thread-safety: free functions over one connection, used by one thread.
+// Lifetime: nothing outlives a call.
 #pragma once
 
 #include <cstdint>
