@@ -84,6 +84,7 @@ void NotifyListener::connect() {
   conn_ = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
   if (!conn_ || PQstatus(conn_) == CONNECTION_BAD)
     return fail(conn_ ? PQerrorMessage(conn_) : "out of memory");
+  log_notices(conn_);
   // As libpq says: behave as if PQconnectPoll had last said "writing".
   poll_connect(false);
 }
@@ -160,9 +161,7 @@ void NotifyListener::on_readable() {
 void NotifyListener::fail(const std::string& why) {
   if (state_ == State::stopped) return;
   if (!said_down_) {
-    std::string reason = why;
-    while (!reason.empty() && (reason.back() == '\n' || reason.back() == ' ')) reason.pop_back();
-    log_warning("cannot hear other nodes through the database at " + where_ + " (" + reason +
+    log_warning("cannot hear other nodes through the database at " + where_ + " (" + one_line(why.c_str()) +
                 "); retrying every " + std::to_string(retry_delay_.count()) + " ms");
     said_down_ = true;
   }

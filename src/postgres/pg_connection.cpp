@@ -6,16 +6,11 @@
 #include <charconv>
 #include <utility>
 
+#include "util/log.h"
+
 namespace chaton::postgres {
 
 namespace {
-
-// libpq's messages end with a newline; a log line should not.
-std::string trimmed(const char* message) {
-  std::string s = message ? message : "";
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
 
 // The parsed keywords of a connection string, freed with the object.
 struct ConnInfo {
@@ -25,7 +20,7 @@ struct ConnInfo {
     char* err = nullptr;
     options = PQconninfoParse(std::string(url).c_str(), &err);
     if (err) {
-      error = trimmed(err);
+      error = one_line(err);
       PQfreemem(err);
     }
   }
@@ -84,15 +79,16 @@ Status PgConnection::connect() {
   const char* values[] = {url_.c_str(), timeout.c_str(), "chaton", nullptr};
   conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
-    std::string why = conn_ ? trimmed(PQerrorMessage(conn_)) : "out of memory";
+    std::string why = conn_ ? one_line(PQerrorMessage(conn_)) : "out of memory";
     reset();
     return Status(Errc::unavailable, "the database at " + where_ + " is unreachable: " + why);
   }
+  log_notices(conn_);
   // Every acknowledged post is committed on the server's disk
   // (docs/SCALING.md, "Durability"), whatever the database's default.
   PGresult* r = PQexec(conn_, "SET synchronous_commit = on; SET client_encoding = 'UTF8'");
   bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-  std::string why = ok ? "" : trimmed(PQresultErrorMessage(r));
+  std::string why = ok ? "" : one_line(PQresultErrorMessage(r));
   PQclear(r);
   if (!ok) {
     reset();
@@ -115,7 +111,7 @@ Result<PgResult> PgConnection::exec(std::string_view sql, const std::vector<PgPa
   PgResult result(raw);
   ExecStatusType st = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) return result;
-  std::string why = raw ? trimmed(PQresultErrorMessage(raw)) : trimmed(PQerrorMessage(conn_));
+  std::string why = raw ? one_line(PQresultErrorMessage(raw)) : one_line(PQerrorMessage(conn_));
   if (PQstatus(conn_) != CONNECTION_OK) {
     // The connection broke (the server went away or restarted): whether a
     // statement under way took effect is unknown to us, so the caller
@@ -154,6 +150,19 @@ Status check_url(std::string_view url) {
     return Status(Errc::invalid,
                   "must not hold a password: give it in PGPASSFILE (~/.pgpass) or PGPASSWORD instead");
   return Status::ok();
+}
+
+std::string one_line(const char* message) {
+  std::string s = message ? message : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  for (char& c : s)
+    if (c == '\n' || c == '\t') c = ' ';
+  return s;
+}
+
+void log_notices(pg_conn* conn) {
+  PQsetNoticeProcessor(
+      conn, [](void*, const char* message) { log_info("database: " + one_line(message)); }, nullptr);
 }
 
 std::string text_array(const std::vector<PgParam>& elements) {

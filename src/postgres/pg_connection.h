@@ -92,6 +92,14 @@ std::string describe_url(std::string_view url);
 // otherwise. Checked when the configuration is read.
 [[nodiscard]] Status check_url(std::string_view url);
 
+// libpq's message (which ends with a newline and may hold more lines) as
+// one line for the log.
+std::string one_line(const char* message);
+
+// Sends the server's notices on `conn` (a warning, or the message of a
+// connection the server ended) to the log rather than to stderr.
+void log_notices(pg_conn* conn);
+
 // A PostgreSQL array literal of text elements ('{"a","b\"c",NULL}') for a
 // text[] parameter: every element quoted, '"' and '\' escaped.
 std::string text_array(const std::vector<PgParam>& elements);

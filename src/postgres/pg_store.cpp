@@ -2,7 +2,9 @@
 #include "postgres/pg_store.h"
 
 #include <algorithm>
+#include <map>
 
+#include "store/post_selector.h"
 #include "util/civil_time.h"
 #include "util/log.h"
 
@@ -69,6 +71,15 @@ SELECT r.sequence, pg_notify('chaton', $9 || ' ' || r.sequence) FROM r
 
 }  // namespace
 
+Status PgStore::reported(const Status& st, std::string_view doing) const {
+  // The details (the server's address, libpq's reason) go to the log; a
+  // client is told what happened, not where.
+  log_warning("room " + slug_ + ": " + std::string(doing) + ": " + st.message());
+  if (st.code() == Errc::unavailable)
+    return Status(Errc::unavailable, "the database is unreachable; try again later");
+  return Status(st.code(), "the database failed while " + std::string(doing));
+}
+
 PgStore::PgStore(std::string url, std::string slug, std::string node, const Clock& clock)
     : slug_(std::move(slug)), node_(std::move(node)), clock_(clock), writer_(url), reader_(url) {}
 
@@ -90,9 +101,9 @@ Result<int64_t> PgStore::room_id(PgConnection& db) {
 Result<StoreSnapshot> PgStore::open() {
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "opening the room");
   auto state = writer_.exec("SELECT sequence, last_post FROM chaton_rooms WHERE id = $1", {num(*id)});
-  if (!state) return state.status();
+  if (!state) return reported(state.status(), "opening the room");
   StoreSnapshot snap;
   snap.sequence = static_cast<uint64_t>(state->int64(0, 0));
   snap.last_post = state->int64(0, 1);
@@ -102,7 +113,7 @@ Result<StoreSnapshot> PgStore::open() {
                                std::string(kWindowStart) + " ORDER BY seq DESC LIMIT $5",
                            {num(*id), num(static_cast<int64_t>(snap.sequence)), num(kMinPostsKept),
                             num(today), num(kMaxLivePosts)});
-  if (!rows) return rows.status();
+  if (!rows) return reported(rows.status(), "opening the room");
   snap.recent = posts_of(*rows, true);
   std::reverse(snap.recent.begin(), snap.recent.end());
   return snap;
@@ -122,11 +133,11 @@ Status PgStore::append(std::span<Post> batch) {
   }
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "storing posts");
   int64_t n = static_cast<int64_t>(batch.size());
   auto r = writer_.exec(kAppend, {num(*id), num(n), num(newest), text_array(secs), text_array(usecs),
                                   text_array(nicks), text_array(texts), text_array(ips), slug_});
-  if (!r) return r.status();
+  if (!r) return reported(r.status(), "storing posts");
   if (r->rows() != 1) return Status(Errc::io, "room " + slug_ + " is missing from the database");
   uint64_t last = static_cast<uint64_t>(r->int64(0, 0));
   for (size_t i = 0; i < batch.size(); ++i) batch[i].seq = last - batch.size() + 1 + i;
@@ -136,13 +147,13 @@ Status PgStore::append(std::span<Post> batch) {
 Result<std::vector<Post>> PgStore::read_after(uint64_t after, uint64_t through, size_t max) {
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "reading other nodes' posts");
   auto r = writer_.exec("SELECT " + columns() +
                             " FROM chaton_posts WHERE room_id = $1 AND seq > $2 AND ($3 = 0 OR seq <= $3) "
                             "ORDER BY seq LIMIT $4",
                         {num(*id), num(static_cast<int64_t>(after)), num(static_cast<int64_t>(through)),
                          num(static_cast<int64_t>(max))});
-  if (!r) return r.status();
+  if (!r) return reported(r.status(), "reading other nodes' posts");
   return posts_of(*r, true);
 }
 
@@ -157,14 +168,29 @@ void PgStore::record_num_chatters(size_t n) {
   if (!r) log_warning("room " + slug_ + ": cannot record the chatters count: " + r.status().message());
 }
 
+size_t PgStore::chatters_elsewhere(std::chrono::seconds fresh) {
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return 0;
+  auto r = writer_.exec(
+      "SELECT coalesce(sum(chatters), 0) FROM chaton_chatters WHERE room_id = $1 AND node <> $2 "
+      "AND seen > now() - $3::integer * interval '1 second'",
+      {num(*id), node_, num(fresh.count())});
+  if (!r) {
+    log_warning("room " + slug_ + ": cannot read the other nodes' chatters: " + r.status().message());
+    return 0;
+  }
+  return static_cast<size_t>(r->int64(0, 0));
+}
+
 Result<std::vector<Post>> PgStore::read_day(Date day) {
   std::lock_guard lock(reader_mu_);
   auto id = room_id(reader_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "reading a day");
   auto r = reader_.exec("SELECT " + columns() + " FROM chaton_posts WHERE room_id = $1 AND day = " +
                             std::string(kEpoch) + " + $2::integer ORDER BY seq",
                         {num(*id), num(day_number(day))});
-  if (!r) return r.status();
+  if (!r) return reported(r.status(), "reading a day");
   if (r->rows() == 0) return Status(Errc::not_found, "no archive for " + format_date_path(day));
   return posts_of(*r, false);
 }
@@ -213,15 +239,93 @@ Result<ArchiveReport> PgStore::archive(Date today) {
   // keeps is what open() would load now (docs/SCALING.md, "The live window").
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
-  if (!id) return id.status();
+  if (!id) return reported(id.status(), "counting the live window");
   auto state = writer_.exec("SELECT sequence FROM chaton_rooms WHERE id = $1", {num(*id)});
-  if (!state) return state.status();
+  if (!state) return reported(state.status(), "counting the live window");
   auto r = writer_.exec(
       "SELECT count(*) FROM chaton_posts WHERE room_id = $1 AND seq > " + std::string(kWindowStart),
       {num(*id), std::string(state->text(0, 0)), num(kMinPostsKept), num(day_number(today))});
-  if (!r) return r.status();
+  if (!r) return reported(r.status(), "counting the live window");
   ArchiveReport report;
   report.kept_in_current = static_cast<size_t>(std::min<int64_t>(r->int64(0, 0), kMaxLivePosts));
+  return report;
+}
+
+Result<ModerationReport> PgStore::remove_posts(const PostSelector& selector) {
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return reported(id.status(), "moderating");
+  auto fail = [&](const Status& st) -> Result<ModerationReport> {
+    (void)writer_.exec("ROLLBACK");
+    return reported(st, "moderating");
+  };
+  if (auto r = writer_.exec("BEGIN"); !r) return fail(r.status());
+  auto state = writer_.exec("SELECT sequence FROM chaton_rooms WHERE id = $1 FOR UPDATE", {num(*id)});
+  if (!state) return fail(state.status());
+  ModerationReport report;
+  report.sequence_before = static_cast<uint64_t>(state->int64(0, 0));
+  // The candidates, narrowed in SQL as far as the selector allows; the
+  // selector itself decides (an address range is a predicate on the text).
+  std::string where = "room_id = $1";
+  std::vector<PgParam> params = {num(*id)};
+  if (selector.entry) {
+    where += " AND sec = $2 AND usec = $3";
+    params.push_back(num(selector.entry->sec));
+    params.push_back(num(selector.entry->usec));
+  } else if (selector.addresses) {
+    where += " AND ip IS NOT NULL AND sec >= $2";
+    params.push_back(num(selector.since_unix.value_or(0)));
+  } else {
+    where += " AND false";
+  }
+  auto candidates = writer_.exec(
+      "SELECT " + columns() + ", day - date '1970-01-01' FROM chaton_posts WHERE " + where + " ORDER BY seq",
+      params);
+  if (!candidates) return fail(candidates.status());
+  std::vector<Post> posts = posts_of(*candidates, true);
+  std::vector<PgParam> seqs;
+  std::map<int64_t, uint64_t> per_day;
+  for (int i = 0; i < candidates->rows(); ++i) {
+    if (!selector.matches(posts[static_cast<size_t>(i)])) continue;
+    seqs.emplace_back(num(static_cast<int64_t>(posts[static_cast<size_t>(i)].seq)));
+    ++per_day[candidates->int64(i, 6)];
+  }
+  if (seqs.empty()) {
+    (void)writer_.exec("ROLLBACK");
+    report.sequence_after = report.sequence_before;
+    return report;
+  }
+  std::vector<PgParam> days, counts;
+  for (auto [day, n] : per_day) {
+    days.emplace_back(num(day));
+    counts.emplace_back(num(static_cast<int64_t>(n)));
+    report.removed_archived.push_back(DayCount{civil_from_days(day), n});
+  }
+  report.removed_posts = seqs.size();
+  const std::string first = *seqs.front();
+  const std::string k = num(static_cast<int64_t>(seqs.size()));
+  const std::vector<std::pair<std::string, std::vector<PgParam>>> steps = {
+      {"DELETE FROM chaton_posts WHERE room_id = $1 AND seq = ANY($2::bigint[])",
+       {num(*id), text_array(seqs)}},
+      // Renumbered through negative values: the key (room_id, seq) stays
+      // unique at every row of the update.
+      {"UPDATE chaton_posts p SET seq = -r.n FROM (SELECT seq, $2::bigint - 1 + row_number() OVER (ORDER BY "
+       "seq) AS n "
+       "FROM chaton_posts WHERE room_id = $1 AND seq >= $2::bigint) r WHERE p.room_id = $1 AND p.seq = r.seq",
+       {num(*id), first}},
+      {"UPDATE chaton_posts SET seq = -seq WHERE room_id = $1 AND seq < 0", {num(*id)}},
+      {"UPDATE chaton_days d SET posts = d.posts - x.n FROM unnest($2::integer[], $3::bigint[]) AS x(day, n) "
+       "WHERE d.room_id = $1 AND d.day = date '1970-01-01' + x.day",
+       {num(*id), text_array(days), text_array(counts)}},
+      {"DELETE FROM chaton_days WHERE room_id = $1 AND posts <= 0", {num(*id)}},
+      {"UPDATE chaton_rooms SET sequence = sequence - $2::bigint, moderated = moderated + 1 WHERE id = $1",
+       {num(*id), k}},
+      {"SELECT pg_notify('chaton', $1)", {slug_}},
+  };
+  for (const auto& [sql, args] : steps)
+    if (auto r = writer_.exec(sql, args); !r) return fail(r.status());
+  if (auto r = writer_.exec("COMMIT"); !r) return fail(r.status());
+  report.sequence_after = report.sequence_before - seqs.size();
   return report;
 }
 

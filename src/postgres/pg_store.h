@@ -31,6 +31,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "postgres/pg_connection.h"
 #include "store/store.h"
@@ -49,6 +50,7 @@ class PgStore final : public Store {
   Status append(std::span<Post> batch) override;
   void record_num_chatters(size_t n) override;
   bool shared() const override { return true; }
+  size_t chatters_elsewhere(std::chrono::seconds fresh) override;
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override;
 
   Result<std::vector<Post>> read_day(Date day) override;
@@ -57,10 +59,20 @@ class PgStore final : public Store {
   Result<ArchiveReport> archive(Date today) override;
   std::string change_stamp() override;
 
+  // Moderation (docs/MODERATION.md): one transaction, with the room's row
+  // locked so no node commits meanwhile; the posts after the first removed
+  // one are renumbered so the sequence stays gapless, the day counts
+  // follow, the moderation count (the change stamp) moves, and channel
+  // `chaton` is notified with the slug alone, so every node reloads.
+  Result<ModerationReport> remove_posts(const PostSelector& selector) override;
+
  private:
   // The room's id, registering the room on first use. Under the given
   // connection's mutex.
   Result<int64_t> room_id(PgConnection& db);
+  // Logs `st` with what failed, and returns what the room's clients may
+  // read: the kind of failure, without the database's address.
+  Status reported(const Status& st, std::string_view doing) const;
 
   std::string slug_;
   std::string node_;

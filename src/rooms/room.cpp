@@ -283,7 +283,7 @@ Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {
 
 RoomStatus Room::status() const {
   std::lock_guard lock(mu_);
-  return RoomStatus{sequence_, last_post_, cids_.counted()};
+  return RoomStatus{sequence_, last_post_, cids_.counted() + chatters_elsewhere_};
 }
 
 std::shared_ptr<const std::string> Room::rss() {
@@ -355,7 +355,7 @@ bool Room::cid_alive(Cid cid) const {
 
 size_t Room::num_chatters() const {
   std::lock_guard lock(mu_);
-  return cids_.counted();
+  return cids_.counted() + chatters_elsewhere_;
 }
 
 bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
@@ -389,10 +389,25 @@ void Room::sweep() {
     if (n != recorded_chatters_) changed = recorded_chatters_ = n;
   }
   if (store_->shared()) {
-    // Its bookkeeping is a query, and a moderation is announced
-    // (store_changed): neither belongs on the caller's (an event loop's)
-    // thread.
-    if (changed && queue_) queue_->post([this, n = *changed] { store_->record_num_chatters(n); });
+    // Its bookkeeping is a query, which does not belong on the caller's
+    // thread (an event loop's), and a moderation is announced
+    // (store_changed) rather than polled. The count is recorded every
+    // sweep, changed or not: it is also this node's sign of life, and the
+    // other nodes' counts move by themselves.
+    size_t here;
+    {
+      std::lock_guard lock(mu_);
+      here = cids_.counted();
+      if (!queue_ || std::exchange(chatters_pending_, true)) return;
+    }
+    queue_->post([this, here] {
+      store_->record_num_chatters(here);
+      auto fresh = std::chrono::ceil<std::chrono::seconds>(settings_.client_timeout);
+      size_t elsewhere = store_->chatters_elsewhere(fresh);
+      std::lock_guard lock(mu_);
+      chatters_elsewhere_ = elsewhere;
+      chatters_pending_ = false;
+    });
     return;
   }
   if (changed) store_->record_num_chatters(*changed);

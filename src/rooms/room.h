@@ -59,7 +59,10 @@
 // instead of being told to start over. For a shared store the room does
 // not poll change_stamp() (a query): a moderation is announced through
 // store_changed() with no sequence, which makes the commit thread compare
-// the stamp and reload.
+// the stamp and reload. The chatters count (`nc`) adds what the other nodes
+// recorded (Store::chatters_elsewhere), asked for by each sweep on the
+// commit thread; a reader served by several nodes within the client
+// timeout is counted by each (docs/SCALING.md, "Chatters").
 //
 // Thread-safety: every public function may be called from any thread.
 // Lifetime: the Clock must outlive the Room; Waiters are held weakly.
@@ -251,6 +254,8 @@ class Room {
   uint64_t known_sequence_ = 0;    // the newest sequence the store announced (>= sequence_)
   bool catch_up_pending_ = false;  // a catch_up() is queued on the commit thread
   bool check_stamp_ = false;       // ... and must compare the change stamp
+  size_t chatters_elsewhere_ = 0;  // other nodes' chatters (a shared store)
+  bool chatters_pending_ = false;  // their count is being asked for on the commit thread
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;

@@ -17,6 +17,7 @@
 // called from any thread concurrently with append().
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -100,6 +101,11 @@ class Store {
 
   // True when other processes append to this room too.
   virtual bool shared() const { return false; }
+
+  // A shared store: the chatters the other processes serving this room
+  // recorded within `fresh` (a process that stopped recording drops out).
+  // Called on the commit thread, right after record_num_chatters().
+  virtual size_t chatters_elsewhere(std::chrono::seconds fresh) { return 0; }
 
   // The posts after sequence number `after`, up to `through` (0: the
   // newest), oldest first, seq filled in, at most `max`. A room whose store

@@ -4,11 +4,13 @@
 // A SharedLog holds the room's posts; every SharedFakeStore over it is one
 // node's view: append() numbers a batch after the log's newest post (one
 // gapless sequence for all of them), read_after() reads the log, and
-// change_stamp() moves when rewrite() replaces the log (a moderation).
+// change_stamp() moves when rewrites does (a moderation), and each node's
+// chatters count is kept per node name.
 //
 // Thread-safety: every member may be called from any thread.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -23,11 +25,13 @@ struct SharedLog {
   std::mutex mu;
   std::vector<Post> posts;  // posts[i].seq == i + 1
   int rewrites = 0;
+  std::map<std::string, size_t> chatters;  // per node
 };
 
 class SharedFakeStore final : public Store {
  public:
-  explicit SharedFakeStore(std::shared_ptr<SharedLog> log) : log_(std::move(log)) {}
+  SharedFakeStore(std::shared_ptr<SharedLog> log, std::string node = "a")
+      : log_(std::move(log)), node_(std::move(node)) {}
 
   Result<StoreSnapshot> open() override {
     std::lock_guard lock(log_->mu);
@@ -45,7 +49,17 @@ class SharedFakeStore final : public Store {
     }
     return Status::ok();
   }
-  void record_num_chatters(size_t) override {}
+  void record_num_chatters(size_t n) override {
+    std::lock_guard lock(log_->mu);
+    log_->chatters[node_] = n;
+  }
+  size_t chatters_elsewhere(std::chrono::seconds) override {
+    std::lock_guard lock(log_->mu);
+    size_t n = 0;
+    for (const auto& [node, count] : log_->chatters)
+      if (node != node_) n += count;
+    return n;
+  }
   bool shared() const override { return true; }
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override {
     std::lock_guard lock(log_->mu);
@@ -62,6 +76,7 @@ class SharedFakeStore final : public Store {
 
  private:
   std::shared_ptr<SharedLog> log_;
+  std::string node_;
 };
 
 // Another node wrote `n` posts straight into the log; returns the newest seq.

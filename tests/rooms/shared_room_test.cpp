@@ -20,8 +20,9 @@ using testing::texts;
 
 class SharedRoomTest : public ::testing::Test {
  protected:
-  std::unique_ptr<Room> node() {
-    auto room = std::make_unique<Room>(lobby_settings(true), std::make_unique<SharedFakeStore>(log), clock);
+  std::unique_ptr<Room> node(std::string name = "a") {
+    auto room = std::make_unique<Room>(lobby_settings(true),
+                                       std::make_unique<SharedFakeStore>(log, std::move(name)), clock);
     EXPECT_TRUE(room->open(nullptr));
     return room;
   }
@@ -145,6 +146,25 @@ TEST_F(SharedRoomTest, AChangeWithoutASequenceReloadsWhenTheStampMoved) {
   Delta d = b->delta_since(cid, 3, PacketFormat::web);
   EXPECT_TRUE(d.refresh);
   EXPECT_EQ(d.pos, 2u);
+}
+
+TEST_F(SharedRoomTest, TheChattersCountAddsTheOtherNodes) {
+  auto a = node("a");
+  auto b = node("b");
+  a->admit(std::nullopt);
+  a->admit(std::nullopt);
+  b->admit(std::nullopt);
+  for (Room* r : {a.get(), b.get(), a.get()}) {
+    r->sweep();
+    r->settle();
+  }
+  EXPECT_EQ(a->num_chatters(), 3u);
+  EXPECT_EQ(b->num_chatters(), 3u);
+  EXPECT_EQ(a->status().num_chatters, 3u);
+  // Each node recorded its own count only.
+  std::lock_guard lock(log->mu);
+  EXPECT_EQ(log->chatters["a"], 2u);
+  EXPECT_EQ(log->chatters["b"], 1u);
 }
 
 }  // namespace
