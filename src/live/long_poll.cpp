@@ -50,8 +50,15 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
         time_(time),
         timer_(time.make_timer(ex_->executor())) {}
 
-  void begin(std::optional<Cid> cid) {
-    auto adm = room_->admit(cid, ex_->client_address());
+  // `may_check`: a cid unknown here may come from another node (a shared
+  // store): ask, then begin again without asking (Room::admit).
+  void begin(std::optional<Cid> cid, bool may_check = true) {
+    auto adm = room_->admit(cid, ex_->client_address(), may_check);
+    if (adm.unchecked) {
+      return room_->check_cid(*cid, [self = shared_from_this(), cid] {
+        net::post(self->ex_->executor(), [self, cid] { self->begin(cid, false); });
+      });
+    }
     cid_ = adm.cid;
     if (cid_ == kExpiredCid) return finish(Outcome::expired);
     Delta d = room_->delta_since(cid_, pos_, format_);

@@ -170,9 +170,27 @@ void PgStore::record_num_chatters(size_t n) {
 
 Status PgStore::announce_cid(int64_t cid) {
   std::lock_guard lock(writer_mu_);
-  auto r = writer_.exec("SELECT pg_notify('chaton', $1)", {slug_ + " +" + num(cid)});
+  auto id = room_id(writer_);
+  if (!id) return reported(id.status(), "announcing a client");
+  auto r = writer_.exec(
+      "WITH old AS (DELETE FROM chaton_cids WHERE room_id = $1 AND issued < now() - interval '1 day'), "
+      "i AS (INSERT INTO chaton_cids (room_id, cid, issued) VALUES ($1, $2, now()) "
+      "ON CONFLICT (room_id, cid) DO UPDATE SET issued = excluded.issued) "
+      "SELECT pg_notify('chaton', $3)",
+      {num(*id), num(cid), slug_ + " +" + num(cid)});
   if (!r) return reported(r.status(), "announcing a client");
   return Status::ok();
+}
+
+Result<bool> PgStore::cid_known(int64_t cid) {
+  std::lock_guard lock(writer_mu_);
+  auto id = room_id(writer_);
+  if (!id) return reported(id.status(), "asking about a client");
+  auto r = writer_.exec(
+      "SELECT 1 FROM chaton_cids WHERE room_id = $1 AND cid = $2 AND issued > now() - interval '1 day'",
+      {num(*id), num(cid)});
+  if (!r) return reported(r.status(), "asking about a client");
+  return r->rows() > 0;
 }
 
 size_t PgStore::chatters_elsewhere(std::chrono::seconds fresh) {

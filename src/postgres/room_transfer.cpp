@@ -296,9 +296,9 @@ Status check_overwrite(PgConnection& db, int64_t room, std::string_view slug, co
 
 // The posts of days [from, to) by day, each day's in seq order.
 Result<std::map<Date, std::vector<Post>>> posts_by_day(PgConnection& db, int64_t room, Date from, Date to) {
-  auto r = db.exec("SELECT " + std::string(kColumns) + " FROM chaton_posts WHERE room_id = $1 AND day >= " +
-                       std::string(kEpoch) + " + $2::integer AND day < " + std::string(kEpoch) +
-                       " + $3::integer ORDER BY seq",
+  auto r = db.exec("SELECT " + std::string(kColumns) +
+                       " FROM chaton_posts WHERE room_id = $1 AND day >= " + std::string(kEpoch) +
+                       " + $2::integer AND day < " + std::string(kEpoch) + " + $3::integer ORDER BY seq",
                    {num(room), num(day_number(from)), num(day_number(to))});
   if (!r) return r.status();
   std::map<Date, std::vector<Post>> out;
@@ -306,10 +306,13 @@ Result<std::map<Date, std::vector<Post>>> posts_by_day(PgConnection& db, int64_t
   return out;
 }
 
-Date first_of_next_month(Date d) { return d.month == 12 ? Date{d.year + 1, 1, 1} : Date{d.year, d.month + 1, 1}; }
+Date first_of_next_month(Date d) {
+  return d.month == 12 ? Date{d.year + 1, 1, 1} : Date{d.year, d.month + 1, 1};
+}
 
 // Step 1: the day files, a month's posts at a time.
-Status export_days(PgConnection& db, int64_t room, const fs::path& data_dir, Date today, ExportReport& report) {
+Status export_days(PgConnection& db, int64_t room, const fs::path& data_dir, Date today,
+                   ExportReport& report) {
   auto first = db.exec("SELECT min(day) - " + std::string(kEpoch) + " FROM chaton_posts WHERE room_id = $1",
                        {num(room)});
   if (!first) return first.status();
@@ -336,14 +339,16 @@ Status export_days(PgConnection& db, int64_t room, const fs::path& data_dir, Dat
 }
 
 // Step 2: current.dat and its bookkeeping, and the day links.
-Status export_live(PgConnection& db, int64_t room, const fs::path& data_dir, Date today, ExportReport& report) {
+Status export_live(PgConnection& db, int64_t room, const fs::path& data_dir, Date today,
+                   ExportReport& report) {
   // Today's and later posts, and the last kMinPostsKept before today.
-  auto r = db.exec("SELECT " + std::string(kColumns) + " FROM chaton_posts WHERE room_id = $1 AND (day >= " +
-                       std::string(kEpoch) +
-                       " + $2::integer OR seq >= (SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM "
-                       "chaton_posts WHERE room_id = $1 AND day < " +
-                       std::string(kEpoch) + " + $2::integer ORDER BY seq DESC LIMIT $3) AS last)) ORDER BY seq",
-                   {num(room), num(day_number(today)), num(static_cast<uint64_t>(kMinPostsKept))});
+  auto r =
+      db.exec("SELECT " + std::string(kColumns) +
+                  " FROM chaton_posts WHERE room_id = $1 AND (day >= " + std::string(kEpoch) +
+                  " + $2::integer OR seq >= (SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM "
+                  "chaton_posts WHERE room_id = $1 AND day < " +
+                  std::string(kEpoch) + " + $2::integer ORDER BY seq DESC LIMIT $3) AS last)) ORDER BY seq",
+              {num(room), num(day_number(today)), num(static_cast<uint64_t>(kMinPostsKept))});
   if (!r) return r.status();
   std::vector<Post> live = posts_of(*r);
   report.kept_in_current = live.size();
@@ -375,13 +380,14 @@ Status export_live(PgConnection& db, int64_t room, const fs::path& data_dir, Dat
 
 }  // namespace
 
-Result<ExportReport> export_room(PgConnection& db, std::string_view slug, const fs::path& room_dir, Date today,
-                                 Overwrite overwrite) {
+Result<ExportReport> export_room(PgConnection& db, std::string_view slug, const fs::path& room_dir,
+                                 Date today, Overwrite overwrite) {
   if (!is_valid_date(today)) return Status(Errc::invalid, "not a date: " + format_date_path(today));
   // One snapshot of the room for every statement.
   Transaction tx(db);
   if (Status st = tx.begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); !st) return st;
-  auto room = db.exec("SELECT id, sequence, last_post FROM chaton_rooms WHERE slug = $1", {std::string(slug)});
+  auto room =
+      db.exec("SELECT id, sequence, last_post FROM chaton_rooms WHERE slug = $1", {std::string(slug)});
   if (!room) return room.status();
   if (room->rows() != 1)
     return Status(Errc::not_found, "no room " + std::string(slug) + " in the database at " + db.where());
@@ -401,11 +407,11 @@ Result<ExportReport> export_room(PgConnection& db, std::string_view slug, const 
 }
 
 std::vector<std::string> describe_import(const ImportReport& report) {
-  std::vector<std::string> lines{
-      "imported " + num(report.posts) + (report.posts == 1 ? " post" : " posts") + " (" +
-      num(report.day_files) + " day files, " + num(report.live_posts) + " posts in current.dat, " +
-      num(report.kept_in_both) + " of them also in their day file); sequence " + num(report.sequence) +
-      ", last post " + num(report.last_post)};
+  std::vector<std::string> lines{"imported " + num(report.posts) + (report.posts == 1 ? " post" : " posts") +
+                                 " (" + num(report.day_files) + " day files, " + num(report.live_posts) +
+                                 " posts in current.dat, " + num(report.kept_in_both) +
+                                 " of them also in their day file); sequence " + num(report.sequence) +
+                                 ", last post " + num(report.last_post)};
   lines.insert(lines.end(), report.notes.begin(), report.notes.end());
   return lines;
 }

@@ -42,13 +42,13 @@ namespace chaton::postgres {
 inline constexpr size_t kImportBatchPosts = 2000;
 
 struct ImportReport {
-  uint64_t posts = 0;               // posts copied into the database
-  uint64_t day_files = 0;           // archived day files read
-  uint64_t live_posts = 0;          // posts of current.dat
-  uint64_t kept_in_both = 0;        // posts of current.dat also in their day file, copied once
-  uint64_t sequence = 0;            // the room's sequence (seq of its newest post)
-  int64_t last_post = 0;            // the room's last-post time
-  std::vector<std::string> notes;   // unreadable lines, files not in the writer's form, renumbering
+  uint64_t posts = 0;              // posts copied into the database
+  uint64_t day_files = 0;          // archived day files read
+  uint64_t live_posts = 0;         // posts of current.dat
+  uint64_t kept_in_both = 0;       // posts of current.dat also in their day file, copied once
+  uint64_t sequence = 0;           // the room's sequence (seq of its newest post)
+  int64_t last_post = 0;           // the room's last-post time
+  std::vector<std::string> notes;  // unreadable lines, files not in the writer's form, renumbering
 };
 
 // Copies the room in `room_dir` (a FileStore's DATADIR) into the database
@@ -69,10 +69,10 @@ enum class Overwrite {
 };
 
 struct ExportReport {
-  uint64_t days = 0;               // day files the export covers (quiet days included)
-  uint64_t days_written = 0;       // of those, written now (the others were already so)
-  uint64_t posts_archived = 0;     // posts in those day files
-  size_t kept_in_current = 0;      // posts written to current.dat
+  uint64_t days = 0;            // day files the export covers (quiet days included)
+  uint64_t days_written = 0;    // of those, written now (the others were already so)
+  uint64_t posts_archived = 0;  // posts in those day files
+  size_t kept_in_current = 0;   // posts written to current.dat
   uint64_t sequence = 0;
   int64_t last_post = 0;
   std::vector<std::string> notes;  // for the operator

@@ -13,7 +13,7 @@ namespace {
 // migrations.
 constexpr std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(7295361402)";
 
-constexpr std::array<std::string_view, 1> kMigrations = {
+constexpr std::array<std::string_view, 2> kMigrations = {
     // 1: rooms, their posts, their per-day counts, and who is connected.
     R"sql(
 CREATE TABLE chaton_rooms (
@@ -48,6 +48,17 @@ CREATE TABLE chaton_chatters (
   seen timestamptz NOT NULL,
   PRIMARY KEY (room_id, node)
 );
+)sql",
+    // 2: the cids the nodes gave out, so a client may take its cid to any
+    // node (docs/SCALING.md, "Clients across nodes").
+    R"sql(
+CREATE TABLE chaton_cids (
+  room_id bigint NOT NULL REFERENCES chaton_rooms (id),
+  cid bigint NOT NULL,
+  issued timestamptz NOT NULL,
+  PRIMARY KEY (room_id, cid)
+);
+CREATE INDEX chaton_cids_issued ON chaton_cids (room_id, issued);
 )sql",
 };
 

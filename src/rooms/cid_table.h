@@ -62,7 +62,11 @@ class CidTable {
     Cid cid = kExpiredCid;       // kExpiredCid: refused (loose login off)
     bool reallocated = false;    // a new cid was given: tell the client at once
     std::optional<Cid> dropped;  // a duplicate's old cid
+    bool unchecked = false;      // (Room::admit) unknown here: ask the other nodes first
   };
+
+  // True when `cid` is in the table or known to live on elsewhere.
+  bool knows(Cid cid) const { return entries_.count(cid) || elsewhere_.count(cid); }
 
   // A request arrives carrying `cid`; on success the entry is marked waiting.
   // A new entry is owned by `owner` (empty: not capped).

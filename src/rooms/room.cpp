@@ -355,11 +355,15 @@ std::string Room::cid_owner(std::string_view address) const {
   return client_group(address);
 }
 
-CidTable::Admission Room::admit(std::optional<Cid> cid, std::string_view address) {
+CidTable::Admission Room::admit(std::optional<Cid> cid, std::string_view address, bool may_check) {
   std::shared_ptr<Waiter> old;
   CidTable::Admission a;
   {
     std::lock_guard lock(mu_);
+    if (may_check && cid && queue_ && store_->shared() && !cids_.knows(*cid)) {
+      a.unchecked = true;
+      return a;
+    }
     a = cids_.admit(cid, settings_.config.loose_login, clock_.now(), cid_owner(address));
     if (a.dropped) {
       if (auto it = waiters_.find(*a.dropped); it != waiters_.end()) {
@@ -391,6 +395,18 @@ void Room::allocate_cid_then(std::string_view address, std::function<void(Cid)> 
   Cid cid = allocate_cid(address);
   if (!store_->shared()) return done(cid);
   announce(cid, std::move(done));
+}
+
+void Room::check_cid(Cid cid, std::function<void()> then) {
+  if (!queue_) return then();
+  queue_->post([this, cid, then = std::move(then)] {
+    auto known = store_->cid_known(cid);
+    if (!known)
+      log_warning("room " + slug() +
+                  ": cannot ask the other nodes about a client: " + known.status().message());
+    if (known && *known) cid_announced(cid);
+    then();
+  });
 }
 
 void Room::cid_announced(Cid cid) {

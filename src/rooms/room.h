@@ -175,7 +175,15 @@ class Room {
   // /64, see client_group()), which caps how many of its cids the chatters
   // count takes (CidTable); an address the post rate does not apply to
   // (limits.rate_limit_exempt), or none, is not capped.
-  CidTable::Admission admit(std::optional<Cid> cid, std::string_view address = {});
+  //
+  // With a shared store and `may_check`, a cid this node has never heard of
+  // is not refused or replaced at once: the admission comes back
+  // `unchecked`, and the caller asks check_cid() and then admits again
+  // without `may_check` (another node may have given it out a moment ago).
+  CidTable::Admission admit(std::optional<Cid> cid, std::string_view address = {}, bool may_check = false);
+  // On the commit thread: asks the store whether another node gave out
+  // `cid` (Store::cid_known), remembers it if so, then runs `then`.
+  void check_cid(Cid cid, std::function<void()> then);
   Cid allocate_cid(std::string_view address = {});
   // The same, for a client that may take the cid to another node (API
   // login): with a shared store `done` runs, on the commit thread, once the

@@ -107,6 +107,10 @@ class Store {
   // (docs/SCALING.md, "Clients across nodes"). Returns once they can know.
   virtual Status announce_cid(int64_t cid) { return Status::ok(); }
 
+  // A shared store: whether a process serving this room gave out `cid`
+  // (within the last day).
+  virtual Result<bool> cid_known(int64_t cid) { return false; }
+
   // A shared store: the chatters the other processes serving this room
   // recorded within `fresh` (a process that stopped recording drops out).
   // Called on the commit thread, right after record_num_chatters().

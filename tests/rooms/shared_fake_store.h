@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ struct SharedLog {
   int rewrites = 0;
   std::atomic<bool> fail_reads{false};     // read_after() fails, as with the database away
   std::map<std::string, size_t> chatters;  // per node
+  std::set<int64_t> cids;                  // announced
 };
 
 class SharedFakeStore final : public Store {
@@ -63,6 +65,15 @@ class SharedFakeStore final : public Store {
     return n;
   }
   bool shared() const override { return true; }
+  Status announce_cid(int64_t cid) override {
+    std::lock_guard lock(log_->mu);
+    log_->cids.insert(cid);
+    return Status::ok();
+  }
+  Result<bool> cid_known(int64_t cid) override {
+    std::lock_guard lock(log_->mu);
+    return log_->cids.count(cid) > 0;
+  }
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override {
     if (log_->fail_reads) return Status(Errc::unavailable, "fake store: reads fail");
     std::lock_guard lock(log_->mu);

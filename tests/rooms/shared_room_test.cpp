@@ -194,6 +194,33 @@ TEST_F(SharedRoomTest, AChangeWithoutASequenceReloadsWhenTheStampMoved) {
   EXPECT_EQ(d.pos, 2u);
 }
 
+TEST_F(SharedRoomTest, ACidFromAnotherNodeIsCheckedBeforeItIsRefused) {
+  RoomSettings strict = lobby_settings(false);
+  auto a = std::make_unique<Room>(strict, std::make_unique<SharedFakeStore>(log, "a"), clock);
+  auto b = std::make_unique<Room>(strict, std::make_unique<SharedFakeStore>(log, "b"), clock);
+  ASSERT_TRUE(a->open(nullptr));
+  ASSERT_TRUE(b->open(nullptr));
+  std::optional<Cid> given;
+  a->allocate_cid_then("192.0.2.1", [&](Cid cid) { given = cid; });
+  a->settle();
+  ASSERT_TRUE(given);  // answered once announced
+  // b has not heard the announcement: it asks before refusing.
+  auto first = b->admit(*given, "192.0.2.1", /*may_check=*/true);
+  EXPECT_TRUE(first.unchecked);
+  bool checked = false;
+  b->check_cid(*given, [&] { checked = true; });
+  b->settle();
+  EXPECT_TRUE(checked);
+  auto again = b->admit(*given, "192.0.2.1", false);
+  EXPECT_EQ(again.cid, *given);
+  EXPECT_FALSE(again.reallocated);
+  // A cid no node gave out is refused after the check.
+  EXPECT_TRUE(b->admit(Cid{12345}, "192.0.2.1", true).unchecked);
+  b->check_cid(12345, [] {});
+  b->settle();
+  EXPECT_EQ(b->admit(Cid{12345}, "192.0.2.1", false).cid, kExpiredCid);
+}
+
 TEST_F(SharedRoomTest, TheChattersCountAddsTheOtherNodes) {
   auto a = node("a");
   auto b = node("b");
