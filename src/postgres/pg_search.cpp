@@ -15,15 +15,10 @@ namespace {
 
 std::string num(int64_t v) { return std::to_string(v); }
 
-// The days of the room that have posts, newest first, one index probe
-// each (a loose scan of chaton_posts_day). $1 room id.
-constexpr std::string_view kDays = R"sql(
-WITH RECURSIVE d(day) AS (
-  SELECT max(day) FROM chaton_posts WHERE room_id = $1
-  UNION ALL
-  SELECT (SELECT max(day) FROM chaton_posts WHERE room_id = $1 AND day < d.day) FROM d WHERE d.day IS NOT NULL)
-SELECT day - date '1970-01-01' FROM d WHERE day IS NOT NULL
-)sql";
+// The days of the room that have posts, newest first: chaton_days, which
+// the scan reads too (Store::days_in_month). $1 room id.
+constexpr std::string_view kDays =
+    "SELECT day - date '1970-01-01' FROM chaton_days WHERE room_id = $1 AND posts > 0 ORDER BY day DESC";
 
 // The candidates arrive newest first, in chunks; the posts of each day are
 // handed to find() as they come (see search::DaySource::pieces).
@@ -131,7 +126,8 @@ std::string like_containing(std::string_view term) {
   return out;
 }
 
-PgSearchIndex::PgSearchIndex(std::string url, std::string slug) : slug_(std::move(slug)), db_(std::move(url)) {}
+PgSearchIndex::PgSearchIndex(std::string url, std::string slug)
+    : slug_(std::move(slug)), db_(std::move(url)) {}
 
 Status PgSearchIndex::refresh(const search::StopFlag* cancelled) {
   if (room_id_ == 0) {
@@ -149,7 +145,8 @@ Status PgSearchIndex::refresh(const search::StopFlag* cancelled) {
   return Status::ok();
 }
 
-std::unique_ptr<search::DaySource> PgSearchIndex::narrow(const search::Query& query, search::DaySource& exact) {
+std::unique_ptr<search::DaySource> PgSearchIndex::narrow(const search::Query& query,
+                                                         search::DaySource& exact) {
   return std::make_unique<CandidateDays>(*this, query, exact);
 }
 

@@ -11,8 +11,9 @@
 // each %, _ and backslash of the term), in chunks, and hands them to
 // search::find() day by day. The database only narrows: find() confirms
 // every candidate with search::matches(), exactly as it does when it
-// scans, and no matching post is left out (a term found in the nick or the text is found in
-// `folded`), so the results are the scan's, page for page. A term of one
+// scans, and no matching post is left out (a term found in the nick or
+// the text is found in `folded`), so the results are the scan's, page for
+// page. A term of one
 // or two characters gives pg_trgm no trigram: the index then cannot narrow
 // (PostgreSQL reads more), but LIKE still decides the same.
 //

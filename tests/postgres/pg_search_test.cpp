@@ -128,7 +128,8 @@ class PgSearchTest : public ::testing::Test {
     for (int d = 0; d < 4; ++d) {
       Date day = civil_from_days(days_from_civil(Date{2026, 11, 20}) + d);
       for (const auto& [nick, text] : lines) out.push_back(post(nick, text, day, n++));
-      for (int i = 0; i < 40; ++i) out.push_back(post("filler", "common chatter " + std::to_string(i), day, n++));
+      for (int i = 0; i < 40; ++i)
+        out.push_back(post("filler", "common chatter " + std::to_string(i), day, n++));
     }
     return out;
   }
