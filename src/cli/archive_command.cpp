@@ -4,9 +4,18 @@
 // poster or archiver): the store takes the room's lock, and the server reopens
 // current.dat when it was replaced. Each room gets one line on stdout and its
 // report in logs/archive.log.
+//
+// A room kept in PostgreSQL (a [store] url) has nothing to split: its
+// archive is an export of the database room into its data directory, the
+// original day files for every day before the date (postgres/room_transfer.h,
+// docs/SCALING.md "Moving a room in and out"), so original tools can read it.
+// An export only replaces an earlier export there, never a file-store room
+// that was not imported.
 #include <filesystem>
 
 #include "cli/commands.h"
+#include "postgres/pg_connection.h"
+#include "postgres/room_transfer.h"
 #include "server/room_store.h"
 #include "store/file_archive.h"
 #include "util/log_file.h"
@@ -52,6 +61,13 @@ void log_report(const RoomConfig& room, Date today, const std::vector<std::strin
   for (size_t i = 1; i < lines.size(); ++i) log.write("  " + lines[i]);
 }
 
+void print_report(const RoomConfig& room, Date today, const std::vector<std::string>& lines,
+                  std::ostream& out) {
+  out << room.slug << ": " << lines.front() << "\n";
+  for (size_t i = 1; i < lines.size(); ++i) out << "  " << lines[i] << "\n";
+  log_report(room, today, lines);
+}
+
 bool archive_room(const StoreConfig& store, const RoomConfig& room, Date today, std::ostream& out,
                   std::ostream& err) {
   auto report = server::open_room_store(store, room, SystemClock::instance(), kCommandNode)->archive(today);
@@ -59,10 +75,23 @@ bool archive_room(const StoreConfig& store, const RoomConfig& room, Date today, 
     err << "chaton: room '" << room.slug << "': " << report.status().message() << "\n";
     return false;
   }
-  std::vector<std::string> lines = describe_archive(*report);
-  out << room.slug << ": " << lines.front() << "\n";
-  for (size_t i = 1; i < lines.size(); ++i) out << "  " << lines[i] << "\n";
-  log_report(room, today, lines);
+  print_report(room, today, describe_archive(*report), out);
+  return true;
+}
+
+// A PostgreSQL room: its export into the data directory.
+bool export_pg_room(postgres::PgConnection& db, const RoomConfig& room, Date today, std::ostream& out,
+                 std::ostream& err) {
+  auto report = postgres::export_room(db, room.slug, room.data_dir, today, postgres::Overwrite::earlier_copy);
+  if (!report && report.status().code() == Errc::not_found) {
+    print_report(room, today, {"nothing to export: the room has no posts in the database"}, out);
+    return true;
+  }
+  if (!report) {
+    err << "chaton: room '" << room.slug << "': " << report.status().message() << "\n";
+    return false;
+  }
+  print_report(room, today, postgres::describe_export(*report), out);
   return true;
 }
 
@@ -87,6 +116,15 @@ int run_archive(const ArchiveOptions& options, std::ostream& out, std::ostream& 
     return kExitBadInput;
   }
   bool ok = true;
+  if (!rooms->store.url.empty()) {
+    if (auto ready = server::prepare_store(rooms->store); !ready) {
+      err << "chaton archive: " << ready.status().message() << "\n";
+      return kExitFailed;
+    }
+    postgres::PgConnection db(rooms->store.url);
+    for (const RoomConfig& room : rooms->rooms) ok &= export_pg_room(db, room, today, out, err);
+    return ok ? kExitOk : kExitFailed;
+  }
   for (const RoomConfig& room : rooms->rooms) ok &= archive_room(rooms->store, room, today, out, err);
   return ok ? kExitOk : kExitFailed;
 }

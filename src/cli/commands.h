@@ -1,7 +1,8 @@
 // The operator commands of `chaton` (docs/CONFIG.md, "The command line") beside
-// `serve`: archive, check, moderate and import-conf. main.cpp wires CLI11 to
+// `serve`: archive, check, moderate, import-conf and db. main.cpp wires CLI11 to
 // these; each body lives in its own file (archive_command.cpp,
-// check_command.cpp, moderate_command.cpp, import_command.cpp) and writes to
+// check_command.cpp, moderate_command.cpp, import_command.cpp,
+// db_command.cpp) and writes to
 // the streams it is given, so it can be read as plain text.
 //
 // Exit codes: 0 done and all well; 1 the command ran but something is wrong
@@ -59,7 +60,20 @@ struct ImportOptions {
   std::string file;
 };
 
+// `db init`, `db import`, `db export` (docs/SCALING.md, "Moving a room in
+// and out"): the configuration must have a [store] url (else exit 2).
+struct DbOptions {
+  RoomSelection rooms;  // --room is required for import and export
+  std::string dir;      // import: --from (default the room's data_dir); export: --to
+  bool force = false;   // export: replace the posts a directory has
+};
+
 int run_archive(const ArchiveOptions& options, std::ostream& out, std::ostream& err);
+// Exit 0 done; 1 the database failed; 2 bad input or refused (an import into
+// a room with posts, an export over a directory with posts): nothing written.
+int run_db_init(const DbOptions& options, std::ostream& out, std::ostream& err);
+int run_db_import(const DbOptions& options, std::ostream& out, std::ostream& err);
+int run_db_export(const DbOptions& options, std::ostream& out, std::ostream& err);
 int run_check(const CheckOptions& options, std::ostream& out, std::ostream& err);
 int run_import(const ImportOptions& options, std::ostream& out, std::ostream& err);
 // Exit 0 when posts were removed, 1 when none matched (or the store failed),

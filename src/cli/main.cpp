@@ -5,6 +5,9 @@
 //   chaton check       [--config FILE] [--room SLUG] [--repair]
 //   chaton moderate    [--config FILE] --room SLUG (--entry ID | --address CIDR [--since T])
 //   chaton import-conf OLD.conf
+//   chaton db init     [--config FILE]
+//   chaton db import   [--config FILE] --room SLUG [--from DATADIR]
+//   chaton db export   [--config FILE] --room SLUG [--to DIR] [--force]
 //   chaton watch       [-s] URL...
 //   chaton post        URL --nick NICK [TEXT]
 //   chaton --help | --version
@@ -120,6 +123,25 @@ int run_command_line(int argc, char** argv) {
   import_cmd->add_option("OLD.conf", import_opts.file, "The original room config (its includes are read too)")
       ->required();
 
+  chaton::cli::DbOptions db_opts;
+  auto* db_cmd = app.add_subcommand("db", "The PostgreSQL store ([store] url): its schema, and moving a room "
+                                          "in and out of it");
+  db_cmd->require_subcommand(1);
+  auto* db_init_cmd = db_cmd->add_subcommand("init", "Create or migrate the schema; prints its version");
+  db_init_cmd->add_option("--config", db_opts.rooms.config_file, "TOML configuration file");
+  auto* db_import_cmd = db_cmd->add_subcommand(
+      "import", "Copy a room's posts from its data directory into PostgreSQL (the room must have none there)");
+  db_import_cmd->add_option("--config", db_opts.rooms.config_file, "TOML configuration file");
+  db_import_cmd->add_option("--room", db_opts.rooms.room, "The room (its slug); required");
+  db_import_cmd->add_option("--from", db_opts.dir, "The room's data directory (default: its data_dir)");
+  auto* db_export_cmd = db_cmd->add_subcommand(
+      "export", "Write a PostgreSQL room as the original files: day files before today, current.dat, "
+                "sequence, last-post");
+  db_export_cmd->add_option("--config", db_opts.rooms.config_file, "TOML configuration file");
+  db_export_cmd->add_option("--room", db_opts.rooms.room, "The room (its slug); required");
+  db_export_cmd->add_option("--to", db_opts.dir, "The data directory to write (default: the room's data_dir)");
+  db_export_cmd->add_flag("--force", db_opts.force, "Replace the posts the directory already has");
+
   chaton::cli::WatchOptions watch_opts;
   auto* watch_cmd = app.add_subcommand(
       "watch", "Print every new post of one or more rooms as '[room] nick: text' until Ctrl-C");
@@ -146,6 +168,9 @@ int run_command_line(int argc, char** argv) {
     return chaton::cli::run_moderate(moderate_opts, std::cout, std::cerr);
   }
   if (import_cmd->parsed()) return chaton::cli::run_import(import_opts, std::cout, std::cerr);
+  if (db_init_cmd->parsed()) return chaton::cli::run_db_init(db_opts, std::cout, std::cerr);
+  if (db_import_cmd->parsed()) return chaton::cli::run_db_import(db_opts, std::cout, std::cerr);
+  if (db_export_cmd->parsed()) return chaton::cli::run_db_export(db_opts, std::cout, std::cerr);
   if (watch_cmd->parsed()) return chaton::cli::run_watch(watch_opts, std::cout, std::cerr);
   if (post_cmd->parsed()) {
     if (post_text_opt->count() > 0) post_opts.text = post_text;

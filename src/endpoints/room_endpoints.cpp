@@ -407,20 +407,23 @@ void RoomEndpoints::apilogin(const Call& call) {
     return ex->respond(error_response(bhttp::status::unauthorized, "'who' parameter missing"));
   }
   bool sexpr = form->get("s").value_or("1") == "1";
-  const auto& s = room_->settings();
-  Cid cid = room_->allocate_cid(ex->client_address());
-  auto st = room_->status();
-  api_log_.write("authenticated " + std::string(*who) + " (" + ex->client_address() + ")");
-  std::string body =
-      render_alist({text_member("post-uri", s.url + "post"), text_member("comet-uri", s.url + "comet"),
-                    text_member("icon-uri", s.config.icon_url), text_member("room-name", s.config.name),
-                    number_member("cid", cid), number_member("pos", static_cast<int64_t>(st.sequence))},
-                   sexpr);
-  Response res = make_response(
-      bhttp::status::ok, sexpr ? "application/x-sexpr; charset=utf-8" : "application/json; charset=utf-8",
-      std::move(body));
-  res.set(bhttp::field::cache_control, "no-cache");
-  ex->respond(std::move(res));
+  // The reply waits until the other nodes know the cid (a shared store),
+  // so the client may take it to any of them at once.
+  room_->allocate_cid_then(ex->client_address(), [this, ex, who = std::string(*who), sexpr](Cid cid) {
+    const auto& s = room_->settings();
+    auto st = room_->status();
+    api_log_.write("authenticated " + who + " (" + ex->client_address() + ")");
+    std::string body =
+        render_alist({text_member("post-uri", s.url + "post"), text_member("comet-uri", s.url + "comet"),
+                      text_member("icon-uri", s.config.icon_url), text_member("room-name", s.config.name),
+                      number_member("cid", cid), number_member("pos", static_cast<int64_t>(st.sequence))},
+                     sexpr);
+    Response res = make_response(
+        bhttp::status::ok, sexpr ? "application/x-sexpr; charset=utf-8" : "application/json; charset=utf-8",
+        std::move(body));
+    res.set(bhttp::field::cache_control, "no-cache");
+    ex->respond(std::move(res));
+  });
 }
 
 void RoomEndpoints::status(const Call& call) {

@@ -6,6 +6,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <charconv>
+#include <cstdint>
 
 #include "postgres/pg_connection.h"
 #include "util/log.h"
@@ -22,19 +23,26 @@ std::optional<Notice> parse_notice(std::string_view payload) {
   if (n.slug.empty()) return std::nullopt;
   if (space == std::string_view::npos) return n;
   std::string_view digits = payload.substr(space + 1);
-  uint64_t seq = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), seq);
-  if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
-  n.sequence = seq;
+  bool is_cid = digits.starts_with('+');
+  if (is_cid) digits.remove_prefix(1);
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  if (is_cid) {
+    if (value > static_cast<uint64_t>(INT64_MAX)) return std::nullopt;
+    n.cid = static_cast<int64_t>(value);
+  } else {
+    n.sequence = value;
+  }
   return n;
 }
 
-NotifyListener::NotifyListener(net::any_io_executor ex, std::string url, OnChange on_change,
+NotifyListener::NotifyListener(net::any_io_executor ex, std::string url, OnNotice on_notice,
                                OnConnected on_connected, std::chrono::milliseconds retry_delay)
     : ex_(ex),
       url_(std::move(url)),
       where_(describe_url(url_)),
-      on_change_(std::move(on_change)),
+      on_notice_(std::move(on_notice)),
       on_connected_(std::move(on_connected)),
       retry_delay_(retry_delay),
       socket_(ex),
@@ -152,7 +160,7 @@ void NotifyListener::on_readable() {
   while (PGnotify* n = PQnotifies(conn_)) {
     std::optional<Notice> notice = parse_notice(n->extra ? n->extra : "");
     PQfreemem(n);
-    if (notice) on_change_(notice->slug, notice->sequence);
+    if (notice) on_notice_(*notice);
     if (gen != generation_ || state_ == State::stopped) return;  // a callback stopped us
   }
   wait_readable();

@@ -2,15 +2,15 @@
 // (LISTEN chaton), on an event loop, without ever blocking it.
 //
 // Every commit of a PostgreSQL room notifies channel `chaton` with
-// "SLUG SEQ" (pg_store.h); a moderation with "SLUG" alone. The listener
+// "SLUG SEQ" (pg_store.h); a moderation with "SLUG" alone; a node that gave
+// a client a new cid with "SLUG +CID". The listener
 // keeps one connection in LISTEN and drives it with libpq's asynchronous
 // API from Asio: the connection is opened with PQconnectStart /
 // PQconnectPoll and each wait for the socket to become readable or
 // writable is an async_wait on it; notifications are read with
 // PQconsumeInput / PQnotifies when it is readable.
 //
-// on_change(slug, seq) runs for each notification (seq absent for a
-// moderation). on_connected() runs each time LISTEN is in place, the
+// on_notice(notice) runs for each notification. on_connected() runs each time LISTEN is in place, the
 // first time and after every reconnection: anything may have been
 // committed while no one listened, so the caller has every room catch up
 // (Room::store_changed). When the connection fails or drops, the listener
@@ -42,21 +42,23 @@ namespace chaton::postgres {
 // The channel every node listens on.
 inline constexpr std::string_view kChannel = "chaton";
 
-// "SLUG SEQ" or "SLUG": the slug, and the sequence when there is one.
+// "SLUG SEQ", "SLUG" or "SLUG +CID": the slug, and the sequence or the
+// cid when there is one.
 struct Notice {
   std::string slug;
   std::optional<uint64_t> sequence;
+  std::optional<int64_t> cid;
 };
 std::optional<Notice> parse_notice(std::string_view payload);
 
 class NotifyListener : public std::enable_shared_from_this<NotifyListener> {
  public:
-  using OnChange = std::function<void(const std::string& slug, std::optional<uint64_t> sequence)>;
+  using OnNotice = std::function<void(const Notice&)>;
   using OnConnected = std::function<void()>;
 
   static constexpr std::chrono::milliseconds kRetryDelay{1000};
 
-  NotifyListener(boost::asio::any_io_executor ex, std::string url, OnChange on_change,
+  NotifyListener(boost::asio::any_io_executor ex, std::string url, OnNotice on_notice,
                  OnConnected on_connected, std::chrono::milliseconds retry_delay = kRetryDelay);
   ~NotifyListener();
 
@@ -81,7 +83,7 @@ class NotifyListener : public std::enable_shared_from_this<NotifyListener> {
   boost::asio::any_io_executor ex_;
   std::string url_;
   std::string where_;
-  OnChange on_change_;
+  OnNotice on_notice_;
   OnConnected on_connected_;
   std::chrono::milliseconds retry_delay_;
   boost::asio::posix::stream_descriptor socket_;

@@ -176,6 +176,13 @@ void PgStore::record_num_chatters(size_t n) {
   if (!r) log_warning("room " + slug_ + ": cannot record the chatters count: " + r.status().message());
 }
 
+Status PgStore::announce_cid(int64_t cid) {
+  std::lock_guard lock(writer_mu_);
+  auto r = writer_.exec("SELECT pg_notify('chaton', $1)", {slug_ + " +" + num(cid)});
+  if (!r) return reported(r.status(), "announcing a client");
+  return Status::ok();
+}
+
 size_t PgStore::chatters_elsewhere(std::chrono::seconds fresh) {
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);

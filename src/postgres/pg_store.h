@@ -59,6 +59,8 @@ class PgStore final : public Store {
   void record_num_chatters(size_t n) override;
   bool shared() const override { return true; }
   size_t chatters_elsewhere(std::chrono::seconds fresh) override;
+  // Notifies channel `chaton` with "SLUG +CID".
+  Status announce_cid(int64_t cid) override;
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override;
 
   Result<std::vector<Post>> read_day(Date day) override;

@@ -9,7 +9,7 @@ Cid CidTable::fresh_cid() {
   std::uniform_int_distribution<Cid> dist(0, kCidLimit - 1);
   for (;;) {
     Cid c = dist(rng_);
-    if (!entries_.count(c)) return c;
+    if (!entries_.count(c) && !elsewhere_.count(c)) return c;
   }
 }
 
@@ -36,6 +36,14 @@ CidTable::Admission CidTable::admit(std::optional<Cid> cid, bool loose_login, Sy
     it->second.waiting = true;
     a.cid = *cid;
     return a;
+  }
+  if (it == entries_.end() && cid) {
+    if (auto e = elsewhere_.find(*cid); e != elsewhere_.end()) {  // from another node
+      elsewhere_.erase(e);
+      add(*cid, Entry{true, now, epoch_, std::string(owner)});
+      a.cid = *cid;
+      return a;
+    }
   }
   if (it != entries_.end()) {  // duplicate: its request is already waiting
     a.dropped = *cid;
@@ -77,7 +85,12 @@ void CidTable::caught_up(Cid cid) {
   if (it != entries_.end()) it->second.epoch = epoch_;
 }
 
+void CidTable::known_elsewhere(Cid cid, SysTime now) {
+  if (!entries_.count(cid)) elsewhere_[cid] = now;
+}
+
 std::vector<Cid> CidTable::sweep(SysTime now, std::chrono::microseconds timeout) {
+  std::erase_if(elsewhere_, [&](const auto& e) { return now - e.second > kElsewhereMemory; });
   std::vector<Cid> gone;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (!it->second.waiting && now - it->second.last_reply > timeout) {

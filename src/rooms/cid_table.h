@@ -25,6 +25,13 @@
 // the last reload, so it must start over; caught_up() records that it was
 // told. New entries start in the current epoch.
 //
+// Other nodes (a shared store, docs/SCALING.md "Clients across nodes"): a
+// client may take its cid from one node to another. known_elsewhere()
+// records a cid that another node gave out, or that left this table by
+// sweep() while it may live on elsewhere; a request carrying such a cid is
+// admitted as known, not expired or given a new one. Such cids are
+// remembered for kElsewhereMemory, and never handed out again here.
+//
 // Thread-safety: none; the Room serialises access under its lock.
 // Time is passed in, never read, so tests drive it directly.
 #pragma once
@@ -45,6 +52,7 @@ using Cid = int64_t;
 inline constexpr Cid kCidLimit = 0x10000000;
 inline constexpr Cid kExpiredCid = -1;
 inline constexpr size_t kCountedCidsPerAddress = 16;
+inline constexpr std::chrono::hours kElsewhereMemory{24};
 
 class CidTable {
  public:
@@ -77,6 +85,10 @@ class CidTable {
   // The chatters count: entries, at most kCountedCidsPerAddress per owner.
   size_t counted() const { return counted_; }
 
+  // --- other nodes (see above)
+  void known_elsewhere(Cid cid, SysTime now);
+  size_t known_elsewhere_count() const { return elsewhere_.size(); }
+
   // --- epochs
   void begin_epoch() { ++epoch_; }
   uint64_t epoch() const { return epoch_; }
@@ -99,6 +111,7 @@ class CidTable {
 
   Entries entries_;
   std::unordered_map<std::string, size_t> per_owner_;  // live entries of each owner
+  std::unordered_map<Cid, SysTime> elsewhere_;         // cids other nodes may serve, and since when
   size_t counted_ = 0;
   std::mt19937_64 rng_;
   uint64_t epoch_ = 0;

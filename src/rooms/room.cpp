@@ -71,7 +71,7 @@ void Room::load_window(StoreSnapshot& snap) {
   window_.assign(std::make_move_iterator(recent.begin() + static_cast<ptrdiff_t>(skip)),
                  std::make_move_iterator(recent.end()));
   sequence_ = snap.sequence;
-  known_sequence_ = std::max(known_sequence_, sequence_);
+  announced_sequence_ = std::max(announced_sequence_, sequence_);
   last_post_ = snap.last_post;
 }
 
@@ -106,12 +106,23 @@ std::function<void()> Room::publish(std::span<const Post> posts) {
     uint64_t have = status().sequence;
     if (posts.front().seq > have + 1) {
       auto read = store_->read_after(have, posts.front().seq - 1, kMaxWindowPosts);
-      if (read) {
-        earlier = std::move(*read);
-        queue_->observe(earlier);
-      } else {
+      if (!read) {
+        // Committed, but not shown out of order: the catch-up publishes
+        // the gap and this batch once the store answers (see room.h).
         log_warning("room " + slug() + ": cannot read the posts before a batch: " + read.status().message());
+        std::vector<PublishObserver> observers;
+        {
+          std::lock_guard lock(mu_);
+          announced_sequence_ = std::max(announced_sequence_, posts.back().seq);
+          queue_catch_up_locked();
+          observers = observers_;
+        }
+        return [observers = std::move(observers), posts] {
+          for (auto& observe : observers) observe(posts);
+        };
       }
+      earlier = std::move(*read);
+      queue_->observe(earlier);
     }
   }
   return publish_batch(std::move(earlier), posts, true);
@@ -134,7 +145,8 @@ std::function<void()> Room::publish_batch(std::vector<Post> earlier, std::span<c
     };
     for (const Post& p : earlier) add(p);
     for (const Post& p : posts) add(p);
-    known_sequence_ = std::max(known_sequence_, sequence_);
+    announced_sequence_ = std::max(announced_sequence_, sequence_);
+    refuted_sequence_ = 0;
     while (window_.size() > kMaxWindowPosts) window_.pop_front();
     deltas_.clear();
     rss_.reset();
@@ -157,22 +169,28 @@ void Room::store_changed(std::optional<uint64_t> sequence) {
   {
     std::lock_guard lock(mu_);
     if (sequence) {
-      known_sequence_ = std::max(known_sequence_, *sequence);
+      announced_sequence_ = std::max(announced_sequence_, *sequence);
       if (*sequence <= sequence_) return;  // ours, or read already
     } else {
       check_stamp_ = true;
     }
-    if (std::exchange(catch_up_pending_, true)) return;  // the queued one will see it
+    queue_catch_up_locked();
   }
+}
+
+void Room::queue_catch_up_locked() {
+  if (!queue_ || std::exchange(catch_up_pending_, true)) return;  // the queued one will see it
   queue_->post([this] { catch_up(); });
 }
 
 void Room::catch_up() {
   bool check_stamp;
+  uint64_t hint;  // a reader's pos to check: the reads below start after it came
   {
     std::lock_guard lock(mu_);
     catch_up_pending_ = false;
     check_stamp = std::exchange(check_stamp_, false);
+    hint = hinted_sequence_;
   }
   if (check_stamp) {
     std::string stamp = store_->change_stamp();
@@ -196,10 +214,24 @@ void Room::catch_up() {
       log_warning("room " + slug() + ": cannot read other nodes' posts: " + read.status().message());
       return;
     }
-    if (read->empty()) return;
+    if (read->empty()) break;
     queue_->observe(*read);
     publish_batch(std::move(*read), {}, false)();
   }
+  // Everything is read: a reader's pos beyond it is not borne out by the
+  // store (a client of an older history). Its readers are woken to start
+  // over; a later hint gets its own check.
+  std::vector<std::shared_ptr<Waiter>> woken;
+  {
+    std::lock_guard lock(mu_);
+    if (hint <= sequence_ || hint <= announced_sequence_) return;
+    refuted_sequence_ = std::max(refuted_sequence_, hint);
+    if (hinted_sequence_ == hint) hinted_sequence_ = 0;
+    for (auto& [cid, w] : waiters_)
+      if (auto s = w.lock()) woken.push_back(std::move(s));
+    waiters_.clear();
+  }
+  wake_all(woken);
 }
 
 void Room::settle() {
@@ -242,12 +274,19 @@ Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {
     d.content = shared_empty(fmt);
     return d;
   }
-  if (pos > sequence_ && pos <= known_sequence_ && !start_over) {
+  if (pos > sequence_ && !start_over && store_->shared()) {
     // From a node further ahead: nothing new for it until this room has
-    // caught up (see room.h, "Several writers"); its pos stays.
-    d.pos = pos;
-    d.content = shared_empty(fmt);
-    return d;
+    // caught up (see room.h, "Several writers"); its pos stays. A pos
+    // beyond anything expected is a hint the catch-up checks.
+    if (pos > expected_sequence_locked() && pos > refuted_sequence_) {
+      hinted_sequence_ = pos;
+      queue_catch_up_locked();
+    }
+    if (pos <= expected_sequence_locked()) {
+      d.pos = pos;
+      d.content = shared_empty(fmt);
+      return d;
+    }
   }
   uint64_t from = pos;
   if (pos > sequence_ || start_over) {  // beyond the end, or a stale view: start over
@@ -330,7 +369,33 @@ CidTable::Admission Room::admit(std::optional<Cid> cid, std::string_view address
     }
   }
   if (old) old->wake();  // it finds its cid gone and ends
+  if (a.reallocated && store_->shared()) announce(a.cid, nullptr);
   return a;
+}
+
+void Room::announce(Cid cid, std::function<void(Cid)> then) {
+  if (!queue_) {
+    if (then) then(cid);
+    return;
+  }
+  queue_->post([this, cid, then = std::move(then)] {
+    // A client of a node whose database is away keeps its cid here; the
+    // other nodes admit it anyway once they swept it or when it comes back.
+    if (Status st = store_->announce_cid(cid); !st)
+      log_warning("room " + slug() + ": cannot tell the other nodes of a new client: " + st.message());
+    if (then) then(cid);
+  });
+}
+
+void Room::allocate_cid_then(std::string_view address, std::function<void(Cid)> done) {
+  Cid cid = allocate_cid(address);
+  if (!store_->shared()) return done(cid);
+  announce(cid, std::move(done));
+}
+
+void Room::cid_announced(Cid cid) {
+  std::lock_guard lock(mu_);
+  cids_.known_elsewhere(cid, clock_.now());
 }
 
 Cid Room::allocate_cid(std::string_view address) {
@@ -361,7 +426,7 @@ size_t Room::num_chatters() const {
 bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
   std::lock_guard lock(mu_);
   // A reader from a node further ahead waits for the catch-up (room.h).
-  bool ahead = pos > sequence_ && pos <= known_sequence_;
+  bool ahead = pos > sequence_ && pos <= expected_sequence_locked();
   if ((pos != sequence_ && !ahead) || cids_.behind(cid)) return false;
   waiters_[cid] = waiter;
   return true;
@@ -384,7 +449,10 @@ void Room::sweep() {
   std::optional<size_t> changed;
   {
     std::lock_guard lock(mu_);
-    cids_.sweep(clock_.now(), settings_.client_timeout);
+    std::vector<Cid> gone = cids_.sweep(clock_.now(), settings_.client_timeout);
+    // Idle here, it may be served by another node and come back.
+    if (store_->shared())
+      for (Cid cid : gone) cids_.known_elsewhere(cid, clock_.now());
     size_t n = cids_.counted();
     if (n != recorded_chatters_) changed = recorded_chatters_ = n;
   }
@@ -398,6 +466,8 @@ void Room::sweep() {
     {
       std::lock_guard lock(mu_);
       here = cids_.counted();
+      // Behind what it expects (a read failed): try again.
+      if (sequence_ < expected_sequence_locked()) queue_catch_up_locked();
       if (!queue_ || std::exchange(chatters_pending_, true)) return;
     }
     queue_->post([this, here] {
@@ -449,7 +519,9 @@ Status Room::reload_now() {
     ++window_version_;
     cids_.begin_epoch();
     reload_sequence_ = sequence_;
-    known_sequence_ = sequence_;
+    announced_sequence_ = sequence_;
+    hinted_sequence_ = 0;
+    refuted_sequence_ = 0;
     change_stamp_ = std::move(stamp);
     woken.reserve(waiters_.size());
     for (auto& [cid, w] : waiters_)

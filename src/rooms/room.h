@@ -53,16 +53,23 @@
 // observers (webhooks) not called, since the node that accepted a post
 // tells them. Its own batch may come after posts of another node it has
 // not read yet: publish() reads those first, so the window stays gapless
-// and every reader gets every post once, in order. A reader that comes
-// from a node further ahead (pos beyond this room's sequence, but not
-// beyond the newest sequence the store announced) waits for the catch-up
-// instead of being told to start over. For a shared store the room does
+// and every reader gets every post once, in order; if that read fails, the
+// batch is left to the catch-up too (it is committed: its writers are
+// answered). A reader that comes from a node further ahead (pos beyond
+// this room's sequence) waits for the catch-up instead of being told to
+// start over: its pos counts as a hint, and the catch-up checks it
+// against the store; only a pos the store does not bear out (a client of
+// an older history) starts over. Each sweep queues a catch-up while the
+// room is behind what it expects, so a failed read is retried. For a shared store the room does
 // not poll change_stamp() (a query): a moderation is announced through
 // store_changed() with no sequence, which makes the commit thread compare
 // the stamp and reload. The chatters count (`nc`) adds what the other nodes
 // recorded (Store::chatters_elsewhere), asked for by each sweep on the
 // commit thread; a reader served by several nodes within the client
-// timeout is counted by each (docs/SCALING.md, "Chatters").
+// timeout is counted by each (docs/SCALING.md, "Chatters"). A cid given
+// out here is announced to the other nodes (Store::announce_cid), and a cid
+// another node announced, or one swept here, is admitted as known when a
+// client brings it (CidTable, "Other nodes").
 //
 // Thread-safety: every public function may be called from any thread.
 // Lifetime: the Clock must outlive the Room; Waiters are held weakly.
@@ -170,6 +177,13 @@ class Room {
   // (limits.rate_limit_exempt), or none, is not capped.
   CidTable::Admission admit(std::optional<Cid> cid, std::string_view address = {});
   Cid allocate_cid(std::string_view address = {});
+  // The same, for a client that may take the cid to another node (API
+  // login): with a shared store `done` runs, on the commit thread, once the
+  // other nodes were told of it; at once otherwise.
+  void allocate_cid_then(std::string_view address, std::function<void(Cid)> done);
+  // Another node gave out `cid` (a shared store): a request carrying it
+  // here is admitted as known.
+  void cid_announced(Cid cid);
   void replied(Cid cid);
   void hold(Cid cid);
   bool cid_alive(Cid cid) const;
@@ -226,6 +240,12 @@ class Room {
   std::function<void()> publish_batch(std::vector<Post> earlier, std::span<const Post> posts, bool observed);
   // On the commit thread: what store_changed() asked for.
   void catch_up();
+  // Under mu_: queues a catch_up() unless one is queued.
+  void queue_catch_up_locked();
+  // Under mu_: the newest sequence this room has reason to expect.
+  uint64_t expected_sequence_locked() const {
+    return std::max({sequence_, announced_sequence_, hinted_sequence_});
+  }
   // On the commit thread: loads the store again (see reload()).
   Status reload_now();
   void load_window(StoreSnapshot& snap);                                // under mu_
@@ -233,6 +253,9 @@ class Room {
   // The end of the packet that starts at window_[begin] (see kMaxPacketPosts). Under mu_.
   size_t packet_end(size_t begin) const;
   void reload_if_changed();
+  // With a shared store: tells the other nodes of a new cid, on the
+  // commit thread; then runs `then` (may be empty).
+  void announce(Cid cid, std::function<void(Cid)> then);
   // The owner of a new cid of `address` (see admit()).
   std::string cid_owner(std::string_view address) const;
   void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
@@ -249,13 +272,15 @@ class Room {
   int64_t last_post_ = 0;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;
-  uint64_t window_version_ = 0;    // bumped whenever the window changes
-  uint64_t reload_sequence_ = 0;   // the sequence right after the last reload
-  uint64_t known_sequence_ = 0;    // the newest sequence the store announced (>= sequence_)
-  bool catch_up_pending_ = false;  // a catch_up() is queued on the commit thread
-  bool check_stamp_ = false;       // ... and must compare the change stamp
-  size_t chatters_elsewhere_ = 0;  // other nodes' chatters (a shared store)
-  bool chatters_pending_ = false;  // their count is being asked for on the commit thread
+  uint64_t window_version_ = 0;      // bumped whenever the window changes
+  uint64_t reload_sequence_ = 0;     // the sequence right after the last reload
+  uint64_t announced_sequence_ = 0;  // the newest sequence the store announced (or we committed)
+  uint64_t hinted_sequence_ = 0;     // the furthest pos a reader brought, not yet checked
+  uint64_t refuted_sequence_ = 0;    // a hint the store did not bear out (until the next publish)
+  bool catch_up_pending_ = false;    // a catch_up() is queued on the commit thread
+  bool check_stamp_ = false;         // ... and must compare the change stamp
+  size_t chatters_elsewhere_ = 0;    // other nodes' chatters (a shared store)
+  bool chatters_pending_ = false;    // their count is being asked for on the commit thread
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;

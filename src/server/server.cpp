@@ -194,9 +194,14 @@ void Server::Impl::listen_to_other_nodes() {
   if (config.store.url.empty()) return;
   other_nodes = std::make_shared<postgres::NotifyListener>(
       loops.loop(0).get_executor(), config.store.url,
-      [this](const std::string& slug, std::optional<uint64_t> sequence) {
-        for (auto& r : rooms)
-          if (r->slug() == slug) r->store_changed(sequence);
+      [this](const postgres::Notice& notice) {
+        for (auto& r : rooms) {
+          if (r->slug() != notice.slug) continue;
+          if (notice.cid)
+            r->cid_announced(*notice.cid);
+          else
+            r->store_changed(notice.sequence);
+        }
       },
       // Anything may have been committed while no one listened.
       [this] {

@@ -480,6 +480,20 @@ std::vector<std::pair<int, int>> archived_months(const fs::path& data_dir) {
   return {months.begin(), months.end()};
 }
 
+std::vector<Date> archived_day_files(const fs::path& data_dir) {
+  std::vector<Date> days;
+  std::error_code ec;
+  for (fs::directory_iterator y(data_dir, ec), end; !ec && y != end; y.increment(ec)) {
+    std::string name = y->path().filename().string();
+    auto year = name.size() == 4 ? parse_int(name) : std::nullopt;
+    if (!year || !is_valid_date(Date{static_cast<int>(*year), 1, 1})) continue;
+    for (int month = 1; month <= 12; ++month)
+      for (Date d : real_day_files(data_dir, static_cast<int>(*year), month)) days.push_back(d);
+  }
+  std::sort(days.begin(), days.end());
+  return days;
+}
+
 std::vector<std::string> describe_archive(const ArchiveReport& report) {
   std::string summary;
   if (report.written.empty()) {

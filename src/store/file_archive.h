@@ -80,6 +80,11 @@ Result<std::vector<Post>> read_archived_day(const std::filesystem::path& data_di
 std::vector<DayCount> archived_days_in_month(const std::filesystem::path& data_dir, int year, int month);
 std::vector<std::pair<int, int>> archived_months(const std::filesystem::path& data_dir);
 
+// Every day that has a real DD.dat file (not a link), ascending, whatever
+// its count: the archived days as they are on disk (moving a room into
+// PostgreSQL reads them, src/postgres/room_transfer.h).
+std::vector<Date> archived_day_files(const std::filesystem::path& data_dir);
+
 // A report as log lines: one summary line, then one line per note.
 std::vector<std::string> describe_archive(const ArchiveReport& report);
 

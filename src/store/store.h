@@ -102,6 +102,11 @@ class Store {
   // True when other processes append to this room too.
   virtual bool shared() const { return false; }
 
+  // A shared store: tells the other processes serving this room that this
+  // one gave a client `cid`, so the client may take it to any of them
+  // (docs/SCALING.md, "Clients across nodes"). Returns once they can know.
+  virtual Status announce_cid(int64_t cid) { return Status::ok(); }
+
   // A shared store: the chatters the other processes serving this room
   // recorded within `fresh` (a process that stopped recording drops out).
   // Called on the commit thread, right after record_num_chatters().

@@ -31,6 +31,12 @@ TEST(NoticeTest, ParsesSlugAndSequence) {
   EXPECT_FALSE(parse_notice(""));
   EXPECT_FALSE(parse_notice("lobby x"));
   EXPECT_FALSE(parse_notice("lobby 4 2"));
+  auto c = parse_notice("lobby +123");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->cid, 123);
+  EXPECT_FALSE(c->sequence);
+  EXPECT_FALSE(parse_notice("lobby +"));
+  EXPECT_FALSE(parse_notice("lobby +x"));
 }
 
 class ListenerTest : public ::testing::Test {
@@ -40,9 +46,10 @@ class ListenerTest : public ::testing::Test {
     url_ = PgCluster::shared().fresh_database("listen");
     listener_ = std::make_shared<NotifyListener>(
         io_.get_executor(), url_,
-        [this](const std::string& slug, std::optional<uint64_t> seq) {
+        [this](const Notice& n) {
           std::lock_guard lock(mu_);
-          heard_.push_back(slug + (seq ? " " + std::to_string(*seq) : ""));
+          heard_.push_back(n.slug + (n.sequence ? " " + std::to_string(*n.sequence) : "") +
+                           (n.cid ? " +" + std::to_string(*n.cid) : ""));
         },
         [this] { ++connected_; }, std::chrono::milliseconds(50));
     listener_->start();
@@ -77,8 +84,9 @@ TEST_F(ListenerTest, HearsNotificationsInOrder) {
   ASSERT_TRUE(notify(c, "lobby 1"));
   ASSERT_TRUE(notify(c, "other 7"));
   ASSERT_TRUE(notify(c, "lobby"));
-  ASSERT_TRUE(wait_until([&] { return heard().size() == 3; }));
-  EXPECT_EQ(heard(), (std::vector<std::string>{"lobby 1", "other 7", "lobby"}));
+  ASSERT_TRUE(notify(c, "lobby +77"));
+  ASSERT_TRUE(wait_until([&] { return heard().size() == 4; }));
+  EXPECT_EQ(heard(), (std::vector<std::string>{"lobby 1", "other 7", "lobby", "lobby +77"}));
 }
 
 TEST_F(ListenerTest, ReconnectsAfterItsConnectionIsKilled) {
@@ -99,8 +107,7 @@ TEST(ListenerUnreachableTest, KeepsTryingWithoutBlockingItsLoop) {
   boost::asio::io_context io;
   int connected = 0;
   auto listener = std::make_shared<NotifyListener>(
-      io.get_executor(), "postgresql://chaton@127.0.0.1:1/chaton",
-      [](const std::string&, std::optional<uint64_t>) {}, [&] { ++connected; },
+      io.get_executor(), "postgresql://chaton@127.0.0.1:1/chaton", [](const Notice&) {}, [&] { ++connected; },
       std::chrono::milliseconds(10));
   listener->start();
   // Several attempts run on the loop, each giving it back in between.

@@ -322,3 +322,34 @@ TEST(CidTableSeed, SameSeedSameCids) {
 
 }  // namespace
 }  // namespace chaton
+
+namespace chaton {
+namespace {
+
+TEST(CidTableElsewhere, ACidAnotherNodeGaveOutIsAdmittedAsKnown) {
+  CidTable t(kSeed);
+  t.known_elsewhere(4242, kT0);
+  auto a = t.admit(Cid{4242}, /*loose_login=*/false, kT0 + seconds(1));
+  EXPECT_EQ(a.cid, 4242);
+  EXPECT_FALSE(a.reallocated);
+  EXPECT_TRUE(t.contains(4242));
+  EXPECT_EQ(t.counted(), 1u);
+  EXPECT_EQ(t.known_elsewhere_count(), 0u);
+  // Unknown anywhere: still expired.
+  EXPECT_EQ(t.admit(Cid{7}, false, kT0).cid, kExpiredCid);
+}
+
+TEST(CidTableElsewhere, ASweptCidComesBackAndOldOnesAreForgotten) {
+  CidTable t(kSeed);
+  Cid c = t.allocate(kT0);
+  std::vector<Cid> gone = t.sweep(kT0 + seconds(11), kTimeout);
+  ASSERT_EQ(gone, std::vector<Cid>{c});
+  t.known_elsewhere(c, kT0 + seconds(11));
+  EXPECT_EQ(t.admit(c, false, kT0 + seconds(20)).cid, c);
+  t.known_elsewhere(99, kT0);
+  t.sweep(kT0 + kElsewhereMemory + seconds(1), kTimeout);
+  EXPECT_EQ(t.admit(Cid{99}, false, kT0 + kElsewhereMemory + seconds(2)).cid, kExpiredCid);
+}
+
+}  // namespace
+}  // namespace chaton

@@ -10,6 +10,7 @@
 // Thread-safety: every member may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,7 @@ struct SharedLog {
   std::mutex mu;
   std::vector<Post> posts;  // posts[i].seq == i + 1
   int rewrites = 0;
+  std::atomic<bool> fail_reads{false};     // read_after() fails, as with the database away
   std::map<std::string, size_t> chatters;  // per node
 };
 
@@ -62,6 +64,7 @@ class SharedFakeStore final : public Store {
   }
   bool shared() const override { return true; }
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override {
+    if (log_->fail_reads) return Status(Errc::unavailable, "fake store: reads fail");
     std::lock_guard lock(log_->mu);
     std::vector<Post> out;
     for (uint64_t s = after + 1;

@@ -18,8 +18,16 @@
 // Returns { url, dir, port, freshDatabase(hint) -> url, restart(), stop() }:
 // restart() stops (if running) and starts the server on the same port;
 // stop() leaves it down until restart(). Only node: built-ins are used.
+//
+// shareClusterInFile(), called at the top level of a test file, starts one
+// cluster before the file's tests and stops it after them, and points
+// CHATON_PG_DIR at it, so that each startPg(t) without `own` takes a fresh
+// database there instead of starting (seconds) and stopping a cluster of
+// its own. It does nothing when CHATON_PG_DIR is set already, and leaves
+// the skipping to startPg when PostgreSQL is missing.
 
 import { execFile, spawnSync } from 'node:child_process';
+import { after, before } from 'node:test';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -59,6 +67,25 @@ function missing(t, why) {
 }
 
 let counter = 0;
+
+export function shareClusterInFile() {
+  if (process.env.CHATON_PG_DIR) return;
+  let dir = null;
+  before(async () => {
+    if ((await script('check')).code === MISSING) return;
+    fs.mkdirSync(TMP_ROOT, { recursive: true });
+    dir = fs.mkdtempSync(path.join(TMP_ROOT, 'pg-'));
+    owned.add(dir);
+    await checked('start', dir);
+    process.env.CHATON_PG_DIR = dir;
+  });
+  after(async () => {
+    if (!dir) return;
+    delete process.env.CHATON_PG_DIR;
+    await script('stop', dir, ...(process.env.KEEP_TMP ? [] : ['--remove']));
+    owned.delete(dir);
+  });
+}
 
 export async function startPg(t, { own = false } = {}) {
   const sharedDir = process.env.CHATON_PG_DIR;

@@ -85,10 +85,11 @@ export const FAST_COMET = {
   client_timeout: 1,
 };
 
-export function writeConfig(file, { site = {}, comet = {}, limits = {}, rooms } = {}) {
+export function writeConfig(file, { site = {}, comet = {}, limits = {}, store, rooms } = {}) {
   let text = tomlTable('[site]', site) + '\n';
   text += tomlTable('[comet]', { ...FAST_COMET, ...comet }) + '\n';
   if (Object.keys(limits).length) text += tomlTable('[limits]', limits) + '\n';
+  if (store) text += tomlTable('[store]', store) + '\n';
   for (const r of rooms) text += tomlTable('[[room]]', r) + '\n';
   fs.writeFileSync(file, text);
   return file;
@@ -101,6 +102,8 @@ export function writeConfig(file, { site = {}, comet = {}, limits = {}, rooms } 
 //   rooms  [[room]] tables (default one room, slug "lobby")
 //   comet, limits, site   tables merged over the fast test defaults
 //   host   the listen host (default 127.0.0.1; "::1" for IPv6)
+//   config an existing config file to use as it is (then `rooms` only says
+//          how many rooms to wait for); `listen` is passed as --listen
 // Returns { url, port, host, dir, dataDir, rooms, proc, output(), stop(), kill9() }.
 // With `t` the server is killed after the test whatever happens.
 export async function startServer(t, opts = {}) {
@@ -108,13 +111,14 @@ export async function startServer(t, opts = {}) {
   const host = opts.host ?? '127.0.0.1';
   const listen = host.includes(':') ? `[${host}]:0` : `${host}:0`;
   const rooms = opts.rooms ?? [{ slug: 'lobby', name: 'Lobby' }];
-  const config = writeConfig(path.join(dir, 'chaton.toml'), {
+  const config = opts.config ?? writeConfig(path.join(dir, 'chaton.toml'), {
     site: { listen, data_dir: path.join(dir, 'data'), ...(opts.site ?? {}) },
     comet: opts.comet ?? {},
     limits: opts.limits ?? {},
     rooms,
   });
-  const proc = spawn(CHATON_BIN, ['serve', '--config', config], {
+  const args = ['serve', '--config', config, ...(opts.listen ? ['--listen', opts.listen] : [])];
+  const proc = spawn(CHATON_BIN, args, {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
