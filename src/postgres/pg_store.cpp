@@ -142,9 +142,9 @@ Status PgStore::append(std::span<Post> batch) {
   auto id = room_id(writer_);
   if (!id) return reported(id.status(), "storing posts");
   int64_t n = static_cast<int64_t>(batch.size());
-  auto r = writer_.exec(kAppend, {num(*id), num(n), num(newest), text_array(secs), text_array(usecs),
-                                  text_array(nicks), text_array(texts), text_array(ips), slug_,
-                                  text_array(folded)});
+  auto r = writer_.exec(
+      kAppend, {num(*id), num(n), num(newest), text_array(secs), text_array(usecs), text_array(nicks),
+                text_array(texts), text_array(ips), slug_, text_array(folded)});
   if (!r) return reported(r.status(), "storing posts");
   if (r->rows() != 1) return Status(Errc::io, "room " + slug_ + " is missing from the database");
   uint64_t last = static_cast<uint64_t>(r->int64(0, 0));
