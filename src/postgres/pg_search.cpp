@@ -189,9 +189,11 @@ Result<size_t> PgSearchIndex::backfill(size_t max) {
   };
   if (auto r = db_.exec("BEGIN"); !r) return r.status();
   // Locked, so a moderation cannot renumber them before they are updated.
+  // Rows another transaction holds (a moderation's) are skipped, so this
+  // never waits on one and never deadlocks with it; a later search folds them.
   auto rows = db_.exec(
       "SELECT seq, nick, text FROM chaton_posts WHERE room_id = $1 AND folded IS NULL "
-      "ORDER BY seq LIMIT $2 FOR UPDATE",
+      "ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
       {num(room_id_), num(static_cast<int64_t>(max))});
   if (!rows) return fail(rows.status());
   if (rows->rows() > 0) {

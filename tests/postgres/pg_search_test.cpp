@@ -247,6 +247,20 @@ TEST_F(PgSearchTest, KeepsToItsRoomAndSeesNewPosts) {
   EXPECT_EQ(expect_same(index, "hello"), 4u * 3 + 1);
 }
 
+TEST_F(PgSearchTest, WhenTheDatabaseFailsTheExactSourceAnswers) {
+  add(sample());
+  PgSearchIndex index(url_, "lobby");
+  ASSERT_TRUE(index.refresh());
+  PgConnection c(url_);
+  ASSERT_TRUE(c.exec("ALTER TABLE chaton_posts RENAME TO chaton_posts_away"));  // every query fails
+  search::Query query = search::parse_query("hello");
+  auto narrowed = index.narrow(query, scan_);
+  search::Results got = search::find(*narrowed, query, 2, 5);
+  EXPECT_GT(scan_.reads, 0);
+  EXPECT_EQ(shown(got), shown(search::find(scan_, query, 2, 5)));
+  EXPECT_TRUE(got.has_more);
+}
+
 TEST_F(PgSearchTest, ARoomMissingFromTheDatabaseIsAnError) {
   PgSearchIndex index(url_, "nowhere");
   EXPECT_FALSE(index.refresh());
