@@ -14,6 +14,12 @@
 // the index (a refresh, then the search, as the server does it) and S
 // times scanning, and prints median and p90 in milliseconds, with the time
 // to build the index from nothing and to load it from its file.
+//
+// With --pg URL (a database of its own: its tables are created), the same
+// posts go into PostgreSQL instead (postgres/pg_store.h, each day appended
+// in batches), and the same queries are timed scanning (a Room over the
+// PgStore, its days read one by one) and through the database's index
+// (postgres/pg_search.h: a refresh, then the search).
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,14 +29,19 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "endpoints/page_data.h"
 #include "messages/line_codec.h"
+#include "postgres/pg_search.h"
+#include "postgres/pg_store.h"
+#include "postgres/schema.h"
 #include "rooms/room.h"
 #include "search/search.h"
 #include "search/search_index.h"
@@ -51,6 +62,7 @@ struct Options {
   int runs = 21;
   int scan_runs = 3;
   bool keep = false;
+  std::string pg;  // a PostgreSQL URL: the room goes there
 };
 
 double ms_since(Steady::time_point t) {
@@ -137,22 +149,19 @@ class Generator {
   std::vector<std::string> common_, japanese_, rare_, nicks_;
 };
 
-// Writes the room; returns the first second of the last (live) day.
-int64_t write_room(const Options& o) {
-  fs::path data = o.dir / "data";
-  fs::create_directories(data);
-  fs::create_directories(o.dir / "logs");
+// Generates the room's posts, handing on each day's (oldest first) with
+// the first second of that day; returns the first second of the last
+// (live) day.
+int64_t generate_room(const Options& o, const std::function<void(int64_t start, std::vector<Post>&)>& day) {
   Generator gen;
   const int64_t day0 = seconds_from_date(Date{2022, 1, 1});
   const uint64_t per_day = o.posts / static_cast<uint64_t>(o.days);
   uint64_t i = 0;
-  std::ofstream live;
   int64_t live_day = 0;
   for (int d = 0; d < o.days; ++d) {
     int64_t start = day0 + int64_t{d} * 86400;
-    Date date = utc_from_seconds(start).date;
     uint64_t count = d + 1 == o.days ? o.posts - i : per_day;
-    std::string lines;
+    std::vector<Post> posts;
     for (uint64_t k = 0; k < count; ++k, ++i) {
       Post p;
       p.nick = gen.nick();
@@ -160,12 +169,30 @@ int64_t write_room(const Options& o) {
       p.usec = static_cast<int64_t>(k % 1000);
       p.text = gen.text(i);
       p.ip = "192.0.2." + std::to_string(k % 250);
+      posts.push_back(std::move(p));
+    }
+    day(start, posts);
+    live_day = start;
+  }
+  return live_day;
+}
+
+// Writes the room's files; returns the first second of the last (live) day.
+int64_t write_room(const Options& o) {
+  fs::path data = o.dir / "data";
+  fs::create_directories(data);
+  fs::create_directories(o.dir / "logs");
+  const int64_t last_day = seconds_from_date(Date{2022, 1, 1}) + int64_t{o.days - 1} * 86400;
+  int64_t live_day = generate_room(o, [&](int64_t start, std::vector<Post>& posts) {
+    Date date = utc_from_seconds(start).date;
+    uint64_t count = posts.size();
+    std::string lines;
+    for (const Post& p : posts) {
       lines += encode_line(p);
       lines += '\n';
     }
-    if (d + 1 == o.days) {
+    if (start == last_day) {
       std::ofstream(data / "current.dat", std::ios::binary) << lines;
-      live_day = start;
     } else {
       char ym[16];
       std::snprintf(ym, sizeof ym, "%04d/%02d", date.year, date.month);
@@ -175,9 +202,36 @@ int64_t write_room(const Options& o) {
       std::ofstream(data / ym / (std::string(name) + ".dat"), std::ios::binary) << lines;
       std::ofstream(data / ym / (std::string(name) + ".cnt")) << count;
     }
-  }
+  });
   std::ofstream(data / "sequence") << o.posts;
   std::ofstream(o.dir / "lock") << "lockfile\n";
+  return live_day;
+}
+
+// Puts the room into the database at o.pg (its schema created); returns
+// the first second of the last day.
+int64_t fill_database(const Options& o) {
+  postgres::PgConnection db(o.pg);
+  if (auto m = postgres::migrate(db); !m) {
+    std::cerr << "cannot create the schema: " << m.status().message() << "\n";
+    std::exit(1);
+  }
+  ManualClock clock{from_seconds(0)};
+  postgres::PgStore store(o.pg, "bench", "bench", clock);
+  if (auto r = store.open(); !r) {
+    std::cerr << "cannot open the room: " << r.status().message() << "\n";
+    std::exit(1);
+  }
+  int64_t live_day = generate_room(o, [&](int64_t, std::vector<Post>& posts) {
+    for (size_t i = 0; i < posts.size(); i += 2000) {
+      std::span<Post> batch(posts.data() + i, std::min<size_t>(2000, posts.size() - i));
+      if (Status st = store.append(batch); !st) {
+        std::cerr << "cannot append: " << st.message() << "\n";
+        std::exit(1);
+      }
+    }
+  });
+  if (!db.exec("VACUUM ANALYZE chaton_posts")) std::cerr << "(VACUUM ANALYZE failed)\n";
   return live_day;
 }
 
@@ -192,7 +246,7 @@ bool same(const search::Results& a, const search::Results& b) {
 
 int usage() {
   std::cerr << "usage: chaton_search_bench [--posts N] [--days D] [--dir PATH] [--runs R] [--scan-runs S] "
-               "[--keep]\n";
+               "[--keep] [--pg URL]\n";
   return 2;
 }
 
@@ -219,6 +273,8 @@ int main(int argc, char** argv) {
       o.runs = std::atoi(v);
     else if (a == "--scan-runs")
       o.scan_runs = std::atoi(v);
+    else if (a == "--pg")
+      o.pg = v;
     else
       return usage();
   }
@@ -228,54 +284,73 @@ int main(int argc, char** argv) {
   fs::remove_all(o.dir);
 
   auto t = Steady::now();
-  int64_t live_day = write_room(o);
+  fs::create_directories(o.dir / "logs");
+  int64_t live_day = o.pg.empty() ? write_room(o) : fill_database(o);
   std::printf("room: %llu posts over %d days in %s (written in %.1f s)\n",
-              static_cast<unsigned long long>(o.posts), o.days, o.dir.c_str(), ms_since(t) / 1000);
+              static_cast<unsigned long long>(o.posts), o.days, o.pg.empty() ? o.dir.c_str() : "PostgreSQL",
+              ms_since(t) / 1000);
 
   ManualClock clock{from_seconds(live_day + 3600)};
   RoomSettings settings;
   settings.config.slug = "bench";
   settings.config.data_dir = o.dir.string();
-  Room room(settings, std::make_unique<FileStore>(o.dir), clock);
+  std::unique_ptr<Store> store;
+  if (o.pg.empty())
+    store = std::make_unique<FileStore>(o.dir);
+  else
+    store = std::make_unique<postgres::PgStore>(o.pg, "bench", "bench", clock);
+  Room room(settings, std::move(store), clock);
   std::vector<std::string> warnings;
   if (Status st = room.open(&warnings); !st) {
     std::cerr << "cannot open the room: " << st.message() << "\n";
     return 1;
   }
 
-  t = Steady::now();
-  {
-    search::SearchIndex fresh(o.dir);
-    if (Status st = fresh.rebuild(); !st) {
-      std::cerr << "cannot build the index: " << st.message() << "\n";
+  std::unique_ptr<search::RoomIndex> index;
+  if (!o.pg.empty()) {
+    index = std::make_unique<postgres::PgSearchIndex>(o.pg, "bench");
+    t = Steady::now();
+    if (Status st = index->refresh(); !st) {
+      std::cerr << "cannot reach the database's index: " << st.message() << "\n";
       return 1;
     }
-    double built = ms_since(t);
-    auto stats = fresh.stats();
-    std::printf(
-        "index: built in %.2f s; %zu blocks, %llu posts, file %.1f MiB (%.1f MiB per million posts)\n",
-        built / 1000, stats.blocks, static_cast<unsigned long long>(stats.posts),
-        static_cast<double>(stats.file_bytes) / 1048576.0,
-        static_cast<double>(stats.file_bytes) / 1048576.0 * 1e6 / static_cast<double>(stats.posts));
+    std::printf("index: the database's; first refresh (finds the room) in %.1f ms\n", ms_since(t));
+  } else {
+    t = Steady::now();
+    {
+      search::SearchIndex fresh(o.dir);
+      if (Status st = fresh.rebuild(); !st) {
+        std::cerr << "cannot build the index: " << st.message() << "\n";
+        return 1;
+      }
+      double built = ms_since(t);
+      auto stats = fresh.stats();
+      std::printf(
+          "index: built in %.2f s; %zu blocks, %llu posts, file %.1f MiB (%.1f MiB per million posts)\n",
+          built / 1000, stats.blocks, static_cast<unsigned long long>(stats.posts),
+          static_cast<double>(stats.file_bytes) / 1048576.0,
+          static_cast<double>(stats.file_bytes) / 1048576.0 * 1e6 / static_cast<double>(stats.posts));
+    }
+    index = std::make_unique<search::SearchIndex>(o.dir);  // as a server starts: read from its file
+    t = Steady::now();
+    if (Status st = index->refresh(); !st) {
+      std::cerr << "cannot load the index: " << st.message() << "\n";
+      return 1;
+    }
+    std::printf("index: loaded from its file and checked against the files in %.1f ms\n", ms_since(t));
   }
-  search::SearchIndex index(o.dir);  // as a server starts: read from its file
-  t = Steady::now();
-  if (Status st = index.refresh(); !st) {
-    std::cerr << "cannot load the index: " << st.message() << "\n";
-    return 1;
-  }
-  std::printf("index: loaded from its file and checked against the files in %.1f ms\n", ms_since(t));
   {
     std::vector<double> ms;
     for (int r = 0; r < o.runs; ++r) {
       auto s = Steady::now();
-      if (Status st = index.refresh(); !st) return 1;
+      if (Status st = index->refresh(); !st) return 1;
       ms.push_back(ms_since(s));
     }
-    std::printf(
-        "index: a refresh with nothing new (the part of every search that looks at the files): "
-        "median %.2f ms\n\n",
-        percentile(ms, 0.5));
+    std::printf(o.pg.empty()
+                    ? "index: a refresh with nothing new (the part of every search that looks at the "
+                      "files): median %.2f ms\n\n"
+                    : "index: a refresh with nothing new (every post folded already): median %.2f ms\n\n",
+                percentile(ms, 0.5));
   }
 
   struct Q {
@@ -317,12 +392,12 @@ int main(int argc, char** argv) {
       auto s = Steady::now();
       endpoints::RoomDays exact(room);
       search::StopFlag stop{false};
-      if (Status st = index.refresh(&stop); !st) {
+      if (Status st = index->refresh(&stop); !st) {
         std::cerr << "refresh: " << st.message() << "\n";
         return 1;
       }
-      search::IndexedDays days(index, query, exact);
-      indexed = search::find(days, query, q.page);
+      auto days = index->narrow(query, exact);
+      indexed = search::find(*days, query, q.page);
       index_ms.push_back(ms_since(s));
     }
     bool ok = same(scanned, indexed);

@@ -136,7 +136,7 @@ std::string original_poster_name(std::string_view room_name) {
 }
 
 RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const Assets& assets,
-                             TimeSource& clock, std::shared_ptr<search::SearchIndex> index)
+                             TimeSource& clock, std::shared_ptr<search::RoomIndex> index)
     : room_(std::move(room)),
       comet_(config.comet),
       cookie_path_(config.site.cookie_path),
@@ -288,8 +288,8 @@ void RoomEndpoints::search(const Call& call) {
         // results either way (search/search_index.h).
         Status fresh = index ? index->refresh(&cancelled) : Status(Errc::not_found, "");
         if (fresh) {
-          search::IndexedDays indexed(*index, query, days);
-          results = search::find(indexed, query, page, search::kPageSize, budget);
+          auto narrowed = index->narrow(query, days);
+          results = search::find(*narrowed, query, page, search::kPageSize, budget);
         } else {
           if (index) log_warning("search index of room " + room->slug() + ": " + fresh.message());
           results = search::find(days, query, page, search::kPageSize, budget);

@@ -64,10 +64,10 @@ std::string original_poster_name(std::string_view room_name);
 
 class RoomEndpoints {
  public:
-  // `index`: the room's search index (search/search_index.h), used by its
-  // searches; null: every search scans the room's days.
+  // `index`: the room's search index (search/search_index.h, RoomIndex),
+  // used by its searches; null: every search scans the room's days.
   RoomEndpoints(std::shared_ptr<Room> room, const Config& config, const pages::Assets& assets,
-                TimeSource& clock, std::shared_ptr<search::SearchIndex> index = nullptr);
+                TimeSource& clock, std::shared_ptr<search::RoomIndex> index = nullptr);
   ~RoomEndpoints();
 
   // `sub` is the path below the room's url_path ("" for the page).
@@ -111,7 +111,7 @@ class RoomEndpoints {
   LogFile api_log_;
   std::unique_ptr<PrivateRoom> private_;  // private rooms only (null otherwise)
   // Used on the search thread only (SearchQueue runs one search at a time).
-  std::shared_ptr<search::SearchIndex> index_;
+  std::shared_ptr<search::RoomIndex> index_;
   boost::asio::thread_pool blocking_{kBlockingThreads};
   EndpointTable table_{&blocking_};
   // Last, so it is destroyed first: a search stopping then still has the logs.

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "postgres/pg_search.h"
 #include "store/post_selector.h"
 #include "util/civil_time.h"
 #include "util/log.h"
@@ -30,7 +31,8 @@ constexpr std::string_view kWindowStart =
     "least($2::bigint - $3::bigint, coalesce((SELECT min(seq) - 1 FROM chaton_posts "
     "WHERE room_id = $1 AND day >= date '1970-01-01' + $4::integer), $2::bigint))";
 
-// Rows of columns() as posts.
+}  // namespace
+
 std::vector<Post> posts_of(const PgResult& r, bool with_seq) {
   std::vector<Post> out;
   out.reserve(static_cast<size_t>(r.rows()));
@@ -47,21 +49,25 @@ std::vector<Post> posts_of(const PgResult& r, bool with_seq) {
   return out;
 }
 
+namespace {
+
 // One statement, one transaction: see pg_store.h. $1 room id, $2 posts in
 // the batch, $3 newest post time, $4..$8 the posts' columns as arrays, $9
-// the slug for the notification.
+// the slug for the notification, $10 the posts' folded nick and text for
+// search (pg_search.h).
 constexpr std::string_view kAppend = R"sql(
 WITH r AS (
   UPDATE chaton_rooms SET sequence = sequence + $2::bigint, last_post = greatest(last_post, $3::bigint)
   WHERE id = $1::bigint RETURNING sequence),
 p AS (
-  SELECT t.sec, t.usec, t.nick, t.text, t.ip, t.n,
+  SELECT t.sec, t.usec, t.nick, t.text, t.ip, t.folded, t.n,
          date '1970-01-01' + floor(t.sec / 86400.0)::integer AS day
-  FROM unnest($4::bigint[], $5::integer[], $6::text[], $7::text[], $8::text[])
-       WITH ORDINALITY AS t(sec, usec, nick, text, ip, n)),
+  FROM unnest($4::bigint[], $5::integer[], $6::text[], $7::text[], $8::text[], $10::text[])
+       WITH ORDINALITY AS t(sec, usec, nick, text, ip, folded, n)),
 ins AS (
-  INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip)
-  SELECT $1::bigint, r.sequence - $2::bigint + p.n, p.day, p.sec, p.usec, p.nick, p.text, p.ip FROM r, p),
+  INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip, folded)
+  SELECT $1::bigint, r.sequence - $2::bigint + p.n, p.day, p.sec, p.usec, p.nick, p.text, p.ip, p.folded
+  FROM r, p),
 d AS (
   INSERT INTO chaton_days (room_id, day, posts)
   SELECT $1::bigint, p.day, count(*) FROM r, p GROUP BY p.day
@@ -121,7 +127,7 @@ Result<StoreSnapshot> PgStore::open() {
 
 Status PgStore::append(std::span<Post> batch) {
   if (batch.empty()) return Status::ok();
-  std::vector<PgParam> secs, usecs, nicks, texts, ips;
+  std::vector<PgParam> secs, usecs, nicks, texts, ips, folded;
   int64_t newest = 0;
   for (const Post& p : batch) {
     secs.emplace_back(num(p.sec));
@@ -129,14 +135,16 @@ Status PgStore::append(std::span<Post> batch) {
     nicks.emplace_back(p.nick);
     texts.emplace_back(p.text);
     ips.emplace_back(p.ip);
+    folded.emplace_back(folded_for_search(p.nick, p.text));
     newest = std::max(newest, p.sec);
   }
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
   if (!id) return reported(id.status(), "storing posts");
   int64_t n = static_cast<int64_t>(batch.size());
-  auto r = writer_.exec(kAppend, {num(*id), num(n), num(newest), text_array(secs), text_array(usecs),
-                                  text_array(nicks), text_array(texts), text_array(ips), slug_});
+  auto r = writer_.exec(
+      kAppend, {num(*id), num(n), num(newest), text_array(secs), text_array(usecs), text_array(nicks),
+                text_array(texts), text_array(ips), slug_, text_array(folded)});
   if (!r) return reported(r.status(), "storing posts");
   if (r->rows() != 1) return Status(Errc::io, "room " + slug_ + " is missing from the database");
   uint64_t last = static_cast<uint64_t>(r->int64(0, 0));

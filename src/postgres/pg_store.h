@@ -21,8 +21,12 @@
 // last kMinPostsKept, at most kMaxLivePosts.
 //
 // Connections: one for the commit thread (append, read_after, open) and
-// one for the readers (archive pages, search), each opened lazily and
-// again after it broke.
+// one for the readers (archive pages, a search that scans), each opened
+// lazily and again after it broke. The room's search index has its own
+// (pg_search.h).
+//
+// append() also writes each post's folded nick and text for search
+// (folded_for_search(), pg_search.h).
 //
 // Thread-safety: as Store says. Lifetime: the Clock must outlive the store.
 #pragma once
@@ -38,6 +42,10 @@
 #include "util/clock.h"
 
 namespace chaton::postgres {
+
+// Rows whose first columns are seq, sec, usec, nick, text, ip, as posts
+// (seq left 0 unless `with_seq`).
+std::vector<Post> posts_of(const PgResult& r, bool with_seq);
 
 class PgStore final : public Store {
  public:

@@ -13,7 +13,7 @@ namespace {
 // migrations.
 constexpr std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(7295361402)";
 
-constexpr std::array<std::string_view, 2> kMigrations = {
+constexpr std::array<std::string_view, 3> kMigrations = {
     // 1: rooms, their posts, their per-day counts, and who is connected.
     R"sql(
 CREATE TABLE chaton_rooms (
@@ -49,7 +49,17 @@ CREATE TABLE chaton_chatters (
   PRIMARY KEY (room_id, node)
 );
 )sql",
-    // 2: the cids the nodes gave out, so a client may take its cid to any
+    // 2: search (postgres/pg_search.h): each post's nick and text folded
+    // as search folds them (written by the server, never computed here),
+    // a trigram index over it for LIKE, and an index of the rows written
+    // before, whose fold the server fills in.
+    R"sql(
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+ALTER TABLE chaton_posts ADD COLUMN folded text;
+CREATE INDEX chaton_posts_folded ON chaton_posts USING gin (folded gin_trgm_ops);
+CREATE INDEX chaton_posts_unfolded ON chaton_posts (room_id, seq) WHERE folded IS NULL;
+)sql",
+    // 3: the cids the nodes gave out, so a client may take its cid to any
     // node (docs/SCALING.md, "Clients across nodes").
     R"sql(
 CREATE TABLE chaton_cids (

@@ -490,6 +490,10 @@ SearchIndex::Health SearchIndex::check(const fs::path& datadir) {
 
 // ---- IndexedDays
 
+std::unique_ptr<DaySource> SearchIndex::narrow(const Query& query, DaySource& exact) {
+  return std::make_unique<IndexedDays>(*this, query, exact);
+}
+
 IndexedDays::IndexedDays(const SearchIndex& index, const Query& query, DaySource& exact)
     : index_(index),
       query_(query),

@@ -39,6 +39,7 @@
 #include <filesystem>
 #include <limits>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -89,7 +90,28 @@ struct IndexedFile {
   }
 };
 
-class SearchIndex {
+// A room's search index, whatever keeps it: SearchIndex over the files
+// (below), or the database's own for a room in PostgreSQL
+// (postgres/pg_search.h). The search endpoint knows only this: it calls
+// refresh(), then runs find() over narrow(); when refresh() fails it scans
+// the exact source instead. Either way the results are the scan's, since
+// an index only leaves out posts that cannot match.
+//
+// Thread-safety: one search at a time (a room's SearchQueue). Lifetime:
+// what narrow() returns must not outlive the index, the query or `exact`,
+// and is used before the next refresh().
+class RoomIndex {
+ public:
+  virtual ~RoomIndex() = default;
+  // Brings the index up to date before a search; stops early when
+  // `cancelled` is raised. An error: search the exact source this time.
+  virtual Status refresh(const StopFlag* cancelled = nullptr) = 0;
+  // The days of `exact` for find(), each narrowed to a subsequence of its
+  // posts, in order, that holds every post matching `query`.
+  virtual std::unique_ptr<DaySource> narrow(const Query& query, DaySource& exact) = 0;
+};
+
+class SearchIndex final : public RoomIndex {
  public:
   // `datadir`: the room's data directory (holding data/ and lock).
   explicit SearchIndex(std::filesystem::path datadir);
@@ -99,7 +121,10 @@ class SearchIndex {
   // and writes the file when it changed enough. Stops early, keeping what
   // it did, when `cancelled` is raised. An error when the data directory is
   // missing; a day file that cannot be read is left to the exact source.
-  Status refresh(const StopFlag* cancelled = nullptr);
+  Status refresh(const StopFlag* cancelled = nullptr) override;
+
+  // An IndexedDays (below) over this index.
+  std::unique_ptr<DaySource> narrow(const Query& query, DaySource& exact) override;
 
   // Forgets everything, indexes every file and writes data/search.idx.
   Status rebuild();

@@ -1,6 +1,7 @@
 // open_room_store: see room_store.h.
 #include "server/room_store.h"
 
+#include "postgres/pg_search.h"
 #include "postgres/pg_store.h"
 #include "postgres/schema.h"
 #include "store/file_store.h"
@@ -27,7 +28,8 @@ std::unique_ptr<Store> open_room_store(const StoreConfig& store, const RoomConfi
   return std::make_unique<FileStore>(room.data_dir);
 }
 
-std::shared_ptr<search::SearchIndex> open_search_index(const RoomConfig& room) {
+std::shared_ptr<search::RoomIndex> open_search_index(const StoreConfig& store, const RoomConfig& room) {
+  if (!store.url.empty()) return std::make_shared<postgres::PgSearchIndex>(store.url, room.slug);
   return std::make_shared<search::SearchIndex>(room.data_dir);
 }
 

@@ -35,8 +35,9 @@ namespace chaton::server {
 std::unique_ptr<Store> open_room_store(const StoreConfig& store, const RoomConfig& room, const Clock& clock,
                                        std::string_view node);
 
-// The search index over that store's files (search/search_index.h); read
-// and brought up to date by the room's first search.
-std::shared_ptr<search::SearchIndex> open_search_index(const RoomConfig& room);
+// The search index of that store (search/search_index.h): over the
+// room's files, read and brought up to date by the room's first search;
+// for PostgreSQL, the database's own (postgres/pg_search.h).
+std::shared_ptr<search::RoomIndex> open_search_index(const StoreConfig& store, const RoomConfig& room);
 
 }  // namespace chaton::server

@@ -182,7 +182,8 @@ Status Server::Impl::open_rooms(std::ostream& out) {
         << "  (data: " << rc.data_dir << ", " << room->status().sequence << " posts so far)\n";
     if (webhooks::attach_webhooks(*room)) out << "    posts go to " << rc.webhooks.size() << " webhook(s)\n";
     rooms.push_back(room);
-    endpoints.push_back(std::make_unique<RoomEndpoints>(room, config, assets, time, open_search_index(rc)));
+    endpoints.push_back(
+        std::make_unique<RoomEndpoints>(room, config, assets, time, open_search_index(config.store, rc)));
   }
   router = std::make_unique<Router>(std::move(endpoints), clock,
                                     OriginPolicy(public_url, config.site.allowed_origins, tls.enabled()));
