@@ -2,6 +2,8 @@
 // docs/SCALING.md, "Moving a room in and out".
 #include "postgres/room_transfer.h"
 
+#include "postgres/pg_search.h"
+
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -103,7 +105,7 @@ void note_file(const fs::path& path, std::string_view content, const ParsedLog& 
 Status insert_posts(PgConnection& db, int64_t room, const std::vector<Post>& posts) {
   for (size_t from = 0; from < posts.size(); from += kImportBatchPosts) {
     size_t to = std::min(posts.size(), from + kImportBatchPosts);
-    std::vector<PgParam> seqs, days, secs, usecs, nicks, texts, ips;
+    std::vector<PgParam> seqs, days, secs, usecs, nicks, texts, ips, folds;
     for (size_t i = from; i < to; ++i) {
       const Post& p = posts[i];
       seqs.emplace_back(num(p.seq));
@@ -113,16 +115,17 @@ Status insert_posts(PgConnection& db, int64_t room, const std::vector<Post>& pos
       nicks.emplace_back(p.nick);
       texts.emplace_back(p.text);
       ips.emplace_back(p.ip);
+      folds.emplace_back(folded_for_search(p.nick, p.text));  // as the store's append does
     }
     auto r = db.exec(
-        "INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip) "
+        "INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip, folded) "
         "SELECT $1::bigint, t.seq, " +
             std::string(kEpoch) +
-            " + t.day, t.sec, t.usec, t.nick, t.text, t.ip "
+            " + t.day, t.sec, t.usec, t.nick, t.text, t.ip, t.folded "
             "FROM unnest($2::bigint[], $3::integer[], $4::bigint[], $5::integer[], $6::text[], $7::text[], "
-            "$8::text[]) AS t(seq, day, sec, usec, nick, text, ip)",
+            "$8::text[], $9::text[]) AS t(seq, day, sec, usec, nick, text, ip, folded)",
         {num(room), text_array(seqs), text_array(days), text_array(secs), text_array(usecs),
-         text_array(nicks), text_array(texts), text_array(ips)});
+         text_array(nicks), text_array(texts), text_array(ips), text_array(folds)});
     if (!r) return r.status();
   }
   return Status::ok();
