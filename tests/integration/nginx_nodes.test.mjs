@@ -16,11 +16,11 @@ import net from 'node:net';
 import path from 'node:path';
 
 import {
-  get, makeTempDir, post, readAlist, request, sleep, startServer, waitFor, withTimeout, writeConfig,
+  get, post, readAlist, request, sleep, waitFor, withTimeout,
 } from './lib/server.mjs';
 import { RawWebSocket, openSse } from './lib/push.mjs';
-import { psql, shareClusterInFile, startPg } from './lib/pg.mjs';
-import { requireNginx, startNginx } from './lib/nginx.mjs';
+import { psql, shareClusterInFile } from './lib/pg.mjs';
+import { startNodesBehindNginx } from './lib/nginx.mjs';
 
 const T = { timeout: 60000 };
 const SLUG = 'lobby';
@@ -29,34 +29,9 @@ const DELIVERY_MS = 15000;
 
 // ---------------------------------------------------------------- setup
 
-// A fresh database, nginx, then `count` nodes whose public_url is nginx's
-// and that trust its X-Forwarded-For, then nginx reloaded with the nodes
-// (or with `upstreams(nodes)`). Null when the test was skipped.
-async function setup(t, hint, { count = 3, upstreams = (nodes) => nodes.map((n) => `127.0.0.1:${n.port}`) } = {}) {
-  if (!requireNginx(t)) return null;
-  const pg = await startPg(t);
-  if (!pg) return null;
-  const url = await pg.freshDatabase(hint);
-  const proxy = await startNginx(t);
-  const dir = makeTempDir(t, 'nginx-nodes-');
-  const config = writeConfig(path.join(dir, 'chaton.toml'), {
-    site: { listen: '127.0.0.1:0', data_dir: path.join(dir, 'data'), public_url: proxy.url, trusted_proxies: ['127.0.0.1'] },
-    // Clients are kept 10 s: only the node a request lands on decides
-    // whether a cid is known, never how long the reader was away.
-    comet: { client_timeout: 10 },
-    store: { url },
-    rooms: ROOMS,
-  });
-  const nodes = await Promise.all(Array.from({ length: count },
-    () => startServer(t, { dir, config, rooms: ROOMS, listen: '127.0.0.1:0' })));
-  await proxy.setUpstreams(upstreams(nodes), { probe: `/${SLUG}/` });
-  const room = `${proxy.url}/${SLUG}/`;
-  const logs = () => [
-    ...nodes.map((n, i) => `--- node ${i} (${n.url}):\n${n.output().stdout}${n.output().stderr}`),
-    `--- nginx error log:\n${proxy.errorLog()}`,
-  ].join('\n');
-  return { url, proxy, nodes, room, logs };
-}
+// startNodesBehindNginx (lib/nginx.mjs) with this file's room; null when
+// the test was skipped.
+const setup = (t, hint, opts = {}) => startNodesBehindNginx(t, { hint, rooms: ROOMS, ...opts });
 
 // The room's posts in the database: [[seq, nick, text, ip], ...] by seq.
 async function dbPosts(url) {

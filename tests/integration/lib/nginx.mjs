@@ -23,7 +23,10 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { get, makeTempDir, waitFor, withTimeout } from './server.mjs';
+import { startPg } from './pg.mjs';
+import {
+  get, makeTempDir, startServer, waitFor, withTimeout, writeConfig,
+} from './server.mjs';
 
 export const NGINX_BIN = process.env.CHATON_NGINX || '/usr/sbin/nginx';
 export const NGINX_DOC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../docs/scaling-nginx.md');
@@ -186,4 +189,38 @@ export async function startNginx(t, { upstreams = NOWHERE } = {}) {
     };
     return proxy;
   }
+}
+
+// A fresh database of startPg's cluster, nginx, then `count` nodes on that
+// database with one config file, whose public_url is nginx's URL and that
+// trust nginx's X-Forwarded-For, then nginx reloaded with the nodes (or
+// with `upstreams(nodes)`). Returns { url (the database), proxy, nodes,
+// room (nginx's URL of the first room), logs() }, or null when the test
+// was skipped (no nginx, no PostgreSQL). Clients are kept 10 s by default
+// (comet.client_timeout): only the node a request lands on decides whether
+// a cid is known, never how long the reader was away.
+export async function startNodesBehindNginx(t, {
+  hint = 'nginx', rooms, comet = { client_timeout: 10 }, count = 3,
+  upstreams = (nodes) => nodes.map((n) => `127.0.0.1:${n.port}`),
+} = {}) {
+  if (!requireNginx(t)) return null;
+  const pg = await startPg(t);
+  if (!pg) return null;
+  const url = await pg.freshDatabase(hint);
+  const proxy = await startNginx(t);
+  const dir = makeTempDir(t, 'nginx-nodes-');
+  const config = writeConfig(path.join(dir, 'chaton.toml'), {
+    site: { listen: '127.0.0.1:0', data_dir: path.join(dir, 'data'), public_url: proxy.url, trusted_proxies: ['127.0.0.1'] },
+    comet,
+    store: { url },
+    rooms,
+  });
+  const nodes = await Promise.all(Array.from({ length: count },
+    () => startServer(t, { dir, config, rooms, listen: '127.0.0.1:0' })));
+  await proxy.setUpstreams(upstreams(nodes), { probe: `/${rooms[0].slug}/` });
+  const logs = () => [
+    ...nodes.map((n, i) => `--- node ${i} (${n.url}):\n${n.output().stdout}${n.output().stderr}`),
+    `--- nginx error log:\n${proxy.errorLog()}`,
+  ].join('\n');
+  return { url, proxy, nodes, room: `${proxy.url}/${rooms[0].slug}/`, logs };
 }
