@@ -1,5 +1,5 @@
 // Three Chaton nodes on one PostgreSQL behind nginx, configured as
-// docs/scaling-nginx.md says (tests/integration/lib/nginx.mjs runs that very
+// docs/SCALING.md says (tests/integration/lib/nginx.mjs runs that very
 // text). Through nginx, round robin without stickiness: bots of the original
 // protocol (API login, then long polls, loose_login = false) post and read,
 // and an SSE and a WebSocket reader get the same posts, each once and in
@@ -213,7 +213,7 @@ const byPos = (list) => [...list].sort((a, b) => a[0] - b[0]);
 
 shareClusterInFile();
 
-describe('three nodes behind nginx (docs/scaling-nginx.md)', () => {
+describe('three nodes behind nginx (docs/SCALING.md)', () => {
   test('bots, an SSE and a WebSocket reader through nginx get every post once, in order; the room page is served', T, async (t) => {
     const env = await setup(t, 'nginx_bots');
     if (!env) return;
@@ -364,7 +364,9 @@ describe('three nodes behind nginx (docs/scaling-nginx.md)', () => {
     assert.equal(hitFakes(), 1);
     const stored = await dbPosts(url);
     assert.ok(!stored.some((p) => p[2] === lost), 'the post was not passed to another node');
-    const postLine = accessLog(proxy).find((l) => l.method === 'POST' && l.status === 502);
+    // nginx writes a request's log line after its response: wait for it.
+    const postLine = await waitFor(() => accessLog(proxy).find((l) => l.method === 'POST' && l.status === 502),
+      { ms: 5000, what: 'the POST in the access log' }).catch(() => undefined);
     assert.equal(postLine?.nodes.length, 1, `nginx tried one node only: ${JSON.stringify(postLine)}`);
 
     // GETs until one reached the other fake: it is answered all the same.
@@ -376,7 +378,8 @@ describe('three nodes behind nginx (docs/scaling-nginx.md)', () => {
       passed = seenBy(marker) >= 0;
     }
     assert.ok(passed, 'a GET reached the other fake node and was answered by the real one');
-    const getLine = accessLog(proxy).find((l) => l.method === 'GET' && l.nodes.length > 1);
+    const getLine = await waitFor(() => accessLog(proxy).find((l) => l.method === 'GET' && l.nodes.length > 1),
+      { ms: 5000, what: 'the GET in the access log' }).catch(() => undefined);
     assert.equal(getLine?.status, 200, `the GET was passed on: ${JSON.stringify(getLine)}`);
   });
 });
