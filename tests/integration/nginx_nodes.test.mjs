@@ -20,7 +20,7 @@ import {
 } from './lib/server.mjs';
 import { RawWebSocket, openSse } from './lib/push.mjs';
 import { psql, shareClusterInFile } from './lib/pg.mjs';
-import { startNodesBehindNginx } from './lib/nginx.mjs';
+import { accessLog, startNodesBehindNginx } from './lib/nginx.mjs';
 
 const T = { timeout: 60000 };
 const SLUG = 'lobby';
@@ -41,13 +41,6 @@ async function dbPosts(url) {
 }
 
 // nginx's access log as { method, uri, status, nodes: [port, ...] }.
-function accessLog(proxy) {
-  return proxy.accessLog().map((line) => {
-    const [method, uri, status, ...rest] = line.split(' ');
-    const nodes = [...rest.join(' ').matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
-    return { method, uri, status: Number(status), nodes };
-  });
-}
 
 // ---------------------------------------------------------------- readers
 

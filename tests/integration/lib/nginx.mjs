@@ -224,3 +224,12 @@ export async function startNodesBehindNginx(t, {
   ].join('\n');
   return { url, proxy, nodes, room: `${proxy.url}/${rooms[0].slug}/`, logs };
 }
+
+// nginx's access log as {method, uri, status, nodes: [upstream ports tried]}.
+export function accessLog(proxy) {
+  return proxy.accessLog().map((line) => {
+    const [method, uri, status, ...rest] = line.split(' ');
+    const nodes = [...rest.join(' ').matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => Number(m[1]));
+    return { method, uri, status: Number(status), nodes };
+  });
+}
