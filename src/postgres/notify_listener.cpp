@@ -46,7 +46,8 @@ NotifyListener::NotifyListener(net::any_io_executor ex, std::string url, OnNotic
       on_connected_(std::move(on_connected)),
       retry_delay_(retry_delay),
       socket_(ex),
-      retry_(ex) {}
+      retry_(ex),
+      deadline_(ex) {}
 
 NotifyListener::~NotifyListener() { close(); }
 
@@ -60,6 +61,7 @@ void NotifyListener::stop() {
   net::dispatch(ex_, [self = shared_from_this()] {
     self->state_ = State::stopped;
     self->retry_.cancel();
+    self->deadline_.cancel();
     self->close();
   });
 }
@@ -83,16 +85,24 @@ bool NotifyListener::watch_socket() {
   return !ec;
 }
 
+void NotifyListener::unwatch_socket() {
+  if (socket_.is_open()) socket_.release();
+}
+
 void NotifyListener::connect() {
   close();
   state_ = State::connecting;
-  std::string timeout = std::to_string(kConnectTimeoutSeconds);
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {url_.c_str(), timeout.c_str(), "chaton-listen", nullptr};
-  conn_ = PQconnectStartParams(keys, values, /*expand_dbname=*/1);
+  ConnectParams params = connect_params(url_, "chaton-listen");
+  conn_ = PQconnectStartParams(params.keys.data(), params.values.data(), /*expand_dbname=*/1);
   if (!conn_ || PQstatus(conn_) == CONNECTION_BAD)
     return fail(conn_ ? PQerrorMessage(conn_) : "out of memory");
   log_notices(conn_);
+  // libpq does not time out a connection it is polled for: we do.
+  deadline_.expires_after(std::chrono::seconds(kConnectTimeoutSeconds));
+  deadline_.async_wait([self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
+    if (ec || gen != self->generation_ || self->state_ != State::connecting) return;
+    self->fail("no connection within " + std::to_string(kConnectTimeoutSeconds) + " s");
+  });
   // As libpq says: behave as if PQconnectPoll had last said "writing".
   poll_connect(false);
 }
@@ -103,8 +113,13 @@ void NotifyListener::poll_connect(bool want_read) {
                      [self = shared_from_this(), gen = generation_](boost::system::error_code ec) {
                        if (gen != self->generation_ || self->state_ == State::stopped) return;
                        if (ec) return self->fail(ec.message());
+                       // libpq may close this socket and open another (the
+                       // next address of a host) with the same number: let
+                       // go of it while it is still open, watch afresh after.
+                       self->unwatch_socket();
                        switch (PQconnectPoll(self->conn_)) {
                          case PGRES_POLLING_OK:
+                           self->deadline_.cancel();
                            return self->subscribe();
                          case PGRES_POLLING_FAILED:
                            return self->fail(PQerrorMessage(self->conn_));
@@ -174,6 +189,7 @@ void NotifyListener::fail(const std::string& why) {
     said_down_ = true;
   }
   close();
+  deadline_.cancel();
   state_ = State::idle;
   retry_.expires_after(retry_delay_);
   retry_.async_wait([self = shared_from_this()](boost::system::error_code ec) {

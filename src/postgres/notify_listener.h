@@ -79,6 +79,7 @@ class NotifyListener : public std::enable_shared_from_this<NotifyListener> {
   void close();
   // Watches the connection's socket (it may change while connecting).
   bool watch_socket();
+  void unwatch_socket();
 
   boost::asio::any_io_executor ex_;
   std::string url_;
@@ -88,6 +89,7 @@ class NotifyListener : public std::enable_shared_from_this<NotifyListener> {
   std::chrono::milliseconds retry_delay_;
   boost::asio::posix::stream_descriptor socket_;
   boost::asio::steady_timer retry_;
+  boost::asio::steady_timer deadline_;  // of a connection being opened
   pg_conn* conn_ = nullptr;
   State state_ = State::idle;
   uint64_t generation_ = 0;  // moves with each connection; older completions are stale

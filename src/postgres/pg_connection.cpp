@@ -74,19 +74,22 @@ void PgConnection::reset() {
 Status PgConnection::connect() {
   if (conn_ && PQstatus(conn_) == CONNECTION_OK) return Status::ok();
   reset();
-  std::string timeout = std::to_string(kConnectTimeoutSeconds);
-  const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {url_.c_str(), timeout.c_str(), "chaton", nullptr};
-  conn_ = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
+  if (std::chrono::steady_clock::now() < retry_after_)
+    return Status(Errc::unavailable, "the database at " + where_ + " is unreachable (tried less than " +
+                                         std::to_string(kReconnectPause.count()) + " ms ago)");
+  ConnectParams params = connect_params(url_, "chaton");
+  conn_ = PQconnectdbParams(params.keys.data(), params.values.data(), /*expand_dbname=*/1);
   if (!conn_ || PQstatus(conn_) != CONNECTION_OK) {
     std::string why = conn_ ? one_line(PQerrorMessage(conn_)) : "out of memory";
     reset();
+    retry_after_ = std::chrono::steady_clock::now() + kReconnectPause;
     return Status(Errc::unavailable, "the database at " + where_ + " is unreachable: " + why);
   }
   log_notices(conn_);
   // Every acknowledged post is committed on the server's disk
   // (docs/SCALING.md, "Durability"), whatever the database's default.
-  PGresult* r = PQexec(conn_, "SET synchronous_commit = on; SET client_encoding = 'UTF8'; SET client_min_messages = warning");
+  PGresult* r = PQexec(
+      conn_, "SET synchronous_commit = on; SET client_encoding = 'UTF8'; SET client_min_messages = warning");
   bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   std::string why = ok ? "" : one_line(PQresultErrorMessage(r));
   PQclear(r);
@@ -150,6 +153,15 @@ Status check_url(std::string_view url) {
     return Status(Errc::invalid,
                   "must not hold a password: give it in PGPASSFILE (~/.pgpass) or PGPASSWORD instead");
   return Status::ok();
+}
+
+ConnectParams connect_params(const std::string& url, const char* application) {
+  static_assert(kConnectTimeoutSeconds == 5, "the connect_timeout text below");
+  return ConnectParams{
+      {"dbname", "connect_timeout", "application_name", "keepalives", "keepalives_idle",
+       "keepalives_interval", "keepalives_count", "tcp_user_timeout", nullptr},
+      {url.c_str(), "5", application, "1", "10", "5", "3", "30000", nullptr},
+  };
 }
 
 std::string one_line(const char* message) {

@@ -18,6 +18,7 @@
 // connections with a mutex). Lifetime: none beyond the object.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -35,6 +36,22 @@ namespace chaton::postgres {
 // How long opening a connection may take before the database counts as
 // unreachable.
 inline constexpr int kConnectTimeoutSeconds = 5;
+// After a failed attempt, how long a connection answers "unreachable" at
+// once rather than trying again (so a queue of statements does not wait
+// kConnectTimeoutSeconds each while the database is away).
+inline constexpr std::chrono::milliseconds kReconnectPause{1000};
+
+// The libpq keywords and values (null-terminated, for
+// PQconnectdbParams/PQconnectStartParams with expand_dbname) every
+// connection opens with: the URL, kConnectTimeoutSeconds, the application
+// name, and TCP keepalives with a send timeout, so a connection whose peer
+// vanished (a dropped route, a failed-over address) is noticed within
+// about 30 s rather than hours. Points into `url`, which must outlive them.
+struct ConnectParams {
+  std::vector<const char*> keys;
+  std::vector<const char*> values;
+};
+ConnectParams connect_params(const std::string& url, const char* application);
 
 // A statement's result rows, as text.
 class PgResult {
@@ -81,6 +98,7 @@ class PgConnection {
   std::string url_;
   std::string where_;
   pg_conn* conn_ = nullptr;
+  std::chrono::steady_clock::time_point retry_after_{};  // no new attempt before
 };
 
 // Returns "host:port/dbname" for `url`, without user or password.

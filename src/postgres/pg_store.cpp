@@ -136,11 +136,12 @@ Result<std::vector<Post>> PgStore::read_after(uint64_t after, uint64_t through, 
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
   if (!id) return reported(id.status(), "reading other nodes' posts");
-  auto r = writer_.exec("SELECT " + std::string(kPostColumns) +
-                            " FROM chaton_posts WHERE room_id = $1 AND seq > $2 AND ($3 = 0 OR seq <= $3) "
-                            "ORDER BY seq LIMIT $4",
-                        {num(*id), num(static_cast<int64_t>(after)), num(static_cast<int64_t>(through)),
-                         num(static_cast<int64_t>(max))});
+  auto r = writer_.exec(
+      "SELECT " + std::string(kPostColumns) +
+          " FROM chaton_posts WHERE room_id = $1 AND seq > $2 AND ($3::bigint = 0 OR seq <= $3::bigint) "
+          "ORDER BY seq LIMIT $4",
+      {num(*id), num(static_cast<int64_t>(after)), num(static_cast<int64_t>(through)),
+       num(static_cast<int64_t>(max))});
   if (!r) return reported(r.status(), "reading other nodes' posts");
   return posts_of(*r, true);
 }
@@ -156,17 +157,21 @@ void PgStore::record_num_chatters(size_t n) {
   if (!r) log_warning("room " + slug_ + ": cannot record the chatters count: " + r.status().message());
 }
 
-Status PgStore::announce_cid(int64_t cid) {
+Status PgStore::announce_cids(std::span<const int64_t> cids) {
+  if (cids.empty()) return Status::ok();
+  std::vector<PgParam> list;
+  list.reserve(cids.size());
+  for (int64_t cid : cids) list.emplace_back(num(cid));
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
-  if (!id) return reported(id.status(), "announcing a client");
+  if (!id) return reported(id.status(), "announcing clients");
   auto r = writer_.exec(
       "WITH old AS (DELETE FROM chaton_cids WHERE room_id = $1 AND issued < now() - interval '1 day'), "
-      "i AS (INSERT INTO chaton_cids (room_id, cid, issued) VALUES ($1, $2, now()) "
+      "i AS (INSERT INTO chaton_cids (room_id, cid, issued) SELECT $1, c, now() FROM unnest($2::bigint[]) c "
       "ON CONFLICT (room_id, cid) DO UPDATE SET issued = excluded.issued) "
-      "SELECT pg_notify('chaton', $3)",
-      {num(*id), num(cid), slug_ + " +" + num(cid)});
-  if (!r) return reported(r.status(), "announcing a client");
+      "SELECT pg_notify('chaton', $3 || ' +' || c) FROM unnest($2::bigint[]) c",
+      {num(*id), text_array(list), slug_});
+  if (!r) return reported(r.status(), "announcing clients");
   return Status::ok();
 }
 

@@ -55,9 +55,9 @@ class PgStore final : public Store {
   void record_num_chatters(size_t n) override;
   bool shared() const override { return true; }
   size_t chatters_elsewhere(std::chrono::seconds fresh) override;
-  // Records the cid in chaton_cids (forgotten after a day) and notifies
-  // channel `chaton` with "SLUG +CID".
-  Status announce_cid(int64_t cid) override;
+  // Records the cids in chaton_cids (forgotten after a day) and notifies
+  // channel `chaton` with "SLUG +CID" for each, in one transaction.
+  Status announce_cids(std::span<const int64_t> cids) override;
   Result<bool> cid_known(int64_t cid) override;
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override;
 

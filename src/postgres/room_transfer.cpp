@@ -226,6 +226,8 @@ Result<ImportReport> import_room(PgConnection& db, std::string_view slug, const 
                        {num(*room), num(report.sequence), num(report.last_post)});
       !r)
     return r.status();
+  // Nodes already serving the room reload it (docs/SCALING.md, "Moderation").
+  if (auto r = db.exec("SELECT pg_notify('chaton', $1)", {std::string(slug)}); !r) return r.status();
   if (Status st = tx.commit(); !st) return st;
   return report;
 }

@@ -52,7 +52,9 @@ using Cid = int64_t;
 inline constexpr Cid kCidLimit = 0x10000000;
 inline constexpr Cid kExpiredCid = -1;
 inline constexpr size_t kCountedCidsPerAddress = 16;
-inline constexpr std::chrono::hours kElsewhereMemory{24};
+// How long a node remembers a cid it heard of; the store remembers it
+// longer (Room::check_cid asks it), so this bounds memory, not validity.
+inline constexpr std::chrono::minutes kElsewhereMemory{10};
 
 class CidTable {
  public:

@@ -104,6 +104,20 @@ std::function<void()> Room::publish(std::span<const Post> posts) {
   std::vector<Post> earlier;
   if (store_->shared() && !posts.empty()) {
     uint64_t have = status().sequence;
+    if (posts.front().seq <= have) {
+      // Numbered below what this room has: a moderation renumbered the
+      // posts meanwhile. The reload (the stamp moved) brings this batch.
+      std::vector<PublishObserver> observers;
+      {
+        std::lock_guard lock(mu_);
+        check_stamp_ = true;
+        queue_catch_up_locked();
+        observers = observers_;
+      }
+      return [observers = std::move(observers), posts] {
+        for (auto& observe : observers) observe(posts);
+      };
+    }
     if (posts.front().seq > have + 1) {
       auto read = store_->read_after(have, posts.front().seq - 1, kMaxWindowPosts);
       if (!read) {
@@ -146,7 +160,6 @@ std::function<void()> Room::publish_batch(std::vector<Post> earlier, std::span<c
     for (const Post& p : earlier) add(p);
     for (const Post& p : posts) add(p);
     announced_sequence_ = std::max(announced_sequence_, sequence_);
-    refuted_sequence_ = 0;
     while (window_.size() > kMaxWindowPosts) window_.pop_front();
     deltas_.clear();
     rss_.reset();
@@ -194,13 +207,19 @@ void Room::catch_up() {
     bool moved;
     {
       std::lock_guard lock(mu_);
-      moved = !stamp.empty() && stamp != change_stamp_;
+      moved = stamp != change_stamp_;
     }
-    if (moved) {
-      if (Status st = reload_now(); !st)
-        log_warning("room " + slug() + ": cannot reload after its posts changed: " + st.message());
+    Status st = stamp.empty() ? Status(Errc::unavailable, "the store's change stamp cannot be read")
+                : moved       ? reload_now()
+                              : Status::ok();
+    if (!st) {
+      // Not known to be in step with the store: the next sweep asks again.
+      log_warning("room " + slug() + ": cannot check whether its posts changed: " + st.message());
+      std::lock_guard lock(mu_);
+      check_stamp_ = true;
       return;
     }
+    if (moved) return;
   }
   // In pieces of a batch's size, each published before the next is read.
   for (;;) {
@@ -215,16 +234,27 @@ void Room::catch_up() {
     queue_->observe(*read);
     publish_batch(std::move(*read), {}, false)();
   }
-  // Everything is read: a reader's pos beyond it is not borne out by the
-  // store (a client of an older history). Its readers are woken to start
-  // over; a later hint gets its own check.
+  // Everything is read: a pos beyond it that a reader brought before this
+  // check began is not borne out by the store (a client of an older
+  // history). Those readers, and only they, are woken to start over.
   std::vector<std::shared_ptr<Waiter>> woken;
   {
     std::lock_guard lock(mu_);
     if (hint <= sequence_ || hint <= announced_sequence_) return;
-    refuted_sequence_ = std::max(refuted_sequence_, hint);
     if (hinted_sequence_ == hint) hinted_sequence_ = 0;
-    woken = take_waiters_locked();
+    for (auto it = ahead_.begin(); it != ahead_.end();) {
+      auto [cid, pos] = *it;
+      if (pos <= sequence_ || pos <= announced_sequence_ || pos > hint) {
+        ++it;
+        continue;
+      }
+      refuted_.insert(cid);
+      if (auto w = waiters_.find(cid); w != waiters_.end()) {
+        if (auto s = w->second.lock()) woken.push_back(std::move(s));
+        waiters_.erase(w);
+      }
+      it = ahead_.erase(it);
+    }
   }
   wake_all(woken);
 }
@@ -235,6 +265,7 @@ std::vector<std::shared_ptr<Waiter>> Room::take_waiters_locked() {
   for (auto& [cid, w] : waiters_)
     if (auto s = w.lock()) woken.push_back(std::move(s));
   waiters_.clear();
+  ahead_.clear();
   return woken;
 }
 
@@ -257,40 +288,40 @@ Delta Room::delta_since(Cid cid, uint64_t pos, PacketFormat fmt) {
     // Only the web format can tell a client to clear its view. The others
     // (bots, watchers) cannot: they go on from the reload with what came
     // after it, rather than being sent the whole live log again.
-    if (fmt != PacketFormat::web) return delta_locked(reload_sequence_, fmt, false);
+    if (fmt != PacketFormat::web) return delta_locked(reload_sequence_, fmt, false, cid);
   }
-  return delta_locked(pos, fmt, start_over);
+  return delta_locked(pos, fmt, start_over, cid);
 }
 
 Delta Room::delta_since(uint64_t pos, PacketFormat fmt) {
   std::lock_guard lock(mu_);
-  return delta_locked(pos, fmt, false);
+  return delta_locked(pos, fmt, false, std::nullopt);
 }
 
 size_t Room::packet_end(size_t begin) const {
   return page_end(window_, begin, kMaxPacketPosts, kMaxPacketBytes);
 }
 
-Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over) {
+Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::optional<Cid> cid) {
   Delta d;
   d.pos = sequence_;
   if (pos == sequence_ && !start_over) {
     d.content = shared_empty(fmt);
     return d;
   }
-  if (pos > sequence_ && !start_over && store_->shared()) {
-    // From a node further ahead: nothing new for it until this room has
-    // caught up (see room.h, "Several writers"); its pos stays. A pos
-    // beyond anything expected is a hint the catch-up checks.
-    if (pos > expected_sequence_locked() && pos > refuted_sequence_) {
+  // From a node further ahead: nothing new for it until this room has
+  // caught up (see room.h, "Several writers"); its pos stays. A pos beyond
+  // anything expected is a hint the catch-up checks; only a reader whose
+  // pos the check refuted starts over.
+  bool refuted = cid && refuted_.erase(*cid) > 0;
+  if (pos > sequence_ && !start_over && store_->shared() && !refuted) {
+    if (pos > expected_sequence_locked()) {
       hinted_sequence_ = pos;
       queue_catch_up_locked();
     }
-    if (pos <= expected_sequence_locked()) {
-      d.pos = pos;
-      d.content = shared_empty(fmt);
-      return d;
-    }
+    d.pos = pos;
+    d.content = shared_empty(fmt);
+    return d;
   }
   uint64_t from = pos;
   if (pos > sequence_ || start_over) {  // beyond the end, or a stale view: start over
@@ -386,13 +417,33 @@ void Room::announce(Cid cid, std::function<void(Cid)> then) {
     if (then) then(cid);
     return;
   }
-  queue_->post([this, cid, then = std::move(then)] {
-    // A client of a node whose database is away keeps its cid here; the
-    // other nodes admit it anyway once they swept it or when it comes back.
-    if (Status st = store_->announce_cid(cid); !st)
-      log_warning("room " + slug() + ": cannot tell the other nodes of a new client: " + st.message());
-    if (then) then(cid);
-  });
+  bool first;
+  {
+    std::lock_guard lock(mu_);
+    first = announcements_.empty();
+    announcements_.push_back(Announcement{cid, std::move(then)});
+  }
+  // One task for all announcements queued before it runs: many clients
+  // arriving at once cost one commit, not one each.
+  if (first) queue_->post([this] { announce_queued(); });
+}
+
+void Room::announce_queued() {
+  std::vector<Announcement> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(announcements_);
+  }
+  std::vector<int64_t> cids;
+  cids.reserve(batch.size());
+  for (const Announcement& a : batch) cids.push_back(a.cid);
+  // A client of a node whose database is away keeps its cid here; another
+  // node asks the database about it (check_cid) and, not finding it, gives
+  // the client a new one (loose login) or asks it to log in again.
+  if (Status st = store_->announce_cids(cids); !st)
+    log_warning("room " + slug() + ": cannot tell the other nodes of new clients: " + st.message());
+  for (Announcement& a : batch)
+    if (a.then) a.then(a.cid);
 }
 
 void Room::allocate_cid_then(std::string_view address, std::function<void(Cid)> done) {
@@ -446,9 +497,10 @@ size_t Room::num_chatters() const {
 bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
   std::lock_guard lock(mu_);
   // A reader from a node further ahead waits for the catch-up (room.h).
-  bool ahead = pos > sequence_ && pos <= expected_sequence_locked();
+  bool ahead = pos > sequence_ && pos <= expected_sequence_locked() && !refuted_.count(cid);
   if ((pos != sequence_ && !ahead) || cids_.behind(cid)) return false;
   waiters_[cid] = waiter;
+  if (ahead) ahead_[cid] = pos;
   return true;
 }
 
@@ -462,7 +514,10 @@ void Room::unwait(Cid cid, const Waiter* waiter) {
   auto it = waiters_.find(cid);
   if (it == waiters_.end()) return;
   auto current = it->second.lock();
-  if (!current || current.get() == waiter) waiters_.erase(it);
+  if (!current || current.get() == waiter) {
+    waiters_.erase(it);
+    ahead_.erase(cid);
+  }
 }
 
 void Room::sweep() {
@@ -487,7 +542,7 @@ void Room::sweep() {
       std::lock_guard lock(mu_);
       here = cids_.counted();
       // Behind what it expects (a read failed): try again.
-      if (sequence_ < expected_sequence_locked()) queue_catch_up_locked();
+      if (sequence_ < expected_sequence_locked() || check_stamp_) queue_catch_up_locked();
       if (!queue_ || std::exchange(chatters_pending_, true)) return;
     }
     queue_->post([this, here] {
@@ -541,7 +596,7 @@ Status Room::reload_now() {
     reload_sequence_ = sequence_;
     announced_sequence_ = sequence_;
     hinted_sequence_ = 0;
-    refuted_sequence_ = 0;
+    refuted_.clear();
     change_stamp_ = std::move(stamp);
     woken = take_waiters_locked();
   }

@@ -67,7 +67,7 @@
 // recorded (Store::chatters_elsewhere), asked for by each sweep on the
 // commit thread; a reader served by several nodes within the client
 // timeout is counted by each (docs/SCALING.md, "Chatters"). A cid given
-// out here is announced to the other nodes (Store::announce_cid), and a cid
+// out here is announced to the other nodes (Store::announce_cids), and a cid
 // another node announced, or one swept here, is admitted as known when a
 // client brings it (CidTable, "Other nodes").
 //
@@ -87,6 +87,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "access/blacklist.h"
@@ -256,14 +257,16 @@ class Room {
   }
   // On the commit thread: loads the store again (see reload()).
   Status reload_now();
-  void load_window(StoreSnapshot& snap);                                // under mu_
-  Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over);  // under mu_
+  void load_window(StoreSnapshot& snap);                                                        // under mu_
+  Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::optional<Cid> cid);  // under mu_
   // The end of the packet that starts at window_[begin] (see kMaxPacketPosts). Under mu_.
   size_t packet_end(size_t begin) const;
   void reload_if_changed();
   // With a shared store: tells the other nodes of a new cid, on the
-  // commit thread; then runs `then` (may be empty).
+  // commit thread, with every other cid queued meanwhile in one go
+  // (Store::announce_cids); then runs `then` (may be empty).
   void announce(Cid cid, std::function<void(Cid)> then);
+  void announce_queued();  // on the commit thread
   // The owner of a new cid of `address` (see admit()).
   std::string cid_owner(std::string_view address) const;
   void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
@@ -282,15 +285,21 @@ class Room {
   int64_t last_post_ = 0;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;
-  uint64_t window_version_ = 0;      // bumped whenever the window changes
-  uint64_t reload_sequence_ = 0;     // the sequence right after the last reload
-  uint64_t announced_sequence_ = 0;  // the newest sequence the store announced (or we committed)
-  uint64_t hinted_sequence_ = 0;     // the furthest pos a reader brought, not yet checked
-  uint64_t refuted_sequence_ = 0;    // a hint the store did not bear out (until the next publish)
-  bool catch_up_pending_ = false;    // a catch_up() is queued on the commit thread
-  bool check_stamp_ = false;         // ... and must compare the change stamp
-  size_t chatters_elsewhere_ = 0;    // other nodes' chatters (a shared store)
-  bool chatters_pending_ = false;    // their count is being asked for on the commit thread
+  uint64_t window_version_ = 0;              // bumped whenever the window changes
+  uint64_t reload_sequence_ = 0;             // the sequence right after the last reload
+  uint64_t announced_sequence_ = 0;          // the newest sequence the store announced (or we committed)
+  uint64_t hinted_sequence_ = 0;             // the furthest pos a reader brought, not yet checked
+  std::unordered_map<Cid, uint64_t> ahead_;  // waiting readers from a node further ahead, and their pos
+  std::unordered_set<Cid> refuted_;          // readers whose pos the store did not bear out: they start over
+  bool catch_up_pending_ = false;            // a catch_up() is queued on the commit thread
+  bool check_stamp_ = false;                 // ... and must compare the change stamp
+  size_t chatters_elsewhere_ = 0;            // other nodes' chatters (a shared store)
+  bool chatters_pending_ = false;            // their count is being asked for on the commit thread
+  struct Announcement {
+    Cid cid;
+    std::function<void(Cid)> then;
+  };
+  std::vector<Announcement> announcements_;  // new cids for the other nodes, not yet told
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;

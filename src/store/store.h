@@ -103,9 +103,10 @@ class Store {
   virtual bool shared() const { return false; }
 
   // A shared store: tells the other processes serving this room that this
-  // one gave a client `cid`, so the client may take it to any of them
-  // (docs/SCALING.md, "Clients across nodes"). Returns once they can know.
-  virtual Status announce_cid(int64_t cid) { return Status::ok(); }
+  // one gave clients these cids, so each client may take its cid to any of
+  // them (docs/SCALING.md, "Clients across nodes"). Returns once they can
+  // know.
+  virtual Status announce_cids(std::span<const int64_t> cids) { return Status::ok(); }
 
   // A shared store: whether a process serving this room gave out `cid`
   // (within the last day).

@@ -30,6 +30,7 @@ struct SharedLog {
   std::atomic<bool> fail_reads{false};     // read_after() fails, as with the database away
   std::map<std::string, size_t> chatters;  // per node
   std::set<int64_t> cids;                  // announced
+  int announcements = 0;                   // announce_cids() calls
 };
 
 class SharedFakeStore final : public Store {
@@ -65,9 +66,10 @@ class SharedFakeStore final : public Store {
     return n;
   }
   bool shared() const override { return true; }
-  Status announce_cid(int64_t cid) override {
+  Status announce_cids(std::span<const int64_t> cids) override {
     std::lock_guard lock(log_->mu);
-    log_->cids.insert(cid);
+    log_->cids.insert(cids.begin(), cids.end());
+    ++log_->announcements;
     return Status::ok();
   }
   Result<bool> cid_known(int64_t cid) override {

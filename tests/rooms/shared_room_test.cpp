@@ -133,6 +133,48 @@ TEST_F(SharedRoomTest, APosTheStoreDoesNotBearOutStartsOverOnceChecked) {
   EXPECT_FALSE(b->wait(cid, 9, reader));
 }
 
+TEST_F(SharedRoomTest, ARefutedPosDoesNotMakeTheNextReaderFromAFasterNodeStartOver) {
+  auto b = node();
+  write_elsewhere(*log, 2);
+  b->store_changed(2);
+  b->settle();
+  // A client of an older history, far ahead: checked and told to start over.
+  Cid stale = b->admit(std::nullopt).cid;
+  auto stale_reader = std::make_shared<CountingWaiter>();
+  EXPECT_FALSE(b->delta_since(stale, 500, PacketFormat::json).refresh);
+  ASSERT_TRUE(b->wait(stale, 500, stale_reader));
+  b->settle();
+  EXPECT_EQ(stale_reader->wakes.load(), 1);
+  EXPECT_TRUE(b->delta_since(stale, 500, PacketFormat::json).refresh);
+  // Then post 3 is committed elsewhere, and a reader that has it comes
+  // here before the announcement: it waits, it does not start over.
+  uint64_t three = write_elsewhere(*log, 1);
+  Cid mover = b->admit(std::nullopt).cid;
+  Delta d = b->delta_since(mover, three, PacketFormat::json);
+  EXPECT_FALSE(d.refresh);
+  EXPECT_EQ(d.pos, three);
+  EXPECT_FALSE(d.has_posts);
+}
+
+TEST_F(SharedRoomTest, AnOwnBatchNumberedBelowTheRoomAfterAModerationWaitsForTheReload) {
+  auto b = node();
+  write_elsewhere(*log, 3);
+  b->store_changed(3);
+  b->settle();
+  {
+    std::lock_guard lock(log->mu);  // a moderation removed post 2 elsewhere
+    log->posts.erase(log->posts.begin() + 1);
+    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
+    ++log->rewrites;
+  }
+  auto mine = post_and_settle(*b, "bob", "after the moderation");
+  ASSERT_TRUE(mine);
+  EXPECT_EQ(mine->seq, 3u);  // below the room's 3 before the reload
+  b->settle();               // the reload the batch asked for
+  EXPECT_EQ(window_seqs(*b), (std::vector<uint64_t>{1, 2, 3}));
+  EXPECT_EQ(b->recent_posts(1).back().text, "after the moderation");
+}
+
 TEST_F(SharedRoomTest, APosFromAFasterNodeIsServedOnceTheStoreHasIt) {
   // The reader's pos comes before the announcement (defect seen with a
   // round-robin reader): it must wait, not start over.
@@ -219,6 +261,21 @@ TEST_F(SharedRoomTest, ACidFromAnotherNodeIsCheckedBeforeItIsRefused) {
   b->check_cid(12345, [] {});
   b->settle();
   EXPECT_EQ(b->admit(Cid{12345}, "192.0.2.1", false).cid, kExpiredCid);
+}
+
+TEST_F(SharedRoomTest, ClientsArrivingTogetherAreAnnouncedInOneGo) {
+  auto a = node("a");
+  // Hold the commit thread so the arrivals queue up behind one task.
+  std::mutex gate;
+  std::unique_lock held(gate);
+  a->check_cid(1, [&] { std::lock_guard wait(gate); });
+  std::vector<Cid> given;
+  for (int i = 0; i < 50; ++i) given.push_back(a->admit(std::nullopt).cid);
+  held.unlock();
+  a->settle();
+  std::lock_guard lock(log->mu);
+  EXPECT_EQ(log->cids.size(), 50u);
+  EXPECT_EQ(log->announcements, 1);
 }
 
 TEST_F(SharedRoomTest, TheChattersCountAddsTheOtherNodes) {
