@@ -14,7 +14,7 @@
 
 namespace chaton::bench {
 
-constexpr auto kIdleDbSample = 2s;  // the database's idle write rate is sampled this long
+constexpr auto kIdleDbSample = 1s;  // the database's idle write rate is sampled this long
 
 net::awaitable<void> fanout_phase(Run& run, Transport transport, Peer peer) {
   const Options& o = run.options;
@@ -43,8 +43,9 @@ net::awaitable<void> fanout_run(Run& run, Transport transport, Peer peer, const 
   if (peer == Peer::chaton) col().add("store", store_name(layout.store));
   if (!layout.label.empty()) {
     col().add("nodes (servers on one database)", std::to_string(layout.nodes));
-    col().add("readers on", layout.readers_on_last ? fmt("node %d only", layout.nodes)
-                                                   : fmt("every node, %d each", layout.readers / layout.nodes));
+    col().add("readers on", layout.readers_on_last || layout.nodes == 1
+                                ? fmt("node %d only", layout.nodes)
+                                : fmt("every node, %d each", layout.readers / layout.nodes));
     col().add("posts sent to", "node 1");
   }
 
@@ -93,15 +94,26 @@ net::awaitable<void> fanout_run(Run& run, Transport transport, Peer peer, const 
   HttpConn& ctl = nodes.first_ctl();
 
   // The database's write transactions while idle (each node records its
-  // readers every sweep), to tell them from those of the posts.
+  // readers every sweep), to tell them from those of the posts. The nodes
+  // may still be recording the readers' cids (one commit each, on the
+  // commit thread, which the posts would queue behind): the posts wait
+  // until the database's write rate has come down to the idle rate.
   std::optional<int64_t> xid_idle, xid0;
   double idle_s = 0;
   if (!nodes.store_url.empty()) {
-    auto t_idle = Steady::now();
-    xid_idle = pg_next_xid(run, nodes.store_url);
-    co_await sleep_for(kIdleDbSample);
-    xid0 = pg_next_xid(run, nodes.store_url);
-    idle_s = seconds_since(t_idle);
+    const auto quiet_writes = static_cast<int64_t>(2 * nodes.servers.size() + 1);  // per kIdleDbSample
+    auto t_quiet = Steady::now();
+    for (;;) {
+      auto t_idle = Steady::now();
+      xid_idle = pg_next_xid(run, nodes.store_url);
+      co_await sleep_for(kIdleDbSample);
+      xid0 = pg_next_xid(run, nodes.store_url);
+      idle_s = seconds_since(t_idle);
+      if (!xid_idle || !xid0 || *xid0 - *xid_idle <= quiet_writes || seconds_since(t_quiet) > o.setup_timeout)
+        break;
+    }
+    col().add("wait for the database to go quiet after the readers connected",
+              fmt("%.1f s", seconds_since(t_quiet)));
   }
   // Post M messages one at a time, at a fixed pace.
   const long ticks0 = cpu_ticks(measured);
