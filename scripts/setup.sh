@@ -16,6 +16,7 @@ packages=(
   chromium
   clang libclang-rt-14-dev  # the fuzz targets (scripts/fuzz.sh): clang++ and libFuzzer
   postgresql libpq-dev  # the PostgreSQL store (libpq) and its tests' throw-away cluster (scripts/pg_cluster.sh)
+  nginx  # the proxy tests: several nodes behind the nginx of docs/scaling-nginx.md (tests/integration/lib/nginx.mjs)
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -86,7 +86,7 @@ Status PgConnection::connect() {
   log_notices(conn_);
   // Every acknowledged post is committed on the server's disk
   // (docs/SCALING.md, "Durability"), whatever the database's default.
-  PGresult* r = PQexec(conn_, "SET synchronous_commit = on; SET client_encoding = 'UTF8'");
+  PGresult* r = PQexec(conn_, "SET synchronous_commit = on; SET client_encoding = 'UTF8'; SET client_min_messages = warning");
   bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   std::string why = ok ? "" : one_line(PQresultErrorMessage(r));
   PQclear(r);

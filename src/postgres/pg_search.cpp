@@ -7,13 +7,12 @@
 #include <limits>
 
 #include "postgres/pg_store.h"
+#include "postgres/post_rows.h"
 #include "util/log.h"
 
 namespace chaton::postgres {
 
 namespace {
-
-std::string num(int64_t v) { return std::to_string(v); }
 
 // The days of the room that have posts, newest first: chaton_days, which
 // the scan reads too (Store::days_in_month). $1 room id.
@@ -34,17 +33,7 @@ class CandidateDays final : public search::DaySource {
     return exact_.days();
   }
 
-  std::vector<Post> posts(Date day) override {
-    std::vector<std::vector<Post>> got;
-    pieces(day, [&](std::vector<Post>& piece) {
-      got.push_back(std::move(piece));
-      return true;
-    });
-    std::vector<Post> out;
-    for (auto it = got.rbegin(); it != got.rend(); ++it)
-      std::move(it->begin(), it->end(), std::back_inserter(out));
-    return out;
-  }
+  std::vector<Post> posts(Date day) override { return search::join_pieces(*this, day); }
 
   void pieces(Date day, const Take& take) override {
     if (failed_) return exact_.pieces(day, take);

@@ -1,6 +1,8 @@
 // PgStore: see pg_store.h; the tables are in schema.cpp and docs/SCALING.md.
 #include "postgres/pg_store.h"
 
+#include "postgres/post_rows.h"
+
 #include <algorithm>
 #include <map>
 
@@ -15,13 +17,6 @@ namespace {
 
 // Days are passed and read as days since 1970-01-01, so no date format
 // travels between us and the server.
-constexpr std::string_view kEpoch = "date '1970-01-01'";
-
-std::string num(int64_t v) { return std::to_string(v); }
-
-int64_t day_number(Date d) { return days_from_civil(d); }
-
-std::string columns() { return "seq, sec, usec, nick, text, ip"; }
 
 // Where a room's live window starts (docs/SCALING.md, "The live window"):
 // the seq before today's first post, or kMinPostsKept before the newest,
@@ -32,22 +27,6 @@ constexpr std::string_view kWindowStart =
     "WHERE room_id = $1 AND day >= date '1970-01-01' + $4::integer), $2::bigint))";
 
 }  // namespace
-
-std::vector<Post> posts_of(const PgResult& r, bool with_seq) {
-  std::vector<Post> out;
-  out.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    Post p;
-    if (with_seq) p.seq = static_cast<uint64_t>(r.int64(i, 0));
-    p.sec = r.int64(i, 1);
-    p.usec = r.int64(i, 2);
-    p.nick = std::string(r.text(i, 3));
-    p.text = std::string(r.text(i, 4));
-    if (!r.is_null(i, 5)) p.ip = std::string(r.text(i, 5));
-    out.push_back(std::move(p));
-  }
-  return out;
-}
 
 namespace {
 
@@ -115,7 +94,8 @@ Result<StoreSnapshot> PgStore::open() {
   snap.last_post = state->int64(0, 1);
   int64_t today = day_number(utc_from_seconds(to_stamp(clock_.now()).sec).date);
   // Newest first, so the limit keeps the newest kMaxLivePosts.
-  auto rows = writer_.exec("SELECT " + columns() + " FROM chaton_posts WHERE room_id = $1 AND seq > " +
+  auto rows = writer_.exec("SELECT " + std::string(kPostColumns) +
+                               " FROM chaton_posts WHERE room_id = $1 AND seq > " +
                                std::string(kWindowStart) + " ORDER BY seq DESC LIMIT $5",
                            {num(*id), num(static_cast<int64_t>(snap.sequence)), num(kMinPostsKept),
                             num(today), num(kMaxLivePosts)});
@@ -156,7 +136,7 @@ Result<std::vector<Post>> PgStore::read_after(uint64_t after, uint64_t through, 
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
   if (!id) return reported(id.status(), "reading other nodes' posts");
-  auto r = writer_.exec("SELECT " + columns() +
+  auto r = writer_.exec("SELECT " + std::string(kPostColumns) +
                             " FROM chaton_posts WHERE room_id = $1 AND seq > $2 AND ($3 = 0 OR seq <= $3) "
                             "ORDER BY seq LIMIT $4",
                         {num(*id), num(static_cast<int64_t>(after)), num(static_cast<int64_t>(through)),
@@ -220,8 +200,9 @@ Result<std::vector<Post>> PgStore::read_day(Date day) {
   std::lock_guard lock(reader_mu_);
   auto id = room_id(reader_);
   if (!id) return reported(id.status(), "reading a day");
-  auto r = reader_.exec("SELECT " + columns() + " FROM chaton_posts WHERE room_id = $1 AND day = " +
-                            std::string(kEpoch) + " + $2::integer ORDER BY seq",
+  auto r = reader_.exec("SELECT " + std::string(kPostColumns) +
+                            " FROM chaton_posts WHERE room_id = $1 AND day = " + std::string(kEpoch) +
+                            " + $2::integer ORDER BY seq",
                         {num(*id), num(day_number(day))});
   if (!r) return reported(r.status(), "reading a day");
   if (r->rows() == 0) return Status(Errc::not_found, "no archive for " + format_date_path(day));
@@ -311,9 +292,10 @@ Result<ModerationReport> PgStore::remove_posts(const PostSelector& selector) {
   } else {
     where += " AND false";
   }
-  auto candidates = writer_.exec(
-      "SELECT " + columns() + ", day - date '1970-01-01' FROM chaton_posts WHERE " + where + " ORDER BY seq",
-      params);
+  auto candidates =
+      writer_.exec("SELECT " + std::string(kPostColumns) +
+                       ", day - date '1970-01-01' FROM chaton_posts WHERE " + where + " ORDER BY seq",
+                   params);
   if (!candidates) return fail(candidates.status());
   std::vector<Post> posts = posts_of(*candidates, true);
   std::vector<PgParam> seqs;

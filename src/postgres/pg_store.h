@@ -43,10 +43,6 @@
 
 namespace chaton::postgres {
 
-// Rows whose first columns are seq, sec, usec, nick, text, ip, as posts
-// (seq left 0 unless `with_seq`).
-std::vector<Post> posts_of(const PgResult& r, bool with_seq);
-
 class PgStore final : public Store {
  public:
   // The room `slug` in the database at `url`, whose schema is migrated

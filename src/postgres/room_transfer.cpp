@@ -3,6 +3,7 @@
 #include "postgres/room_transfer.h"
 
 #include "postgres/pg_search.h"
+#include "postgres/post_rows.h"
 
 #include <algorithm>
 #include <map>
@@ -20,14 +21,6 @@ namespace chaton::postgres {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr std::string_view kEpoch = "date '1970-01-01'";
-constexpr std::string_view kColumns = "seq, sec, usec, nick, text, ip";
-
-std::string num(int64_t v) { return std::to_string(v); }
-std::string num(uint64_t v) { return std::to_string(v); }
-
-int64_t day_number(Date d) { return days_from_civil(d); }
 
 // A transaction on `db` that rolls back unless committed.
 class Transaction {
@@ -241,22 +234,6 @@ Result<ImportReport> import_room(PgConnection& db, std::string_view slug, const 
 
 namespace {
 
-std::vector<Post> posts_of(const PgResult& r) {
-  std::vector<Post> out;
-  out.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) {
-    Post p;
-    p.seq = static_cast<uint64_t>(r.int64(i, 0));
-    p.sec = r.int64(i, 1);
-    p.usec = r.int64(i, 2);
-    p.nick = std::string(r.text(i, 3));
-    p.text = std::string(r.text(i, 4));
-    if (!r.is_null(i, 5)) p.ip = std::string(r.text(i, 5));
-    out.push_back(std::move(p));
-  }
-  return out;
-}
-
 // Writes `content` to `path` unless it already holds exactly that (a real
 // file). True when it wrote.
 Result<bool> write_if_changed(const fs::path& path, const std::string& content) {
@@ -283,10 +260,11 @@ Status check_overwrite(PgConnection& db, int64_t room, std::string_view slug, co
   const std::string refusal = data_dir.string() + " already holds posts";
   if (overwrite == Overwrite::earlier_copy && !live->posts.empty()) {
     uint64_t newest = fileio::live_numbering(data_dir, live->posts.size()).sequence;
-    auto r = db.exec("SELECT " + std::string(kColumns) + " FROM chaton_posts WHERE room_id = $1 AND seq = $2",
-                     {num(room), num(newest)});
+    auto r =
+        db.exec("SELECT " + std::string(kPostColumns) + " FROM chaton_posts WHERE room_id = $1 AND seq = $2",
+                {num(room), num(newest)});
     if (!r) return r.status();
-    std::vector<Post> same = posts_of(*r);
+    std::vector<Post> same = posts_of(*r, true);
     Post mine = live->posts.back();
     mine.seq = newest;
     if (same.size() == 1 && same[0] == mine) return Status::ok();
@@ -299,13 +277,13 @@ Status check_overwrite(PgConnection& db, int64_t room, std::string_view slug, co
 
 // The posts of days [from, to) by day, each day's in seq order.
 Result<std::map<Date, std::vector<Post>>> posts_by_day(PgConnection& db, int64_t room, Date from, Date to) {
-  auto r = db.exec("SELECT " + std::string(kColumns) +
+  auto r = db.exec("SELECT " + std::string(kPostColumns) +
                        " FROM chaton_posts WHERE room_id = $1 AND day >= " + std::string(kEpoch) +
                        " + $2::integer AND day < " + std::string(kEpoch) + " + $3::integer ORDER BY seq",
                    {num(room), num(day_number(from)), num(day_number(to))});
   if (!r) return r.status();
   std::map<Date, std::vector<Post>> out;
-  for (Post& p : posts_of(*r)) out[fileio::day_of(p.sec)].push_back(std::move(p));
+  for (Post& p : posts_of(*r, true)) out[fileio::day_of(p.sec)].push_back(std::move(p));
   return out;
 }
 
@@ -346,14 +324,14 @@ Status export_live(PgConnection& db, int64_t room, const fs::path& data_dir, Dat
                    ExportReport& report) {
   // Today's and later posts, and the last kMinPostsKept before today.
   auto r =
-      db.exec("SELECT " + std::string(kColumns) +
+      db.exec("SELECT " + std::string(kPostColumns) +
                   " FROM chaton_posts WHERE room_id = $1 AND (day >= " + std::string(kEpoch) +
                   " + $2::integer OR seq >= (SELECT coalesce(min(seq), 0) FROM (SELECT seq FROM "
                   "chaton_posts WHERE room_id = $1 AND day < " +
                   std::string(kEpoch) + " + $2::integer ORDER BY seq DESC LIMIT $3) AS last)) ORDER BY seq",
               {num(room), num(day_number(today)), num(static_cast<uint64_t>(kMinPostsKept))});
   if (!r) return r.status();
-  std::vector<Post> live = posts_of(*r);
+  std::vector<Post> live = posts_of(*r, true);
   report.kept_in_current = live.size();
   if (!live.empty()) report.sequence = std::max(report.sequence, live.back().seq);
   report.sequence = std::max<uint64_t>(report.sequence, live.size());

@@ -151,10 +151,7 @@ std::function<void()> Room::publish_batch(std::vector<Post> earlier, std::span<c
     deltas_.clear();
     rss_.reset();
     ++window_version_;
-    woken.reserve(waiters_.size());
-    for (auto& [cid, w] : waiters_)
-      if (auto s = w.lock()) woken.push_back(std::move(s));
-    waiters_.clear();
+    woken = take_waiters_locked();
     if (observed) observers = observers_;
   }
   // Readers and observers are told once the writers have their answers.
@@ -227,11 +224,18 @@ void Room::catch_up() {
     if (hint <= sequence_ || hint <= announced_sequence_) return;
     refuted_sequence_ = std::max(refuted_sequence_, hint);
     if (hinted_sequence_ == hint) hinted_sequence_ = 0;
-    for (auto& [cid, w] : waiters_)
-      if (auto s = w.lock()) woken.push_back(std::move(s));
-    waiters_.clear();
+    woken = take_waiters_locked();
   }
   wake_all(woken);
+}
+
+std::vector<std::shared_ptr<Waiter>> Room::take_waiters_locked() {
+  std::vector<std::shared_ptr<Waiter>> woken;
+  woken.reserve(waiters_.size());
+  for (auto& [cid, w] : waiters_)
+    if (auto s = w.lock()) woken.push_back(std::move(s));
+  waiters_.clear();
+  return woken;
 }
 
 void Room::settle() {
@@ -539,10 +543,7 @@ Status Room::reload_now() {
     hinted_sequence_ = 0;
     refuted_sequence_ = 0;
     change_stamp_ = std::move(stamp);
-    woken.reserve(waiters_.size());
-    for (auto& [cid, w] : waiters_)
-      if (auto s = w.lock()) woken.push_back(std::move(s));
-    waiters_.clear();
+    woken = take_waiters_locked();
   }
   wake_all(woken);
   return Status::ok();

@@ -267,6 +267,8 @@ class Room {
   // The owner of a new cid of `address` (see admit()).
   std::string cid_owner(std::string_view address) const;
   void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
+  // Under mu_: the waiting readers, swapped out to be woken outside the lock.
+  std::vector<std::shared_ptr<Waiter>> take_waiters_locked();
 
   RoomSettings settings_;
   std::unique_ptr<Store> store_;

@@ -314,4 +314,16 @@ Results find(DaySource& source, const Query& query, size_t page, size_t page_siz
   return r;
 }
 
+std::vector<Post> join_pieces(DaySource& source, Date day) {
+  std::vector<std::vector<Post>> got;  // newest piece first
+  source.pieces(day, [&](std::vector<Post>& piece) {
+    got.push_back(std::move(piece));
+    return true;
+  });
+  std::vector<Post> out;
+  for (auto it = got.rbegin(); it != got.rend(); ++it)
+    out.insert(out.end(), std::make_move_iterator(it->begin()), std::make_move_iterator(it->end()));
+  return out;
+}
+
 }  // namespace chaton::search

@@ -85,6 +85,10 @@ class DaySource {
   }
 };
 
+// A day's posts, oldest first, from its pieces (for a DaySource whose
+// pieces() is its real reader and whose posts() is the pieces joined).
+std::vector<Post> join_pieces(DaySource& source, Date day);
+
 struct Hit {
   Date day;
   Post post;

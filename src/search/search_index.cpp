@@ -612,16 +612,6 @@ void IndexedDays::pieces(Date day, const Take& take) {
   if (live_has_day) (void)read_candidates(live_path_, live, day, live_fd_.get(), take);
 }
 
-std::vector<Post> IndexedDays::posts(Date day) {
-  std::vector<std::vector<Post>> got;
-  pieces(day, [&](std::vector<Post>& piece) {
-    got.push_back(std::move(piece));
-    return true;
-  });
-  std::vector<Post> out;
-  for (auto it = got.rbegin(); it != got.rend(); ++it)
-    out.insert(out.end(), std::make_move_iterator(it->begin()), std::make_move_iterator(it->end()));
-  return out;
-}
+std::vector<Post> IndexedDays::posts(Date day) { return join_pieces(*this, day); }
 
 }  // namespace chaton::search

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "postgres/drafts.h"
 #include "postgres/schema.h"
 #include "store/post_selector.h"
 #include "support/pg_cluster.h"
@@ -18,17 +19,6 @@ using chaton::testing::PgCluster;
 
 SysTime at(Date d, int hour = 12) {
   return SysTime{std::chrono::seconds(seconds_from_date(d) + hour * 3600)};
-}
-
-Post draft(std::string nick, std::string text, int64_t sec, int64_t usec = 0,
-           std::optional<std::string> ip = "192.0.2.1") {
-  Post p;
-  p.nick = std::move(nick);
-  p.text = std::move(text);
-  p.sec = sec;
-  p.usec = usec;
-  p.ip = std::move(ip);
-  return p;
 }
 
 class PgStoreTest : public ::testing::Test {

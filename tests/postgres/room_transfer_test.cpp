@@ -9,6 +9,7 @@
 #include <map>
 
 #include "messages/line_codec.h"
+#include "postgres/drafts.h"
 #include "postgres/pg_store.h"
 #include "postgres/schema.h"
 #include "store/file_io.h"
@@ -27,30 +28,21 @@ using chaton::testing::TempDir;
 
 int64_t at(Date d, int hour, int minute = 0) { return seconds_from_date(d) + hour * 3600 + minute * 60; }
 
-Post draft(std::string nick, std::string text, int64_t sec, int64_t usec,
-           std::optional<std::string> ip = "192.0.2.1") {
-  Post p;
-  p.nick = std::move(nick);
-  p.text = std::move(text);
-  p.sec = sec;
-  p.usec = usec;
-  p.ip = std::move(ip);
-  return p;
-}
-
 // Posts of every kind a line holds: with and without an address, Japanese,
 // quotes, backslashes, newlines, tabs and other control characters.
 std::vector<Post> posts_of_day(Date day, int count) {
   static const std::vector<std::string> texts = {
-      "hello",          "日本語のテキストです",      "a \"quoted\" word", "back\\slash \\n not a newline",
-      "two\nlines",     "tab\there\r\x01 control", "絵文字 🎉",          "(\"looks\" (like 1 2) \"a line\")"};
+      "hello",      "日本語のテキストです",    "a \"quoted\" word", "back\\slash \\n not a newline",
+      "two\nlines", "tab\there\r\x01 control", "絵文字 🎉",          "(\"looks\" (like 1 2) \"a line\")"};
   std::vector<Post> out;
   for (int i = 0; i < count; ++i) {
     std::optional<std::string> ip;
-    if (i % 3 == 1) ip = "2001:db8::" + std::to_string(i);
-    else if (i % 3 == 2) ip = "192.0.2." + std::to_string(i);
-    out.push_back(draft(i % 2 ? "しろ" : "kuro \"k\"", texts[static_cast<size_t>(i) % texts.size()] + " " +
-                                                          std::to_string(i),
+    if (i % 3 == 1)
+      ip = "2001:db8::" + std::to_string(i);
+    else if (i % 3 == 2)
+      ip = "192.0.2." + std::to_string(i);
+    out.push_back(draft(i % 2 ? "しろ" : "kuro \"k\"",
+                        texts[static_cast<size_t>(i) % texts.size()] + " " + std::to_string(i),
                         at(day, 1) + i * 97, i * 1000 + 7, ip));
   }
   return out;
@@ -234,7 +226,8 @@ TEST_F(TransferTest, ImportSaysWhichLinesAnExportWritesAnew) {
   fs::path day = source.path() / "data" / "2026" / "11" / "20.dat";
   auto content = read_file(day);
   ASSERT_TRUE(content);
-  std::string odd = "(\"old\"  (" + std::to_string(at(Date{2026, 11, 20}, 0)) + " 5) \"\\x41\" \"192.0.2.9\" x)";
+  std::string odd =
+      "(\"old\"  (" + std::to_string(at(Date{2026, 11, 20}, 0)) + " 5) \"\\x41\" \"192.0.2.9\" x)";
   ASSERT_TRUE(fileio::replace_file(day, odd + content->substr(content->find('\n'))));
   auto imported = import_room(*db_, "lobby", source.path());
   ASSERT_TRUE(imported) << imported.status().message();
@@ -278,8 +271,7 @@ TEST_F(TransferTest, ExportOfADatabaseRoomReadsBackWithTheFileStore) {
   for (Date d = Date{2026, 11, 18}; d <= next_day(today_); d = next_day(d)) {
     auto from_files = files.read_day(d);
     auto from_db = pg.read_day(d);
-    EXPECT_EQ(or_none(from_files), or_none(from_db))
-        << format_date_path(d);
+    EXPECT_EQ(or_none(from_files), or_none(from_db)) << format_date_path(d);
   }
   EXPECT_EQ(files.days_in_month(2026, 11).size(), pg.days_in_month(2026, 11).size());
   EXPECT_EQ(text_of(target.path() / "data" / "2026" / "11" / "20.cnt"), "0");

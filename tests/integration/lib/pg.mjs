@@ -136,3 +136,15 @@ export async function startPg(t, { own = false } = {}) {
     },
   };
 }
+
+// Runs one SQL statement with psql on `url`; resolves with its unaligned
+// output (psql -At).
+export function psql(url, sql) {
+  return checked('check').then((bindir) => new Promise((resolve, reject) => {
+    execFile(path.join(bindir, 'psql'), [url, '-X', '-At', '-c', sql],
+      { timeout: 20000, maxBuffer: 64 << 20 }, (e, stdout, stderr) => {
+        if (e) reject(new Error(`psql: ${e.message} ${stderr}`));
+        else resolve(stdout);
+      });
+  }));
+}
