@@ -1,5 +1,6 @@
 // ClientSet: a phase's readers, spread over worker threads and source
-// addresses (127.0.0.2 and up, --per-source readers each), and the figures
+// addresses (127.0.0.2 and up, --per-source readers each), and over the
+// servers of the phase when it has several, and the figures
 // merged from its workers once they have stopped.
 // Thread-safety: the orchestration thread; the workers run their readers.
 // Lifetime: none beyond the object (its destructor stops the workers).
@@ -27,10 +28,18 @@ struct ClientSet {
   Transport transport;
 
   ClientSet(const Options& o, const ServerProc& s, Transport t, int n, int matrix_posts)
+      : ClientSet(o, std::vector<const ServerProc*>{&s}, t, n, matrix_posts) {}
+  // The readers shared out over several servers in consecutive blocks
+  // (Shared::node_of), n / servers.size() each.
+  ClientSet(const Options& o, const std::vector<const ServerProc*>& servers, Transport t, int n,
+            int matrix_posts)
       : total(n), transport(t) {
-    shared.server = s.endpoint();
-    shared.host = s.host();
-    shared.peer = s.peer;
+    for (const ServerProc* s : servers) {
+      shared.servers.push_back(s->endpoint());
+      shared.hosts.push_back(s->host());
+    }
+    shared.readers = static_cast<uint32_t>(n);
+    shared.peer = servers.at(0)->peer;
     shared.matrix_posts = matrix_posts;
     if (matrix_posts > 0) shared.seen.assign(static_cast<size_t>(n) * matrix_posts, 0);
     int sources = (n + o.per_source - 1) / o.per_source;

@@ -26,7 +26,7 @@ class CometReader final : public Reader {
     if (nchan()) {
       // Nchan's long-poll: the next message is the one after the validators
       // of the last reply.
-      req_ = "GET " + nchan_sub_target(Transport::comet) + " HTTP/1.1\r\nHost: " + w_.shared.host + "\r\n" +
+      req_ = "GET " + nchan_sub_target(Transport::comet) + " HTTP/1.1\r\nHost: " + host() + "\r\n" +
              cursor_.request_headers() + "\r\n";
       net::async_write(sock_, net::buffer(req_), current([this](beast::error_code ec, size_t n) {
                          if (ec) return fail("write: " + ec.message());
@@ -43,7 +43,7 @@ class CometReader final : public Reader {
     req_ += "&p=";
     req_ += std::to_string(pos_);
     req_ += "&s=0 HTTP/1.1\r\nHost: ";
-    req_ += w_.shared.host;
+    req_ += host();
     req_ += "\r\n\r\n";
     net::async_write(sock_, net::buffer(req_), current([this](beast::error_code ec, size_t n) {
                        if (ec) return fail("write: " + ec.message());

@@ -25,6 +25,14 @@
 //                 --transport names); P posters post back to back for T
 //                 seconds (or K posts), then 1 poster does the same. Every
 //                 acknowledgement means the post was fdatasync()ed.
+//   3. nodes      (--only nodes) Chaton with its rooms in PostgreSQL: the
+//                 long-poll fan-out with the file store and with PostgreSQL on
+//                 one node, then across two nodes on one database (posts on
+//                 node A, readers on node B), then on 1..--nodes nodes with
+//                 --clients readers each; then the posting throughput with
+//                 each store. One table, one column per run, and the ratios
+//                 (phases.h, nodes.cpp). With --store pg or this phase, the
+//                 program starts a throw-away cluster (pg.h).
 //
 // and prints Markdown tables: the fan-out with one column per transport and
 // ratios against the long-poll, then everything else. The server's memory and
@@ -83,12 +91,15 @@
 // is Beast's, and packets are parsed with Boost.JSON.
 //
 // The files, by job: options (the command line); run (the context every
-// phase is handed: options, temporary directory, running server, report);
+// phase is handed: options, temporary directory, running servers, the
+// PostgreSQL cluster, report); pg (the cluster, its databases, its write
+// count);
 // server_proc (the server process, Chaton or nginx); nchan (the peer's
 // nginx.conf and protocol details); http_conn (the control connection:
 // status polls and posts); reader (Reader, Worker, Shared) with
 // comet_reader, sse_reader (over sse_splitter.h) and ws_reader; client_set
-// (a phase's readers); phases.h with fanout, throughput and waiting;
+// (a phase's readers); phases.h with fanout, throughput, nodes (a phase's
+// servers, and the nodes phase) and waiting;
 // proc_stats (figures from /proc); stats (percentiles); report (the
 // tables). There is no mutable global: what the abort paths need is in the
 // Run.
@@ -127,7 +138,8 @@ net::awaitable<void> run_all(Run& run) {
       co_await fanout_phase(run, t);
       if (run.peer) co_await fanout_phase(run, t, Peer::nchan);
     }
-  if (o.throughput) co_await throughput_phase(run);
+  if (o.throughput) co_await throughput_phase(run, o.store);
+  if (o.nodes_phase) co_await nodes_phase(run);
 }
 
 // The last resort: the event loop did not end the run in time. Kills the
@@ -140,8 +152,11 @@ class Watchdog {
           if (cv_.wait_for(lock, limit, [this] { return stopped_; })) return;
           static const char msg[] = "chaton_bench: hard deadline reached, killing the server\n";
           (void)!::write(2, msg, sizeof msg - 1);
-          pid_t pid = run.server_pid.load();
-          if (pid > 0) ::kill(pid, SIGKILL);
+          for (auto& p : run.server_pids) {
+            pid_t pid = p.load();
+            if (pid > 0) ::kill(pid, SIGKILL);
+          }
+          run.stop_pg();  // a daemon: not ended by PR_SET_PDEATHSIG
           ::_exit(3);
         }) {}
   ~Watchdog() {
@@ -182,7 +197,18 @@ int main(int argc, char** argv) {
   rl.rlim_cur = rl.rlim_max;
   ::setrlimit(RLIMIT_NOFILE, &rl);
   ::getrlimit(RLIMIT_NOFILE, &rl);
-  long need = std::max(o.fanout ? o.clients : 0, o.throughput ? o.readers + o.posters : 0) + 64;
+  long need = std::max({o.fanout ? o.clients : 0, o.throughput ? o.readers + o.posters : 0,
+                        o.nodes_phase ? o.clients * o.nodes : 0}) +
+              64;
+  // The nodes phase's readers of several servers are all in this one
+  // process: where the hard limit is too low and this program may raise it
+  // (root), it does, for itself only; each server keeps the limit it would
+  // have had, the one a single server is bound by.
+  o.server_open_files = static_cast<long>(rl.rlim_cur);
+  if (static_cast<long>(rl.rlim_cur) < need) {
+    rlimit more{static_cast<rlim_t>(need), static_cast<rlim_t>(need)};
+    if (::setrlimit(RLIMIT_NOFILE, &more) == 0) ::getrlimit(RLIMIT_NOFILE, &rl);
+  }
   if (static_cast<long>(rl.rlim_cur) < need)
     note(fmt("warning: open-file limit %ld is below the %ld descriptors this run needs",
              static_cast<long>(rl.rlim_cur), need));
@@ -202,7 +228,8 @@ int main(int argc, char** argv) {
   ::uname(&u);
   run.report.add("setup", "machine",
                  fmt("%u cores, Linux %s, loopback only", std::thread::hardware_concurrency(), u.release));
-  run.report.add("setup", "open-file limit (this process and the server)", std::to_string(rl.rlim_cur));
+  run.report.add("setup", "open-file limit: this process / each server",
+                 fmt("%ld / %ld", static_cast<long>(rl.rlim_cur), o.server_open_files));
   run.report.add("setup", "data directory filesystem", fs_type(run.tmp));
   if (o.peer) {
     bool have = ::access(o.nginx.c_str(), X_OK) == 0 &&
@@ -251,7 +278,8 @@ int main(int argc, char** argv) {
   });
   ioc.run();
   run.report.add("setup", "whole run", fmt("%.1f s", seconds_since(t0)));
-  kill_server_now(run.server_pid);  // normally already stopped
+  run.kill_servers();  // normally already stopped
+  run.stop_pg();
   run.report.print();
   run.remove_tmp();
   return code;

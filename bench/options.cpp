@@ -39,6 +39,9 @@ const char* transport_name(Transport t) {
 
 const char* peer_name(Peer p) { return p == Peer::chaton ? "Chaton" : "Nchan"; }
 
+const char* store_option(Store s) { return s == Store::file ? "file" : "pg"; }
+const char* store_name(Store s) { return s == Store::file ? "file store" : "PostgreSQL"; }
+
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: chaton_bench [options]\n"
@@ -66,7 +69,18 @@ const char* peer_name(Peer p) { return p == Peer::chaton ? "Chaton" : "Nchan"; }
                "  --keep               keep the temporary directory (data, logs, config)\n"
                "  --no-reconnect       a waiting reader whose connection fails stays lost\n"
                "                       (default: it reconnects at once and resumes from its pos)\n"
-               "  --only fanout|throughput   run one phase\n"
+               "  --store file|pg      where the servers keep the room (file): pg starts a\n"
+               "                       throw-away PostgreSQL cluster in the temporary directory\n"
+               "                       (--pg-cluster) with a fresh database per server started\n"
+               "  --pg-cluster PATH    the script that starts it (scripts/pg_cluster.sh of the\n"
+               "                       source tree)\n"
+               "  --nodes N            nodes phase: up to N servers on one database, 1 to 8 (3)\n"
+               "  --only fanout|throughput|nodes   run one phase; nodes: long-poll fan-out of\n"
+               "                       --posts posts with the file store and with PostgreSQL on\n"
+               "                       one node, across two nodes (posts on A, --clients readers\n"
+               "                       on B), on 1..N nodes with --clients readers each, then\n"
+               "                       the posting throughput with each store; one table of\n"
+               "                       ratios\n"
                "  --peer               run each fan-out against Chaton, then against nginx\n"
                "                       with Nchan (same readers), and print the ratios;\n"
                "                       pins the server to cores 0..W-1 (W = --server-threads)\n"
@@ -76,6 +90,8 @@ const char* peer_name(Peer p) { return p == Peer::chaton ? "Chaton" : "Nchan"; }
                "  --nchan-module PATH  Nchan module nginx loads (Debian's path; \"\" if built in)\n");
   std::exit(code);
 }
+
+int nodes_phase_runs(const Options& o) { return 3 + (o.nodes - 1) + 2; }
 
 int peer_workers(const Options& o) {
   if (!o.peer) return 0;
@@ -169,6 +185,20 @@ Options parse_options(int argc, char** argv) {
       o.nginx = value();
     else if (a == "--nchan-module")
       o.nchan_module = value();
+    else if (a == "--store") {
+      std::string which = value();
+      if (which == "file")
+        o.store = Store::file;
+      else if (which == "pg")
+        o.store = Store::pg;
+      else {
+        std::fprintf(stderr, "chaton_bench: unknown store '%s' (file or pg)\n", which.c_str());
+        usage(2);
+      }
+    } else if (a == "--pg-cluster")
+      o.pg_cluster = value();
+    else if (a == "--nodes")
+      o.nodes = static_cast<int>(number(1, kMaxNodes));
     else if (a == "--no-reconnect")
       o.reconnect = false;
     else if (a == "--only") {
@@ -177,7 +207,10 @@ Options parse_options(int argc, char** argv) {
         o.throughput = false;
       else if (which == "throughput")
         o.fanout = false;
-      else
+      else if (which == "nodes") {
+        o.fanout = o.throughput = false;
+        o.nodes_phase = true;
+      } else
         usage(2);
     } else {
       std::fprintf(stderr, "chaton_bench: unknown option %s\n", a.c_str());
@@ -192,7 +225,8 @@ Options parse_options(int argc, char** argv) {
   if (o.deadline == 0)
     o.deadline = kDeadlinePerServer *
                  static_cast<double>((o.fanout ? o.fanout_transports.size() * (o.peer ? 2 : 1) : 0) +
-                                     (o.throughput ? 1 : 0));
+                                     (o.throughput ? 1 : 0) + (o.nodes_phase ? nodes_phase_runs(o) : 0));
+  if (o.pg_cluster.empty()) o.pg_cluster = CHATON_BENCH_PG_CLUSTER;
   if (o.tmp.empty()) {
     const char* t = std::getenv("TMPDIR");
     o.tmp = t && *t ? t : "/tmp";

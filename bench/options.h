@@ -22,6 +22,16 @@ const char* transport_name(Transport t);
 enum class Peer { chaton, nchan };
 const char* peer_name(Peer p);
 
+// Where the server keeps its rooms: in files (its data directory), or in
+// PostgreSQL (a throw-away cluster the run starts, see Run::pg_database).
+enum class Store { file, pg };
+// As the --store option spells it.
+const char* store_option(Store s);
+// As the report names it.
+const char* store_name(Store s);
+
+constexpr int kMaxNodes = 8;  // chaton servers on one database in the nodes phase
+
 constexpr double kDeadlinePerServer = 120;  // default --deadline, per server started (s)
 
 struct Options {
@@ -45,6 +55,15 @@ struct Options {
   bool reconnect = true;      // a client whose connection fails reconnects
   bool fanout = true;
   bool throughput = true;
+  // --only nodes: the fan-out with the file store, the PostgreSQL store on
+  // one node and across two (posts on A, readers on B), then 1..nodes
+  // servers on one database with --clients readers each, and the posting
+  // throughput with each store; one table of ratios (phases.h).
+  bool nodes_phase = false;
+  int nodes = 3;                 // the most servers on one database
+  Store store = Store::file;     // the store of the fan-out and throughput phases
+  std::string pg_cluster;        // scripts/pg_cluster.sh, which starts the cluster
+  long server_open_files = 0;    // set by main(): each server's open-file limit (0: inherited)
   // The fan-out is run once per transport listed; the throughput phase's
   // readers use long-poll unless --transport names a single transport.
   std::vector<Transport> fanout_transports{kAllTransports.begin(), kAllTransports.end()};
@@ -60,5 +79,10 @@ Options parse_options(int argc, char** argv);
 // The server's threads (Nchan's worker processes) in a --peer run:
 // --server-threads, or 1. 0 outside --peer (Chaton's own default).
 int peer_workers(const Options& o);
+
+// The runs of the nodes phase, each with servers of its own: three
+// fan-outs (file store, PostgreSQL on one node, across two), one per node
+// count from 2 to --nodes, and two throughput runs.
+int nodes_phase_runs(const Options& o);
 
 }  // namespace chaton::bench

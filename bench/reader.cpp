@@ -25,7 +25,7 @@ void Reader::start() {
   enable_rx_stamps(sock);  // latencies to the kernel's receive time (rx_stamped_socket.h)
   sock.bind(tcp::endpoint(source_, 0), ec);
   if (ec) return fail("bind " + source_.to_string() + ": " + ec.message());
-  sock.async_connect(w_.shared.server, current([this](beast::error_code e) { on_connect(e); }));
+  sock.async_connect(server(), current([this](beast::error_code e) { on_connect(e); }));
 }
 
 void Reader::on_connect(beast::error_code ec) {
@@ -48,6 +48,9 @@ int64_t Reader::arrival(const RxStampedSocket& s) {
   ++w_.unstamped;
   return now_ns();
 }
+
+const tcp::endpoint& Reader::server() const { return w_.shared.servers[w_.shared.node_of(index_)]; }
+const std::string& Reader::host() const { return w_.shared.hosts[w_.shared.node_of(index_)]; }
 
 bool Reader::nchan() const { return w_.shared.peer == Peer::nchan; }
 

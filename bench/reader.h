@@ -31,8 +31,15 @@ constexpr int kMaxReconnects = 1000;             // per reader, when reconnectin
 
 // What a phase's readers share with the orchestrator.
 struct Shared {
-  tcp::endpoint server;
-  std::string host;
+  // The servers the readers connect to (the nodes of the phase), each with
+  // its Host header: reader i of `readers` goes to server node_of(i), the
+  // readers being shared out in consecutive blocks.
+  std::vector<tcp::endpoint> servers;
+  std::vector<std::string> hosts;
+  uint32_t readers = 0;
+  size_t node_of(uint32_t reader) const {
+    return readers == 0 ? 0 : static_cast<size_t>(uint64_t{reader} * servers.size() / readers);
+  }
   // Chaton, or nginx + Nchan: the reader's protocol adapter (which target,
   // which validators, what a message is: see Reader::on_packet).
   Peer peer = Peer::chaton;
@@ -106,6 +113,9 @@ class Reader {
   // has failed.
   bool on_packet(std::string_view body, int64_t now);
   bool nchan() const;
+  // This reader's server and its Host header.
+  const tcp::endpoint& server() const;
+  const std::string& host() const;
   // When the kernel received the packet just read from `s`: its stamp, or
   // now when it has none (counted, and reported).
   int64_t arrival(const RxStampedSocket& s);

@@ -22,27 +22,39 @@ constexpr RatioRow kRatioRows[] = {
     {Measure::bytes_per_delivery, "bytes on the wire per delivery"},
 };
 
-void Report::print_fanout_table() const {
-  if (fanout.empty()) return;
-  std::vector<std::string> figures;  // in the order they first appear
-  for (const auto& c : fanout)
+namespace {
+
+// One column per run, one row per figure, in the order figures first appear.
+void print_columns(const char* title, const std::vector<Column>& columns) {
+  std::vector<std::string> figures;
+  for (const auto& c : columns)
     for (const auto& [f, v] : c.cells)
       if (std::find(figures.begin(), figures.end(), f) == figures.end()) figures.push_back(f);
-  std::printf("\n| Fan-out figure |");
-  for (const auto& c : fanout)
-    std::printf(" %s%s |", transport_name(c.transport), c.peer == Peer::nchan ? " (Nchan)" : "");
+  std::printf("\n| %s |", title);
+  for (const auto& c : columns)
+    if (!c.label.empty())
+      std::printf(" %s |", c.label.c_str());
+    else
+      std::printf(" %s%s |", transport_name(c.transport), c.peer == Peer::nchan ? " (Nchan)" : "");
   std::printf("\n|---|");
-  for (size_t i = 0; i < fanout.size(); ++i) std::printf("---|");
+  for (size_t i = 0; i < columns.size(); ++i) std::printf("---|");
   std::printf("\n");
   for (const auto& f : figures) {
     std::printf("| %s |", f.c_str());
-    for (const auto& c : fanout) {
+    for (const auto& c : columns) {
       auto it =
           std::find_if(c.cells.begin(), c.cells.end(), [&](const auto& cell) { return cell.first == f; });
       std::printf(" %s |", it == c.cells.end() ? "-" : it->second.c_str());
     }
     std::printf("\n");
   }
+}
+
+}  // namespace
+
+void Report::print_fanout_table() const {
+  if (fanout.empty()) return;
+  print_columns("Fan-out figure", fanout);
   auto base = std::find_if(fanout.begin(), fanout.end(), [](const Column& c) {
     return c.transport == Transport::comet && c.peer == Peer::chaton;
   });
@@ -102,12 +114,21 @@ void Report::print_peer_table() const {
   }
 }
 
+void Report::print_nodes_table() const {
+  if (nodes.empty()) return;
+  print_columns("Nodes figure (long-poll)", nodes);
+  if (nodes_ratios.empty()) return;
+  std::printf("\n| Ratio, measured in this run | Value |\n|---|---|\n");
+  for (const auto& r : nodes_ratios) std::printf("| %s | %s |\n", r.figure.c_str(), r.value.c_str());
+}
+
 void Report::print() const {
   std::printf("| Phase | Figure | Value |\n|---|---|---|\n");
   for (const auto& r : rows)
     std::printf("| %s | %s | %s |\n", r.phase.c_str(), r.figure.c_str(), r.value.c_str());
   print_fanout_table();
   print_peer_table();
+  print_nodes_table();
   if (!notes.empty()) {
     std::printf("\n");
     for (const auto& n : notes) std::printf("- %s\n", n.c_str());

@@ -80,6 +80,10 @@ void start_child(const Options& o, ServerProc& s, const std::string& exe, std::v
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (o.server_open_files > 0) {  // what this program had before it raised its own
+      rlimit rl{static_cast<rlim_t>(o.server_open_files), static_cast<rlim_t>(o.server_open_files)};
+      ::setrlimit(RLIMIT_NOFILE, &rl);
+    }
     if (cores > 0) {  // cores 0..cores-1; this program is on the next (pin_load_program)
       cpu_set_t set;
       CPU_ZERO(&set);
@@ -129,6 +133,11 @@ void spawn_server(const Options& o, ServerProc& s) {
            "\n"
            "[[room]]\n"
            "slug = \"lobby\"\n";
+    if (!s.store_url.empty()) {
+      if (s.store_url.find_first_of("\"\\\n") != std::string::npos)
+        throw std::runtime_error("database URL not usable in TOML: " + s.store_url);
+      cfg << "\n[store]\nurl = \"" << s.store_url << "\"\n";
+    }
     if (!cfg) throw std::runtime_error("cannot write " + (s.dir / "chaton.toml").string());
   }
   std::string cfg_path = (s.dir / "chaton.toml").string();

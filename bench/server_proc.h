@@ -30,6 +30,7 @@ struct ServerProc {
   // The processes whose memory, CPU and descriptors are measured (summed).
   std::vector<pid_t> measured() const { return workers.empty() ? std::vector<pid_t>{pid} : workers; }
   fs::path dir;
+  std::string store_url;  // [store] url: a PostgreSQL database; empty: the file store
   uint16_t port = 0;
   std::string listening_line;
   std::atomic<pid_t>* running = nullptr;  // set to the pid while the server runs, 0 after
@@ -37,8 +38,10 @@ struct ServerProc {
   std::string host() const { return "127.0.0.1:" + std::to_string(port); }
 };
 
-// Writes s.dir/chaton.toml and starts `chaton serve` on it, its stdout and
-// stderr going to files in s.dir. Throws std::runtime_error on failure.
+// Writes s.dir/chaton.toml (with s.store_url as its [store] url, if any)
+// and starts `chaton serve` on it, its stdout and stderr going to files in
+// s.dir, with o.server_open_files as its open-file limit. Throws
+// std::runtime_error on failure.
 void spawn_server(const Options& o, ServerProc& s);
 // Writes s.dir/nginx.conf (nchan.h) on a port picked now and starts nginx
 // on it in the foreground. Throws std::runtime_error on failure.

@@ -28,7 +28,7 @@ class SseReader final : public Reader {
 
   void on_connected() override {
     req_ = "GET " + target(Transport::sse, "/lobby/events?p=" + std::to_string(pos_)) +
-           " HTTP/1.1\r\nHost: " + w_.shared.host + "\r\nAccept: text/event-stream\r\n\r\n";
+           " HTTP/1.1\r\nHost: " + host() + "\r\nAccept: text/event-stream\r\n\r\n";
     net::async_write(sock_, net::buffer(req_), current([this](beast::error_code ec, size_t n) {
                        if (ec) return fail("write: " + ec.message());
                        count_bytes_out(n);

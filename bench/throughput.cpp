@@ -65,26 +65,22 @@ net::awaitable<RunResult> posting_run(const Options& o, const ServerProc& s, int
 
 }  // namespace
 
-net::awaitable<void> throughput_phase(Run& run) {
+net::awaitable<double> throughput_phase(Run& run, Store store) {
   const Options& o = run.options;
   auto add = [&](std::string phase, std::string figure, std::string value) {
     run.report.add(std::move(phase), std::move(figure), std::move(value));
   };
-  const std::string P = "posting";
-  ServerProc s;
-  s.dir = run.tmp / "throughput";
-  s.running = &run.server_pid;
-  spawn_server(o, s);
-  co_await await_listening(s);
-  note("posting: " + s.listening_line);
-  auto ex = co_await net::this_coro::executor;
-  HttpConn ctl(ex, s.endpoint(), s.host());
-  co_await room_status(ctl);
+  const std::string P = std::string("posting, ") + store_name(store);
+  Nodes nodes;
+  const std::string name = std::string("throughput-") + store_option(store);
+  co_await start_nodes(run, nodes, 1, Peer::chaton, store, name, P);
+  ServerProc& s = nodes.first();
+  HttpConn& ctl = nodes.first_ctl();
 
   ClientSet cs(o, s, o.reader_transport, o.readers, 0);
   add(P, "readers' transport", transport_name(o.reader_transport));
   cs.start();
-  uint64_t reached = co_await await_waiting(run, cs, ctl, s, P);
+  uint64_t reached = co_await await_waiting(run, cs, nodes, P);
   add(P, "readers asked for / waiting", fmt("%d / %" PRIu64, o.readers, reached));
   if (reached == 0 && o.readers > 0) throw std::runtime_error("no reader reached the waiting state");
 
@@ -94,7 +90,7 @@ net::awaitable<void> throughput_phase(Run& run) {
   if (o.posters != 1) runs.push_back(1);
   std::vector<double> rates;
   for (int posters : runs) {
-    note(fmt("posting: %d poster(s) for %.1f s", posters, o.seconds));
+    note(fmt("%s: %d poster(s) for %.1f s", P.c_str(), posters, o.seconds));
     const long ticks0 = cpu_ticks(s.measured());
     const CpuSample cpu0 = cpu_sample(s.measured());
     RunResult r = co_await posting_run(o, s, posters, next_id);
@@ -144,11 +140,10 @@ net::awaitable<void> throughput_phase(Run& run) {
       fmt("%" PRIu64 " / %" PRIu64, cs.shared.setup_failed.load(), cs.shared.failed_later.load()));
   add(P, "client errors", cs.errors());
   add(P, "room post-sequence at the end", fmt("%" PRId64, st_end.sequence));
-  ctl.close();
-  std::string how = co_await stop_server(s);
+  auto [how, err] = co_await stop_nodes(nodes);
   add(P, "server stop", how);
-  std::string err = server_stderr(s);
   add(P, "server stderr", err.empty() ? "(empty)" : err);
+  co_return rates.empty() ? 0.0 : rates[0];
 }
 
 }  // namespace chaton::bench

@@ -6,20 +6,21 @@
 
 namespace chaton::bench {
 
-net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, HttpConn& ctl, ServerProc& s,
-                                       const std::string& phase) {
+net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, Nodes& nodes, const std::string& phase) {
   const Options& o = run.options;
   auto start = Steady::now();
   auto last_note = start;
-  long last_ticks = cpu_ticks(s.measured());
+  long last_ticks = cpu_ticks(nodes.measured());
+  const long quiet_ticks = static_cast<long>(nodes.servers.size());  // one 10 ms tick per node in 200 ms
   int quiet = 0;
   for (;;) {
     co_await sleep_for(200ms);
-    if (auto how = server_exited(s)) throw std::runtime_error("the server " + *how + ": " + server_stderr(s));
+    for (auto& s : nodes.servers)
+      if (auto how = server_exited(*s)) throw std::runtime_error("the server " + *how + ": " + server_stderr(*s));
     uint64_t waiting = cs.shared.waiting.load();
     uint64_t failed = cs.shared.setup_failed.load() + cs.shared.failed_later.load();
-    long ticks = cpu_ticks(s.measured());
-    bool idle = ticks - last_ticks <= 1;  // at most one 10 ms tick in 200 ms
+    long ticks = cpu_ticks(nodes.measured());
+    bool idle = ticks - last_ticks <= quiet_ticks;
     last_ticks = ticks;
     if (seconds_since(last_note) >= 2) {
       note(fmt("%s: %" PRIu64 " of %d clients waiting, %" PRIu64 " lost", phase.c_str(), waiting, cs.total,
@@ -27,13 +28,17 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, HttpConn& ctl, S
       last_note = Steady::now();
     }
     if (waiting + cs.shared.setup_failed.load() >= static_cast<uint64_t>(cs.total)) {
-      RoomStatus st = co_await room_status(ctl, s.peer);
       uint64_t alive = waiting - cs.shared.failed_later.load();
       // A lost reader's cid stays counted until client_timeout expires it;
       // so does the cid of each connection a stream reader has replaced.
       uint64_t most = waiting + (cs.transport == Transport::comet ? 0 : cs.shared.reconnections.load());
-      if (st.num_chatters >= static_cast<int64_t>(alive) && st.num_chatters <= static_cast<int64_t>(most) &&
-          idle) {
+      bool counted = true;  // by every node (the others' readers through the database)
+      for (auto& ctl : nodes.ctls) {
+        RoomStatus st = co_await room_status(*ctl, nodes.first().peer);
+        counted = counted && st.num_chatters >= static_cast<int64_t>(alive) &&
+                  st.num_chatters <= static_cast<int64_t>(most);
+      }
+      if (counted && idle) {
         if (++quiet >= 2) co_return alive;
       } else {
         quiet = 0;

@@ -24,7 +24,7 @@ class WsReader final : public Reader {
 
   void on_connected() override {
     target_ = target(Transport::ws, "/lobby/ws?p=" + std::to_string(pos_));
-    ws_->async_handshake(w_.shared.host, target_, current([this](beast::error_code ec) {
+    ws_->async_handshake(host(), target_, current([this](beast::error_code ec) {
                            if (ec) return fail("handshake: " + ec.message());
                            if (nchan()) mark_waiting();  // Nchan sends no first message
                            read();

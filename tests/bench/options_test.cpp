@@ -1,0 +1,55 @@
+// chaton_bench's command line (bench/options.h): the store, the node count
+// and the nodes phase.
+#include "options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace chaton::bench {
+namespace {
+
+Options parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "chaton_bench");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  return parse_options(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(BenchOptions, FileStoreOneTableOfPhasesByDefault) {
+  Options o = parse({});
+  EXPECT_EQ(o.store, Store::file);
+  EXPECT_TRUE(o.fanout);
+  EXPECT_TRUE(o.throughput);
+  EXPECT_FALSE(o.nodes_phase);
+  EXPECT_EQ(o.nodes, 3);
+  EXPECT_FALSE(o.pg_cluster.empty()) << "the source tree's scripts/pg_cluster.sh";
+}
+
+TEST(BenchOptions, StorePg) {
+  EXPECT_EQ(parse({"--store", "pg"}).store, Store::pg);
+  EXPECT_EQ(parse({"--store=file"}).store, Store::file);
+  EXPECT_STREQ(store_option(Store::pg), "pg");
+}
+
+TEST(BenchOptions, OnlyNodesRunsTheNodesPhaseAlone) {
+  Options o = parse({"--only", "nodes", "--nodes", "2", "--pg-cluster", "/x/pg_cluster.sh"});
+  EXPECT_TRUE(o.nodes_phase);
+  EXPECT_FALSE(o.fanout);
+  EXPECT_FALSE(o.throughput);
+  EXPECT_EQ(o.nodes, 2);
+  EXPECT_EQ(o.pg_cluster, "/x/pg_cluster.sh");
+  // file, PostgreSQL on one node, across two; 2 nodes; two throughput runs
+  EXPECT_EQ(nodes_phase_runs(o), 6);
+  EXPECT_DOUBLE_EQ(o.deadline, kDeadlinePerServer * 6);
+}
+
+TEST(BenchOptions, BadStoreOrNodeCountIsRefused) {
+  EXPECT_EXIT(parse({"--store", "sqlite"}), testing::ExitedWithCode(2), "unknown store 'sqlite'");
+  EXPECT_EXIT(parse({"--nodes", "0"}), testing::ExitedWithCode(2), "--nodes must be a number from 1 to 8");
+  EXPECT_EXIT(parse({"--nodes", "9"}), testing::ExitedWithCode(2), "--nodes must be a number from 1 to 8");
+}
+
+}  // namespace
+}  // namespace chaton::bench
