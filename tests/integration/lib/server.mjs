@@ -56,7 +56,8 @@ export function makeTempDir(t, prefix = 'run-') {
   const dir = fs.mkdtempSync(path.join(TMP_ROOT, prefix));
   if (t) {
     t.after(() => {
-      if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
+      // A server being stopped may still be writing in it: retry a few times.
+      if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     });
   }
   return dir;
