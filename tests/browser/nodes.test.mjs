@@ -8,23 +8,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, openPage, skipReason, waitFor } from './lib/browser.mjs';
+import { enter, launchBrowser, openPage, skipReason } from './lib/browser.mjs';
 import { shareClusterInFile } from '../integration/lib/pg.mjs';
 import { accessLog, startNodesBehindNginx } from '../integration/lib/nginx.mjs';
 
 const COMET = { soft_timeout_min: 1, soft_timeout_max: 2, hard_timeout_min: 4, hard_timeout_max: 5, client_timeout: 10 };
 const T = { timeout: 120000 };
-
-const connected = (page) => waitFor(
-  async () => /^Connected \(\d+ users? chatting\)$/.test(await page.textContent('#status-line')),
-  { ms: 20000, what: 'the status line says Connected' },
-);
-
-async function enter(page, room, nick) {
-  await page.goto(room);
-  await connected(page);
-  if (nick) await page.fill('#nick', nick);
-}
 
 const seen = (page, text) => page.locator('#view-pane .entry-single', { hasText: text }).waitFor();
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  launchBrowser, openPage, postOk, sidewaysOverflow, skipReason, solidPng, startServer, waitFor,
+  connected, enter, launchBrowser, openPage, postOk, sidewaysOverflow, skipReason, solidPng, startServer, waitFor,
 } from './lib/browser.mjs';
 
 // Quicker pings than the original's, so the chatter count settles fast;
@@ -16,17 +16,6 @@ import {
 const COMET = { soft_timeout_min: 1, soft_timeout_max: 2, hard_timeout_min: 4, hard_timeout_max: 5, client_timeout: 10 };
 const T = { timeout: 120000 };
 const PHONE = { width: 360, height: 740 };
-
-const connected = (page) => waitFor(
-  async () => /^Connected \(\d+ users? chatting\)$/.test(await page.textContent('#status-line')),
-  { ms: 20000, what: 'the status line says Connected' },
-);
-
-async function enter(page, room, nick) {
-  await page.goto(room);
-  await connected(page);
-  if (nick) await page.fill('#nick', nick);
-}
 
 const entries = (page) => page.locator('#view-pane .entry-single, #view-pane .entry-multi');
 

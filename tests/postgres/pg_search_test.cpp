@@ -6,6 +6,7 @@
 
 #include <map>
 
+#include "support/memory_days.h"
 #include "postgres/pg_store.h"
 #include "postgres/schema.h"
 #include "support/pg_cluster.h"
@@ -14,28 +15,9 @@
 namespace chaton::postgres {
 namespace {
 
+using ::chaton::testing::MemoryDays;
+
 using chaton::testing::PgCluster;
-
-// The exact scan over posts held in memory, as search::find() reads any
-// room's days.
-class MemoryDays final : public search::DaySource {
- public:
-  void add(Post p) { days_[utc_from_seconds(p.sec).date].push_back(std::move(p)); }
-  std::vector<Date> days() override {
-    std::vector<Date> out;
-    for (auto it = days_.rbegin(); it != days_.rend(); ++it) out.push_back(it->first);
-    return out;
-  }
-  std::vector<Post> posts(Date day) override {
-    ++reads;
-    auto it = days_.find(day);
-    return it == days_.end() ? std::vector<Post>{} : it->second;
-  }
-  int reads = 0;
-
- private:
-  std::map<Date, std::vector<Post>> days_;
-};
 
 // What a search shows of a hit.
 std::vector<std::string> shown(const search::Results& r) {

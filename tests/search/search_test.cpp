@@ -11,35 +11,18 @@
 #include <vector>
 
 #include "render/html.h"
+#include "support/memory_days.h"
 #include "support/posts.h"
 
 namespace chaton::search {
 namespace {
 
+using ::chaton::testing::MemoryDays;
+
 using testing::make_post;
 
 constexpr int64_t kDay = 86400;
 constexpr int64_t kSec = 1732406400;  // 2024/11/24 00:00:00 UTC
-
-// Days held in memory; counts the days it was asked for.
-class FakeDays final : public DaySource {
- public:
-  void add(Post p) { days_[utc_from_seconds(p.sec).date].push_back(std::move(p)); }
-  std::vector<Date> days() override {
-    std::vector<Date> out;
-    for (auto it = days_.rbegin(); it != days_.rend(); ++it) out.push_back(it->first);
-    return out;
-  }
-  std::vector<Post> posts(Date day) override {
-    ++reads;
-    auto it = days_.find(day);
-    return it == days_.end() ? std::vector<Post>{} : it->second;
-  }
-  int reads = 0;
-
- private:
-  std::map<Date, std::vector<Post>> days_;
-};
 
 TEST(ParseQuery, SplitsFoldsAndDeduplicates) {
   Query q = parse_query("  Hello   WORLD hello\tworld ");
@@ -174,7 +157,7 @@ TEST(Highlight, NonAsciiCaseFolded) {
 }
 
 TEST(Find, NewestFirstAcrossDays) {
-  FakeDays days;
+  MemoryDays days;
   days.add(make_post("a", kSec + 10, 0, "old hit"));
   days.add(make_post("a", kSec + 20, 0, "miss"));
   days.add(make_post("b", kSec + kDay + 5, 0, "hit one"));
@@ -192,7 +175,7 @@ TEST(Find, NewestFirstAcrossDays) {
 }
 
 TEST(Find, PagesAndSaysWhetherMoreFollow) {
-  FakeDays days;
+  MemoryDays days;
   for (int i = 0; i < 7; ++i) days.add(make_post("a", kSec + i * 3600, 0, "match " + std::to_string(i)));
   Results p1 = find(days, parse_query("match"), 1, 3);
   Results p2 = find(days, parse_query("match"), 2, 3);
@@ -212,7 +195,7 @@ TEST(Find, PagesAndSaysWhetherMoreFollow) {
 }
 
 TEST(Find, ExactlyFullPageHasNoMore) {
-  FakeDays days;
+  MemoryDays days;
   for (int i = 0; i < 3; ++i) days.add(make_post("a", kSec + i, 0, "x"));
   Results r = find(days, parse_query("x"), 1, 3);
   EXPECT_EQ(r.hits.size(), 3u);
@@ -220,7 +203,7 @@ TEST(Find, ExactlyFullPageHasNoMore) {
 }
 
 TEST(Find, StopsReadingOnceThePageIsFull) {
-  FakeDays days;
+  MemoryDays days;
   for (int d = 0; d < 30; ++d) days.add(make_post("a", kSec + d * kDay, 0, "x"));
   Results r = find(days, parse_query("x"), 1, 2);
   EXPECT_EQ(r.hits.size(), 2u);
@@ -229,7 +212,7 @@ TEST(Find, StopsReadingOnceThePageIsFull) {
 }
 
 TEST(Find, OutOfTimeAnswersWithWhatItFoundSoFarMarkedPartial) {
-  FakeDays days;
+  MemoryDays days;
   for (int d = 0; d < 5; ++d) days.add(make_post("n", kSec + d * kDay, 0, "match day " + std::to_string(d)));
   int checks = 0;
   Budget budget;
@@ -249,7 +232,7 @@ TEST(Find, OutOfTimeAnswersWithWhatItFoundSoFarMarkedPartial) {
 }
 
 TEST(Find, TheBudgetIsCheckedWithinALongDayToo) {
-  FakeDays days;
+  MemoryDays days;
   for (size_t i = 0; i < kPostsBetweenChecks * 3; ++i) days.add(make_post("n", kSec + 10, 0, "no"));
   int checks = 0;
   Budget budget;
@@ -260,7 +243,7 @@ TEST(Find, TheBudgetIsCheckedWithinALongDayToo) {
 }
 
 TEST(Find, ACancelledSearchStopsBeforeReadingMore) {
-  FakeDays days;
+  MemoryDays days;
   for (int d = 0; d < 5; ++d) days.add(make_post("n", kSec + d * kDay, 0, "match"));
   StopFlag cancelled{true};
   Results r = find(days, parse_query("match"), 1, kPageSize, Budget{&cancelled, {}});
@@ -269,7 +252,7 @@ TEST(Find, ACancelledSearchStopsBeforeReadingMore) {
 }
 
 TEST(Find, EmptyQueryAndBadPageNumbers) {
-  FakeDays days;
+  MemoryDays days;
   days.add(make_post("a", kSec, 0, "x"));
   EXPECT_TRUE(find(days, parse_query(""), 1).hits.empty());
   EXPECT_EQ(days.reads, 0);

@@ -12,6 +12,8 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 
+import { waitFor } from '../../integration/lib/server.mjs';
+
 export {
   startServer, makeTempDir, postOk, post, get, waitFor, sleep, withTimeout,
 } from '../../integration/lib/server.mjs';
@@ -195,3 +197,17 @@ export async function makePng(width, height, paint) {
 
 // A PNG of one colour.
 export const solidPng = (width, height, rgb = [70, 130, 200]) => makePng(width, height, () => rgb);
+
+// Resolves once the page's status line says it is connected to the room.
+export const connected = (page) => waitFor(
+  async () => /^Connected \(\d+ users? chatting\)$/.test(await page.textContent('#status-line')),
+  { ms: 20000, what: 'the status line says Connected' },
+);
+
+// Opens the room at `room` in `page`, waits until it is connected, and types
+// `nick` (when given) as the nickname.
+export async function enter(page, room, nick) {
+  await page.goto(room);
+  await connected(page);
+  if (nick) await page.fill('#nick', nick);
+}
