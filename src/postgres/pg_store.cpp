@@ -1,12 +1,11 @@
 // PgStore: see pg_store.h; the tables are in schema.cpp and docs/SCALING.md.
 #include "postgres/pg_store.h"
 
-#include "postgres/post_rows.h"
-
 #include <algorithm>
 #include <map>
 
 #include "postgres/pg_search.h"
+#include "postgres/post_rows.h"
 #include "store/post_selector.h"
 #include "util/civil_time.h"
 #include "util/log.h"
@@ -15,9 +14,6 @@ namespace chaton::postgres {
 
 namespace {
 
-// Days are passed and read as days since 1970-01-01, so no date format
-// travels between us and the server.
-
 // Where a room's live window starts (docs/SCALING.md, "The live window"):
 // the seq before today's first post, or kMinPostsKept before the newest,
 // whichever is earlier. $1 room id, $2 its sequence, $3 kMinPostsKept, $4
@@ -25,10 +21,6 @@ namespace {
 constexpr std::string_view kWindowStart =
     "least($2::bigint - $3::bigint, coalesce((SELECT min(seq) - 1 FROM chaton_posts "
     "WHERE room_id = $1 AND day >= date '1970-01-01' + $4::integer), $2::bigint))";
-
-}  // namespace
-
-namespace {
 
 // One statement, one transaction: see pg_store.h. $1 room id, $2 posts in
 // the batch, $3 newest post time, $4..$8 the posts' columns as arrays, $9
