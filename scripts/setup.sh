@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libtomlplusplus-dev libcli11-dev libgtest-dev libssl-dev libaprutil1-dev
-  libicu-dev
+  libicu-dev zlib1g-dev
   chromium
   clang libclang-rt-14-dev  # the fuzz targets (scripts/fuzz.sh): clang++ and libFuzzer
   postgresql libpq-dev  # the PostgreSQL store (libpq) and its tests' throw-away cluster (scripts/pg_cluster.sh)
