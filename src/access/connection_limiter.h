@@ -107,8 +107,8 @@ class ConnectionLimiter::Ticket : public std::enable_shared_from_this<Ticket> {
  private:
   friend class Charge;
   ConnectionLimiter& owner_;
-  std::string key_;  // empty for an exempt address
-  Entry* entry_;     // null for an exempt address
+  std::string key_;                  // empty for an exempt address
+  Entry* entry_;                     // null for an exempt address
   std::shared_ptr<Ticket> carrier_;  // admit_carried(): the connection's own place
 };
 

@@ -28,8 +28,8 @@
 
 namespace chaton::endpoints {
 
-using http::CachePolicy;
 using http::cacheable;
+using http::CachePolicy;
 using http::compressed;
 using http::error_response;
 using http::ExchangePtr;
@@ -228,16 +228,17 @@ void RoomEndpoints::flush_logs() {
 }
 
 void RoomEndpoints::page(const Call& call) {
-  call.ex->respond(compressed(call.ex->request(),
-                              html_response(bhttp::status::ok,
-                                            render_room_page(page_room(room_->settings()), assets_, cookie_path_),
-                                            embeddable_)));
+  call.ex->respond(compressed(
+      call.ex->request(),
+      html_response(bhttp::status::ok, render_room_page(page_room(room_->settings()), assets_, cookie_path_),
+                    embeddable_)));
 }
 
 void RoomEndpoints::asset(const Call& call, std::string_view content_type, const std::string& body,
                           const std::shared_ptr<const std::string>& gzipped, bool immutable) {
   CachePolicy policy{immutable ? "public, max-age=31536000, immutable" : "public, max-age=300", {}, gzipped};
-  call.ex->respond(cacheable(call.ex->request(), make_response(bhttp::status::ok, content_type, body), policy));
+  call.ex->respond(
+      cacheable(call.ex->request(), make_response(bhttp::status::ok, content_type, body), policy));
 }
 
 // How long a cache may keep an archive page: a past day, for a day (it
@@ -262,7 +263,8 @@ void RoomEndpoints::archive(const Call& call) {
     return ex->respond(std::move(res));
   }
   if (reply.status != 200)
-    return ex->respond(compressed(ex->request(), html_response(bhttp::status::not_found, std::move(reply.body))));
+    return ex->respond(
+        compressed(ex->request(), html_response(bhttp::status::not_found, std::move(reply.body))));
   // ETag only: a page also shows its neighbours (the next day with
   // posts), which change with no post of its own.
   CachePolicy policy{archive_cache_control(reply.past_day), std::nullopt, nullptr};
@@ -278,7 +280,8 @@ void RoomEndpoints::badge(const Call& call) {
                  st.num_chatters, st.last_post, to_stamp(clock_.now()).sec};
   if (which == "badge.html")
     return ex->respond(compressed(
-        ex->request(), html_response(bhttp::status::ok, render_badge_page(page_room(s), assets_, info), embeddable_)));
+        ex->request(),
+        html_response(bhttp::status::ok, render_badge_page(page_room(s), assets_, info), embeddable_)));
   Response res = which == "b"
                      ? make_response(bhttp::status::ok, "text/javascript; charset=utf-8", badge_script(info))
                      : make_response(bhttp::status::ok, "image/svg+xml; charset=utf-8", badge_svg(info));

@@ -107,7 +107,8 @@ void Router::index(const Call& call) {
   }
   std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.url < b.url; });
   call.ex->respond(http::compressed(
-      call.ex->request(), html_response(bhttp::status::ok, render_room_index(list, to_stamp(clock_.now()).sec))));
+      call.ex->request(),
+      html_response(bhttp::status::ok, render_room_index(list, to_stamp(clock_.now()).sec))));
 }
 
 }  // namespace chaton::endpoints

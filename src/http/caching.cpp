@@ -61,7 +61,9 @@ bool accepts_gzip(std::string_view accept_encoding) {
   for (const auto& element : beast::http::ext_list(accept_encoding)) {
     bool allowed = true;
     for (const auto& param : element.second)
-      if (beast::iequals(param.first, "q")) allowed = trim(param.second).find_first_not_of("0.") != std::string_view::npos;  // q=0, q=0.000: refused
+      if (beast::iequals(param.first, "q"))
+        allowed =
+            trim(param.second).find_first_not_of("0.") != std::string_view::npos;  // q=0, q=0.000: refused
     if (beast::iequals(element.first, "gzip") || beast::iequals(element.first, "x-gzip")) return allowed;
     if (element.first == "*") any = allowed;
   }

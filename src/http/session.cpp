@@ -112,7 +112,8 @@ void warn_untrusted_forwarding(const std::string& peer) {
   if (said.exchange(true)) return;
   log_warning("a request from " + peer +
               " carries X-Forwarded-For, which is ignored: its sender is not in [site] trusted_proxies, so " +
-              peer + " is taken as the client's address (for rate limits, caps, the blacklist and stored "
+              peer +
+              " is taken as the client's address (for rate limits, caps, the blacklist and stored "
               "posts). If it is a reverse proxy, add it to trusted_proxies (docs/DEPLOY.md). Said once.");
 }
 
@@ -284,7 +285,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   std::string request_address(const Request& req) const {
     if (!limits_.trusted_proxies) return address_;
     std::string_view forwarded = req["X-Forwarded-For"];
-    if (!forwarded.empty() && !limits_.trusted_proxies->contains(address_)) warn_untrusted_forwarding(address_);
+    if (!forwarded.empty() && !limits_.trusted_proxies->contains(address_))
+      warn_untrusted_forwarding(address_);
     return client_address(address_, forwarded, *limits_.trusted_proxies);
   }
 

@@ -29,8 +29,8 @@ namespace chaton::pages {
 // response is then compressed as it goes, http/caching.h).
 struct Assets {
   std::string js;
-  std::string js_name;  // "chaton.<content hash>.js"
-  std::string css;      // with the configured image size limit
+  std::string js_name;   // "chaton.<content hash>.js"
+  std::string css;       // with the configured image size limit
   std::string css_name;  // "chaton.<content hash>.css": stylesheet_name()
   std::shared_ptr<const std::string> js_gzip, css_gzip;
 };

@@ -435,7 +435,8 @@ TEST(RoomPage, IsCspCleanAndLinksEverything) {
   EXPECT_TRUE(std::regex_match(a.js_name, std::regex("chaton\\.[0-9a-f]{12}\\.js")));
   // The stylesheet by its content hash: another limit, another name.
   EXPECT_TRUE(std::regex_match(a.css_name, std::regex("chaton\\.[0-9a-f]{12}\\.css")));
-  EXPECT_NE(h.find("<link rel=\"stylesheet\" href=\"http://host/lobby/" + a.css_name + "\">"), std::string::npos);
+  EXPECT_NE(h.find("<link rel=\"stylesheet\" href=\"http://host/lobby/" + a.css_name + "\">"),
+            std::string::npos);
   EXPECT_EQ(a.css_name, stylesheet_name(300));
   EXPECT_NE(a.css_name, make_assets(301).css_name);
   // Compressed once, here.

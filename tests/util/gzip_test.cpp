@@ -33,7 +33,8 @@ std::string gunzip(const std::string& in, bool* ok) {
 
 TEST(Gzip, RoundTripsThroughZlibInflate) {
   std::string text;
-  for (int i = 0; i < 2000; ++i) text += "<li class=\"post\">line " + std::to_string(i) + " \xC3\xA9t\xC3\xA9</li>\n";
+  for (int i = 0; i < 2000; ++i)
+    text += "<li class=\"post\">line " + std::to_string(i) + " \xC3\xA9t\xC3\xA9</li>\n";
   auto z = gzip_compress(text);
   ASSERT_TRUE(z) << z.status().message();
   EXPECT_LT(z.value().size(), text.size() / 4) << "repetitive HTML compresses well";
