@@ -23,7 +23,8 @@ install(FILES ${CMAKE_SOURCE_DIR}/docs/chaton.1 DESTINATION ${CMAKE_INSTALL_MAND
 
 set(CHATON_PACKAGING_DIR ${CMAKE_SOURCE_DIR}/packaging)
 install(CODE "set(CHATON_PACKAGING_DIR \"${CHATON_PACKAGING_DIR}\")
-set(CHATON_INSTALL_BINDIR \"${CMAKE_INSTALL_BINDIR}\")")
+set(CHATON_INSTALL_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
+set(CHATON_UNIT_DIR \"${CMAKE_BINARY_DIR}/systemd\")")
 install(CODE [[
   if(CMAKE_INSTALL_PREFIX STREQUAL "/usr")
     set(CHATON_SYSCONFDIR "/etc")
@@ -31,7 +32,7 @@ install(CODE [[
     set(CHATON_SYSCONFDIR "${CMAKE_INSTALL_PREFIX}/etc")
   endif()
   set(CHATON_BINDIR "${CMAKE_INSTALL_PREFIX}/${CHATON_INSTALL_BINDIR}")
-  set(unit_dir "${CMAKE_CURRENT_BINARY_DIR}/systemd")
+  set(unit_dir "${CHATON_UNIT_DIR}")  # the units as installed: for this prefix
   configure_file("${CHATON_PACKAGING_DIR}/chaton.service.in" "${unit_dir}/chaton.service" @ONLY)
   configure_file("${CHATON_PACKAGING_DIR}/chaton.socket" "${unit_dir}/chaton.socket" COPYONLY)
   file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" TYPE FILE
