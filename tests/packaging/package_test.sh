@@ -72,15 +72,17 @@ step "cpack -G DEB"
 (cd "$tmp" && cpack -G DEB -B "$tmp/pkg" --config "$build/CPackConfig.cmake" >"$tmp/cpack.log" 2>&1) ||
   { cat "$tmp/cpack.log"; fail "cpack -G DEB failed"; }
 debs=("$tmp"/pkg/chaton_*.deb)
-[ ${#debs[@]} -eq 1 ] && [ -f "${debs[0]}" ] || fail "cpack made no chaton_*.deb: $(ls "$tmp/pkg")"
+if [ ${#debs[@]} -ne 1 ] || [ ! -f "${debs[0]}" ]; then
+  fail "cpack made not one chaton_*.deb: $(ls "$tmp/pkg")"
+fi
 deb="${debs[0]}"
-dpkg-deb -I "$deb" >"$tmp/info"
 depends="$(dpkg-deb -f "$deb" Depends)"
 for dep in adduser libc6 libssl3 libboost-json1.81.0 libboost-url1.81.0 libtomlplusplus3 libaprutil1 libicu72 libpq5; do
   grep -q "\b$dep\b" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
-for script in postinst prerm postrm conffiles; do
-  grep -q " $script\$" "$tmp/info" || grep -qw "$script" "$tmp/info" || fail "the package has no $script"
+dpkg-deb --ctrl-tarfile "$deb" | tar -t >"$tmp/control"
+for member in postinst prerm postrm conffiles; do
+  grep -qx "./$member" "$tmp/control" || fail "the package's control has no $member"
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/chaton/chaton.toml ||
   fail "/etc/chaton/chaton.toml is not a conffile"
