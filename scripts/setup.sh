@@ -41,7 +41,8 @@ test_packages=(
   clang libclang-rt-14-dev  # the fuzz targets (scripts/fuzz.sh): clang++ and libFuzzer
   postgresql  # the tests' throw-away cluster (scripts/pg_cluster.sh)
   nginx  # the proxy tests: several nodes behind the nginx of docs/scaling-nginx.md (tests/integration/lib/nginx.mjs)
-  dpkg-dev file systemd python3 curl  # the packaging tests (tests/packaging): dpkg-shlibdeps, systemd-analyze
+  dpkg-dev file man-db systemd curl  # the packaging tests (tests/packaging): dpkg-shlibdeps, man, systemd-analyze
+  python3  # the socket-activation test's launcher (tests/integration/lib/socket_activate.py)
 )
 
 # install_missing PACKAGE...: apt-get installs those not installed yet.

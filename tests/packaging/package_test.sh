@@ -31,7 +31,7 @@ fail() {
   exit 1
 }
 step() { echo "-- $*"; }
-for tool in systemd-analyze cpack dpkg-deb dpkg-shlibdeps file curl; do
+for tool in systemd-analyze cpack dpkg-deb dpkg-shlibdeps file man curl; do
   command -v "$tool" >/dev/null || fail "$tool is not installed (scripts/setup.sh test installs it)"
 done
 
