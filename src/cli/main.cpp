@@ -78,14 +78,15 @@ void add_room_options(CLI::App* cmd, chaton::cli::RoomSelection& rooms) {
   cmd->add_option("--data", rooms.data_dir, "Directory for room data (replaces site data_dir, as for serve)");
 }
 
-// The deepest subcommand the command line named: where a usage error belongs.
-const CLI::App* innermost(const CLI::App& app) {
-  const CLI::App* at = &app;
-  for (;;) {
-    auto subs = at->get_subcommands();
-    if (subs.empty()) return at;
-    at = subs.front();
+// "chaton" and the subcommands the command line named ("chaton db init"):
+// where a usage error belongs.
+std::string command_named(const CLI::App& app) {
+  std::string name = "chaton";
+  for (const CLI::App* at = &app; !at->get_subcommands().empty();) {
+    at = at->get_subcommands().front();
+    name += " " + at->get_name();
   }
+  return name;
 }
 
 int run_command_line(int argc, char** argv) {
@@ -186,9 +187,8 @@ int run_command_line(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
-    const std::string where = innermost(app)->get_name();
-    std::cerr << "chaton" << (where.empty() || where == app.get_name() ? "" : " " + where) << ": " << e.what()
-              << " (see chaton " << (where.empty() || where == app.get_name() ? "" : where + " ") << "--help)\n";
+    const std::string command = command_named(app);
+    std::cerr << command << ": " << e.what() << " (see " << command << " --help)\n";
     return chaton::cli::kExitBadInput;
   }
   if (app.get_subcommands().empty()) {  // bare `chaton`

@@ -46,7 +46,7 @@ describe('chaton usage', () => {
       [['archive', '--room'], /^chaton archive: .*--room/m],
       [['check', 'extra', 'args'], /^chaton check: /m],
       [['db'], /^chaton db: .*subcommand.*\(see chaton db --help\)$/m],
-      [['db', 'init', '--bogus'], /^chaton init: .*--bogus/m],
+      [['db', 'init', '--bogus'], /^chaton db init: .*--bogus.* \(see chaton db init --help\)$/m],
       [['import-conf'], /^chaton import-conf: .*OLD\.conf/m],
     ];
     for (const [args, pattern] of cases) assertUsageError(await chaton(args), args, pattern);
