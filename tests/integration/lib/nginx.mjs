@@ -10,7 +10,7 @@
 //
 //   if (!requireNginx(t)) return;               // skips (or fails in CI)
 //   const proxy = await startNginx(t);          // listening, no nodes yet
-//   const proxy = await startNginx(t, { doc: DEPLOY_DOC });  // the one-server block
+//   const proxy = await startNginx(t, { doc: DEPLOY_DOC, upstreams: [`127.0.0.1:${port}`] });  // one server
 //   ... start nodes with public_url = proxy.url ...
 //   await proxy.setUpstreams(nodes.map((n) => `127.0.0.1:${n.port}`));
 //
