@@ -315,6 +315,10 @@ Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::o
   // pos the check refuted starts over.
   bool refuted = cid && refuted_.erase(*cid) > 0;
   if (pos > sequence_ && !start_over && store_->shared() && !refuted) {
+    // Recorded now, not only once it waits: a check that ends before the
+    // reader waits must still refute it, or the reader would be hinted
+    // and checked again without end.
+    if (cid) ahead_[*cid] = pos;
     if (pos > expected_sequence_locked()) {
       hinted_sequence_ = pos;
       queue_catch_up_locked();
