@@ -67,6 +67,7 @@ struct Server::Impl final : Handler {
         loops(static_cast<size_t>(threads)),
         signals(loops.loop(0), SIGINT, SIGTERM),
         reload_signal(loops.loop(0), SIGHUP),
+        reopen_signal(loops.loop(0), SIGUSR1),
         tls(config.site),
         sweeper(loops.loop(0)),
         stop_timer(loops.loop(0)) {
@@ -84,6 +85,7 @@ struct Server::Impl final : Handler {
     return router->upgrade(req, address);
   }
   void wait_for_reload();
+  void wait_for_reopen();
   Status open_rooms(std::ostream& out);
   // Several nodes on one database: hear the others' posts (docs/SCALING.md).
   void listen_to_other_nodes();
@@ -103,6 +105,7 @@ struct Server::Impl final : Handler {
   http::LoopPool loops;  // one event loop per thread; loop 0 also runs the listener, signals and timers
   net::signal_set signals;
   net::signal_set reload_signal;
+  net::signal_set reopen_signal;  // SIGUSR1: reopen the log files
   TlsProvider tls;
   net::steady_timer sweeper;
   net::steady_timer stop_timer;
@@ -306,6 +309,7 @@ Status Server::start(std::ostream& out) {
     stop();
   });
   m.wait_for_reload();
+  m.wait_for_reopen();
   m.listener->run();
   m.schedule_sweep();
   m.archiver = std::make_unique<DailyArchiver>(m.loops.loop(0), m.time, m.rooms);
@@ -328,6 +332,18 @@ void Server::Impl::wait_for_reload() {
   });
 }
 
+// SIGUSR1 (nginx's convention; docs/DEPLOY.md, "Logs"): every log file the
+// server appends to is reopened, so logrotate can rename them and the next
+// lines go to new files. archive.log is opened afresh by each archive run.
+void Server::Impl::wait_for_reopen() {
+  reopen_signal.async_wait([this](boost::system::error_code ec, int) {
+    if (ec || stopping) return;
+    for (const auto& e : router->rooms()) e->reopen_logs();
+    log_info("SIGUSR1: log files reopened");
+    wait_for_reopen();
+  });
+}
+
 void Server::run() { impl_->loops.run(); }
 
 void Server::stop() {
@@ -336,6 +352,7 @@ void Server::stop() {
   if (m.listener) m.listener->stop();
   boost::system::error_code ignored;
   m.reload_signal.cancel(ignored);
+  m.reopen_signal.cancel(ignored);
   net::post(m.loops.loop(0), [&m] { m.begin_stop(); });
 }
 

@@ -3,7 +3,8 @@
 // waiting long-poll gets an empty reply, an SSE stream a short `retry:` and
 // its end, a WebSocket the close code 1012; posts in flight are answered
 // (or, when their connection was refused, never acknowledged); the process
-// exits well within its limit and says so in one log line. Restarted on
+// exits well within its limit (an idle keep-alive connection does not hold
+// it) and says so in one log line. Restarted on
 // the same data and port, a reader of each transport comes back from its
 // last position and has every acknowledged post exactly once.
 
@@ -11,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { get, post, postOk, sleep, startServer, waitFor, withTimeout } from './lib/server.mjs';
-import { RawWebSocket, openSse, packetTexts } from './lib/push.mjs';
+import { RawWebSocket, openSse, packetTexts, rawStream } from './lib/push.mjs';
 
 // The server's limit for a stop (kStopTimeout, src/server/server.cpp).
 const STOP_LIMIT_MS = 10000;
@@ -110,6 +111,10 @@ test('SIGTERM sends every reader away to come back, answers posts in flight, and
   const quietPoll = comet(quiet, q0.cid, q0.pos);
   await sleep(200);
 
+  // A keep-alive connection left idle after its request: closed at once.
+  const idle = rawStream(server.port, 'GET /lobby/var/seq HTTP/1.1\r\nHost: localhost\r\n\r\n');
+  await waitFor(() => idle.text().includes('\r\n\r\n'), { what: 'the idle connection answered' });
+
   // Posters at full speed; SIGTERM once some posts are acknowledged and
   // while others are in flight.
   const flood = posters(lobby, 1000);
@@ -142,6 +147,9 @@ test('SIGTERM sends every reader away to come back, answers posts in flight, and
     sseState.texts.push(...packetTexts(e.data));
   }
   assert.equal(sse.parser.retry, 1000, 'a short retry before the end');
+
+  assert.equal(await withTimeout(idle.ended, STOP_LIMIT_MS, 'the idle connection closed'), true);
+  assert.doesNotMatch(idle.text(), /HTTP\/1\.1 [^2]/);
 
   // The process exits within its limit, saying so once.
   const exit = await withTimeout(server.exited, STOP_LIMIT_MS + 2000, 'the server exit');
