@@ -133,12 +133,17 @@ class Session final : public Connection, public Drain::Member, public std::enabl
   // SIGHUP replaces the server's context; running sessions keep theirs).
   void keep(std::shared_ptr<ssl::context> tls) { tls_ = std::move(tls); }
 
+  // The limits may be gone by now (a session cut when the server stopped
+  // goes with its loop), the Drain may not.
   ~Session() override {
-    if (drain_slot_) limits_.drain->leave(*drain_slot_);
+    if (drain_) drain_->leave(drain_slot_);
   }
 
   void run() {
-    if (limits_.drain) drain_slot_ = limits_.drain->join(this->weak_from_this());
+    if (limits_.drain) {
+      drain_slot_ = limits_.drain->join(this->weak_from_this());
+      drain_ = limits_.drain;
+    }
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
   }
 
@@ -497,7 +502,8 @@ class Session final : public Connection, public Drain::Member, public std::enabl
   const SessionLimits& limits_;
   std::string address_;
   std::shared_ptr<ConnectionLimiter::Ticket> ticket_;  // this connection's place under the caps
-  std::optional<Drain::Slot> drain_slot_;              // in limits_.drain while this session lives
+  Drain* drain_ = nullptr;                             // limits_.drain, which this session joined
+  Drain::Slot drain_slot_{};                           // its place there
   beast::flat_buffer buffer_;
   // What a lingering close reads and drops; made only then, so a live
   // connection does not carry it.

@@ -32,8 +32,8 @@
 // further request; an idle one closes at once, a busy one after its
 // response, sent with `Connection: close` (http/drain.h).
 //
-// Lifetime: the Handler and the SessionLimits (and its Drain) must outlive
-// every session.
+// Lifetime: the Handler and the SessionLimits must outlive every session
+// while it runs; the Drain and the ConnectionLimiter until it is destroyed.
 #pragma once
 
 #include <chrono>

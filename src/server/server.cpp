@@ -102,6 +102,11 @@ struct Server::Impl final : Handler {
   const Clock& clock;
   RealTimeSource time;  // timers, timeouts and their random draws; its wall clock is `clock`
   int threads;
+  // The sessions left when the loops stop (cut at kStopTimeout) are
+  // destroyed with the loops, and give their places back then: what they
+  // hold on to is declared before the loops, so it outlives them.
+  http::Drain drain;                                // every open session
+  std::unique_ptr<ConnectionLimiter> connections;  // their places under the caps
   http::LoopPool loops;  // one event loop per thread; loop 0 also runs the listener, signals and timers
   net::signal_set signals;
   net::signal_set reload_signal;
@@ -109,10 +114,8 @@ struct Server::Impl final : Handler {
   TlsProvider tls;
   net::steady_timer sweeper;
   net::steady_timer stop_timer;
-  http::Drain drain;  // every open session; declared before what refers to it
   SessionLimits limits;
   AddressRanges trusted_proxies;
-  std::unique_ptr<ConnectionLimiter> connections;
   std::shared_ptr<RateLimiter> rate_limiter;
   Assets assets;
   std::unique_ptr<Router> router;

@@ -209,3 +209,21 @@ test('SIGTERM sends every reader away to come back, answers posts in flight, and
   }
   await again.stop();
 });
+
+// A client that never finishes its request holds the stop until the limit;
+// then its connection is cut, and the server still exits cleanly.
+test('a request never finished is cut at the stop limit, and the server exits with status 0', {
+  timeout: 30000,
+}, async (t) => {
+  const server = await startServer(t);
+  const half = rawStream(server.port, 'GET /lobby/ HTTP/1.1\r\nHost: localhost\r\n');
+  await sleep(200);
+  const termAt = Date.now();
+  server.proc.kill('SIGTERM');
+  const exit = await withTimeout(server.exited, STOP_LIMIT_MS + 5000, 'the server exit');
+  const tookMs = Date.now() - termAt;
+  assert.deepEqual(exit, { code: 0, signal: null });
+  assert.ok(tookMs >= STOP_LIMIT_MS - 500, `held until the limit (${tookMs} ms)`);
+  assert.equal(await withTimeout(half.ended, 1000, 'the cut connection'), true);
+  assert.match(server.output().stderr, /SIGTERM: stopped in \d+ ms; 0 of 1 connections finished, 1 cut after the 10 s limit/);
+});
