@@ -8,6 +8,7 @@
 #   <prefix>/share/man/man1/chaton.1          its manual (docs/chaton.1)
 #   <etc>/chaton/chaton.toml                  the example configuration
 #   <prefix>/lib/systemd/system/chaton.{service,socket}
+#   <etc>/logrotate.d/chaton                  log rotation (SIGUSR1 reopens the logs)
 # where <etc> is /etc when the prefix is /usr (as for the Debian package), else
 # <prefix>/etc. The service's ExecStart names <prefix>/bin/chaton and
 # <etc>/chaton/chaton.toml: it is written at install time, for the prefix
@@ -39,6 +40,10 @@ install(CODE [[
        FILES "${unit_dir}/chaton.service" "${unit_dir}/chaton.socket")
   file(INSTALL DESTINATION "${CHATON_SYSCONFDIR}/chaton" TYPE FILE
        FILES "${CHATON_PACKAGING_DIR}/chaton.toml")
+  # Log rotation (docs/DEPLOY.md, "Logs"): logrotate renames the rooms' logs,
+  # then the server reopens them on SIGUSR1.
+  file(INSTALL DESTINATION "${CHATON_SYSCONFDIR}/logrotate.d" TYPE FILE
+       FILES "${CHATON_PACKAGING_DIR}/logrotate/chaton")
 ]])
 
 # The Debian package: `cpack -G DEB` in the build directory.

@@ -206,6 +206,11 @@ std::string public_url_problem(std::string_view url) {
   return {};
 }
 
+std::string access_log_problem(std::string_view to) {
+  if (to == "file" || to == "stderr" || to == "off") return {};
+  return "must be \"file\", \"stderr\" or \"off\"";
+}
+
 std::string listen_problem(std::string_view listen) {
   HostPort unused;
   std::string why = split_host_port(listen, unused);
@@ -355,6 +360,7 @@ void read_site(const toml::table& t, SiteConfig& site, ErrorList& errors) {
       {"trusted_proxies", strings_field(site.trusted_proxies)},
       {"frame_ancestors", strings_field(site.frame_ancestors)},
       {"allowed_origins", strings_field(site.allowed_origins)},
+      {"access_log", string_field(site.access_log, access_log_problem)},
   };
   read_fields(t, "[site]", fields, errors);
 }
@@ -578,6 +584,7 @@ Status check_site(SiteConfig& site) {
   }
   while (site.public_url.ends_with('/')) site.public_url.pop_back();
   if (site.data_dir.empty()) return invalid("site.data_dir must not be empty");
+  if (std::string p = access_log_problem(site.access_log); !p.empty()) return invalid("site.access_log " + p);
   if (site.threads < 0 || site.threads > kMaxThreads) {
     return invalid("site.threads " + range_phrase(0, kMaxThreads));
   }

@@ -36,6 +36,9 @@ struct SiteConfig {
   // Origins (https://host[:port]) whose pages may post to the rooms and
   // open WebSockets; other sites' are refused. Empty: this site only.
   std::vector<std::string> allowed_origins;
+  // Where each room's access log (logs/comet.log: one line per request)
+  // goes: "file", "stderr" (journald) or "off" (docs/CONFIG.md).
+  std::string access_log = "file";
 };
 
 struct AppearanceConfig {

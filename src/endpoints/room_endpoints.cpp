@@ -6,6 +6,8 @@
 #include <cctype>
 #include <cstdio>
 
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 #include <boost/json.hpp>
 
@@ -125,6 +127,14 @@ std::optional<PacketFormat> parse_format(std::optional<std::string_view> s) {
   return std::nullopt;
 }
 
+// The room's access log where `site.access_log` sends it (docs/CONFIG.md):
+// logs/comet.log, standard error (each line names the room), or none.
+std::unique_ptr<LogFile> make_access_log(const std::string& to, const RoomConfig& room, const Clock& clock) {
+  if (to == "off") return nullptr;
+  if (to == "stderr") return std::make_unique<LogFile>(STDERR_FILENO, "access " + room.slug + ": ", clock);
+  return std::make_unique<LogFile>(std::filesystem::path(room.data_dir) / "logs" / "comet.log", clock);
+}
+
 }  // namespace
 
 std::string original_poster_name(std::string_view room_name) {
@@ -147,7 +157,7 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       assets_(assets),
       clock_(clock),
       time_(clock),
-      access_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "comet.log", clock),
+      access_log_(make_access_log(config.site.access_log, room_->settings().config, clock)),
       post_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "post.log", clock),
       api_log_(std::filesystem::path(room_->settings().config.data_dir) / "logs" / "api.log", clock),
       index_(std::move(index)) {
@@ -222,9 +232,15 @@ void RoomEndpoints::dispatch(Call call) {
 }
 
 void RoomEndpoints::flush_logs() {
-  access_log_.flush();
+  if (access_log_) access_log_->flush();
   post_log_.flush();
   api_log_.flush();
+}
+
+void RoomEndpoints::reopen_logs() {
+  if (access_log_) access_log_->reopen();
+  post_log_.reopen();
+  api_log_.reopen();
 }
 
 void RoomEndpoints::page(const Call& call) {

@@ -4,7 +4,8 @@
 // apilogin, var/seq, var/status.js, var/status.scm, var/index.rdf, chaton.css
 // and the hashed chaton.js; the archive browser a/... (archive_pages.h), the
 // badge (b, badge.html, badge.svg) and search?q=. It also owns the room's logs
-// (logs/comet.log for access, logs/post.log, logs/api.log).
+// (logs/comet.log for access, logs/post.log, logs/api.log); the access log
+// goes to standard error instead, or nowhere, as `site.access_log` says.
 //
 // The URLs are an EndpointTable (endpoint_table.h), built once in the
 // constructor: each with its methods, and whether its handler may block.
@@ -77,8 +78,11 @@ class RoomEndpoints {
                                   const std::string& client_address);
 
   Room& room() { return *room_; }
-  LogFile& access_log() { return access_log_; }
+  // Null when `site.access_log` is "off".
+  LogFile* access_log() { return access_log_.get(); }
   void flush_logs();
+  // After logrotate renamed them (SIGUSR1): the next lines go to new files.
+  void reopen_logs();
 
  private:
   // Threads of the blocking pool, on which the may_block handlers run (see above).
@@ -108,7 +112,7 @@ class RoomEndpoints {
   TimeSource& time_;          // the same object: the live readers' timers
   std::string embeddable_;    // frame-ancestors of the room page and badge.html
   std::string poster_alias_;  // original_poster_name() of the room
-  LogFile access_log_;
+  std::unique_ptr<LogFile> access_log_;  // null: off
   LogFile post_log_;
   LogFile api_log_;
   std::unique_ptr<PrivateRoom> private_;  // private rooms only (null otherwise)

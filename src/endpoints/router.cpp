@@ -45,7 +45,7 @@ Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& c
                 }});
     // Every method: the room's own table checks them.
     table_.add({base, Match::prefix, kAnyMethod, [room](const Call& call) {
-                  call.ex->set_access_log(&room->access_log());
+                  call.ex->set_access_log(room->access_log());
                   room->handle(call.ex, call.rest, call.target);
                 }});
   }

@@ -130,7 +130,7 @@ Response over_budget_response(unsigned version) {
 }
 
 template <class Stream>
-class Session final : public Connection, public std::enable_shared_from_this<Session<Stream>> {
+class Session final : public Connection, public Drain::Member, public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(Stream&& stream, Handler& handler, const SessionLimits& limits, std::string address,
           std::shared_ptr<ConnectionLimiter::Ticket> ticket)
@@ -151,8 +151,28 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   // SIGHUP replaces the server's context; running sessions keep theirs).
   void keep(std::shared_ptr<ssl::context> tls) { tls_ = std::move(tls); }
 
+  // The limits may be gone by now (a session cut when the server stopped
+  // goes with its loop), the Drain may not.
+  ~Session() override {
+    if (drain_) drain_->leave(drain_slot_);
+  }
+
   void run() {
+    if (limits_.drain) {
+      drain_slot_ = limits_.drain->join(this->weak_from_this());
+      drain_ = limits_.drain;
+    }
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
+  }
+
+  // The server drains: close now if waiting for a next request with none of
+  // it read; otherwise send() and do_read() close after the response.
+  void wind_down() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->closed_ || self->pending_ || self->streaming_) return;
+      if (self->parser_ && (self->parser_->got_some() || self->buffer_.size() > 0)) return;
+      self->shutdown();
+    });
   }
 
   net::any_io_executor executor() override { return stream_.get_executor(); }
@@ -163,7 +183,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     on_gone_ = nullptr;
     ++generation_;  // a readiness wait armed for this request is stale from now on
     res.version(version);
-    res.keep_alive(keep_alive);
+    res.keep_alive(keep_alive && !draining());
     res.prepare_payload();
     if (head_only) {  // same headers, Content-Length included, and no body
       auto length = res.body().size();
@@ -194,6 +214,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     pending_ = false;
     on_gone_ = nullptr;
     ++generation_;
+    keep_alive = keep_alive && !draining();
     prepared_.emplace(std::move(res), version, keep_alive, head_only);
     lowest().expires_after(limits_.idle_timeout);
     net::async_write(
@@ -255,6 +276,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
  private:
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  bool draining() const { return limits_.drain && limits_.drain->draining(); }
 
   HandlerMemory& write_memory() {
     if (!write_memory_) write_memory_ = std::make_unique<HandlerMemory>();
@@ -313,6 +335,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   }
 
   void do_read() {
+    if (draining()) return linger_then_close();  // the server takes no more requests
     parser_.emplace();
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(limits_.max_header_bytes);
@@ -526,6 +549,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
   const SessionLimits& limits_;
   std::string address_;
   std::shared_ptr<ConnectionLimiter::Ticket> ticket_;  // this connection's place under the caps
+  Drain* drain_ = nullptr;                             // limits_.drain, which this session joined
+  Drain::Slot drain_slot_{};                           // its place there
   beast::flat_buffer buffer_;
   // What a lingering close reads and drops; made only then, so a live
   // connection does not carry it.

@@ -28,7 +28,12 @@
 // the address has no room for is replaced by a 429 and the connection
 // closed, and a stream is cut as if its reader had fallen behind.
 //
-// Lifetime: the Handler and the SessionLimits must outlive every session.
+// A session joins SessionLimits::drain: once the server drains, it reads no
+// further request; an idle one closes at once, a busy one after its
+// response, sent with `Connection: close` (http/drain.h).
+//
+// Lifetime: the Handler and the SessionLimits must outlive every session
+// while it runs; the Drain and the ConnectionLimiter until it is destroyed.
 #pragma once
 
 #include <chrono>
@@ -41,6 +46,7 @@
 
 #include "access/blacklist.h"
 #include "access/connection_limiter.h"
+#include "http/drain.h"
 #include "http/exchange.h"
 
 namespace chaton::http {
@@ -52,6 +58,7 @@ struct SessionLimits {
   std::chrono::seconds handshake_timeout{15};      // TLS handshake (at most idle_timeout)
   const AddressRanges* trusted_proxies = nullptr;  // whose X-Forwarded-For is believed
   ConnectionLimiter* connections = nullptr;        // open-connection caps
+  Drain* drain = nullptr;                          // the server's open sessions (http/drain.h), if it drains
 };
 
 // Serves `socket`: plain HTTP, or HTTPS when `tls` is not null.

@@ -28,8 +28,10 @@ inline constexpr uint16_t kWsCloseNormal = 1000;
 inline constexpr uint16_t kWsCloseGoingAway = 1001;
 inline constexpr uint16_t kWsClosePolicy = 1008;
 inline constexpr uint16_t kWsCloseTooBig = 1009;
-inline constexpr uint16_t kWsCloseTryAgainLater = 1013;  // a reader that fell behind
+inline constexpr uint16_t kWsCloseServiceRestart = 1012;  // the server is stopping: come back soon
+inline constexpr uint16_t kWsCloseTryAgainLater = 1013;   // a reader that fell behind
 inline constexpr const char* kWsTooSlowReason = "reader too slow";
+inline constexpr const char* kWsRestartReason = "server restarting";
 
 class WsChannel {
  public:

@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <string>
 
 #include "http/responses.h"
 #include "live/room_feed.h"
@@ -55,6 +56,13 @@ class EventStream final : public RoomFeed {
   }
 
   void cut_off() override { ex_->cut_stream(); }
+  // A short reconnect delay, then the end of the stream once it is written
+  // (docs/PROTOCOL.md, "When the server stops").
+  void server_stopping() override {
+    static const auto retry =
+        std::make_shared<const std::string>("retry: " + std::to_string(kStoppingRetryMillis) + "\n\n");
+    if (!ex_->push(retry, [ex = ex_] { ex->cut_stream(); })) ex_->cut_stream();
+  }
 
   void heartbeat() override {
     if (!ex_->push(std::make_shared<const std::string>(kHeartbeat))) stop();

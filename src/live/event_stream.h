@@ -18,6 +18,10 @@
 
 namespace chaton::live {
 
+// The reconnect delay a stream gets when the server stops (docs/PROTOCOL.md,
+// "When the server stops"): short, since the server is restarting.
+inline constexpr int kStoppingRetryMillis = 1000;
+
 void start_event_stream(std::shared_ptr<Room> room, const http::ExchangePtr& ex, uint64_t pos,
                         PacketFormat format, const CometConfig& timing, TimeSource& time);
 

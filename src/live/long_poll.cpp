@@ -80,7 +80,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
 
  private:
   enum class Event { wake, timer, gone };
-  enum class Outcome { news, timeout, expired, duplicate, gone };
+  enum class Outcome { news, timeout, expired, duplicate, gone, stopping };
 
   // Every event after begin() comes through here; once it has ended, none
   // has an effect (a wake-up or a timer may already be queued on the strand
@@ -111,11 +111,12 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     arm_timer();
   }
 
-  // Waits on the room; false when the room moved on meanwhile (the request
-  // then ended with what came).
+  // Waits on the room; false when the room moved on meanwhile, or the
+  // server is stopping (the request then ended with what came).
   bool wait() {
     if (room_->wait(cid_, pos_, shared_from_this())) return true;
-    finish(Outcome::news, room_->delta_since(cid_, pos_, format_));
+    Delta d = room_->delta_since(cid_, pos_, format_);
+    finish(!d.has_posts && !d.refresh && room_->stopping() ? Outcome::stopping : Outcome::news, d);
     return false;
   }
 
@@ -134,7 +135,8 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     room_->unwait(cid_, this);
     switch (how) {
       case Outcome::news:
-      case Outcome::timeout: {
+      case Outcome::timeout:
+      case Outcome::stopping: {  // an empty reply: the client asks again (docs/PROTOCOL.md)
         room_->replied(cid_);
         // The envelope is this reader's; the content is the room's, shared.
         DeltaPieces p = make_delta_pieces(*room_, *d, cid_, format_);

@@ -10,7 +10,10 @@
 //   - expired: an unknown cid without loose login gets the expired packet;
 //   - a duplicate: a newer request of its cid dropped it (the room wakes it
 //     and it finds its cid gone): the connection closes without a reply;
-//   - a disconnect: the client went away, nothing is sent.
+//   - a disconnect: the client went away, nothing is sent;
+//   - the server is stopping (Room::stop_readers): an empty reply, like a
+//     ping, so the client asks again (docs/PROTOCOL.md, "When the server
+//     stops"); a request that comes then is answered so at once.
 // Each event (a wake-up, the timer, the disconnect) enters through one
 // function that ignores it once the request has ended, and each ending goes
 // through one function, finish(), which ends it once — the timer

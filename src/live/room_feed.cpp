@@ -34,12 +34,20 @@ void RoomFeed::start(std::string_view address) {
   if (!stopped_) arm_timer();
 }
 
-void RoomFeed::stop() {
+void RoomFeed::end(Ending how) {
   if (stopped_) return;
   stopped_ = true;
   timer_->cancel();
   room_->unwait(cid_, this);
   room_->replied(cid_);  // no longer held: it expires like any idle client
+  switch (how) {
+    case Ending::gone:
+      return;
+    case Ending::behind:
+      return cut_off();
+    case Ending::stopping:
+      return server_stopping();
+  }
 }
 
 void RoomFeed::wake() {
@@ -48,6 +56,7 @@ void RoomFeed::wake() {
 
 void RoomFeed::woken() {
   if (stopped_) return;
+  if (room_->stopping()) return end(Ending::stopping);  // after what is queued: the transport writes in order
   if (in_flight_ == 0) return pump(false);
   held_ = true;  // written() pumps
   count_batch();
@@ -71,8 +80,7 @@ bool RoomFeed::send_delta(const Delta& d, bool after_write) {
   // keeps up: it is behind only when many did (kMaxBatchesDuringWrite).
   if (d.more && after_write && !catching_up_ && batches_ > kMaxBatchesDuringWrite &&
       room_->delta_since(written_sequence_, format_).more) {
-    cut_off();
-    stop();
+    end(Ending::behind);
     return false;
   }
   return send_packet(d);
@@ -103,6 +111,7 @@ bool RoomFeed::send_packet(const Delta& d) {
 
 void RoomFeed::pump(bool after_write) {
   while (!stopped_) {
+    if (room_->stopping()) return end(Ending::stopping);
     if (in_flight_ > 0) {  // written() pumps again
       held_ = true;
       return;

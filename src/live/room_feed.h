@@ -26,6 +26,11 @@
 // being written is behind:
 // it is cut off (cut_off()). See docs/PROTOCOL.md, "Push streams".
 //
+// When the server stops (Room::stop_readers) the feed ends, after what it
+// has queued, through server_stopping(): the transport tells its reader to
+// come back (docs/PROTOCOL.md, "When the server stops"). A feed ends once,
+// through end(), whichever way.
+//
 // The soft timeouts (random in [soft_min, soft_max]) come from the
 // TimeSource, which must outlive the feed.
 //
@@ -61,7 +66,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   // or an empty one), then waits.
   void start(std::string_view address);
   // On the strand: stops waiting and lets the cid expire. Idempotent.
-  void stop();
+  void stop() { end(Ending::gone); }
   void wake() override;
   // On the strand: news may have come (after wake(), or from the fan-out).
   void woken() override;
@@ -81,8 +86,20 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   virtual void cut_off() = 0;
   // Keeps an idle transport alive (SSE sends a comment); default nothing.
   virtual void heartbeat() {}
+  // Ends the transport because the server is stopping, telling the reader
+  // to come back soon (SSE: a short `retry:`, then closes; WebSocket: close
+  // 1012). The feed has stopped before it.
+  virtual void server_stopping() = 0;
 
  private:
+  enum class Ending {
+    gone,      // the transport is gone or was stopped (stop())
+    behind,    // the reader fell behind: cut_off()
+    stopping,  // the server is stopping (Room::stop_readers): server_stopping()
+  };
+  // The one way a feed ends, once: stops waiting, lets the cid expire, then
+  // does what that ending does. Later calls do nothing.
+  void end(Ending how);
   // `after_write`: called once the last packet was written (written()).
   void pump(bool after_write);
   void count_batch();

@@ -8,7 +8,9 @@
 
 namespace chaton::live {
 
+using http::kWsCloseServiceRestart;
 using http::kWsCloseTryAgainLater;
+using http::kWsRestartReason;
 using http::kWsTooSlowReason;
 using http::status_for;
 using http::WsChannel;
@@ -35,6 +37,9 @@ class WsFeed final : public RoomFeed {
 
   void cut_off() override {
     if (auto ch = channel_.lock()) ch->close(kWsCloseTryAgainLater, kWsTooSlowReason);
+  }
+  void server_stopping() override {
+    if (auto ch = channel_.lock()) ch->close(kWsCloseServiceRestart, kWsRestartReason);
   }
   std::weak_ptr<WsChannel> channel_;
 };

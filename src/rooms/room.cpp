@@ -79,6 +79,21 @@ void Room::close() {
   if (queue_) queue_->stop();
 }
 
+void Room::stop_readers() {
+  std::vector<std::shared_ptr<Waiter>> woken;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+    woken = take_waiters_locked();
+  }
+  wake_all(woken);
+}
+
+bool Room::stopping() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
+}
+
 void Room::post(std::string_view nick, std::string_view text, std::string ip, CommitQueue::Done done) {
   auto sub = normalize_submission(nick, text, settings_.limits);
   if (!sub) return done(sub.status());
@@ -501,6 +516,7 @@ size_t Room::num_chatters() const {
 bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
   std::lock_guard lock(mu_);
   // A reader from a node further ahead waits for the catch-up (room.h).
+  if (stopping_) return false;
   bool ahead = pos > sequence_ && pos <= expected_sequence_locked() && !refuted_.count(cid);
   if ((pos != sequence_ && !ahead) || cids_.behind(cid)) return false;
   waiters_[cid] = waiter;

@@ -155,6 +155,14 @@ class Room {
   // Commits what is queued and stops. Idempotent.
   void close();
 
+  // The server is stopping (docs/PROTOCOL.md, "When the server stops"):
+  // every waiting reader is woken, and from now on wait() refuses. A reader
+  // that then finds stopping() true ends for that reason, through the same
+  // ending as its others (a long-poll answers empty, a feed tells its client
+  // to come back). Posts are still taken until close(). Idempotent.
+  void stop_readers();
+  bool stopping() const;
+
   const RoomSettings& settings() const { return settings_; }
   const std::string& slug() const { return settings_.config.slug; }
 
@@ -198,6 +206,8 @@ class Room {
   bool cid_alive(Cid cid) const;
   size_t num_chatters() const;
 
+  // False when the room moved past `pos` (or the reader must start over),
+  // and always once stop_readers() was called.
   bool wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter);
   void unwait(Cid cid, const Waiter* waiter);
   // How many readers wait for news now (between wait() and their wake-up
@@ -303,6 +313,7 @@ class Room {
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;
+  bool stopping_ = false;  // stop_readers() was called: no more waiters
   std::vector<PublishObserver> observers_;
   std::string change_stamp_;         // the store's change stamp at the last (re)load
   std::string failed_reload_stamp_;  // a stamp whose reload failed (reported once)

@@ -50,6 +50,11 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 inline constexpr std::chrono::seconds kSweepInterval{1};
+// How long a stopping server waits for its connections to finish before it
+// cuts them (docs/DEPLOY.md, "Stopping and restarting"), and how often it
+// looks meanwhile.
+inline constexpr std::chrono::seconds kStopTimeout{10};
+inline constexpr std::chrono::milliseconds kStopPollInterval{20};
 
 // The Impl is the listener's Handler: it forwards to the router, which can
 // only be built once the port, and so the public URL, is known.
@@ -64,8 +69,11 @@ struct Server::Impl final : Handler {
         loops(static_cast<size_t>(threads)),
         signals(loops.loop(0), SIGINT, SIGTERM),
         reload_signal(loops.loop(0), SIGHUP),
+        reopen_signal(loops.loop(0), SIGUSR1),
         tls(config.site),
-        sweeper(loops.loop(0)) {
+        sweeper(loops.loop(0)),
+        stop_timer(loops.loop(0)) {
+    limits.drain = &drain;
     limits.max_body_bytes = static_cast<uint64_t>(config.limits.max_body_bytes);
     limits.max_header_bytes = static_cast<uint32_t>(config.limits.max_header_bytes);
     limits.idle_timeout =
@@ -79,23 +87,37 @@ struct Server::Impl final : Handler {
     return router->upgrade(req, address);
   }
   void wait_for_reload();
+  void wait_for_reopen();
   Status open_rooms(std::ostream& out);
   // Several nodes on one database: hear the others' posts (docs/SCALING.md).
   void listen_to_other_nodes();
   void schedule_sweep();
+  // The stop, on loop 0 (docs/DEPLOY.md, "Stopping and restarting"): the
+  // sessions drain and the readers are sent away; once no connection is
+  // left, or after kStopTimeout, the rooms commit what is queued and the
+  // loops stop.
+  void begin_stop();
+  void wait_for_connections();
+  void finish_stop();
 
   Config config;
   const Clock& clock;
   RealTimeSource time;  // timers, timeouts and their random draws; its wall clock is `clock`
   int threads;
+  // The sessions left when the loops stop (cut at kStopTimeout) are
+  // destroyed with the loops, and give their places back then: what they
+  // hold on to is declared before the loops, so it outlives them.
+  http::Drain drain;                                // every open session
+  std::unique_ptr<ConnectionLimiter> connections;  // their places under the caps
   http::LoopPool loops;  // one event loop per thread; loop 0 also runs the listener, signals and timers
   net::signal_set signals;
   net::signal_set reload_signal;
+  net::signal_set reopen_signal;  // SIGUSR1: reopen the log files
   TlsProvider tls;
   net::steady_timer sweeper;
+  net::steady_timer stop_timer;
   SessionLimits limits;
   AddressRanges trusted_proxies;
-  std::unique_ptr<ConnectionLimiter> connections;
   std::shared_ptr<RateLimiter> rate_limiter;
   Assets assets;
   std::unique_ptr<Router> router;
@@ -107,6 +129,9 @@ struct Server::Impl final : Handler {
   std::string public_url;
   uint16_t port = 0;
   std::atomic<bool> stopping{false};
+  std::string stop_cause = "stop requested";  // the signal, when one stopped it
+  std::chrono::steady_clock::time_point stop_began;
+  size_t open_at_stop = 0;  // connections open when the stop began
 };
 
 namespace {
@@ -292,10 +317,13 @@ Status Server::start(std::ostream& out) {
   m.listen_to_other_nodes();
   out.flush();
 
-  m.signals.async_wait([this](boost::system::error_code ec, int) {
-    if (!ec) stop();
+  m.signals.async_wait([this](boost::system::error_code ec, int signal) {
+    if (ec) return;
+    impl_->stop_cause = signal == SIGTERM ? "SIGTERM" : "SIGINT";
+    stop();
   });
   m.wait_for_reload();
+  m.wait_for_reopen();
   m.listener->run();
   m.schedule_sweep();
   m.archiver = std::make_unique<DailyArchiver>(m.loops.loop(0), m.time, m.rooms);
@@ -318,6 +346,18 @@ void Server::Impl::wait_for_reload() {
   });
 }
 
+// SIGUSR1 (nginx's convention; docs/DEPLOY.md, "Logs"): every log file the
+// server appends to is reopened, so logrotate can rename them and the next
+// lines go to new files. archive.log is opened afresh by each archive run.
+void Server::Impl::wait_for_reopen() {
+  reopen_signal.async_wait([this](boost::system::error_code ec, int) {
+    if (ec || stopping) return;
+    for (const auto& e : router->rooms()) e->reopen_logs();
+    log_info("SIGUSR1: log files reopened");
+    wait_for_reopen();
+  });
+}
+
 void Server::run() { impl_->loops.run(); }
 
 void Server::stop() {
@@ -326,14 +366,46 @@ void Server::stop() {
   if (m.listener) m.listener->stop();
   boost::system::error_code ignored;
   m.reload_signal.cancel(ignored);
-  // Finish an archive run, then commit what is queued, before the I/O
-  // threads go away (the other loops go on meanwhile).
-  net::post(m.loops.loop(0), [&m] {
-    if (m.other_nodes) m.other_nodes->stop();
-    if (m.archiver) m.archiver->stop();
-    for (auto& r : m.rooms) r->close();
-    m.loops.stop();
-  });
+  m.reopen_signal.cancel(ignored);
+  net::post(m.loops.loop(0), [&m] { m.begin_stop(); });
+}
+
+void Server::Impl::begin_stop() {
+  stop_began = std::chrono::steady_clock::now();
+  open_at_stop = connections ? connections->open() : 0;
+  drain.start();                            // idle connections close, busy ones after their response
+  for (auto& r : rooms) r->stop_readers();  // long-polls answer empty, streams say come back
+  wait_for_connections();
+}
+
+// Posts in flight hold their connections until they are answered, so no
+// connection left means every post received was committed and answered.
+void Server::Impl::wait_for_connections() {
+  size_t open = connections ? connections->open() : 0;
+  if (open > 0 && std::chrono::steady_clock::now() - stop_began < kStopTimeout) {
+    stop_timer.expires_after(kStopPollInterval);
+    stop_timer.async_wait([this](boost::system::error_code ec) {
+      if (!ec) wait_for_connections();
+    });
+    return;
+  }
+  finish_stop();
+}
+
+// Finishes an archive run, then commits what is queued (posts whose
+// connections were cut are durable, only not answered), before the I/O
+// threads go away.
+void Server::Impl::finish_stop() {
+  size_t cut = connections ? connections->open() : 0;
+  if (other_nodes) other_nodes->stop();
+  if (archiver) archiver->stop();
+  for (auto& r : rooms) r->close();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stop_began);
+  log_info(stop_cause + ": stopped in " + std::to_string(took.count()) + " ms; " +
+           std::to_string(open_at_stop - std::min(open_at_stop, cut)) + " of " + std::to_string(open_at_stop) +
+           " connections finished, " + std::to_string(cut) + " cut after the " +
+           std::to_string(kStopTimeout.count()) + " s limit");
+  loops.stop();
 }
 
 }  // namespace chaton::server

@@ -5,13 +5,16 @@
 //
 // start() binds first (so a port of 0 is resolved and the public URL known),
 // then opens every room, so a room that cannot be opened stops the start
-// with a clear error. run() blocks until stop() or SIGINT/SIGTERM; stopping
-// commits what is queued in every room before returning.
+// with a clear error. run() blocks until stop() or SIGINT/SIGTERM. Stopping
+// takes no new connection, lets the open ones finish (idle ones close,
+// waiting readers are told to come back, posts in flight are answered) for
+// at most kStopTimeout, then commits what is queued in every room and returns.
 //
 // The Server is the composition root: the only code that names the
 // concrete store (through open_room_store(), room_store.h) and attaches the
 // webhooks, and the one that handles the process's signals: SIGINT and
-// SIGTERM stop it, SIGHUP reloads the TLS certificate, and start() sets
+// SIGTERM stop it gracefully (docs/DEPLOY.md, "Stopping and restarting"),
+// SIGHUP reloads the TLS certificate, SIGUSR1 reopens the log files, and start() sets
 // SIGPIPE and SIGXFSZ to be ignored, process-wide (a failed write is an
 // error value, never the end of the process).
 //

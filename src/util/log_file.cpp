@@ -15,9 +15,21 @@ namespace chaton {
 
 LogFile::LogFile(std::filesystem::path path, const Clock& clock) : path_(std::move(path)), clock_(clock) {}
 
+LogFile::LogFile(int fd, std::string label, const Clock& clock)
+    : label_(std::move(label)), clock_(clock), fd_(fd) {}
+
 LogFile::~LogFile() {
   flush();
+  if (fd_ >= 0 && !path_.empty()) ::close(fd_);
+}
+
+void LogFile::reopen() {
+  std::lock_guard lock(mu_);
+  flush_locked();
+  if (path_.empty()) return;
   if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  reported_ = false;  // a failure to write the new file is said again
 }
 
 void LogFile::write(std::string_view line) { write({line}); }
@@ -31,6 +43,7 @@ void LogFile::write(std::initializer_list<std::string_view> parts) {
   }
   buffer_ += stamp_;
   buffer_ += ' ';
+  buffer_ += label_;
   for (std::string_view part : parts) buffer_ += part;
   buffer_ += '\n';
   if (buffer_.size() >= kLogBufferFlushBytes) flush_locked();
@@ -43,7 +56,7 @@ void LogFile::flush() {
 
 void LogFile::flush_locked() {
   if (buffer_.empty()) return;
-  if (fd_ < 0) {
+  if (fd_ < 0 && !path_.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(path_.parent_path(), ec);
     fd_ = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
@@ -58,7 +71,7 @@ void LogFile::flush_locked() {
     left -= static_cast<size_t>(n);
   }
   if (left > 0 && !reported_) {  // say it once; logs are not worth failing for
-    log_error("cannot write log " + path_.string() + ": " + std::strerror(errno));
+    log_error("cannot write log " + (path_.empty() ? label_ : path_.string()) + ": " + std::strerror(errno));
     reported_ = true;
   }
   buffer_.clear();

@@ -1,5 +1,5 @@
 // LogFile: an append-only log in DATADIR/logs/ (comet.log, post.log, api.log,
-// archive.log, moderation.log).
+// archive.log, moderation.log), or lines sent to standard error.
 //
 // write() only appends a line to an in-memory buffer; flush() writes the
 // buffer out with one write(). The server flushes every second, so logging
@@ -26,6 +26,10 @@ inline constexpr size_t kLogBufferFlushBytes = 256 * 1024;  // flush early past 
 class LogFile {
  public:
   LogFile(std::filesystem::path path, const Clock& clock);
+  // Lines go to `fd` (standard error, which journald collects), each with
+  // `label` after its stamp; the descriptor is neither opened nor closed
+  // here, and reopen() leaves it.
+  LogFile(int fd, std::string label, const Clock& clock);
   ~LogFile();
   LogFile(const LogFile&) = delete;
   LogFile& operator=(const LogFile&) = delete;
@@ -35,12 +39,17 @@ class LogFile {
   // it first).
   void write(std::initializer_list<std::string_view> parts);
   void flush();
+  // Writes out what is buffered to the file open now, closes it, and opens
+  // the path again at the next flush: after logrotate renamed the file
+  // (SIGUSR1, docs/DEPLOY.md "Logs"), the next lines go to a new file.
+  void reopen();
   const std::filesystem::path& path() const { return path_; }
 
  private:
   void flush_locked();
 
-  std::filesystem::path path_;
+  std::filesystem::path path_;  // empty: lines go to fd_, which is not ours
+  std::string label_;
   const Clock& clock_;
   std::mutex mu_;
   std::string buffer_;

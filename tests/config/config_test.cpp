@@ -441,6 +441,21 @@ TEST(ConfigValues, BadPublicUrlIsRefused) {
   EXPECT_TRUE(Contains(parse_error("[site]\npublic_url = \"https://\"\n"), "'public_url'"));
 }
 
+// The access log goes to its file by default, or to standard error
+// (journald), or nowhere (docs/CONFIG.md, "[site]").
+TEST(ConfigValues, AccessLogIsFileStderrOrOff) {
+  auto c = parse_config("", "chaton.toml");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->site.access_log, "file");
+  for (const char* to : {"file", "stderr", "off"}) {
+    auto r = parse_config(std::string("[site]\naccess_log = \"") + to + "\"\n", "chaton.toml");
+    ASSERT_TRUE(r) << to;
+    EXPECT_EQ(r->site.access_log, to);
+  }
+  EXPECT_TRUE(Contains(parse_error("[site]\naccess_log = \"syslog\"\n"),
+                       "key 'access_log' in [site] must be \"file\", \"stderr\" or \"off\""));
+}
+
 TEST(ConfigValues, BadSlugIsRefusedWithItsLine) {
   std::string message = parse_error("[[room]]\nslug = \"Big Room\"\n");
   EXPECT_TRUE(Contains(message, "chaton.toml:2:8: key 'slug' in [[room]] must match"));

@@ -343,18 +343,20 @@ describe('comet long-poll', () => {
     assert.ok(performance.now() - t0 < 4000, 'long before the hard timeout');
   });
 
+  // The waiting request gets an empty reply, as at a ping (docs/PROTOCOL.md,
+  // "When the server stops"), so the client asks again.
   test('SIGTERM after posts and with a request waiting: the server stops at once with status 0', T, async (t) => {
     const srv = await startServer(t, { comet: { hard_timeout_min: 10, hard_timeout_max: 12 } });
     await postOk(srv.roomUrl(), 'n', 'one post');
     const c = new CometClient(srv.roomUrl(), 'x');
     await c.login();
-    const waiting = c.poll().then(() => 'reply', () => 'closed');
+    const waiting = c.poll().then((a) => (a.content.length === 0 ? 'empty reply' : 'news'), () => 'closed');
     assert.equal(await settledWithin(waiting, 150), 'pending');
     const t0 = performance.now();
     const exit = await srv.stop();
     assert.deepEqual(exit, { code: 0, signal: null }, 'a clean exit within 3 s of SIGTERM');
     assert.ok(performance.now() - t0 < 3000, 'no wait for the long-poll');
-    assert.equal(await withTimeout(waiting, 3000, 'waiting request'), 'closed');
+    assert.equal(await withTimeout(waiting, 3000, 'waiting request'), 'empty reply');
   });
 
   test('pos survives a restart; old pos gets only newer posts; p beyond the end refreshes', T, async (t) => {

@@ -122,5 +122,24 @@ TEST_F(EventStreamTest, AnEventIsTheWholePacketFramedAndItsContentIsSharedByTheR
   io.poll();
 }
 
+// The server stopping ends the stream with a short `retry:` (the reader
+// comes back soon, to the restarted server) and then closes it, once the
+// retry is written (docs/PROTOCOL.md, "When the server stops").
+TEST_F(EventStreamTest, TheServerStoppingSendsAShortRetryThenCloses) {
+  const size_t before = conn->chunks.size();
+  room->stop_readers();
+  io.poll();
+  ASSERT_EQ(conn->chunks.size(), before + 1);
+  EXPECT_EQ(conn->chunks.back(), "retry: " + std::to_string(kStoppingRetryMillis) + "\n\n");
+  EXPECT_EQ(conn->closes, 0) << "not before the retry is written";
+  conn->finish_writes();
+  io.poll();
+  EXPECT_EQ(conn->closes, 1);
+  ASSERT_TRUE(testing::post_and_settle(*room, "bot", "too late"));
+  advance(seconds(300));
+  EXPECT_EQ(conn->chunks.size(), before + 1);
+  EXPECT_EQ(conn->closes, 1);
+}
+
 }  // namespace
 }  // namespace chaton::live

@@ -281,6 +281,40 @@ TEST_F(LongPollTest, TheRequestsOfALoopAreWokenByOneTaskInSlices) {
   }
 }
 
+// The server stopping ends a waiting request once, with an empty reply in
+// the protocol's shape (the client simply asks again, docs/PROTOCOL.md,
+// "When the server stops"): its cid and pos, no content.
+TEST_F(LongPollTest, AWaitingRequestGetsAnEmptyReplyWhenTheServerStops) {
+  auto conn = waiting_poll();
+  const uint64_t pos = room->status().sequence;
+  room->stop_readers();
+  io.poll();
+  ASSERT_EQ(conn->responses.size(), 1u);
+  Reply r = parse(conn->responses[0]);
+  EXPECT_EQ(r.cid, cid);
+  EXPECT_EQ(r.pos, pos);
+  EXPECT_TRUE(r.texts.empty());
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 1u);
+  EXPECT_EQ(room->waiting_readers(), 0u);
+}
+
+// A request that comes while the server stops does not wait: it is
+// answered at once, empty, and the room holds no waiter for it.
+TEST_F(LongPollTest, ARequestArrivingWhileTheServerStopsIsAnsweredAtOnce) {
+  auto first = poll(std::nullopt, room->status().sequence);
+  cid = parse(first->responses.at(0)).cid;
+  room->stop_readers();
+  auto conn = poll(cid, room->status().sequence);
+  ASSERT_EQ(conn->responses.size(), 1u);
+  Reply r = parse(conn->responses[0]);
+  EXPECT_EQ(r.cid, cid);
+  EXPECT_TRUE(r.texts.empty());
+  EXPECT_EQ(room->waiting_readers(), 0u);
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 1u);
+}
+
 // A request still waiting is not idle: the sweep keeps its cid.
 TEST_F(LongPollTest, AWaitingRequestKeepsItsCid) {
   auto conn = waiting_poll();

@@ -40,6 +40,7 @@ class RecordingFeed final : public RoomFeed {
   std::vector<std::function<void()>> unwritten;  // write callbacks not run yet
   int cut = 0;
   int heartbeats = 0;
+  int told_to_reconnect = 0;
 
   // Completes every write handed over so far (as the socket would).
   void finish_writes() {
@@ -63,6 +64,7 @@ class RecordingFeed final : public RoomFeed {
   }
   void cut_off() override { ++cut; }
   void heartbeat() override { ++heartbeats; }
+  void server_stopping() override { ++told_to_reconnect; }
 };
 
 class RoomFeedTest : public ::testing::Test {
@@ -278,6 +280,44 @@ TEST_F(RoomFeedTest, AStoppedFeedSendsNothingMore) {
   EXPECT_EQ(feed->sent.size(), packets);
   EXPECT_EQ(feed->heartbeats, 0);
   EXPECT_EQ(time.pending_timers(), 0u);
+}
+
+// The server stopping ends a waiting feed once: its transport is told to
+// send the reader away to come back (SSE: retry and close; WebSocket: 1012),
+// and nothing is sent after it.
+TEST_F(RoomFeedTest, AWaitingFeedIsToldToReconnectOnceWhenTheServerStops) {
+  start_feed(0);
+  drain();
+  const size_t sent = feed->sent.size();
+  room->stop_readers();
+  io.poll();
+  EXPECT_EQ(feed->told_to_reconnect, 1);
+  post_many(1, 3);
+  soft_timeouts(5, 30);
+  drain();
+  EXPECT_EQ(feed->sent.size(), sent);
+  EXPECT_EQ(feed->told_to_reconnect, 1);
+  EXPECT_EQ(feed->cut, 0);
+  EXPECT_EQ(room->waiting_readers(), 0u);
+}
+
+// A feed with a packet being written when the server stops is told once,
+// after what it had queued (the transport writes in order).
+TEST_F(RoomFeedTest, AFeedWritingWhenTheServerStopsIsToldToReconnectOnce) {
+  start_feed(0);
+  drain();
+  post_many(1, 1);
+  io.poll();
+  ASSERT_EQ(feed->unwritten.size(), 1u);
+  room->stop_readers();
+  io.poll();
+  feed->finish_writes();
+  io.poll();
+  EXPECT_EQ(feed->told_to_reconnect, 1);
+  post_many(2, 2);
+  drain();
+  EXPECT_EQ(feed->told_to_reconnect, 1);
+  EXPECT_EQ(feed->cut, 0);
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ step "cmake --install --strip --prefix /usr into a DESTDIR"
 root="$tmp/root"
 DESTDIR="$root" cmake --install "$build" --prefix /usr --strip >"$tmp/install.log" ||
   { cat "$tmp/install.log"; fail "cmake --install failed"; }
-for f in usr/bin/chaton usr/share/man/man1/chaton.1 etc/chaton/chaton.toml \
+for f in usr/bin/chaton usr/share/man/man1/chaton.1 etc/chaton/chaton.toml etc/logrotate.d/chaton \
   usr/lib/systemd/system/chaton.service usr/lib/systemd/system/chaton.socket; do
   [ -f "$root/$f" ] || fail "cmake --install did not install /$f"
 done
@@ -86,8 +86,10 @@ for member in postinst prerm postrm conffiles; do
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/chaton/chaton.toml ||
   fail "/etc/chaton/chaton.toml is not a conffile"
+dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/logrotate.d/chaton ||
+  fail "/etc/logrotate.d/chaton is not a conffile"
 dpkg-deb -c "$deb" >"$tmp/contents"
-for f in ./usr/bin/chaton ./usr/share/man/man1/chaton.1 ./etc/chaton/chaton.toml \
+for f in ./usr/bin/chaton ./usr/share/man/man1/chaton.1 ./etc/chaton/chaton.toml ./etc/logrotate.d/chaton \
   ./usr/lib/systemd/system/chaton.service ./usr/lib/systemd/system/chaton.socket; do
   grep -q " $f\$" "$tmp/contents" || fail "the package lacks $f"
 done
