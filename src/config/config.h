@@ -36,6 +36,9 @@ struct SiteConfig {
   // Origins (https://host[:port]) whose pages may post to the rooms and
   // open WebSockets; other sites' are refused. Empty: this site only.
   std::vector<std::string> allowed_origins;
+  // Addresses or CIDR ranges that may read /metrics and /healthz (the TCP
+  // peer's address); 403 for every other.
+  std::vector<std::string> metrics_allow = {"127.0.0.0/8", "::1"};
 };
 
 struct AppearanceConfig {

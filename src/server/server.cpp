@@ -22,6 +22,7 @@
 #include "http/listener.h"
 #include "http/loop_pool.h"
 #include "http/tls_context.h"
+#include "metrics/metrics.h"
 #include "postgres/notify_listener.h"
 #include "server/daily_archiver.h"
 #include "server/room_store.h"
@@ -93,6 +94,9 @@ struct Server::Impl final : Handler {
   net::steady_timer sweeper;
   SessionLimits limits;
   AddressRanges trusted_proxies;
+  AddressRanges metrics_allow;  // who may read /metrics and /healthz
+  // Every series of /metrics (docs/DEPLOY.md, "Monitoring"); the rooms hold theirs too.
+  std::shared_ptr<metrics::Registry> registry = std::make_shared<metrics::Registry>();
   std::unique_ptr<ConnectionLimiter> connections;
   std::shared_ptr<RateLimiter> rate_limiter;
   Assets assets;
@@ -133,9 +137,10 @@ Result<AddressRanges> address_list(const std::vector<std::string>& items, const 
 }
 
 RoomSettings settings_for(const RoomConfig& rc, const Config& c, const std::string& public_url,
-                          std::shared_ptr<RateLimiter> rate_limiter) {
+                          std::shared_ptr<RateLimiter> rate_limiter, std::shared_ptr<metrics::Registry> registry) {
   RoomSettings s;
   s.rate_limiter = std::move(rate_limiter);
+  s.metrics = std::move(registry);
   s.config = rc;
   s.url = public_url + rc.url_path;
   s.render.room_url = s.url;
@@ -156,6 +161,9 @@ Status Server::Impl::build_access_controls() {
   if (!trusted) return trusted.status();
   auto exempt = address_list(config.limits.rate_limit_exempt, "limits.rate_limit_exempt");
   if (!exempt) return exempt.status();
+  auto allow = address_list(config.site.metrics_allow, "site.metrics_allow");
+  if (!allow) return allow.status();
+  metrics_allow = std::move(allow.value());
   trusted_proxies = std::move(trusted.value());
   limits.trusted_proxies = &trusted_proxies;
   connections = std::make_unique<ConnectionLimiter>(
@@ -166,13 +174,24 @@ Status Server::Impl::build_access_controls() {
   rate_limiter =
       std::make_shared<RateLimiter>(config.limits.post_rate, static_cast<double>(config.limits.post_burst),
                                     std::move(exempt.value()), clock);
+  // Read when /metrics is asked for: the limiters count already.
+  registry->gauge_fn("chaton_open_connections", "Open connections (HTTP, SSE and WebSocket).", {},
+                     [this] { return static_cast<int64_t>(connections->open()); });
+  const char* limited = "chaton_rate_limited_requests_total";
+  const char* limited_help = "Requests refused with 429 by a per-address limit.";
+  registry->counter_fn(limited, limited_help, {{"limit", "post_rate"}}, [this] { return rate_limiter->refused(); });
+  registry->counter_fn(limited, limited_help, {{"limit", "max_connections_per_address"}},
+                       [this] { return connections->refused(ConnectionLimiter::Verdict::too_many_from_address); });
+  registry->counter_fn("chaton_refused_connections_total",
+                       "Connections refused with 503 because max_connections were open.", {},
+                       [this] { return connections->refused(ConnectionLimiter::Verdict::too_many); });
   return {};
 }
 
 Status Server::Impl::open_rooms(std::ostream& out) {
   std::vector<std::unique_ptr<RoomEndpoints>> endpoints;
   for (const auto& rc : config.rooms) {
-    auto room = std::make_shared<Room>(settings_for(rc, config, public_url, rate_limiter),
+    auto room = std::make_shared<Room>(settings_for(rc, config, public_url, rate_limiter, registry),
                                        open_room_store(config.store, rc, clock, node), clock);
     std::vector<std::string> warnings;
     Status st = room->open(&warnings);
@@ -186,7 +205,8 @@ Status Server::Impl::open_rooms(std::ostream& out) {
         std::make_unique<RoomEndpoints>(room, config, assets, time, open_search_index(config.store, rc)));
   }
   router = std::make_unique<Router>(std::move(endpoints), clock,
-                                    OriginPolicy(public_url, config.site.allowed_origins, tls.enabled()));
+                                    OriginPolicy(public_url, config.site.allowed_origins, tls.enabled()),
+                                    std::make_unique<endpoints::Monitoring>(registry, metrics_allow, rooms));
   return {};
 }
 
