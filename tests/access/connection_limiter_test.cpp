@@ -84,6 +84,19 @@ TEST(ConnectionLimiterBytes, ExemptAddressIsNotCharged) {
   EXPECT_EQ(limiter.buffered("10.0.0.1"), 0u);
 }
 
+TEST(ConnectionLimiter, CountsTheConnectionsItRefusedByVerdict) {
+  ConnectionLimiter limiter(3, 1, AddressRanges::parse("10.0.0.1\n"));
+  auto a = limiter.admit("192.0.2.1");
+  EXPECT_EQ(limiter.admit("192.0.2.1").verdict, ConnectionLimiter::Verdict::too_many_from_address);
+  auto b = limiter.admit("10.0.0.1");
+  auto c = limiter.admit("10.0.0.1");
+  EXPECT_EQ(limiter.admit("10.0.0.1").verdict, ConnectionLimiter::Verdict::too_many);
+  EXPECT_EQ(limiter.admit("192.0.2.2").verdict, ConnectionLimiter::Verdict::too_many);
+  EXPECT_EQ(limiter.open(), 3u);
+  EXPECT_EQ(limiter.refused(ConnectionLimiter::Verdict::too_many_from_address), 1u);
+  EXPECT_EQ(limiter.refused(ConnectionLimiter::Verdict::too_many), 2u);
+}
+
 TEST(ConnectionLimiterBytes, NoTicketChargesNothing) { EXPECT_TRUE(charge_bytes(nullptr, 1u << 30)); }
 
 }  // namespace
