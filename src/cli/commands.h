@@ -30,9 +30,10 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitBadInput = 2;
 
-// --config FILE and --room SLUG, as archive and check take them.
+// --config FILE, --data DIR and --room SLUG, as every command on rooms takes them.
 struct RoomSelection {
   std::string config_file;  // empty: the default configuration (room lobby)
+  std::string data_dir;     // --data: replaces site.data_dir, as for `serve`; empty: keep it
   std::string room;         // empty: every room
 };
 
@@ -46,11 +47,12 @@ struct CheckOptions {
   bool repair = false;
 };
 
-// `moderate`: exactly one of entry and address; since only with address.
+// `moderate`: exactly one of entry and address; since only with address;
+// the room may be left out when the configuration has only one.
 // The checks are run_moderate's, so a mistake gets exit code 2 and a
 // sentence, not a parser message.
 struct ModerateOptions {
-  RoomSelection rooms;                 // --room is required
+  RoomSelection rooms;                 // --room: see select_one_room
   std::optional<std::string> entry;    // ENTRY-ID (or a permalink)
   std::optional<std::string> address;  // an address or CIDR range
   std::optional<std::string> since;    // unix seconds, YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)
@@ -63,7 +65,7 @@ struct ImportOptions {
 // `db init`, `db import`, `db export` (docs/SCALING.md, "Moving a room in
 // and out"): the configuration must have a [store] url (else exit 2).
 struct DbOptions {
-  RoomSelection rooms;  // --room is required for import and export
+  RoomSelection rooms;  // import and export: one room (select_one_room)
   std::string dir;      // import: --from (default the room's data_dir); export: --to
   bool force = false;   // export: replace the posts a directory has
 };
@@ -115,6 +117,7 @@ inline Result<SelectedRooms> select_rooms(const RoomSelection& s) {
     if (!loaded) return loaded.status();
     config = std::move(loaded.value());
   }
+  if (!s.data_dir.empty()) config.site.data_dir = s.data_dir;
   if (Status st = finalize(config); !st) return st;
   if (s.room.empty()) return SelectedRooms{config.store, config.rooms};
   std::string known;
@@ -124,6 +127,17 @@ inline Result<SelectedRooms> select_rooms(const RoomSelection& s) {
   }
   std::string where = s.config_file.empty() ? "the default configuration" : s.config_file;
   return Status(Errc::not_found, "no room '" + s.room + "' in " + where + " (rooms: " + known + ")");
+}
+
+// The one room a command works on: --room, or when it is left out the only
+// room of the configuration (`lobby` without one). The error asks for --room
+// when there are several.
+inline Result<SelectedRooms> select_one_room(const RoomSelection& s) {
+  auto rooms = select_rooms(s);
+  if (!rooms || rooms->rooms.size() == 1) return rooms;
+  std::string known;
+  for (const RoomConfig& r : rooms->rooms) known += (known.empty() ? "" : ", ") + r.slug;
+  return Status(Errc::invalid, "--room SLUG is required: say which room (rooms: " + known + ")");
 }
 
 // Today's UTC date by the system clock.

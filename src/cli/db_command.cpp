@@ -36,11 +36,7 @@ std::optional<SelectedRooms> prepare(std::string_view command, const DbOptions& 
                                      std::ostream& out, std::ostream& err, int& code) {
   std::string prefix = "chaton db " + std::string(command) + ": ";
   code = kExitBadInput;
-  if (needs_room && options.rooms.room.empty()) {
-    err << prefix << "--room SLUG is required: say which room\n";
-    return std::nullopt;
-  }
-  auto rooms = select_rooms(options.rooms);
+  auto rooms = needs_room ? select_one_room(options.rooms) : select_rooms(options.rooms);
   if (!rooms) {
     err << prefix << rooms.status().message() << "\n";
     return std::nullopt;

@@ -1,16 +1,21 @@
 // chaton: the command line (docs/CONFIG.md, "The command line").
 //
 //   chaton serve       [--config FILE] [--listen HOST:PORT] [--data DIR]
-//   chaton archive     [--config FILE] [--room SLUG] [YYYY/MM/DD]
-//   chaton check       [--config FILE] [--room SLUG] [--repair]
-//   chaton moderate    [--config FILE] --room SLUG (--entry ID | --address CIDR [--since T])
+//   chaton archive     [--config FILE] [--data DIR] [--room SLUG] [YYYY/MM/DD]
+//   chaton check       [--config FILE] [--data DIR] [--room SLUG] [--repair]
+//   chaton moderate    [--config FILE] [--data DIR] [--room SLUG] (--entry ID | --address CIDR [--since T])
 //   chaton import-conf OLD.conf
-//   chaton db init     [--config FILE]
-//   chaton db import   [--config FILE] --room SLUG [--from DATADIR]
-//   chaton db export   [--config FILE] --room SLUG [--to DIR] [--force]
+//   chaton db init     [--config FILE] [--data DIR]
+//   chaton db import   [--config FILE] [--data DIR] [--room SLUG] [--from DATADIR]
+//   chaton db export   [--config FILE] [--data DIR] [--room SLUG] [--to DIR] [--force]
 //   chaton watch       [-s] URL...
 //   chaton post        URL --nick NICK [TEXT]
-//   chaton --help | --version
+//   chaton [--help | --version]
+//
+// Bare `chaton` prints the help on standard output and exits 0. A usage
+// mistake (an unknown option, a missing subcommand or argument) prints one
+// line on standard error and exits 2, the exit code of bad input
+// (cli/commands.h).
 //
 // This file wires CLI11; the bodies of the operator commands are in
 // cli/commands.h and its *_command.cpp files.
@@ -66,10 +71,28 @@ int serve(const ServeOptions& o) {
 
 namespace {
 
+// --config FILE and --data DIR, as `serve` takes them: the rooms of a command
+// that works on rooms.
+void add_room_options(CLI::App* cmd, chaton::cli::RoomSelection& rooms) {
+  cmd->add_option("--config", rooms.config_file, "TOML configuration file (default: the room lobby only)");
+  cmd->add_option("--data", rooms.data_dir, "Directory for room data (replaces site data_dir, as for serve)");
+}
+
+// "chaton" and the subcommands the command line named ("chaton db init"):
+// where a usage error belongs.
+std::string command_named(const CLI::App& app) {
+  std::string name = "chaton";
+  for (const CLI::App* at = &app; !at->get_subcommands().empty();) {
+    at = at->get_subcommands().front();
+    name += " " + at->get_name();
+  }
+  return name;
+}
+
 int run_command_line(int argc, char** argv) {
   CLI::App app{"Chaton: a web chat server with live rooms and daily archives"};
   app.set_version_flag("--version", std::string("chaton ") + CHATON_VERSION);
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
 
   ServeOptions serve_opts;
   auto* serve_cmd = app.add_subcommand("serve", "Serve every configured room over HTTP");
@@ -83,14 +106,14 @@ int run_command_line(int argc, char** argv) {
       app.add_subcommand("archive",
                          "Move every day before DATE (default today, UTC) out of each room's live log "
                          "into its daily archive files; safe while the server runs");
-  archive_cmd->add_option("--config", archive_opts.rooms.config_file, "TOML configuration file");
+  add_room_options(archive_cmd, archive_opts.rooms);
   archive_cmd->add_option("--room", archive_opts.rooms.room, "Only this room (its slug)");
   archive_cmd->add_option("date", archive_opts.date, "YYYY/MM/DD: the first day to keep live (UTC)");
 
   chaton::cli::CheckOptions check_opts;
   auto* check_cmd =
       app.add_subcommand("check", "Verify each room's data: unreadable lines, counts, sequence, day links");
-  check_cmd->add_option("--config", check_opts.rooms.config_file, "TOML configuration file");
+  add_room_options(check_cmd, check_opts.rooms);
   check_cmd->add_option("--room", check_opts.rooms.room, "Only this room (its slug)");
   check_cmd->add_flag("--repair", check_opts.repair,
                       "Fix what is safe to fix (counts, day links, a torn last line, the sequence); "
@@ -103,8 +126,9 @@ int run_command_line(int argc, char** argv) {
                          "Remove posts from a room's live log and its archived days (one entry, or "
                          "everything from an address range); safe while the server runs, which then "
                          "reloads the room and makes its readers refresh");
-  moderate_cmd->add_option("--config", moderate_opts.rooms.config_file, "TOML configuration file");
-  moderate_cmd->add_option("--room", moderate_opts.rooms.room, "The room (its slug); required");
+  add_room_options(moderate_cmd, moderate_opts.rooms);
+  moderate_cmd->add_option("--room", moderate_opts.rooms.room,
+                           "The room (its slug); required when the configuration has several");
   auto* moderate_entry_opt =
       moderate_cmd->add_option("--entry", moderate_entry,
                                "The post to remove: its ENTRY-ID (entry-<hex>-<hex>, the part "
@@ -128,17 +152,19 @@ int run_command_line(int argc, char** argv) {
                                           "in and out of it");
   db_cmd->require_subcommand(1);
   auto* db_init_cmd = db_cmd->add_subcommand("init", "Create or migrate the schema; prints its version");
-  db_init_cmd->add_option("--config", db_opts.rooms.config_file, "TOML configuration file");
+  add_room_options(db_init_cmd, db_opts.rooms);
   auto* db_import_cmd = db_cmd->add_subcommand(
       "import", "Copy a room's posts from its data directory into PostgreSQL (the room must have none there)");
-  db_import_cmd->add_option("--config", db_opts.rooms.config_file, "TOML configuration file");
-  db_import_cmd->add_option("--room", db_opts.rooms.room, "The room (its slug); required");
+  add_room_options(db_import_cmd, db_opts.rooms);
+  db_import_cmd->add_option("--room", db_opts.rooms.room,
+                            "The room (its slug); required when the configuration has several");
   db_import_cmd->add_option("--from", db_opts.dir, "The room's data directory (default: its data_dir)");
   auto* db_export_cmd = db_cmd->add_subcommand(
       "export", "Write a PostgreSQL room as the original files: day files before today, current.dat, "
                 "sequence, last-post");
-  db_export_cmd->add_option("--config", db_opts.rooms.config_file, "TOML configuration file");
-  db_export_cmd->add_option("--room", db_opts.rooms.room, "The room (its slug); required");
+  add_room_options(db_export_cmd, db_opts.rooms);
+  db_export_cmd->add_option("--room", db_opts.rooms.room,
+                            "The room (its slug); required when the configuration has several");
   db_export_cmd->add_option("--to", db_opts.dir, "The data directory to write (default: the room's data_dir)");
   db_export_cmd->add_flag("--force", db_opts.force, "Replace the posts the directory already has");
 
@@ -157,7 +183,18 @@ int run_command_line(int argc, char** argv) {
   auto* post_text_opt =
       post_cmd->add_option("TEXT", post_text, "The text; read from standard input when absent");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help, --version
+    const std::string command = command_named(app);
+    std::cerr << command << ": " << e.what() << " (see " << command << " --help)\n";
+    return chaton::cli::kExitBadInput;
+  }
+  if (app.get_subcommands().empty()) {  // bare `chaton`
+    std::cout << app.help();
+    return chaton::cli::kExitOk;
+  }
   if (serve_cmd->parsed()) return serve(serve_opts);
   if (archive_cmd->parsed()) return chaton::cli::run_archive(archive_opts, std::cout, std::cerr);
   if (check_cmd->parsed()) return chaton::cli::run_check(check_opts, std::cout, std::cerr);

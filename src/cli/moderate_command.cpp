@@ -151,16 +151,12 @@ void log_lines(const RoomConfig& room, const std::string& asked, const std::vect
 }  // namespace
 
 int run_moderate(const ModerateOptions& options, std::ostream& out, std::ostream& err) {
-  if (options.rooms.room.empty()) {
-    err << kCommand << "--room SLUG is required: say which room to moderate\n";
-    return kExitBadInput;
-  }
   auto selector = selector_of(options);
   if (!selector) {
     err << kCommand << selector.status().message() << "\n";
     return kExitBadInput;
   }
-  auto rooms = select_rooms(options.rooms);
+  auto rooms = select_one_room(options.rooms);
   if (!rooms) {
     err << kCommand << rooms.status().message() << "\n";
     return kExitBadInput;

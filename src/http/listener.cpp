@@ -2,7 +2,10 @@
 // pauses briefly instead of spinning, and goes on.
 #include "http/listener.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/bind_handler.hpp>
 
 #include "util/log.h"
@@ -30,6 +33,31 @@ Status Listener::listen(const tcp::endpoint& endpoint) {
     return Status(Errc::io, "cannot listen on " + endpoint.address().to_string() + ":" +
                                 std::to_string(endpoint.port()) + ": " + ec.message());
   return {};
+}
+
+Status Listener::adopt(int fd) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+      (addr.ss_family != AF_INET && addr.ss_family != AF_INET6))
+    return Status(Errc::invalid, "descriptor " + std::to_string(fd) + " is not a TCP socket");
+  boost::system::error_code ec;
+  acceptor_.assign(addr.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+  if (ec) return Status(Errc::io, "cannot accept on descriptor " + std::to_string(fd) + ": " + ec.message());
+  return {};
+}
+
+Result<tcp::endpoint> resolve_listen_address(std::string_view host, uint16_t port) {
+  boost::system::error_code ec;
+  auto addr = net::ip::make_address(host == "localhost" ? std::string_view("127.0.0.1") : host, ec);
+  if (!ec) return tcp::endpoint(addr, port);
+  net::io_context io;
+  tcp::resolver resolver(io);
+  auto results = resolver.resolve(host, std::to_string(port), tcp::resolver::passive, ec);
+  if (ec || results.empty())
+    return Status(Errc::invalid, "listen: cannot resolve host '" + std::string(host) + "': " +
+                                     (ec ? ec.message() : std::string("no address")));
+  return results.begin()->endpoint();
 }
 
 tcp::endpoint Listener::local_endpoint() const {

@@ -8,7 +8,9 @@
 // while accepting.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -26,6 +28,9 @@ class Listener : public std::enable_shared_from_this<Listener> {
   // `tls` serves HTTPS when enabled; it must outlive the listener.
   Listener(LoopPool& loops, Handler& handler, const SessionLimits& limits, const TlsProvider& tls);
   Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  // Accepts on `fd`, a listening TCP socket opened by someone else (socket
+  // activation, http/socket_activation.h); the listener owns it from now on.
+  Status adopt(int fd);
   boost::asio::ip::tcp::endpoint local_endpoint() const;
   void run();
   void stop();
@@ -41,5 +46,10 @@ class Listener : public std::enable_shared_from_this<Listener> {
   const SessionLimits& limits_;
   const TlsProvider& tls_;
 };
+
+// The endpoint `site.listen`'s HOST and PORT name: an IP address as it is,
+// "localhost" as 127.0.0.1, any other name resolved by the system (its first
+// address). An error names the host when it does not resolve.
+Result<boost::asio::ip::tcp::endpoint> resolve_listen_address(std::string_view host, uint16_t port);
 
 }  // namespace chaton::http

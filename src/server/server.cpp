@@ -5,6 +5,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 #include <ostream>
 #include <thread>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "endpoints/router.h"
 #include "http/listener.h"
 #include "http/loop_pool.h"
+#include "http/socket_activation.h"
 #include "http/tls_context.h"
 #include "metrics/metrics.h"
 #include "postgres/notify_listener.h"
@@ -271,11 +273,18 @@ size_t Server::waiting_readers(std::string_view slug) const {
 Status Server::start(std::ostream& out) {
   auto& m = *impl_;
   ignore_write_signals();
-  auto hp = parse_host_port(m.config.site.listen);
-  if (!hp) return hp.status();
-  boost::system::error_code ec;
-  auto addr = net::ip::make_address(hp->host == "localhost" ? "127.0.0.1" : hp->host, ec);
-  if (ec) return Status(Errc::invalid, "listen: '" + hp->host + "' is not an IP address");
+  // A socket passed by systemd (chaton.socket) wins over site.listen
+  // (docs/DEPLOY.md, "Restarts and upgrades").
+  auto inherited = http::take_inherited_listen_socket();
+  if (!inherited) return inherited.status();
+  std::optional<tcp::endpoint> endpoint;
+  if (!*inherited) {
+    auto hp = parse_host_port(m.config.site.listen);
+    if (!hp) return hp.status();
+    auto resolved = http::resolve_listen_address(hp->host, hp->port);
+    if (!resolved) return resolved.status();
+    endpoint = *resolved;
+  }
 
   m.assets = make_assets(m.config.appearance.img_size_limit);
   if (Status st = m.build_access_controls(); !st) return st;
@@ -283,14 +292,16 @@ Status Server::start(std::ostream& out) {
     if (Status st = m.tls.reload(); !st) return st;
   const std::string scheme = m.tls.enabled() ? "https://" : "http://";
   m.listener = std::make_shared<Listener>(m.loops, m, m.limits, m.tls);
-  if (Status st = m.listener->listen(tcp::endpoint(addr, hp->port)); !st) return st;
+  if (Status st = endpoint ? m.listener->listen(*endpoint) : m.listener->adopt(**inherited); !st) return st;
   m.port = m.listener->local_endpoint().port();
+  const auto addr = m.listener->local_endpoint().address();
   m.public_url = m.config.site.public_url.empty()
                      ? scheme + url_host(addr.to_string()) + ":" + std::to_string(m.port)
                      : m.config.site.public_url;
 
   out << "chaton " << CHATON_VERSION << " listening on " << scheme << url_host(addr.to_string()) << ":"
-      << m.port << "/ (" << m.threads << " threads), public URL " << m.public_url << "/\n";
+      << m.port << "/ (" << m.threads << " threads" << (endpoint ? "" : ", socket from the service manager")
+      << "), public URL " << m.public_url << "/\n";
   auto store = prepare_store(m.config.store);
   if (!store) return store.status();
   out << "  store: " << *store << "\n";
