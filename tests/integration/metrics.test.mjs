@@ -82,11 +82,12 @@ describe('/metrics', () => {
     assert.equal(before.samples['chaton_posts_total{room="lobby"}'], 0);
     assert.equal(before.samples['chaton_post_commit_seconds_bucket{room="lobby",le="+Inf"}'], 0);
 
-    // One reader of each transport.
+    // One reader of each transport. (A short wait for the first packet: an
+    // unanswered wait's timer keeps the test process alive that long.)
     const sse = await openSse(`${room}events?p=0`);
-    await sse.next();
+    await sse.next(3000);
     const ws = await RawWebSocket.connect(server.port, '/lobby/ws?p=0');
-    await ws.next();
+    await ws.next(3000);
     const login = JSON.parse((await get(`${room}comet?c=&p=0&s=0`)).text);  // a new cid comes back at once
     const poll = get(`${room}comet?c=${login.cid}&p=0&s=0`, { timeout: 20000 });
     await until(server, { [readers('long_poll')]: 1, [readers('sse')]: 1, [readers('websocket')]: 1 },
