@@ -76,8 +76,8 @@ class ConnectionLimiter {
   AddressRanges exempt_;
   mutable std::mutex mu_;
   size_t total_ = 0;
-  uint64_t refused_total_ = 0;         // Verdict::too_many so far
-  uint64_t refused_per_address_ = 0;   // Verdict::too_many_from_address so far
+  uint64_t refused_total_ = 0;                          // Verdict::too_many so far
+  uint64_t refused_per_address_ = 0;                    // Verdict::too_many_from_address so far
   std::unordered_map<std::string, Entry> per_address_;  // nodes are stable: tickets point at them
 };
 

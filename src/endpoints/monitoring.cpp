@@ -25,7 +25,8 @@ void Monitoring::add_to(EndpointTable& table) {
 
 bool Monitoring::allowed(const Call& call) const {
   if (allowed_.contains(call.ex->peer_address())) return true;
-  call.ex->respond(error_response(bhttp::status::forbidden, "not allowed from this address (site.metrics_allow)"));
+  call.ex->respond(
+      error_response(bhttp::status::forbidden, "not allowed from this address (site.metrics_allow)"));
   return false;
 }
 

@@ -23,7 +23,10 @@ namespace bhttp = boost::beast::http;
 
 Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, OriginPolicy origins,
                std::unique_ptr<Monitoring> monitoring)
-    : rooms_(std::move(rooms)), clock_(clock), origins_(std::move(origins)), monitoring_(std::move(monitoring)) {
+    : rooms_(std::move(rooms)),
+      clock_(clock),
+      origins_(std::move(origins)),
+      monitoring_(std::move(monitoring)) {
   std::stable_sort(rooms_.begin(), rooms_.end(), [](const auto& a, const auto& b) {
     return a->room().settings().config.url_path.size() > b->room().settings().config.url_path.size();
   });

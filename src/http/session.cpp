@@ -300,8 +300,8 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     pending_ = true;
     if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
     std::string address = request_address(parser_->get());
-    auto ex =
-        std::make_shared<Exchange>(this->shared_from_this(), parser_->release(), std::move(address), address_);
+    auto ex = std::make_shared<Exchange>(this->shared_from_this(), parser_->release(), std::move(address),
+                                         address_);
     handler_.handle(ex);
   }
 

@@ -171,7 +171,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   std::unique_ptr<Timer> timer_;
   MonoTime hard_deadline_{};
   size_t nc_at_start_ = 0;
-  bool done_ = false;  // set by finish() alone
+  bool done_ = false;     // set by finish() alone
   bool counted_ = false;  // in the room's waiting long-polls (RoomMetrics::readers)
 };
 

@@ -143,7 +143,8 @@ std::shared_ptr<T> Registry::get(std::string_view name, std::string_view help, T
 }
 
 std::shared_ptr<Counter> Registry::counter(std::string_view name, std::string_view help, Labels labels) {
-  return get<Counter>(name, help, Type::counter, std::move(labels), [] { return std::make_shared<Counter>(); });
+  return get<Counter>(name, help, Type::counter, std::move(labels),
+                      [] { return std::make_shared<Counter>(); });
 }
 
 std::shared_ptr<Gauge> Registry::gauge(std::string_view name, std::string_view help, Labels labels) {

@@ -69,9 +69,8 @@ class Gauge {
 
 // The buckets of a latency histogram, in seconds (upper bounds, increasing):
 // from 100 microseconds (a fast disk's fdatasync) to 10 s.
-inline constexpr double kLatencyBuckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                             0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5,
-                                             5,      10};
+inline constexpr double kLatencyBuckets[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                             0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 
 // Durations in fixed buckets. observe() is one comparison per bound passed
 // and two relaxed atomic adds.
@@ -86,7 +85,9 @@ class Histogram {
   const std::vector<double>& bounds() const { return bounds_; }
   // Observations in each bucket alone (not cumulative); the last is +Inf's.
   std::vector<uint64_t> bucket_counts() const;
-  std::chrono::nanoseconds sum() const { return std::chrono::nanoseconds(sum_ns_.load(std::memory_order_relaxed)); }
+  std::chrono::nanoseconds sum() const {
+    return std::chrono::nanoseconds(sum_ns_.load(std::memory_order_relaxed));
+  }
   uint64_t count() const;
 
  private:
@@ -129,7 +130,8 @@ class Registry {
   std::shared_ptr<Histogram> histogram(std::string_view name, std::string_view help, Labels labels = {},
                                        std::span<const double> bounds = kLatencyBuckets);
   // A counter or gauge whose value is read from `read` at each render.
-  void counter_fn(std::string_view name, std::string_view help, Labels labels, std::function<uint64_t()> read);
+  void counter_fn(std::string_view name, std::string_view help, Labels labels,
+                  std::function<uint64_t()> read);
   void gauge_fn(std::string_view name, std::string_view help, Labels labels, std::function<int64_t()> read);
 
   // Every family in the text format (see above).

@@ -43,13 +43,13 @@ struct RoomMetrics {
   metrics::Gauge& readers(Transport t) const { return *readers_by[static_cast<size_t>(t)]; }
   metrics::Counter& delivered(Transport t) const { return *delivered_by[static_cast<size_t>(t)]; }
 
-  std::shared_ptr<metrics::Counter> posts;                            // stored and acknowledged
+  std::shared_ptr<metrics::Counter> posts;                              // stored and acknowledged
   std::array<std::shared_ptr<metrics::Counter>, kRejections> rejected;  // by Rejection
-  std::shared_ptr<metrics::Histogram> commit_seconds;                 // submit() to acknowledgement
-  std::shared_ptr<metrics::Histogram> sync_seconds;                   // the store's (Store::measure_syncs)
+  std::shared_ptr<metrics::Histogram> commit_seconds;                   // submit() to acknowledgement
+  std::shared_ptr<metrics::Histogram> sync_seconds;                     // the store's (Store::measure_syncs)
   std::array<std::shared_ptr<metrics::Gauge>, kTransports> readers_by;
   std::array<std::shared_ptr<metrics::Counter>, kTransports> delivered_by;  // posts sent to readers
-  std::shared_ptr<metrics::Counter> dropped_readers;                       // cut off for falling behind
+  std::shared_ptr<metrics::Counter> dropped_readers;                        // cut off for falling behind
 };
 
 }  // namespace chaton

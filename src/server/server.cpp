@@ -139,7 +139,8 @@ Result<AddressRanges> address_list(const std::vector<std::string>& items, const 
 }
 
 RoomSettings settings_for(const RoomConfig& rc, const Config& c, const std::string& public_url,
-                          std::shared_ptr<RateLimiter> rate_limiter, std::shared_ptr<metrics::Registry> registry) {
+                          std::shared_ptr<RateLimiter> rate_limiter,
+                          std::shared_ptr<metrics::Registry> registry) {
   RoomSettings s;
   s.rate_limiter = std::move(rate_limiter);
   s.metrics = std::move(registry);
@@ -181,9 +182,11 @@ Status Server::Impl::build_access_controls() {
                      [this] { return static_cast<int64_t>(connections->open()); });
   const char* limited = "chaton_rate_limited_requests_total";
   const char* limited_help = "Requests refused with 429 by a per-address limit.";
-  registry->counter_fn(limited, limited_help, {{"limit", "post_rate"}}, [this] { return rate_limiter->refused(); });
-  registry->counter_fn(limited, limited_help, {{"limit", "max_connections_per_address"}},
-                       [this] { return connections->refused(ConnectionLimiter::Verdict::too_many_from_address); });
+  registry->counter_fn(limited, limited_help, {{"limit", "post_rate"}},
+                       [this] { return rate_limiter->refused(); });
+  registry->counter_fn(limited, limited_help, {{"limit", "max_connections_per_address"}}, [this] {
+    return connections->refused(ConnectionLimiter::Verdict::too_many_from_address);
+  });
   registry->counter_fn("chaton_refused_connections_total",
                        "Connections refused with 503 because max_connections were open.", {},
                        [this] { return connections->refused(ConnectionLimiter::Verdict::too_many); });

@@ -14,8 +14,8 @@ using namespace std::chrono_literals;
 TEST(Histogram, PutsAnObservationInTheFirstBucketWhoseBoundIsNotBelowIt) {
   const double bounds[] = {0.001, 0.01, 0.1};
   Histogram h(bounds);
-  h.observe(500us);  // <= 0.001
-  h.observe(1ms);    // == 0.001: `le` includes the bound
+  h.observe(500us);   // <= 0.001
+  h.observe(1ms);     // == 0.001: `le` includes the bound
   h.observe(1001us);  // just over: the next bucket
   h.observe(50ms);
   h.observe(3s);  // over every bound: +Inf

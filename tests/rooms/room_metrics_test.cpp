@@ -76,8 +76,9 @@ TEST_F(RoomMetricsTest, CountsEachRefusalUnderItsReason) {
   EXPECT_EQ(rejected(Rejection::closed), 1u);
   EXPECT_EQ(rejected(Rejection::blacklisted), 0u);
   EXPECT_EQ(room->metrics().posts->value(), 1u);
-  EXPECT_NE(registry->render().find("chaton_post_rejections_total{room=\"lobby\",reason=\"rate_limited\"} 1\n"),
-            std::string::npos);
+  EXPECT_NE(
+      registry->render().find("chaton_post_rejections_total{room=\"lobby\",reason=\"rate_limited\"} 1\n"),
+      std::string::npos);
 }
 
 TEST_F(RoomMetricsTest, ADeltaSaysHowManyPostsItCarries) {

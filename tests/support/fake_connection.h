@@ -30,7 +30,8 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
 
   // A GET of `target` from `address` on this connection, whose TCP peer is
   // `peer` (empty: `address` too).
-  http::ExchangePtr exchange(std::string_view target, std::string address = "192.0.2.1", std::string peer = {}) {
+  http::ExchangePtr exchange(std::string_view target, std::string address = "192.0.2.1",
+                             std::string peer = {}) {
     http::Request req{http::bhttp::verb::get, target, 11};
     return std::make_shared<http::Exchange>(shared_from_this(), std::move(req), std::move(address),
                                             std::move(peer));
