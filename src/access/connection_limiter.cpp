@@ -33,9 +33,27 @@ ConnectionLimiter::Admission ConnectionLimiter::admit(const std::string& address
   return {Verdict::ok, std::make_shared<Ticket>(*this, capped ? address : std::string(), entry)};
 }
 
-void ConnectionLimiter::release(const std::string& key, Entry* entry) {
+ConnectionLimiter::Admission ConnectionLimiter::admit_carried(const std::string& address,
+                                                              std::shared_ptr<Ticket> carrier) {
+  if (exempt_.contains(address))
+    return {Verdict::ok, std::make_shared<Ticket>(*this, std::string(), nullptr, std::move(carrier))};
+  Entry* entry = nullptr;
+  {
+    std::lock_guard lock(mu_);
+    entry = &per_address_[address];
+    if (entry->places >= max_per_address_) {
+      if (entry->places == 0) per_address_.erase(address);
+      ++refused_per_address_;
+      return {Verdict::too_many_from_address, nullptr};
+    }
+    ++entry->places;
+  }
+  return {Verdict::ok, std::make_shared<Ticket>(*this, address, entry, std::move(carrier))};
+}
+
+void ConnectionLimiter::release(const std::string& key, Entry* entry, bool counted_in_total) {
   std::lock_guard lock(mu_);
-  --total_;
+  if (counted_in_total) --total_;
   // Every charge holds its ticket, so the address's bytes are all given
   // back before its last place is.
   if (entry && --entry->places == 0) per_address_.erase(key);

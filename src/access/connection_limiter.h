@@ -17,7 +17,10 @@
 // passed except by that lone first response.
 //
 // Addresses in `exempt` (trusted reverse proxies, which carry many clients)
-// are not capped per address, in places or in bytes.
+// are not capped per address, in places or in bytes. A connection from such
+// a proxy counts instead against the client it carries while it serves that
+// client's request (admit_carried(): the client's address is only known from
+// the request's X-Forwarded-For, see access/forwarded.h).
 //
 // Thread-safety: admit(), charges and ticket/charge destruction from any
 // thread. A Ticket or Charge object itself is used from one thread at a time.
@@ -56,6 +59,12 @@ class ConnectionLimiter {
     std::shared_ptr<Ticket> ticket;  // null unless ok
   };
   Admission admit(const std::string& address);
+  // A place for `address`, the client a trusted proxy carries over the
+  // connection that holds `carrier` (a ticket from admit()): capped per
+  // address, in places and in bytes, like a connection of its own, but not
+  // counted in all again. The ticket keeps `carrier` alive. Over the
+  // per-address cap: too_many_from_address, and no ticket.
+  Admission admit_carried(const std::string& address, std::shared_ptr<Ticket> carrier);
 
   size_t open() const;
   // Connections refused so far with `verdict` (for /metrics; 0 for ok).
@@ -68,7 +77,7 @@ class ConnectionLimiter {
     size_t places = 0;             // guarded by mu_
     std::atomic<size_t> bytes{0};  // charged and not yet released
   };
-  void release(const std::string& key, Entry* entry);
+  void release(const std::string& key, Entry* entry, bool counted_in_total);
 
   size_t max_total_;
   size_t max_per_address_;
@@ -84,9 +93,9 @@ class ConnectionLimiter {
 // A connection's place under the caps; gives it back when destroyed.
 class ConnectionLimiter::Ticket : public std::enable_shared_from_this<Ticket> {
  public:
-  Ticket(ConnectionLimiter& owner, std::string key, Entry* entry)
-      : owner_(owner), key_(std::move(key)), entry_(entry) {}
-  ~Ticket() { owner_.release(key_, entry_); }
+  Ticket(ConnectionLimiter& owner, std::string key, Entry* entry, std::shared_ptr<Ticket> carrier = nullptr)
+      : owner_(owner), key_(std::move(key)), entry_(entry), carrier_(std::move(carrier)) {}
+  ~Ticket() { owner_.release(key_, entry_, carrier_ == nullptr); }
   Ticket(const Ticket&) = delete;
   Ticket& operator=(const Ticket&) = delete;
 
@@ -94,11 +103,18 @@ class ConnectionLimiter::Ticket : public std::enable_shared_from_this<Ticket> {
   // is released; nothing when the address is over its budget.
   [[nodiscard]] std::optional<Charge> charge(size_t bytes);
 
+  // The address this place is counted against; empty for an exempt one.
+  const std::string& address() const { return key_; }
+  // The proxy's connection a carried client's ticket stands on (null for a
+  // ticket from admit()).
+  const std::shared_ptr<Ticket>& carrier() const { return carrier_; }
+
  private:
   friend class Charge;
   ConnectionLimiter& owner_;
-  std::string key_;  // empty for an exempt address
-  Entry* entry_;     // null for an exempt address
+  std::string key_;                  // empty for an exempt address
+  Entry* entry_;                     // null for an exempt address
+  std::shared_ptr<Ticket> carrier_;  // admit_carried(): the connection's own place
 };
 
 // Bytes held for one response or chunk; move-only, released exactly once.

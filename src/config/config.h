@@ -65,8 +65,9 @@ struct LimitsConfig {
   double request_timeout = 30;       // seconds to send a whole request (slow clients are dropped)
   double post_rate = 1;              // posts per second per address, sustained; 0: no limit
   int64_t post_burst = 10;           // posts an address may make at once
-  // Addresses the post rate does not apply to (local tools and bots).
-  std::vector<std::string> rate_limit_exempt = {"127.0.0.0/8", "::1"};
+  // Addresses the post rate does not apply to, and whose cids all count in
+  // the chatters count; none by default (docs/CONFIG.md, "[limits]").
+  std::vector<std::string> rate_limit_exempt;
   int64_t max_connections = 15000;             // open connections in all (503 beyond)
   int64_t max_connections_per_address = 1000;  // open connections from one address (429 beyond)
   // Bytes of unsent responses and stream queues one address may hold

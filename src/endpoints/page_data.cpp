@@ -125,7 +125,7 @@ PageReply archive_reply(Room& room, std::string_view path, Date today, size_t pa
   if (path == "yesterday") return PageReply{302, base + "a/" + format_date_path(previous_day(today)), {}};
 
   if (auto d = parse_date_path(path))
-    return PageReply{200, {}, render_day_page(ar, load_day(room, *d, page))};
+    return PageReply{200, {}, render_day_page(ar, load_day(room, *d, page)), *d < today};
 
   // YYYY/MM or YYYY/MM/
   std::string_view ym = path;

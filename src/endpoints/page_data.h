@@ -31,9 +31,10 @@ std::vector<pages::MonthSummary> load_months(Room& room);
 
 // A reply for a path below "a/" (the part after it, percent-decoded).
 struct PageReply {
-  int status = 200;      // 200, 302 or 404
-  std::string location;  // for 302: an absolute URL (the room's public URL)
-  std::string body;      // HTML for 200 and 404
+  int status = 200;       // 200, 302 or 404
+  std::string location;   // for 302: an absolute URL (the room's public URL)
+  std::string body;       // HTML for 200 and 404
+  bool past_day = false;  // a day before today: its posts are all in
 };
 // `page`: the page of a day (see archive_pages.h); `script_url`: the room's script.
 PageReply archive_reply(Room& room, std::string_view path, Date today, size_t page = 1,

@@ -11,6 +11,7 @@
 
 #include "access/forwarded.h"
 #include "endpoints/page_data.h"
+#include "http/caching.h"
 #include "http/responses.h"
 #include "live/event_stream.h"
 #include "live/long_poll.h"
@@ -27,6 +28,9 @@
 
 namespace chaton::endpoints {
 
+using http::cacheable;
+using http::CachePolicy;
+using http::compressed;
 using http::error_response;
 using http::ExchangePtr;
 using http::frame_ancestors_of;
@@ -189,10 +193,17 @@ void RoomEndpoints::build_table() {
     table_.add({which, Match::exact, kGetHead, to(&RoomEndpoints::badge)});
   // Queues the search on the room's SearchQueue: does not block.
   table_.add({"search", Match::exact, kGetHead, to(&RoomEndpoints::search)});
-  table_.add({"chaton.css", Match::exact, kGetHead,
-              [this](const Call& call) { asset(call, "text/css; charset=utf-8", assets_.css, false); }});
-  table_.add({assets_.js_name, Match::exact, kGetHead,
-              [this](const Call& call) { asset(call, "text/javascript; charset=utf-8", assets_.js, true); }});
+  // The content-hashed names never change meaning; "chaton.css" is the
+  // stylesheet under a name that does (the room index links it).
+  table_.add({"chaton.css", Match::exact, kGetHead, [this](const Call& call) {
+                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, false);
+              }});
+  table_.add({assets_.css_name, Match::exact, kGetHead, [this](const Call& call) {
+                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, true);
+              }});
+  table_.add({assets_.js_name, Match::exact, kGetHead, [this](const Call& call) {
+                asset(call, "text/javascript; charset=utf-8", assets_.js, assets_.js_gzip, true);
+              }});
 }
 
 void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, const Target& target) {
@@ -217,16 +228,25 @@ void RoomEndpoints::flush_logs() {
 }
 
 void RoomEndpoints::page(const Call& call) {
-  call.ex->respond(html_response(
-      bhttp::status::ok, render_room_page(page_room(room_->settings()), assets_, cookie_path_), embeddable_));
+  call.ex->respond(compressed(
+      call.ex->request(),
+      html_response(bhttp::status::ok, render_room_page(page_room(room_->settings()), assets_, cookie_path_),
+                    embeddable_)));
 }
 
 void RoomEndpoints::asset(const Call& call, std::string_view content_type, const std::string& body,
-                          bool immutable) {
-  Response res = make_response(bhttp::status::ok, content_type, body);
-  res.set(bhttp::field::cache_control,
-          immutable ? "public, max-age=31536000, immutable" : "public, max-age=300");
-  call.ex->respond(std::move(res));
+                          const std::shared_ptr<const std::string>& gzipped, bool immutable) {
+  CachePolicy policy{immutable ? "public, max-age=31536000, immutable" : "public, max-age=300", {}, gzipped};
+  call.ex->respond(
+      cacheable(call.ex->request(), make_response(bhttp::status::ok, content_type, body), policy));
+}
+
+// How long a cache may keep an archive page: a past day, for a day (it
+// changes only when a post is moderated away, and then its ETag changes);
+// today's page and the indexes, briefly. A private room's pages are for
+// its users' browsers only.
+std::string RoomEndpoints::archive_cache_control(bool past_day) const {
+  return std::string(private_ ? "private" : "public") + (past_day ? ", max-age=86400" : ", max-age=30");
 }
 
 // On the blocking pool (it reads the disk): answering from here is safe,
@@ -242,8 +262,13 @@ void RoomEndpoints::archive(const Call& call) {
     res.set(bhttp::field::cache_control, "no-cache");
     return ex->respond(std::move(res));
   }
-  ex->respond(html_response(reply.status == 200 ? bhttp::status::ok : bhttp::status::not_found,
-                            std::move(reply.body)));
+  if (reply.status != 200)
+    return ex->respond(
+        compressed(ex->request(), html_response(bhttp::status::not_found, std::move(reply.body))));
+  // ETag only: a page also shows its neighbours (the next day with
+  // posts), which change with no post of its own.
+  CachePolicy policy{archive_cache_control(reply.past_day), std::nullopt, nullptr};
+  ex->respond(cacheable(ex->request(), html_response(bhttp::status::ok, std::move(reply.body)), policy));
 }
 
 void RoomEndpoints::badge(const Call& call) {
@@ -254,8 +279,9 @@ void RoomEndpoints::badge(const Call& call) {
   BadgeInfo info{s.config.name,   s.url,        s.config.icon_url,
                  st.num_chatters, st.last_post, to_stamp(clock_.now()).sec};
   if (which == "badge.html")
-    return ex->respond(
-        html_response(bhttp::status::ok, render_badge_page(page_room(s), assets_, info), embeddable_));
+    return ex->respond(compressed(
+        ex->request(),
+        html_response(bhttp::status::ok, render_badge_page(page_room(s), assets_, info), embeddable_)));
   Response res = which == "b"
                      ? make_response(bhttp::status::ok, "text/javascript; charset=utf-8", badge_script(info))
                      : make_response(bhttp::status::ok, "image/svg+xml; charset=utf-8", badge_svg(info));
@@ -447,9 +473,14 @@ void RoomEndpoints::status(const Call& call) {
                         sexpr ? "text/plain; charset=utf-8" : "application/json; charset=utf-8",
                         std::move(body));
   }
-  res.set(bhttp::field::cache_control, "no-cache");
   res.set(bhttp::field::access_control_allow_origin, "*");
-  ex->respond(std::move(res));
+  // Asked again on every view, answered 304 while nothing changed. The
+  // feed is its posts: it changes with the last post (and when one is
+  // moderated away, which its ETag tells); the status files also count
+  // chatters, so they have an ETag only.
+  std::optional<int64_t> last_modified;
+  if (which == "index.rdf" && st.last_post > 0) last_modified = st.last_post;
+  ex->respond(cacheable(ex->request(), std::move(res), CachePolicy{"no-cache", last_modified, nullptr}));
 }
 
 }  // namespace chaton::endpoints

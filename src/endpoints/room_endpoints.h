@@ -93,7 +93,9 @@ class RoomEndpoints {
   void events(const Call& call);
   void apilogin(const Call& call);
   void status(const Call& call);
-  void asset(const Call& call, std::string_view content_type, const std::string& body, bool immutable);
+  void asset(const Call& call, std::string_view content_type, const std::string& body,
+             const std::shared_ptr<const std::string>& gzipped, bool immutable);
+  std::string archive_cache_control(bool past_day) const;
   void archive(const Call& call);
   void badge(const Call& call);
   void search(const Call& call);

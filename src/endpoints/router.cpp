@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "http/caching.h"
 #include "http/responses.h"
 
 namespace chaton::endpoints {
@@ -111,7 +112,9 @@ void Router::index(const Call& call) {
     list.push_back(std::move(summary));
   }
   std::sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.url < b.url; });
-  call.ex->respond(html_response(bhttp::status::ok, render_room_index(list, to_stamp(clock_.now()).sec)));
+  call.ex->respond(http::compressed(
+      call.ex->request(),
+      html_response(bhttp::status::ok, render_room_index(list, to_stamp(clock_.now()).sec))));
 }
 
 }  // namespace chaton::endpoints

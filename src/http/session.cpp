@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <optional>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "http/prepared_response.h"
 #include "http/responses.h"
 #include "http/ws_session.h"
+#include "util/log.h"
 
 namespace chaton::http {
 
@@ -97,6 +99,22 @@ std::optional<HeaderRefusal> header_problem(const bhttp::request_header<>& h) {
                          "transfer coding '" + std::string(c) + "' is not supported; only chunked is"};
   }
   return std::nullopt;
+}
+
+constexpr std::string_view kTooManyFromAddress = "too many connections from your address";
+
+// X-Forwarded-For from a peer that is not a trusted proxy is ignored (the
+// peer is the client; access/forwarded.h). A proxy in front of a server
+// that does not trust it makes every client one address: said once per
+// process, naming the peer and the setting.
+void warn_untrusted_forwarding(const std::string& peer) {
+  static std::atomic<bool> said{false};
+  if (said.exchange(true)) return;
+  log_warning("a request from " + peer +
+              " carries X-Forwarded-For, which is ignored: its sender is not in [site] trusted_proxies, so " +
+              peer +
+              " is taken as the client's address (for rate limits, caps, the blacklist and stored "
+              "posts). If it is a reverse proxy, add it to trusted_proxies (docs/DEPLOY.md). Said once.");
 }
 
 // Sent instead of a response that the client's address has no room left
@@ -266,7 +284,32 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   std::string request_address(const Request& req) const {
     if (!limits_.trusted_proxies) return address_;
-    return client_address(address_, req["X-Forwarded-For"], *limits_.trusted_proxies);
+    std::string_view forwarded = req["X-Forwarded-For"];
+    if (!forwarded.empty() && !limits_.trusted_proxies->contains(address_))
+      warn_untrusted_forwarding(address_);
+    return client_address(address_, forwarded, *limits_.trusted_proxies);
+  }
+
+  // Behind a trusted proxy, the connection counts under the per-address
+  // caps against `client`, the address its request names, while it serves
+  // that request (ConnectionLimiter::admit_carried). False when `client`
+  // has no place left: the request is then refused.
+  bool carry(const std::string& client) {
+    if (!ticket_ || client == address_ || ticket_->address() == client) return true;
+    const auto& own = ticket_->carrier() ? ticket_->carrier() : ticket_;
+    auto admission = limits_.connections->admit_carried(client, own);
+    if (admission.verdict != ConnectionLimiter::Verdict::ok) return false;
+    ticket_ = std::move(admission.ticket);
+    queue_.charge_to(ticket_);
+    return true;
+  }
+
+  // The request is answered: a kept-alive connection of a proxy no longer
+  // counts against the client it carried.
+  void uncarry() {
+    if (!ticket_ || !ticket_->carrier()) return;
+    ticket_ = ticket_->carrier();
+    queue_.charge_to(ticket_);
   }
 
   void do_read() {
@@ -300,6 +343,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     pending_ = true;
     if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
     std::string address = request_address(parser_->get());
+    if (!carry(address)) return reject(bhttp::status::too_many_requests, kTooManyFromAddress);
     auto ex = std::make_shared<Exchange>(this->shared_from_this(), parser_->release(), std::move(address),
                                          address_);
     handler_.handle(ex);
@@ -307,7 +351,9 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
 
   void upgrade() {
     Request req = parser_->release();
-    UpgradeDecision d = handler_.upgrade(req, request_address(req));
+    std::string address = request_address(req);
+    if (!carry(address)) return reject(bhttp::status::too_many_requests, kTooManyFromAddress);
+    UpgradeDecision d = handler_.upgrade(req, address);
     if (!d.peer) {
       Response res =
           d.refusal ? std::move(*d.refusal) : error_response(bhttp::status::not_found, "no WebSocket here");
@@ -329,6 +375,7 @@ class Session final : public Connection, public std::enable_shared_from_this<Ses
     writing_charge_.release();
     if (ec) return shutdown();
     if (!keep_alive) return linger_then_close();
+    uncarry();
     do_read();
   }
 
@@ -522,7 +569,7 @@ std::optional<Response> admission_refusal(ConnectionLimiter::Verdict v) {
       return res;
     }
     case ConnectionLimiter::Verdict::too_many_from_address:
-      return error_response(bhttp::status::too_many_requests, "too many connections from your address");
+      return error_response(bhttp::status::too_many_requests, kTooManyFromAddress);
   }
   return std::nullopt;
 }

@@ -117,6 +117,9 @@ class WriteQueue {
   void open() { accepting_.store(true); }
   void close() { accepting_.store(false); }
   bool is_open() const { return accepting_.load(); }
+  // Strand, while the queue is not open: whose budget pieces are charged to
+  // from now on (a proxied connection's client, known from its request).
+  void charge_to(std::shared_ptr<ConnectionLimiter::Ticket> ticket) { ticket_ = std::move(ticket); }
 
   // Any thread: counts `piece` (its `charge` is set here) and queues it on
   // the strand, `owner` keeping the queue alive until then.

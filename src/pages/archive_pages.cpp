@@ -51,7 +51,7 @@ int weekday(Date d) {
 PageFrame frame(const ArchiveRoom& room, std::string title) {
   PageFrame f;
   f.title = std::move(title);
-  f.css_url = room.url + "chaton.css";
+  f.css_url = room.url + stylesheet_name(room.render.img_size_limit);
   f.rss_url = room.url + "var/index.rdf";
   f.rss_title = room.name;
   f.body_class = "archive-page";

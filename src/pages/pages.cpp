@@ -6,6 +6,7 @@
 
 #include "render/html.h"
 #include "util/civil_time.h"
+#include "util/gzip.h"
 #include "util/text.h"
 
 namespace chaton::assets {
@@ -45,9 +46,9 @@ constexpr std::string_view kFavicon =
     "<path fill='%231f5fc9' d='M3 2h10a2 2 0 0 1 2 2v6a2 2 0 0 1-2 2H8l-4 3v-3H3a2 2 0 0 1-2-2V4a2 2 0 0 "
     "1 2-2z'/></svg>";
 
-// FNV-1a, 64 bits: a stable content hash for the script's file name.
-uint64_t content_hash(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
+// FNV-1a, 64 bits: a stable content hash for the assets' file names;
+// `h` carries on from the hash of what comes before `s`.
+uint64_t content_hash(std::string_view s, uint64_t h = 1469598103934665603ull) {
   for (unsigned char c : s) {
     h ^= c;
     h *= 1099511628211ull;
@@ -85,18 +86,35 @@ std::string link(std::string_view href, std::string_view text_html, std::string_
   return h;
 }
 
+// What the configuration adds to the compiled-in stylesheet.
+std::string stylesheet_tail(int img_size_limit) {
+  std::string px = std::to_string(img_size_limit) + "px";
+  return "\n/* img_size_limit from the configuration */\n"
+         "img.inline-image { max-width: min(100%, " +
+         px + "); max-height: " + px + "; }\n";
+}
+
+std::shared_ptr<const std::string> gzipped(std::string_view body) {
+  auto z = gzip_compress(body);
+  return z ? std::make_shared<const std::string>(std::move(z.value())) : nullptr;
+}
+
 }  // namespace
+
+std::string stylesheet_name(int img_size_limit) {
+  static const uint64_t compiled_in = content_hash(assets::kChatonCss);
+  uint64_t h = content_hash(stylesheet_tail(img_size_limit), compiled_in);
+  return "chaton." + to_hex(h, 16).substr(0, 12) + ".css";
+}
 
 Assets make_assets(int img_size_limit) {
   Assets a;
   a.js = assets::kChatonJs;
   a.js_name = "chaton." + to_hex(content_hash(a.js), 16).substr(0, 12) + ".js";
-  a.css = assets::kChatonCss;
-  std::string px = std::to_string(img_size_limit) + "px";
-  a.css +=
-      "\n/* img_size_limit from the configuration */\n"
-      "img.inline-image { max-width: min(100%, " +
-      px + "); max-height: " + px + "; }\n";
+  a.css = std::string(assets::kChatonCss) + stylesheet_tail(img_size_limit);
+  a.css_name = stylesheet_name(img_size_limit);
+  a.js_gzip = gzipped(a.js);
+  a.css_gzip = gzipped(a.css);
   return a;
 }
 
@@ -153,7 +171,7 @@ std::string render_room_page(const PageRoom& c, const Assets& assets, std::strin
 
   PageFrame f;
   f.title = "Chaton " + c.name;
-  f.css_url = url + "chaton.css";
+  f.css_url = url + assets.css_name;
   f.script_url = url + assets.js_name;
   f.canonical = url;
   f.description = "Chat room " + c.name + ", live.";
@@ -265,7 +283,7 @@ std::string render_search_page(const PageRoom& room, std::string_view raw_query,
 
   PageFrame f;
   f.title = q.empty() ? room.name + " > Search" : room.name + " > Search: " + q;
-  f.css_url = url + "chaton.css";
+  f.css_url = url + stylesheet_name(room.render.img_size_limit);
   f.noindex = true;
   f.body_class = "search-page";
   f.rss_url = url + "var/index.rdf";
@@ -334,7 +352,7 @@ std::string render_badge_page(const PageRoom& room, const Assets& assets, const 
   const std::string name = esc(room.name);
   PageFrame f;
   f.title = room.name + " > Badge";
-  f.css_url = url + "chaton.css";
+  f.css_url = url + assets.css_name;
   f.script_url = url + assets.js_name;  // only for the Copy buttons
   f.body_class = "badge-page";
   f.description = "A badge for " + room.name + " to put on other pages.";
@@ -386,7 +404,7 @@ std::string render_passwd_page(const PageRoom& room, const PasswdForm& form) {
   const std::string name = esc(room.name);
   PageFrame f;
   f.title = room.name + " > Change password";
-  f.css_url = url + "chaton.css";
+  f.css_url = url + stylesheet_name(room.render.img_size_limit);
   f.noindex = true;
   f.body_class = "passwd-page";
 

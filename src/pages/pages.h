@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -24,12 +25,21 @@
 
 namespace chaton::pages {
 
+// Made once at start; the gzip forms are null when zlib failed (each
+// response is then compressed as it goes, http/caching.h).
 struct Assets {
   std::string js;
-  std::string js_name;  // "chaton.<content hash>.js"
-  std::string css;      // with the configured image size limit
+  std::string js_name;   // "chaton.<content hash>.js"
+  std::string css;       // with the configured image size limit
+  std::string css_name;  // "chaton.<content hash>.css": stylesheet_name()
+  std::shared_ptr<const std::string> js_gzip, css_gzip;
 };
 Assets make_assets(int img_size_limit);
+// The content-hashed file name of the stylesheet made with this image size
+// limit (the one make_assets() makes); pages link it under the room's URL.
+// An unhashed "chaton.css" is served too, for pages that know no limit (the
+// room index) and links from elsewhere.
+std::string stylesheet_name(int img_size_limit);
 
 // What the pages show of a room, from its settings.
 struct PageRoom {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <vector>
+
 namespace chaton {
 namespace {
 
@@ -93,8 +96,45 @@ TEST(ConnectionLimiter, CountsTheConnectionsItRefusedByVerdict) {
   EXPECT_EQ(limiter.admit("10.0.0.1").verdict, ConnectionLimiter::Verdict::too_many);
   EXPECT_EQ(limiter.admit("192.0.2.2").verdict, ConnectionLimiter::Verdict::too_many);
   EXPECT_EQ(limiter.open(), 3u);
-  EXPECT_EQ(limiter.refused(ConnectionLimiter::Verdict::too_many_from_address), 1u);
+  // A client carried by a trusted proxy counts like one that connected.
+  EXPECT_EQ(limiter.admit_carried("192.0.2.1", b.ticket).verdict, ConnectionLimiter::Verdict::too_many_from_address);
+  EXPECT_EQ(limiter.refused(ConnectionLimiter::Verdict::too_many_from_address), 2u);
   EXPECT_EQ(limiter.refused(ConnectionLimiter::Verdict::too_many), 2u);
+}
+
+// Behind a trusted proxy (10.0.0.1) each connection counts against the
+// client it carries, not against the proxy, and not twice in all.
+TEST(ConnectionLimiterCarried, ClientsBehindAProxyAreCappedEachOnItsOwn) {
+  ConnectionLimiter limiter(100, 2, AddressRanges::parse("10.0.0.1\n"), kBudget);
+  std::vector<std::shared_ptr<ConnectionLimiter::Ticket>> proxy, carried;
+  for (int i = 0; i < 5; ++i) proxy.push_back(limiter.admit("10.0.0.1").ticket);
+  ASSERT_EQ(limiter.open(), 5u);
+  for (int i = 0; i < 2; ++i) {
+    auto a = limiter.admit_carried("192.0.2.1", proxy[i]);
+    ASSERT_EQ(a.verdict, ConnectionLimiter::Verdict::ok);
+    EXPECT_EQ(a.ticket->address(), "192.0.2.1");
+    EXPECT_EQ(a.ticket->carrier(), proxy[i]);
+    carried.push_back(a.ticket);
+  }
+  auto third = limiter.admit_carried("192.0.2.1", proxy[2]);
+  EXPECT_EQ(third.verdict, ConnectionLimiter::Verdict::too_many_from_address);
+  EXPECT_FALSE(third.ticket);
+  EXPECT_EQ(limiter.admit_carried("192.0.2.2", proxy[2]).verdict, ConnectionLimiter::Verdict::ok)
+      << "another client behind the same proxy has places of its own";
+  EXPECT_EQ(limiter.open(), 5u) << "a carried client is not counted again in all";
+  // A carried client's bytes count against its own budget.
+  auto held = carried[0]->charge(kBudget);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(limiter.buffered("192.0.2.1"), kBudget);
+  EXPECT_FALSE(carried[1]->charge(1));
+  held.reset();
+  // Giving a place back lets the client in again; the proxy's connection
+  // stays open (the carried ticket held it, the session still does).
+  carried.pop_back();
+  EXPECT_EQ(limiter.admit_carried("192.0.2.1", proxy[2]).verdict, ConnectionLimiter::Verdict::ok);
+  carried.clear();
+  proxy.clear();
+  EXPECT_EQ(limiter.open(), 0u);
 }
 
 TEST(ConnectionLimiterBytes, NoTicketChargesNothing) { EXPECT_TRUE(charge_bytes(nullptr, 1u << 30)); }

@@ -433,6 +433,15 @@ TEST(RoomPage, IsCspCleanAndLinksEverything) {
   EXPECT_NE(h.find("&#39;Return&#39; key to post"), std::string::npos);
   EXPECT_NE(a.css.find("max-width: min(100%, 300px); max-height: 300px;"), std::string::npos);
   EXPECT_TRUE(std::regex_match(a.js_name, std::regex("chaton\\.[0-9a-f]{12}\\.js")));
+  // The stylesheet by its content hash: another limit, another name.
+  EXPECT_TRUE(std::regex_match(a.css_name, std::regex("chaton\\.[0-9a-f]{12}\\.css")));
+  EXPECT_NE(h.find("<link rel=\"stylesheet\" href=\"http://host/lobby/" + a.css_name + "\">"),
+            std::string::npos);
+  EXPECT_EQ(a.css_name, stylesheet_name(300));
+  EXPECT_NE(a.css_name, make_assets(301).css_name);
+  // Compressed once, here.
+  ASSERT_TRUE(a.js_gzip && a.css_gzip);
+  EXPECT_LT(a.css_gzip->size(), a.css.size());
 }
 
 TEST(RoomIndex, DescriptionChattersAndLastPost) {
