@@ -97,7 +97,8 @@ TEST(ConnectionLimiter, CountsTheConnectionsItRefusedByVerdict) {
   EXPECT_EQ(limiter.admit("192.0.2.2").verdict, ConnectionLimiter::Verdict::too_many);
   EXPECT_EQ(limiter.open(), 3u);
   // A client carried by a trusted proxy counts like one that connected.
-  EXPECT_EQ(limiter.admit_carried("192.0.2.1", b.ticket).verdict, ConnectionLimiter::Verdict::too_many_from_address);
+  EXPECT_EQ(limiter.admit_carried("192.0.2.1", b.ticket).verdict,
+            ConnectionLimiter::Verdict::too_many_from_address);
   EXPECT_EQ(limiter.refused(ConnectionLimiter::Verdict::too_many_from_address), 2u);
   EXPECT_EQ(limiter.refused(ConnectionLimiter::Verdict::too_many), 2u);
 }
