@@ -15,11 +15,15 @@ ConnectionLimiter::Admission ConnectionLimiter::admit(const std::string& address
   Entry* entry = nullptr;
   {
     std::lock_guard lock(mu_);
-    if (total_ >= max_total_) return {Verdict::too_many, nullptr};
+    if (total_ >= max_total_) {
+      ++refused_total_;
+      return {Verdict::too_many, nullptr};
+    }
     if (capped) {
       entry = &per_address_[address];
       if (entry->places >= max_per_address_) {
         if (entry->places == 0) per_address_.erase(address);
+        ++refused_per_address_;
         return {Verdict::too_many_from_address, nullptr};
       }
       ++entry->places;
@@ -39,6 +43,7 @@ ConnectionLimiter::Admission ConnectionLimiter::admit_carried(const std::string&
     entry = &per_address_[address];
     if (entry->places >= max_per_address_) {
       if (entry->places == 0) per_address_.erase(address);
+      ++refused_per_address_;
       return {Verdict::too_many_from_address, nullptr};
     }
     ++entry->places;
@@ -57,6 +62,19 @@ void ConnectionLimiter::release(const std::string& key, Entry* entry, bool count
 size_t ConnectionLimiter::open() const {
   std::lock_guard lock(mu_);
   return total_;
+}
+
+uint64_t ConnectionLimiter::refused(Verdict verdict) const {
+  std::lock_guard lock(mu_);
+  switch (verdict) {
+    case Verdict::too_many:
+      return refused_total_;
+    case Verdict::too_many_from_address:
+      return refused_per_address_;
+    case Verdict::ok:
+      break;
+  }
+  return 0;
 }
 
 size_t ConnectionLimiter::buffered(const std::string& address) const {

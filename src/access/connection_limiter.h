@@ -30,6 +30,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -66,6 +67,8 @@ class ConnectionLimiter {
   Admission admit_carried(const std::string& address, std::shared_ptr<Ticket> carrier);
 
   size_t open() const;
+  // Connections refused so far with `verdict` (for /metrics; 0 for ok).
+  uint64_t refused(Verdict verdict) const;
   // Bytes charged to `address` now (0 for an exempt or unknown address).
   size_t buffered(const std::string& address) const;
 
@@ -82,6 +85,8 @@ class ConnectionLimiter {
   AddressRanges exempt_;
   mutable std::mutex mu_;
   size_t total_ = 0;
+  uint64_t refused_total_ = 0;                          // Verdict::too_many so far
+  uint64_t refused_per_address_ = 0;                    // Verdict::too_many_from_address so far
   std::unordered_map<std::string, Entry> per_address_;  // nodes are stable: tickets point at them
 };
 

@@ -29,6 +29,7 @@ int RateLimiter::acquire(std::string_view address) {
     b.tokens -= 1;
     return 0;
   }
+  refused_.fetch_add(1, std::memory_order_relaxed);
   return std::max(1, static_cast<int>(std::ceil((1 - b.tokens) / rate_)));
 }
 

@@ -12,7 +12,9 @@
 // outlive the limiter.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -35,6 +37,9 @@ class RateLimiter {
   // True when `address` is in the exempt ranges.
   bool exempt(std::string_view address) const { return exempt_.contains(address); }
 
+  // How many acquire() calls were refused so far (for /metrics).
+  uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+
  private:
   struct Bucket {
     double tokens;
@@ -49,6 +54,7 @@ class RateLimiter {
   std::mutex mu_;
   std::unordered_map<std::string, Bucket> buckets_;
   SysTime next_cleanup_{};
+  std::atomic<uint64_t> refused_{0};
 };
 
 }  // namespace chaton

@@ -173,6 +173,8 @@ std::string url_path_problem(std::string_view path) {
     return "must start and end with '/' (got " + in_quotes(path) + ")";
   }
   if (path == "/") return "must not be '/' (the root lists the rooms)";
+  if (path == "/metrics/" || path == "/healthz/")
+    return "must not be " + in_quotes(path) + " (the site's monitoring URLs; set another url_path)";
   if (path.find("..") != std::string_view::npos) return "must not contain '..'";
   if (path.find("//") != std::string_view::npos) return "must not contain '//'";
   if (path.find_first_of("?#") != std::string_view::npos) return "must not contain '?' or '#'";
@@ -361,6 +363,7 @@ void read_site(const toml::table& t, SiteConfig& site, ErrorList& errors) {
       {"frame_ancestors", strings_field(site.frame_ancestors)},
       {"allowed_origins", strings_field(site.allowed_origins)},
       {"access_log", string_field(site.access_log, access_log_problem)},
+      {"metrics_allow", strings_field(site.metrics_allow)},
   };
   read_fields(t, "[site]", fields, errors);
 }

@@ -39,6 +39,9 @@ struct SiteConfig {
   // Where each room's access log (logs/comet.log: one line per request)
   // goes: "file", "stderr" (journald) or "off" (docs/CONFIG.md).
   std::string access_log = "file";
+  // Addresses or CIDR ranges that may read /metrics and /healthz (the TCP
+  // peer's address); 403 for every other.
+  std::vector<std::string> metrics_allow = {"127.0.0.0/8", "::1"};
 };
 
 struct AppearanceConfig {

@@ -22,8 +22,12 @@ using pages::robots_txt;
 using pages::RoomSummary;
 namespace bhttp = boost::beast::http;
 
-Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, OriginPolicy origins)
-    : rooms_(std::move(rooms)), clock_(clock), origins_(std::move(origins)) {
+Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock, OriginPolicy origins,
+               std::unique_ptr<Monitoring> monitoring)
+    : rooms_(std::move(rooms)),
+      clock_(clock),
+      origins_(std::move(origins)),
+      monitoring_(std::move(monitoring)) {
   std::stable_sort(rooms_.begin(), rooms_.end(), [](const auto& a, const auto& b) {
     return a->room().settings().config.url_path.size() > b->room().settings().config.url_path.size();
   });
@@ -35,6 +39,8 @@ Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& c
   table_.add({"/robots.txt", Match::exact, kGetHead, [this](const Call& call) {
                 call.ex->respond(make_response(bhttp::status::ok, "text/plain; charset=utf-8", robots_));
               }});
+  // Before the rooms: no url_path may take these (config.cpp refuses them).
+  if (monitoring_) monitoring_->add_to(table_);
   for (const auto& r : rooms_) {
     RoomEndpoints* room = r.get();
     const std::string& base = room->room().settings().config.url_path;  // ends with '/'

@@ -1,5 +1,6 @@
 // Router: the server's Handler. Maps a request target to the room index
-// (/), /robots.txt, or a room's endpoints by the longest matching url_path,
+// (/), /robots.txt, /metrics and /healthz (monitoring.h, when given one),
+// or a room's endpoints by the longest matching url_path,
 // through an EndpointTable (endpoint_table.h) built at construction; a
 // room's own table then takes the rest of the path. Every request and
 // WebSocket upgrade passes the OriginPolicy first.
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "endpoints/endpoint_table.h"
+#include "endpoints/monitoring.h"
 #include "endpoints/room_endpoints.h"
 #include "http/exchange.h"
 #include "http/origin.h"
@@ -22,7 +24,7 @@ namespace chaton::endpoints {
 class Router final : public http::Handler {
  public:
   Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& clock,
-         http::OriginPolicy origins = {});
+         http::OriginPolicy origins = {}, std::unique_ptr<Monitoring> monitoring = nullptr);
   void handle(const http::ExchangePtr& ex) override;
   http::UpgradeDecision upgrade(const http::Request& req, const std::string& client_address) override;
 
@@ -37,6 +39,7 @@ class Router final : public http::Handler {
   const Clock& clock_;
   http::OriginPolicy origins_;
   std::string robots_;
+  std::unique_ptr<Monitoring> monitoring_;  // null: no /metrics, no /healthz
   EndpointTable table_;
 };
 

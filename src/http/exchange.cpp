@@ -21,10 +21,12 @@ void send_on(const std::shared_ptr<Connection>& connection, const Request& req, 
 
 }  // namespace
 
-Exchange::Exchange(std::shared_ptr<Connection> connection, Request request, std::string client_address)
+Exchange::Exchange(std::shared_ptr<Connection> connection, Request request, std::string client_address,
+                   std::string peer_address)
     : connection_(std::move(connection)),
       request_(std::move(request)),
-      client_address_(std::move(client_address)) {}
+      client_address_(std::move(client_address)),
+      peer_address_(std::move(peer_address)) {}
 
 void Exchange::log(unsigned status, size_t bytes) {
   if (!access_log_) return;

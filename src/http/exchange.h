@@ -25,10 +25,14 @@ namespace chaton::http {
 
 class Exchange {
  public:
-  Exchange(std::shared_ptr<Connection> connection, Request request, std::string client_address);
+  // `client_address`: the client's, as X-Forwarded-For from a trusted proxy
+  // names it; `peer_address`: the TCP peer's (empty: the same).
+  Exchange(std::shared_ptr<Connection> connection, Request request, std::string client_address,
+           std::string peer_address = {});
 
   const Request& request() const { return request_; }
   const std::string& client_address() const { return client_address_; }
+  const std::string& peer_address() const { return peer_address_.empty() ? client_address_ : peer_address_; }
   boost::asio::any_io_executor executor() const { return connection_->executor(); }
 
   // Sends the response (version and keep-alive are set from the request).
@@ -60,6 +64,7 @@ class Exchange {
   std::shared_ptr<Connection> connection_;
   Request request_;
   std::string client_address_;
+  std::string peer_address_;
   std::atomic<bool> answered_{false};
   std::atomic<bool> streaming_{false};
   LogFile* access_log_ = nullptr;

@@ -367,7 +367,8 @@ class Session final : public Connection, public Drain::Member, public std::enabl
     if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
     std::string address = request_address(parser_->get());
     if (!carry(address)) return reject(bhttp::status::too_many_requests, kTooManyFromAddress);
-    auto ex = std::make_shared<Exchange>(this->shared_from_this(), parser_->release(), std::move(address));
+    auto ex = std::make_shared<Exchange>(this->shared_from_this(), parser_->release(), std::move(address),
+                                         address_);
     handler_.handle(ex);
   }
 

@@ -24,7 +24,8 @@ class EventStream final : public RoomFeed {
  public:
   EventStream(std::shared_ptr<Room> room, ExchangePtr ex, uint64_t pos, PacketFormat format,
               const CometConfig& timing, TimeSource& time)
-      : RoomFeed(std::move(room), ex->executor(), pos, format, timing, time), ex_(std::move(ex)) {}
+      : RoomFeed(std::move(room), ex->executor(), pos, format, timing, time, Transport::sse),
+        ex_(std::move(ex)) {}
 
   void begin() {
     Response header{bhttp::status::ok, 11};

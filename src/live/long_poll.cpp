@@ -65,6 +65,8 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     // A new cid is news too: the client learns it at once.
     if (d.has_posts || d.refresh || adm.reallocated) return finish(Outcome::news, d);
     if (!wait()) return;
+    counted_ = true;  // a waiting reader until finish()
+    room_->metrics().readers(Transport::long_poll).add();
     hard_deadline_ =
         time_.monotonic_now() + random_between(time_, seconds_as_duration(timing_.hard_timeout_min),
                                                seconds_as_duration(timing_.hard_timeout_max));
@@ -133,11 +135,13 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     done_ = true;
     timer_->cancel();
     room_->unwait(cid_, this);
+    if (counted_) room_->metrics().readers(Transport::long_poll).sub();
     switch (how) {
       case Outcome::news:
       case Outcome::timeout:
       case Outcome::stopping: {  // an empty reply: the client asks again (docs/PROTOCOL.md)
         room_->replied(cid_);
+        room_->metrics().delivered(Transport::long_poll).add(d->posts);
         // The envelope is this reader's; the content is the room's, shared.
         DeltaPieces p = make_delta_pieces(*room_, *d, cid_, format_);
         // The tail from its static storage: the reply holds a view of it.
@@ -169,7 +173,8 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   std::unique_ptr<Timer> timer_;
   MonoTime hard_deadline_{};
   size_t nc_at_start_ = 0;
-  bool done_ = false;  // set by finish() alone
+  bool done_ = false;     // set by finish() alone
+  bool counted_ = false;  // in the room's waiting long-polls (RoomMetrics::readers)
 };
 
 }  // namespace

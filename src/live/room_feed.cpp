@@ -13,9 +13,10 @@ namespace chaton::live {
 namespace net = boost::asio;
 
 RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint64_t pos, PacketFormat format,
-                   const CometConfig& timing, TimeSource& time)
+                   const CometConfig& timing, TimeSource& time, Transport transport)
     : Waiter(wake_loop_of(strand)),
       room_(std::move(room)),
+      transport_(transport),
       strand_(std::move(strand)),
       pos_(pos),
       format_(format),
@@ -24,6 +25,9 @@ RoomFeed::RoomFeed(std::shared_ptr<Room> room, net::any_io_executor strand, uint
       timer_(time.make_timer(strand_)) {}
 
 void RoomFeed::start(std::string_view address) {
+  if (stopped_) return;
+  counted_ = true;
+  room_->metrics().readers(transport_).add();
   cid_ = room_->allocate_cid(address);
   room_->hold(cid_);
   last_nc_ = room_->num_chatters();
@@ -37,6 +41,7 @@ void RoomFeed::start(std::string_view address) {
 void RoomFeed::end(Ending how) {
   if (stopped_) return;
   stopped_ = true;
+  if (counted_) room_->metrics().readers(transport_).sub();
   timer_->cancel();
   room_->unwait(cid_, this);
   room_->replied(cid_);  // no longer held: it expires like any idle client
@@ -44,6 +49,7 @@ void RoomFeed::end(Ending how) {
     case Ending::gone:
       return;
     case Ending::behind:
+      room_->metrics().dropped_readers->add();
       return cut_off();
     case Ending::stopping:
       return server_stopping();
@@ -105,6 +111,7 @@ bool RoomFeed::send_packet(const Delta& d) {
     stop();
     return false;
   }
+  room_->metrics().delivered(transport_).add(d.posts);
   pos_ = d.pos;
   return true;
 }

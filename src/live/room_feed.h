@@ -31,6 +31,9 @@
 // come back (docs/PROTOCOL.md, "When the server stops"). A feed ends once,
 // through end(), whichever way.
 //
+// A feed counts in its room's metrics (RoomMetrics) from start() until it
+// ends, under its transport; so do the posts it sends, and a cut-off.
+//
 // The soft timeouts (random in [soft_min, soft_max]) come from the
 // TimeSource, which must outlive the feed.
 //
@@ -59,7 +62,7 @@ inline constexpr int kMaxBatchesDuringWrite = 8;
 class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
  public:
   RoomFeed(std::shared_ptr<Room> room, boost::asio::any_io_executor strand, uint64_t pos, PacketFormat format,
-           const CometConfig& timing, TimeSource& time);
+           const CometConfig& timing, TimeSource& time, Transport transport);
 
   // On the strand: takes a cid (owned by the client's `address`, see
   // Room::admit), sends a first packet at once (the backlog after `pos`,
@@ -110,6 +113,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   void written();
 
   std::shared_ptr<Room> room_;
+  Transport transport_;
   boost::asio::any_io_executor strand_;
   uint64_t pos_;
   PacketFormat format_;
@@ -126,6 +130,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   uint64_t written_sequence_ = 0;  // the room's last post when the last packet was made
   int batches_ = 0;                // commit batches published while the last packet was being written
   bool stopped_ = false;
+  bool counted_ = false;  // in the room's readers (RoomMetrics), until stop()
 };
 
 }  // namespace chaton::live

@@ -26,7 +26,8 @@ class WsFeed final : public RoomFeed {
  public:
   WsFeed(std::shared_ptr<Room> room, std::shared_ptr<WsChannel> channel, uint64_t pos,
          const CometConfig& timing, TimeSource& time)
-      : RoomFeed(std::move(room), channel->executor(), pos, PacketFormat::json, timing, time),
+      : RoomFeed(std::move(room), channel->executor(), pos, PacketFormat::json, timing, time,
+                 Transport::websocket),
         channel_(std::move(channel)) {}
 
  private:

@@ -114,13 +114,22 @@ Status PgStore::append(std::span<Post> batch) {
   auto id = room_id(writer_);
   if (!id) return reported(id.status(), "storing posts");
   int64_t n = static_cast<int64_t>(batch.size());
+  metrics::Timer commit(syncs());  // one statement, committed on its own: the store's sync
   auto r = writer_.exec(
       kAppend, {num(*id), num(n), num(newest), text_array(secs), text_array(usecs), text_array(nicks),
                 text_array(texts), text_array(ips), slug_, text_array(folded)});
+  commit.done();
   if (!r) return reported(r.status(), "storing posts");
   if (r->rows() != 1) return Status(Errc::io, "room " + slug_ + " is missing from the database");
   uint64_t last = static_cast<uint64_t>(r->int64(0, 0));
   for (size_t i = 0; i < batch.size(); ++i) batch[i].seq = last - batch.size() + 1 + i;
+  return Status::ok();
+}
+
+Status PgStore::writable() {
+  std::lock_guard lock(writer_mu_);
+  auto r = writer_.exec("SELECT 1");
+  if (!r) return reported(r.status(), "checking the database");
   return Status::ok();
 }
 

@@ -52,6 +52,8 @@ class PgStore final : public Store {
 
   Result<StoreSnapshot> open() override;
   Status append(std::span<Post> batch) override;
+  // Whether the database answers on the writer's connection (SELECT 1).
+  Status writable() override;
   void record_num_chatters(size_t n) override;
   bool shared() const override { return true; }
   size_t chatters_elsewhere(std::chrono::seconds fresh) override;

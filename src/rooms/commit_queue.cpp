@@ -9,8 +9,12 @@
 namespace chaton {
 
 CommitQueue::CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish,
-                         const std::vector<Stamp>& known)
-    : store_(store), clock_(clock), publish_(std::move(publish)), last_stamp_(last_stamp) {
+                         const std::vector<Stamp>& known, CommitMetrics metrics)
+    : store_(store),
+      clock_(clock),
+      publish_(std::move(publish)),
+      metrics_(std::move(metrics)),
+      last_stamp_(last_stamp) {
   for (Stamp s : known) remember(s);
   thread_ = std::thread([this] { run(); });
 }
@@ -67,13 +71,14 @@ void CommitQueue::submit(Post draft, Done done) {
     std::unique_lock lock(mu_);
     if (stopping_) {
       lock.unlock();
+      metrics_.closed->add();
       done(Status(Errc::io, "the room is shutting down"));
       return;
     }
     Stamp s = next_stamp();
     draft.sec = s.sec;
     draft.usec = s.usec;
-    queue_.push_back(Pending{std::move(draft), std::move(done)});
+    queue_.push_back(Pending{std::move(draft), std::move(done), std::chrono::steady_clock::now()});
   }
   cv_.notify_one();
 }
@@ -101,13 +106,14 @@ void CommitQueue::run_exclusive(const std::function<void()>& task) {
   done_cv.wait(l, [&] { return done; });
 }
 
-void CommitQueue::post(std::function<void()> task) {
+bool CommitQueue::post(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
-    if (exited_) return;
+    if (exited_) return false;
     tasks_.push_back(std::move(task));
   }
   cv_.notify_one();
+  return true;
 }
 
 void CommitQueue::observe(std::span<const Post> posts) {
@@ -164,9 +170,15 @@ void CommitQueue::run() {
     Status st = store_.append(posts);
     if (st) {
       std::function<void()> after = publish_(posts);
-      for (size_t i = 0; i < batch.size(); ++i) batch[i].done(posts[i]);
+      const auto acknowledged = std::chrono::steady_clock::now();
+      metrics_.stored->add(batch.size());
+      for (size_t i = 0; i < batch.size(); ++i) {
+        metrics_.commit_seconds->observe(acknowledged - batch[i].arrived);
+        batch[i].done(posts[i]);
+      }
       if (after) after();
     } else {
+      metrics_.store_failures->add(batch.size());
       for (auto& p : batch) p.done(st);
     }
     batch.clear();

@@ -25,6 +25,10 @@
 // store failure every post of the batch gets the error and nothing is
 // published.
 //
+// It counts what it does (docs/DEPLOY.md, "Monitoring"): the posts stored,
+// each one's time from submit() to its acknowledgement, and the posts it
+// refused (a store failure; the queue stopping).
+//
 // Thread-safety: submit() from any thread. Lifetime: the Store and Clock
 // must outlive the queue; the destructor drains what was submitted.
 #pragma once
@@ -34,6 +38,7 @@
 #include <cstddef>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <span>
@@ -41,6 +46,7 @@
 #include <vector>
 
 #include "messages/post.h"
+#include "metrics/metrics.h"
 #include "store/store.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -54,6 +60,14 @@ inline constexpr std::chrono::seconds kMaxStampNudge{5};
 // Stamps remembered to keep entry ids unique after the clock steps back.
 inline constexpr size_t kMaxKnownStamps = 20000;
 
+// Where a CommitQueue counts (see above); its own series unless given.
+struct CommitMetrics {
+  std::shared_ptr<metrics::Counter> stored = std::make_shared<metrics::Counter>();
+  std::shared_ptr<metrics::Histogram> commit_seconds = std::make_shared<metrics::Histogram>();
+  std::shared_ptr<metrics::Counter> store_failures = std::make_shared<metrics::Counter>();
+  std::shared_ptr<metrics::Counter> closed = std::make_shared<metrics::Counter>();
+};
+
 class CommitQueue {
  public:
   using Done = std::function<void(Result<Post>)>;
@@ -64,7 +78,7 @@ class CommitQueue {
   // `last_stamp`: the stamp of the newest line of the live log; `known`:
   // the stamps of the live log's posts (any order), which new posts avoid.
   CommitQueue(Store& store, const Clock& clock, Stamp last_stamp, Publish publish,
-              const std::vector<Stamp>& known = {});
+              const std::vector<Stamp>& known = {}, CommitMetrics metrics = {});
   ~CommitQueue();
   CommitQueue(const CommitQueue&) = delete;
   CommitQueue& operator=(const CommitQueue&) = delete;
@@ -77,8 +91,8 @@ class CommitQueue {
   void run_exclusive(const std::function<void()>& task);
 
   // Queues `task` for the commit thread, between two batches, and returns
-  // at once; dropped once the thread has exited.
-  void post(std::function<void()> task);
+  // at once; dropped once the thread has exited (then false).
+  bool post(std::function<void()> task);
 
   // Posts another writer committed (a shared store): their stamps are
   // avoided and the next post is stamped after the newest of them, as far
@@ -97,6 +111,7 @@ class CommitQueue {
   struct Pending {
     Post post;
     Done done;
+    std::chrono::steady_clock::time_point arrived;
   };
   void run();
   Stamp next_stamp();      // under mu_
@@ -105,6 +120,7 @@ class CommitQueue {
   Store& store_;
   const Clock& clock_;
   Publish publish_;
+  CommitMetrics metrics_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Pending> queue_;

@@ -38,9 +38,13 @@ std::filesystem::path blacklist_path(const RoomConfig& c) {
 
 Room::Room(RoomSettings settings, std::unique_ptr<Store> store, const Clock& clock)
     : settings_(std::move(settings)),
+      registry_(settings_.metrics ? settings_.metrics : std::make_shared<metrics::Registry>()),
+      metrics_(*registry_, settings_.config.slug),
       store_(std::move(store)),
       clock_(clock),
-      blacklist_(blacklist_path(settings_.config)) {}
+      blacklist_(blacklist_path(settings_.config)) {
+  store_->measure_syncs(metrics_.sync_seconds);
+}
 
 Room::~Room() { close(); }
 
@@ -60,8 +64,12 @@ Status Room::open(std::vector<std::string>* warnings) {
     known.reserve(window_.size());
     for (const Post& p : window_) known.push_back(Stamp{p.sec, p.usec});
   }
+  CommitMetrics counted{metrics_.posts, metrics_.commit_seconds,
+                        metrics_.rejected[static_cast<size_t>(Rejection::store_failure)],
+                        metrics_.rejected[static_cast<size_t>(Rejection::closed)]};
   queue_ = std::make_unique<CommitQueue>(
-      *store_, clock_, last, [this](std::span<const Post> p) { return publish(p); }, std::move(known));
+      *store_, clock_, last, [this](std::span<const Post> p) { return publish(p); }, std::move(known),
+      std::move(counted));
   return Status::ok();
 }
 
@@ -96,15 +104,26 @@ bool Room::stopping() const {
 
 void Room::post(std::string_view nick, std::string_view text, std::string ip, CommitQueue::Done done) {
   auto sub = normalize_submission(nick, text, settings_.limits);
-  if (!sub) return done(sub.status());
+  if (!sub) {
+    metrics_.reject(sub.status().code() == Errc::too_large ? Rejection::too_large : Rejection::invalid);
+    return done(sub.status());
+  }
   // Fails closed: an unreadable blacklist refuses every post (503).
-  if (Status listed = blacklist_.check(ip); !listed) return done(std::move(listed));
+  if (Status listed = blacklist_.check(ip); !listed) {
+    metrics_.reject(Rejection::blacklisted);
+    return done(std::move(listed));
+  }
   if (settings_.rate_limiter) {
-    if (int wait = settings_.rate_limiter->acquire(ip))
+    if (int wait = settings_.rate_limiter->acquire(ip)) {
+      metrics_.reject(Rejection::rate_limited);
       return done(Status(Errc::rate_limited, "posting too fast; try again in " + std::to_string(wait) + " s")
                       .with_retry_after(wait));
+    }
   }
-  if (!queue_) return done(Status(Errc::io, "the room is not open"));
+  if (!queue_) {
+    metrics_.reject(Rejection::closed);
+    return done(Status(Errc::io, "the room is not open"));
+  }
   Post draft;
   draft.nick = std::move(sub->nick);
   draft.text = std::move(sub->text);
@@ -187,6 +206,14 @@ std::function<void()> Room::publish_batch(std::vector<Post> earlier, std::span<c
     wake_all(woken);
     for (auto& observe : observers) observe(posts);
   };
+}
+
+void Room::check_writable(std::function<void(Status)> done) {
+  // Shared with the task, so that a task the queue drops (it has stopped)
+  // leaves `done` here to answer.
+  auto answer = std::make_shared<std::function<void(Status)>>(std::move(done));
+  if (queue_ && queue_->post([this, answer] { (*answer)(store_->writable()); })) return;
+  (*answer)(Status(Errc::unavailable, "the room is not open"));
 }
 
 void Room::store_changed(std::optional<uint64_t> sequence) {
@@ -355,6 +382,7 @@ Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::o
   size_t begin = static_cast<size_t>(from + 1 - first);
   size_t end = packet_end(begin);
   d.more = end < window_.size();
+  d.posts = end - begin;
   if (end > begin) d.pos = window_[end - 1].seq;
   auto key = std::make_pair(from, static_cast<int>(fmt));
   if (auto it = deltas_.find(key); it != deltas_.end()) {
@@ -370,7 +398,10 @@ Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::o
     d.content = std::move(content);
   }
   d.has_posts = from < sequence_;
-  if (!d.has_posts) d.content = shared_empty(fmt);
+  if (!d.has_posts) {
+    d.content = shared_empty(fmt);
+    d.posts = 0;
+  }
   return d;
 }
 

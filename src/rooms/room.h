@@ -100,6 +100,7 @@
 #include "rooms/cid_table.h"
 #include "rooms/commit_queue.h"
 #include "rooms/fan_out.h"
+#include "rooms/room_metrics.h"
 #include "store/store.h"
 #include "util/clock.h"
 
@@ -126,6 +127,8 @@ struct RoomSettings {
   std::chrono::microseconds client_timeout{std::chrono::seconds(10)};
   std::string version;                        // `ver` in packets
   std::shared_ptr<RateLimiter> rate_limiter;  // shared by the site's rooms; null: no limit
+  // Where the room's series go (rooms/room_metrics.h); null: a registry of its own.
+  std::shared_ptr<metrics::Registry> metrics;
 };
 
 struct RoomStatus {
@@ -139,6 +142,7 @@ struct Delta {
   bool refresh = false;
   bool has_posts = false;
   bool more = false;                           // posts after `pos` did not fit in this packet
+  size_t posts = 0;                            // how many posts `content` carries
   std::shared_ptr<const std::string> content;  // never null
 };
 
@@ -164,6 +168,13 @@ class Room {
   bool stopping() const;
 
   const RoomSettings& settings() const { return settings_; }
+  // The room's series (docs/DEPLOY.md, "Monitoring"); its live readers count there.
+  const RoomMetrics& metrics() const { return metrics_; }
+
+  // Whether the room's store can take posts now (Store::writable), asked on
+  // the commit thread between batches; `done` gets the answer there, or at
+  // once on the caller's thread when the room is not open or has stopped.
+  void check_writable(std::function<void(Status)> done);
   const std::string& slug() const { return settings_.config.slug; }
 
   // --- posting
@@ -284,6 +295,8 @@ class Room {
   std::vector<std::shared_ptr<Waiter>> take_waiters_locked();
 
   RoomSettings settings_;
+  std::shared_ptr<metrics::Registry> registry_;
+  RoomMetrics metrics_;
   std::unique_ptr<Store> store_;
   const Clock& clock_;
   Blacklist blacklist_;

@@ -24,6 +24,7 @@
 #include "http/loop_pool.h"
 #include "http/socket_activation.h"
 #include "http/tls_context.h"
+#include "metrics/metrics.h"
 #include "postgres/notify_listener.h"
 #include "server/daily_archiver.h"
 #include "server/room_store.h"
@@ -118,6 +119,9 @@ struct Server::Impl final : Handler {
   net::steady_timer stop_timer;
   SessionLimits limits;
   AddressRanges trusted_proxies;
+  AddressRanges metrics_allow;  // who may read /metrics and /healthz
+  // Every series of /metrics (docs/DEPLOY.md, "Monitoring"); the rooms hold theirs too.
+  std::shared_ptr<metrics::Registry> registry = std::make_shared<metrics::Registry>();
   std::shared_ptr<RateLimiter> rate_limiter;
   Assets assets;
   std::unique_ptr<Router> router;
@@ -160,9 +164,11 @@ Result<AddressRanges> address_list(const std::vector<std::string>& items, const 
 }
 
 RoomSettings settings_for(const RoomConfig& rc, const Config& c, const std::string& public_url,
-                          std::shared_ptr<RateLimiter> rate_limiter) {
+                          std::shared_ptr<RateLimiter> rate_limiter,
+                          std::shared_ptr<metrics::Registry> registry) {
   RoomSettings s;
   s.rate_limiter = std::move(rate_limiter);
+  s.metrics = std::move(registry);
   s.config = rc;
   s.url = public_url + rc.url_path;
   s.render.room_url = s.url;
@@ -183,6 +189,9 @@ Status Server::Impl::build_access_controls() {
   if (!trusted) return trusted.status();
   auto exempt = address_list(config.limits.rate_limit_exempt, "limits.rate_limit_exempt");
   if (!exempt) return exempt.status();
+  auto allow = address_list(config.site.metrics_allow, "site.metrics_allow");
+  if (!allow) return allow.status();
+  metrics_allow = std::move(allow.value());
   trusted_proxies = std::move(trusted.value());
   limits.trusted_proxies = &trusted_proxies;
   connections = std::make_unique<ConnectionLimiter>(
@@ -193,13 +202,26 @@ Status Server::Impl::build_access_controls() {
   rate_limiter =
       std::make_shared<RateLimiter>(config.limits.post_rate, static_cast<double>(config.limits.post_burst),
                                     std::move(exempt.value()), clock);
+  // Read when /metrics is asked for: the limiters count already.
+  registry->gauge_fn("chaton_open_connections", "Open connections (HTTP, SSE and WebSocket).", {},
+                     [this] { return static_cast<int64_t>(connections->open()); });
+  const char* limited = "chaton_rate_limited_requests_total";
+  const char* limited_help = "Requests refused with 429 by a per-address limit.";
+  registry->counter_fn(limited, limited_help, {{"limit", "post_rate"}},
+                       [this] { return rate_limiter->refused(); });
+  registry->counter_fn(limited, limited_help, {{"limit", "max_connections_per_address"}}, [this] {
+    return connections->refused(ConnectionLimiter::Verdict::too_many_from_address);
+  });
+  registry->counter_fn("chaton_refused_connections_total",
+                       "Connections refused with 503 because max_connections were open.", {},
+                       [this] { return connections->refused(ConnectionLimiter::Verdict::too_many); });
   return {};
 }
 
 Status Server::Impl::open_rooms(std::ostream& out) {
   std::vector<std::unique_ptr<RoomEndpoints>> endpoints;
   for (const auto& rc : config.rooms) {
-    auto room = std::make_shared<Room>(settings_for(rc, config, public_url, rate_limiter),
+    auto room = std::make_shared<Room>(settings_for(rc, config, public_url, rate_limiter, registry),
                                        open_room_store(config.store, rc, clock, node), clock);
     std::vector<std::string> warnings;
     Status st = room->open(&warnings);
@@ -213,7 +235,8 @@ Status Server::Impl::open_rooms(std::ostream& out) {
         std::make_unique<RoomEndpoints>(room, config, assets, time, open_search_index(config.store, rc)));
   }
   router = std::make_unique<Router>(std::move(endpoints), clock,
-                                    OriginPolicy(public_url, config.site.allowed_origins, tls.enabled()));
+                                    OriginPolicy(public_url, config.site.allowed_origins, tls.enabled()),
+                                    std::make_unique<endpoints::Monitoring>(registry, metrics_allow, rooms));
   return {};
 }
 

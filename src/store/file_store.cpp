@@ -58,6 +58,7 @@ struct FileStore::Impl {
   ino_t current_ino = 0;
   uint64_t sequence = 0;  // posts ever, as far as we know
   int64_t last_post = 0;
+  std::string append_failure;  // why the last append failed; empty when it did not
 
   explicit Impl(const fs::path& datadir)
       : data_dir(datadir / "data"),
@@ -72,7 +73,8 @@ struct FileStore::Impl {
   Status open_lock_file();
   Status ensure_current_open();
   Status repair_torn_tail();
-  Status write_batch(std::span<Post> batch, int& err);
+  // `syncs`: where the fdatasync's time goes.
+  Status write_batch(std::span<Post> batch, int& err, metrics::Histogram& syncs);
   void write_bookkeeping();
   void write_base(uint64_t base);
 };
@@ -152,7 +154,7 @@ Status cannot_store(const std::string& detail, int err) {
 // Writes the batch to current.dat and syncs it; on failure truncates the
 // file back so nothing of the batch remains, and sets `err` to the
 // failure's errno. Caller holds the room lock.
-Status FileStore::Impl::write_batch(std::span<Post> batch, int& err) {
+Status FileStore::Impl::write_batch(std::span<Post> batch, int& err, metrics::Histogram& syncs) {
   if (auto st = ensure_current_open(); !st) {
     err = errno;
     return st;
@@ -171,9 +173,15 @@ Status FileStore::Impl::write_batch(std::span<Post> batch, int& err) {
     buf += encode_line(p);
     buf.push_back('\n');
   }
-  if (write_all(fd, buf) && ::fdatasync(fd) == 0) return Status::ok();
-
+  bool ok = write_all(fd, buf);
   err = errno;
+  if (ok) {
+    metrics::Timer timer(syncs);
+    ok = ::fdatasync(fd) == 0;
+    err = errno;
+  }
+  if (ok) return Status::ok();
+
   std::string message = io_message("cannot append to", current_path, err);
   if (::ftruncate(fd, before) != 0) message += "; and cannot truncate it back: " + fileio::errno_text(errno);
   return Status(Errc::io, std::move(message));
@@ -237,21 +245,44 @@ Status FileStore::append(std::span<Post> batch) {
   Impl& m = *impl_;
   std::lock_guard guard(m.mu);
   if (!m.lock_fd.valid()) return Status(Errc::invalid, "FileStore::append called before open()");
+  auto failed = [&m](Status st) {
+    m.append_failure = st.message();
+    return st;
+  };
   LockGuard lock(m.lock_fd.get());
   if (!lock.locked()) {
     int err = errno;
-    return cannot_store(io_message("cannot lock", m.lock_path, err), err);
+    return failed(cannot_store(io_message("cannot lock", m.lock_path, err), err));
   }
 
   // Another writer (an original poster script) may have advanced it.
   if (auto on_disk = read_number_file(m.sequence_path))
     m.sequence = std::max(m.sequence, static_cast<uint64_t>(*on_disk));
   int err = 0;
-  if (auto st = m.write_batch(batch, err); !st) return cannot_store(st.message(), err);
+  if (auto st = m.write_batch(batch, err, syncs()); !st) return failed(cannot_store(st.message(), err));
+  m.append_failure.clear();
 
   for (Post& p : batch) p.seq = ++m.sequence;
   m.last_post = batch.back().sec;
   m.write_bookkeeping();
+  return Status::ok();
+}
+
+Status FileStore::writable() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard guard(m.mu);
+    if (!m.append_failure.empty()) return Status(Errc::io, "the last append failed: " + m.append_failure);
+  }
+  const fs::path probe = m.data_dir / ".writable";
+  Fd fd(open_retry(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC));
+  if (!fd.valid()) return Status(Errc::io, io_message("cannot create a file in", m.data_dir, errno));
+  bool written = write_all(fd.get(), "ok\n");
+  int err = errno;
+  fd.reset();
+  std::error_code ignored;  // a probe left behind is overwritten by the next
+  fs::remove(probe, ignored);
+  if (!written) return Status(Errc::io, io_message("cannot write to", probe, err));
   return Status::ok();
 }
 

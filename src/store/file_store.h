@@ -47,6 +47,9 @@ class FileStore final : public Store {
   // (`chaton moderate` runs it alone), under the room lock.
   Result<ModerationReport> remove_posts(const PostSelector& selector) override;
   std::string change_stamp() override;
+  // Not when the last append failed (until one succeeds), nor when a file
+  // cannot be created in DATADIR/data (one is written and removed).
+  Status writable() override;
 
   const std::filesystem::path& datadir() const { return datadir_; }
 

@@ -19,12 +19,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "messages/post.h"
+#include "metrics/metrics.h"
 #include "util/civil_time.h"
 #include "util/result.h"
 
@@ -162,6 +164,24 @@ class Store {
   // the room knows to reload. Cheap: a room asks once a second. Empty when
   // the store has no such thing.
   virtual std::string change_stamp() { return {}; }
+
+  // --- monitoring (docs/DEPLOY.md, "Monitoring")
+
+  // Whether the store can take posts now, or why not (GET /healthz). Called
+  // on the commit thread, between batches; cheap. A store that cannot tell
+  // (a test double) says it can.
+  virtual Status writable() { return Status::ok(); }
+
+  // Where the time append() waits for durability goes: the file store's
+  // fdatasync, the PostgreSQL store's append statement (which commits).
+  // Set before the first append(); a store has one of its own until then.
+  void measure_syncs(std::shared_ptr<metrics::Histogram> histogram) { syncs_ = std::move(histogram); }
+
+ protected:
+  metrics::Histogram& syncs() { return *syncs_; }
+
+ private:
+  std::shared_ptr<metrics::Histogram> syncs_ = std::make_shared<metrics::Histogram>();
 };
 
 }  // namespace chaton

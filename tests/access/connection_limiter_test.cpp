@@ -87,6 +87,22 @@ TEST(ConnectionLimiterBytes, ExemptAddressIsNotCharged) {
   EXPECT_EQ(limiter.buffered("10.0.0.1"), 0u);
 }
 
+TEST(ConnectionLimiter, CountsTheConnectionsItRefusedByVerdict) {
+  ConnectionLimiter limiter(3, 1, AddressRanges::parse("10.0.0.1\n"));
+  auto a = limiter.admit("192.0.2.1");
+  EXPECT_EQ(limiter.admit("192.0.2.1").verdict, ConnectionLimiter::Verdict::too_many_from_address);
+  auto b = limiter.admit("10.0.0.1");
+  auto c = limiter.admit("10.0.0.1");
+  EXPECT_EQ(limiter.admit("10.0.0.1").verdict, ConnectionLimiter::Verdict::too_many);
+  EXPECT_EQ(limiter.admit("192.0.2.2").verdict, ConnectionLimiter::Verdict::too_many);
+  EXPECT_EQ(limiter.open(), 3u);
+  // A client carried by a trusted proxy counts like one that connected.
+  EXPECT_EQ(limiter.admit_carried("192.0.2.1", b.ticket).verdict,
+            ConnectionLimiter::Verdict::too_many_from_address);
+  EXPECT_EQ(limiter.refused(ConnectionLimiter::Verdict::too_many_from_address), 2u);
+  EXPECT_EQ(limiter.refused(ConnectionLimiter::Verdict::too_many), 2u);
+}
+
 // Behind a trusted proxy (10.0.0.1) each connection counts against the
 // client it carries, not against the proxy, and not twice in all.
 TEST(ConnectionLimiterCarried, ClientsBehindAProxyAreCappedEachOnItsOwn) {

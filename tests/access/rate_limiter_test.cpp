@@ -22,6 +22,16 @@ TEST(RateLimiter, AllowsABurstThenAsksToWait) {
   EXPECT_EQ(limiter.acquire("192.0.2.1"), 0);
 }
 
+TEST(RateLimiter, CountsTheRequestsItRefused) {
+  ManualClock clock(SysTime{1000s});
+  RateLimiter limiter(0.5, 1, AddressRanges::parse("127.0.0.0/8\n"), clock);
+  EXPECT_EQ(limiter.acquire("192.0.2.1"), 0);
+  EXPECT_GT(limiter.acquire("192.0.2.1"), 0);
+  EXPECT_GT(limiter.acquire("192.0.2.1"), 0);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(limiter.acquire("127.0.0.1"), 0);
+  EXPECT_EQ(limiter.refused(), 2u);
+}
+
 TEST(RateLimiter, RefillsUpToTheBurstOnly) {
   ManualClock clock(SysTime{1000s});
   RateLimiter limiter(1, 2, AddressRanges{}, clock);

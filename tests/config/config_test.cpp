@@ -834,5 +834,23 @@ TEST(ConfigWebhooks, RefusesAWebhookThatIsNotATableArray) {
   EXPECT_TRUE(Contains(e, "key 'webhook' in [[room]] must be an array of tables"));
 }
 
+TEST(ConfigMonitoring, MetricsAllowDefaultsToLoopbackAndIsRead) {
+  EXPECT_EQ(default_config().site.metrics_allow, (std::vector<std::string>{"127.0.0.0/8", "::1"}));
+  Config c = finalized("[site]\nmetrics_allow = [\"10.0.0.0/8\"]\n");
+  EXPECT_EQ(c.site.metrics_allow, (std::vector<std::string>{"10.0.0.0/8"}));
+}
+
+TEST(ConfigMonitoring, ARoomCannotTakeTheMonitoringUrls) {
+  // A slug's default url_path, or one set: either would hide /metrics or /healthz.
+  for (const char* slug : {"metrics", "healthz"}) {
+    Config c = parse_ok(std::string("[[room]]\nslug = \"") + slug + "\"\n");
+    EXPECT_TRUE(Contains(finalize_error(c), "the site's monitoring URLs")) << slug;
+  }
+  EXPECT_TRUE(Contains(parse_error("[[room]]\nslug = \"x\"\nurl_path = \"/healthz/\"\n"),
+                       "url_path' in [[room]] must not be '/healthz/' (the site's monitoring URLs"));
+  // Below them is fine.
+  finalized("[[room]]\nslug = \"x\"\nurl_path = \"/metrics/x/\"\n");
+}
+
 }  // namespace
 }  // namespace chaton

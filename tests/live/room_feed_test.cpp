@@ -83,7 +83,8 @@ class RoomFeedTest : public ::testing::Test {
   void start_feed(uint64_t pos, double soft_timeout = 30) {
     CometConfig timing;
     timing.soft_timeout_min = timing.soft_timeout_max = soft_timeout;
-    feed = std::make_shared<RecordingFeed>(room, io.get_executor(), pos, PacketFormat::json, timing, time);
+    feed = std::make_shared<RecordingFeed>(room, io.get_executor(), pos, PacketFormat::json, timing, time,
+                                           Transport::sse);
     feed->start("192.0.2.1");
     io.poll();
   }
@@ -172,9 +173,28 @@ TEST_F(RoomFeedTest, AReaderWithMoreThanAPacketPiledUpDuringAWriteIsCutOff) {
     io.poll();
   }
   EXPECT_EQ(feed->cut, 0);
+  EXPECT_EQ(room->metrics().dropped_readers->value(), 0u);
   feed->finish_writes();
   io.poll();
   EXPECT_EQ(feed->cut, 1);
+  EXPECT_EQ(room->metrics().dropped_readers->value(), 1u);
+  EXPECT_EQ(room->metrics().readers(Transport::sse).value(), 0);  // stopped
+}
+
+// A feed counts in its room's readers while it runs, under its transport,
+// and the posts it sends in the room's deliveries.
+TEST_F(RoomFeedTest, CountsAsAReaderUntilStoppedAndCountsThePostsItSends) {
+  post_many(1, 2);
+  start_feed(0);
+  EXPECT_EQ(room->metrics().readers(Transport::sse).value(), 1);
+  EXPECT_EQ(room->metrics().readers(Transport::websocket).value(), 0);
+  drain();
+  post_many(3, 1);
+  drain();
+  EXPECT_EQ(room->metrics().delivered(Transport::sse).value(), 3u);
+  feed->stop();
+  feed->stop();  // once
+  EXPECT_EQ(room->metrics().readers(Transport::sse).value(), 0);
 }
 
 // ... but less than a packet piled up during a write is sent as one packet.

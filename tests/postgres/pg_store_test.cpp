@@ -298,6 +298,29 @@ TEST_F(PgStoreTest, ModerationRemovesRenumbersAndMovesTheStamp) {
   EXPECT_FALSE(r->removed_any());
 }
 
+// GET /healthz and the sync histogram (docs/DEPLOY.md, "Monitoring").
+TEST_F(PgStoreTest, IsWritableWhileTheDatabaseAnswersAndTimesEachAppend) {
+  auto s = store();
+  auto syncs = std::make_shared<metrics::Histogram>();
+  s->measure_syncs(syncs);
+  ASSERT_TRUE(s->open());
+  EXPECT_TRUE(s->writable());
+  int64_t t = to_stamp(clock_.now()).sec;
+  ASSERT_TRUE(append(*s, {draft("alice", "one", t, 1), draft("bob", "two", t, 2)}));
+  ASSERT_TRUE(append(*s, {draft("alice", "three", t, 3)}));
+  EXPECT_EQ(syncs->count(), 2u);  // one statement per batch
+}
+
+TEST(PgStoreUnreachableTest, IsNotWritable) {
+  ManualClock clock;
+  PgStore s("postgresql://chaton@127.0.0.1:1/chaton", "lobby", "a", clock);  // nothing listens there
+  ::testing::internal::CaptureStderr();
+  Status st = s.writable();
+  ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(st);
+  EXPECT_EQ(st.code(), Errc::unavailable);
+}
+
 TEST(PgStoreUnreachableTest, AppendFailsWithUnavailableAndNamesNoPassword) {
   ManualClock clock;
   // A port nothing listens on.

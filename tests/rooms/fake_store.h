@@ -7,6 +7,7 @@
 //   next append (Errc::io, nothing of that batch counts) or to hold every
 //   append until release() (so the commit queue builds up a batch meanwhile).
 // - record_num_chatters() calls are recorded.
+// - writable() says what set_writable() last set (ok at first).
 // - advance_sequence() plays another writer of the same data (the original
 //   tools beside us): the next post gets a seq further on.
 // - rewrite() plays a moderation by another process: open() returns the new
@@ -104,7 +105,16 @@ class FakeStore final : public Store {
     return std::to_string(rewrites_);
   }
 
+  Status writable() override {
+    std::lock_guard lock(mu_);
+    return writable_;
+  }
+
   // --- control
+  void set_writable(Status st) {
+    std::lock_guard lock(mu_);
+    writable_ = std::move(st);
+  }
   // The next append() fails with Errc::io (decided when it starts).
   void fail_next_append() {
     std::lock_guard lock(mu_);
@@ -197,6 +207,7 @@ class FakeStore final : public Store {
   int rewrites_ = 0;
   std::vector<std::vector<Post>> batches_;
   std::vector<size_t> chatters_;
+  Status writable_;
 };
 
 }  // namespace chaton::rooms_test

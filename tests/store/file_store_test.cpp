@@ -340,6 +340,49 @@ TEST_F(FileStoreTest, FailedWriteIsRolledBack) {
   EXPECT_EQ(read_text(current()), before + encode_line(b2[0]) + "\n");
 }
 
+// GET /healthz (docs/DEPLOY.md, "Monitoring").
+TEST_F(FileStoreTest, IsWritableUntilAnAppendFailsAndAgainOnceOneSucceeds) {
+  FileStore store(dir_.path());
+  open_ok(store);
+  EXPECT_TRUE(store.writable());
+  EXPECT_FALSE(fs::exists(data() / ".writable"));  // the probe is removed
+  fs::remove(current());
+  fs::create_directory(current());
+  std::vector<Post> lost = {make_post("a", 100, 0, "lost")};
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(store.append(lost));
+  ::testing::internal::GetCapturedStderr();
+  Status st = store.writable();
+  EXPECT_FALSE(st);
+  EXPECT_NE(st.message().find("the last append failed"), std::string::npos) << st.message();
+  fs::remove(current());
+  std::vector<Post> kept = {make_post("a", 101, 0, "kept")};
+  append_ok(store, kept);
+  EXPECT_TRUE(store.writable());
+}
+
+TEST_F(FileStoreTest, IsNotWritableWhenNoFileCanBeCreatedInItsDataDirectory) {
+  FileStore store(dir_.path());
+  open_ok(store);
+  fs::rename(data(), dir_.path() / "data.away");
+  std::ofstream(data()) << "a file, not a directory\n";
+  Status st = store.writable();
+  EXPECT_FALSE(st);
+  EXPECT_NE(st.message().find("cannot create a file in"), std::string::npos) << st.message();
+}
+
+TEST_F(FileStoreTest, MeasuresTheSyncOfEachAppend) {
+  FileStore store(dir_.path());
+  auto syncs = std::make_shared<metrics::Histogram>();
+  store.measure_syncs(syncs);
+  open_ok(store);
+  std::vector<Post> b1 = {make_post("a", 100, 0, "one"), make_post("b", 101, 0, "two")};
+  std::vector<Post> b2 = {make_post("a", 102, 0, "three")};
+  append_ok(store, b1);
+  append_ok(store, b2);
+  EXPECT_EQ(syncs->count(), 2u);  // one fdatasync per batch
+}
+
 TEST_F(FileStoreTest, BookkeepingFailureIsNotFatalButIsReported) {
   FileStore store(dir_.path());
   open_ok(store);

@@ -28,10 +28,13 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
  public:
   explicit FakeConnection(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
 
-  // A GET of `target` from `address` on this connection.
-  http::ExchangePtr exchange(std::string_view target, std::string address = "192.0.2.1") {
+  // A GET of `target` from `address` on this connection, whose TCP peer is
+  // `peer` (empty: `address` too).
+  http::ExchangePtr exchange(std::string_view target, std::string address = "192.0.2.1",
+                             std::string peer = {}) {
     http::Request req{http::bhttp::verb::get, target, 11};
-    return std::make_shared<http::Exchange>(shared_from_this(), std::move(req), std::move(address));
+    return std::make_shared<http::Exchange>(shared_from_this(), std::move(req), std::move(address),
+                                            std::move(peer));
   }
 
   // The client closes the connection: the disconnect watcher runs (once).
