@@ -33,6 +33,7 @@ serve_packages=(
   libtomlplusplus-dev libcli11-dev libssl-dev libaprutil1-dev
   libicu-dev zlib1g-dev
   libpq-dev  # the PostgreSQL store's client library (the server itself is not needed)
+  file  # cpack -G DEB (docs/DEPLOY.md) reads the binary's dependencies with it
 )
 # What the tests add.
 test_packages=(

@@ -19,15 +19,7 @@ ConnectionLimiter::Admission ConnectionLimiter::admit(const std::string& address
       ++refused_total_;
       return {Verdict::too_many, nullptr};
     }
-    if (capped) {
-      entry = &per_address_[address];
-      if (entry->places >= max_per_address_) {
-        if (entry->places == 0) per_address_.erase(address);
-        ++refused_per_address_;
-        return {Verdict::too_many_from_address, nullptr};
-      }
-      ++entry->places;
-    }
+    if (capped && !(entry = take_place_locked(address))) return {Verdict::too_many_from_address, nullptr};
     ++total_;
   }
   return {Verdict::ok, std::make_shared<Ticket>(*this, capped ? address : std::string(), entry)};
@@ -40,15 +32,22 @@ ConnectionLimiter::Admission ConnectionLimiter::admit_carried(const std::string&
   Entry* entry = nullptr;
   {
     std::lock_guard lock(mu_);
-    entry = &per_address_[address];
-    if (entry->places >= max_per_address_) {
-      if (entry->places == 0) per_address_.erase(address);
-      ++refused_per_address_;
-      return {Verdict::too_many_from_address, nullptr};
-    }
-    ++entry->places;
+    if (!(entry = take_place_locked(address))) return {Verdict::too_many_from_address, nullptr};
   }
   return {Verdict::ok, std::make_shared<Ticket>(*this, address, entry, std::move(carrier))};
+}
+
+// One more place for `address`, or null (and a refusal counted) when it
+// has max_per_address already. mu_ is held.
+ConnectionLimiter::Entry* ConnectionLimiter::take_place_locked(const std::string& address) {
+  Entry* entry = &per_address_[address];
+  if (entry->places >= max_per_address_) {
+    if (entry->places == 0) per_address_.erase(address);
+    ++refused_per_address_;
+    return nullptr;
+  }
+  ++entry->places;
+  return entry;
 }
 
 void ConnectionLimiter::release(const std::string& key, Entry* entry, bool counted_in_total) {

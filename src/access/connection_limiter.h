@@ -77,6 +77,7 @@ class ConnectionLimiter {
     size_t places = 0;             // guarded by mu_
     std::atomic<size_t> bytes{0};  // charged and not yet released
   };
+  Entry* take_place_locked(const std::string& address);
   void release(const std::string& key, Entry* entry, bool counted_in_total);
 
   size_t max_total_;

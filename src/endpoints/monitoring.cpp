@@ -23,10 +23,17 @@ void Monitoring::add_to(EndpointTable& table) {
   table.add({std::string(kHealthPath), Match::exact, kGetHead, [this](const Call& call) { healthz(call); }});
 }
 
+// The TCP peer must be allowed, and the request must not have come through
+// a proxy: a reverse proxy on loopback (docs/DEPLOY.md) would otherwise
+// hand /metrics to the whole Internet. A request that carries
+// X-Forwarded-For is refused whoever sends it.
 bool Monitoring::allowed(const Call& call) const {
-  if (allowed_.contains(call.ex->peer_address())) return true;
-  call.ex->respond(
-      error_response(bhttp::status::forbidden, "not allowed from this address (site.metrics_allow)"));
+  const auto& req = call.ex->request();
+  if (allowed_.contains(call.ex->peer_address()) && allowed_.contains(call.ex->client_address()) &&
+      req.find("X-Forwarded-For") == req.end())
+    return true;
+  call.ex->respond(error_response(bhttp::status::forbidden,
+                                  "not allowed from this address, nor through a proxy (site.metrics_allow)"));
   return false;
 }
 

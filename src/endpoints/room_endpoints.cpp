@@ -155,6 +155,8 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       comet_(config.comet),
       cookie_path_(config.site.cookie_path),
       assets_(assets),
+      js_etag_(http::entity_tag(assets.js)),
+      css_etag_(http::entity_tag(assets.css)),
       clock_(clock),
       time_(clock),
       access_log_(make_access_log(config.site.access_log, room_->settings().config, clock)),
@@ -206,13 +208,13 @@ void RoomEndpoints::build_table() {
   // The content-hashed names never change meaning; "chaton.css" is the
   // stylesheet under a name that does (the room index links it).
   table_.add({"chaton.css", Match::exact, kGetHead, [this](const Call& call) {
-                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, false);
+                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, css_etag_, false);
               }});
   table_.add({assets_.css_name, Match::exact, kGetHead, [this](const Call& call) {
-                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, true);
+                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, css_etag_, true);
               }});
   table_.add({assets_.js_name, Match::exact, kGetHead, [this](const Call& call) {
-                asset(call, "text/javascript; charset=utf-8", assets_.js, assets_.js_gzip, true);
+                asset(call, "text/javascript; charset=utf-8", assets_.js, assets_.js_gzip, js_etag_, true);
               }});
 }
 
@@ -251,8 +253,10 @@ void RoomEndpoints::page(const Call& call) {
 }
 
 void RoomEndpoints::asset(const Call& call, std::string_view content_type, const std::string& body,
-                          const std::shared_ptr<const std::string>& gzipped, bool immutable) {
-  CachePolicy policy{immutable ? "public, max-age=31536000, immutable" : "public, max-age=300", {}, gzipped};
+                          const std::shared_ptr<const std::string>& gzipped, const std::string& etag,
+                          bool immutable) {
+  CachePolicy policy{
+      immutable ? "public, max-age=31536000, immutable" : "public, max-age=300", {}, gzipped, etag};
   call.ex->respond(
       cacheable(call.ex->request(), make_response(bhttp::status::ok, content_type, body), policy));
 }
@@ -493,9 +497,12 @@ void RoomEndpoints::status(const Call& call) {
   // Asked again on every view, answered 304 while nothing changed. The
   // feed is its posts: it changes with the last post (and when one is
   // moderated away, which its ETag tells); the status files also count
-  // chatters, so they have an ETag only.
+  // chatters, so they have an ETag only. Last-Modified has whole seconds:
+  // while the last post is in the current second another may follow in it,
+  // so the feed says no time until that second is over.
   std::optional<int64_t> last_modified;
-  if (which == "index.rdf" && st.last_post > 0) last_modified = st.last_post;
+  if (which == "index.rdf" && st.last_post > 0 && st.last_post < to_stamp(clock_.now()).sec)
+    last_modified = st.last_post;
   ex->respond(cacheable(ex->request(), std::move(res), CachePolicy{"no-cache", last_modified, nullptr}));
 }
 

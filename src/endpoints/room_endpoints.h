@@ -98,7 +98,7 @@ class RoomEndpoints {
   void apilogin(const Call& call);
   void status(const Call& call);
   void asset(const Call& call, std::string_view content_type, const std::string& body,
-             const std::shared_ptr<const std::string>& gzipped, bool immutable);
+             const std::shared_ptr<const std::string>& gzipped, const std::string& etag, bool immutable);
   std::string archive_cache_control(bool past_day) const;
   void archive(const Call& call);
   void badge(const Call& call);
@@ -108,10 +108,11 @@ class RoomEndpoints {
   CometConfig comet_;
   std::string cookie_path_;
   const pages::Assets& assets_;
+  const std::string js_etag_, css_etag_;  // the assets' entity tags, made once
   const Clock& clock_;
-  TimeSource& time_;          // the same object: the live readers' timers
-  std::string embeddable_;    // frame-ancestors of the room page and badge.html
-  std::string poster_alias_;  // original_poster_name() of the room
+  TimeSource& time_;                     // the same object: the live readers' timers
+  std::string embeddable_;               // frame-ancestors of the room page and badge.html
+  std::string poster_alias_;             // original_poster_name() of the room
   std::unique_ptr<LogFile> access_log_;  // null: off
   LogFile post_log_;
   LogFile api_log_;

@@ -90,7 +90,7 @@ bool not_modified(const Request& req, std::string_view etag, std::optional<int64
 }
 
 Response cacheable(const Request& req, Response res, const CachePolicy& policy) {
-  std::string etag = entity_tag(res.body());
+  std::string etag = policy.etag.empty() ? entity_tag(res.body()) : policy.etag;
   res.set(bhttp::field::etag, etag);
   if (policy.last_modified) res.set(bhttp::field::last_modified, http_date(*policy.last_modified));
   res.set(bhttp::field::cache_control, policy.cache_control);

@@ -41,6 +41,9 @@ struct CachePolicy {
   // The body already compressed (static assets, compressed once at start);
   // null: compressed per response when accepted.
   std::shared_ptr<const std::string> gzipped;
+  // The body's entity_tag() made once (static assets); empty: made from the
+  // body on each response.
+  std::string etag;
 };
 
 // W/"<first 128 bits of the body's SHA-256, in hex>".

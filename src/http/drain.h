@@ -34,7 +34,7 @@ class Drain {
   Slot join(std::weak_ptr<Member> member);
   void leave(Slot slot);
 
-  // From now on draining() is true; every member is told (drain()).
+  // From now on draining() is true; every member is told (wind_down()).
   void start();
   bool draining() const { return draining_.load(std::memory_order_acquire); }
 

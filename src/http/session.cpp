@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
@@ -106,15 +108,26 @@ constexpr std::string_view kTooManyFromAddress = "too many connections from your
 // X-Forwarded-For from a peer that is not a trusted proxy is ignored (the
 // peer is the client; access/forwarded.h). A proxy in front of a server
 // that does not trust it makes every client one address: said once per
-// process, naming the peer and the setting.
+// peer, naming it and the setting, for the first kUntrustedForwardingPeers
+// peers (a stray client sending the header must not silence it for the
+// proxy).
+constexpr size_t kUntrustedForwardingPeers = 8;
+
 void warn_untrusted_forwarding(const std::string& peer) {
-  static std::atomic<bool> said{false};
-  if (said.exchange(true)) return;
+  static std::mutex mu;
+  static std::vector<std::string> told;
+  {
+    std::lock_guard lock(mu);
+    if (told.size() >= kUntrustedForwardingPeers || std::find(told.begin(), told.end(), peer) != told.end())
+      return;
+    told.push_back(peer);
+  }
   log_warning("a request from " + peer +
               " carries X-Forwarded-For, which is ignored: its sender is not in [site] trusted_proxies, so " +
               peer +
               " is taken as the client's address (for rate limits, caps, the blacklist and stored "
-              "posts). If it is a reverse proxy, add it to trusted_proxies (docs/DEPLOY.md). Said once.");
+              "posts). If it is a reverse proxy, add it to trusted_proxies (docs/DEPLOY.md). Said once for "
+              "this peer.");
 }
 
 // Sent instead of a response that the client's address has no room left
@@ -130,7 +143,9 @@ Response over_budget_response(unsigned version) {
 }
 
 template <class Stream>
-class Session final : public Connection, public Drain::Member, public std::enable_shared_from_this<Session<Stream>> {
+class Session final : public Connection,
+                      public Drain::Member,
+                      public std::enable_shared_from_this<Session<Stream>> {
  public:
   Session(Stream&& stream, Handler& handler, const SessionLimits& limits, std::string address,
           std::shared_ptr<ConnectionLimiter::Ticket> ticket)
@@ -185,7 +200,8 @@ class Session final : public Connection, public Drain::Member, public std::enabl
     res.version(version);
     res.keep_alive(keep_alive && !draining());
     res.prepare_payload();
-    if (head_only) {  // same headers, Content-Length included, and no body
+    if (head_only &&
+        res.result() != bhttp::status::not_modified) {  // same headers, Content-Length included, and no body
       auto length = res.body().size();
       res.body().clear();
       res.content_length(length);

@@ -34,13 +34,17 @@ uint64_t Histogram::count() const {
   return n;
 }
 
-std::string escape_label_value(std::string_view v) {
+namespace {
+
+// Backslash and newline escaped, and the double quote too when `quote`
+// (a label value; help text leaves it as it is).
+std::string escaped(std::string_view v, bool quote) {
   std::string out;
   out.reserve(v.size());
   for (char c : v) {
     if (c == '\\')
       out += "\\\\";
-    else if (c == '"')
+    else if (c == '"' && quote)
       out += "\\\"";
     else if (c == '\n')
       out += "\\n";
@@ -50,19 +54,11 @@ std::string escape_label_value(std::string_view v) {
   return out;
 }
 
-std::string escape_help(std::string_view v) {
-  std::string out;
-  out.reserve(v.size());
-  for (char c : v) {
-    if (c == '\\')
-      out += "\\\\";
-    else if (c == '\n')
-      out += "\\n";
-    else
-      out += c;
-  }
-  return out;
-}
+}  // namespace
+
+std::string escape_label_value(std::string_view v) { return escaped(v, true); }
+
+std::string escape_help(std::string_view v) { return escaped(v, false); }
 
 std::string format_value(double v) {
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -159,19 +155,19 @@ std::shared_ptr<Histogram> Registry::histogram(std::string_view name, std::strin
 
 void Registry::counter_fn(std::string_view name, std::string_view help, Labels labels,
                           std::function<uint64_t()> read) {
-  std::lock_guard lock(mu_);
-  auto [family, series] = find(name, help, Type::counter, labels);
-  auto as_signed = [read = std::move(read)] { return static_cast<int64_t>(read()); };
-  if (series)
-    *series = Series{std::move(labels), nullptr, std::move(as_signed)};
-  else
-    family->series.push_back(Series{std::move(labels), nullptr, std::move(as_signed)});
+  read_at_scrape(name, help, Type::counter, std::move(labels),
+                 [read = std::move(read)] { return static_cast<int64_t>(read()); });
 }
 
 void Registry::gauge_fn(std::string_view name, std::string_view help, Labels labels,
                         std::function<int64_t()> read) {
+  read_at_scrape(name, help, Type::gauge, std::move(labels), std::move(read));
+}
+
+void Registry::read_at_scrape(std::string_view name, std::string_view help, Type type, Labels labels,
+                              std::function<int64_t()> read) {
   std::lock_guard lock(mu_);
-  auto [family, series] = find(name, help, Type::gauge, labels);
+  auto [family, series] = find(name, help, type, labels);
   if (series)
     *series = Series{std::move(labels), nullptr, std::move(read)};
   else

@@ -154,6 +154,9 @@ class Registry {
   // series with `labels` in it, or null when it has none yet.
   std::pair<Family*, Series*> find(std::string_view name, std::string_view help, Type type,
                                    const Labels& labels);
+  // A series read by `read` at each render(), as counter_fn and gauge_fn.
+  void read_at_scrape(std::string_view name, std::string_view help, Type type, Labels labels,
+                      std::function<int64_t()> read);
   template <class T, class Make>
   std::shared_ptr<T> get(std::string_view name, std::string_view help, Type type, Labels labels, Make make);
 

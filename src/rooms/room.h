@@ -312,7 +312,7 @@ class Room {
   uint64_t reload_sequence_ = 0;             // the sequence right after the last reload
   uint64_t announced_sequence_ = 0;          // the newest sequence the store announced (or we committed)
   uint64_t hinted_sequence_ = 0;             // the furthest pos a reader brought, not yet checked
-  std::unordered_map<Cid, uint64_t> ahead_;  // readers from a node further ahead (waiting or about to), and their pos
+  std::unordered_map<Cid, uint64_t> ahead_;  // readers from a node further ahead (waiting or soon), and pos
   std::unordered_set<Cid> refuted_;          // readers whose pos the store did not bear out: they start over
   bool catch_up_pending_ = false;            // a catch_up() is queued on the commit thread
   bool check_stamp_ = false;                 // ... and must compare the change stamp

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-import { get, makeTempDir, postOk, request, startServer } from './lib/server.mjs';
+import { get, makeTempDir, postOk, request, startServer, waitFor } from './lib/server.mjs';
 
 const T = { timeout: 30000 };
 const PAST_DAY = '2024/11/20';
@@ -64,7 +64,11 @@ test('a past archive day: ETag and a long max-age; If-None-Match with it is 304 
 test('RSS and status files: ETag (and Last-Modified for RSS), 304 until a new post', T, async (t) => {
   const { room } = await server(t);
   await postOk(room, 'bob', 'a live post');
-  const rss = await get(`${room}var/index.rdf`);
+  // Last-Modified comes once the post's second is over (PROTOCOL.md).
+  const rss = await waitFor(async () => {
+    const r = await get(`${room}var/index.rdf`);
+    return r.headers['last-modified'] ? r : null;
+  }, { what: 'the feed\'s Last-Modified', ms: 5000 });
   assert.equal(rss.status, 200);
   assert.ok(rss.headers.etag);
   assert.ok(rss.headers['last-modified']);

@@ -2,8 +2,8 @@
 // Prometheus text format, whose figures follow readers of each transport,
 // posts, refusals and the rate limiter; /healthz, 200 while every room's
 // store can take posts and 503 naming the room when one cannot; both
-// refused (403) to a peer outside [site] metrics_allow, whatever
-// X-Forwarded-For says.
+// refused (403) to a peer outside [site] metrics_allow, and to any request
+// that came through a proxy (X-Forwarded-For).
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,6 +140,12 @@ describe('/metrics', () => {
         localAddress: '127.0.0.2', headers: { 'X-Forwarded-For': '127.0.0.1' },
       });
       assert.equal(forwarded.status, 403, `${p} from 127.0.0.2 for 127.0.0.1`);
+      // Nothing that came through a proxy, even an allowed one on loopback:
+      // a reverse proxy there would otherwise publish them (docs/DEPLOY.md).
+      const proxied = await get(server.url + p, {
+        localAddress: '127.0.0.1', headers: { 'X-Forwarded-For': '127.0.0.1' },
+      });
+      assert.equal(proxied.status, 403, `${p} through a proxy on 127.0.0.1`);
     }
   });
 });

@@ -11,11 +11,11 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-import { CHATON_BIN, get, makeTempDir, postOk, withTimeout } from './lib/server.mjs';
+import { CHATON_BIN, get, makeTempDir, postOk, waitFor, withTimeout } from './lib/server.mjs';
 
 const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'lib', 'socket_activate.py');
 
-// lib/socket_activate.py around `chaton serve ARGS`: send('start'|'stop')
+// lib/socket_activate.py around `chaton serve ARGS`: send('start'|'stop'|'queued')
 // resolves with its answer line.
 async function activated(t, args) {
   const p = spawn('python3', [LAUNCHER, '127.0.0.1', '0', CHATON_BIN, 'serve', ...args],
@@ -66,7 +66,9 @@ describe('socket activation', () => {
     const waiting = [];
     for (let i = 0; i < 5; i++) waiting.push(get(`${room}var/seq`, { timeout: 20000 }));
     const posting = postOk(room, 'bob', 'during the restart', { timeout: 20000 });
-    await new Promise((r) => setTimeout(r, 300));
+    // All six are in the socket's accept queue before the server starts.
+    await waitFor(async () => Number((await a.send('queued')).split(' ')[1]) >= 6,
+      { what: 'six connections queued on the socket' });
     assert.match(await a.send('start'), /^started \d+$/);
 
     for (const r of await Promise.all(waiting)) assert.equal(r.status, 200, a.log());

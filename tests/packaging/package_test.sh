@@ -84,6 +84,9 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -t >"$tmp/control"
 for member in postinst prerm postrm conffiles; do
   grep -qx "./$member" "$tmp/control" || fail "the package's control has no $member"
 done
+for script in postinst prerm postrm; do  # a syntax error would ship otherwise
+  dpkg-deb --ctrl-tarfile "$deb" | tar -xO "./$script" | sh -n || fail "the package's $script is not valid sh"
+done
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/chaton/chaton.toml ||
   fail "/etc/chaton/chaton.toml is not a conffile"
 dpkg-deb --ctrl-tarfile "$deb" | tar -xO ./conffiles | grep -qx /etc/logrotate.d/chaton ||

@@ -26,6 +26,14 @@ class SharedRoomTest : public ::testing::Test {
     EXPECT_TRUE(room->open(nullptr));
     return room;
   }
+  // A node that has read `n` posts written by another.
+  std::unique_ptr<Room> node_after(size_t n) {
+    auto room = node();
+    write_elsewhere(*log, n);
+    room->store_changed(n);
+    room->settle();
+    return room;
+  }
   std::vector<uint64_t> window_seqs(Room& room) {
     std::vector<uint64_t> out;
     for (const Post& p : room.recent_posts(1000)) out.push_back(p.seq);
@@ -113,10 +121,7 @@ TEST_F(SharedRoomTest, AReaderFromANodeFurtherAheadWaitsForTheCatchUp) {
 }
 
 TEST_F(SharedRoomTest, APosTheStoreDoesNotBearOutStartsOverOnceChecked) {
-  auto b = node();
-  write_elsewhere(*log, 2);
-  b->store_changed(2);
-  b->settle();
+  auto b = node_after(2);
   Cid cid = b->admit(std::nullopt).cid;
   auto reader = std::make_shared<CountingWaiter>();
   // Beyond anything announced: maybe from a node further ahead, so it is
@@ -134,10 +139,7 @@ TEST_F(SharedRoomTest, APosTheStoreDoesNotBearOutStartsOverOnceChecked) {
 }
 
 TEST_F(SharedRoomTest, APosRefutedBeforeTheReaderWaitsStillStartsOver) {
-  auto b = node();
-  write_elsewhere(*log, 2);
-  b->store_changed(2);
-  b->settle();
+  auto b = node_after(2);
   Cid cid = b->admit(std::nullopt).cid;
   auto reader = std::make_shared<CountingWaiter>();
   EXPECT_FALSE(b->delta_since(cid, 9, PacketFormat::web).refresh);
@@ -149,10 +151,7 @@ TEST_F(SharedRoomTest, APosRefutedBeforeTheReaderWaitsStillStartsOver) {
 }
 
 TEST_F(SharedRoomTest, ARefutedPosDoesNotMakeTheNextReaderFromAFasterNodeStartOver) {
-  auto b = node();
-  write_elsewhere(*log, 2);
-  b->store_changed(2);
-  b->settle();
+  auto b = node_after(2);
   // A client of an older history, far ahead: checked and told to start over.
   Cid stale = b->admit(std::nullopt).cid;
   auto stale_reader = std::make_shared<CountingWaiter>();
@@ -172,10 +171,7 @@ TEST_F(SharedRoomTest, ARefutedPosDoesNotMakeTheNextReaderFromAFasterNodeStartOv
 }
 
 TEST_F(SharedRoomTest, AnOwnBatchNumberedBelowTheRoomAfterAModerationWaitsForTheReload) {
-  auto b = node();
-  write_elsewhere(*log, 3);
-  b->store_changed(3);
-  b->settle();
+  auto b = node_after(3);
   {
     std::lock_guard lock(log->mu);  // a moderation removed post 2 elsewhere
     log->posts.erase(log->posts.begin() + 1);
@@ -193,10 +189,7 @@ TEST_F(SharedRoomTest, AnOwnBatchNumberedBelowTheRoomAfterAModerationWaitsForThe
 TEST_F(SharedRoomTest, APosFromAFasterNodeIsServedOnceTheStoreHasIt) {
   // The reader's pos comes before the announcement (defect seen with a
   // round-robin reader): it must wait, not start over.
-  auto b = node();
-  write_elsewhere(*log, 3);
-  b->store_changed(3);
-  b->settle();
+  auto b = node_after(3);
   uint64_t newest = write_elsewhere(*log, 1);  // committed elsewhere, not announced yet
   Cid cid = b->admit(std::nullopt).cid;
   Delta early = b->delta_since(cid, newest, PacketFormat::json);
@@ -229,10 +222,7 @@ TEST_F(SharedRoomTest, ABatchWhoseGapCannotBeReadWaitsForTheCatchUp) {
 }
 
 TEST_F(SharedRoomTest, AChangeWithoutASequenceReloadsWhenTheStampMoved) {
-  auto b = node();
-  write_elsewhere(*log, 3);
-  b->store_changed(3);
-  b->settle();
+  auto b = node_after(3);
   Cid cid = b->admit(std::nullopt).cid;
   auto reader = std::make_shared<CountingWaiter>();
   ASSERT_TRUE(b->wait(cid, 3, reader));

@@ -11,12 +11,14 @@ Prints `listening HOST PORT` (the port it got when PORT is 0), then reads one
 command per line on standard input and answers each on standard output:
     start   starts COMMAND on the socket         -> `started PID`
     stop    SIGTERM to it, waits for its end     -> `stopped STATUS`
+    queued  connections waiting to be accepted   -> `queued N`
 End of input stops the command, if running, and exits. The command's
 standard output and error go to this program's standard error.
 """
 import os
 import signal
 import socket
+import struct
 import sys
 
 LISTEN_FD = 3
@@ -57,8 +59,14 @@ def main():
             print("started", pid, flush=True)
         elif what == "stop":
             print("stopped", stop(), flush=True)
+        elif what == "queued":
+            # On a listening socket, Linux's tcp_info.tcpi_unacked is the
+            # length of its accept queue: at byte 24, after 8 bytes of small
+            # fields and four 32-bit ones (rto, ato, snd_mss, rcv_mss).
+            info = sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+            print("queued", struct.unpack_from("I", info, 24)[0], flush=True)
         else:
-            print("error: say start or stop", flush=True)
+            print("error: say start, stop or queued", flush=True)
     stop()
     return 0
 
