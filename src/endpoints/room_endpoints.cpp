@@ -155,8 +155,6 @@ RoomEndpoints::RoomEndpoints(std::shared_ptr<Room> room, const Config& config, c
       comet_(config.comet),
       cookie_path_(config.site.cookie_path),
       assets_(assets),
-      js_etag_(http::entity_tag(assets.js)),
-      css_etag_(http::entity_tag(assets.css)),
       clock_(clock),
       time_(clock),
       access_log_(make_access_log(config.site.access_log, room_->settings().config, clock)),
@@ -208,13 +206,13 @@ void RoomEndpoints::build_table() {
   // The content-hashed names never change meaning; "chaton.css" is the
   // stylesheet under a name that does (the room index links it).
   table_.add({"chaton.css", Match::exact, kGetHead, [this](const Call& call) {
-                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, css_etag_, false);
+                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, assets_.css_etag, false);
               }});
   table_.add({assets_.css_name, Match::exact, kGetHead, [this](const Call& call) {
-                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, css_etag_, true);
+                asset(call, "text/css; charset=utf-8", assets_.css, assets_.css_gzip, assets_.css_etag, true);
               }});
   table_.add({assets_.js_name, Match::exact, kGetHead, [this](const Call& call) {
-                asset(call, "text/javascript; charset=utf-8", assets_.js, assets_.js_gzip, js_etag_, true);
+                asset(call, "text/javascript; charset=utf-8", assets_.js, assets_.js_gzip, assets_.js_etag, true);
               }});
 }
 

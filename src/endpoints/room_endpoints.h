@@ -108,7 +108,6 @@ class RoomEndpoints {
   CometConfig comet_;
   std::string cookie_path_;
   const pages::Assets& assets_;
-  const std::string js_etag_, css_etag_;  // the assets' entity tags, made once
   const Clock& clock_;
   TimeSource& time_;                     // the same object: the live readers' timers
   std::string embeddable_;               // frame-ancestors of the room page and badge.html

@@ -33,6 +33,9 @@ struct Assets {
   std::string css;       // with the configured image size limit
   std::string css_name;  // "chaton.<content hash>.css": stylesheet_name()
   std::shared_ptr<const std::string> js_gzip, css_gzip;
+  // Their ETags, made once by whoever serves them (http::entity_tag);
+  // empty: made from the body on each response.
+  std::string js_etag, css_etag;
 };
 Assets make_assets(int img_size_limit);
 // The content-hashed file name of the stylesheet made with this image size

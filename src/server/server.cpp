@@ -20,6 +20,7 @@
 #include "access/connection_limiter.h"
 #include "access/rate_limiter.h"
 #include "endpoints/router.h"
+#include "http/caching.h"
 #include "http/listener.h"
 #include "http/loop_pool.h"
 #include "http/socket_activation.h"
@@ -108,7 +109,7 @@ struct Server::Impl final : Handler {
   // The sessions left when the loops stop (cut at kStopTimeout) are
   // destroyed with the loops, and give their places back then: what they
   // hold on to is declared before the loops, so it outlives them.
-  http::Drain drain;                                // every open session
+  http::Drain drain;                               // every open session
   std::unique_ptr<ConnectionLimiter> connections;  // their places under the caps
   http::LoopPool loops;  // one event loop per thread; loop 0 also runs the listener, signals and timers
   net::signal_set signals;
@@ -315,6 +316,8 @@ Status Server::start(std::ostream& out) {
   }
 
   m.assets = make_assets(m.config.appearance.img_size_limit);
+  m.assets.js_etag = http::entity_tag(m.assets.js);  // once for every room
+  m.assets.css_etag = http::entity_tag(m.assets.css);
   if (Status st = m.build_access_controls(); !st) return st;
   if (m.tls.enabled())
     if (Status st = m.tls.reload(); !st) return st;
@@ -423,11 +426,12 @@ void Server::Impl::finish_stop() {
   if (other_nodes) other_nodes->stop();
   if (archiver) archiver->stop();
   for (auto& r : rooms) r->close();
-  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stop_began);
+  auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stop_began);
   log_info(stop_cause + ": stopped in " + std::to_string(took.count()) + " ms; " +
-           std::to_string(open_at_stop - std::min(open_at_stop, cut)) + " of " + std::to_string(open_at_stop) +
-           " connections finished, " + std::to_string(cut) + " cut after the " +
-           std::to_string(kStopTimeout.count()) + " s limit");
+           std::to_string(open_at_stop - std::min(open_at_stop, cut)) + " of " +
+           std::to_string(open_at_stop) + " connections finished, " + std::to_string(cut) +
+           " cut after the " + std::to_string(kStopTimeout.count()) + " s limit");
   loops.stop();
 }
 
