@@ -53,7 +53,9 @@ size_t ascii_prefix(std::string_view s) {
   return i;
 }
 
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char ascii_lower(char c) {
+  return static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 'a' - 'A' : 0));
+}
 
 // The fold of `s` into `out` (empty). With `from` and `to` (empty), also,
 // for each byte of the fold, the bytes of `s` it came from (see FoldedText).
@@ -68,10 +70,14 @@ void fold_into(std::string_view s, std::string& out, std::vector<size_t>* from, 
   size_t ascii = ascii_prefix(s);
   // Bytes [0, here) are lowercased here, the rest goes to ICU.
   size_t here = ascii == s.size() || normalizer == nullptr ? s.size() : (ascii == 0 ? 0 : ascii - 1);
+  // Bytes [begin, end) of s lowercased onto `out` (a loop the compiler
+  // vectorizes), each from itself.
   auto lower_bytes = [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      out.push_back(ascii_lower(s[i]));
-      if (from) {
+    size_t at = out.size();
+    out.append(s.data() + begin, end - begin);
+    for (size_t i = at; i < out.size(); ++i) out[i] = ascii_lower(out[i]);
+    if (from) {
+      for (size_t i = begin; i < end; ++i) {
         from->push_back(i);
         to->push_back(i + 1);
       }
