@@ -57,6 +57,17 @@ char ascii_lower(char c) {
   return static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 'a' - 'A' : 0));
 }
 
+// Lowercases the ASCII letters of [p, end) in place; true when all of it
+// was ASCII. One pass with no early exit, which the compiler vectorizes.
+bool lower_ascii(char* p, char* end) {
+  unsigned char seen = 0;
+  for (; p != end; ++p) {
+    seen |= static_cast<unsigned char>(*p);
+    *p = ascii_lower(*p);
+  }
+  return seen < 0x80;
+}
+
 // The fold of `s` into `out` (empty). With `from` and `to` (empty), also,
 // for each byte of the fold, the bytes of `s` it came from (see FoldedText).
 //
@@ -70,12 +81,11 @@ void fold_into(std::string_view s, std::string& out, std::vector<size_t>* from, 
   size_t ascii = ascii_prefix(s);
   // Bytes [0, here) are lowercased here, the rest goes to ICU.
   size_t here = ascii == s.size() || normalizer == nullptr ? s.size() : (ascii == 0 ? 0 : ascii - 1);
-  // Bytes [begin, end) of s lowercased onto `out` (a loop the compiler
-  // vectorizes), each from itself.
+  // Bytes [begin, end) of s lowercased onto `out`, each from itself.
   auto lower_bytes = [&](size_t begin, size_t end) {
     size_t at = out.size();
     out.append(s.data() + begin, end - begin);
-    for (size_t i = at; i < out.size(); ++i) out[i] = ascii_lower(out[i]);
+    (void)lower_ascii(out.data() + at, out.data() + out.size());
     if (from) {
       for (size_t i = begin; i < end; ++i) {
         from->push_back(i);
@@ -255,8 +265,9 @@ bool skips_highlight(std::string_view tag) {
 }  // namespace
 
 std::string fold_case(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+  std::string out(s);  // pure ASCII, the common case: one copy and one pass
+  if (lower_ascii(out.data(), out.data() + out.size())) return out;
+  out.clear();
   fold_into(s, out, nullptr, nullptr);
   return out;
 }
