@@ -432,7 +432,8 @@
       }
       markNext = false;
       // Back: show where the unread posts begin if it has scrolled away.
-      if (markedWhileHidden && unreadMarker && unreadMarker.offsetTop < view.scrollTop) {
+      if (markedWhileHidden && unreadMarker
+          && unreadMarker.getBoundingClientRect().top < view.getBoundingClientRect().top) {
         unreadMarker.scrollIntoView({ block: 'start' });
       }
       markedWhileHidden = false;
