@@ -219,21 +219,31 @@
   function postDecorator({ separators = false, onPost = null } = {}) {
     let lastDay = null;
     let nick = '';
-    let header = null;  // the header of the post being read
+    let header = null;      // the header of the post being read
+    let lastHeader = null;  // the one before, for a run that crosses midnight
     let post = null;
     function add(nodes) {
       for (const el of Array.from(nodes)) {
         if (el.nodeType !== Node.ELEMENT_NODE) continue;
         if (el.classList.contains('entry-header')) {
           header = el;
+          lastHeader = el;
           nick = el.querySelector('.chatter')?.textContent ?? '';
         } else if (el.classList.contains('permalink-anchor')) {
           const m = /^anchor-entry-([0-9a-f]+)-/.exec(el.id);
           if (!m) continue;
           const when = new Date(parseInt(m[1], 16) * 1000);
-          const start = header || el;
           const newDay = localDay(when) !== lastDay;
           lastDay = localDay(when);
+          if (newDay && separators && !header && lastHeader) {
+            // A run of posts (one header) that crosses midnight in the
+            // reader's zone: the new day starts with the nick again.
+            header = lastHeader.cloneNode(true);
+            header.querySelector('time[datetime]')?.setAttribute('datetime', when.toISOString().replace(/\.\d+Z$/, 'Z'));
+            el.before(header);
+            lastHeader = header;
+          }
+          const start = header || el;
           if (newDay && separators) start.before(daySeparator(when));
           const time = header?.querySelector('time[datetime]');
           if (time) {
@@ -254,6 +264,7 @@
     function reset() {
       lastDay = null;
       header = null;
+      lastHeader = null;
       post = null;
     }
     return { add, reset };

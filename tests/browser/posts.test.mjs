@@ -20,14 +20,20 @@ import {
 const COMET = { soft_timeout_min: 1, soft_timeout_max: 2, hard_timeout_min: 4, hard_timeout_max: 5, client_timeout: 10 };
 const T = { timeout: 120000 };
 
-// One UTC day, 2024/03/09: the second post is past midnight in Tokyo
-// (UTC+9), not in UTC.
+// One UTC day, 2024/03/09, whose last posts are past midnight in Tokyo
+// (UTC+9), not in UTC; shiro's run of two posts (one header) crosses it.
 const EVENING = Date.UTC(2024, 2, 9, 10, 0, 0) / 1000;  // 19:00 in Tokyo, 9 March
-const LATE = Date.UTC(2024, 2, 9, 16, 30, 0) / 1000;    // 01:30 in Tokyo, 10 March
+const BEFORE = Date.UTC(2024, 2, 9, 14, 59, 0) / 1000;  // 23:59
+const AFTER = Date.UTC(2024, 2, 9, 15, 0, 30) / 1000;   // 00:00, 10 March
+const LATE = Date.UTC(2024, 2, 9, 16, 30, 0) / 1000;    // 01:30
 const OLD_POSTS = [
   { nick: 'shiro', sec: EVENING, usec: 1, text: 'good evening' },
-  { nick: 'kaz', sec: LATE, usec: 2, text: 'still up?' },
+  { nick: 'shiro', sec: BEFORE, usec: 2, text: 'almost midnight' },
+  { nick: 'shiro', sec: AFTER, usec: 3, text: 'just past midnight' },
+  { nick: 'kaz', sec: LATE, usec: 4, text: 'still up?' },
 ];
+const TOKYO_DAYS = ['Saturday, 9 March 2024', 'Sunday, 10 March 2024'];
+const TOKYO_TIMES = ['19:00', '23:59', '00:00', '01:30'];
 const TOKYO = { timezoneId: 'Asia/Tokyo', locale: 'en-GB' };
 
 // Emulates the Page Visibility API: the tab goes to the background or comes back.
@@ -95,22 +101,26 @@ describe('who said what, and when', { skip: skipReason }, () => {
 
     // Live: a separator before each local day, the newest "Today".
     const seps = await p.locator('#view-pane .day-separator').allTextContents();
-    assert.deepEqual(seps, ['Saturday, 9 March 2024', 'Sunday, 10 March 2024', 'Today'], JSON.stringify(seps));
+    assert.deepEqual(seps, [...TOKYO_DAYS, 'Today'], JSON.stringify(seps));
     const times = await p.locator('#view-pane .timestamp time').allTextContents();
-    assert.equal(times[0], '19:00');
-    assert.equal(times[1], '01:30');
-    // Each separator comes right before the header of its day's first post.
-    const order = await p.$$eval('#view-pane > *', (els) => els.map((e) => e.className.split(' ')[0]));
-    assert.deepEqual(order.slice(0, 8), ['day-separator', 'entry-header', 'permalink-anchor', 'entry-single',
-      'day-separator', 'entry-header', 'permalink-anchor', 'entry-single']);
+    assert.deepEqual(times.slice(0, 4), TOKYO_TIMES);
+    assert.match(times[4], /^\d\d:\d\d$/);
+    // Each separator comes right before the header of its day's first post;
+    // shiro's run, cut by midnight, starts the new day with the nick again.
+    const order = await p.$$eval('#view-pane > *', (els) => els.map((e) => `${e.className.split(' ')[0]} ${e.textContent}`));
+    assert.deepEqual(order.slice(0, 10), [
+      `day-separator ${TOKYO_DAYS[0]}`, 'entry-header shiro19:00', 'permalink-anchor #', 'entry-single good evening',
+      'entry-header shiro23:59', 'permalink-anchor #', 'entry-single almost midnight',
+      `day-separator ${TOKYO_DAYS[1]}`, 'entry-header shiro00:00', 'permalink-anchor #',
+    ]);
     // The machine-readable time stays UTC.
-    assert.equal(await p.locator('#view-pane time').first().getAttribute('datetime'), '2024-03-09T10:00:00Z');
+    const datetimes = await p.locator('#view-pane time').evaluateAll((ts) => ts.map((x) => x.getAttribute('datetime')));
+    assert.deepEqual(datetimes.slice(0, 4), ['2024-03-09T10:00:00Z', '2024-03-09T14:59:00Z', '2024-03-09T15:00:30Z', '2024-03-09T16:30:00Z']);
 
     // The archive of the UTC day: the same two local days, and a note that days are UTC.
     await p.goto(`${room}a/2024/03/09`);
-    assert.deepEqual(await p.locator('.day-posts .day-separator').allTextContents(),
-      ['Saturday, 9 March 2024', 'Sunday, 10 March 2024']);
-    assert.deepEqual(await p.locator('.day-posts .timestamp time').allTextContents(), ['19:00', '01:30']);
+    assert.deepEqual(await p.locator('.day-posts .day-separator').allTextContents(), TOKYO_DAYS);
+    assert.deepEqual(await p.locator('.day-posts .timestamp time').allTextContents(), TOKYO_TIMES);
     assert.match(await p.textContent('.utc-note'), /^Days are in UTC; times are in your time zone \(Asia\/Tokyo\)\.$/);
 
     // Search: the date where it changes, then only the time.
@@ -122,7 +132,7 @@ describe('who said what, and when', { skip: skipReason }, () => {
     const plain = await page(t, { ...TOKYO, javaScriptEnabled: false });
     await plain.goto(`${room}a/2024/03/09`);
     assert.deepEqual(await plain.locator('.day-posts .timestamp time').allTextContents(),
-      ['2024/03/09 10:00:00 UTC', '2024/03/09 16:30:00 UTC']);
+      ['2024/03/09 10:00:00 UTC', '2024/03/09 14:59:00 UTC', '2024/03/09 16:30:00 UTC']);
     assert.equal(await plain.locator('.day-separator').count(), 0);
     assert.equal(await plain.textContent('.utc-note'), 'Days are in UTC, and so are the times.');
   });
