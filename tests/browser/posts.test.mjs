@@ -269,7 +269,7 @@ describe('who said what, and when', { skip: skipReason }, () => {
   test('coming back to a hidden tab shows where the unread posts begin', T, async (t) => {
     const srv = await startServer(t, { comet: COMET });
     const room = srv.roomUrl();
-    const p = await page(t);
+    const p = await page(t, { viewport: { width: 900, height: 600 } });
     await enter(p, room, 'reader');
     await postOk(room, 'a', 'read before');
     await p.locator('#view-pane .entry-single', { hasText: 'read before' }).waitFor();
@@ -294,10 +294,21 @@ describe('who said what, and when', { skip: skipReason }, () => {
     assert.match(await p.$eval('.unread-marker', (m) => m.nextElementSibling.textContent), /^b/);
     await setHidden(p, true);
     await postOk(room, 'e', 'later unread');
-    await p.locator('#view-pane .entry-single', { hasText: 'later unread' }).waitFor();
+    // Enough to scroll the marker out of sight (the view follows the newest post).
+    for (let i = 0; i < 30; i++) await postOk(room, `f${i % 2}`, `filler ${i}`);
+    await p.locator('#view-pane .entry-single', { hasText: 'filler 29' }).waitFor();
+    const outOfSight = await p.$eval('.unread-marker', (m) => m.getBoundingClientRect().bottom < document.getElementById('view-pane').getBoundingClientRect().top);
+    assert.ok(outOfSight, 'the marker scrolled away while hidden');
     await setHidden(p, false);
     assert.equal(await p.locator('.unread-marker').count(), 1);
     assert.match(await p.$eval('.unread-marker', (m) => m.nextElementSibling.textContent), /^e/);
+    // Back on the tab, the view shows where the unread posts begin.
+    const inView = await p.$eval('.unread-marker', (m) => {
+      const r = m.getBoundingClientRect();
+      const v = document.getElementById('view-pane').getBoundingClientRect();
+      return r.top >= v.top - 1 && r.bottom <= v.bottom + 1;
+    });
+    assert.ok(inView, 'the marker is in view');
 
     // Posting says the reader has caught up: the marker goes.
     await p.fill('#text', 'caught up');
