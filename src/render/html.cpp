@@ -265,8 +265,8 @@ bool same_author_block(const Post& prev, const Post& cur) {
 std::string iso_timestamp(int64_t sec) {
   DateTime t = utc_from_seconds(sec);
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.date.year, t.date.month, t.date.day, t.hour,
-                t.minute, t.second);
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.date.year, t.date.month, t.date.day,
+                t.hour, t.minute, t.second);
   return buf;
 }
 

@@ -204,7 +204,8 @@ TEST(DayPage, SaysItsDaysAreUtcByTheHeadingAndLoadsTheScript) {
   EXPECT_LT(h.find("<h1"), note);
   EXPECT_LT(note, h.find("class=\"view day-posts\""));
   EXPECT_NE(h.find("<script src=\"http://host/lobby/chaton.abc.js\" defer>"), std::string::npos);
-  EXPECT_NE(h.find("<time datetime=\"2024-11-24T01:00:00Z\">2024/11/24 01:00:00 UTC</time>"), std::string::npos);
+  EXPECT_NE(h.find("<time datetime=\"2024-11-24T01:00:00Z\">2024/11/24 01:00:00 UTC</time>"),
+            std::string::npos);
   expect_csp_clean(h);
   // An empty day needs no script.
   DayPage empty;

@@ -370,8 +370,9 @@ TEST(RenderText, ImageExtensionBeforeQueryOrFragment) {
 }
 
 TEST(RenderText, ImageAltNamesThePosterAndTheFileNotTheUrl) {
-  EXPECT_EQ(render_text("see https://pics.example/2024/cat%20nap.png?s=1", options(), "shiro"),
-            "see " + image("https://pics.example/2024/cat%20nap.png?s=1", "Image posted by shiro: cat%20nap.png"));
+  EXPECT_EQ(
+      render_text("see https://pics.example/2024/cat%20nap.png?s=1", options(), "shiro"),
+      "see " + image("https://pics.example/2024/cat%20nap.png?s=1", "Image posted by shiro: cat%20nap.png"));
   // A hostile nickname stays text inside the attribute.
   std::string out = render_text("http://a/b.png", options(), "\"><script>");
   EXPECT_NE(out.find("alt=\"Image posted by &quot;&gt;&lt;script&gt;: b.png\""), std::string::npos) << out;
@@ -444,8 +445,8 @@ TEST(RenderText, Nicovideo) {
 
 TEST(RenderText, SeveralUrlsInOneText) {
   EXPECT_EQ(render_text("http://a/1.png http://b/ https://youtu.be/abcdef", options()),
-            image("http://a/1.png", "Image: 1.png") + " " + link("http://b/") + " " + link("https://youtu.be/abcdef") +
-                youtube("abcdef"));
+            image("http://a/1.png", "Image: 1.png") + " " + link("http://b/") + " " +
+                link("https://youtu.be/abcdef") + youtube("abcdef"));
 }
 
 TEST(RenderText, LongInputStaysLinear) {
