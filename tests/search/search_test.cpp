@@ -130,6 +130,23 @@ TEST(FoldCase, AsciiFastPathIsWhatIcuGives) {
     EXPECT_EQ(fold_case(one + "ж"), lower + "ж") << c;
     EXPECT_EQ(fold_case("ж" + one), "ж" + lower) << c;
   }
+  // Longer runs, each character in every position of an 8-byte word.
+  for (int c = 1; c < 0x80; ++c) {
+    for (size_t at = 0; at < 16; ++at) {
+      std::string s = "xXaZ@[`{AzMm0~\x7f\x01Q";
+      std::string want = "xxaz@[`{azmm0~\x7f\x01q";
+      s[at] = static_cast<char>(c);
+      want[at] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : static_cast<char>(c);
+      ASSERT_EQ(fold_case(s), want) << c << " at " << at;
+    }
+  }
+  for (size_t at = 0; at < 17; ++at) {  // one byte beyond ASCII anywhere: through ICU
+    std::string s = "ABCDEFGHIJKLMNOPQ";
+    s.insert(at, "Ж");
+    std::string want = "abcdefghijklmnopq";
+    want.insert(at, "ж");
+    EXPECT_EQ(fold_case(s), want) << at;
+  }
   // A long ASCII run, then a combining mark that composes with its last letter.
   EXPECT_EQ(fold_case("ABCDEFGHIJKLMNOPQRSTUVWXYZ caf" "E\xCC\x81"), "abcdefghijklmnopqrstuvwxyz café");
 }
