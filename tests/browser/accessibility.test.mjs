@@ -51,6 +51,19 @@ const archivedPosts = [
   { nick: 'mimi', sec: day + 36200, usec: 3, text: 'line one\nline two' },
 ];
 
+// Submits the password form with a wrong current password, and waits for
+// the page that says so.
+async function refuseChange(page) {
+  await page.fill('#old', 'not my password');
+  await page.fill('#new', 'a new password');
+  await page.fill('#again', 'a new password');
+  await Promise.all([page.waitForResponse((r) => r.url().endsWith('/passwd') && r.status() === 403),
+    page.click('form.passwd-form button[type=submit]')]);
+  await page.locator('.form-error').waitFor();
+  // The browser's console reports the 403 of the page itself.
+  page.problems = page.problems.filter((p) => !/403/.test(p));
+}
+
 // The violations axe finds in the page as it is now, less the known ones.
 // axe is evaluated through the DevTools protocol rather than added as a
 // <script>: the pages' Content-Security-Policy (script-src 'self') stays
@@ -135,6 +148,7 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip }, () => {
         { what: 'the posts with their image' });
     }],
     ['an archive day', () => `${room}a/${utcDate(day).path}`],
+    ['an archive month', () => `${room}a/${utcDate(day).path.slice(0, 7)}`],
     ['the archive index', () => `${room}a/`],
     ['search results', () => `${room}search?q=picture`, async (page) => {
       assert.ok(await page.locator('.hit').count() >= 2, 'the search has hits');
@@ -142,6 +156,8 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip }, () => {
     ['the badge page', () => `${room}badge.html`],
     ['the room index', () => `${srv.url}/`],
     ['the password page of a private room', () => `${secret}passwd`, null, { httpCredentials: ALICE }],
+    ['the password page saying why a change was refused', () => `${secret}passwd`, refuseChange,
+      { httpCredentials: ALICE }],
     ['a private room\'s page', () => secret, connected, { httpCredentials: ALICE }],
   ];
 
@@ -155,8 +171,155 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip }, () => {
         if (ready) await ready(page);
         const violations = await axeViolations(page);
         assert.equal(violations.length, 0, `axe-core found:\n${describeViolations(violations)}`);
+
+        // What axe does not check. WCAG 1.4.11: the edge of a text field
+        // shows where to type, so it needs 3:1 against the colours on both
+        // sides of it; WCAG 1.4.3: a placeholder is text, 4.5:1 on the field.
+        const fields = await page.evaluate(inspect, 'fields');
+        assert.deepEqual(fields.filter((f) => f.edge < 3 || f.inside < 3 || (f.placeholder && f.placeholder < 4.5)),
+          [], 'text fields');
+        // WCAG 2.4.7 and 1.4.11: whatever takes the keyboard focus shows
+        // an outline of 3:1 against what is around it.
+        await page.keyboard.press('Tab');  // from here on the focus is shown as for the keyboard
+        const stops = await page.evaluate(inspect, 'focus');
+        assert.ok(stops.length >= 2, `${stops.length} tab stops`);
+        assert.deepEqual(stops.filter((f) => f.width < 2 || f.contrast < 3), [], 'focus indicators');
         assert.deepEqual(page.problems, []);
       });
     }
   }
+
+  // ---- the password page of a private room (issue 16, item 6)
+
+  test('a private room\'s page links its password page, which is styled as the others and says what went wrong', T, async (t) => {
+    const page = await newPage(t, { httpCredentials: ALICE });
+    await page.goto(secret);
+    await connected(page);
+    const link = page.getByRole('link', { name: 'Change password (signed in as alice)' });
+    assert.equal(await link.evaluate((a) => a.closest('nav').getAttribute('aria-label')), 'Room');
+    await link.click();
+    await page.waitForURL(`${secret}passwd`);
+    assert.equal(await page.title(), 'Secret room > Change password');
+
+    // The room's hashed stylesheet, as on the room page; its fields look
+    // like the other pages' fields.
+    const sheet = await page.locator('link[rel=stylesheet]').getAttribute('href');
+    assert.match(sheet, /\/secret\/chaton\.[0-9a-f]{12}\.css$/);
+    const roomPage = await newPage(t, { httpCredentials: ALICE });
+    await roomPage.goto(secret);
+    assert.equal(await roomPage.locator('link[rel=stylesheet]').getAttribute('href'), sheet);
+    const look = (p, sel) => p.locator(sel).evaluate((el) => {
+      document.activeElement?.blur();
+      const cs = getComputedStyle(el);
+      return { border: cs.borderTopColor, radius: cs.borderTopLeftRadius, background: cs.backgroundColor };
+    });
+    assert.deepEqual(await look(page, '#old'), await look(roomPage, '#nick'));
+    assert.deepEqual(await look(page, 'button[type=submit]'), await look(roomPage, '#send'));
+    assert.equal(await page.locator('form.passwd-form').evaluate((f) => getComputedStyle(f).backgroundColor),
+      await roomPage.locator('.app').evaluate((a) => getComputedStyle(a).backgroundColor));
+
+    // Every field by its label; the rule for a new password is their description.
+    for (const label of ['Current password', 'New password', 'New password again'])
+      assert.equal(await page.getByLabel(label, { exact: true }).getAttribute('type'), 'password', label);
+    assert.match(await page.getByLabel('New password', { exact: true }).evaluate((el) => el.ariaDescribedByElements?.[0]?.textContent
+      ?? document.getElementById(el.getAttribute('aria-describedby')).textContent), /^At least 8 characters/);
+
+    // A refusal says that nothing changed, and why, as an alert in the error colour.
+    await refuseChange(page);
+    const error = page.getByRole('alert');
+    assert.equal(await error.textContent(),
+      'Your password was not changed: the user name or the current password is wrong.');
+    assert.equal(await error.evaluate((e) => getComputedStyle(e).color),
+      await page.evaluate(() => {
+        const probe = document.createElement('span');
+        probe.style.color = 'var(--error)';
+        document.body.append(probe);
+        return getComputedStyle(probe).color;
+      }));
+    assert.equal(await page.locator('form.passwd-form').getAttribute('aria-describedby'), 'passwd-error');
+    assert.deepEqual(page.problems, []);
+    assert.deepEqual(roomPage.problems, []);
+
+    // A public room has no password page to link.
+    const lobby = await newPage(t);
+    await lobby.goto(room);
+    assert.equal(await lobby.locator('a[href$="passwd"]').count(), 0);
+  });
 });
+
+// ---- in the page: colours
+
+// Runs in the page (one function, so that page.evaluate sends it whole):
+// 'fields': for each visible text field, the contrast of its edge with the
+// background around it and inside it, and of its placeholder (if any) with
+// the field; 'focus': each element that takes the focus from the keyboard,
+// focused in turn, with the width of its outline and the outline's
+// contrast with the background around it.
+function inspect(what) {
+  const rgba = (c) => {
+    const m = c.match(/rgba?\(([^)]+)\)/);
+    if (!m) return [0, 0, 0, 0];
+    const v = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
+    return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1];
+  };
+  const lum = ([r, g, b]) => [r, g, b].map((x) => x / 255)
+    .map((x) => (x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4))
+    .reduce((acc, x, i) => acc + x * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => {
+    const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+    return Math.round(((hi + 0.05) / (lo + 0.05)) * 100) / 100;
+  };
+  // The opaque background of an element or, where it has none, of the
+  // nearest ancestor that has one; with `around`, of the nearest one whose
+  // box holds that rectangle.
+  const behind = (el, around = null) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      const r = e.getBoundingClientRect();
+      const holds = !around || e === document.documentElement || (r.left <= around.left && r.top <= around.top
+        && r.right >= around.right && r.bottom >= around.bottom);
+      if (c[3] > 0 && holds) return c;
+    }
+    return [255, 255, 255, 1];
+  };
+
+  if (what === 'fields') {
+    return [...document.querySelectorAll('input[type=text], input[type=search], input[type=password], textarea')]
+      .filter((el) => el.getClientRects().length)
+      .map((el) => {
+        const edge = rgba(getComputedStyle(el).borderTopColor);
+        const inside = behind(el);
+        return {
+          field: el.id,
+          edge: ratio(edge, behind(el.parentElement)),
+          inside: ratio(edge, inside),
+          placeholder: el.placeholder ? ratio(rgba(getComputedStyle(el, '::placeholder').color), inside) : null,
+        };
+      });
+  }
+  const focusable = 'a[href], button, input, textarea, select, [tabindex]';
+  return [...document.querySelectorAll(focusable)]
+    .filter((el) => el.tabIndex >= 0 && !el.disabled && !el.closest('[hidden], [inert]')
+      && (el.getClientRects().length || el.classList.contains('skip-link')))
+    .map((el) => {
+      el.focus();
+      const cs = getComputedStyle(el);
+      const path = [];
+      for (let e = el; e && e !== document.body; e = e.parentElement) {
+        const n = [...e.parentElement.children].indexOf(e) + 1;
+        path.unshift(e.id ? `#${e.id}` : `${e.localName}:nth-child(${n})`);
+      }
+      const width = cs.outlineStyle === 'none' ? 0 : parseFloat(cs.outlineWidth);
+      // The outline is drawn around the box, `outline-offset` away from it.
+      const r = el.getBoundingClientRect();
+      const out = width + parseFloat(cs.outlineOffset);
+      const ring = { left: r.left - out, top: r.top - out, right: r.right + out, bottom: r.bottom + out };
+      return {
+        path: path.join(' > '),
+        text: el.textContent.trim().slice(0, 40),
+        focused: document.activeElement === el,
+        width,
+        contrast: ratio(rgba(cs.outlineColor), out > 0 ? behind(el.parentElement, ring) : behind(el)),
+      };
+    });
+}

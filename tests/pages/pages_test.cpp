@@ -444,6 +444,80 @@ TEST(RoomPage, IsCspCleanAndLinksEverything) {
   EXPECT_LT(a.css_gzip->size(), a.css.size());
 }
 
+TEST(RoomPage, APrivateRoomLinksItsPasswordPageForTheSignedInUser) {
+  Assets a = make_assets(300);
+  PageRoom room;
+  room.name = "Secret";
+  room.url = kUrl;
+  room.render.room_url = kUrl;
+  // A public room has no users: no link.
+  EXPECT_EQ(render_room_page(room, a, "/").find("passwd"), std::string::npos);
+  std::string h = render_room_page(room, a, "/", "<al & ice>");
+  expect_csp_clean(h);
+  // In the room's links, named by what it does, with who is signed in.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(h, m, std::regex("<nav class=\"room-links\"[^>]*>(.*?)</nav>")));
+  std::string nav = m[1];
+  EXPECT_NE(nav.find("<a href=\"http://host/lobby/passwd\" class=\"account-link\">Change password"
+                     "<span class=\"visually-hidden\"> (signed in as &lt;al &amp; ice&gt;)</span></a>"),
+            std::string::npos)
+      << nav;
+  EXPECT_EQ(h.find("<al & ice>"), std::string::npos);
+}
+
+TEST(PasswdPage, StyledLikeTheOtherPagesWithLabelledFields) {
+  PageRoom room;
+  room.name = "Secret <room>";
+  room.url = kUrl;
+  room.render.room_url = kUrl;
+  room.render.img_size_limit = 300;
+  PasswdForm form{"<alice>", {}, false, 8, 128};
+  std::string h = render_passwd_page(room, form);
+  expect_csp_clean(h);
+  // The same hashed stylesheet as the room page, the same header and footer.
+  EXPECT_NE(h.find("<link rel=\"stylesheet\" href=\"http://host/lobby/" + make_assets(300).css_name + "\">"),
+            std::string::npos);
+  EXPECT_NE(h.find("<header class=\"page-header\"><h1 class=\"crumbs\"><a href=\"http://host/lobby/\">"
+                   "Secret &lt;room&gt;</a>"),
+            std::string::npos);
+  EXPECT_NE(h.find("<main>"), std::string::npos);
+  EXPECT_NE(h.find("<footer class=\"page-footer\">"), std::string::npos);
+  EXPECT_NE(h.find("Logged in as <strong>&lt;alice&gt;</strong>"), std::string::npos);
+  // Each field has its label; the rule for a new password describes both new fields.
+  for (const char* id : {"old", "new", "again"}) {
+    EXPECT_NE(h.find(std::string("<label for=\"") + id + "\">"), std::string::npos) << id;
+    EXPECT_NE(h.find(std::string("<input type=\"password\" id=\"") + id + "\" name=\"" + id + "\""),
+              std::string::npos)
+        << id;
+  }
+  EXPECT_EQ(count(h, "aria-describedby=\"passwd-rule\""), 2u);
+  EXPECT_NE(h.find("<p class=\"hint\" id=\"passwd-rule\">At least 8 characters."), std::string::npos);
+  EXPECT_EQ(h.find("role=\"alert\""), std::string::npos);
+}
+
+TEST(PasswdPage, SaysClearlyThatThePasswordWasNotChangedAndWhy) {
+  PageRoom room;
+  room.name = "Secret";
+  room.url = kUrl;
+  room.render.room_url = kUrl;
+  PasswdForm refused{"alice", "the two new passwords differ", false, 8, 128};
+  std::string h = render_passwd_page(room, refused);
+  EXPECT_NE(h.find("<p class=\"form-error\" id=\"passwd-error\" role=\"alert\">"
+                   "<strong>Your password was not changed:</strong> the two new passwords differ.</p>"),
+            std::string::npos)
+      << h;
+  // The form stays, and points at the message.
+  EXPECT_NE(h.find("<form class=\"passwd-form\" aria-describedby=\"passwd-error\""), std::string::npos);
+
+  PasswdForm done{"alice", "Your password was changed.", true, 8, 128};
+  h = render_passwd_page(room, done);
+  EXPECT_NE(h.find("<p class=\"form-done\" role=\"status\">Your password was changed.</p>"), std::string::npos)
+      << h;
+  EXPECT_EQ(h.find("<form"), std::string::npos);
+  EXPECT_EQ(h.find("not changed"), std::string::npos);
+  expect_csp_clean(h);
+}
+
 TEST(RoomIndex, DescriptionChattersAndLastPost) {
   RoomSummary r;
   r.name = "<Lobby>";
