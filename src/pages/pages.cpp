@@ -398,6 +398,8 @@ std::string render_badge_page(const PageRoom& room, const Assets& assets, const 
        esc(room.name + ": " + chatters_text(info.chatters) + ", " + time_ago(info.last_post, info.now)) +
        "\"></div>" + snippet("snippet-img", "HTML (image)", img_snippet) +
        snippet("snippet-md", "Markdown", md_snippet) + "</section>\n";
+  // What a Copy button did, for screen readers (the focus moves to the field).
+  h += "<p id=\"copy-status\" class=\"visually-hidden\" role=\"status\"></p>\n";
   h += "</main>\n<footer class=\"page-footer\">" + link(url, "Back to the chat room") + "</footer>\n</div>\n";
   h += page_close();
   return h;

@@ -176,6 +176,21 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip }, () => {
     });
   }
 
+  // WCAG 4.1.3: a Copy button moves the focus to what it selected, and says
+  // what it did in a status message that screen readers speak.
+  test('the badge page\'s Copy buttons tell screen readers what they did', T, async (t) => {
+    const page = await newPage(t);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.goto(`${room}badge.html`);
+    const status = page.getByRole('status');
+    assert.equal(await status.textContent(), '');
+    await page.getByRole('button', { name: 'Copy' }).nth(2).click();
+    await waitFor(async () => (await status.textContent()) !== '', { what: 'a status message' });
+    assert.equal(await status.textContent(), 'Copied: Markdown');
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'snippet-md');
+    assert.deepEqual(page.problems, []);
+  });
+
   // ---- the password page of a private room
 
   test('a private room\'s page links its password page, which is styled as the others and says what went wrong', T, async (t) => {

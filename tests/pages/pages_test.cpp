@@ -569,5 +569,18 @@ TEST(BadgePage, SnippetsEscaped) {
   expect_csp_clean(h);
 }
 
+TEST(BadgePage, HasALiveRegionForWhatTheCopyButtonsDid) {
+  PageRoom s;
+  s.name = "Lobby";
+  s.url = kUrl;
+  BadgeInfo info;
+  info.name = s.name;
+  info.room_url = kUrl;
+  std::string h = render_badge_page(s, make_assets(400), info);
+  // In the page from the start (a live region added later is not heard), empty.
+  EXPECT_NE(h.find("<p id=\"copy-status\" class=\"visually-hidden\" role=\"status\"></p>\n</main>"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace chaton::pages
