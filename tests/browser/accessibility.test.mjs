@@ -182,6 +182,17 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip }, () => {
     });
   }
 
+  // WCAG 2.4.4, 1.3.1: a day of the month navigator is named by its number
+  // and its count of posts, kept apart by more than layout ("28, 3 posts",
+  // not "283 posts" where the flex boundary is not a word break).
+  test('the days of the month navigator are named by day and count', T, async (t) => {
+    const page = await newPage(t);
+    await page.goto(`${room}a/${utcDate(day).path}`);
+    const link = page.locator(`.calendar a[href$="a/${utcDate(day).path}"]`);
+    assert.equal(await link.evaluate((a) => a.textContent), `${utcDate(day).d}, 3 posts`);
+    assert.match(await link.ariaSnapshot(), new RegExp(`^- link "${utcDate(day).d} ?, 3 posts"`));
+  });
+
   // WCAG 4.1.3: a Copy button moves the focus to what it selected, and says
   // what it did in a status message that screen readers speak.
   test('the badge page\'s Copy buttons tell screen readers what they did', T, async (t) => {

@@ -82,11 +82,14 @@ TEST(DayPage, TitleNavigationPostsAndNavigator) {
   EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/10\" class=\"prev-month\""), std::string::npos);
   EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/12\" class=\"next-month\""), std::string::npos);
   EXPECT_NE(h.find(">November 2024</a>"), std::string::npos);
+  // A link's name keeps the day and the count apart: "20, 7 posts", not "207 posts".
   EXPECT_NE(h.find("<a href=\"http://host/lobby/a/2024/11/20\"><span class=\"day-number\">20</span>"
+                   "<span class=\"visually-hidden\">, </span>"
                    "<span class=\"day-count\">7<span class=\"visually-hidden\"> posts</span>"),
             std::string::npos);
   EXPECT_NE(h.find("<td class=\"has-posts current\"><a href=\"http://host/lobby/a/2024/11/24\" "
-                   "aria-current=\"date\"><span class=\"day-number\">24</span><span class=\"day-count\">2"),
+                   "aria-current=\"date\"><span class=\"day-number\">24</span><span class=\"visually-hidden\">, "
+                   "</span><span class=\"day-count\">2"),
             std::string::npos);
   EXPECT_NE(h.find("9 posts on 2 days."), std::string::npos);
   EXPECT_EQ(count(h, "class=\"has-posts"), 2u);
