@@ -209,7 +209,9 @@ std::string render_room_page(const PageRoom& c, const Assets& assets, std::strin
        "<noscript><p class=\"notice\">The live view needs JavaScript. The day so far is in "
        "<a href=\"" +
        esc(url + "a/today") + "\">today&#39;s archive</a>.</p></noscript>\n</main>\n";
-  h += "<footer class=\"composer\">\n"
+  // The message box: a region of its own (a <footer> would make it the
+  // page's "content info").
+  h += "<section class=\"composer\" aria-label=\"Post a message\">\n"
        "<p id=\"status-line\" class=\"status-line\" role=\"status\">Connecting...</p>\n"
        "<form id=\"post-form\" action=\"" +
        esc(url + "post") +
@@ -227,7 +229,7 @@ std::string render_room_page(const PageRoom& c, const Assets& assets, std::strin
        "placeholder=\"Say something (Shift+Return for a new line)\"></textarea>"
        "<button type=\"submit\" id=\"send\">Send</button></div>\n"
        "<p id=\"post-error\" class=\"post-error\" role=\"alert\"></p>\n"
-       "</fieldset>\n</form>\n</footer>\n</div>\n";
+       "</fieldset>\n</form>\n</section>\n</div>\n";
   h += page_close();
   return h;
 }

@@ -182,6 +182,24 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip }, () => {
     });
   }
 
+  // WCAG 1.3.1: the room page's landmarks say what each part is: the
+  // header, the messages, and where to write one (no "content info").
+  test('the room page\'s landmarks: its header, the messages, and posting', T, async (t) => {
+    const page = await newPage(t);
+    await page.goto(room);
+    await connected(page);
+    const landmarks = await page.evaluate(() => [...document.body.querySelectorAll('header, main, footer, section, nav, aside, [role]')]
+      .map((el) => `${el.localName}${el.getAttribute('role') ? `[role=${el.getAttribute('role')}]` : ''}`
+        + `${el.getAttribute('aria-label') ? ` "${el.getAttribute('aria-label')}"` : ''}`));
+    assert.deepEqual(landmarks, ['header', 'nav "Room"', 'main', 'div[role=log] "Messages"',
+      'section "Post a message"', 'p[role=status]', 'p[role=alert]']);
+    const snapshot = await page.locator('body').ariaSnapshot();
+    assert.match(snapshot, /^- banner:/m);
+    assert.match(snapshot, /^- main:\n {2}- log "Messages"/m);
+    assert.match(snapshot, /^- region "Post a message":/m);
+    assert.doesNotMatch(snapshot, /contentinfo/);
+  });
+
   // WCAG 2.4.4, 1.3.1: a day of the month navigator is named by its number
   // and its count of posts, kept apart by more than layout ("28, 3 posts",
   // not "283 posts" where the flex boundary is not a word break).

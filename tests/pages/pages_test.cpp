@@ -431,6 +431,9 @@ TEST(RoomPage, IsCspCleanAndLinksEverything) {
     EXPECT_NE(h.find(std::string("href=\"http://host/lobby/") + sub + "\""), std::string::npos) << sub;
   EXPECT_NE(h.find("type=\"application/rss+xml\""), std::string::npos);
   EXPECT_NE(h.find("role=\"log\""), std::string::npos);
+  // The message box is a region of its own, not the page's footer (contentinfo).
+  EXPECT_NE(h.find("<section class=\"composer\" aria-label=\"Post a message\">"), std::string::npos);
+  EXPECT_EQ(h.find("<footer"), std::string::npos);
   EXPECT_NE(h.find("<label for=\"nick\">Nickname</label>"), std::string::npos);
   EXPECT_NE(h.find("Remember me"), std::string::npos);
   EXPECT_NE(h.find("&#39;Return&#39; key to post"), std::string::npos);
