@@ -87,10 +87,11 @@ TEST(DayPage, TitleNavigationPostsAndNavigator) {
                    "<span class=\"visually-hidden\">, </span>"
                    "<span class=\"day-count\">7<span class=\"visually-hidden\"> posts</span>"),
             std::string::npos);
-  EXPECT_NE(h.find("<td class=\"has-posts current\"><a href=\"http://host/lobby/a/2024/11/24\" "
-                   "aria-current=\"date\"><span class=\"day-number\">24</span><span class=\"visually-hidden\">, "
-                   "</span><span class=\"day-count\">2"),
-            std::string::npos);
+  EXPECT_NE(
+      h.find("<td class=\"has-posts current\"><a href=\"http://host/lobby/a/2024/11/24\" "
+             "aria-current=\"date\"><span class=\"day-number\">24</span><span class=\"visually-hidden\">, "
+             "</span><span class=\"day-count\">2"),
+      std::string::npos);
   EXPECT_NE(h.find("9 posts on 2 days."), std::string::npos);
   EXPECT_EQ(count(h, "class=\"has-posts"), 2u);
   expect_csp_clean(h);
@@ -517,7 +518,8 @@ TEST(PasswdPage, SaysClearlyThatThePasswordWasNotChangedAndWhy) {
 
   PasswdForm done{"alice", "Your password was changed.", true, 8, 128};
   h = render_passwd_page(room, done);
-  EXPECT_NE(h.find("<p class=\"form-done\" role=\"status\">Your password was changed.</p>"), std::string::npos)
+  EXPECT_NE(h.find("<p class=\"form-done\" role=\"status\">Your password was changed.</p>"),
+            std::string::npos)
       << h;
   EXPECT_EQ(h.find("<form"), std::string::npos);
   EXPECT_EQ(h.find("not changed"), std::string::npos);
