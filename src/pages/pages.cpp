@@ -46,15 +46,9 @@ constexpr std::string_view kFavicon =
     "<path fill='%231f5fc9' d='M3 2h10a2 2 0 0 1 2 2v6a2 2 0 0 1-2 2H8l-4 3v-3H3a2 2 0 0 1-2-2V4a2 2 0 0 "
     "1 2-2z'/></svg>";
 
-// FNV-1a, 64 bits: a stable content hash for the assets' file names;
-// `h` carries on from the hash of what comes before `s`.
-uint64_t content_hash(std::string_view s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+// A stable content hash for the assets' file names; `h` carries on from
+// the hash of what comes before `s`.
+uint64_t content_hash(std::string_view s, uint64_t h = kFnv1aOffset) { return fnv1a64(s, h); }
 
 std::string esc(std::string_view s) { return html_escape(s); }
 
@@ -223,7 +217,9 @@ std::string render_room_page(const PageRoom& c, const Assets& assets, std::strin
        "<span class=\"options\"><label class=\"check\"><input type=\"checkbox\" id=\"remember\" "
        "name=\"remember\"> Remember me</label>"
        "<label class=\"check\"><input type=\"checkbox\" id=\"return-to-post\" name=\"returnToPost\" "
-       "checked> &#39;Return&#39; key to post</label></span></div>\n"
+       "checked> &#39;Return&#39; key to post</label>"
+       "<label class=\"check\" id=\"notify-control\" hidden><input type=\"checkbox\" "
+       "id=\"notify-mentions\"> Notify me of mentions</label></span></div>\n"
        "<div class=\"row text-row\"><label for=\"text\" class=\"visually-hidden\">Message</label>"
        "<textarea id=\"text\" name=\"text\" rows=\"2\" required "
        "placeholder=\"Say something (Shift+Return for a new line)\"></textarea>"
@@ -295,6 +291,7 @@ std::string render_search_page(const PageRoom& room, std::string_view raw_query,
   f.css_url = url + stylesheet_name(room.render.img_size_limit);
   f.noindex = true;
   f.body_class = "search-page";
+  f.script_url = room.script_url;  // the times of the hits in the reader's zone
   f.rss_url = url + "var/index.rdf";
   f.rss_title = room.name;
   if (!query.empty() && results.page > 1) f.prev_url = page_url(results.page - 1);

@@ -3,8 +3,9 @@
 // compiled-in browser assets (chaton.css, chaton.<hash>.js).
 //
 // Every page is complete server-rendered HTML with no inline script, style
-// or event handler, so page_csp() holds; only the room page and the badge
-// page load the script, and the room page is the only one that needs it.
+// or event handler, so page_csp() holds. The room page needs the script;
+// the badge page (Copy buttons), an archive day and the search results
+// (times in the reader's zone, day separators) load it, and work without it.
 // Posts are always rendered by render/html.h (one renderer).
 //
 // Pure functions of plain data, thread-safe: no page knows a Room, a
@@ -51,6 +52,7 @@ struct PageRoom {
   std::string description;  // the operator's HTML (docs/CONFIG.md, "[[room]]"); may be empty
   std::string icon_url;     // may be empty
   RenderOptions render;     // for posts
+  std::string script_url;   // absolute; the search page loads it for local times; may be empty
 };
 
 // ---- the frame shared by every page

@@ -74,7 +74,7 @@ TEST(DayPage, TitleNavigationPostsAndNavigator) {
   EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/12/01\" class=\"next-day\" rel=\"next\""),
             std::string::npos);
   EXPECT_NE(h.find(">Back to the chat room</a>"), std::string::npos);
-  EXPECT_NE(h.find("<span class=\"chatter\">shiro</span>"), std::string::npos);
+  EXPECT_NE(h.find("\">shiro</span>"), std::string::npos);
   EXPECT_NE(h.find("id=\"entry-"), std::string::npos);
   EXPECT_NE(h.find("<link rel=\"canonical\" href=\"http://host/lobby/a/2024/11/24\">"), std::string::npos);
   EXPECT_EQ(h.find("noindex"), std::string::npos);
@@ -192,7 +192,29 @@ TEST(DayPage, ALongDayIsShownInBoundedPagesThatLinkToEachOther) {
   EXPECT_EQ(short_day.posts.size(), 10u);
   std::string one = render_day_page(room, short_day);
   EXPECT_EQ(one.find("data-entry-pages"), std::string::npos) << "a short day is one page, as before";
-  EXPECT_EQ(one.find("<script"), std::string::npos);
+  // Every day page loads the script (it shows the times in the reader's zone).
+  EXPECT_NE(one.find("<script src=\"http://host/lobby/chaton.abc.js\""), std::string::npos);
+}
+
+TEST(DayPage, SaysItsDaysAreUtcByTheHeadingAndLoadsTheScript) {
+  DayPage p;
+  p.date = Date{2024, 11, 24};
+  p.posts = {make_post("shiro", kNov24 + 3600, 5, "hello")};
+  ArchiveRoom room = room_named("Lobby");
+  room.script_url = kUrl + "chaton.abc.js";
+  std::string h = render_day_page(room, p);
+  size_t note = h.find("Days are in UTC");
+  ASSERT_NE(note, std::string::npos);
+  EXPECT_LT(h.find("<h1"), note);
+  EXPECT_LT(note, h.find("class=\"view day-posts\""));
+  EXPECT_NE(h.find("<script src=\"http://host/lobby/chaton.abc.js\" defer>"), std::string::npos);
+  EXPECT_NE(h.find("<time datetime=\"2024-11-24T01:00:00Z\">2024/11/24 01:00:00 UTC</time>"),
+            std::string::npos);
+  expect_csp_clean(h);
+  // An empty day needs no script.
+  DayPage empty;
+  empty.date = Date{2024, 11, 25};
+  EXPECT_EQ(render_day_page(room, empty).find("<script"), std::string::npos);
 }
 
 TEST(DayPage, PagesOfLongPostsAreBoundedInBytesToo) {
@@ -286,6 +308,20 @@ TEST(SearchPage, HitsHighlightedEscapedAndPaged) {
   EXPECT_NE(h.find("href=\"http://host/lobby/search?q=hello%20%26%20%22bye%22&amp;page=3\" rel=\"next\""),
             std::string::npos);
   EXPECT_NE(h.find("noindex"), std::string::npos);
+  expect_csp_clean(h);
+}
+
+TEST(SearchPage, LoadsTheScriptForLocalTimes) {
+  PageRoom s;
+  s.name = "Lobby";
+  s.url = kUrl;
+  s.render.room_url = kUrl;
+  s.script_url = kUrl + "chaton.abc.js";
+  search::Results r;
+  r.hits.push_back({Date{2024, 11, 24}, make_post("b", kNov24 + 30, 5, "hello again")});
+  std::string h = render_search_page(s, "hello", search::parse_query("hello"), r);
+  EXPECT_NE(h.find("<script src=\"http://host/lobby/chaton.abc.js\" defer>"), std::string::npos);
+  EXPECT_NE(h.find("<time datetime=\"2024-11-24T00:00:30Z\">"), std::string::npos);
   expect_csp_clean(h);
 }
 
@@ -438,6 +474,12 @@ TEST(RoomPage, IsCspCleanAndLinksEverything) {
   EXPECT_NE(h.find("<label for=\"nick\">Nickname</label>"), std::string::npos);
   EXPECT_NE(h.find("Remember me"), std::string::npos);
   EXPECT_NE(h.find("&#39;Return&#39; key to post"), std::string::npos);
+  // The mention notification control: hidden until the script shows it
+  // (never asked on load), a checkbox with a label.
+  EXPECT_TRUE(std::regex_search(h, std::regex("<label class=\"check\" id=\"notify-control\" hidden>"
+                                              "<input type=\"checkbox\" id=\"notify-mentions\"[^>]*> "
+                                              "Notify me of mentions</label>")))
+      << h;
   EXPECT_NE(a.css.find("max-width: min(100%, 300px); max-height: 300px;"), std::string::npos);
   EXPECT_TRUE(std::regex_match(a.js_name, std::regex("chaton\\.[0-9a-f]{12}\\.js")));
   // The stylesheet by its content hash: another limit, another name.
