@@ -592,6 +592,7 @@
   // ------------------------------------------------------------ badge page
 
   function initCopyButtons() {
+    const status = document.getElementById('copy-status');  // role=status
     for (const button of document.querySelectorAll('button[data-copy]')) {
       button.addEventListener('click', async () => {
         const field = document.getElementById(button.dataset.copy);
@@ -606,6 +607,11 @@
           try { copied = document.execCommand('copy'); } catch { copied = false; }
         }
         button.textContent = copied ? 'Copied' : 'Selected: press Ctrl+C';
+        if (status) {
+          const label = document.querySelector(`label[for="${field.id}"]`);
+          status.textContent = copied ? `Copied: ${label ? label.textContent : 'the snippet'}`
+            : 'Selected: press Ctrl+C to copy';
+        }
         setTimeout(() => { button.textContent = 'Copy'; }, 2500);
       });
     }

@@ -246,7 +246,8 @@ void RoomEndpoints::reopen_logs() {
 void RoomEndpoints::page(const Call& call) {
   call.ex->respond(compressed(
       call.ex->request(),
-      html_response(bhttp::status::ok, render_room_page(page_room(room_->settings()), assets_, cookie_path_),
+      html_response(bhttp::status::ok,
+                    render_room_page(page_room(room_->settings()), assets_, cookie_path_, call.user),
                     embeddable_)));
 }
 

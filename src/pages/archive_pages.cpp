@@ -119,7 +119,9 @@ std::string month_nav(const ArchiveRoom& room, const MonthNav& m, std::optional<
       h += is_current ? "<td class=\"has-posts current\">" : "<td class=\"has-posts\">";
       h += "<a href=\"" + esc(room.url + "a/" + format_date_path(d)) + "\"";
       if (is_current) h += " aria-current=\"date\"";
-      h += "><span class=\"day-number\">" + std::to_string(day) + "</span><span class=\"day-count\">" +
+      // The hidden comma keeps the link's name "28, 3 posts", not "283 posts".
+      h += "><span class=\"day-number\">" + std::to_string(day) +
+           "</span><span class=\"visually-hidden\">, </span><span class=\"day-count\">" +
            std::to_string(it->posts) + "<span class=\"visually-hidden\">" +
            (it->posts == 1 ? " post" : " posts") + "</span></span></a></td>";
     } else {

@@ -80,7 +80,11 @@ std::string url_encode(std::string_view s);
 
 // ---- pages
 
-std::string render_room_page(const PageRoom& room, const Assets& assets, std::string_view cookie_path);
+// `user`: who is signed in to a private room (docs/PROTOCOL.md, "Private
+// rooms"); not empty, the room's links add its password page. Empty for a
+// public room.
+std::string render_room_page(const PageRoom& room, const Assets& assets, std::string_view cookie_path,
+                             std::string_view user = {});
 
 struct RoomSummary {
   std::string name, url, description;
@@ -103,8 +107,9 @@ std::string render_search_page(const PageRoom& room, std::string_view raw_query,
 // badge.html: the badges as they look and the snippets to copy.
 std::string render_badge_page(const PageRoom& room, const Assets& assets, const BadgeInfo& info);
 // The password-change page of a private room (docs/PROTOCOL.md, "Private
-// rooms") for `user`: the form, with `message` above it (an error, or the
-// confirmation when `changed`).
+// rooms") for `user`, framed as the other pages: the form, with `message`
+// above it (why the password was not changed, or the confirmation when
+// `changed`, which replaces the form).
 struct PasswdForm {
   std::string user;
   std::string message;
