@@ -140,6 +140,10 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: skipReason }, () => {
     ['search results', () => `${room}search?q=picture`, async (page) => {
       assert.ok(await page.locator('.hit').count() >= 2, 'the search has hits');
     }],
+    // A nickname inside a search highlight (<mark>) keeps 4.5:1 too.
+    ['search results matching a nickname', () => `${room}search?q=alice`, async (page) => {
+      assert.ok(await page.locator('.hit .chatter mark').count() >= 1, 'a nickname is highlighted');
+    }],
     ['the badge page', () => `${room}badge.html`],
     ['the room index', () => `${srv.url}/`],
     ['the password page of a private room', () => `${secret}passwd`, null, { httpCredentials: ALICE }],
