@@ -273,12 +273,11 @@
   // An archive day or search results: times in the reader's zone.
   function localizePosts() {
     const day = document.querySelector('.day-posts');
-    if (day) {
-      postDecorator({ separators: true }).add(day.children);
-      const note = document.querySelector('.time-zone-note');
-      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-      if (note) note.textContent = `; times are in your time zone${zone ? ` (${zone})` : ''}`;
-    }
+    if (day) postDecorator({ separators: true }).add(day.children);
+    // The note that days are UTC days (pages::utc_days_note).
+    const note = document.querySelector('.time-zone-note');
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (note) note.textContent = `; times are in your time zone${zone ? ` (${zone})` : ''}`;
     const hits = document.querySelector('ol.hits');
     if (hits) {
       const decorate = postDecorator();

@@ -240,8 +240,7 @@ std::string render_day_page(const ArchiveRoom& room, const DayPage& p) {
   std::string h = page_open(f);
   h += "<div class=\"page archive\">\n" + crumbs(room, esc(ds));
   // The day is a UTC day (its URL says so); the times below may not be.
-  h += "<p class=\"utc-note\">Days are in UTC<span class=\"time-zone-note\">, and so are the "
-       "times</span>.</p>\n";
+  h += utc_days_note();
   h += day_nav(room, p, "Days");
   h += pager;
   h += "<div class=\"archive-layout\">\n<main class=\"day\" id=\"posts\">\n";

@@ -157,6 +157,11 @@ std::string url_encode(std::string_view s) {
   return out;
 }
 
+std::string utc_days_note() {
+  return "<p class=\"utc-note\">Days are in UTC<span class=\"time-zone-note\">, and so are the "
+         "times</span>.</p>\n";
+}
+
 // ---- the room page
 
 std::string render_room_page(const PageRoom& c, const Assets& assets, std::string_view cookie_path,
@@ -323,6 +328,7 @@ std::string render_search_page(const PageRoom& room, std::string_view raw_query,
     size_t last = first + results.hits.size() - 1;
     h += "<p class=\"search-summary\" role=\"status\">Posts " + std::to_string(first) + "&ndash;" +
          std::to_string(last) + " matching <q>" + esc(q) + "</q>, newest first.</p>\n";
+    h += utc_days_note();  // the day headings below
     h += "<ol class=\"hits\" start=\"" + std::to_string(first) + "\">\n";
     std::optional<Date> shown_day;
     for (const auto& hit : results.hits) {

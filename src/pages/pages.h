@@ -78,6 +78,11 @@ std::string page_close();
 // "a%20b" — every byte but unreserved ones percent-encoded (for query values).
 std::string url_encode(std::string_view s);
 
+// The note that a page's days (an archive day, the day headings of search
+// results) are UTC days: "Days are in UTC, and so are the times.", where the
+// room's script says instead that the times are in the reader's zone.
+std::string utc_days_note();
+
 // ---- pages
 
 // `user`: who is signed in to a private room (docs/PROTOCOL.md, "Private

@@ -126,6 +126,8 @@ describe('who said what, and when', { skip: skipReason }, () => {
     // Search: the date where it changes, then only the time.
     await p.goto(`${room}search?q=still`);
     assert.equal(await p.locator('ol.hits .timestamp time').first().textContent(), '10 Mar 2024, 01:30');
+    // Its day headings are UTC days, as the archive's.
+    assert.match(await p.textContent('.utc-note'), /^Days are in UTC; times are in your time zone \(Asia\/Tokyo\)\.$/);
     assert.deepEqual(p.problems, []);
 
     // Without JavaScript: the UTC form, and no separators.
@@ -134,6 +136,8 @@ describe('who said what, and when', { skip: skipReason }, () => {
     assert.deepEqual(await plain.locator('.day-posts .timestamp time').allTextContents(),
       ['2024/03/09 10:00:00 UTC', '2024/03/09 14:59:00 UTC', '2024/03/09 16:30:00 UTC']);
     assert.equal(await plain.locator('.day-separator').count(), 0);
+    assert.equal(await plain.textContent('.utc-note'), 'Days are in UTC, and so are the times.');
+    await plain.goto(`${room}search?q=still`);
     assert.equal(await plain.textContent('.utc-note'), 'Days are in UTC, and so are the times.');
   });
 

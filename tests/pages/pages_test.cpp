@@ -325,6 +325,35 @@ TEST(SearchPage, LoadsTheScriptForLocalTimes) {
   expect_csp_clean(h);
 }
 
+// The day headings of the hits are UTC days (they link to archive days),
+// while the script shows the times in the reader's zone: the page says so
+// with the archive day's own note.
+TEST(SearchPage, SaysItsDaysAreUtcWithTheArchiveDaysNote) {
+  DayPage p;
+  p.date = Date{2024, 11, 24};
+  p.posts = {make_post("shiro", kNov24 + 3600, 5, "hello")};
+  std::string day = render_day_page(room_named("Lobby"), p);
+  size_t from = day.find("<p class=\"utc-note\">");
+  ASSERT_NE(from, std::string::npos);
+  std::string note = day.substr(from, day.find("</p>", from) + 4 - from);
+  EXPECT_NE(note.find("Days are in UTC"), std::string::npos) << note;
+
+  PageRoom s;
+  s.name = "Lobby";
+  s.url = kUrl;
+  s.render.room_url = kUrl;
+  search::Results r;
+  r.hits.push_back({Date{2024, 11, 24}, make_post("b", kNov24 + 30, 5, "hello again")});
+  std::string h = render_search_page(s, "hello", search::parse_query("hello"), r);
+  size_t at = h.find(note);
+  ASSERT_NE(at, std::string::npos) << h;
+  EXPECT_LT(h.find("class=\"search-summary\""), at);
+  EXPECT_LT(at, h.find("class=\"hit-day\""));
+  EXPECT_EQ(count(h, "utc-note"), 1u);
+  // No hits, no day headings: no note.
+  EXPECT_EQ(render_search_page(s, "zzz", search::parse_query("zzz"), {}).find("utc-note"), std::string::npos);
+}
+
 TEST(SearchPage, FormOnlyAndNoResults) {
   PageRoom s;
   s.name = "Lobby";
