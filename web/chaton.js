@@ -170,8 +170,8 @@
   // each <time datetime> (UTC text, for a page without script) shows the
   // reader's local time of day, with the date where the day changes;
   // day separators ("Today", "Yesterday", a date, in the reader's zone) go
-  // before the first post of each day; each permalink is named with the
-  // local time. A post is the server's run of [header] anchor entry.
+  // before the first post of each day; each permalink (and the header's
+  // time, the link to its first post) is named with the local time. A post is the server's run of [header] anchor entry.
   const timeOfDay = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
   const dateAndTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
   const longDate = new Intl.DateTimeFormat(undefined, {
@@ -240,6 +240,7 @@
             // reader's zone: the new day starts with the nick again.
             header = lastHeader.cloneNode(true);
             header.querySelector('time[datetime]')?.setAttribute('datetime', when.toISOString().replace(/\.\d+Z$/, 'Z'));
+            header.querySelector('a.time-link')?.setAttribute('href', el.getAttribute('href'));
             el.before(header);
             lastHeader = header;
           }
@@ -252,6 +253,13 @@
             time.title = fullTime.format(when);
           }
           el.setAttribute('aria-label', `Permalink to the post by ${nick} at ${fullTime.format(when)}`);
+          // The header's time links the same post; its name starts with
+          // what it shows (WCAG 2.5.3).
+          const timeLink = header?.querySelector('a.time-link');
+          if (time && timeLink) {
+            timeLink.setAttribute('aria-label',
+              `Permalink to the post by ${nick} at ${time.textContent} (${fullTime.format(when)})`);
+          }
           post = { start, nick, when, entry: null };
           header = null;
         } else if (post && (el.classList.contains('entry-single') || el.classList.contains('entry-multi'))) {

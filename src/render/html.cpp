@@ -270,37 +270,51 @@ std::string iso_timestamp(int64_t sec) {
   return buf;
 }
 
+// ` href="PERMALINK" target="_parent"`, then ` aria-label="Permalink to
+// the post by NICK at STAMP"`.
+void append_permalink_attributes(std::string& out, const Post& p, std::string_view link,
+                                 std::string_view stamp, bool in_tab_order) {
+  out += "href=\"";
+  append_html_escaped(out, link);
+  out += in_tab_order ? "\" target=\"_parent\" aria-label=\"Permalink to the post by "
+                      : "\" target=\"_parent\" tabindex=\"-1\" aria-label=\"Permalink to the post by ";
+  append_html_escaped(out, p.nick);
+  out += " at ";
+  append_html_escaped(out, stamp);
+  out += "\"";
+}
+
 // The nick (coloured by its class), then the time: machine-readable in
 // datetime, the UTC form as text (the room's script shows it in the
-// reader's time zone).
-void append_header(std::string& out, const Post& p, std::string_view stamp) {
+// reader's time zone). The time is the link to the permalink of the post
+// it heads: the one tab stop of a run of posts.
+void append_header(std::string& out, const Post& p, std::string_view link, std::string_view stamp) {
   out += "<div class=\"entry-header\"><span class=\"chatter nick-c";
   out += std::to_string(nick_colour(p.nick));
   out += "\">";
   append_html_escaped(out, p.nick);
-  out += "</span><span class=\"timestamp\"><time datetime=\"";
+  out += "</span><span class=\"timestamp\"><a class=\"time-link\" ";
+  append_permalink_attributes(out, p, link, stamp, true);
+  out += "><time datetime=\"";
   out += iso_timestamp(p.sec);
   out += "\">";
   append_html_escaped(out, stamp);
-  out += "</time></span></div>";
+  out += "</time></a></span></div>";
 }
 
 // Every post has its permalink, named after the post and out of the tab
 // order (a busy room would otherwise put dozens of tab stops before the
-// message box).
+// message box; the keyboard reaches a run's first post by its header).
 void append_post(std::string& out, const Post& p, bool with_header, const RenderOptions& opts) {
   std::string stamp = format_timestamp(p.sec);
-  if (with_header) append_header(out, p, stamp);
+  std::string link = permalink(opts.room_url, p.sec, p.usec);
+  if (with_header) append_header(out, p, link, stamp);
   std::string id = entry_id(p.sec, p.usec);
   out += "<a class=\"permalink-anchor\" id=\"anchor-";
   append_html_escaped(out, id);
-  out += "\" href=\"";
-  append_html_escaped(out, permalink(opts.room_url, p.sec, p.usec));
-  out += "\" target=\"_parent\" tabindex=\"-1\" aria-label=\"Permalink to the post by ";
-  append_html_escaped(out, p.nick);
-  out += " at ";
-  append_html_escaped(out, stamp);
-  out += "\">#</a>";
+  out += "\" ";
+  append_permalink_attributes(out, p, link, stamp, false);
+  out += ">#</a>";
   out += render_entry_text(p.text, id, opts, p.nick);
 }
 

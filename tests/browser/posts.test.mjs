@@ -13,7 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  enter, launchBrowser, makeTempDir, openPage, postLine, postOk, roomDataDir, skipReason, solidPng, startServer,
+  enter, entryId, launchBrowser, makeTempDir, openPage, postLine, postOk, roomDataDir, skipReason, solidPng, startServer,
   waitFor,
 } from './lib/browser.mjs';
 
@@ -113,6 +113,10 @@ describe('who said what, and when', { skip: skipReason }, () => {
       'entry-header shiro23:59', 'permalink-anchor #', 'entry-single almost midnight',
       `day-separator ${TOKYO_DAYS[1]}`, 'entry-header shiro00:00', 'permalink-anchor #',
     ]);
+    // Each header's time links the post it heads, the new day's copy too.
+    const heads = await p.$$eval('#view-pane .entry-header a.time-link', (as) => as.map((a) => a.getAttribute('href')));
+    assert.deepEqual(heads.slice(0, 4).map((h) => h.split('#')[1]),
+      [entryId(EVENING, 1), entryId(BEFORE, 2), entryId(AFTER, 3), entryId(LATE, 4)]);
     // The machine-readable time stays UTC.
     const datetimes = await p.locator('#view-pane time').evaluateAll((ts) => ts.map((x) => x.getAttribute('datetime')));
     assert.deepEqual(datetimes.slice(0, 4), ['2024-03-09T10:00:00Z', '2024-03-09T14:59:00Z', '2024-03-09T15:00:30Z', '2024-03-09T16:30:00Z']);
@@ -322,7 +326,7 @@ describe('who said what, and when', { skip: skipReason }, () => {
     assert.deepEqual(p.problems, []);
   });
 
-  test('reading order nick, time, text; permalinks named and not tab stops; images with alt text; polite live region', T, async (t) => {
+  test('reading order nick, time, text; permalinks named, one tab stop per header; images with alt text; polite live region', T, async (t) => {
     const srv = await startServer(t, { comet: COMET });
     const room = srv.roomUrl();
     const p = await page(t, TOKYO);
@@ -335,6 +339,17 @@ describe('who said what, and when', { skip: skipReason }, () => {
 
     const header = await p.$eval('#view-pane .entry-header', (h) => Array.from(h.children, (c) => c.className.split(' ')[0]));
     assert.deepEqual(header, ['chatter', 'timestamp']);
+    // The header's time is a link to its post's permalink, named with the
+    // nick and the local time it shows (and the full local date and time).
+    const timeLinks = await p.$$eval('#view-pane .entry-header a.time-link', (as) => as.map((a) => ({
+      href: a.getAttribute('href'), label: a.getAttribute('aria-label'), text: a.textContent, tabIndex: a.tabIndex,
+    })));
+    assert.equal(timeLinks.length, 1, 'one run of posts, one header');
+    const first = await p.getAttribute('#view-pane a.permalink-anchor', 'href');
+    assert.equal(timeLinks[0].href, first);
+    assert.equal(timeLinks[0].tabIndex, 0);
+    assert.match(timeLinks[0].text, /^\d\d:\d\d$/);
+    assert.ok(timeLinks[0].label.startsWith(`Permalink to the post by olga at ${timeLinks[0].text} (`), timeLinks[0].label);
     // Each permalink: a name with the nick and the (local) time, tabindex -1.
     const links = await p.$$eval('#view-pane a.permalink-anchor', (as) => as.map((a) => [a.getAttribute('aria-label'), a.tabIndex]));
     assert.equal(links.length, 6);
@@ -344,15 +359,16 @@ describe('who said what, and when', { skip: skipReason }, () => {
     }
     const name = await p.getByRole('link', { name: /^Permalink to the post by olga/ }).first().getAttribute('aria-label');
     assert.ok(name.includes('Japan') || name.includes('GMT+9') || name.includes('JST'), name);
-    // Tab from the view goes through the links in the texts (the image)
-    // and on to the form, never through the permalinks.
+    // Tab from the view goes through the header's time (one stop for the
+    // run of six posts), the links in the texts (the image) and on to the
+    // form, never through the per-post permalinks.
     await p.focus('#view-pane');
     const stops = [];
     for (let i = 0; i < 10 && stops.at(-1) !== 'nick'; i++) {
       await p.keyboard.press('Tab');
       stops.push(await p.evaluate(() => document.activeElement.id || document.activeElement.className));
     }
-    assert.deepEqual(stops, ['link-image', 'nick']);
+    assert.deepEqual(stops, ['time-link', 'link-image', 'nick']);
     // The image's alt text says who posted which file, not its URL.
     assert.equal(await p.getAttribute('#view-pane img.inline-image', 'alt'), 'Image posted by olga: cat.png');
     // The live region is polite and only adds.

@@ -194,7 +194,7 @@ describe('comet long-poll', () => {
     const html = web.content;
     const escNick = '&lt;b&gt;Evil &amp; (?:&quot;|&#34;)Co(?:&quot;|&#34;)&lt;/b&gt;';
     assert.match(html, new RegExp(
-      `^<div class="entry-header"><span class="chatter nick-c\\d+">${escNick}</span><span class="timestamp"><time datetime="\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z">\\d{4}/\\d{2}/\\d{2} \\d{2}:\\d{2}:\\d{2} UTC</time></span></div>`));
+      `^<div class="entry-header"><span class="chatter nick-c\\d+">${escNick}</span><span class="timestamp"><a class="time-link" href="${a1.permalink}" target="_parent" aria-label="Permalink to the post by ${escNick} at \\d{4}/\\d{2}/\\d{2} \\d{2}:\\d{2}:\\d{2} UTC"><time datetime="\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z">\\d{4}/\\d{2}/\\d{2} \\d{2}:\\d{2}:\\d{2} UTC</time></a></span></div>`));
     assert.equal(html.match(/class="entry-header"/g).length, 1, 'a run of posts from one person has one header');
     // Permalinks: named after their post, out of the tab order (docs/PROTOCOL.md, "Rendering").
     const permalink = (a) => new RegExp(`<a class="permalink-anchor" id="anchor-${a.id}" href="${a.permalink}" target="_parent" `

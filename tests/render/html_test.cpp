@@ -34,11 +34,14 @@ std::string iso(std::string stamp) {
   return stamp.substr(0, 19) + "Z";
 }
 
-// Nick first, then the time (docs/PROTOCOL.md, "Rendering").
-std::string header(const std::string& stamp, const std::string& nick) {
+// Nick first, then the time (docs/PROTOCOL.md, "Rendering"), which is the
+// link to the permalink of the post `id` (the run's first): one tab stop
+// per header.
+std::string header(const std::string& stamp, const std::string& nick, const std::string& id) {
   return "<div class=\"entry-header\"><span class=\"chatter nick-c" + std::to_string(nick_colour(nick)) +
-         "\">" + nick + "</span><span class=\"timestamp\"><time datetime=\"" + iso(stamp) + "\">" + stamp +
-         "</time></span></div>";
+         "\">" + nick + "</span><span class=\"timestamp\"><a class=\"time-link\" href=\"" + kRoomUrl + "a/" +
+         stamp.substr(0, 10) + "#" + id + "\" target=\"_parent\" aria-label=\"Permalink to the post by " + nick +
+         " at " + stamp + "\"><time datetime=\"" + iso(stamp) + "\">" + stamp + "</time></a></span></div>";
 }
 
 // A permalink out of the tab order, named after the post it leads to.
@@ -118,14 +121,14 @@ TEST(Permalink, MidnightBoundary) {
 
 TEST(RenderPosts, SingleLine) {
   std::vector<Post> posts{make_post("shiro", kSec, 5, "hello")};
-  EXPECT_EQ(render(posts), header("2024/11/24 12:06:40 UTC", "shiro") +
+  EXPECT_EQ(render(posts), header("2024/11/24 12:06:40 UTC", "shiro", "entry-674316d0-05") +
                                anchor("entry-674316d0-05", "2024/11/24") +
                                single("entry-674316d0-05", "hello"));
 }
 
 TEST(RenderPosts, MultiLine) {
   std::vector<Post> posts{make_post("shiro", kSec, 255, "hello\n<world>")};
-  EXPECT_EQ(render(posts), header("2024/11/24 12:06:40 UTC", "shiro") +
+  EXPECT_EQ(render(posts), header("2024/11/24 12:06:40 UTC", "shiro", "entry-674316d0-ff") +
                                anchor("entry-674316d0-ff", "2024/11/24") +
                                "<pre class=\"entry-multi\" id=\"entry-674316d0-ff\">hello\n"
                                "&lt;world&gt;</pre>");
@@ -149,6 +152,15 @@ TEST(RenderPosts, PermalinkIsNamedAndOutOfTheTabOrder) {
   // Every post (the grouped one too) has its permalink, each named by the
   // nick and its own time, none a tab stop.
   EXPECT_EQ(count(out, "tabindex=\"-1\""), 2u) << out;
+  EXPECT_EQ(count(out, "class=\"permalink-anchor\""), 2u) << out;
+  // The header's time is the one tab stop of the run: a link to its first
+  // post, named (and escaped) as that post's permalink.
+  EXPECT_EQ(count(out, "<a "), 3u) << out;
+  EXPECT_NE(out.find("<a class=\"time-link\" href=\"http://host/lobby/a/2024/11/24#entry-674316d0-01\" "
+                     "target=\"_parent\" aria-label=\"Permalink to the post by a&quot;&lt;b at 2024/11/24 "
+                     "12:06:40 UTC\"><time datetime=\"2024-11-24T12:06:40Z\">2024/11/24 12:06:40 UTC</time></a>"),
+            std::string::npos)
+      << out;
   EXPECT_NE(out.find("aria-label=\"Permalink to the post by a&quot;&lt;b at 2024/11/24 12:06:40 UTC\""),
             std::string::npos)
       << out;
@@ -178,7 +190,7 @@ TEST(RenderPosts, EmptySpan) { EXPECT_EQ(render({}), ""); }
 
 TEST(RenderPosts, GroupsSameNickAndIpWithinWindow) {
   std::vector<Post> posts{make_post("shiro", kSec, 1, "a"), make_post("shiro", kSec + 239, 2, "b")};
-  EXPECT_EQ(render(posts), header("2024/11/24 12:06:40 UTC", "shiro") +
+  EXPECT_EQ(render(posts), header("2024/11/24 12:06:40 UTC", "shiro", "entry-674316d0-01") +
                                anchor("entry-674316d0-01", "2024/11/24") + single("entry-674316d0-01", "a") +
                                anchor("entry-674317bf-02", "2024/11/24") + single("entry-674317bf-02", "b"));
 }
@@ -187,14 +199,14 @@ TEST(RenderPosts, NoGroupingAtWindowBoundary) {
   std::vector<Post> posts{make_post("shiro", kSec, 1, "a"), make_post("shiro", kSec + 240, 2, "b")};
   std::string out = render(posts);
   EXPECT_EQ(count(out, "entry-header"), 2u);
-  EXPECT_NE(out.find(header("2024/11/24 12:10:40 UTC", "shiro")), std::string::npos);
+  EXPECT_NE(out.find(header("2024/11/24 12:10:40 UTC", "shiro", "entry-674317c0-02")), std::string::npos);
 }
 
 TEST(RenderPosts, NoGroupingForDifferentNick) {
   std::vector<Post> posts{make_post("shiro", kSec, 1, "a"), make_post("kuro", kSec + 1, 2, "b")};
   std::string out = render(posts);
   EXPECT_EQ(count(out, "entry-header"), 2u);
-  EXPECT_NE(out.find(header("2024/11/24 12:06:41 UTC", "kuro")), std::string::npos);
+  EXPECT_NE(out.find(header("2024/11/24 12:06:41 UTC", "kuro", "entry-674316d1-02")), std::string::npos);
 }
 
 TEST(RenderPosts, NoGroupingForDifferentIp) {

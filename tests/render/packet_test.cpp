@@ -130,8 +130,10 @@ TEST(PacketWeb, ContentIsJsonStringOfRenderedPosts) {
   std::string c = content(PacketFormat::web, posts);
   EXPECT_EQ(c, "\"<div class=\\\"entry-header\\\"><span class=\\\"chatter nick-c" +
                    std::to_string(nick_colour("n<")) +
-                   "\\\">n&lt;</span><span class=\\\"timestamp\\\"><time "
-                   "datetime=\\\"2024-11-24T12:06:40Z\\\">2024/11/24 12:06:40 UTC</time></span></div>"
+                   "\\\">n&lt;</span><span class=\\\"timestamp\\\"><a class=\\\"time-link\\\" "
+                   "href=\\\"http://host/lobby/a/2024/11/24#entry-674316d0-05\\\" target=\\\"_parent\\\" "
+                   "aria-label=\\\"Permalink to the post by n&lt; at 2024/11/24 12:06:40 UTC\\\"><time "
+                   "datetime=\\\"2024-11-24T12:06:40Z\\\">2024/11/24 12:06:40 UTC</time></a></span></div>"
                    "<a class=\\\"permalink-anchor\\\" id=\\\"anchor-entry-674316d0-05\\\" "
                    "href=\\\"http://host/lobby/a/2024/11/24#entry-674316d0-05\\\" target=\\\"_parent\\\" "
                    "tabindex=\\\"-1\\\" aria-label=\\\"Permalink to the post by n&lt; at 2024/11/24 12:06:40 "
