@@ -187,16 +187,32 @@
     return longDate.format(when);
   }
 
-  // "Today" becomes "Yesterday" after midnight: labels are refreshed now and then.
-  function relabelDays(root) {
-    const now = new Date();
-    for (const sep of root.querySelectorAll('.day-separator')) {
-      const label = dayLabel(new Date(Number(sep.dataset.day)), now);
-      if (sep.textContent !== label) {
-        sep.firstChild.textContent = label;
-        sep.setAttribute('aria-label', label);
+  // "Today" becomes "Yesterday" after midnight: the labels under `root` are
+  // gone over when the reader's day has changed since the last time (at
+  // the next local midnight, when the tab is shown again, and as packets
+  // arrive; a check that costs nothing on the same day).
+  function dayRelabeller(root) {
+    let labelledOn = localDay(new Date());
+    let timer = null;
+    function relabel() {
+      const now = new Date();
+      if (localDay(now) !== labelledOn) {
+        labelledOn = localDay(now);
+        for (const sep of root.querySelectorAll('.day-separator')) {
+          const label = dayLabel(new Date(Number(sep.dataset.day)), now);
+          if (sep.textContent !== label) {
+            sep.firstChild.textContent = label;
+            sep.setAttribute('aria-label', label);
+          }
+        }
       }
+      clearTimeout(timer);
+      const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1);
+      timer = setTimeout(relabel, midnight - now + 1000);
     }
+    relabel();
+    document.addEventListener('visibilitychange', () => { if (!document.hidden) relabel(); });
+    return relabel;
   }
 
   function daySeparator(when) {
@@ -472,6 +488,7 @@
     });
 
     // --- the view
+    const relabelDays = dayRelabeller(view);
     const atBottom = () => view.scrollHeight - view.scrollTop - view.clientHeight < 32;
     function scrollToEnd() {
       view.scrollTop = view.scrollHeight;
@@ -502,7 +519,7 @@
       // The first reply (or one that starts over) brings what was said before.
       const backlog = !loaded || Boolean(packet.refresh);
       loaded = true;
-      relabelDays(view);
+      relabelDays();
       if (!packet.content) return;
 
       const stick = backlog || stickNext || atBottom();

@@ -83,13 +83,56 @@ describe('who said what, and when', { skip: skipReason }, () => {
 
   // The old day's posts are still in the live log (current.dat), as
   // after a quiet spell: the live view shows them with today's.
-  async function serverWithOldDay(t) {
+  async function serverWithPosts(t, posts) {
     const dir = makeTempDir(t, 'posts-');
     fs.mkdirSync(path.join(roomDataDir(dir), 'data'), { recursive: true });
-    fs.writeFileSync(path.join(roomDataDir(dir), 'data', 'current.dat'), OLD_POSTS.map(postLine).join(''));
+    fs.writeFileSync(path.join(roomDataDir(dir), 'data', 'current.dat'), posts.map(postLine).join(''));
     t.after(() => { if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true }); });
     return startServer(t, { dir, comet: COMET });
   }
+  const serverWithOldDay = (t) => serverWithPosts(t, OLD_POSTS);
+
+  // Counts, in the page, the calls of querySelectorAll whose selector
+  // mentions `what` (window.__scans).
+  const countScans = (p, what) => p.context().addInitScript((w) => {
+    window.__scans = 0;
+    const real = Element.prototype.querySelectorAll;
+    Element.prototype.querySelectorAll = function count(sel) {
+      if (String(sel).includes(w)) window.__scans += 1;
+      return real.call(this, sel);
+    };
+  }, what);
+  const scans = (p) => p.evaluate(() => window.__scans);
+
+  test('day labels follow the reader\'s midnight in a quiet room, and are not gone over on every packet', T, async (t) => {
+    // 23:50 in Tokyo on Sunday 10 March 2024; the browser's clock at 23:59.
+    const srv = await serverWithPosts(t, [{ nick: 'kaz', sec: Date.UTC(2024, 2, 10, 14, 50) / 1000, usec: 1, text: 'late' }]);
+    const room = srv.roomUrl();
+    const p = await page(t, TOKYO);
+    await countScans(p, 'day-separator');
+    await p.clock.install({ time: new Date(Date.UTC(2024, 2, 10, 14, 59)) });
+    await enter(p, room, 'reader');
+    const label = () => p.locator('#view-pane .day-separator').first().textContent();
+    await p.locator('#view-pane .entry-single', { hasText: 'late' }).waitFor();
+    assert.equal(await label(), 'Today');
+
+    // Posts arrive the same day: the labels are not gone over again.
+    const before = await scans(p);
+    await postOk(room, 'mimi', 'one');
+    await postOk(room, 'mimi', 'two');
+    await p.locator('#view-pane .entry-single', { hasText: 'two' }).waitFor();
+    assert.equal(await scans(p), before, 'no pass over the separators for packets of the same day');
+
+    // Midnight passes with nothing said: "Today" becomes "Yesterday".
+    await p.clock.fastForward('02:00');
+    assert.equal(await label(), 'Yesterday');
+    // A day later, as the reader comes back to the tab (timers of a
+    // hidden tab may not have run): the date.
+    await p.clock.setSystemTime(new Date(Date.UTC(2024, 2, 12, 3, 0)));
+    await p.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    assert.equal(await label(), 'Sunday, 10 March 2024');
+    assert.deepEqual(p.problems, []);
+  });
 
   test('times in the reader\'s zone and locale, with day separators, in the live view and the archive; UTC without JavaScript', T, async (t) => {
     const srv = await serverWithOldDay(t);
