@@ -388,6 +388,7 @@
 
     // --- mentions of the reader's nickname: highlighted, and notified while
     // the tab is hidden if the reader asked for it
+    const NICK_PAUSE_MS = 400;  // typing a nickname: how long a pause counts as done
     const escapeRegExp = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     let mentionNick = null;
     let mentionRe = null;
@@ -405,9 +406,19 @@
       entry.classList.toggle('mention', mentions(entry.textContent, entry.dataset.nick ?? ''));
       return entry.classList.contains('mention');
     }
-    nickInput.addEventListener('input', () => {
+    // The posts are looked over again once the typing of a nickname pauses
+    // (or the field is left), not on every keystroke.
+    let remarkTimer = null;
+    function remarkMentions() {
+      clearTimeout(remarkTimer);
+      remarkTimer = null;
       for (const entry of view.querySelectorAll('.entry-single, .entry-multi')) markMention(entry);
+    }
+    nickInput.addEventListener('input', () => {
+      clearTimeout(remarkTimer);
+      remarkTimer = setTimeout(remarkMentions, NICK_PAUSE_MS);
     });
+    nickInput.addEventListener('change', () => { if (remarkTimer !== null) remarkMentions(); });
 
     const notifyKey = 'chaton-notify-mentions';
     const canNotify = typeof Notification === 'function';

@@ -298,6 +298,26 @@ describe('who said what, and when', { skip: skipReason }, () => {
     assert.deepEqual(p.problems, []);
   });
 
+  test('typing a nickname looks for its mentions once, when the typing pauses', T, async (t) => {
+    const srv = await startServer(t, { comet: COMET });
+    const room = srv.roomUrl();
+    const p = await page(t);
+    await countScans(p, 'entry-single');
+    await p.clock.install();
+    for (let i = 0; i < 5; i++) await postOk(room, 'bob', `anna, look ${i}`);
+    await enter(p, room);
+    await waitFor(async () => (await p.locator('#view-pane .entry-single').count()) === 5);
+    await p.clock.pauseAt(Date.now() + 60000);
+    const before = await scans(p);
+    await p.locator('#nick').pressSequentially('Anna');
+    assert.equal(await scans(p), before, 'no pass over the posts per keystroke');
+    assert.equal(await p.locator('#view-pane .mention').count(), 0);
+    await p.clock.runFor(1000);
+    assert.equal(await scans(p), before + 1, 'one pass once the typing pauses');
+    assert.equal(await p.locator('#view-pane .entry-single.mention').count(), 5);
+    assert.deepEqual(p.problems, []);
+  });
+
   test('asking for notifications happens only when the box is ticked, and a refusal unticks it', T, async (t) => {
     const srv = await startServer(t, { comet: COMET });
     const p = await page(t);
