@@ -378,10 +378,17 @@
     function showUnread() {
       document.title = unread > 0 ? `[${unread}] ${baseTitle}` : baseTitle;
     }
+    // Back from away: the count goes; the unread marker stays (see below),
+    // and is brought into view if it has scrolled away.
     function seen() {
       if (away()) return;
       unread = 0;
       showUnread();
+      if (markedWhileAway && unreadMarker
+          && unreadMarker.getBoundingClientRect().top < view.getBoundingClientRect().top) {
+        unreadMarker.scrollIntoView({ block: 'start' });
+      }
+      markedWhileAway = false;
     }
     document.addEventListener('visibilitychange', seen);
     window.addEventListener('focus', seen);
@@ -452,11 +459,12 @@
     }
 
     // --- where unread posts begin: the first post that arrives while the
-    // tab is hidden gets a marker before it, which stays until the next
-    // time (it moves) or until the reader posts (it goes)
+    // reader is away (as for the title's count: the tab hidden or the
+    // window without the focus) gets a marker before it, which stays until
+    // the next spell away brings posts (it moves) or until the reader
+    // posts (it goes)
     let unreadMarker = null;
-    let markNext = false;
-    let markedWhileHidden = false;
+    let markedWhileAway = false;  // placed in this spell away
     function placeUnreadMarker(start) {
       unreadMarker?.remove();
       unreadMarker = document.createElement('div');
@@ -466,23 +474,8 @@
       unreadMarker.append(document.createElement('span'));
       unreadMarker.firstChild.textContent = 'New';
       start.before(unreadMarker);
-      markNext = false;
-      markedWhileHidden = true;
+      markedWhileAway = true;
     }
-    document.addEventListener('visibilitychange', () => {
-      if (document.hidden) {
-        markNext = true;
-        markedWhileHidden = false;
-        return;
-      }
-      markNext = false;
-      // Back: show where the unread posts begin if it has scrolled away.
-      if (markedWhileHidden && unreadMarker
-          && unreadMarker.getBoundingClientRect().top < view.getBoundingClientRect().top) {
-        unreadMarker.scrollIntoView({ block: 'start' });
-      }
-      markedWhileHidden = false;
-    });
 
     let freshBatch = false;  // the posts being added are new ones, not the backlog
     const decorator = postDecorator({
@@ -493,7 +486,7 @@
           markMention(post.entry);
           return;
         }
-        if (markNext) placeUnreadMarker(post.start);
+        if (!markedWhileAway && away()) placeUnreadMarker(post.start);
         if (markMention(post.entry)) notifyMention(post);
       },
     });

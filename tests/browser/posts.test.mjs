@@ -389,6 +389,43 @@ describe('who said what, and when', { skip: skipReason }, () => {
     assert.deepEqual(p.problems, []);
   });
 
+  test('a window without the focus counts unread posts and marks where they begin alike', T, async (t) => {
+    const srv = await startServer(t, { comet: COMET });
+    const room = srv.roomUrl();
+    const p = await page(t);
+    await enter(p, room, 'reader');
+    await postOk(room, 'a', 'read before');
+    await p.locator('#view-pane .entry-single', { hasText: 'read before' }).waitFor();
+    const baseTitle = await p.title();
+    // Visible, but another window has the focus.
+    const setFocused = (focused) => p.evaluate((f) => {
+      if (f) delete document.hasFocus;
+      else document.hasFocus = () => false;
+      window.dispatchEvent(new Event(f ? 'focus' : 'blur'));
+    }, focused);
+    await setFocused(false);
+    await postOk(room, 'b', 'first unread');
+    await postOk(room, 'c', 'second unread');
+    await p.locator('#view-pane .entry-single', { hasText: 'second unread' }).waitFor();
+    assert.equal(await p.title(), `[2] ${baseTitle}`);
+    assert.equal(await p.locator('.unread-marker').count(), 1);
+    assert.match(await p.$eval('.unread-marker', (m) => m.nextElementSibling.textContent), /^b/);
+    // Back: the count goes, the marker stays where the unread posts began,
+    // and moves with the next spell away.
+    await setFocused(true);
+    assert.equal(await p.title(), baseTitle);
+    await postOk(room, 'd', 'seen live');
+    await p.locator('#view-pane .entry-single', { hasText: 'seen live' }).waitFor();
+    assert.match(await p.$eval('.unread-marker', (m) => m.nextElementSibling.textContent), /^b/);
+    await setFocused(false);
+    await postOk(room, 'e', 'later unread');
+    await p.locator('#view-pane .entry-single', { hasText: 'later unread' }).waitFor();
+    assert.equal(await p.title(), `[1] ${baseTitle}`);
+    assert.equal(await p.locator('.unread-marker').count(), 1);
+    assert.match(await p.$eval('.unread-marker', (m) => m.nextElementSibling.textContent), /^e/);
+    assert.deepEqual(p.problems, []);
+  });
+
   test('reading order nick, time, text; permalinks named, one tab stop per header; images with alt text; polite live region', T, async (t) => {
     const srv = await startServer(t, { comet: COMET });
     const room = srv.roomUrl();
