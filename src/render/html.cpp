@@ -163,8 +163,37 @@ void append_plain_link(std::string& out, std::string_view url) {
 // The last segment of a URL's path: what an image's alt text names.
 std::string_view file_name(std::string_view path) { return path.substr(path.rfind('/') + 1); }
 
+int hex_value(char c) {
+  if (is_digit(c)) return c - '0';
+  char l = to_lower_ascii(c);
+  return l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1;
+}
+
+// A file name as a reader would write it ("cat%20nap.png" -> "cat nap.png"):
+// percent-decoded where that gives UTF-8 text without control characters;
+// otherwise (a stray '%', bytes that are not UTF-8) as it is.
+std::string readable_file_name(std::string_view name) {
+  if (name.find('%') == std::string_view::npos) return std::string(name);
+  std::string out;
+  out.reserve(name.size());
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] != '%') {
+      out.push_back(name[i]);
+      continue;
+    }
+    int hi = i + 2 < name.size() ? hex_value(name[i + 1]) : -1;
+    int lo = hi >= 0 ? hex_value(name[i + 2]) : -1;
+    if (lo < 0) return std::string(name);
+    auto byte = static_cast<unsigned char>(hi * 16 + lo);
+    if (byte < 0x20 || byte == 0x7f) return std::string(name);
+    out.push_back(static_cast<char>(byte));
+    i += 2;
+  }
+  return repair_utf8(out) == out ? out : std::string(name);
+}
+
 // Alt text that says what the image is without reading out its URL:
-// "Image posted by NICK: cat.png", or "Image: cat.png" without a nick.
+// "Image posted by NICK: cat nap.png", or "Image: cat nap.png" without a nick.
 void append_image_link(std::string& out, std::string_view url, std::string_view path, std::string_view nick) {
   append_anchor_open(out, url, "link-image");
   out += "<img src=\"";
@@ -175,7 +204,7 @@ void append_image_link(std::string& out, std::string_view url, std::string_view 
     append_html_escaped(out, nick);
   }
   out += ": ";
-  append_html_escaped(out, file_name(path));
+  append_html_escaped(out, readable_file_name(file_name(path)));
   out += "\" class=\"inline-image\" loading=\"lazy\"></a>";
 }
 

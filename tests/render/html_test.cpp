@@ -384,7 +384,16 @@ TEST(RenderText, ImageExtensionBeforeQueryOrFragment) {
 TEST(RenderText, ImageAltNamesThePosterAndTheFileNotTheUrl) {
   EXPECT_EQ(
       render_text("see https://pics.example/2024/cat%20nap.png?s=1", options(), "shiro"),
-      "see " + image("https://pics.example/2024/cat%20nap.png?s=1", "Image posted by shiro: cat%20nap.png"));
+      "see " + image("https://pics.example/2024/cat%20nap.png?s=1", "Image posted by shiro: cat nap.png"));
+  // The file name is percent-decoded where that gives UTF-8 text, then escaped.
+  EXPECT_EQ(render_text("http://a/%E7%8C%AB%20%e3%81%ae.png", options()),
+            image("http://a/%E7%8C%AB%20%e3%81%ae.png", "Image: \xE7\x8C\xAB \xE3\x81\xAE.png"));
+  EXPECT_EQ(render_text("http://a/%3Cb%3E%22.png", options()),
+            image("http://a/%3Cb%3E%22.png", "Image: &lt;b&gt;&quot;.png"));
+  // Otherwise it is kept as written: not UTF-8, a control character, a
+  // stray percent sign.
+  for (std::string name : {"%FF%FE.png", "a%00b.png", "a%0Ab.png", "100%.png", "50%zz.png", "x%2.png"})
+    EXPECT_EQ(render_text("http://a/" + name, options()), image("http://a/" + name, "Image: " + name)) << name;
   // A hostile nickname stays text inside the attribute.
   std::string out = render_text("http://a/b.png", options(), "\"><script>");
   EXPECT_NE(out.find("alt=\"Image posted by &quot;&gt;&lt;script&gt;: b.png\""), std::string::npos) << out;
