@@ -79,8 +79,8 @@ MonthNav load_month(Room& room, int year, int month, const std::vector<YearMonth
 }
 }  // namespace
 
-PageRoom page_room(const RoomSettings& s) {
-  return PageRoom{s.config.name, s.url, s.config.description, s.config.icon_url, s.render, {}};
+PageRoom page_room(const RoomSettings& s, std::string script_url) {
+  return PageRoom{s.config.name, s.url, s.config.description, s.config.icon_url, s.render, std::move(script_url)};
 }
 
 ArchiveRoom archive_room(const RoomSettings& s, std::string script_url) {

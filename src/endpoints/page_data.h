@@ -22,7 +22,9 @@
 
 namespace chaton::endpoints {
 
-pages::PageRoom page_room(const RoomSettings& settings);
+// `script_url`: the room's script (RoomEndpoints::script_url), for the
+// pages that load it; empty for those that do not.
+pages::PageRoom page_room(const RoomSettings& settings, std::string script_url = {});
 pages::ArchiveRoom archive_room(const RoomSettings& settings, std::string script_url = {});
 
 pages::MonthNav load_month(Room& room, int year, int month);

@@ -274,8 +274,8 @@ void RoomEndpoints::archive(const Call& call) {
   const ExchangePtr& ex = call.ex;
   auto page = parse_page(call.target, kMaxArchivePage);
   if (!page) return ex->respond(error_response(page.status()));
-  PageReply reply = archive_reply(*room_, call.rest, utc_from_seconds(to_stamp(clock_.now()).sec).date, *page,
-                                  room_->settings().url + assets_.js_name);
+  PageReply reply =
+      archive_reply(*room_, call.rest, utc_from_seconds(to_stamp(clock_.now()).sec).date, *page, script_url());
   if (reply.status == 302) {
     Response res = redirect_response(bhttp::status::found, reply.location);
     res.set(bhttp::field::cache_control, "no-cache");
@@ -312,6 +312,8 @@ void RoomEndpoints::badge(const Call& call) {
   ex->respond(std::move(res));
 }
 
+std::string RoomEndpoints::script_url() const { return room_->settings().url + assets_.js_name; }
+
 void RoomEndpoints::search(const Call& call) {
   const ExchangePtr& ex = call.ex;
   std::string raw(call.target.query.get("q").value_or(""));
@@ -319,8 +321,7 @@ void RoomEndpoints::search(const Call& call) {
   if (!parsed_page) return ex->respond(error_response(parsed_page.status()));
   size_t page = *parsed_page;
   search::Query query = search::parse_query(raw);
-  pages::PageRoom shown = page_room(room_->settings());
-  shown.script_url = room_->settings().url + assets_.js_name;
+  pages::PageRoom shown = page_room(room_->settings(), script_url());
   if (query.empty())
     return ex->respond(
         html_response(bhttp::status::ok, render_search_page(shown, raw, query, search::Results{})));

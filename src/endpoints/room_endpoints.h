@@ -103,6 +103,8 @@ class RoomEndpoints {
   void archive(const Call& call);
   void badge(const Call& call);
   void search(const Call& call);
+  // The room's script (absolute), for the pages that load it.
+  std::string script_url() const;
 
   std::shared_ptr<Room> room_;
   CometConfig comet_;

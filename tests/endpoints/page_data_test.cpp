@@ -167,6 +167,9 @@ TEST(PageRoomOf, TheSettingsPagesShow) {
   EXPECT_EQ(p.description, "Say <em>hi</em>");
   EXPECT_EQ(p.icon_url, "http://host/icon.png");
   EXPECT_EQ(p.render.room_url, kUrl);
+  EXPECT_EQ(p.script_url, "");
+  // The room's script, for the pages that load it (search), as for the archive.
+  EXPECT_EQ(page_room(s, kUrl + "chaton.x.js").script_url, kUrl + "chaton.x.js");
   ArchiveRoom a = archive_room(s, kUrl + "chaton.x.js");
   EXPECT_EQ(a.name, "Lobby");
   EXPECT_EQ(a.script_url, kUrl + "chaton.x.js");
