@@ -1,6 +1,7 @@
 // Who said what, and when, in a real browser (docs/PROTOCOL.md, "The room
 // page", "Rendering"): times in the reader's time zone and locale (a fixed
-// zone and locale set in the browser context) with day separators in the
+// zone, locale and clock set in the browser context; across a change of
+// summer time too) with day separators in the
 // live view and the archive, UTC without JavaScript; a colour per nickname
 // readable in light and dark; the marker where unread posts begin when the
 // reader comes back to a hidden tab; mentions of the reader's nickname
@@ -32,6 +33,13 @@ const OLD_POSTS = [
   { nick: 'shiro', sec: AFTER, usec: 3, text: 'just past midnight' },
   { nick: 'kaz', sec: LATE, usec: 4, text: 'still up?' },
 ];
+// And the two days after, seen with the browser's clock fixed on the
+// second of them: "Yesterday" and "Today" whenever the test runs.
+const NEXT_POSTS = [
+  { nick: 'mimi', sec: Date.UTC(2024, 2, 11, 1, 0, 0) / 1000, usec: 5, text: 'hello yesterday' },  // 10:00, 11 March
+  { nick: 'mimi', sec: Date.UTC(2024, 2, 12, 1, 0, 0) / 1000, usec: 6, text: 'hello today' },      // 10:00, 12 March
+];
+const TOKYO_NOW = new Date(Date.UTC(2024, 2, 12, 3, 0, 0));  // 12:00, 12 March
 const TOKYO_DAYS = ['Saturday, 9 March 2024', 'Sunday, 10 March 2024'];
 const TOKYO_TIMES = ['19:00', '23:59', '00:00', '01:30'];
 const TOKYO = { timezoneId: 'Asia/Tokyo', locale: 'en-GB' };
@@ -90,7 +98,6 @@ describe('who said what, and when', { skip: skipReason }, () => {
     t.after(() => { if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true }); });
     return startServer(t, { dir, comet: COMET });
   }
-  const serverWithOldDay = (t) => serverWithPosts(t, OLD_POSTS);
 
   // Counts, in the page, the calls of querySelectorAll whose selector
   // mentions `what` (window.__scans).
@@ -135,19 +142,18 @@ describe('who said what, and when', { skip: skipReason }, () => {
   });
 
   test('times in the reader\'s zone and locale, with day separators, in the live view and the archive; UTC without JavaScript', T, async (t) => {
-    const srv = await serverWithOldDay(t);
+    const srv = await serverWithPosts(t, [...OLD_POSTS, ...NEXT_POSTS]);
     const room = srv.roomUrl();
     const p = await page(t, TOKYO);
+    await p.clock.setFixedTime(TOKYO_NOW);
     await enter(p, room, 'reader');
-    await postOk(room, 'mimi', 'hello today');
     await p.locator('#view-pane .entry-single', { hasText: 'hello today' }).waitFor();
 
-    // Live: a separator before each local day, the newest "Today".
+    // Live: a separator before each local day, then "Yesterday" and "Today".
     const seps = await p.locator('#view-pane .day-separator').allTextContents();
-    assert.deepEqual(seps, [...TOKYO_DAYS, 'Today'], JSON.stringify(seps));
+    assert.deepEqual(seps, [...TOKYO_DAYS, 'Yesterday', 'Today'], JSON.stringify(seps));
     const times = await p.locator('#view-pane .timestamp time').allTextContents();
-    assert.deepEqual(times.slice(0, 4), TOKYO_TIMES);
-    assert.match(times[4], /^\d\d:\d\d$/);
+    assert.deepEqual(times, [...TOKYO_TIMES, '10:00', '10:00']);
     // Each separator comes right before the header of its day's first post;
     // shiro's run, cut by midnight, starts the new day with the nick again.
     const order = await p.$$eval('#view-pane > *', (els) => els.map((e) => `${e.className.split(' ')[0]} ${e.textContent}`));
@@ -186,6 +192,42 @@ describe('who said what, and when', { skip: skipReason }, () => {
     assert.equal(await plain.textContent('.utc-note'), 'Days are in UTC, and so are the times.');
     await plain.goto(`${room}search?q=still`);
     assert.equal(await plain.textContent('.utc-note'), 'Days are in UTC, and so are the times.');
+  });
+
+  // Summer time ends in Berlin at 01:00 UTC on 27 October 2024 (03:00
+  // CEST becomes 02:00 CET): 02:30 comes twice, and the days still break
+  // at local midnight, on either side of the change.
+  test('local times and day separators across the end of summer time', T, async (t) => {
+    const at = (h, m, d = 27) => Date.UTC(2024, 9, d, h, m) / 1000;
+    const posts = [
+      { nick: 'anna', sec: at(21, 30, 26), usec: 1, text: 'saturday night' },  // 23:30 CEST, 26th
+      { nick: 'ben', sec: at(22, 30, 26), usec: 2, text: 'past midnight' },    // 00:30 CEST, 27th
+      { nick: 'anna', sec: at(0, 30), usec: 3, text: 'first 02:30' },         // 02:30 CEST
+      { nick: 'ben', sec: at(1, 30), usec: 4, text: 'second 02:30' },         // 02:30 CET
+      { nick: 'anna', sec: at(22, 30), usec: 5, text: 'sunday night' },       // 23:30 CET, 27th
+      { nick: 'ben', sec: at(23, 30), usec: 6, text: 'monday already' },      // 00:30 CET, 28th
+    ];
+    const srv = await serverWithPosts(t, posts);
+    const room = srv.roomUrl();
+    const p = await page(t, { timezoneId: 'Europe/Berlin', locale: 'en-GB' });
+    await p.clock.setFixedTime(new Date(Date.UTC(2024, 9, 30, 12, 0)));
+    await enter(p, room, 'reader');
+    await p.locator('#view-pane .entry-single', { hasText: 'monday already' }).waitFor();
+    assert.deepEqual(await p.locator('#view-pane .day-separator').allTextContents(),
+      ['Saturday, 26 October 2024', 'Sunday, 27 October 2024', 'Monday, 28 October 2024']);
+    assert.deepEqual(await p.locator('#view-pane .timestamp time').allTextContents(),
+      ['23:30', '00:30', '02:30', '02:30', '23:30', '00:30']);
+    // The two 02:30s are told apart by their full time.
+    const titles = await p.locator('#view-pane .timestamp time').evaluateAll((ts) => ts.map((x) => x.title));
+    assert.match(titles[2], /27 October 2024.*02:30:00 CEST$/);
+    assert.match(titles[3], /27 October 2024.*02:30:00 CET$/);
+
+    // The UTC day 2024/10/27 in Berlin: two local days.
+    await p.goto(`${room}a/2024/10/27`);
+    assert.deepEqual(await p.locator('.day-posts .day-separator').allTextContents(),
+      ['Sunday, 27 October 2024', 'Monday, 28 October 2024']);
+    assert.deepEqual(await p.locator('.day-posts .timestamp time').allTextContents(), ['02:30', '02:30', '23:30', '00:30']);
+    assert.deepEqual(p.problems, []);
   });
 
   test('a colour per nickname, at least 4.5:1 in light and dark', T, async (t) => {
