@@ -106,7 +106,10 @@ std::unique_ptr<Timer> RealTimeSource::make_timer(net::any_io_executor executor)
   // An event loop's own executor: the loop's one list of deadlines. Any
   // other (a strand, another kind of context): a timer of its own.
   if (const auto* loop = executor.target<net::io_context::executor_type>())
-    return net::use_service<LoopTimers>(loop->context()).make_timer(*this);
+    // The list reads the monotonic clock, the same for every RealTimeSource,
+    // from the one that lives as long as the program: a context may outlive
+    // the source that made its first timer.
+    return net::use_service<LoopTimers>(loop->context()).make_timer(RealTimeSource::instance());
   return std::make_unique<AsioTimer>(std::move(executor));
 }
 
