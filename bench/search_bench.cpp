@@ -27,6 +27,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -149,6 +150,30 @@ class Generator {
   std::vector<std::string> common_, japanese_, rare_, nicks_;
 };
 
+// What folding every nickname and text of the room costs (search::fold_case,
+// as a scan, the index and the database's fold do it), measured while the
+// room is generated: the thread's CPU time (so that other work on the
+// machine counts less), for the posts whose nickname and text are pure
+// ASCII and for the others.
+struct FoldCost {
+  uint64_t bytes[2] = {0, 0}, posts[2] = {0, 0};  // [0] pure ASCII, [1] the others
+  double ms[2] = {0, 0};
+  uint64_t sink = 0;  // keeps the folds from being optimized away
+};
+FoldCost fold_cost;
+
+double thread_cpu_ms() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+}
+
+bool is_ascii(std::string_view s) {
+  for (char c : s)
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  return true;
+}
+
 // Generates the room's posts, handing on each day's (oldest first) with
 // the first second of that day; returns the first second of the last
 // (live) day.
@@ -170,6 +195,16 @@ int64_t generate_room(const Options& o, const std::function<void(int64_t start, 
       p.text = gen.text(i);
       p.ip = "192.0.2." + std::to_string(k % 250);
       posts.push_back(std::move(p));
+    }
+    for (int k = 0; k < 2; ++k) {
+      double t = thread_cpu_ms();
+      for (const Post& p : posts) {
+        if ((is_ascii(p.nick) && is_ascii(p.text)) != (k == 0)) continue;
+        fold_cost.sink += search::fold_case(p.nick).size() + search::fold_case(p.text).size();
+        fold_cost.bytes[k] += p.nick.size() + p.text.size();
+        ++fold_cost.posts[k];
+      }
+      fold_cost.ms[k] += thread_cpu_ms() - t;
     }
     day(start, posts);
     live_day = start;
@@ -244,6 +279,22 @@ bool same(const search::Results& a, const search::Results& b) {
   return true;
 }
 
+// The page's hits and a hash (FNV-1a) of their times and texts.
+std::string digest(const search::Results& r) {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](std::string_view bytes) {
+    for (char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  };
+  for (const search::Hit& hit : r.hits) {
+    mix(std::to_string(hit.post.sec) + "." + std::to_string(hit.post.usec) + " ");
+    mix(hit.post.text);
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%zu%s %016llx", r.hits.size(), r.has_more ? "+" : "",
+                static_cast<unsigned long long>(h));
+  return buf;
+}
+
 int usage() {
   std::cerr << "usage: chaton_search_bench [--posts N] [--days D] [--dir PATH] [--runs R] [--scan-runs S] "
                "[--keep] [--pg URL]\n";
@@ -289,6 +340,12 @@ int main(int argc, char** argv) {
   std::printf("room: %llu posts over %d days in %s (written in %.1f s)\n",
               static_cast<unsigned long long>(o.posts), o.days, o.pg.empty() ? o.dir.c_str() : "PostgreSQL",
               ms_since(t) / 1000);
+  for (int k = 0; k < 2; ++k) {
+    double mib = static_cast<double>(fold_cost.bytes[k]) / 1048576.0;
+    std::printf("fold (CPU time): %s: %llu posts, %.1f MiB of nicknames and texts, in %.1f ms: %.0f MiB/s\n",
+                k == 0 ? "pure ASCII" : "not pure ASCII", static_cast<unsigned long long>(fold_cost.posts[k]), mib,
+                fold_cost.ms[k], mib / (fold_cost.ms[k] / 1000));
+  }
 
   ManualClock clock{from_seconds(live_day + 3600)};
   RoomSettings settings;
@@ -377,6 +434,7 @@ int main(int argc, char** argv) {
       "| query | terms | page hits | scan median ms | indexed median ms | indexed p90 ms | same results |\n");
   std::printf("|---|---|---|---|---|---|---|\n");
   std::vector<double> all_indexed, all_scan;
+  std::vector<std::string> digests;
   bool all_same = true;
   for (const Q& q : queries) {
     search::Query query = search::parse_query(q.q);
@@ -404,12 +462,16 @@ int main(int argc, char** argv) {
     all_same = all_same && ok;
     all_indexed.push_back(percentile(index_ms, 0.5));
     all_scan.push_back(percentile(scan_ms, 0.5));
+    digests.push_back(std::string(q.q) + ": " + digest(indexed));
     std::printf("| %s | `%s` | %zu%s | %.0f | %.2f | %.2f | %s |\n", q.what, q.q, indexed.hits.size(),
                 indexed.has_more ? "+" : "", percentile(scan_ms, 0.5), percentile(index_ms, 0.5),
                 percentile(index_ms, 0.9), ok ? "yes" : "NO");
   }
   std::printf("\nmedian over the queries: scan %.0f ms, indexed %.2f ms\n", percentile(all_scan, 0.5),
               percentile(all_indexed, 0.5));
+  // To compare the results of two builds (another fold, say) over the same room.
+  std::printf("\nresults (hits on the page, and a hash of their times):\n");
+  for (const std::string& d : digests) std::printf("  %s\n", d.c_str());
   room.close();
   if (!o.keep) fs::remove_all(o.dir);
   if (!all_same) {

@@ -9,7 +9,7 @@
 # `serve` (scripts/serve.sh) installs the compiler, CMake, Ninja and the
 # libraries `chaton` links, and configures with -DCHATON_TESTS=OFF, so neither
 # GoogleTest nor any test program is needed or built. `test` (scripts/test.sh,
-# .ci/run) adds GoogleTest, Chromium and playwright-core (npm, pinned in
+# .ci/run) adds GoogleTest, Chromium, playwright-core and axe-core (npm, pinned in
 # package-lock.json, installed with `npm ci` when node_modules is missing or
 # the lock file changed) for the browser tests, clang for the fuzz targets,
 # PostgreSQL and nginx for the integration tests, and the Debian packaging
@@ -77,7 +77,7 @@ install_missing "${packages[@]}"
 # when the lock file is not the one installed last.
 lock_sum="$(sha256sum package-lock.json | cut -d' ' -f1)"
 lock_stamp=node_modules/.chaton-package-lock.sha256
-if [ ! -d node_modules/playwright-core ] || [ "$(cat "$lock_stamp" 2>/dev/null)" != "$lock_sum" ]; then
+if [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/axe-core ] || [ "$(cat "$lock_stamp" 2>/dev/null)" != "$lock_sum" ]; then
   echo "setup: npm ci (browser test dependencies)"
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_sum" >"$lock_stamp"

@@ -163,6 +163,129 @@
     };
   }
 
+  // ------------------------------------------------------------ posts in the reader's time
+
+  // What the script adds to the posts the server renders (docs/PROTOCOL.md,
+  // "Rendering"), in the live view, an archive day and search results:
+  // each <time datetime> (UTC text, for a page without script) shows the
+  // reader's local time of day, with the date where the day changes;
+  // day separators ("Today", "Yesterday", a date, in the reader's zone) go
+  // before the first post of each day; each permalink is named with the
+  // local time. A post is the server's run of [header] anchor entry.
+  const timeOfDay = new Intl.DateTimeFormat(undefined, { timeStyle: 'short' });
+  const dateAndTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  const longDate = new Intl.DateTimeFormat(undefined, {
+    weekday: 'long', year: 'numeric', month: 'long', day: 'numeric',
+  });
+  const fullTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'long' });
+  const localDay = (d) => `${d.getFullYear()}-${d.getMonth() + 1}-${d.getDate()}`;
+
+  function dayLabel(when, now = new Date()) {
+    if (localDay(when) === localDay(now)) return 'Today';
+    const yesterday = new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1);
+    if (localDay(when) === localDay(yesterday)) return 'Yesterday';
+    return longDate.format(when);
+  }
+
+  // "Today" becomes "Yesterday" after midnight: labels are refreshed now and then.
+  function relabelDays(root) {
+    const now = new Date();
+    for (const sep of root.querySelectorAll('.day-separator')) {
+      const label = dayLabel(new Date(Number(sep.dataset.day)), now);
+      if (sep.textContent !== label) {
+        sep.firstChild.textContent = label;
+        sep.setAttribute('aria-label', label);
+      }
+    }
+  }
+
+  function daySeparator(when) {
+    const sep = document.createElement('div');
+    sep.className = 'day-separator';
+    sep.setAttribute('role', 'separator');
+    sep.dataset.day = String(new Date(when.getFullYear(), when.getMonth(), when.getDate()).getTime());
+    const label = dayLabel(when);
+    sep.setAttribute('aria-label', label);
+    sep.append(document.createElement('span'));
+    sep.firstChild.textContent = label;
+    return sep;
+  }
+
+  //   separators     put day separators before each new local day
+  //   onPost(post)   for each post: { start, entry, nick, when }, start being
+  //                  its first element (header or permalink)
+  // Returns add(nodes): decorates those nodes (in order, after the ones
+  // before), and reset() for a view that starts over.
+  function postDecorator({ separators = false, onPost = null } = {}) {
+    let lastDay = null;
+    let nick = '';
+    let header = null;      // the header of the post being read
+    let lastHeader = null;  // the one before, for a run that crosses midnight
+    let post = null;
+    function add(nodes) {
+      for (const el of Array.from(nodes)) {
+        if (el.nodeType !== Node.ELEMENT_NODE) continue;
+        if (el.classList.contains('entry-header')) {
+          header = el;
+          lastHeader = el;
+          nick = el.querySelector('.chatter')?.textContent ?? '';
+        } else if (el.classList.contains('permalink-anchor')) {
+          const m = /^anchor-entry-([0-9a-f]+)-/.exec(el.id);
+          if (!m) continue;
+          const when = new Date(parseInt(m[1], 16) * 1000);
+          const newDay = localDay(when) !== lastDay;
+          lastDay = localDay(when);
+          if (newDay && separators && !header && lastHeader) {
+            // A run of posts (one header) that crosses midnight in the
+            // reader's zone: the new day starts with the nick again.
+            header = lastHeader.cloneNode(true);
+            header.querySelector('time[datetime]')?.setAttribute('datetime', when.toISOString().replace(/\.\d+Z$/, 'Z'));
+            el.before(header);
+            lastHeader = header;
+          }
+          const start = header || el;
+          if (newDay && separators) start.before(daySeparator(when));
+          const time = header?.querySelector('time[datetime]');
+          if (time) {
+            // With separators the day is said there; without, where it changes.
+            time.textContent = (newDay && !separators ? dateAndTime : timeOfDay).format(when);
+            time.title = fullTime.format(when);
+          }
+          el.setAttribute('aria-label', `Permalink to the post by ${nick} at ${fullTime.format(when)}`);
+          post = { start, nick, when, entry: null };
+          header = null;
+        } else if (post && (el.classList.contains('entry-single') || el.classList.contains('entry-multi'))) {
+          post.entry = el;
+          onPost?.(post);
+          post = null;
+        }
+      }
+    }
+    function reset() {
+      lastDay = null;
+      header = null;
+      lastHeader = null;
+      post = null;
+    }
+    return { add, reset };
+  }
+
+  // An archive day or search results: times in the reader's zone.
+  function localizePosts() {
+    const day = document.querySelector('.day-posts');
+    if (day) {
+      postDecorator({ separators: true }).add(day.children);
+      const note = document.querySelector('.time-zone-note');
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      if (note) note.textContent = `; times are in your time zone${zone ? ` (${zone})` : ''}`;
+    }
+    const hits = document.querySelector('ol.hits');
+    if (hits) {
+      const decorate = postDecorator();
+      for (const hit of hits.children) decorate.add(hit.children);
+    }
+  }
+
   // ------------------------------------------------------------ room page
 
   function initRoom(body) {
@@ -176,7 +299,10 @@
     const remember = document.getElementById('remember');
     const returnToPost = document.getElementById('return-to-post');
     const errorLine = document.getElementById('post-error');
+    const notifyControl = document.getElementById('notify-control');
+    const notifyBox = document.getElementById('notify-mentions');
     const baseTitle = document.title;
+    const roomName = document.querySelector('.room-title h1')?.textContent ?? baseTitle;
     const cookieName = 'chaton-nick';
     const cookiePath = body.dataset.cookiePath || '/';
     const returnKey = 'chaton-return-to-post';
@@ -237,6 +363,107 @@
     document.addEventListener('visibilitychange', seen);
     window.addEventListener('focus', seen);
 
+    // --- mentions of the reader's nickname: highlighted, and notified while
+    // the tab is hidden if the reader asked for it
+    const escapeRegExp = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    let mentionNick = null;
+    let mentionRe = null;
+    function mentions(text, poster) {
+      const nick = nickInput.value.trim();
+      if (nick !== mentionNick) {
+        mentionNick = nick;
+        // The nick as a word of its own, in any case.
+        mentionRe = nick ? new RegExp(`(?<![\\p{L}\\p{N}_])${escapeRegExp(nick)}(?![\\p{L}\\p{N}_])`, 'iu') : null;
+      }
+      if (!mentionRe || poster.toLowerCase() === nick.toLowerCase()) return false;
+      return mentionRe.test(text);
+    }
+    function markMention(entry) {
+      entry.classList.toggle('mention', mentions(entry.textContent, entry.dataset.nick ?? ''));
+      return entry.classList.contains('mention');
+    }
+    nickInput.addEventListener('input', () => {
+      for (const entry of view.querySelectorAll('.entry-single, .entry-multi')) markMention(entry);
+    });
+
+    const notifyKey = 'chaton-notify-mentions';
+    const canNotify = typeof Notification === 'function';
+    if (canNotify) {
+      notifyControl.hidden = false;
+      try {
+        notifyBox.checked = localStorage.getItem(notifyKey) === 'on' && Notification.permission === 'granted';
+      } catch { /* storage disabled */ }
+      // Permission is asked only here, when the reader ticks the box.
+      notifyBox.addEventListener('change', async () => {
+        if (notifyBox.checked && Notification.permission !== 'granted') {
+          let answer = 'denied';
+          try { answer = await Notification.requestPermission(); } catch { /* refused */ }
+          if (answer !== 'granted') {
+            notifyBox.checked = false;
+            showError('Notifications are not allowed for this page in this browser.');
+          }
+        }
+        try { localStorage.setItem(notifyKey, notifyBox.checked ? 'on' : 'off'); } catch { /* storage disabled */ }
+      });
+    }
+    function notifyMention(post) {
+      if (!canNotify || !notifyBox.checked || !document.hidden || Notification.permission !== 'granted') return;
+      try {
+        const note = new Notification(`${post.nick} mentioned you in ${roomName}`, {
+          body: post.entry.textContent.slice(0, 200),
+          tag: 'chaton-mention',
+        });
+        note.onclick = () => { window.focus(); note.close(); };
+      } catch { /* some browsers only notify from a service worker */ }
+    }
+
+    // --- where unread posts begin: the first post that arrives while the
+    // tab is hidden gets a marker before it, which stays until the next
+    // time (it moves) or until the reader posts (it goes)
+    let unreadMarker = null;
+    let markNext = false;
+    let markedWhileHidden = false;
+    function placeUnreadMarker(start) {
+      unreadMarker?.remove();
+      unreadMarker = document.createElement('div');
+      unreadMarker.className = 'unread-marker';
+      unreadMarker.setAttribute('role', 'separator');
+      unreadMarker.setAttribute('aria-label', 'Unread posts start here');
+      unreadMarker.append(document.createElement('span'));
+      unreadMarker.firstChild.textContent = 'New';
+      start.before(unreadMarker);
+      markNext = false;
+      markedWhileHidden = true;
+    }
+    document.addEventListener('visibilitychange', () => {
+      if (document.hidden) {
+        markNext = true;
+        markedWhileHidden = false;
+        return;
+      }
+      markNext = false;
+      // Back: show where the unread posts begin if it has scrolled away.
+      if (markedWhileHidden && unreadMarker
+          && unreadMarker.getBoundingClientRect().top < view.getBoundingClientRect().top) {
+        unreadMarker.scrollIntoView({ block: 'start' });
+      }
+      markedWhileHidden = false;
+    });
+
+    let freshBatch = false;  // the posts being added are new ones, not the backlog
+    const decorator = postDecorator({
+      separators: true,
+      onPost: (post) => {
+        post.entry.dataset.nick = post.nick;
+        if (!freshBatch) {
+          markMention(post.entry);
+          return;
+        }
+        if (markNext) placeUnreadMarker(post.start);
+        if (markMention(post.entry)) notifyMention(post);
+      },
+    });
+
     // --- the view
     const atBottom = () => view.scrollHeight - view.scrollTop - view.clientHeight < 32;
     function scrollToEnd() {
@@ -260,16 +487,26 @@
       ver = packet.ver;
       const nc = Number(packet.nc) || 0;
       showStatus(`Connected (${nc} ${nc === 1 ? 'user' : 'users'} chatting)`);
-      if (packet.refresh) view.replaceChildren();
+      if (packet.refresh) {
+        view.replaceChildren();
+        decorator.reset();
+        unreadMarker = null;
+      }
       // The first reply (or one that starts over) brings what was said before.
       const backlog = !loaded || Boolean(packet.refresh);
       loaded = true;
+      relabelDays(view);
       if (!packet.content) return;
 
       const stick = backlog || stickNext || atBottom();
       stickNext = false;
       if (backlog) view.setAttribute('aria-busy', 'true');  // the backlog is not read out
+      const before = view.lastChild;
       view.insertAdjacentHTML('beforeend', packet.content);
+      const added = [];
+      for (let n = before ? before.nextSibling : view.firstChild; n; n = n.nextSibling) added.push(n);
+      freshBatch = !backlog;
+      decorator.add(added);
       if (backlog) {
         view.removeAttribute('aria-busy');
       } else if (away()) {
@@ -317,6 +554,8 @@
           body: new URLSearchParams({ nick, text, cid: String(transport.cid) }),
         });
         if (res.ok) {
+          unreadMarker?.remove();  // the reader has caught up
+          unreadMarker = null;
           textInput.value = '';
           showError('');
           stickNext = true;
@@ -353,6 +592,7 @@
   // ------------------------------------------------------------ badge page
 
   function initCopyButtons() {
+    const status = document.getElementById('copy-status');  // role=status
     for (const button of document.querySelectorAll('button[data-copy]')) {
       button.addEventListener('click', async () => {
         const field = document.getElementById(button.dataset.copy);
@@ -367,6 +607,11 @@
           try { copied = document.execCommand('copy'); } catch { copied = false; }
         }
         button.textContent = copied ? 'Copied' : 'Selected: press Ctrl+C';
+        if (status) {
+          const label = document.querySelector(`label[for="${field.id}"]`);
+          status.textContent = copied ? `Copied: ${label ? label.textContent : 'the snippet'}`
+            : 'Selected: press Ctrl+C to copy';
+        }
         setTimeout(() => { button.textContent = 'Copy'; }, 2500);
       });
     }
@@ -397,6 +642,7 @@
   }
 
   initCopyButtons();
+  localizePosts();
   if (document.body.dataset.comet && document.body.dataset.post) initRoom(document.body);
   if (document.body.dataset.entryPages) followPermalink(document.body);
 })();

@@ -80,7 +80,7 @@ MonthNav load_month(Room& room, int year, int month, const std::vector<YearMonth
 }  // namespace
 
 PageRoom page_room(const RoomSettings& s) {
-  return PageRoom{s.config.name, s.url, s.config.description, s.config.icon_url, s.render};
+  return PageRoom{s.config.name, s.url, s.config.description, s.config.icon_url, s.render, {}};
 }
 
 ArchiveRoom archive_room(const RoomSettings& s, std::string script_url) {

@@ -246,7 +246,8 @@ void RoomEndpoints::reopen_logs() {
 void RoomEndpoints::page(const Call& call) {
   call.ex->respond(compressed(
       call.ex->request(),
-      html_response(bhttp::status::ok, render_room_page(page_room(room_->settings()), assets_, cookie_path_),
+      html_response(bhttp::status::ok,
+                    render_room_page(page_room(room_->settings()), assets_, cookie_path_, call.user),
                     embeddable_)));
 }
 
@@ -318,13 +319,15 @@ void RoomEndpoints::search(const Call& call) {
   if (!parsed_page) return ex->respond(error_response(parsed_page.status()));
   size_t page = *parsed_page;
   search::Query query = search::parse_query(raw);
+  pages::PageRoom shown = page_room(room_->settings());
+  shown.script_url = room_->settings().url + assets_.js_name;
   if (query.empty())
-    return ex->respond(html_response(
-        bhttp::status::ok, render_search_page(page_room(room_->settings()), raw, query, search::Results{})));
+    return ex->respond(
+        html_response(bhttp::status::ok, render_search_page(shown, raw, query, search::Results{})));
   auto submitted = searches_->submit(
       client_group(ex->client_address()),  // an IPv6 client counts by its /64
-      [room = room_, index = index_, ex, raw = std::move(raw), query = std::move(query),
-       page](const search::StopFlag& cancelled) {
+      [room = room_, index = index_, ex, raw = std::move(raw), query = std::move(query), page,
+       shown = std::move(shown)](const search::StopFlag& cancelled) {
         RoomDays days(*room);
         search::Budget budget{&cancelled, search::deadline_after(search::kSearchTimeBudget)};
         search::Results results;
@@ -339,8 +342,7 @@ void RoomEndpoints::search(const Call& call) {
           results = search::find(days, query, page, search::kPageSize, budget);
         }
         if (results.cancelled) return ex->abandon();
-        ex->respond(html_response(bhttp::status::ok,
-                                  render_search_page(page_room(room->settings()), raw, query, results)));
+        ex->respond(html_response(bhttp::status::ok, render_search_page(shown, raw, query, results)));
       });
   if (submitted.verdict != search::SearchQueue::Verdict::ok) {
     Response res = error_response(bhttp::status::too_many_requests,

@@ -119,7 +119,9 @@ std::string month_nav(const ArchiveRoom& room, const MonthNav& m, std::optional<
       h += is_current ? "<td class=\"has-posts current\">" : "<td class=\"has-posts\">";
       h += "<a href=\"" + esc(room.url + "a/" + format_date_path(d)) + "\"";
       if (is_current) h += " aria-current=\"date\"";
-      h += "><span class=\"day-number\">" + std::to_string(day) + "</span><span class=\"day-count\">" +
+      // The hidden comma keeps the link's name "28, 3 posts", not "283 posts".
+      h += "><span class=\"day-number\">" + std::to_string(day) +
+           "</span><span class=\"visually-hidden\">, </span><span class=\"day-count\">" +
            std::to_string(it->posts) + "<span class=\"visually-hidden\">" +
            (it->posts == 1 ? " post" : " posts") + "</span></span></a></td>";
     } else {
@@ -219,7 +221,6 @@ std::string render_day_page(const ArchiveRoom& room, const DayPage& p) {
     }
     f.body_attributes =
         " data-entry-pages=\"" + esc(starts) + "\" data-page=\"" + std::to_string(p.page) + "\"";
-    f.script_url = room.script_url;
     pager = "<nav class=\"day-pages\" aria-label=\"Pages of " + ds + "\"><span>Page " +
             std::to_string(p.page) + " of " + std::to_string(pages) + ", from</span>";
     for (size_t n = 1; n <= pages; ++n) {
@@ -232,8 +233,15 @@ std::string render_day_page(const ArchiveRoom& room, const DayPage& p) {
     pager += "</nav>\n";
   }
 
+  // The script shows the posts' times in the reader's zone, with day
+  // separators, and sends a permalink on to its page.
+  if (!p.posts.empty()) f.script_url = room.script_url;
+
   std::string h = page_open(f);
   h += "<div class=\"page archive\">\n" + crumbs(room, esc(ds));
+  // The day is a UTC day (its URL says so); the times below may not be.
+  h += "<p class=\"utc-note\">Days are in UTC<span class=\"time-zone-note\">, and so are the "
+       "times</span>.</p>\n";
   h += day_nav(room, p, "Days");
   h += pager;
   h += "<div class=\"archive-layout\">\n<main class=\"day\" id=\"posts\">\n";
@@ -244,7 +252,7 @@ std::string render_day_page(const ArchiveRoom& room, const DayPage& p) {
     h += "<div class=\"view day-posts\">" + render_posts(p.posts, nullptr, room.render) + "</div>\n";
     h += "<p class=\"day-total\">" + count_text(total, "post", "posts") + " on " + ds;
     if (paged) h += " (" + count_text(p.posts.size(), "post", "posts") + " on this page)";
-    h += ", times in UTC.</p>\n";
+    h += " (UTC).</p>\n";
   }
   h += "</main>\n<aside class=\"archive-side\" aria-label=\"Month\">\n";
   h += month_nav(room, p.month, p.date, 2);

@@ -14,6 +14,9 @@
 //
 // A permalink (<room>a/YYYY/MM/DD#entry-…) opens the day scrolled to the
 // post, which the stylesheet highlights (:target): no script is needed.
+// A day with posts loads the room's script all the same: it shows the
+// times in the reader's time zone with day separators (the page says that
+// its days are UTC days); without it the times stay UTC.
 //
 // A day longer than one page (kArchivePagePosts, kArchivePageBytes) is shown
 // in pages (`a/YYYY/MM/DD?page=N`, 1 being the oldest), so one reply stays bounded

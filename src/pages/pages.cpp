@@ -46,15 +46,9 @@ constexpr std::string_view kFavicon =
     "<path fill='%231f5fc9' d='M3 2h10a2 2 0 0 1 2 2v6a2 2 0 0 1-2 2H8l-4 3v-3H3a2 2 0 0 1-2-2V4a2 2 0 0 "
     "1 2-2z'/></svg>";
 
-// FNV-1a, 64 bits: a stable content hash for the assets' file names;
-// `h` carries on from the hash of what comes before `s`.
-uint64_t content_hash(std::string_view s, uint64_t h = 1469598103934665603ull) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
+// A stable content hash for the assets' file names; `h` carries on from
+// the hash of what comes before `s`.
+uint64_t content_hash(std::string_view s, uint64_t h = kFnv1aOffset) { return fnv1a64(s, h); }
 
 std::string esc(std::string_view s) { return html_escape(s); }
 
@@ -165,7 +159,8 @@ std::string url_encode(std::string_view s) {
 
 // ---- the room page
 
-std::string render_room_page(const PageRoom& c, const Assets& assets, std::string_view cookie_path) {
+std::string render_room_page(const PageRoom& c, const Assets& assets, std::string_view cookie_path,
+                             std::string_view user) {
   const std::string& url = c.url;
   std::string name = esc(c.name);
 
@@ -194,6 +189,12 @@ std::string render_room_page(const PageRoom& c, const Assets& assets, std::strin
   h += link(url + "search", "Search");
   h += link(url + "var/index.rdf", "RSS", "type=\"application/rss+xml\"");
   h += link(url + "badge.html", "Badge");
+  // Basic authentication has no signing out: what a user can do is change
+  // the password. The name says who the browser is signed in as.
+  if (!user.empty())
+    h += link(url + "passwd",
+              "Change password<span class=\"visually-hidden\"> (signed in as " + esc(user) + ")</span>",
+              "class=\"account-link\"");
   h += "</nav>\n</header>\n";
   h += "<main class=\"chat\">\n<div id=\"view-pane\" class=\"view\" role=\"log\" aria-live=\"polite\" "
        "aria-relevant=\"additions\" aria-label=\"Messages\" tabindex=\"0\"></div>\n"
@@ -202,7 +203,9 @@ std::string render_room_page(const PageRoom& c, const Assets& assets, std::strin
        "<noscript><p class=\"notice\">The live view needs JavaScript. The day so far is in "
        "<a href=\"" +
        esc(url + "a/today") + "\">today&#39;s archive</a>.</p></noscript>\n</main>\n";
-  h += "<footer class=\"composer\">\n"
+  // The message box: a region of its own (a <footer> would make it the
+  // page's "content info").
+  h += "<section class=\"composer\" aria-label=\"Post a message\">\n"
        "<p id=\"status-line\" class=\"status-line\" role=\"status\">Connecting...</p>\n"
        "<form id=\"post-form\" action=\"" +
        esc(url + "post") +
@@ -214,13 +217,15 @@ std::string render_room_page(const PageRoom& c, const Assets& assets, std::strin
        "<span class=\"options\"><label class=\"check\"><input type=\"checkbox\" id=\"remember\" "
        "name=\"remember\"> Remember me</label>"
        "<label class=\"check\"><input type=\"checkbox\" id=\"return-to-post\" name=\"returnToPost\" "
-       "checked> &#39;Return&#39; key to post</label></span></div>\n"
+       "checked> &#39;Return&#39; key to post</label>"
+       "<label class=\"check\" id=\"notify-control\" hidden><input type=\"checkbox\" "
+       "id=\"notify-mentions\"> Notify me of mentions</label></span></div>\n"
        "<div class=\"row text-row\"><label for=\"text\" class=\"visually-hidden\">Message</label>"
        "<textarea id=\"text\" name=\"text\" rows=\"2\" required "
        "placeholder=\"Say something (Shift+Return for a new line)\"></textarea>"
        "<button type=\"submit\" id=\"send\">Send</button></div>\n"
        "<p id=\"post-error\" class=\"post-error\" role=\"alert\"></p>\n"
-       "</fieldset>\n</form>\n</footer>\n</div>\n";
+       "</fieldset>\n</form>\n</section>\n</div>\n";
   h += page_close();
   return h;
 }
@@ -286,6 +291,7 @@ std::string render_search_page(const PageRoom& room, std::string_view raw_query,
   f.css_url = url + stylesheet_name(room.render.img_size_limit);
   f.noindex = true;
   f.body_class = "search-page";
+  f.script_url = room.script_url;  // the times of the hits in the reader's zone
   f.rss_url = url + "var/index.rdf";
   f.rss_title = room.name;
   if (!query.empty() && results.page > 1) f.prev_url = page_url(results.page - 1);
@@ -391,6 +397,8 @@ std::string render_badge_page(const PageRoom& room, const Assets& assets, const 
        esc(room.name + ": " + chatters_text(info.chatters) + ", " + time_ago(info.last_post, info.now)) +
        "\"></div>" + snippet("snippet-img", "HTML (image)", img_snippet) +
        snippet("snippet-md", "Markdown", md_snippet) + "</section>\n";
+  // What a Copy button did, for screen readers (the focus moves to the field).
+  h += "<p id=\"copy-status\" class=\"visually-hidden\" role=\"status\"></p>\n";
   h += "</main>\n<footer class=\"page-footer\">" + link(url, "Back to the chat room") + "</footer>\n</div>\n";
   h += page_close();
   return h;
@@ -411,24 +419,34 @@ std::string render_passwd_page(const PageRoom& room, const PasswdForm& form) {
   std::string h = page_open(f);
   h += "<div class=\"page\">\n<header class=\"page-header\"><h1 class=\"crumbs\">" + link(url, name) +
        " <span class=\"sep\">&gt;</span> Change password</h1></header>\n<main>\n";
-  if (!message.empty()) {
-    h += std::string("<p class=\"") + (changed ? "notice" : "error") + "\" role=\"" +
-         (changed ? "status" : "alert") + "\">" + esc(message) + "</p>\n";
-  }
-  if (!changed) {
+  if (changed) {
+    h += "<p class=\"form-done\" role=\"status\">" + esc(message) + "</p>\n";
+  } else {
+    bool refused = !message.empty();
+    if (refused) {
+      std::string why = esc(message);
+      if (why.find_last_of(".!?") != why.size() - 1) why += '.';
+      h += "<p class=\"form-error\" id=\"passwd-error\" role=\"alert\"><strong>Your password was not "
+           "changed:</strong> " +
+           why + "</p>\n";
+    }
+    // The rule for a new password describes both fields that take one.
     auto field = [max_length = form.max_length](std::string_view id, std::string_view label,
-                                                std::string_view autocomplete) {
+                                                std::string_view autocomplete, bool new_password) {
       return "<div class=\"row\"><label for=\"" + std::string(id) + "\">" + std::string(label) +
              "</label><input type=\"password\" id=\"" + std::string(id) + "\" name=\"" + std::string(id) +
              "\" required autocomplete=\"" + std::string(autocomplete) + "\" maxlength=\"" +
-             std::to_string(max_length) + "\"></div>";
+             std::to_string(max_length) + "\"" + (new_password ? " aria-describedby=\"passwd-rule\"" : "") +
+             "></div>";
     };
-    h += "<form class=\"passwd-form\" action=\"" + esc(url + "passwd") +
+    h += std::string("<form class=\"passwd-form\"") + (refused ? " aria-describedby=\"passwd-error\"" : "") +
+         " action=\"" + esc(url + "passwd") +
          "\" method=\"post\">"
          "<p>Logged in as <strong>" +
-         esc(user) + "</strong>.</p>" + field("old", "Current password", "current-password") +
-         field("new", "New password", "new-password") + field("again", "New password again", "new-password") +
-         "<p class=\"hint\">At least " + std::to_string(form.min_length) +
+         esc(user) + "</strong>.</p>" + field("old", "Current password", "current-password", false) +
+         field("new", "New password", "new-password", true) +
+         field("again", "New password again", "new-password", true) +
+         "<p class=\"hint\" id=\"passwd-rule\">At least " + std::to_string(form.min_length) +
          " characters. After the change your browser asks for the new password.</p>"
          "<button type=\"submit\">Change password</button></form>\n";
   }

@@ -3,8 +3,9 @@
 // compiled-in browser assets (chaton.css, chaton.<hash>.js).
 //
 // Every page is complete server-rendered HTML with no inline script, style
-// or event handler, so page_csp() holds; only the room page and the badge
-// page load the script, and the room page is the only one that needs it.
+// or event handler, so page_csp() holds. The room page needs the script;
+// the badge page (Copy buttons), an archive day and the search results
+// (times in the reader's zone, day separators) load it, and work without it.
 // Posts are always rendered by render/html.h (one renderer).
 //
 // Pure functions of plain data, thread-safe: no page knows a Room, a
@@ -51,6 +52,7 @@ struct PageRoom {
   std::string description;  // the operator's HTML (docs/CONFIG.md, "[[room]]"); may be empty
   std::string icon_url;     // may be empty
   RenderOptions render;     // for posts
+  std::string script_url;   // absolute; the search page loads it for local times; may be empty
 };
 
 // ---- the frame shared by every page
@@ -78,7 +80,11 @@ std::string url_encode(std::string_view s);
 
 // ---- pages
 
-std::string render_room_page(const PageRoom& room, const Assets& assets, std::string_view cookie_path);
+// `user`: who is signed in to a private room (docs/PROTOCOL.md, "Private
+// rooms"); not empty, the room's links add its password page. Empty for a
+// public room.
+std::string render_room_page(const PageRoom& room, const Assets& assets, std::string_view cookie_path,
+                             std::string_view user = {});
 
 struct RoomSummary {
   std::string name, url, description;
@@ -101,8 +107,9 @@ std::string render_search_page(const PageRoom& room, std::string_view raw_query,
 // badge.html: the badges as they look and the snippets to copy.
 std::string render_badge_page(const PageRoom& room, const Assets& assets, const BadgeInfo& info);
 // The password-change page of a private room (docs/PROTOCOL.md, "Private
-// rooms") for `user`: the form, with `message` above it (an error, or the
-// confirmation when `changed`).
+// rooms") for `user`, framed as the other pages: the form, with `message`
+// above it (why the password was not changed, or the confirmation when
+// `changed`, which replaces the form).
 struct PasswdForm {
   std::string user;
   std::string message;

@@ -149,7 +149,8 @@ Result<std::vector<Date>> PgSearchIndex::days() {
 
 Result<std::vector<PgSearchIndex::Candidate>> PgSearchIndex::candidates(const search::Query& query,
                                                                         uint64_t before, size_t max) {
-  // A row folded before migration 2 is a candidate whatever it holds.
+  // A row without a fold (written before migration 2, or whose fold
+  // migration 4 dropped) is a candidate whatever it holds.
   std::string sql =
       "SELECT seq, sec, usec, nick, text, ip, day - date '1970-01-01' FROM chaton_posts "
       "WHERE room_id = $1 AND seq < $2 AND (folded IS NULL OR (true";

@@ -2,7 +2,8 @@
 // (docs/SCALING.md, "Search"; docs/PROTOCOL.md, "Search").
 //
 // Every row of chaton_posts carries `folded`: its nickname and text folded
-// by search::fold_case(), joined by a newline (folded_for_search()). The
+// by search::fold_case() (NFKC_Casefold), joined by a newline
+// (folded_for_search()). The
 // server computes it, so the database never decides what matches; a
 // pg_trgm GIN index over it (schema migration 2) answers LIKE.
 //
@@ -19,8 +20,11 @@
 //
 // Rows written before migration 2 (folded NULL) are always candidates, so
 // they are found; refresh() fills in their fold, a bounded batch at a time,
-// so they stop costing anything. An importer writing chaton_posts directly
-// fills `folded` with folded_for_search(), or leaves it NULL.
+// so they stop costing anything. Migration 4 (kRefoldMigration, schema.h)
+// sets `folded` back to NULL wherever the length-preserving fold of before
+// left more than ASCII, so those rows are folded again the same way with
+// NFKC_Casefold (search/search.h). An importer writing chaton_posts
+// directly fills `folded` with folded_for_search(), or leaves it NULL.
 //
 // When the database fails during a search, the rest of it reads the exact
 // source (which reads the same database, so it usually finds little): a
@@ -52,7 +56,8 @@ namespace chaton::postgres {
 // twice as many, up to kMaxCandidateFetch.
 inline constexpr size_t kFirstCandidateFetch = 64;
 inline constexpr size_t kMaxCandidateFetch = 4096;
-// refresh() folds rows written before migration 2 in batches of this many,
+// refresh() folds rows without a fold (written before migration 2, or
+// whose fold migration 4 dropped) in batches of this many,
 // for at most kBackfillTime (the rest: at the next search).
 inline constexpr size_t kBackfillBatch = 1000;
 inline constexpr std::chrono::milliseconds kBackfillTime{2000};
@@ -69,7 +74,7 @@ class PgSearchIndex final : public search::RoomIndex {
   // The room `slug` in the database at `url` (schema.h). Connects lazily.
   PgSearchIndex(std::string url, std::string slug);
 
-  // Finds the room, then folds rows written before migration 2 (above).
+  // Finds the room, then folds rows that have no fold (above).
   Status refresh(const search::StopFlag* cancelled = nullptr) override;
   // The room's days, each narrowed to the candidates the database finds.
   std::unique_ptr<search::DaySource> narrow(const search::Query& query, search::DaySource& exact) override;

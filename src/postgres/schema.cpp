@@ -13,7 +13,7 @@ namespace {
 // migrations.
 constexpr std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(7295361402)";
 
-constexpr std::array<std::string_view, 3> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: rooms, their posts, their per-day counts, and who is connected.
     R"sql(
 CREATE TABLE chaton_rooms (
@@ -70,9 +70,18 @@ CREATE TABLE chaton_cids (
 );
 CREATE INDEX chaton_cids_issued ON chaton_cids (room_id, issued);
 )sql",
+    // 4 (kRefoldMigration): search folds case with NFKC_Casefold now
+    // (search/search.h). A fold of ASCII alone is the same as before (its
+    // lowercase); any other is dropped, and searches fold those rows again
+    // as they do rows written before migration 2 (postgres/pg_search.h).
+    R"sql(
+UPDATE chaton_posts SET folded = NULL WHERE folded ~ '[^\x01-\x7f]';
+)sql",
 };
 
 }  // namespace
+
+static_assert(kRefoldMigration <= static_cast<int>(kMigrations.size()));
 
 int schema_version() { return static_cast<int>(kMigrations.size()); }
 

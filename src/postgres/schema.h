@@ -18,6 +18,11 @@ namespace chaton::postgres {
 // The schema version this binary writes.
 int schema_version();
 
+// The migration that drops the search folds (chaton_posts.folded) written
+// with the length-preserving fold of before, so that searches fold those
+// rows again with NFKC_Casefold (postgres/pg_search.h).
+inline constexpr int kRefoldMigration = 4;
+
 // Brings the database to schema_version(). Returns the version found
 // before (0 for an empty database).
 [[nodiscard]] Result<int> migrate(PgConnection& db);

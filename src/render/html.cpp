@@ -5,6 +5,7 @@
 
 #include "render/html.h"
 
+#include <cstdio>
 #include <cstdlib>
 
 #include "util/civil_time.h"
@@ -159,12 +160,22 @@ void append_plain_link(std::string& out, std::string_view url) {
   out += "</a>";
 }
 
-void append_image_link(std::string& out, std::string_view url) {
+// The last segment of a URL's path: what an image's alt text names.
+std::string_view file_name(std::string_view path) { return path.substr(path.rfind('/') + 1); }
+
+// Alt text that says what the image is without reading out its URL:
+// "Image posted by NICK: cat.png", or "Image: cat.png" without a nick.
+void append_image_link(std::string& out, std::string_view url, std::string_view path, std::string_view nick) {
   append_anchor_open(out, url, "link-image");
   out += "<img src=\"";
   append_html_escaped(out, url);
-  out += "\" alt=\"";
-  append_html_escaped(out, url);
+  out += "\" alt=\"Image";
+  if (!nick.empty()) {
+    out += " posted by ";
+    append_html_escaped(out, nick);
+  }
+  out += ": ";
+  append_html_escaped(out, file_name(path));
   out += "\" class=\"inline-image\" loading=\"lazy\"></a>";
 }
 
@@ -192,7 +203,8 @@ void append_nicovideo_embed(std::string& out, std::string_view id) {
   out += "\" title=\"niconico video\" loading=\"lazy\"></iframe>";
 }
 
-void append_url(std::string& out, std::string_view url, size_t scheme_len, const RenderOptions& opts) {
+void append_url(std::string& out, std::string_view url, size_t scheme_len, const RenderOptions& opts,
+                std::string_view nick) {
   UrlParts parts = split_url(url, scheme_len);
   if (std::string_view id = youtube_id(parts); !id.empty()) {
     append_plain_link(out, url);
@@ -201,7 +213,7 @@ void append_url(std::string& out, std::string_view url, size_t scheme_len, const
     append_plain_link(out, url);
     append_nicovideo_embed(out, nico);
   } else if (is_image_path(parts.path)) {
-    append_image_link(out, url);
+    append_image_link(out, url, parts.path, nick);
   } else {
     append_plain_link(out, url);
   }
@@ -249,23 +261,47 @@ bool same_author_block(const Post& prev, const Post& cur) {
   return prev.nick == cur.nick && prev.ip == cur.ip && std::llabs(cur.sec - prev.sec) < kHeaderGroupSeconds;
 }
 
-void append_header(std::string& out, const Post& p) {
-  out += "<div class=\"entry-header\"><span class=\"timestamp\">";
-  append_html_escaped(out, format_timestamp(p.sec));
-  out += "</span><span class=\"chatter\">";
-  append_html_escaped(out, p.nick);
-  out += "</span></div>";
+// "YYYY-MM-DDTHH:MM:SSZ", for <time datetime>.
+std::string iso_timestamp(int64_t sec) {
+  DateTime t = utc_from_seconds(sec);
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.date.year, t.date.month, t.date.day,
+                t.hour, t.minute, t.second);
+  return buf;
 }
 
+// The nick (coloured by its class), then the time: machine-readable in
+// datetime, the UTC form as text (the room's script shows it in the
+// reader's time zone).
+void append_header(std::string& out, const Post& p, std::string_view stamp) {
+  out += "<div class=\"entry-header\"><span class=\"chatter nick-c";
+  out += std::to_string(nick_colour(p.nick));
+  out += "\">";
+  append_html_escaped(out, p.nick);
+  out += "</span><span class=\"timestamp\"><time datetime=\"";
+  out += iso_timestamp(p.sec);
+  out += "\">";
+  append_html_escaped(out, stamp);
+  out += "</time></span></div>";
+}
+
+// Every post has its permalink, named after the post and out of the tab
+// order (a busy room would otherwise put dozens of tab stops before the
+// message box).
 void append_post(std::string& out, const Post& p, bool with_header, const RenderOptions& opts) {
-  if (with_header) append_header(out, p);
+  std::string stamp = format_timestamp(p.sec);
+  if (with_header) append_header(out, p, stamp);
   std::string id = entry_id(p.sec, p.usec);
   out += "<a class=\"permalink-anchor\" id=\"anchor-";
   append_html_escaped(out, id);
   out += "\" href=\"";
   append_html_escaped(out, permalink(opts.room_url, p.sec, p.usec));
-  out += "\" target=\"_parent\">#</a>";
-  out += render_entry_text(p.text, id, opts);
+  out += "\" target=\"_parent\" tabindex=\"-1\" aria-label=\"Permalink to the post by ";
+  append_html_escaped(out, p.nick);
+  out += " at ";
+  append_html_escaped(out, stamp);
+  out += "\">#</a>";
+  out += render_entry_text(p.text, id, opts, p.nick);
 }
 
 }  // namespace
@@ -284,17 +320,22 @@ std::string permalink(std::string_view room_url, int64_t sec, int64_t usec) {
   return out;
 }
 
-std::string render_entry_text(std::string_view text, std::string_view id, const RenderOptions& opts) {
+std::string render_entry_text(std::string_view text, std::string_view id, const RenderOptions& opts,
+                              std::string_view nick) {
   bool multi_line = text.find('\n') != std::string_view::npos;
   std::string out = multi_line ? "<pre class=\"entry-multi\" id=\"" : "<div class=\"entry-single\" id=\"";
   append_html_escaped(out, id);
   out += multi_line ? "\">" : "\"><span>";
-  out += render_text(text, opts);
+  out += render_text(text, opts, nick);
   out += multi_line ? "</pre>" : "</span></div>";
   return out;
 }
 
-std::string render_text(std::string_view text, const RenderOptions& opts) {
+int nick_colour(std::string_view nick) {
+  return static_cast<int>(fnv1a64(nick) % static_cast<uint64_t>(kNickColours));
+}
+
+std::string render_text(std::string_view text, const RenderOptions& opts, std::string_view nick) {
   std::string out;
   out.reserve(text.size() + text.size() / 4);
   size_t plain_start = 0;
@@ -307,7 +348,7 @@ std::string render_text(std::string_view text, const RenderOptions& opts) {
       continue;
     }
     append_html_escaped(out, text.substr(plain_start, i - plain_start));
-    append_url(out, text.substr(i, len), scheme_len, opts);
+    append_url(out, text.substr(i, len), scheme_len, opts, nick);
     i += len;
     plain_start = i;
   }

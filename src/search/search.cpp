@@ -1,11 +1,19 @@
-// Search: see search.h. Query parsing, the length-preserving case fold,
+// Search: see search.h. Query parsing, the case fold (ICU's NFKC_Casefold),
 // matching, highlighting inside rendered HTML, and the newest-first scan.
 #include "search/search.h"
 
+#include <unicode/bytestream.h>
+#include <unicode/edits.h>
+#include <unicode/normalizer2.h>
+#include <unicode/utypes.h>
+
 #include <algorithm>
+#include <cstring>
+#include <limits>
 #include <map>
 #include <utility>
 
+#include "util/log.h"
 #include "util/text.h"
 
 namespace chaton::search {
@@ -14,22 +22,121 @@ namespace {
 
 // ---- case folding ----
 
-// The small letter of a code point below U+0800 (so both take two bytes in
-// UTF-8), or the code point itself.
-uint32_t fold_two_byte(uint32_t cp) {
-  if (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7) return cp + 0x20;   // Latin-1
-  if (cp >= 0x100 && cp <= 0x137) return cp | 1;                  // Latin Ext-A: even capital
-  if (cp >= 0x139 && cp <= 0x148) return (cp & 1) ? cp + 1 : cp;  // odd capital
-  if (cp >= 0x14A && cp <= 0x177) return cp | 1;
-  if (cp == 0x178) return 0xFF;  // Ÿ
-  if (cp >= 0x179 && cp <= 0x17E) return (cp & 1) ? cp + 1 : cp;
-  if (cp >= 0x391 && cp <= 0x3A9 && cp != 0x3A2) return cp + 0x20;  // Greek
-  if (cp >= 0x400 && cp <= 0x40F) return cp + 0x50;                 // Cyrillic Ѐ..Џ
-  if (cp >= 0x410 && cp <= 0x42F) return cp + 0x20;                 // Cyrillic А..Я
-  return cp;
+bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// ICU's NFKC_Casefold normalizer, made once (ICU keeps it for the life of
+// the process; its methods are const and thread-safe). Null when ICU's data
+// cannot be loaded: then only ASCII is folded, and that is logged once.
+const icu::Normalizer2* nfkc_casefold() {
+  static const icu::Normalizer2* const normalizer = [] {
+    UErrorCode ec = U_ZERO_ERROR;
+    const icu::Normalizer2* n = icu::Normalizer2::getNFKCCasefoldInstance(ec);
+    if (U_FAILURE(ec)) {
+      log_error(std::string("search: ICU's case folding is not available (") + u_errorName(ec) +
+                "); only ASCII is folded");
+      return static_cast<const icu::Normalizer2*>(nullptr);
+    }
+    return n;
+  }();
+  return normalizer;
 }
 
-bool is_continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+// The length of the ASCII run that `s` begins with.
+size_t ascii_prefix(std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    if (word & 0x8080808080808080ull) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
+char ascii_lower(char c) {
+  return static_cast<char>(c + (static_cast<unsigned char>(c - 'A') < 26 ? 'a' - 'A' : 0));
+}
+
+// Lowercases the ASCII letters of [p, end) in place (other bytes are left
+// as they are); true when all of it was ASCII. Eight bytes at a time: in
+// each byte b below 0x80, b + (0x80 - 'A') has its top bit set when b >= 'A',
+// b + (0x80 - 'Z' - 1) when b > 'Z', and no sum carries into the next byte.
+bool lower_ascii(char* p, char* end) {
+  constexpr uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+  uint64_t seen = 0;
+  for (; end - p >= 8; p += 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    seen |= w;
+    uint64_t low7 = w & ~k80;
+    uint64_t upper = (low7 + (0x80 - 'A') * k01) & ~(low7 + (0x80 - 'Z' - 1) * k01) & ~w & k80;
+    w |= upper >> 2;  // 0x80 >> 2 is 'a' - 'A'
+    std::memcpy(p, &w, 8);
+  }
+  for (; p != end; ++p) {
+    seen |= static_cast<unsigned char>(*p);
+    *p = ascii_lower(*p);
+  }
+  return (seen & k80) == 0;
+}
+
+// The fold of `s` into `out` (empty). With `from` and `to` (empty), also,
+// for each byte of the fold, the bytes of `s` it came from (see FoldedText).
+//
+// The ASCII run `s` begins with is lowercased here, as NFKC_Casefold maps
+// ASCII (a unit test checks it against ICU); ICU folds the rest, from the
+// run's last character on, since a combining mark after it may compose with
+// it. Every ASCII character has a normalization boundary before it, so
+// folding the two parts apart gives the fold of the whole.
+void fold_into(std::string_view s, std::string& out, std::vector<size_t>* from, std::vector<size_t>* to) {
+  const icu::Normalizer2* normalizer = nfkc_casefold();
+  size_t ascii = ascii_prefix(s);
+  // Bytes [0, here) are lowercased here, the rest goes to ICU.
+  size_t here = ascii == s.size() || normalizer == nullptr ? s.size() : (ascii == 0 ? 0 : ascii - 1);
+  // Bytes [begin, end) of s lowercased onto `out`, each from itself.
+  auto lower_bytes = [&](size_t begin, size_t end) {
+    size_t at = out.size();
+    out.append(s.data() + begin, end - begin);
+    (void)lower_ascii(out.data() + at, out.data() + out.size());
+    if (from) {
+      for (size_t i = begin; i < end; ++i) {
+        from->push_back(i);
+        to->push_back(i + 1);
+      }
+    }
+  };
+  lower_bytes(0, here);
+  if (here == s.size()) return;
+
+  std::string_view rest = s.substr(here);
+  icu::StringByteSink<std::string> sink(&out);
+  icu::Edits edits;
+  UErrorCode ec = U_ZERO_ERROR;
+  if (rest.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) ec = U_INDEX_OUTOFBOUNDS_ERROR;
+  normalizer->normalizeUTF8(0, icu::StringPiece(rest.data(), static_cast<int32_t>(rest.size())), sink,
+                            from ? &edits : nullptr, ec);
+  if (U_FAILURE(ec)) {  // not expected: ASCII folded, the rest as it is
+    out.resize(here);
+    lower_bytes(here, s.size());
+    return;
+  }
+  if (!from) return;
+  // What stayed the same maps byte for byte; what changed (one piece
+  // between normalization boundaries at a time) maps whole.
+  icu::Edits::Iterator it = edits.getFineIterator();
+  while (it.next(ec) && U_SUCCESS(ec)) {
+    size_t src = here + static_cast<size_t>(it.sourceIndex());
+    size_t old_len = static_cast<size_t>(it.oldLength()), new_len = static_cast<size_t>(it.newLength());
+    for (size_t k = 0; k < new_len; ++k) {
+      from->push_back(it.hasChange() ? src : src + k);
+      to->push_back(it.hasChange() ? src + old_len : src + k + 1);
+    }
+  }
+  // Not expected either: edits that do not cover the fold. Whatever is
+  // left maps to the whole rest.
+  from->resize(out.size(), here);
+  to->resize(out.size(), s.size());
+}
 
 // ---- query parsing ----
 
@@ -60,6 +167,7 @@ void add_term(Query& q, std::string_view raw) {
   std::string_view t = trim(raw);
   if (t.empty() || q.terms.size() >= kMaxTerms) return;
   std::string folded = fold_case(t);
+  if (folded.empty()) return;  // only default-ignorable characters
   if (std::find(q.terms.begin(), q.terms.end(), folded) == q.terms.end())
     q.terms.push_back(std::move(folded));
 }
@@ -114,12 +222,15 @@ void append_highlighted_text(std::string& out, std::string_view html, size_t beg
                              const Query& query) {
   if (begin >= end) return;
   Decoded d = decode_text(html, begin, end);
-  std::string folded = fold_case(d.text);
-  // Marked character ranges [a, b), merged.
+  FoldedText folded(d.text);
+  const std::string& f = folded.folded();
+  // Marked character ranges of d.text [a, b): each match widened to the
+  // whole characters it came from, then merged (two matches may come from
+  // one character, as "m" and "z" from ㎒).
   std::vector<std::pair<size_t, size_t>> ranges;
   for (const auto& term : query.terms) {
-    for (size_t at = folded.find(term); at != std::string::npos; at = folded.find(term, at + 1))
-      ranges.emplace_back(at, at + term.size());
+    for (size_t at = f.find(term); at != std::string::npos; at = f.find(term, at + 1))
+      ranges.push_back(folded.source(at, at + term.size()));
   }
   if (ranges.empty()) {
     out.append(html.substr(begin, end - begin));
@@ -166,23 +277,18 @@ bool skips_highlight(std::string_view tag) {
 }  // namespace
 
 std::string fold_case(std::string_view s) {
-  std::string out(s);
-  for (size_t i = 0; i < out.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(out[i]);
-    if (c >= 'A' && c <= 'Z') {
-      out[i] = static_cast<char>(c - 'A' + 'a');
-    } else if ((c & 0xE0) == 0xC0 && i + 1 < out.size() &&
-               is_continuation(static_cast<unsigned char>(out[i + 1]))) {
-      uint32_t cp = ((c & 0x1Fu) << 6) | (static_cast<unsigned char>(out[i + 1]) & 0x3Fu);
-      uint32_t lower = fold_two_byte(cp);
-      if (lower != cp) {
-        out[i] = static_cast<char>(0xC0 | (lower >> 6));
-        out[i + 1] = static_cast<char>(0x80 | (lower & 0x3F));
-      }
-      ++i;
-    }
-  }
+  std::string out(s);  // pure ASCII, the common case: one copy and one pass
+  if (lower_ascii(out.data(), out.data() + out.size())) return out;
+  out.clear();
+  fold_into(s, out, nullptr, nullptr);
   return out;
+}
+
+FoldedText::FoldedText(std::string_view text) {
+  folded_.reserve(text.size());
+  from_.reserve(text.size());
+  to_.reserve(text.size());
+  fold_into(text, folded_, &from_, &to_);
 }
 
 Query parse_query(std::string_view raw) {

@@ -7,12 +7,21 @@
 // as a substring, ignoring case. Substrings rather than whole words, so a
 // query in a language written without spaces (Japanese) finds what it should.
 //
-// Case folding is simple and length-preserving: ASCII, Latin-1, Latin
-// Extended-A, Greek and Cyrillic capitals map to their small letters; other
-// scripts are compared as they are (no Unicode normalization, no special
-// casing such as German ß or Turkish dotted I). Because UTF-8 is
-// self-synchronizing, a folded term never matches in the middle of a
-// character.
+// Case is folded the way Unicode says: terms, texts and nicknames are all
+// put in Unicode's NFKC_Casefold form (ICU's "nfkc_cf" Normalizer2), that
+// is full case folding with compatibility normalization. So ß matches ss
+// and SS, Ș matches ș, TIẾNG VIỆT matches tiếng việt whether its letters
+// are precomposed or decomposed, fullwidth ＡＢＣ matches abc, the ligature
+// ﬁ matches fi, and final ς matches σ; default-ignorable characters (soft
+// hyphen, zero-width space) are dropped. Accents stay significant: e does
+// not match é (a search for a word finds that word, not its unaccented
+// look-alikes), and Turkish dotted İ and dotless ı fold by Unicode's
+// default rules, not Turkish ones (İ is i with a combining dot above). A folded term never matches in the middle of a
+// character, since UTF-8 is self-synchronizing and both sides are folded
+// alike. Pure ASCII (the common case) takes a fast path: its fold is its
+// lowercase. The fold may change the length (ß is ss, ＡＢＣ is abc), so
+// the highlighter maps a match back to the original text through
+// FoldedText.
 //
 // Days are scanned newest first through a DaySource (RoomDays over a Room,
 // in endpoints/page_data.h; IndexedDays, in search_index.h, which hands on
@@ -30,6 +39,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "messages/post.h"
@@ -50,12 +60,34 @@ struct Query {
   bool empty() const { return terms.empty(); }
 };
 
-// Splits, folds and de-duplicates. Invalid UTF-8 is repaired first.
+// Splits, folds and de-duplicates; a term that folds to nothing (a soft
+// hyphen alone) is dropped. Invalid UTF-8 is repaired first.
 Query parse_query(std::string_view q);
 
-// The length-preserving case fold described above (byte i of the result
-// comes from byte i of the input's character).
+// The case fold described above: NFKC_Casefold. Bytes that are not valid
+// UTF-8 are kept as they are.
 std::string fold_case(std::string_view s);
+
+// A text's fold (fold_case) and, for each byte of it, the bytes of the text
+// it came from, so that a match in the fold can be marked on the text.
+// A character that folds unchanged maps byte for byte; any other part maps
+// whole: what ICU changes at once, from one normalization boundary to the
+// next (a letter and its combining marks, ß, a fullwidth letter).
+// A value; thread-safe.
+class FoldedText {
+ public:
+  explicit FoldedText(std::string_view text);
+  const std::string& folded() const { return folded_; }
+  // The bytes [first, second) of the text that folded bytes [begin, end)
+  // came from (begin < end <= folded().size()): whole characters.
+  std::pair<size_t, size_t> source(size_t begin, size_t end) const {
+    return {from_[begin], to_[end - 1]};
+  }
+
+ private:
+  std::string folded_;
+  std::vector<size_t> from_, to_;  // folded byte i came from text bytes [from_[i], to_[i])
+};
 
 // True when every term occurs in the post's text or nickname.
 bool matches(const Post& post, const Query& query);

@@ -293,7 +293,8 @@ Status SearchIndex::load(std::string_view bytes) {
   uint32_t version = 0, bits = 0;
   if (!r.get(version) || !r.get(bits)) return bad("truncated");
   if (version != kIndexVersion || bits != kFilterBits)
-    return bad("version " + std::to_string(version) + ", not " + std::to_string(kIndexVersion));
+    return bad("version " + std::to_string(version) + ", not " + std::to_string(kIndexVersion) +
+               " (made by another chaton, perhaps with another case fold)");
   if (fnv1a(body) != sum) return bad("checksum mismatch (damaged)");
   IndexedFile live;
   std::map<Date, IndexedFile> days;

@@ -56,7 +56,11 @@
 namespace chaton::search {
 
 inline constexpr std::string_view kIndexFileName = "search.idx";  // in DATADIR/data
-inline constexpr uint32_t kIndexVersion = 1;
+// The file's format and fold. 2: filters of the NFKC_Casefold fold
+// (search.h). A file of another version (1: the length-preserving fold of
+// before) is not believed: load() refuses it, so the next refresh() writes
+// it anew and `chaton check --repair` rebuilds it.
+inline constexpr uint32_t kIndexVersion = 2;
 inline constexpr size_t kBlockPosts = 64;    // posts in a block, at most
 inline constexpr size_t kBlockBytes = 2048;  // a block ends once its texts and nicks reach this
 // refresh() writes the file when the set of day files changed, the live

@@ -147,4 +147,12 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
   return true;
 }
 
+uint64_t fnv1a64(std::string_view s, uint64_t h) {
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
 }  // namespace chaton

@@ -1,7 +1,8 @@
 // Search in a room kept in PostgreSQL, end to end (docs/PROTOCOL.md
 // "Search"; postgres/pg_search.h): the server searches through the
-// database's index, finds new posts at once, newest first, folds capitals,
-// finds Japanese terms of any length, and takes %, _ and \ literally.
+// database's index, finds new posts at once, newest first, folds case the
+// way Unicode says, finds Japanese terms of any length, and takes %, _ and
+// \ literally.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +46,15 @@ test('a PostgreSQL room is searched through the database, with the scan\'s resul
   assert.equal((await search('100%')).length, 1);
   assert.equal((await search('c:\\dir')).length, 1);
   assert.equal((await search('path')).length, 2);
+
+  // Case folded the way Unicode says (NFKC_Casefold), through the database too.
+  await postOk(room, 'Ștefan', 'Știri: Straße, TIẾNG VIỆT, ＡＢＣ');
+  for (const q of ['știri', 'ȘTEFAN', 'STRASSE', 'ß', '"tiếng việt"', 'tie\u0302\u0301ng', 'abc']) {
+    const found = await search(q);
+    assert.equal(found.length, 1, q);
+    assert.match(found[0], /Straße/, q);
+  }
+  assert.equal((await search('strase')).length, 0);
 
   // A new post is found by the next search, first.
   await postOk(room, 'dave', 'one more path');

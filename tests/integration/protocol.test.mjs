@@ -194,14 +194,16 @@ describe('comet long-poll', () => {
     const html = web.content;
     const escNick = '&lt;b&gt;Evil &amp; (?:&quot;|&#34;)Co(?:&quot;|&#34;)&lt;/b&gt;';
     assert.match(html, new RegExp(
-      `^<div class="entry-header"><span class="timestamp">\\d{4}/\\d{2}/\\d{2} \\d{2}:\\d{2}:\\d{2} [A-Z+0-9-]+</span><span class="chatter">${escNick}</span></div>`));
+      `^<div class="entry-header"><span class="chatter nick-c\\d+">${escNick}</span><span class="timestamp"><time datetime="\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z">\\d{4}/\\d{2}/\\d{2} \\d{2}:\\d{2}:\\d{2} UTC</time></span></div>`));
     assert.equal(html.match(/class="entry-header"/g).length, 1, 'a run of posts from one person has one header');
-    assert.ok(html.includes(
-      `<a class="permalink-anchor" id="anchor-${a1.id}" href="${a1.permalink}" target="_parent">#</a>`), html);
-    assert.ok(html.includes(`<a class="permalink-anchor" id="anchor-${a2.id}" href="${a2.permalink}" target="_parent">#</a>`));
+    // Permalinks: named after their post, out of the tab order (docs/PROTOCOL.md, "Rendering").
+    const permalink = (a) => new RegExp(`<a class="permalink-anchor" id="anchor-${a.id}" href="${a.permalink}" target="_parent" `
+      + `tabindex="-1" aria-label="Permalink to the post by ${escNick} at \\d{4}/\\d{2}/\\d{2} \\d{2}:\\d{2}:\\d{2} UTC">#</a>`);
+    assert.match(html, permalink(a1));
+    assert.match(html, permalink(a2));
     assert.ok(html.includes(`<div class="entry-single" id="${a1.id}"><span>single line &lt;i&gt;x&lt;/i&gt;</span></div>`), html);
     assert.match(html, new RegExp(`<pre class="entry-multi" id="${a2.id}">line one\nline (?:&quot;|&#34;)two(?:&quot;|&#34;) \\\\ end\ttab</pre>`));
-    assert.deepEqual([...new Set(tags(html).map((x) => x.name))].sort(), ['a', 'div', 'pre', 'span']);
+    assert.deepEqual([...new Set(tags(html).map((x) => x.name))].sort(), ['a', 'div', 'pre', 'span', 'time']);
 
     // Empty replies: an unknown cid with p at the end gets a new cid at once.
     const e1 = await get(room + 'comet?t=2&c=999999999&p=2&s=1');

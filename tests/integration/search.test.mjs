@@ -1,14 +1,16 @@
 // Search through the room's index, end to end (docs/PROTOCOL.md "Search",
 // docs/STORAGE.md "search.idx"): the server writes data/search.idx, a post
 // is found by the next search, newest first, and a damaged or stale index
-// file changes nothing a client sees.
+// file changes nothing a client sees. Case is folded the way Unicode says
+// (NFKC_Casefold, src/search/search.h), and an index written with the
+// length-preserving fold of before is rebuilt.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { makeTempDir, startServer, get, postOk } from './lib/server.mjs';
+import { makeTempDir, startServer, get, postOk, runChaton } from './lib/server.mjs';
 
 const line = (nick, sec, usec, text) => `(${JSON.stringify(nick)} (${sec} ${usec}) ${JSON.stringify(text)} "192.0.2.9")\n`;
 
@@ -65,5 +67,58 @@ describe('search through the index', () => {
     const edited = await get(`${again.roomUrl()}search?q=needle`);
     assert.equal(hits(edited.text).length, 4);
     assert.match(hits(edited.text)[1], /a neEdle here/);
+  });
+});
+
+describe('search folds case the way Unicode says', () => {
+  test('ß and SS, Ș, Vietnamese precomposed or decomposed, fullwidth: found both ways, whole characters marked; an index of the old fold is rebuilt', { timeout: 60000 }, async (t) => {
+    const dir = makeTempDir(t);
+    const srv = await startServer(t, { dir });
+    const room = srv.roomUrl();
+    const decomposed = 'tie\u0302\u0301ng vie\u0323\u0302t';
+    const texts = ['Știri azi', 'știri de seară', 'TIẾNG VIỆT', 'tiếng việt', decomposed, 'Straße', 'STRASSE', 'ＡＢＣ', 'plain cafe'];
+    for (const text of texts) await postOk(room, 'ana', text);
+    const search = async (q) => (await get(`${room}search?q=${encodeURIComponent(q)}`)).text;
+    const found = async (q) => hits(await search(q)).map((h) => texts.find((x) => h.includes(x))).sort();
+
+    assert.deepEqual(await found('știri'), ['Știri azi', 'știri de seară'].sort());
+    assert.deepEqual(await found('ȘTIRI'), ['Știri azi', 'știri de seară'].sort());
+    const vietnamese = ['TIẾNG VIỆT', 'tiếng việt', decomposed].sort();
+    assert.deepEqual(await found('"tiếng việt"'), vietnamese);
+    assert.deepEqual(await found('"TIẾNG VIỆT"'), vietnamese);
+    assert.deepEqual(await found(decomposed.toUpperCase()), vietnamese);
+    assert.deepEqual(await found('ß'), ['STRASSE', 'Straße'].sort());
+    assert.deepEqual(await found('SS'), ['STRASSE', 'Straße'].sort());
+    assert.deepEqual(await found('abc'), ['ＡＢＣ']);
+    assert.match(await search('café'), /No posts match/, 'accents count');
+
+    // The marks cover whole original characters.
+    assert.ok((await search('știri')).includes('<mark>Știri</mark> azi'));
+    assert.ok((await search('ss')).includes('Stra<mark>ß</mark>e'));
+    assert.ok((await search('việt')).includes('TIẾNG <mark>VIỆT</mark>'));
+    assert.ok((await search('việt')).includes('tie\u0302\u0301ng <mark>vie\u0323\u0302t</mark>'));
+    assert.ok((await search('abc')).includes('<mark>ＡＢＣ</mark>'));
+
+    // An index file of version 1 (the old fold): `chaton check` says so,
+    // --repair rebuilds it, and a server would rebuild it too.
+    await srv.stop();
+    const index = path.join(dir, 'data', 'lobby', 'data', 'search.idx');
+    const bytes = fs.readFileSync(index);
+    assert.equal(bytes.readUInt32LE(8), 2, 'docs/STORAGE.md "search.idx": version 2');
+    bytes.writeUInt32LE(1, 8);
+    let sum = 0xcbf29ce484222325n;
+    for (let i = 0; i < bytes.length - 8; ++i) sum = ((sum ^ BigInt(bytes[i])) * 0x100000001b3n) & 0xffffffffffffffffn;
+    bytes.writeBigUInt64LE(sum, bytes.length - 8);
+    fs.writeFileSync(index, bytes);
+    const config = path.join(dir, 'chaton.toml');
+    const checked = await runChaton(['check', '--config', config]);
+    assert.match(checked.stdout, /lobby: note: search index unreadable: .*version 1/, checked.stdout + checked.stderr);
+    const repaired = await runChaton(['check', '--config', config, '--repair']);
+    assert.match(repaired.stdout, /lobby: fixed: search index .* rebuilt/, repaired.stdout + repaired.stderr);
+    assert.equal(fs.readFileSync(index).readUInt32LE(8), 2);
+    fs.writeFileSync(index, bytes);
+    const again = await startServer(t, { dir });
+    assert.deepEqual(hits((await get(`${again.roomUrl()}search?q=ss`)).text).length, 2);
+    assert.equal(fs.readFileSync(index).readUInt32LE(8), 2, 'the server wrote it anew');
   });
 });

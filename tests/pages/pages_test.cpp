@@ -74,7 +74,7 @@ TEST(DayPage, TitleNavigationPostsAndNavigator) {
   EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/12/01\" class=\"next-day\" rel=\"next\""),
             std::string::npos);
   EXPECT_NE(h.find(">Back to the chat room</a>"), std::string::npos);
-  EXPECT_NE(h.find("<span class=\"chatter\">shiro</span>"), std::string::npos);
+  EXPECT_NE(h.find("\">shiro</span>"), std::string::npos);
   EXPECT_NE(h.find("id=\"entry-"), std::string::npos);
   EXPECT_NE(h.find("<link rel=\"canonical\" href=\"http://host/lobby/a/2024/11/24\">"), std::string::npos);
   EXPECT_EQ(h.find("noindex"), std::string::npos);
@@ -82,12 +82,16 @@ TEST(DayPage, TitleNavigationPostsAndNavigator) {
   EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/10\" class=\"prev-month\""), std::string::npos);
   EXPECT_NE(h.find("href=\"http://host/lobby/a/2024/12\" class=\"next-month\""), std::string::npos);
   EXPECT_NE(h.find(">November 2024</a>"), std::string::npos);
+  // A link's name keeps the day and the count apart: "20, 7 posts", not "207 posts".
   EXPECT_NE(h.find("<a href=\"http://host/lobby/a/2024/11/20\"><span class=\"day-number\">20</span>"
+                   "<span class=\"visually-hidden\">, </span>"
                    "<span class=\"day-count\">7<span class=\"visually-hidden\"> posts</span>"),
             std::string::npos);
-  EXPECT_NE(h.find("<td class=\"has-posts current\"><a href=\"http://host/lobby/a/2024/11/24\" "
-                   "aria-current=\"date\"><span class=\"day-number\">24</span><span class=\"day-count\">2"),
-            std::string::npos);
+  EXPECT_NE(
+      h.find("<td class=\"has-posts current\"><a href=\"http://host/lobby/a/2024/11/24\" "
+             "aria-current=\"date\"><span class=\"day-number\">24</span><span class=\"visually-hidden\">, "
+             "</span><span class=\"day-count\">2"),
+      std::string::npos);
   EXPECT_NE(h.find("9 posts on 2 days."), std::string::npos);
   EXPECT_EQ(count(h, "class=\"has-posts"), 2u);
   expect_csp_clean(h);
@@ -188,7 +192,29 @@ TEST(DayPage, ALongDayIsShownInBoundedPagesThatLinkToEachOther) {
   EXPECT_EQ(short_day.posts.size(), 10u);
   std::string one = render_day_page(room, short_day);
   EXPECT_EQ(one.find("data-entry-pages"), std::string::npos) << "a short day is one page, as before";
-  EXPECT_EQ(one.find("<script"), std::string::npos);
+  // Every day page loads the script (it shows the times in the reader's zone).
+  EXPECT_NE(one.find("<script src=\"http://host/lobby/chaton.abc.js\""), std::string::npos);
+}
+
+TEST(DayPage, SaysItsDaysAreUtcByTheHeadingAndLoadsTheScript) {
+  DayPage p;
+  p.date = Date{2024, 11, 24};
+  p.posts = {make_post("shiro", kNov24 + 3600, 5, "hello")};
+  ArchiveRoom room = room_named("Lobby");
+  room.script_url = kUrl + "chaton.abc.js";
+  std::string h = render_day_page(room, p);
+  size_t note = h.find("Days are in UTC");
+  ASSERT_NE(note, std::string::npos);
+  EXPECT_LT(h.find("<h1"), note);
+  EXPECT_LT(note, h.find("class=\"view day-posts\""));
+  EXPECT_NE(h.find("<script src=\"http://host/lobby/chaton.abc.js\" defer>"), std::string::npos);
+  EXPECT_NE(h.find("<time datetime=\"2024-11-24T01:00:00Z\">2024/11/24 01:00:00 UTC</time>"),
+            std::string::npos);
+  expect_csp_clean(h);
+  // An empty day needs no script.
+  DayPage empty;
+  empty.date = Date{2024, 11, 25};
+  EXPECT_EQ(render_day_page(room, empty).find("<script"), std::string::npos);
 }
 
 TEST(DayPage, PagesOfLongPostsAreBoundedInBytesToo) {
@@ -282,6 +308,20 @@ TEST(SearchPage, HitsHighlightedEscapedAndPaged) {
   EXPECT_NE(h.find("href=\"http://host/lobby/search?q=hello%20%26%20%22bye%22&amp;page=3\" rel=\"next\""),
             std::string::npos);
   EXPECT_NE(h.find("noindex"), std::string::npos);
+  expect_csp_clean(h);
+}
+
+TEST(SearchPage, LoadsTheScriptForLocalTimes) {
+  PageRoom s;
+  s.name = "Lobby";
+  s.url = kUrl;
+  s.render.room_url = kUrl;
+  s.script_url = kUrl + "chaton.abc.js";
+  search::Results r;
+  r.hits.push_back({Date{2024, 11, 24}, make_post("b", kNov24 + 30, 5, "hello again")});
+  std::string h = render_search_page(s, "hello", search::parse_query("hello"), r);
+  EXPECT_NE(h.find("<script src=\"http://host/lobby/chaton.abc.js\" defer>"), std::string::npos);
+  EXPECT_NE(h.find("<time datetime=\"2024-11-24T00:00:30Z\">"), std::string::npos);
   expect_csp_clean(h);
 }
 
@@ -428,9 +468,18 @@ TEST(RoomPage, IsCspCleanAndLinksEverything) {
     EXPECT_NE(h.find(std::string("href=\"http://host/lobby/") + sub + "\""), std::string::npos) << sub;
   EXPECT_NE(h.find("type=\"application/rss+xml\""), std::string::npos);
   EXPECT_NE(h.find("role=\"log\""), std::string::npos);
+  // The message box is a region of its own, not the page's footer (contentinfo).
+  EXPECT_NE(h.find("<section class=\"composer\" aria-label=\"Post a message\">"), std::string::npos);
+  EXPECT_EQ(h.find("<footer"), std::string::npos);
   EXPECT_NE(h.find("<label for=\"nick\">Nickname</label>"), std::string::npos);
   EXPECT_NE(h.find("Remember me"), std::string::npos);
   EXPECT_NE(h.find("&#39;Return&#39; key to post"), std::string::npos);
+  // The mention notification control: hidden until the script shows it
+  // (never asked on load), a checkbox with a label.
+  EXPECT_TRUE(std::regex_search(h, std::regex("<label class=\"check\" id=\"notify-control\" hidden>"
+                                              "<input type=\"checkbox\" id=\"notify-mentions\"[^>]*> "
+                                              "Notify me of mentions</label>")))
+      << h;
   EXPECT_NE(a.css.find("max-width: min(100%, 300px); max-height: 300px;"), std::string::npos);
   EXPECT_TRUE(std::regex_match(a.js_name, std::regex("chaton\\.[0-9a-f]{12}\\.js")));
   // The stylesheet by its content hash: another limit, another name.
@@ -442,6 +491,81 @@ TEST(RoomPage, IsCspCleanAndLinksEverything) {
   // Compressed once, here.
   ASSERT_TRUE(a.js_gzip && a.css_gzip);
   EXPECT_LT(a.css_gzip->size(), a.css.size());
+}
+
+TEST(RoomPage, APrivateRoomLinksItsPasswordPageForTheSignedInUser) {
+  Assets a = make_assets(300);
+  PageRoom room;
+  room.name = "Secret";
+  room.url = kUrl;
+  room.render.room_url = kUrl;
+  // A public room has no users: no link.
+  EXPECT_EQ(render_room_page(room, a, "/").find("passwd"), std::string::npos);
+  std::string h = render_room_page(room, a, "/", "<al & ice>");
+  expect_csp_clean(h);
+  // In the room's links, named by what it does, with who is signed in.
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(h, m, std::regex("<nav class=\"room-links\"[^>]*>(.*?)</nav>")));
+  std::string nav = m[1];
+  EXPECT_NE(nav.find("<a href=\"http://host/lobby/passwd\" class=\"account-link\">Change password"
+                     "<span class=\"visually-hidden\"> (signed in as &lt;al &amp; ice&gt;)</span></a>"),
+            std::string::npos)
+      << nav;
+  EXPECT_EQ(h.find("<al & ice>"), std::string::npos);
+}
+
+TEST(PasswdPage, StyledLikeTheOtherPagesWithLabelledFields) {
+  PageRoom room;
+  room.name = "Secret <room>";
+  room.url = kUrl;
+  room.render.room_url = kUrl;
+  room.render.img_size_limit = 300;
+  PasswdForm form{"<alice>", {}, false, 8, 128};
+  std::string h = render_passwd_page(room, form);
+  expect_csp_clean(h);
+  // The same hashed stylesheet as the room page, the same header and footer.
+  EXPECT_NE(h.find("<link rel=\"stylesheet\" href=\"http://host/lobby/" + make_assets(300).css_name + "\">"),
+            std::string::npos);
+  EXPECT_NE(h.find("<header class=\"page-header\"><h1 class=\"crumbs\"><a href=\"http://host/lobby/\">"
+                   "Secret &lt;room&gt;</a>"),
+            std::string::npos);
+  EXPECT_NE(h.find("<main>"), std::string::npos);
+  EXPECT_NE(h.find("<footer class=\"page-footer\">"), std::string::npos);
+  EXPECT_NE(h.find("Logged in as <strong>&lt;alice&gt;</strong>"), std::string::npos);
+  // Each field has its label; the rule for a new password describes both new fields.
+  for (const char* id : {"old", "new", "again"}) {
+    EXPECT_NE(h.find(std::string("<label for=\"") + id + "\">"), std::string::npos) << id;
+    EXPECT_NE(h.find(std::string("<input type=\"password\" id=\"") + id + "\" name=\"" + id + "\""),
+              std::string::npos)
+        << id;
+  }
+  EXPECT_EQ(count(h, "aria-describedby=\"passwd-rule\""), 2u);
+  EXPECT_NE(h.find("<p class=\"hint\" id=\"passwd-rule\">At least 8 characters."), std::string::npos);
+  EXPECT_EQ(h.find("role=\"alert\""), std::string::npos);
+}
+
+TEST(PasswdPage, SaysClearlyThatThePasswordWasNotChangedAndWhy) {
+  PageRoom room;
+  room.name = "Secret";
+  room.url = kUrl;
+  room.render.room_url = kUrl;
+  PasswdForm refused{"alice", "the two new passwords differ", false, 8, 128};
+  std::string h = render_passwd_page(room, refused);
+  EXPECT_NE(h.find("<p class=\"form-error\" id=\"passwd-error\" role=\"alert\">"
+                   "<strong>Your password was not changed:</strong> the two new passwords differ.</p>"),
+            std::string::npos)
+      << h;
+  // The form stays, and points at the message.
+  EXPECT_NE(h.find("<form class=\"passwd-form\" aria-describedby=\"passwd-error\""), std::string::npos);
+
+  PasswdForm done{"alice", "Your password was changed.", true, 8, 128};
+  h = render_passwd_page(room, done);
+  EXPECT_NE(h.find("<p class=\"form-done\" role=\"status\">Your password was changed.</p>"),
+            std::string::npos)
+      << h;
+  EXPECT_EQ(h.find("<form"), std::string::npos);
+  EXPECT_EQ(h.find("not changed"), std::string::npos);
+  expect_csp_clean(h);
 }
 
 TEST(RoomIndex, DescriptionChattersAndLastPost) {
@@ -493,6 +617,19 @@ TEST(BadgePage, SnippetsEscaped) {
   EXPECT_NE(h.find("data-copy=\"snippet-md\""), std::string::npos);
   EXPECT_EQ(h.find("<C>"), std::string::npos);
   expect_csp_clean(h);
+}
+
+TEST(BadgePage, HasALiveRegionForWhatTheCopyButtonsDid) {
+  PageRoom s;
+  s.name = "Lobby";
+  s.url = kUrl;
+  BadgeInfo info;
+  info.name = s.name;
+  info.room_url = kUrl;
+  std::string h = render_badge_page(s, make_assets(400), info);
+  // In the page from the start (a live region added later is not heard), empty.
+  EXPECT_NE(h.find("<p id=\"copy-status\" class=\"visually-hidden\" role=\"status\"></p>\n</main>"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -183,6 +183,7 @@ TEST_F(PgSearchTest, AppendFoldsAndTheFoldIsWhatSearchFolds) {
   ASSERT_EQ(r->rows(), 1);
   EXPECT_EQ(r->text(0, 0), "émile\nhello κοσμε");
   EXPECT_EQ(folded_for_search("ÉMILE", "Hello ΚΟΣΜΕ"), "émile\nhello κοσμε");
+  EXPECT_EQ(folded_for_search("Ștefan", "Straße TIẾNG VIỆT ＡＢＣ"), "ștefan\nstrasse tiếng việt abc");
   EXPECT_EQ(like_containing("a%b_c\\d"), "%a\\%b\\_c\\\\d%");
 }
 
@@ -212,6 +213,65 @@ TEST_F(PgSearchTest, FindsRowsWrittenWithoutAFoldAndFoldsThem) {
   ASSERT_TRUE(wrong);
   for (int i = 0; i < wrong->rows(); ++i)
     EXPECT_EQ(wrong->text(i, 2), folded_for_search(wrong->text(i, 0), wrong->text(i, 1)));
+  EXPECT_EQ(expect_same(index, "hello"), 4u * 3);
+}
+
+// The examples through the database, both ways.
+TEST_F(PgSearchTest, FoldsCaseTheWayUnicodeSays) {
+  add(sample());
+  Date day{2026, 11, 28};
+  add({post("Ștefan", "Știri azi", day, 1), post("vy", "TIẾNG VIỆT", day, 2), post("de", "Straße", day, 3),
+       post("de", "STRASSE", day, 4), post("vy", "tie\xCC\x82\xCC\x81ng vie\xCC\xA3\xCC\x82t", day, 5),
+       post("wide", "ＡＢＣ", day, 6)});
+  PgSearchIndex index(url_, "lobby");
+  ASSERT_TRUE(index.refresh());
+  EXPECT_EQ(expect_same(index, "știri"), 1u);
+  EXPECT_EQ(expect_same(index, "ȘTIRI"), 1u);
+  EXPECT_EQ(expect_same(index, "ștefan"), 1u);
+  EXPECT_EQ(expect_same(index, "\"tiếng việt\""), 2u);
+  EXPECT_EQ(expect_same(index, "TIE\xCC\x82\xCC\x81NG"), 2u);
+  EXPECT_EQ(expect_same(index, "ß"), 2u);
+  EXPECT_EQ(expect_same(index, "ss"), 2u);
+  EXPECT_EQ(expect_same(index, "abc"), 1u);
+}
+
+// Schema migration 4 (schema.h, kRefoldMigration) drops the folds written
+// with the length-preserving fold of before wherever they hold more than
+// ASCII (where the two folds agree), and the searches fold those rows again.
+TEST_F(PgSearchTest, TheRefoldMigrationDropsOldFoldsAndSearchesRefoldThem) {
+  add(sample());
+  Date day{2026, 11, 28};
+  add({post("Ștefan", "Știri azi", day, 1), post("de", "Straße", day, 3), post("ascii", "plain words", day, 4)});
+  PgConnection c(url_);
+  // As the old fold left them: lower() keeps ß and every length, as it did.
+  ASSERT_TRUE(c.exec("UPDATE chaton_posts SET folded = lower(nick) || E'\\n' || lower(text)"));
+  auto count = [&](const std::string& where) {
+    auto r = c.exec("SELECT count(*) FROM chaton_posts WHERE " + where);
+    EXPECT_TRUE(r);
+    return r ? r->int64(0, 0) : -1;
+  };
+  EXPECT_EQ(count("folded = 'de' || E'\\n' || 'straße'"), 1);
+  ASSERT_TRUE(c.exec("DELETE FROM chaton_schema WHERE version >= " + std::to_string(kRefoldMigration)));
+  auto m = migrate(c);
+  ASSERT_TRUE(m) << m.status().message();
+  EXPECT_EQ(*m, kRefoldMigration - 1);
+  const int64_t non_ascii = count("(nick || text) ~ '[^\\x01-\\x7f]'");
+  EXPECT_GT(non_ascii, 0);
+  EXPECT_EQ(count("folded IS NULL"), non_ascii);
+  EXPECT_EQ(count("folded = 'ascii' || E'\\n' || 'plain words'"), 1) << "an ASCII row keeps its fold";
+
+  PgSearchIndex index(url_, "lobby");
+  search::StopFlag stop{true};  // finds the room, folds nothing: the old rows are candidates
+  ASSERT_TRUE(index.refresh(&stop));
+  EXPECT_EQ(expect_same(index, "ss"), 1u);
+  EXPECT_EQ(expect_same(index, "știri"), 1u);
+  ASSERT_TRUE(index.refresh());
+  EXPECT_EQ(count("folded IS NULL"), 0);
+  auto rows = c.exec("SELECT nick, text, folded FROM chaton_posts");
+  ASSERT_TRUE(rows);
+  for (int i = 0; i < rows->rows(); ++i)
+    EXPECT_EQ(rows->text(i, 2), folded_for_search(rows->text(i, 0), rows->text(i, 1)));
+  EXPECT_EQ(expect_same(index, "ss"), 1u);
   EXPECT_EQ(expect_same(index, "hello"), 4u * 3);
 }
 

@@ -4,6 +4,7 @@
 
 #include "render/html.h"
 #include "support/posts.h"
+#include "util/civil_time.h"
 
 #include <gtest/gtest.h>
 
@@ -25,14 +26,33 @@ RenderOptions options() {
   return o;
 }
 
-std::string header(const std::string& stamp, const std::string& nick) {
-  return "<div class=\"entry-header\"><span class=\"timestamp\">" + stamp +
-         "</span><span class=\"chatter\">" + nick + "</span></div>";
+// "2024/11/24 12:06:40 UTC" -> "2024-11-24T12:06:40Z"
+std::string iso(std::string stamp) {
+  for (char& c : stamp)
+    if (c == '/') c = '-';
+  stamp[10] = 'T';
+  return stamp.substr(0, 19) + "Z";
 }
 
-std::string anchor(const std::string& id, const std::string& date) {
+// Nick first, then the time (docs/PROTOCOL.md, "Rendering").
+std::string header(const std::string& stamp, const std::string& nick) {
+  return "<div class=\"entry-header\"><span class=\"chatter nick-c" + std::to_string(nick_colour(nick)) +
+         "\">" + nick + "</span><span class=\"timestamp\"><time datetime=\"" + iso(stamp) + "\">" + stamp +
+         "</time></span></div>";
+}
+
+// A permalink out of the tab order, named after the post it leads to.
+std::string anchor(const std::string& id, const std::string& date, const std::string& nick = "shiro",
+                   const std::string& stamp = "") {
+  std::string when = stamp;
+  if (when.empty()) {
+    // The time from the id's hex seconds, as the header shows it.
+    int64_t sec = std::stoll(id.substr(6, id.find('-', 6) - 6), nullptr, 16);
+    when = format_timestamp(sec);
+  }
   return "<a class=\"permalink-anchor\" id=\"anchor-" + id + "\" href=\"" + kRoomUrl + "a/" + date + "#" +
-         id + "\" target=\"_parent\">#</a>";
+         id + "\" target=\"_parent\" tabindex=\"-1\" aria-label=\"Permalink to the post by " + nick + " at " +
+         when + "\">#</a>";
 }
 
 std::string single(const std::string& id, const std::string& html) {
@@ -44,10 +64,11 @@ std::string link(const std::string& url_html) {
          url_html + "</a>";
 }
 
-std::string image(const std::string& url_html) {
+// The image's alt text names the file (never the whole URL).
+std::string image(const std::string& url_html, const std::string& alt_html) {
   return "<a href=\"" + url_html +
          "\" rel=\"nofollow noopener\" target=\"_blank\" class=\"link-image\"><img src=\"" + url_html +
-         "\" alt=\"" + url_html + "\" class=\"inline-image\" loading=\"lazy\"></a>";
+         "\" alt=\"" + alt_html + "\" class=\"inline-image\" loading=\"lazy\"></a>";
 }
 
 std::string youtube(const std::string& id, int w = 425, int h = 344) {
@@ -108,6 +129,49 @@ TEST(RenderPosts, MultiLine) {
                                anchor("entry-674316d0-ff", "2024/11/24") +
                                "<pre class=\"entry-multi\" id=\"entry-674316d0-ff\">hello\n"
                                "&lt;world&gt;</pre>");
+}
+
+TEST(RenderPosts, HeaderReadsNickThenMachineReadableTime) {
+  std::vector<Post> posts{make_post("shiro", kMidnight - 1, 7, "late")};
+  std::string out = render(posts);
+  size_t nick = out.find("class=\"chatter");
+  size_t time = out.find("<time datetime=\"2024-11-23T23:59:59Z\">2024/11/23 23:59:59 UTC</time>");
+  size_t text = out.find("late");
+  ASSERT_NE(nick, std::string::npos) << out;
+  ASSERT_NE(time, std::string::npos) << out;
+  EXPECT_LT(nick, time);
+  EXPECT_LT(time, text);
+}
+
+TEST(RenderPosts, PermalinkIsNamedAndOutOfTheTabOrder) {
+  std::vector<Post> posts{make_post("a\"<b", kSec, 1, "x"), make_post("a\"<b", kSec + 5, 2, "y")};
+  std::string out = render(posts);
+  // Every post (the grouped one too) has its permalink, each named by the
+  // nick and its own time, none a tab stop.
+  EXPECT_EQ(count(out, "tabindex=\"-1\""), 2u) << out;
+  EXPECT_NE(out.find("aria-label=\"Permalink to the post by a&quot;&lt;b at 2024/11/24 12:06:40 UTC\""),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("aria-label=\"Permalink to the post by a&quot;&lt;b at 2024/11/24 12:06:45 UTC\""),
+            std::string::npos)
+      << out;
+}
+
+TEST(NickColour, StableInRangeAndSpread) {
+  EXPECT_EQ(nick_colour("shiro"), nick_colour("shiro"));
+  std::vector<bool> seen(kNickColours, false);
+  for (int i = 0; i < 200; ++i) {
+    int c = nick_colour("nick" + std::to_string(i));
+    ASSERT_GE(c, 0);
+    ASSERT_LT(c, kNickColours);
+    seen[static_cast<size_t>(c)] = true;
+  }
+  for (int c = 0; c < kNickColours; ++c) EXPECT_TRUE(seen[static_cast<size_t>(c)]) << c;
+  // The class is on the nickname in the header.
+  std::string out = render({make_post("kuro", kSec, 1, "x")});
+  EXPECT_NE(out.find("<span class=\"chatter nick-c" + std::to_string(nick_colour("kuro")) + "\">kuro</span>"),
+            std::string::npos)
+      << out;
 }
 
 TEST(RenderPosts, EmptySpan) { EXPECT_EQ(render({}), ""); }
@@ -197,10 +261,9 @@ TEST(Escaping, HostileNickAndText) {
   };
   std::string out = render(posts);
   expect_no_active_content(out);
-  EXPECT_NE(out.find("<span class=\"chatter\">&lt;script&gt;alert(1)&lt;/script&gt;</span>"),
-            std::string::npos);
+  EXPECT_NE(out.find("\">&lt;script&gt;alert(1)&lt;/script&gt;</span>"), std::string::npos);
   EXPECT_NE(out.find("<span>&lt;img src=x onerror=alert(1)&gt;</span>"), std::string::npos);
-  EXPECT_NE(out.find("<span class=\"chatter\">&quot;&#39;&amp;nick</span>"), std::string::npos);
+  EXPECT_NE(out.find("\">&quot;&#39;&amp;nick</span>"), std::string::npos);
   EXPECT_NE(out.find("<span>say &quot;hi&quot; &amp; &#39;bye&#39;</span>"), std::string::npos);
 }
 
@@ -292,17 +355,35 @@ TEST(RenderText, NonAsciiInUrl) {
 // ---- images ----
 
 TEST(RenderText, ImageLinks) {
-  for (const char* url :
+  for (std::string url :
        {"http://a/b.jpg", "http://a/b.JPEG", "https://a/b.gif", "http://a/b.png", "http://a/b.webp"}) {
-    EXPECT_EQ(render_text(url, options()), image(url)) << url;
+    EXPECT_EQ(render_text(url, options()), image(url, "Image: " + url.substr(url.rfind('/') + 1))) << url;
   }
 }
 
 TEST(RenderText, ImageExtensionBeforeQueryOrFragment) {
-  EXPECT_EQ(render_text("http://a/b.png?size=2&x=1", options()), image("http://a/b.png?size=2&amp;x=1"));
-  EXPECT_EQ(render_text("http://a/b.png#frag", options()), image("http://a/b.png#frag"));
+  EXPECT_EQ(render_text("http://a/b.png?size=2&x=1", options()),
+            image("http://a/b.png?size=2&amp;x=1", "Image: b.png"));
+  EXPECT_EQ(render_text("http://a/b.png#frag", options()), image("http://a/b.png#frag", "Image: b.png"));
   EXPECT_EQ(render_text("http://a/b?file=c.png", options()), link("http://a/b?file=c.png"));
   EXPECT_EQ(render_text("http://a.png", options()), link("http://a.png"));
+}
+
+TEST(RenderText, ImageAltNamesThePosterAndTheFileNotTheUrl) {
+  EXPECT_EQ(
+      render_text("see https://pics.example/2024/cat%20nap.png?s=1", options(), "shiro"),
+      "see " + image("https://pics.example/2024/cat%20nap.png?s=1", "Image posted by shiro: cat%20nap.png"));
+  // A hostile nickname stays text inside the attribute.
+  std::string out = render_text("http://a/b.png", options(), "\"><script>");
+  EXPECT_NE(out.find("alt=\"Image posted by &quot;&gt;&lt;script&gt;: b.png\""), std::string::npos) << out;
+  expect_no_active_content(out);
+}
+
+TEST(RenderPosts, ImageAltNamesThePoster) {
+  std::vector<Post> posts{make_post("kuro", kSec, 1, "http://a/dir/photo.jpg")};
+  std::string out = render(posts);
+  EXPECT_NE(out.find("alt=\"Image posted by kuro: photo.jpg\""), std::string::npos) << out;
+  EXPECT_EQ(out.find("alt=\"http"), std::string::npos) << out;
 }
 
 TEST(RenderText, ImageHasNoInlineStyle) {
@@ -364,8 +445,8 @@ TEST(RenderText, Nicovideo) {
 
 TEST(RenderText, SeveralUrlsInOneText) {
   EXPECT_EQ(render_text("http://a/1.png http://b/ https://youtu.be/abcdef", options()),
-            image("http://a/1.png") + " " + link("http://b/") + " " + link("https://youtu.be/abcdef") +
-                youtube("abcdef"));
+            image("http://a/1.png", "Image: 1.png") + " " + link("http://b/") + " " +
+                link("https://youtu.be/abcdef") + youtube("abcdef"));
 }
 
 TEST(RenderText, LongInputStaysLinear) {

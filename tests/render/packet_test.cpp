@@ -128,13 +128,16 @@ TEST(PacketWeb, ContentIsJsonStringOfRenderedPosts) {
   std::vector<Post> posts{make_post("n<", kSec, 5, "a \"b\"")};
   std::string html = render_posts(posts, nullptr, options());
   std::string c = content(PacketFormat::web, posts);
-  EXPECT_EQ(c,
-            "\"<div class=\\\"entry-header\\\"><span class=\\\"timestamp\\\">2024/11/24 12:06:40 UTC"
-            "</span><span class=\\\"chatter\\\">n&lt;</span></div>"
-            "<a class=\\\"permalink-anchor\\\" id=\\\"anchor-entry-674316d0-05\\\" "
-            "href=\\\"http://host/lobby/a/2024/11/24#entry-674316d0-05\\\" target=\\\"_parent\\\">#</a>"
-            "<div class=\\\"entry-single\\\" id=\\\"entry-674316d0-05\\\"><span>a &quot;b&quot;"
-            "</span></div>\"");
+  EXPECT_EQ(c, "\"<div class=\\\"entry-header\\\"><span class=\\\"chatter nick-c" +
+                   std::to_string(nick_colour("n<")) +
+                   "\\\">n&lt;</span><span class=\\\"timestamp\\\"><time "
+                   "datetime=\\\"2024-11-24T12:06:40Z\\\">2024/11/24 12:06:40 UTC</time></span></div>"
+                   "<a class=\\\"permalink-anchor\\\" id=\\\"anchor-entry-674316d0-05\\\" "
+                   "href=\\\"http://host/lobby/a/2024/11/24#entry-674316d0-05\\\" target=\\\"_parent\\\" "
+                   "tabindex=\\\"-1\\\" aria-label=\\\"Permalink to the post by n&lt; at 2024/11/24 12:06:40 "
+                   "UTC\\\">#</a>"
+                   "<div class=\\\"entry-single\\\" id=\\\"entry-674316d0-05\\\"><span>a &quot;b&quot;"
+                   "</span></div>\"");
   EXPECT_EQ(boost::json::parse(c).as_string(), html);
 }
 

@@ -1,10 +1,13 @@
-// Takes the README's screenshots: the room and an archive day, 1200x800,
-// after a few posts. Run from the repository root after a build:
+// Takes the README's screenshots after a few posts: the room in light and
+// dark mode and on a phone (360x740), an archive day and search results
+// (1200x800 otherwise), in a fixed time zone and locale so that the local
+// times they show do not depend on the machine. Run from the repository
+// root after a build:
 //
 //   node tests/browser/lib/screenshots.mjs [OUT_DIR] [--all]
 //
-// OUT_DIR defaults to docs/. With --all it also takes phone-sized (360x740)
-// and dark-mode shots of every page, for checking the design by eye.
+// OUT_DIR defaults to docs/. With --all it also takes phone-sized and
+// dark-mode shots of every other page, for checking the design by eye.
 
 import fs from 'node:fs';
 import os from 'node:os';
@@ -55,7 +58,7 @@ try {
     ['kaz', 'And the page works on my phone too.'],
     ['mimi', 'Photo from the meetup: https://images.example/meetup.png'],
     ['kaz', 'Nice! Multi-line posts keep their shape:\n  (define (greet name)\n    (format #t "Hello, ~a!~%" name))'],
-    ['shiro', 'Archives, search, RSS and the badge are linked at the top.'],
+    ['shiro', 'Hi visitor! Archives, search, RSS and the badge are linked at the top.'],
   ]) {
     await postOk(room, nick, text);
     await new Promise((r) => setTimeout(r, 1100));
@@ -71,7 +74,7 @@ try {
     return [Math.round(60 + 190 * t), Math.round(90 + 60 * t), Math.round(190 - 60 * t)];
   });
   const shoot = async (url, file, { viewport = { width: 1200, height: 800 }, colorScheme = 'light', prepare } = {}) => {
-    const page = await openPage(browser, { viewport, colorScheme });
+    const page = await openPage(browser, { viewport, colorScheme, timezoneId: 'Asia/Tokyo', locale: 'en-GB' });
     await page.route('https://images.example/**', (r) => r.fulfill({ contentType: 'image/png', body: png }));
     await page.goto(url);
     if (prepare) await prepare(page);
@@ -92,18 +95,18 @@ try {
   const yesterdayPath = new Date(yesterday * 1000).toISOString().slice(0, 10).replaceAll('-', '/');
   const permalink = `${room}a/${yesterdayPath}#entry-${(yesterday + 9 * 3600 + 920).toString(16)}-${(3000).toString(16)}`;
 
+  const phone = { width: 360, height: 740 };
   await shoot(room, 'screenshot-room.png', { prepare: roomReady });
+  await shoot(room, 'screenshot-room-dark.png', { colorScheme: 'dark', prepare: roomReady });
+  await shoot(room, 'screenshot-phone.png', { viewport: phone, prepare: roomReady });
   await shoot(permalink, 'screenshot-archive.png');
+  await shoot(`${room}search?q=gauche`, 'screenshot-search.png');
   if (all) {
-    const phone = { width: 360, height: 740 };
-    await shoot(room, 'phone-room.png', { viewport: phone, prepare: roomReady });
-    await shoot(room, 'dark-room.png', { colorScheme: 'dark', prepare: roomReady });
     await shoot(permalink, 'phone-archive.png', { viewport: phone });
     await shoot(permalink, 'dark-archive.png', { colorScheme: 'dark' });
     await shoot(`${room}a/`, 'months.png');
     await shoot(`${room}a/1999/01/01`, 'empty-day.png');
     await shoot(`${room}a/2024/13/01`, 'not-found.png');
-    await shoot(`${room}search?q=gauche`, 'search.png');
     await shoot(`${room}search?q=gauche`, 'phone-search.png', { viewport: phone });
     await shoot(`${room}badge.html`, 'badge.png');
     await shoot(`${room}badge.html`, 'phone-badge.png', { viewport: phone });
