@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <utility>
+#include <vector>
 
 namespace chaton {
 
@@ -23,10 +24,31 @@ size_t DeadlineList::pending() const {
   return set_.size();
 }
 
+void DeadlineList::shutdown() {
+  std::vector<std::function<void()>> dropped;  // destroyed outside the lock: they may own timers of this list
+  {
+    std::lock_guard lock(mu_);
+    dropped.reserve(set_.size());
+    while (!set_.empty()) {
+      Entry& e = *set_.begin();
+      set_.erase(set_.begin());
+      dropped.push_back(std::move(e.handler_));
+      e.handler_ = nullptr;
+    }
+    driver_armed_ = false;
+    shut_down_ = true;
+    driver_->cancel();
+  }
+}
+
 void DeadlineList::arm(Entry& e, MonoDuration delay, std::function<void()> handler) {
   std::function<void()> replaced;  // let go of outside the lock: it may own timers of this list
   {
     std::lock_guard lock(mu_);
+    if (shut_down_) {
+      replaced = std::move(handler);
+      return;
+    }
     MonoTime now = time_.monotonic_now();
     if (e.hook_.is_linked()) set_.erase(set_.iterator_to(e));
     replaced = std::exchange(e.handler_, std::move(handler));

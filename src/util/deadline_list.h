@@ -54,6 +54,13 @@ class DeadlineList {
   // Timers armed and not yet run or cancelled.
   size_t pending() const;
 
+  // Lets go of every pending handler without running it, as an io_context
+  // does with its pending operations when it shuts down: what the handlers
+  // hold (often their timers' owners) is released here, while the list
+  // still exists. An arm() after this lets go of its handler at once and
+  // never runs it.
+  void shutdown();
+
  private:
   // A timer of the list; its node in the list is part of it.
   class Entry final : public Timer {
@@ -95,6 +102,7 @@ class DeadlineList {
   Set set_;
   uint64_t arms_ = 0;  // arms so far
   bool driver_armed_ = false;
+  bool shut_down_ = false;  // shutdown() was called
   MonoTime driver_at_{};  // when the driver fires, while armed
 };
 

@@ -80,7 +80,11 @@ class LoopTimers final : public net::execution_context::service {
   }
 
  private:
-  void shutdown() override {}
+  // The context is shutting down: its pending operations are destroyed
+  // without running, and so are the handlers on the list.
+  void shutdown() override {
+    if (list_) list_->shutdown();
+  }
   std::unique_ptr<Timer> driver_;  // until the list takes it
   std::once_flag made_;
   std::unique_ptr<DeadlineList> list_;

@@ -177,6 +177,48 @@ TEST_F(DeadlineListTest, CancelLetsGoOfTheHandlerAtOnce) {
   EXPECT_TRUE(watch.expired());
 }
 
+TEST_F(DeadlineListTest, ShutdownLetsGoOfEveryHandlerAndLaterArmsNeverRun) {
+  // An owner whose timer's handler keeps it alive: only letting go of the
+  // handler ends it, as a session waiting on its timeout.
+  struct Owner {
+    std::unique_ptr<Timer> timer;
+  };
+  auto owner = std::make_shared<Owner>();
+  std::weak_ptr<Owner> watch = owner;
+  owner->timer = list.make_timer();
+  owner->timer->arm(seconds(1), [owner] {});
+  owner.reset();
+  EXPECT_FALSE(watch.expired());
+  list.shutdown();
+  EXPECT_TRUE(watch.expired());  // its handler went, and with it the owner and its timer
+  EXPECT_EQ(list.pending(), 0u);
+  auto t = list.make_timer();
+  t->arm(seconds(0), [&] { ran.push_back("after"); });
+  EXPECT_EQ(list.pending(), 0u);
+  advance(seconds(2));
+  EXPECT_TRUE(ran.empty());
+}
+
+// An event loop that ends with readers still waiting: destroying it lets go
+// of their handlers while its list still exists, as it does for any pending
+// operation, so what they keep alive is destroyed then and not leaked.
+TEST(RealTimeSourceLoopTimers, DestroyingTheLoopReleasesWhatPendingHandlersHold) {
+  struct Owner {
+    std::unique_ptr<Timer> timer;
+  };
+  std::weak_ptr<Owner> watch;
+  {
+    boost::asio::io_context io;
+    auto owner = std::make_shared<Owner>();
+    watch = owner;
+    owner->timer = RealTimeSource::instance().make_timer(io.get_executor());
+    owner->timer->arm(std::chrono::hours(1), [owner] {});
+    owner.reset();
+    EXPECT_FALSE(watch.expired());
+  }
+  EXPECT_TRUE(watch.expired());
+}
+
 // The server's timers: RealTimeSource puts those of an event loop on the
 // loop's one list, and still runs each once, on time, and never a cancelled one.
 TEST(RealTimeSourceLoopTimers, TimersOfALoopRunOnceAndCancelledOnesNever) {
