@@ -118,7 +118,8 @@ Status insert_posts(PgConnection& db, int64_t room, const std::vector<Post>& pos
             "FROM unnest($2::bigint[], $3::integer[], $4::bigint[], $5::integer[], $6::text[], $7::text[], "
             "$8::text[], $9::text[]) AS t(seq, day, sec, usec, nick, text, ip, folded)",
         {num(room), text_array(seqs), text_array(days), text_array(secs), text_array(usecs),
-         text_array(nicks), text_array(texts), text_array(ips), text_array(folds), num(int64_t{kFoldVersion})});
+         text_array(nicks), text_array(texts), text_array(ips), text_array(folds),
+         num(int64_t{kFoldVersion})});
     if (!r) return r.status();
   }
   return Status::ok();

@@ -253,7 +253,8 @@ TEST_F(PgSearchTest, TheRefoldMigrationDropsOldFoldsAndSearchesRefoldThem) {
   EXPECT_EQ(count("folded = 'de' || E'\\n' || 'straße'"), 1);
   // And the database as it was before migration 4.
   ASSERT_TRUE(c.exec("ALTER TABLE chaton_posts DROP COLUMN fold_version"));
-  ASSERT_TRUE(c.exec("CREATE INDEX chaton_posts_unfolded ON chaton_posts (room_id, seq) WHERE folded IS NULL"));
+  ASSERT_TRUE(
+      c.exec("CREATE INDEX chaton_posts_unfolded ON chaton_posts (room_id, seq) WHERE folded IS NULL"));
   ASSERT_TRUE(c.exec("DELETE FROM chaton_schema WHERE version >= " + std::to_string(kRefoldMigration)));
   auto m = migrate(c);
   ASSERT_TRUE(m) << m.status().message();
