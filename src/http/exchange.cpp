@@ -13,9 +13,10 @@ namespace {
 
 // Hands `res` (a Response or a PreparedResponse) to the connection's strand.
 template <class AnyResponse>
-void send_on(const std::shared_ptr<Connection>& connection, const Request& req, AnyResponse res) {
+void send_on(const std::shared_ptr<Connection>& connection, const Request& req, bool keep_alive,
+             AnyResponse res) {
   net::dispatch(connection->executor(),
-                [c = connection, res = std::move(res), keep = req.keep_alive(), ver = req.version(),
+                [c = connection, res = std::move(res), keep = keep_alive, ver = req.version(),
                  head = req.method() == bhttp::verb::head]() mutable { c->send(std::move(res), keep, ver, head); });
 }
 
@@ -26,7 +27,13 @@ Exchange::Exchange(std::shared_ptr<Connection> connection, Request request, std:
     : connection_(std::move(connection)),
       request_(std::move(request)),
       client_address_(std::move(client_address)),
-      peer_address_(std::move(peer_address)) {}
+      peer_address_(std::move(peer_address)),
+      keep_alive_(request_.keep_alive()) {}
+
+void Exchange::release_request_fields() {
+  request_.clear();  // the header fields; the method, target and version stay
+  std::string().swap(request_.body());
+}
 
 void Exchange::log(unsigned status, size_t bytes) {
   if (!access_log_) return;
@@ -40,13 +47,13 @@ void Exchange::log(unsigned status, size_t bytes) {
 void Exchange::respond(Response res) {
   if (!claim()) return;
   log(res.result_int(), res.body().size());
-  send_on(connection_, request_, std::move(res));
+  send_on(connection_, request_, keep_alive_, std::move(res));
 }
 
 void Exchange::respond(PreparedResponse res) {
   if (!claim()) return;
   log(res.head->status(), res.body_size());
-  send_on(connection_, request_, std::move(res));
+  send_on(connection_, request_, keep_alive_, std::move(res));
 }
 
 void Exchange::abandon() {

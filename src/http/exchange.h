@@ -57,6 +57,13 @@ class Exchange {
   // Every response is logged here (address, method, target, status, bytes).
   void set_access_log(LogFile* log) { access_log_ = log; }
 
+  // Lets go of the request's header fields and body, keeping what the
+  // response needs (version, keep-alive, HEAD, and the method and target
+  // for the access log): a handler that waits (a long-poll, a stream)
+  // calls it once it has read what it needs from request(), whose fields
+  // are empty from then on. On the thread that runs the handler.
+  void release_request_fields();
+
  private:
   bool claim() { return !answered_.exchange(true); }
   void log(unsigned status, size_t bytes);
@@ -67,6 +74,7 @@ class Exchange {
   std::string peer_address_;
   std::atomic<bool> answered_{false};
   std::atomic<bool> streaming_{false};
+  bool keep_alive_;  // the request's, taken before its fields may be let go of
   LogFile* access_log_ = nullptr;
 };
 

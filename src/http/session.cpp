@@ -153,14 +153,10 @@ class Session final : public Connection,
         handler_(handler),
         limits_(limits),
         address_(std::move(address)),
-        ticket_(std::move(ticket)),
-        queue_(
-            stream_.get_executor(), kMaxStreamQueueBytes, ticket_,
-            [this](const StreamBytes& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
-            [this] { end_stream(); }) {}
+        ticket_(std::move(ticket)) {}
 
   // Answer this instead of reading requests (the connection is over a cap).
-  void refuse_with(Response res) { refusal_ = std::move(res); }
+  void refuse_with(Response res) { refusal_ = std::make_unique<Response>(std::move(res)); }
 
   // Keeps the TLS context this session was made with alive (a reload on
   // SIGHUP replaces the server's context; running sessions keep theirs).
@@ -170,6 +166,7 @@ class Session final : public Connection,
   // goes with its loop), the Drain may not.
   ~Session() override {
     if (drain_) drain_->leave(drain_slot_);
+    delete stream_state_.load();
   }
 
   void run() {
@@ -231,7 +228,7 @@ class Session final : public Connection,
     on_gone_ = nullptr;
     ++generation_;
     keep_alive = keep_alive && !draining();
-    prepared_.emplace(std::move(res), version, keep_alive, head_only);
+    prepared_ = std::make_unique<PreparedWrite>(std::move(res), version, keep_alive, head_only);
     lowest().expires_after(limits_.idle_timeout);
     net::async_write(
         stream_, prepared_->buffers(),
@@ -264,7 +261,9 @@ class Session final : public Connection,
     stream_header_->keep_alive(false);
     serializer_ = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*stream_header_);
     streaming_ = true;
-    queue_.open();
+    // Published for push(), which may come from any thread.
+    stream_state_.store(new StreamState(*this), std::memory_order_release);
+    stream_state_.load()->queue.open();
     lowest().expires_after(limits_.idle_timeout);
     bhttp::async_write_header(stream_, *serializer_,
                               [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -277,20 +276,45 @@ class Session final : public Connection,
                                 self->buffer_.shrink_to_fit();
                                 // The pieces' writes are watched by the stall timer instead.
                                 self->lowest().expires_never();
-                                self->stall_timer_ = std::make_unique<net::steady_timer>(self->executor());
                                 self->arm_readable_wait();
-                                self->queue_.start();
+                                self->stream()->queue.start();
                               });
   }
 
   bool push(StreamChunk chunk) override {
-    auto pushed = queue_.push(std::move(chunk), this->shared_from_this());
+    StreamState* st = stream_state_.load(std::memory_order_acquire);
+    if (!st) return false;  // no stream started on this connection
+    auto pushed = st->queue.push(std::move(chunk), this->shared_from_this());
     if (pushed == WriteQueue::Pushed::over)  // the reader cannot keep up: drop it
       net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->end_stream(); });
     return pushed == WriteQueue::Pushed::queued;
   }
 
  private:
+  // What only a stream (a response whose body is pushed) needs: made when
+  // the stream starts, so that a connection serving requests, or a
+  // long-poll waiting, does not carry it.
+  struct StreamState {
+    explicit StreamState(Session& s)
+        : queue(
+              s.stream_.get_executor(), kMaxStreamQueueBytes, s.ticket_,
+              [&s](const StreamBytes& bytes, WriteQueue::Done done) { s.write(bytes, std::move(done)); },
+              [&s] { s.end_stream(); }) {}
+    WriteQueue queue;  // the stream's body, after its header
+    // The stall check of the stream's writes (watch_stall): made at the
+    // first write, let go of once no write is in flight.
+    std::unique_ptr<net::steady_timer> stall_timer;
+    std::chrono::steady_clock::time_point piece_started;  // of the piece in flight
+    bool piece_in_flight = false;
+    bool stall_armed = false;
+  };
+  // On the strand, once the stream started (else null).
+  StreamState* stream() { return stream_state_.load(std::memory_order_relaxed); }
+  bool piece_in_flight() {
+    auto* st = stream();
+    return st && st->piece_in_flight;
+  }
+
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
   bool draining() const { return limits_.drain && limits_.drain->draining(); }
 
@@ -317,7 +341,9 @@ class Session final : public Connection,
   void first_read() {
     if (!refusal_) return do_read();
     pending_ = true;
-    send(std::move(*refusal_), false, 11, false);
+    Response refusal = std::move(*refusal_);
+    refusal_.reset();
+    send(std::move(refusal), false, 11, false);
   }
 
   std::string request_address(const Request& req) const {
@@ -338,7 +364,7 @@ class Session final : public Connection,
     auto admission = limits_.connections->admit_carried(client, own);
     if (admission.verdict != ConnectionLimiter::Verdict::ok) return false;
     ticket_ = std::move(admission.ticket);
-    queue_.charge_to(ticket_);
+    if (auto* st = stream()) st->queue.charge_to(ticket_);
     return true;
   }
 
@@ -347,12 +373,12 @@ class Session final : public Connection,
   void uncarry() {
     if (!ticket_ || !ticket_->carrier()) return;
     ticket_ = ticket_->carrier();
-    queue_.charge_to(ticket_);
+    if (auto* st = stream()) st->queue.charge_to(ticket_);
   }
 
   void do_read() {
     if (draining()) return linger_then_close();  // the server takes no more requests
-    parser_.emplace();
+    parser_ = std::make_unique<bhttp::request_parser<bhttp::string_body>>();
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(limits_.max_header_bytes);
     lowest().expires_after(limits_.idle_timeout);
@@ -383,13 +409,15 @@ class Session final : public Connection,
     if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
     std::string address = request_address(parser_->get());
     if (!carry(address)) return reject(bhttp::status::too_many_requests, kTooManyFromAddress);
-    auto ex = std::make_shared<Exchange>(this->shared_from_this(), parser_->release(), std::move(address),
-                                         address_);
+    Request req = parser_->release();
+    parser_.reset();  // a request that waits holds no parser
+    auto ex = std::make_shared<Exchange>(this->shared_from_this(), std::move(req), std::move(address), address_);
     handler_.handle(ex);
   }
 
   void upgrade() {
     Request req = parser_->release();
+    parser_.reset();
     std::string address = request_address(req);
     if (!carry(address)) return reject(bhttp::status::too_many_requests, kTooManyFromAddress);
     UpgradeDecision d = handler_.upgrade(req, address);
@@ -430,7 +458,7 @@ class Session final : public Connection,
     } else {
       if (closed_) return;
       closed_ = true;
-      queue_.stop();
+      if (auto* st = stream()) st->queue.stop();
       beast::error_code ec;
       lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
       if (ec) return close_socket();
@@ -477,14 +505,17 @@ class Session final : public Connection,
   // into one write. A piece must be written within idle_timeout of its
   // start, as a response must; the stall timer checks it (see watch_stall).
   void write(const StreamBytes& bytes, WriteQueue::Done done) {
-    piece_started_ = std::chrono::steady_clock::now();
-    piece_in_flight_ = true;
-    if (!stall_armed_) watch_stall(piece_started_ + limits_.idle_timeout);
+    StreamState& st = *stream();
+    st.piece_started = std::chrono::steady_clock::now();
+    st.piece_in_flight = true;
+    if (!st.stall_armed) watch_stall(st.piece_started + limits_.idle_timeout);
     net::async_write(stream_, bytes.buffers(),
                      with_memory(write_memory(), [self = this->shared_from_this(), done = std::move(done)](
                                                      beast::error_code ec, std::size_t) {
-                       self->piece_in_flight_ = false;
+                       self->stream()->piece_in_flight = false;
                        done(!ec);
+                       // No next piece started: a stream that waits holds no write block.
+                       if (self->write_memory_ && !self->write_memory_->in_use()) self->write_memory_.reset();
                      }));
   }
 
@@ -495,24 +526,32 @@ class Session final : public Connection,
   // started idle_timeout ago or more, waits again until the current
   // piece's deadline if a later piece is in flight, and stops when none
   // is (the next write arms it again). So it is armed at most once per
-  // idle_timeout while the stream is busy, and not at all while it waits.
+  // idle_timeout while the stream is busy, and not at all while it waits;
+  // a stream that waits does not even hold the timer.
   void watch_stall(std::chrono::steady_clock::time_point deadline) {
-    stall_armed_ = true;
-    stall_timer_->expires_at(deadline);
-    stall_timer_->async_wait(
+    StreamState& st = *stream();
+    st.stall_armed = true;
+    if (!st.stall_timer) st.stall_timer = std::make_unique<net::steady_timer>(executor());
+    st.stall_timer->expires_at(deadline);
+    st.stall_timer->async_wait(
         [self = this->shared_from_this()](beast::error_code ec) { self->on_stall_check(ec); });
   }
 
   void on_stall_check(beast::error_code ec) {
-    stall_armed_ = false;
-    if (ec || closed_ || !piece_in_flight_) return;
-    auto deadline = piece_started_ + limits_.idle_timeout;
+    StreamState& st = *stream();
+    st.stall_armed = false;
+    if (ec || closed_) return;
+    if (!st.piece_in_flight) {
+      st.stall_timer.reset();  // nothing in flight: the next write makes it again
+      return;
+    }
+    auto deadline = st.piece_started + limits_.idle_timeout;
     if (std::chrono::steady_clock::now() < deadline) return watch_stall(deadline);
     end_stream();  // the reader stopped reading: cut it, as one that fell behind
   }
 
   void end_stream() {
-    queue_.close();
+    if (auto* st = stream()) st->queue.close();
     gone();
   }
 
@@ -531,14 +570,16 @@ class Session final : public Connection,
     // let go of it (it holds the reader, which holds this session). The
     // bytes still queued or being written are no longer charged to the
     // address: the connection is closing.
-    queue_.stop();
+    if (auto* st = stream()) {
+      st->queue.stop();
+      if (st->stall_timer) st->stall_timer->cancel();
+    }
     writing_charge_.release();
-    if (stall_timer_) stall_timer_->cancel();
     if constexpr (kIsTls<Stream>) {
       // A stream piece still being written (a reader that stopped reading)
       // would hold TLS's close_notify behind it for good, and the timeout
       // below does not apply to a write already under way: close at once.
-      if (piece_in_flight_) {
+      if (piece_in_flight()) {
         beast::error_code ec;
         lowest().socket().close(ec);
         return;
@@ -556,7 +597,7 @@ class Session final : public Connection,
   }
 
   std::shared_ptr<ssl::context> tls_;
-  std::optional<Response> refusal_;
+  std::unique_ptr<Response> refusal_;  // made only for a connection over a cap
   // The memory of the write under way (a response, or a piece of a stream:
   // one at a time); declared before the stream. Made at the first write,
   // and let go while a request waits (see watch_disconnect()).
@@ -572,9 +613,10 @@ class Session final : public Connection,
   // What a lingering close reads and drops; made only then, so a live
   // connection does not carry it.
   std::unique_ptr<std::array<char, kDrainBufferBytes>> drain_buffer_;
-  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  // While a request is read (let go of once it is handed out).
+  std::unique_ptr<bhttp::request_parser<bhttp::string_body>> parser_;
   std::shared_ptr<Response> writing_;
-  std::optional<PreparedWrite> prepared_;     // or this, while it is written
+  std::unique_ptr<PreparedWrite> prepared_;   // or this, while it is written
   ConnectionLimiter::Charge writing_charge_;  // writing_'s body, charged to the address
   std::function<void()> on_gone_;
   bool pending_ = false;     // a request was handed out and not answered yet
@@ -585,14 +627,9 @@ class Session final : public Connection,
   // Streaming responses.
   std::shared_ptr<bhttp::response<bhttp::empty_body>> stream_header_;
   std::shared_ptr<bhttp::response_serializer<bhttp::empty_body>> serializer_;
-  WriteQueue queue_;  // the stream's body, after its header
   bool streaming_ = false;
-  // The stall check of the stream's writes (watch_stall): made when the
-  // stream starts, so other connections do not carry it.
-  std::unique_ptr<net::steady_timer> stall_timer_;
-  std::chrono::steady_clock::time_point piece_started_;  // of the piece in flight
-  bool piece_in_flight_ = false;
-  bool stall_armed_ = false;
+  // Owned (deleted with the session); published once made, for push().
+  std::atomic<StreamState*> stream_state_{nullptr};
 };
 
 }  // namespace

@@ -5,7 +5,9 @@
 // keep-alive). While a response is pending it keeps no read outstanding,
 // only a receive that peeks (the bytes stay for the next read) and tells a
 // blocked handler its client went away; a request left waiting holds no
-// write memory and no empty read buffer. A response is written from a
+// write memory, no empty read buffer and no parser. What only a stream
+// needs (its write queue, the stall timer of its writes) is made when the
+// stream starts; a stream that waits between writes holds no write memory. A response is written from a
 // Response, or from a PreparedResponse (http/prepared_response.h) in one
 // gather write. A WebSocket upgrade request goes to Handler::upgrade(); when it is
 // accepted the session hands its stream to a WebSocket session and ends.

@@ -22,8 +22,11 @@ namespace websocket = boost::beast::websocket;
 
 namespace {
 
-// A message is read into the session this many bytes at a time.
-constexpr size_t kReadPieceBytes = 512;
+// A message is read into the session this many bytes at a time. A room's
+// reader seldom sends (a message is a command, and short), and Beast's
+// stream holds the frame's bytes in its own buffer meanwhile: a small
+// piece costs a waiting reader little and a long message only more reads.
+constexpr size_t kReadPieceBytes = 128;
 
 template <class Stream>
 class WsSession final : public WsChannel, public std::enable_shared_from_this<WsSession<Stream>> {
@@ -106,9 +109,14 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   // The queue's writer: one text frame, its parts gathered into one write.
   void write(const StreamBytes& bytes, WriteQueue::Done done) {
     ws_.text(true);
+    if (!write_memory_) write_memory_ = std::make_unique<HandlerMemory>();
     ws_.async_write(bytes.buffers(),
-                    with_memory(write_memory_, [self = this->shared_from_this(), done = std::move(done)](
-                                                   beast::error_code ec, std::size_t) { done(!ec); }));
+                    with_memory(*write_memory_, [self = this->shared_from_this(), done = std::move(done)](
+                                                    beast::error_code ec, std::size_t) {
+                      done(!ec);
+                      // No next frame started: a reader that waits holds no write block.
+                      if (self->write_memory_ && !self->write_memory_->in_use()) self->write_memory_.reset();
+                    }));
   }
 
   void finish() {
@@ -121,9 +129,10 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     peer_->on_close();
   }
 
-  // The memory of the frame being written and of the read under way (each
-  // chain runs one operation at a time); declared before the stream.
-  HandlerMemory write_memory_;
+  // The memory of the frame being written (made for a write, let go of
+  // when no next one follows) and of the read under way (each chain runs
+  // one operation at a time); declared before the stream.
+  std::unique_ptr<HandlerMemory> write_memory_;
   HandlerMemory read_memory_;
   websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;  // what the HTTP session read; let go of once open

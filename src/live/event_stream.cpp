@@ -28,6 +28,7 @@ class EventStream final : public RoomFeed {
         ex_(std::move(ex)) {}
 
   void begin() {
+    ex_->release_request_fields();  // read by now; a stream holds them no longer
     Response header{bhttp::status::ok, 11};
     header.set(bhttp::field::server, kServerName);
     header.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");

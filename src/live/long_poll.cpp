@@ -64,6 +64,9 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     Delta d = room_->delta_since(cid_, pos_, format_);
     // A new cid is news too: the client learns it at once.
     if (d.has_posts || d.refresh || adm.reallocated) return finish(Outcome::news, d);
+    // It waits (most of a reader's life): the request's fields are not
+    // needed any more. Before the room may wake it, on this thread.
+    ex_->release_request_fields();
     if (!wait()) return;
     counted_ = true;  // a waiting reader until finish()
     room_->metrics().readers(Transport::long_poll).add();

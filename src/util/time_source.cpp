@@ -2,10 +2,14 @@
 #include "util/time_source.h"
 
 #include <atomic>
+#include <mutex>
 #include <random>
 
+#include <boost/asio/execution_context.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "util/deadline_list.h"
 #include "util/log.h"
 
 namespace chaton {
@@ -57,6 +61,35 @@ class AsioTimer final : public Timer {
   std::shared_ptr<std::atomic<uint64_t>> generation_ = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
+// The timers of one io_context: one DeadlineList, driven by one AsioTimer
+// on the context's executor (util/deadline_list.h). It is a service of the
+// context, made at its first timer, so it lives as long as the context.
+// The driver is made in the constructor: the timer service it uses is then
+// registered before this one, and so is destroyed after it.
+class LoopTimers final : public net::execution_context::service {
+ public:
+  static inline net::execution_context::id id;
+
+  explicit LoopTimers(net::execution_context& context)
+      : net::execution_context::service(context),
+        driver_(std::make_unique<AsioTimer>(static_cast<net::io_context&>(context).get_executor())) {}
+
+  std::unique_ptr<Timer> make_timer(TimeSource& time) {
+    std::call_once(made_, [&] { list_ = std::make_unique<DeadlineList>(time, std::move(driver_)); });
+    return list_->make_timer();
+  }
+
+ private:
+  // The context is shutting down: its pending operations are destroyed
+  // without running, and so are the handlers on the list.
+  void shutdown() override {
+    if (list_) list_->shutdown();
+  }
+  std::unique_ptr<Timer> driver_;  // until the list takes it
+  std::once_flag made_;
+  std::unique_ptr<DeadlineList> list_;
+};
+
 }  // namespace
 
 MonoDuration random_between(TimeSource& time, MonoDuration lo, MonoDuration hi) {
@@ -74,6 +107,13 @@ RealTimeSource& RealTimeSource::instance() {
 }
 
 std::unique_ptr<Timer> RealTimeSource::make_timer(net::any_io_executor executor) {
+  // An event loop's own executor: the loop's one list of deadlines. Any
+  // other (a strand, another kind of context): a timer of its own.
+  if (const auto* loop = executor.target<net::io_context::executor_type>())
+    // The list reads the monotonic clock, the same for every RealTimeSource,
+    // from the one that lives as long as the program: a context may outlive
+    // the source that made its first timer.
+    return net::use_service<LoopTimers>(loop->context()).make_timer(RealTimeSource::instance());
   return std::make_unique<AsioTimer>(std::move(executor));
 }
 
