@@ -49,6 +49,7 @@
 #include "store/file_store.h"
 #include "util/civil_time.h"
 #include "util/clock.h"
+#include "util/text.h"
 
 namespace fs = std::filesystem;
 using namespace chaton;
@@ -281,13 +282,10 @@ bool same(const search::Results& a, const search::Results& b) {
 
 // The page's hits and a hash (FNV-1a) of their times and texts.
 std::string digest(const search::Results& r) {
-  uint64_t h = 1469598103934665603ull;
-  auto mix = [&](std::string_view bytes) {
-    for (char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
-  };
+  uint64_t h = kFnv1aOffset;
   for (const search::Hit& hit : r.hits) {
-    mix(std::to_string(hit.post.sec) + "." + std::to_string(hit.post.usec) + " ");
-    mix(hit.post.text);
+    h = fnv1a64(std::to_string(hit.post.sec) + "." + std::to_string(hit.post.usec) + " ", h);
+    h = fnv1a64(hit.post.text, h);
   }
   char buf[64];
   std::snprintf(buf, sizeof buf, "%zu%s %016llx", r.hits.size(), r.has_more ? "+" : "",

@@ -1,5 +1,5 @@
-// PgSearchIndex: see pg_search.h; the column and its indexes are schema
-// migration 2 (schema.cpp).
+// PgSearchIndex: see pg_search.h; the columns and their indexes are schema
+// migrations 2 and 4 (schema.cpp).
 #include "postgres/pg_search.h"
 
 #include <algorithm>
@@ -105,6 +105,10 @@ std::string folded_for_search(std::string_view nick, std::string_view text) {
   return out;
 }
 
+std::string fold_is_stale() {
+  return "(folded IS NULL OR fold_version IS DISTINCT FROM " + std::to_string(kFoldVersion) + ")";
+}
+
 std::string like_containing(std::string_view term) {
   std::string out = "%";
   for (char c : term) {
@@ -149,11 +153,12 @@ Result<std::vector<Date>> PgSearchIndex::days() {
 
 Result<std::vector<PgSearchIndex::Candidate>> PgSearchIndex::candidates(const search::Query& query,
                                                                         uint64_t before, size_t max) {
-  // A row without a fold (written before migration 2, or whose fold
-  // migration 4 dropped) is a candidate whatever it holds.
+  // A row without a current fold (pg_search.h) is a candidate whatever it
+  // holds.
   std::string sql =
       "SELECT seq, sec, usec, nick, text, ip, day - date '1970-01-01' FROM chaton_posts "
-      "WHERE room_id = $1 AND seq < $2 AND (folded IS NULL OR (true";
+      "WHERE room_id = $1 AND seq < $2 AND (" +
+      fold_is_stale() + " OR (true";
   std::vector<PgParam> params = {num(room_id_), num(static_cast<int64_t>(before)),
                                  num(static_cast<int64_t>(max))};
   for (const std::string& term : query.terms) {
@@ -181,10 +186,9 @@ Result<size_t> PgSearchIndex::backfill(size_t max) {
   // Locked, so a moderation cannot renumber them before they are updated.
   // Rows another transaction holds (a moderation's) are skipped, so this
   // never waits on one and never deadlocks with it; a later search folds them.
-  auto rows = db_.exec(
-      "SELECT seq, nick, text FROM chaton_posts WHERE room_id = $1 AND folded IS NULL "
-      "ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
-      {num(room_id_), num(static_cast<int64_t>(max))});
+  auto rows = db_.exec("SELECT seq, nick, text FROM chaton_posts WHERE room_id = $1 AND " + fold_is_stale() +
+                           " ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED",
+                       {num(room_id_), num(static_cast<int64_t>(max))});
   if (!rows) return fail(rows.status());
   if (rows->rows() > 0) {
     std::vector<PgParam> seqs, folded;
@@ -193,9 +197,9 @@ Result<size_t> PgSearchIndex::backfill(size_t max) {
       folded.emplace_back(folded_for_search(rows->text(i, 1), rows->text(i, 2)));
     }
     auto up = db_.exec(
-        "UPDATE chaton_posts p SET folded = x.folded FROM unnest($2::bigint[], $3::text[]) AS x(seq, folded) "
-        "WHERE p.room_id = $1 AND p.seq = x.seq",
-        {num(room_id_), text_array(seqs), text_array(folded)});
+        "UPDATE chaton_posts p SET folded = x.folded, fold_version = $4::smallint "
+        "FROM unnest($2::bigint[], $3::text[]) AS x(seq, folded) WHERE p.room_id = $1 AND p.seq = x.seq",
+        {num(room_id_), text_array(seqs), text_array(folded), num(int64_t{kFoldVersion})});
     if (!up) return fail(up.status());
   }
   if (auto r = db_.exec("COMMIT"); !r) return fail(r.status());

@@ -25,7 +25,7 @@ constexpr std::string_view kWindowStart =
 // One statement, one transaction: see pg_store.h. $1 room id, $2 posts in
 // the batch, $3 newest post time, $4..$8 the posts' columns as arrays, $9
 // the slug for the notification, $10 the posts' folded nick and text for
-// search (pg_search.h).
+// search (pg_search.h), $11 the version of that fold.
 constexpr std::string_view kAppend = R"sql(
 WITH r AS (
   UPDATE chaton_rooms SET sequence = sequence + $2::bigint, last_post = greatest(last_post, $3::bigint)
@@ -36,8 +36,9 @@ p AS (
   FROM unnest($4::bigint[], $5::integer[], $6::text[], $7::text[], $8::text[], $10::text[])
        WITH ORDINALITY AS t(sec, usec, nick, text, ip, folded, n)),
 ins AS (
-  INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip, folded)
-  SELECT $1::bigint, r.sequence - $2::bigint + p.n, p.day, p.sec, p.usec, p.nick, p.text, p.ip, p.folded
+  INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip, folded, fold_version)
+  SELECT $1::bigint, r.sequence - $2::bigint + p.n, p.day, p.sec, p.usec, p.nick, p.text, p.ip, p.folded,
+         $11::smallint
   FROM r, p),
 d AS (
   INSERT INTO chaton_days (room_id, day, posts)
@@ -117,7 +118,7 @@ Status PgStore::append(std::span<Post> batch) {
   metrics::Timer commit(syncs());  // one statement, committed on its own: the store's sync
   auto r = writer_.exec(
       kAppend, {num(*id), num(n), num(newest), text_array(secs), text_array(usecs), text_array(nicks),
-                text_array(texts), text_array(ips), slug_, text_array(folded)});
+                text_array(texts), text_array(ips), slug_, text_array(folded), num(int64_t{kFoldVersion})});
   commit.done();
   if (!r) return reported(r.status(), "storing posts");
   if (r->rows() != 1) return Status(Errc::io, "room " + slug_ + " is missing from the database");

@@ -111,14 +111,15 @@ Status insert_posts(PgConnection& db, int64_t room, const std::vector<Post>& pos
       folds.emplace_back(folded_for_search(p.nick, p.text));  // as the store's append does
     }
     auto r = db.exec(
-        "INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip, folded) "
+        "INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip, folded, fold_version) "
         "SELECT $1::bigint, t.seq, " +
             std::string(kEpoch) +
-            " + t.day, t.sec, t.usec, t.nick, t.text, t.ip, t.folded "
+            " + t.day, t.sec, t.usec, t.nick, t.text, t.ip, t.folded, $10::smallint "
             "FROM unnest($2::bigint[], $3::integer[], $4::bigint[], $5::integer[], $6::text[], $7::text[], "
             "$8::text[], $9::text[]) AS t(seq, day, sec, usec, nick, text, ip, folded)",
         {num(room), text_array(seqs), text_array(days), text_array(secs), text_array(usecs),
-         text_array(nicks), text_array(texts), text_array(ips), text_array(folds)});
+         text_array(nicks), text_array(texts), text_array(ips), text_array(folds),
+         num(int64_t{kFoldVersion})});
     if (!r) return r.status();
   }
   return Status::ok();

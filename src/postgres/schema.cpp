@@ -5,6 +5,8 @@
 #include <array>
 #include <string>
 
+#include "search/search.h"
+
 namespace chaton::postgres {
 
 namespace {
@@ -71,17 +73,31 @@ CREATE TABLE chaton_cids (
 CREATE INDEX chaton_cids_issued ON chaton_cids (room_id, issued);
 )sql",
     // 4 (kRefoldMigration): search folds case with NFKC_Casefold now
-    // (search/search.h). A fold of ASCII alone is the same as before (its
-    // lowercase); any other is dropped, and searches fold those rows again
-    // as they do rows written before migration 2 (postgres/pg_search.h).
+    // (search/search.h, fold version 2), and each row says which fold made
+    // its `folded` (postgres/pg_search.h): fold_version, NULL for the fold
+    // of before and for rows an older node still writes. A post of ASCII
+    // alone folds as before (its lowercase): marked current; any other
+    // fold is dropped. The rows whose fold is missing or not version 2 are
+    // the ones searches fold again; the partial index finds them (the same
+    // condition as fold_is_stale(), pg_search.h).
     R"sql(
-UPDATE chaton_posts SET folded = NULL WHERE folded ~ '[^\x01-\x7f]';
+ALTER TABLE chaton_posts ADD COLUMN fold_version smallint;
+UPDATE chaton_posts SET fold_version = 2
+  WHERE folded IS NOT NULL AND nick !~ '[^\x01-\x7f]' AND text !~ '[^\x01-\x7f]';
+UPDATE chaton_posts SET folded = NULL WHERE folded IS NOT NULL AND fold_version IS NULL;
+DROP INDEX chaton_posts_unfolded;
+CREATE INDEX chaton_posts_unfolded ON chaton_posts (room_id, seq)
+  WHERE folded IS NULL OR fold_version IS DISTINCT FROM 2;
 )sql",
 };
 
 }  // namespace
 
 static_assert(kRefoldMigration <= static_cast<int>(kMigrations.size()));
+// Migration 4 writes and indexes fold version 2. A new fold needs a new
+// migration that recreates chaton_posts_unfolded for its number, so that
+// the searches' fold_is_stale() can use it.
+static_assert(search::kFoldVersion == 2, "the fold changed: add a migration for its chaton_posts_unfolded");
 
 int schema_version() { return static_cast<int>(kMigrations.size()); }
 

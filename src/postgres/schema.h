@@ -18,9 +18,11 @@ namespace chaton::postgres {
 // The schema version this binary writes.
 int schema_version();
 
-// The migration that drops the search folds (chaton_posts.folded) written
-// with the length-preserving fold of before, so that searches fold those
-// rows again with NFKC_Casefold (postgres/pg_search.h).
+// The migration that adds chaton_posts.fold_version, the fold each row's
+// search fold (chaton_posts.folded) was made with, and drops the folds
+// written with the length-preserving fold of before, so that searches fold
+// those rows again with NFKC_Casefold (postgres/pg_search.h), and any row
+// an older node writes after it too.
 inline constexpr int kRefoldMigration = 4;
 
 // Brings the database to schema_version(). Returns the version found

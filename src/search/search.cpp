@@ -8,6 +8,7 @@
 #include <unicode/utypes.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -40,6 +41,11 @@ const icu::Normalizer2* nfkc_casefold() {
   }();
   return normalizer;
 }
+
+// fold_into() behaves as when ICU fails (fail_icu_folds_for_testing), and
+// whether such a failure was logged.
+std::atomic<bool> icu_fails_for_testing{false};
+std::atomic<bool> icu_failure_logged{false};
 
 // The length of the ASCII run that `s` begins with.
 size_t ascii_prefix(std::string_view s) {
@@ -115,7 +121,12 @@ void fold_into(std::string_view s, std::string& out, std::vector<size_t>* from, 
   if (rest.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) ec = U_INDEX_OUTOFBOUNDS_ERROR;
   normalizer->normalizeUTF8(0, icu::StringPiece(rest.data(), static_cast<int32_t>(rest.size())), sink,
                             from ? &edits : nullptr, ec);
+  if (icu_fails_for_testing.load(std::memory_order_relaxed)) ec = U_INTERNAL_PROGRAM_ERROR;
   if (U_FAILURE(ec)) {  // not expected: ASCII folded, the rest as it is
+    // Logged once: results change (ß no longer finds ss), so it must show.
+    if (!icu_failure_logged.exchange(true))
+      log_error(std::string("search: ICU could not fold a text (") + u_errorName(ec) +
+                "); such texts are folded as ASCII only, the rest kept as it is (logged once)");
     out.resize(here);
     lower_bytes(here, s.size());
     return;
@@ -137,6 +148,15 @@ void fold_into(std::string_view s, std::string& out, std::vector<size_t>* from, 
   from->resize(out.size(), here);
   to->resize(out.size(), s.size());
 }
+
+}  // namespace
+
+void fail_icu_folds_for_testing(bool fail) {
+  if (fail) icu_failure_logged = false;
+  icu_fails_for_testing = fail;
+}
+
+namespace {
 
 // ---- query parsing ----
 

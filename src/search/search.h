@@ -68,6 +68,19 @@ Query parse_query(std::string_view q);
 // UTF-8 are kept as they are.
 std::string fold_case(std::string_view s);
 
+// Which fold fold_case() is: 1 was the length-preserving fold of before,
+// 2 is NFKC_Casefold. Give it a new number whenever what fold_case()
+// returns changes for any input: what was stored folded by another
+// version is folded again (postgres/pg_search.h, which also needs a schema
+// migration then; search_index.h's file version follows it).
+inline constexpr int kFoldVersion = 2;
+
+// While `fail` is true, fold_case() and FoldedText behave as when ICU
+// fails on a text (not expected): ASCII lowercased, the rest kept as it
+// is, and an error logged the first time. Passing true also forgets that
+// it was logged. For tests only.
+void fail_icu_folds_for_testing(bool fail);
+
 // A text's fold (fold_case) and, for each byte of it, the bytes of the text
 // it came from, so that a match in the fold can be marked on the text.
 // A character that folds unchanged maps byte for byte; any other part maps

@@ -160,18 +160,12 @@ Date date_of_code(uint32_t c) {
   return Date{static_cast<int>(c / 10000), static_cast<int>(c / 100 % 100), static_cast<int>(c % 100)};
 }
 
-uint64_t fnv1a(std::string_view bytes) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
-
 // The hash of the last kTailHashBytes of [0, covered) of an open file.
 Result<uint64_t> tail_hash_of(int fd, uint64_t covered, const fs::path& path) {
   uint64_t from = covered > kTailHashBytes ? covered - kTailHashBytes : 0;
   auto bytes = read_range(fd, from, covered - from, path);
   if (!bytes) return bytes.status();
-  return fnv1a(*bytes);
+  return fnv1a64(*bytes);
 }
 
 // True when the open live log at `now` (its identity) is still the file
@@ -278,7 +272,7 @@ std::string SearchIndex::serialize() const {
     put_u32(out, date_code(day));
     put_file(out, file);
   }
-  put_u64(out, fnv1a(out));
+  put_u64(out, fnv1a64(out));
   return out;
 }
 
@@ -295,7 +289,7 @@ Status SearchIndex::load(std::string_view bytes) {
   if (version != kIndexVersion || bits != kFilterBits)
     return bad("version " + std::to_string(version) + ", not " + std::to_string(kIndexVersion) +
                " (made by another chaton, perhaps with another case fold)");
-  if (fnv1a(body) != sum) return bad("checksum mismatch (damaged)");
+  if (fnv1a64(body) != sum) return bad("checksum mismatch (damaged)");
   IndexedFile live;
   std::map<Date, IndexedFile> days;
   uint32_t count = 0;

@@ -61,6 +61,10 @@ inline constexpr std::string_view kIndexFileName = "search.idx";  // in DATADIR/
 // before) is not believed: load() refuses it, so the next refresh() writes
 // it anew and `chaton check --repair` rebuilds it.
 inline constexpr uint32_t kIndexVersion = 2;
+// The version names the format too, so it is not search::kFoldVersion
+// itself; but a new fold needs a new version.
+static_assert(search::kFoldVersion == 2,
+              "the fold changed: give kIndexVersion a new number, then update this");
 inline constexpr size_t kBlockPosts = 64;    // posts in a block, at most
 inline constexpr size_t kBlockBytes = 2048;  // a block ends once its texts and nicks reach this
 // refresh() writes the file when the set of day files changed, the live

@@ -37,7 +37,10 @@ std::optional<int64_t> parse_int(std::string_view s);
 bool starts_with_ci(std::string_view s, std::string_view prefix);
 
 // FNV-1a, 64 bits: a stable, non-cryptographic hash of bytes; `h` carries on
-// from the hash of what came before `s`.
+// from the hash of what came before `s`. Its offset basis is
+// 1469598103934665603, not the published 14695981039346656037 (a digit
+// short): the search index files are summed with it (docs/STORAGE.md,
+// "search.idx"), so it stays.
 inline constexpr uint64_t kFnv1aOffset = 1469598103934665603ull;
 uint64_t fnv1a64(std::string_view s, uint64_t h = kFnv1aOffset);
 

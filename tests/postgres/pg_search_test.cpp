@@ -251,6 +251,10 @@ TEST_F(PgSearchTest, TheRefoldMigrationDropsOldFoldsAndSearchesRefoldThem) {
     return r ? r->int64(0, 0) : -1;
   };
   EXPECT_EQ(count("folded = 'de' || E'\\n' || 'straße'"), 1);
+  // And the database as it was before migration 4.
+  ASSERT_TRUE(c.exec("ALTER TABLE chaton_posts DROP COLUMN fold_version"));
+  ASSERT_TRUE(
+      c.exec("CREATE INDEX chaton_posts_unfolded ON chaton_posts (room_id, seq) WHERE folded IS NULL"));
   ASSERT_TRUE(c.exec("DELETE FROM chaton_schema WHERE version >= " + std::to_string(kRefoldMigration)));
   auto m = migrate(c);
   ASSERT_TRUE(m) << m.status().message();
@@ -259,6 +263,8 @@ TEST_F(PgSearchTest, TheRefoldMigrationDropsOldFoldsAndSearchesRefoldThem) {
   EXPECT_GT(non_ascii, 0);
   EXPECT_EQ(count("folded IS NULL"), non_ascii);
   EXPECT_EQ(count("folded = 'ascii' || E'\\n' || 'plain words'"), 1) << "an ASCII row keeps its fold";
+  EXPECT_EQ(count("fold_version = " + std::to_string(kFoldVersion)), count("folded IS NOT NULL"))
+      << "marked as the current fold";
 
   PgSearchIndex index(url_, "lobby");
   search::StopFlag stop{true};  // finds the room, folds nothing: the old rows are candidates
@@ -272,6 +278,63 @@ TEST_F(PgSearchTest, TheRefoldMigrationDropsOldFoldsAndSearchesRefoldThem) {
   for (int i = 0; i < rows->rows(); ++i)
     EXPECT_EQ(rows->text(i, 2), folded_for_search(rows->text(i, 0), rows->text(i, 1)));
   EXPECT_EQ(expect_same(index, "ss"), 1u);
+  EXPECT_EQ(expect_same(index, "hello"), 4u * 3);
+}
+
+// A rolling upgrade: another node applied migration 4, and this one still
+// runs the binary of before. What it appends carries its own fold (ß kept:
+// lower() as it did) and no fold_version; the new nodes' searches find
+// those rows all the same and fold them again.
+TEST_F(PgSearchTest, RowsANodeOfBeforeWritesAfterTheMigrationAreFoundAndRefolded) {
+  add(sample());
+  Date day{2026, 11, 28};
+  add({post("de", "STRASSE", day, 1)});
+  PgConnection c(url_);
+  // The append of a node of before (pg_store.cpp's, without fold_version).
+  auto append_as_before = [&](const Post& p) {
+    auto r = c.exec(R"sql(
+WITH r AS (
+  UPDATE chaton_rooms SET sequence = sequence + 1, last_post = greatest(last_post, $2::bigint)
+  WHERE slug = $1 RETURNING id, sequence),
+d AS (
+  INSERT INTO chaton_days (room_id, day, posts)
+  SELECT id, date '1970-01-01' + floor($2::bigint / 86400.0)::integer, 1 FROM r
+  ON CONFLICT (room_id, day) DO UPDATE SET posts = chaton_days.posts + 1)
+INSERT INTO chaton_posts (room_id, seq, day, sec, usec, nick, text, ip, folded)
+SELECT id, sequence, date '1970-01-01' + floor($2::bigint / 86400.0)::integer, $2::bigint, $3::integer,
+       $4, $5, $6, lower($4) || E'\n' || lower($5)
+FROM r)sql",
+                    {"lobby", std::to_string(p.sec), std::to_string(p.usec), p.nick, p.text, *p.ip});
+    ASSERT_TRUE(r) << r.status().message();
+    scan_.add(p);
+  };
+  append_as_before(post("de", "Straße", day, 2));
+  append_as_before(post("ascii", "plain words", day, 3));
+  append_as_before(post("Ștefan", "Știri azi", day, 4));
+  auto count = [&](const std::string& where) {
+    auto r = c.exec("SELECT count(*) FROM chaton_posts WHERE " + where);
+    EXPECT_TRUE(r);
+    return r ? r->int64(0, 0) : -1;
+  };
+  EXPECT_EQ(count("folded = 'de' || E'\\n' || 'straße'"), 1);
+
+  PgSearchIndex index(url_, "lobby");
+  search::StopFlag stop{true};  // finds the room, folds nothing
+  ASSERT_TRUE(index.refresh(&stop));
+  EXPECT_EQ(expect_same(index, "ss"), 2u);
+  EXPECT_EQ(expect_same(index, "ß"), 2u);
+  EXPECT_EQ(expect_same(index, "STRASSE"), 2u);
+  EXPECT_EQ(expect_same(index, "ȘTIRI"), 1u);
+  ASSERT_TRUE(index.refresh());
+  EXPECT_EQ(count("folded = 'de' || E'\\n' || 'strasse'"), 2);
+  auto rows = c.exec("SELECT nick, text, folded, fold_version FROM chaton_posts");
+  ASSERT_TRUE(rows) << rows.status().message();
+  for (int i = 0; i < rows->rows(); ++i) {
+    EXPECT_EQ(rows->text(i, 2), folded_for_search(rows->text(i, 0), rows->text(i, 1)));
+    EXPECT_EQ(rows->text(i, 3), std::to_string(kFoldVersion)) << rows->text(i, 1);
+  }
+  EXPECT_EQ(expect_same(index, "ss"), 2u);
+  EXPECT_EQ(expect_same(index, "plain"), 1u);
   EXPECT_EQ(expect_same(index, "hello"), 4u * 3);
 }
 

@@ -27,6 +27,7 @@
 #include "support/temp_dir.h"
 #include "util/clock.h"
 #include "util/file.h"
+#include "util/text.h"
 
 namespace chaton::search {
 namespace {
@@ -409,6 +410,20 @@ TEST_F(IndexedSearchTest, AnIndexOfAnOlderVersionIsRefusedAndRebuilt) {
     EXPECT_GE(expect_same(*room, index, q), 1u) << q;
   EXPECT_EQ(SearchIndex::check(dir_.path()).state, SearchIndex::State::ok) << "written anew";
   for (int i = 0; i < 40; ++i) expect_same(*room, index, random_query());
+}
+
+// The file's checksum (docs/STORAGE.md, "search.idx") is util/text.h's
+// fnv1a64, the function the files on disk were summed with: FNV-1a's
+// prime, but the offset basis 1469598103934665603 (the published one,
+// 14695981039346656037, without its last digit). Pinned, so that the sum of
+// the files already written cannot change.
+TEST(SearchIndexFile, ChecksumIsTheFunctionTheFilesWereSummedWith) {
+  EXPECT_EQ(kFnv1aOffset, 1469598103934665603ull);
+  EXPECT_EQ(fnv1a64(""), 0x14650fb0739d0383ull);
+  EXPECT_EQ(fnv1a64("a"), 0x44bd8ad473cd9906ull);
+  EXPECT_EQ(fnv1a64("foobar"), 0x88fad7c0a8ff07f2ull);
+  EXPECT_EQ(fnv1a64("\xff\x80"), 0x9a50c900c533a95cull);
+  EXPECT_EQ(fnv1a64("bar", fnv1a64("foo")), fnv1a64("foobar"));
 }
 
 TEST_F(IndexedSearchTest, RebuildWritesAFileThatLoadsBack) {

@@ -15,6 +15,7 @@
 #include "render/html.h"
 #include "support/memory_days.h"
 #include "support/posts.h"
+#include "util/log.h"
 
 namespace chaton::search {
 namespace {
@@ -156,6 +157,24 @@ TEST(FoldCase, InvalidUtf8AndIgnorablesDoNotBreakIt) {
   EXPECT_EQ(fold_case(std::string("A\0B", 3)), std::string("a\0b", 3));
   EXPECT_EQ(fold_case("ab\xC2\xAD" "cd"), "abcd");  // a soft hyphen is ignorable
   EXPECT_EQ(fold_case(""), "");
+}
+
+// ICU failing on a text is not expected, but its fallback (ASCII folded,
+// the rest kept) changes what matches, so it is logged, once.
+TEST(FoldCase, WhenIcuFailsItFoldsAsciiAndLogsOnce) {
+  std::vector<std::string> lines;
+  LogSink before = set_log_sink([&](std::string_view line) { lines.emplace_back(line); });
+  fail_icu_folds_for_testing(true);
+  std::string a = fold_case("Straße ÉCOLE"), b = fold_case("ΚΟΣΜΕ");
+  FoldedText c("Ștefan");
+  fail_icu_folds_for_testing(false);
+  set_log_sink(std::move(before));
+  EXPECT_EQ(a, "straße École");
+  EXPECT_EQ(b, "ΚΟΣΜΕ");
+  EXPECT_EQ(c.folded(), "Ștefan");
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("error: search: ICU could not fold"), std::string::npos) << lines[0];
+  EXPECT_EQ(fold_case("Straße"), "strasse");
 }
 
 TEST(FoldedText, TheFoldWithWhereEachByteCameFrom) {
