@@ -5,7 +5,6 @@
 
 #include "render/html.h"
 
-#include <cstdio>
 #include <cstdlib>
 
 #include "util/civil_time.h"
@@ -290,15 +289,6 @@ bool same_author_block(const Post& prev, const Post& cur) {
   return prev.nick == cur.nick && prev.ip == cur.ip && std::llabs(cur.sec - prev.sec) < kHeaderGroupSeconds;
 }
 
-// "YYYY-MM-DDTHH:MM:SSZ", for <time datetime>.
-std::string iso_timestamp(int64_t sec) {
-  DateTime t = utc_from_seconds(sec);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", t.date.year, t.date.month, t.date.day,
-                t.hour, t.minute, t.second);
-  return buf;
-}
-
 // ` href="PERMALINK" target="_parent"`, then ` aria-label="Permalink to
 // the post by NICK at STAMP"`.
 void append_permalink_attributes(std::string& out, const Post& p, std::string_view link,
@@ -325,7 +315,7 @@ void append_header(std::string& out, const Post& p, std::string_view link, std::
   out += "</span><span class=\"timestamp\"><a class=\"time-link\" ";
   append_permalink_attributes(out, p, link, stamp, true);
   out += "><time datetime=\"";
-  out += iso_timestamp(p.sec);
+  out += format_iso_timestamp(p.sec);
   out += "\">";
   append_html_escaped(out, stamp);
   out += "</time></a></span></div>";

@@ -73,12 +73,23 @@ std::optional<Date> parse_date_path(std::string_view s) {
   return d;
 }
 
-std::string format_timestamp(int64_t sec) {
+namespace {
+// The UTC date and time of `sec` through `format`, which takes year, month,
+// day, hour, minute and second in that order.
+std::string format_date_time(int64_t sec, const char* format) {
   DateTime t = utc_from_seconds(sec);
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04d/%02d/%02d %02d:%02d:%02d UTC", t.date.year, t.date.month, t.date.day,
-                t.hour, t.minute, t.second);
+  std::snprintf(buf, sizeof buf, format, t.date.year, t.date.month, t.date.day, t.hour, t.minute, t.second);
   return buf;
+}
+}  // namespace
+
+std::string format_timestamp(int64_t sec) {
+  return format_date_time(sec, "%04d/%02d/%02d %02d:%02d:%02d UTC");
+}
+
+std::string format_iso_timestamp(int64_t sec) {
+  return format_date_time(sec, "%04d-%02d-%02dT%02d:%02d:%02dZ");
 }
 
 std::string format_rfc822(int64_t sec) {

@@ -37,6 +37,8 @@ std::string format_date_path(Date d);
 std::optional<Date> parse_date_path(std::string_view s);
 // "YYYY/MM/DD HH:MM:SS UTC"
 std::string format_timestamp(int64_t sec);
+// "YYYY-MM-DDTHH:MM:SSZ" (ISO 8601, UTC), e.g. for HTML's <time datetime>
+std::string format_iso_timestamp(int64_t sec);
 // RFC 822 date for RSS, e.g. "Sun, 24 Nov 2024 12:06:40 +0000"
 std::string format_rfc822(int64_t sec);
 
