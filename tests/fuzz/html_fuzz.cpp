@@ -37,10 +37,11 @@ constexpr int64_t kGroupGapSeconds = 60;  // within kHeaderGroupSeconds: no seco
 constexpr int64_t kUsecPerSecond = 1000000;
 constexpr std::string_view kAddress = "192.0.2.7";
 
-constexpr std::array<std::string_view, 6> kElements = {"a", "div", "span", "pre", "img", "iframe"};
+constexpr std::array<std::string_view, 7> kElements = {"a", "div", "span", "pre", "img", "iframe", "time"};
 constexpr std::array<std::string_view, 2> kVoidElements = {"img", "br"};
-constexpr std::array<std::string_view, 12> kAttributes = {
-    "href", "rel", "target", "class", "id", "src", "alt", "loading", "width", "height", "title", "allow"};
+constexpr std::array<std::string_view, 15> kAttributes = {
+    "href",  "rel",    "target", "class", "id",    "src",      "alt",       "loading",
+    "width", "height", "title",  "allow", "datetime", "tabindex", "aria-label"};
 constexpr std::string_view kBareAttribute = "allowfullscreen";
 constexpr std::array<std::string_view, 5> kEntities = {"&amp;", "&lt;", "&gt;", "&quot;", "&#39;"};
 constexpr std::string_view kEntityChars = "&<>\"'";  // what each of kEntities stands for
