@@ -1,5 +1,6 @@
 #include "http_conn.h"
 
+#include "metrics_text.h"
 #include "nchan.h"
 
 #include <stdexcept>
@@ -55,7 +56,7 @@ net::awaitable<RoomStatus> room_status(HttpConn& c, Peer peer) {
     if (res.result() != http::status::ok || !n)
       throw std::runtime_error(
           fmt("nchan channel report: HTTP %u: %.200s", res.result_int(), res.body().c_str()));
-    st.num_chatters = *n;
+    st.num_chatters = st.readers = *n;
     co_return st;
   }
   Response res = co_await c.request("GET", "/lobby/var/status.js");
@@ -64,6 +65,9 @@ net::awaitable<RoomStatus> room_status(HttpConn& c, Peer peer) {
   RoomStatus st;
   st.num_chatters = v.at("num-chatters").to_number<int64_t>();
   st.sequence = v.at("post-sequence").to_number<int64_t>();
+  Response m = co_await c.request("GET", "/metrics");
+  if (m.result() != http::status::ok) throw std::runtime_error(fmt("/metrics: HTTP %u", m.result_int()));
+  st.readers = metric_sum(m.body(), "chaton_readers");
   co_return st;
 }
 

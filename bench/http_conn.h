@@ -36,10 +36,16 @@ class HttpConn {
 struct RoomStatus {
   int64_t num_chatters = -1;
   int64_t sequence = -1;
+  // The readers the server holds now (Chaton: the chaton_readers gauges of
+  // /metrics, every transport; Nchan: its subscribers). num-chatters counts
+  // at most a few cids per source address (docs/PROTOCOL.md), so it cannot
+  // tell that thousands of readers from one address are all in.
+  int64_t readers = -1;
 };
 
-// num-chatters and post-sequence from var/status.js; for Nchan, the
-// channel's subscribers (0 before the channel exists), no sequence.
+// num-chatters and post-sequence from var/status.js and the readers from
+// /metrics; for Nchan, the channel's subscribers (0 before the channel
+// exists) as both counts, no sequence.
 net::awaitable<RoomStatus> room_status(HttpConn& c, Peer peer = Peer::chaton);
 // Posts one message; returns the HTTP status (200 = stored and synced; for
 // Nchan, 200 = the message was queued, which it answers 201 or 202).

@@ -1,5 +1,7 @@
 // The waits the phases share: every client waiting, every post delivered.
+#include <algorithm>
 #include <cinttypes>
+#include <vector>
 
 #include "phases.h"
 #include "proc_stats.h"
@@ -13,6 +15,7 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, Nodes& nodes, co
   long last_ticks = cpu_ticks(nodes.measured());
   const long quiet_ticks = static_cast<long>(nodes.servers.size());  // one 10 ms tick per node in 200 ms
   int quiet = 0;
+  std::vector<int64_t> last_chatters;  // per node, at the last look
   for (;;) {
     co_await sleep_for(200ms);
     for (auto& s : nodes.servers)
@@ -32,12 +35,18 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, Nodes& nodes, co
       // A lost reader's cid stays counted until client_timeout expires it;
       // so does the cid of each connection a stream reader has replaced.
       uint64_t most = waiting + (cs.transport == Transport::comet ? 0 : cs.shared.reconnections.load());
-      bool counted = true;  // by every node (the others' readers through the database)
-      for (auto& ctl : nodes.ctls) {
-        RoomStatus st = co_await room_status(*ctl, nodes.first().peer);
-        counted = counted && st.num_chatters >= static_cast<int64_t>(alive) &&
-                  st.num_chatters <= static_cast<int64_t>(most);
+      // Every reader held by the nodes together, and num-chatters settled
+      // (a change would end every long poll at once: docs/PROTOCOL.md).
+      int64_t readers = 0;
+      bool settled = true;
+      for (size_t i = 0; i < nodes.ctls.size(); ++i) {
+        RoomStatus st = co_await room_status(*nodes.ctls[i], nodes.first().peer);
+        readers += st.readers;
+        settled = settled && i < last_chatters.size() && last_chatters[i] == st.num_chatters;
+        last_chatters.resize(std::max(last_chatters.size(), i + 1));
+        last_chatters[i] = st.num_chatters;
       }
+      bool counted = settled && readers >= static_cast<int64_t>(alive) && readers <= static_cast<int64_t>(most);
       if (counted && idle) {
         if (++quiet >= 2) co_return alive;
       } else {
