@@ -5,6 +5,8 @@
 #   scripts/bench_peer.sh BUILD_DIR OUTDIR [THREADS] [POSTS] [INTERVAL_MS] [READERS...]
 # Defaults: 1 thread (and 1 nginx worker), 20 posts 200 ms apart, 1000 5000
 # 10000 readers. Each chaton_bench run's full output is kept in OUTDIR.
+# BENCH_ARGS adds options to every chaton_bench run (e.g. "--transport ws",
+# or --nginx and --nchan-module where nginx is not Debian's).
 set -eu
 build=$(realpath "$1"); out=$2
 threads=${3:-1}; posts=${4:-20}; interval=${5:-200}
@@ -20,7 +22,7 @@ table="$out/table.md"
 for n in "${readers[@]}"; do
   f="$out/peer-$n-t$threads.md"
   "$build/chaton_bench" --server "$build/chaton" --peer --only fanout --server-threads "$threads" \
-    --clients "$n" --posts "$posts" --interval-ms "$interval" >"$f" 2>"$f.err" || true
+    --clients "$n" --posts "$posts" --interval-ms "$interval" ${BENCH_ARGS:-} >"$f" 2>"$f.err" || true
   # The summary's rows: | Transport | Figure | Chaton | Nchan | ratio |
   awk -F'|' -v n="$n" '
     function trim(s) { gsub(/^ +| +$/, "", s); return s }
