@@ -14,11 +14,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import {
-  connected, dayStart, launchBrowser, makeTempDir, openPage, postOk, roomDataDir, skipReason, solidPng,
-  startServer, utcDate, waitFor, writeDay,
+  browserFixture, connected, dayStart, postOk, roomDataDir, skipReason, solidPng, utcDate, waitFor, writeDay,
 } from './lib/browser.mjs';
 
 const require = createRequire(import.meta.url);
@@ -91,21 +90,21 @@ function describeViolations(violations) {
 }
 
 describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: skipReason }, () => {
-  let browser;
   let srv;
-  let dir;
   let room;
   let secret;
   let png;
+  const fixture = browserFixture({
+    preparePage: (page) => page.route('https://images.example/**', (r) => r.fulfill({ contentType: 'image/png', body: png })),
+  });
+  const { newPage } = fixture;
 
   before(async () => {
-    browser = await launchBrowser();
     png = await solidPng(400, 200);
-    dir = makeTempDir(null, 'browser-');
+    const dir = fixture.tempDir();
     writeDay(roomDataDir(dir), archivedPosts);
     fs.writeFileSync(path.join(dir, 'secret.htpasswd'), HTPASSWD, { mode: 0o640 });
-    srv = await startServer(null, {
-      dir,
+    srv = await fixture.startServer({
       comet: COMET,
       rooms: [
         { slug: 'lobby', name: 'Lobby', description: 'Say <em>hello</em>.' },
@@ -118,19 +117,6 @@ describe('accessibility (axe-core, WCAG 2.2 AA)', { skip: skipReason }, () => {
     await postOk(room, 'bob', 'The docs are at https://example.com/docs?a=1&b=2 and a picture: https://images.example/dog.png');
     await postOk(room, 'alice', 'two lines:\nthe second one');
   });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-    if (dir && !process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function newPage(t, options) {
-    const page = await openPage(browser, options);
-    t.after(() => page.context().close());
-    await page.route('https://images.example/**', (r) => r.fulfill({ contentType: 'image/png', body: png }));
-    return page;
-  }
-
   // [name, url (from the server's rooms), ready(page), context options, HTTP status]
   const PAGES = [
     ['the room page', () => room, async (page) => {

@@ -9,12 +9,10 @@
 // before the server starts.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import {
-  dayStart, entryId, get, launchBrowser, makeTempDir, openPage, postOk, roomDataDir, serveHtml,
-  skipReason, startServer, utcDate, waitFor, writeDay,
+  browserFixture, dayStart, entryId, get, postOk, roomDataDir, serveHtml, skipReason, utcDate, waitFor, writeDay,
 } from './lib/browser.mjs';
 
 const T = { timeout: 120000 };
@@ -37,18 +35,16 @@ const yesterdayPosts = [
 ];
 
 describe('archives, search, RSS and badge', { skip: skipReason }, () => {
-  let browser;
+  const fixture = browserFixture();
+  const { newPage } = fixture;
   let srv;
   let room;
-  let dir;
 
   before(async () => {
-    browser = await launchBrowser();
-    dir = makeTempDir(null, 'browser-');
+    const dir = fixture.tempDir();
     writeDay(roomDataDir(dir), oldPosts);
     writeDay(roomDataDir(dir), yesterdayPosts);
-    srv = await startServer(null, {
-      dir,
+    srv = await fixture.startServer({
       comet: COMET,
       rooms: [
         { slug: 'lobby', name: 'Lobby', description: 'Say <em>hello</em>.' },
@@ -57,18 +53,6 @@ describe('archives, search, RSS and badge', { skip: skipReason }, () => {
     });
     room = srv.roomUrl('lobby');
   });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-    if (dir && !process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function newPage(t, options) {
-    const page = await openPage(browser, options);
-    t.after(() => page.context().close());
-    return page;
-  }
-
   // Whether the element is inside the window, and is the :target.
   const targetInView = (page, id) => page.evaluate((eid) => {
     const el = document.getElementById(eid);

@@ -4,12 +4,10 @@
 // through the day. The day is written by hand in the storage format.
 
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 
 import {
-  dayStart, entryId, launchBrowser, makeTempDir, openPage, roomDataDir, skipReason, startServer,
-  utcDate, writeDay,
+  browserFixture, dayStart, entryId, roomDataDir, skipReason, utcDate, writeDay,
 } from './lib/browser.mjs';
 
 const T = { timeout: 120000 };
@@ -23,25 +21,16 @@ const posts = Array.from({ length: 2500 }, (_, i) => ({
 }));
 
 describe('an archive day in pages', { skip: skipReason }, () => {
-  let browser;
+  const fixture = browserFixture();
   let srv;
-  let dir;
 
   before(async () => {
-    browser = await launchBrowser();
-    dir = makeTempDir(null, 'browser-');
-    writeDay(roomDataDir(dir), posts);
-    srv = await startServer(null, { dir });
-  });
-  after(async () => {
-    await browser?.close();
-    await srv?.stop();
-    if (dir && !process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
+    writeDay(roomDataDir(fixture.tempDir()), posts);
+    srv = await fixture.startServer();
   });
 
   test('a permalink to a post on a later page lands on that page, at the post', T, async (t) => {
-    const page = await openPage(browser);
-    t.after(() => page.context().close());
+    const page = await fixture.newPage(t);
     const p = posts[2222];
     const id = entryId(p.sec, p.usec);
     const dayUrl = `${srv.roomUrl()}a/${utcDate(day).path}`;

@@ -6,9 +6,9 @@
 // and PostgreSQL are required when CI=true.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
-import { enter, launchBrowser, openPage, skipReason } from './lib/browser.mjs';
+import { browserFixture, enter, skipReason } from './lib/browser.mjs';
 import { shareClusterInFile } from '../integration/lib/pg.mjs';
 import { accessLog, startNodesBehindNginx } from '../integration/lib/nginx.mjs';
 
@@ -20,17 +20,13 @@ const seen = (page, text) => page.locator('#view-pane .entry-single', { hasText:
 if (!skipReason) shareClusterInFile();
 
 describe('the room page through nginx, three nodes behind', { skip: skipReason }, () => {
-  let browser;
-  before(async () => { browser = await launchBrowser(); });
-  after(async () => { await browser?.close(); });
+  const { newPages } = browserFixture();
 
   test('a post typed on one page reaches the pages served by the other nodes', T, async (t) => {
     const env = await startNodesBehindNginx(t, { hint: 'browser_nginx', rooms: [{ slug: 'lobby', name: 'Lobby' }], comet: COMET });
     if (!env) return;
     const { room, logs, proxy } = env;
-    const pages = [];
-    for (let i = 0; i < 3; i++) pages.push(await openPage(browser));
-    t.after(() => Promise.all(pages.map((p) => p.context().close())));
+    const pages = await newPages(t, 3);
     const [alice, bob, carol] = pages;
     await enter(alice, room, 'alice');
     await enter(bob, room, 'bob');

@@ -11,10 +11,10 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  enter, entryId, launchBrowser, makeTempDir, openPage, postLine, postOk, roomDataDir, skipReason, solidPng, startServer,
+  browserFixture, enter, entryId, makeTempDir, postLine, postOk, roomDataDir, skipReason, solidPng, startServer,
   waitFor,
 } from './lib/browser.mjs';
 
@@ -79,15 +79,7 @@ const nickColours = (page, selector) => page.$$eval(selector, (els) => els.map((
 }));
 
 describe('who said what, and when', { skip: skipReason }, () => {
-  let browser;
-  before(async () => { browser = await launchBrowser(); });
-  after(async () => { await browser?.close(); });
-
-  async function page(t, options) {
-    const p = await openPage(browser, options);
-    t.after(() => p.context().close());
-    return p;
-  }
+  const { newPage: page } = browserFixture();
 
   // The old day's posts are still in the live log (current.dat), as
   // after a quiet spell: the live view shows them with today's.

@@ -5,10 +5,10 @@
 // in the title, and a phone-sized window without sideways scrolling.
 
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 
 import {
-  connected, enter, launchBrowser, openPage, postOk, sidewaysOverflow, skipReason, solidPng, startServer, waitFor,
+  browserFixture, connected, enter, postOk, sidewaysOverflow, skipReason, solidPng, startServer, waitFor,
 } from './lib/browser.mjs';
 
 // Quicker pings than the original's, so the chatter count settles fast;
@@ -20,16 +20,7 @@ const PHONE = { width: 360, height: 740 };
 const entries = (page) => page.locator('#view-pane .entry-single, #view-pane .entry-multi');
 
 describe('the room page', { skip: skipReason }, () => {
-  let browser;
-  before(async () => { browser = await launchBrowser(); });
-  after(async () => { await browser?.close(); });
-
-  async function pages(t, n, options) {
-    const list = [];
-    for (let i = 0; i < n; i++) list.push(await openPage(browser, options));
-    t.after(() => Promise.all(list.map((p) => p.context().close())));
-    return list;
-  }
+  const { newPages: pages } = browserFixture();
 
   test('two people chat live, and the status line counts them', T, async (t) => {
     const srv = await startServer(t, { comet: COMET });

@@ -11,8 +11,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { after, before } from 'node:test';
 
-import { waitFor } from '../../integration/lib/server.mjs';
+import { makeTempDir, startServer, waitFor } from '../../integration/lib/server.mjs';
 
 export {
   startServer, makeTempDir, postOk, post, get, waitFor, sleep, withTimeout,
@@ -73,6 +74,51 @@ export async function openPage(browser, { viewport = { width: 1200, height: 800 
     d.dismiss().catch(() => {});
   });
   return page;
+}
+
+// The browser of a describe block, called in the block's callback: Chromium
+// is launched before the block's tests and closed after them, with the
+// block's server and temporary directory when its setup made them with
+// fixture.startServer() and fixture.tempDir() (the directory stays with
+// KEEP_TMP=1).
+//
+// fixture.newPage(t, options) opens a page (openPage: the options go to its
+// browser context, as viewport, timezoneId, locale, colorScheme,
+// permissions or httpCredentials) that is closed after test `t`;
+// `preparePage(page)`, when given, readies each new page before the test
+// has it. fixture.newPages(t, n, options) opens `n` such pages.
+export function browserFixture({ preparePage } = {}) {
+  const fixture = {
+    browser: null,
+    srv: null,
+    dir: null,
+    tempDir() {
+      fixture.dir ??= makeTempDir(null, 'browser-');
+      return fixture.dir;
+    },
+    async startServer(options = {}) {
+      fixture.srv = await startServer(null, { dir: fixture.tempDir(), ...options });
+      return fixture.srv;
+    },
+    async newPage(t, options) {
+      const page = await openPage(fixture.browser, options);
+      t.after(() => page.context().close());
+      if (preparePage) await preparePage(page);
+      return page;
+    },
+    async newPages(t, n, options) {
+      const list = [];
+      for (let i = 0; i < n; i++) list.push(await fixture.newPage(t, options));
+      return list;
+    },
+  };
+  before(async () => { fixture.browser = await launchBrowser(); });
+  after(async () => {
+    await fixture.browser?.close();
+    await fixture.srv?.stop();
+    if (fixture.dir && !process.env.KEEP_TMP) fs.rmSync(fixture.dir, { recursive: true, force: true });
+  });
+  return fixture;
 }
 
 // Serves `html` on its own loopback port and returns its URL with the host
