@@ -73,7 +73,7 @@ void RoomFeed::woken() {
 // after each wake-up.
 void RoomFeed::count_batch() {
   ++batches_;
-  if (!room_->wait(cid_, room_->status().sequence, shared_from_this())) ++batches_;
+  if (!room_->wait(cid_, room_->sequence(), shared_from_this())) ++batches_;
 }
 
 // Sends `d` (also when it carries nothing), unless the packet just written
@@ -104,7 +104,7 @@ bool RoomFeed::send_packet(const Delta& d) {
   in_pieces_ = d.more;
   // What the room had when this packet was made (a batch published since
   // delta_since() counts as before: lenient by one batch at most).
-  written_sequence_ = std::max(d.pos, room_->status().sequence);
+  written_sequence_ = std::max(d.pos, room_->sequence());
   batches_ = 0;
   if (!deliver(
           d.pos, std::move(p.bytes), [self = shared_from_this()] { self->written(); }, piece)) {

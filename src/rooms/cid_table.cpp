@@ -14,15 +14,16 @@ Cid CidTable::fresh_cid() {
 }
 
 void CidTable::add(Cid cid, Entry entry) {
-  if (entry.owner.empty() || ++per_owner_[entry.owner] <= kCountedCidsPerAddress) ++counted_;
+  if (entry.owner.empty() || ++per_owner_[entry.owner] <= kCountedCidsPerAddress)
+    counted_.fetch_add(1, std::memory_order_relaxed);
   entries_.emplace(cid, std::move(entry));
 }
 
 CidTable::Entries::iterator CidTable::remove(Entries::iterator it) {
   if (const std::string& owner = it->second.owner; owner.empty()) {
-    --counted_;
+    counted_.fetch_sub(1, std::memory_order_relaxed);
   } else if (auto o = per_owner_.find(owner); o != per_owner_.end()) {
-    if (o->second-- <= kCountedCidsPerAddress) --counted_;
+    if (o->second-- <= kCountedCidsPerAddress) counted_.fetch_sub(1, std::memory_order_relaxed);
     if (o->second == 0) per_owner_.erase(o);
   }
   return entries_.erase(it);

@@ -36,6 +36,8 @@
 // Time is passed in, never read, so tests drive it directly.
 #pragma once
 
+#include <atomic>
+
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -89,7 +91,10 @@ class CidTable {
   bool contains(Cid cid) const { return entries_.count(cid) != 0; }
   size_t size() const { return entries_.size(); }
   // The chatters count: entries, at most kCountedCidsPerAddress per owner.
-  size_t counted() const { return counted_; }
+  // The one member that may be read without the owner's lock (it is
+  // changed under it): a reader's packet carries it (`nc`) on every
+  // delivery, from every event loop.
+  size_t counted() const { return counted_.load(std::memory_order_relaxed); }
 
   // --- other nodes (see above)
   void known_elsewhere(Cid cid, SysTime now);
@@ -118,7 +123,7 @@ class CidTable {
   Entries entries_;
   std::unordered_map<std::string, size_t> per_owner_;  // live entries of each owner
   std::unordered_map<Cid, SysTime> elsewhere_;         // cids other nodes may serve, and since when
-  size_t counted_ = 0;
+  std::atomic<size_t> counted_{0};
   std::mt19937_64 rng_;
   uint64_t epoch_ = 0;
 };

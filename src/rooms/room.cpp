@@ -79,6 +79,7 @@ void Room::load_window(StoreSnapshot& snap) {
   window_.assign(std::make_move_iterator(recent.begin() + static_cast<ptrdiff_t>(skip)),
                  std::make_move_iterator(recent.end()));
   sequence_ = snap.sequence;
+  published_sequence_.store(sequence_, std::memory_order_release);
   announced_sequence_ = std::max(announced_sequence_, sequence_);
   last_post_ = snap.last_post;
 }
@@ -91,15 +92,10 @@ void Room::stop_readers() {
   std::vector<std::shared_ptr<Waiter>> woken;
   {
     std::lock_guard lock(mu_);
-    stopping_ = true;
+    stopping_.store(true, std::memory_order_release);
     woken = take_waiters_locked();
   }
   wake_all(woken);
-}
-
-bool Room::stopping() const {
-  std::lock_guard lock(mu_);
-  return stopping_;
 }
 
 void Room::post(std::string_view nick, std::string_view text, std::string ip, CommitQueue::Done done) {
@@ -193,6 +189,7 @@ std::function<void()> Room::publish_batch(std::vector<Post> earlier, std::span<c
     };
     for (const Post& p : earlier) add(p);
     for (const Post& p : posts) add(p);
+    published_sequence_.store(sequence_, std::memory_order_release);
     announced_sequence_ = std::max(announced_sequence_, sequence_);
     while (window_.size() > kMaxWindowPosts) window_.pop_front();
     deltas_.clear();
@@ -539,11 +536,6 @@ bool Room::cid_alive(Cid cid) const {
   return cids_.contains(cid);
 }
 
-size_t Room::num_chatters() const {
-  std::lock_guard lock(mu_);
-  return cids_.counted() + chatters_elsewhere_;
-}
-
 bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
   std::lock_guard lock(mu_);
   // A reader from a node further ahead waits for the catch-up (room.h).
@@ -601,7 +593,7 @@ void Room::sweep() {
       auto fresh = std::chrono::ceil<std::chrono::seconds>(settings_.client_timeout);
       size_t elsewhere = store_->chatters_elsewhere(fresh);
       std::lock_guard lock(mu_);
-      chatters_elsewhere_ = elsewhere;
+      chatters_elsewhere_.store(elsewhere, std::memory_order_relaxed);
       chatters_pending_ = false;
     });
     return;

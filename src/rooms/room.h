@@ -71,10 +71,18 @@
 // another node announced, or one swept here, is admitted as known when a
 // client brings it (CidTable, "Other nodes").
 //
+// Reading without the lock. Every event loop asks the room, for each
+// delivery, whether it is stopping, its sequence and its chatters count;
+// those three are atomics (changed under the lock, read without it), so
+// that the loops of a many-core server do not queue on the one lock for
+// them. The rest of a reader's path (delta_since, wait) takes the lock,
+// an AdaptiveMutex (util/adaptive_mutex.h): its sections are short.
+//
 // Thread-safety: every public function may be called from any thread.
 // Lifetime: the Clock must outlive the Room; Waiters are held weakly.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -102,6 +110,7 @@
 #include "rooms/fan_out.h"
 #include "rooms/room_metrics.h"
 #include "store/store.h"
+#include "util/adaptive_mutex.h"
 #include "util/clock.h"
 
 namespace chaton {
@@ -165,7 +174,7 @@ class Room {
   // ending as its others (a long-poll answers empty, a feed tells its client
   // to come back). Posts are still taken until close(). Idempotent.
   void stop_readers();
-  bool stopping() const;
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
 
   const RoomSettings& settings() const { return settings_; }
   // The room's series (docs/DEPLOY.md, "Monitoring"); its live readers count there.
@@ -187,6 +196,9 @@ class Room {
   // The same for a reader without a cid.
   Delta delta_since(uint64_t pos, PacketFormat fmt);
   RoomStatus status() const;
+  // status().sequence, read without the room's lock (see "Reading without
+  // the lock" above).
+  uint64_t sequence() const { return published_sequence_.load(std::memory_order_acquire); }
   std::shared_ptr<const std::string> rss();
   std::vector<Post> recent_posts(size_t max) const;
 
@@ -215,7 +227,10 @@ class Room {
   void replied(Cid cid);
   void hold(Cid cid);
   bool cid_alive(Cid cid) const;
-  size_t num_chatters() const;
+  // status().num_chatters, read without the room's lock.
+  size_t num_chatters() const {
+    return cids_.counted() + chatters_elsewhere_.load(std::memory_order_relaxed);
+  }
 
   // False when the room moved past `pos` (or the reader must start over),
   // and always once stop_readers() was called.
@@ -302,9 +317,10 @@ class Room {
   Blacklist blacklist_;
   std::unique_ptr<CommitQueue> queue_;
 
-  mutable std::mutex mu_;
+  mutable AdaptiveMutex mu_;
   std::deque<Post> window_;  // contiguous seqs, oldest first
   uint64_t sequence_ = 0;
+  std::atomic<uint64_t> published_sequence_{0};  // sequence_, for sequence(): set with it, under mu_
   int64_t last_post_ = 0;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;
@@ -316,7 +332,7 @@ class Room {
   std::unordered_set<Cid> refuted_;          // readers whose pos the store did not bear out: they start over
   bool catch_up_pending_ = false;            // a catch_up() is queued on the commit thread
   bool check_stamp_ = false;                 // ... and must compare the change stamp
-  size_t chatters_elsewhere_ = 0;            // other nodes' chatters (a shared store)
+  std::atomic<size_t> chatters_elsewhere_{0};  // other nodes' chatters (a shared store); set under mu_
   bool chatters_pending_ = false;            // their count is being asked for on the commit thread
   struct Announcement {
     Cid cid;
@@ -326,7 +342,7 @@ class Room {
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
   std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;
-  bool stopping_ = false;  // stop_readers() was called: no more waiters
+  std::atomic<bool> stopping_{false};  // stop_readers() was called: no more waiters; set under mu_
   std::vector<PublishObserver> observers_;
   std::string change_stamp_;         // the store's change stamp at the last (re)load
   std::string failed_reload_stamp_;  // a stamp whose reload failed (reported once)
