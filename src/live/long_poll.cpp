@@ -61,9 +61,13 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     }
     cid_ = adm.cid;
     if (cid_ == kExpiredCid) return finish(Outcome::expired);
-    Delta d = room_->delta_since(cid_, pos_, format_);
-    // A new cid is news too: the client learns it at once.
-    if (d.has_posts || d.refresh || adm.reallocated) return finish(Outcome::news, d);
+    // At the room's sequence there is nothing to send unless wait() below
+    // refuses (a reload, a reader from further ahead), which then asks
+    // delta_since(); a new cid is news too: the client learns it at once.
+    if (adm.reallocated || room_->sequence() != pos_) {
+      Delta d = room_->delta_since(cid_, pos_, format_);
+      if (d.has_posts || d.refresh || adm.reallocated) return finish(Outcome::news, d);
+    }
     // It waits (most of a reader's life): the request's fields are not
     // needed any more. Before the room may wake it, on this thread.
     ex_->release_request_fields();
@@ -137,13 +141,14 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   void finish(Outcome how, const std::optional<Delta>& d = std::nullopt) {
     done_ = true;
     timer_->cancel();
-    room_->unwait(cid_, this);
+    // Every ending but these two is a reply, or a client gone: no longer
+    // waiting, the cid expires unless it returns.
+    room_->unwait(cid_, this, /*replied=*/how != Outcome::expired && how != Outcome::duplicate);
     if (counted_) room_->metrics().readers(Transport::long_poll).sub();
     switch (how) {
       case Outcome::news:
       case Outcome::timeout:
       case Outcome::stopping: {  // an empty reply: the client asks again (docs/PROTOCOL.md)
-        room_->replied(cid_);
         room_->metrics().delivered(Transport::long_poll).add(d->posts);
         // The envelope is this reader's; the content is the room's, shared.
         DeltaPieces p = make_delta_pieces(*room_, *d, cid_, format_);
@@ -155,7 +160,6 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
       case Outcome::duplicate:
         return ex_->abandon();
       case Outcome::gone:
-        room_->replied(cid_);  // no longer waiting: it expires unless it returns
         return;
     }
   }

@@ -2,6 +2,7 @@
 #include "live/room_feed.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
@@ -43,8 +44,7 @@ void RoomFeed::end(Ending how) {
   stopped_ = true;
   if (counted_) room_->metrics().readers(transport_).sub();
   timer_->cancel();
-  room_->unwait(cid_, this);
-  room_->replied(cid_);  // no longer held: it expires like any idle client
+  room_->unwait(cid_, this, /*replied=*/true);  // no longer held: it expires like any idle client
   switch (how) {
     case Ending::gone:
       return;
@@ -117,15 +117,21 @@ bool RoomFeed::send_packet(const Delta& d) {
 }
 
 void RoomFeed::pump(bool after_write) {
+  // At the room's sequence there is nothing to send, unless wait() refuses
+  // (a reload, a reader from further ahead): delta_since() tells then. So
+  // the first turn, typically after a write, skips it when nothing came.
+  bool first = true;
   while (!stopped_) {
     if (room_->stopping()) return end(Ending::stopping);
     if (in_flight_ > 0) {  // written() pumps again
       held_ = true;
       return;
     }
-    Delta d = room_->delta_since(cid_, pos_, format_);
     bool ping = ping_due_ && room_->num_chatters() != last_nc_;
-    if ((d.has_posts || d.refresh || ping) && !send_delta(d, after_write)) return;
+    if (!std::exchange(first, false) || ping || room_->sequence() != pos_) {
+      Delta d = room_->delta_since(cid_, pos_, format_);
+      if ((d.has_posts || d.refresh || ping) && !send_delta(d, after_write)) return;
+    }
     if (in_flight_ > 0) {
       if (!room_->wait(cid_, written_sequence_, shared_from_this())) count_batch();
       continue;

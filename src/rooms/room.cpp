@@ -552,8 +552,9 @@ size_t Room::waiting_readers() const {
   return waiters_.size();
 }
 
-void Room::unwait(Cid cid, const Waiter* waiter) {
+void Room::unwait(Cid cid, const Waiter* waiter, bool replied) {
   std::lock_guard lock(mu_);
+  if (replied) cids_.replied(cid, clock_.now());
   auto it = waiters_.find(cid);
   if (it == waiters_.end()) return;
   auto current = it->second.lock();

@@ -235,7 +235,9 @@ class Room {
   // False when the room moved past `pos` (or the reader must start over),
   // and always once stop_readers() was called.
   bool wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter);
-  void unwait(Cid cid, const Waiter* waiter);
+  // Ends `waiter`'s wait, if it is still the one waiting as `cid`; with
+  // `replied`, also what replied(cid) does, under the same lock take.
+  void unwait(Cid cid, const Waiter* waiter, bool replied = false);
   // How many readers wait for news now (between wait() and their wake-up
   // or unwait()); lets a test know a request is waiting before it acts.
   size_t waiting_readers() const;
