@@ -7,6 +7,7 @@
 
 #include "http/prepared_response.h"
 #include "http/responses.h"
+#include "live/delta_cache.h"
 #include "live/delta_packet.h"
 #include "live/wake_loop.h"
 
@@ -65,12 +66,14 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     // refuses (a reload, a reader from further ahead), which then asks
     // delta_since(); a new cid is news too: the client learns it at once.
     if (adm.reallocated || room_->sequence() != pos_) {
-      Delta d = room_->delta_since(cid_, pos_, format_);
+      Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
       if (d.has_posts || d.refresh || adm.reallocated) return finish(Outcome::news, d);
     }
     // It waits (most of a reader's life): the request's fields are not
     // needed any more. Before the room may wake it, on this thread.
     ex_->release_request_fields();
+    // A wait() that succeeds finds the cid current in this epoch, or a later one.
+    epoch_ = room_->epoch();
     if (!wait()) return;
     counted_ = true;  // a waiting reader until finish()
     room_->metrics().readers(Transport::long_poll).add();
@@ -108,7 +111,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
 
   void on_wake() {
     if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
-    Delta d = room_->delta_since(cid_, pos_, format_);
+    Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
     if (d.has_posts || d.refresh) return finish(Outcome::news, d);
     wait();
   }
@@ -116,7 +119,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   void on_timer() {
     if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
     if (time_.monotonic_now() >= hard_deadline_ || room_->num_chatters() != nc_at_start_)
-      return finish(Outcome::timeout, room_->delta_since(cid_, pos_, format_));
+      return finish(Outcome::timeout, delta_for(*room_, cid_, pos_, format_, epoch_));
     arm_timer();
   }
 
@@ -124,7 +127,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   // server is stopping (the request then ended with what came).
   bool wait() {
     if (room_->wait(cid_, pos_, shared_from_this())) return true;
-    Delta d = room_->delta_since(cid_, pos_, format_);
+    Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
     finish(!d.has_posts && !d.refresh && room_->stopping() ? Outcome::stopping : Outcome::news, d);
     return false;
   }
@@ -174,6 +177,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   ExchangePtr ex_;
   Cid cid_ = kExpiredCid;
   uint64_t pos_;
+  uint64_t epoch_ = 0;  // the room's epoch at the last delta (live/delta_cache.h)
   PacketFormat format_;
   CometConfig timing_;
   TimeSource& time_;

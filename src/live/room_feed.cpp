@@ -6,6 +6,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "live/delta_cache.h"
 #include "live/delta_packet.h"
 #include "live/wake_loop.h"
 
@@ -34,7 +35,7 @@ void RoomFeed::start(std::string_view address) {
   last_nc_ = room_->num_chatters();
   // The first packet goes out at once, even with nothing new in it: the
   // reader learns its cid, the room's nc and that it is connected.
-  if (!send_delta(room_->delta_since(cid_, pos_, format_), false)) return;
+  if (!send_delta(delta_for(*room_, cid_, pos_, format_, epoch_), false)) return;
   pump(false);
   if (!stopped_) arm_timer();
 }
@@ -129,7 +130,7 @@ void RoomFeed::pump(bool after_write) {
     }
     bool ping = ping_due_ && room_->num_chatters() != last_nc_;
     if (!std::exchange(first, false) || ping || room_->sequence() != pos_) {
-      Delta d = room_->delta_since(cid_, pos_, format_);
+      Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
       if ((d.has_posts || d.refresh || ping) && !send_delta(d, after_write)) return;
     }
     if (in_flight_ > 0) {
@@ -164,7 +165,7 @@ void RoomFeed::on_timer() {
       // count goes out after it (pump()), in its packet or an empty one.
       ping_due_ = true;
     } else {
-      Delta ping = room_->delta_since(cid_, pos_, format_);
+      Delta ping = delta_for(*room_, cid_, pos_, format_, epoch_);
       if (!send_delta(ping, false)) return;
     }
   } else if (in_flight_ == 0) {  // a write in flight is not idle

@@ -128,6 +128,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   bool in_pieces_ = false;         // the last packet sent had more after it
   bool ping_due_ = false;          // nc changed while a packet was being written
   uint64_t written_sequence_ = 0;  // the room's last post when the last packet was made
+  uint64_t epoch_ = 0;             // the room's epoch at the last delta (live/delta_cache.h)
   int batches_ = 0;                // commit batches published while the last packet was being written
   bool stopped_ = false;
   bool counted_ = false;  // in the room's readers (RoomMetrics), until stop()

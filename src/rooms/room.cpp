@@ -36,8 +36,13 @@ std::filesystem::path blacklist_path(const RoomConfig& c) {
 
 }  // namespace
 
+namespace {
+std::atomic<uint64_t> next_room_id{1};
+}  // namespace
+
 Room::Room(RoomSettings settings, std::unique_ptr<Store> store, const Clock& clock)
-    : settings_(std::move(settings)),
+    : id_(next_room_id.fetch_add(1, std::memory_order_relaxed)),
+      settings_(std::move(settings)),
       registry_(settings_.metrics ? settings_.metrics : std::make_shared<metrics::Registry>()),
       metrics_(*registry_, settings_.config.slug),
       store_(std::move(store)),
@@ -343,6 +348,7 @@ size_t Room::packet_end(size_t begin) const {
 
 Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::optional<Cid> cid) {
   Delta d;
+  d.epoch = cids_.epoch();
   d.pos = sequence_;
   if (pos == sequence_ && !start_over) {
     d.content = shared_empty(fmt);
@@ -637,6 +643,7 @@ Status Room::reload_now() {
     rss_.reset();
     ++window_version_;
     cids_.begin_epoch();
+    published_epoch_.store(cids_.epoch(), std::memory_order_release);
     reload_sequence_ = sequence_;
     announced_sequence_ = sequence_;
     hinted_sequence_ = 0;

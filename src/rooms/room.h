@@ -153,6 +153,7 @@ struct Delta {
   bool more = false;                           // posts after `pos` did not fit in this packet
   size_t posts = 0;                            // how many posts `content` carries
   std::shared_ptr<const std::string> content;  // never null
+  uint64_t epoch = 0;                          // Room::epoch() when it was made
 };
 
 class Room {
@@ -199,6 +200,12 @@ class Room {
   // status().sequence, read without the room's lock (see "Reading without
   // the lock" above).
   uint64_t sequence() const { return published_sequence_.load(std::memory_order_acquire); }
+  // How many reloads the room has had (each starts its cids over); read
+  // without the lock. A reader whose last delta_since() carried this epoch
+  // has no reload to hear of.
+  uint64_t epoch() const { return published_epoch_.load(std::memory_order_acquire); }
+  // A number no other Room of this process has, for caches keyed by room.
+  uint64_t id() const { return id_; }
   std::shared_ptr<const std::string> rss();
   std::vector<Post> recent_posts(size_t max) const;
 
@@ -311,6 +318,7 @@ class Room {
   // Under mu_: the waiting readers, swapped out to be woken outside the lock.
   std::vector<std::shared_ptr<Waiter>> take_waiters_locked();
 
+  const uint64_t id_;
   RoomSettings settings_;
   std::shared_ptr<metrics::Registry> registry_;
   RoomMetrics metrics_;
@@ -323,6 +331,7 @@ class Room {
   std::deque<Post> window_;  // contiguous seqs, oldest first
   uint64_t sequence_ = 0;
   std::atomic<uint64_t> published_sequence_{0};  // sequence_, for sequence(): set with it, under mu_
+  std::atomic<uint64_t> published_epoch_{0};     // cids_.epoch(), for epoch(): set with it, under mu_
   int64_t last_post_ = 0;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;

@@ -1,0 +1,37 @@
+// delta_for(): what a reader must be sent, as Room::delta_since() says,
+// mostly without taking the room's lock.
+//
+// After a post, every reader of the room asks delta_since() for the same
+// few (pos, format) pairs: on a many-core server the event loops would
+// queue on the room's one lock for it, once per reader. So each thread
+// keeps the deltas it was given lately (a few, in a thread-local table),
+// and a reader at the same pos, in the same format, while the room's
+// sequence and epoch (Room::sequence(), Room::epoch()) have not moved, is
+// given the one this thread already has: the same shared content, the same
+// Delta. Only the first reader of a thread after each post asks the room.
+//
+// What a reader gets is exactly what delta_since() would give it:
+//  - the content for a pos is fixed once rendered: the window only grows,
+//    until a reload, which moves the epoch;
+//  - `epoch` is the room's epoch of the reader's own last delta (0 before
+//    the first): a reader from before a reload (its cid behind, which
+//    delta_since() starts over) never takes the cached path, since that
+//    needs the room's epoch to equal it;
+//  - a delta that starts the reader over (refresh), or is for a reader
+//    beyond the room's end (a node further ahead), is never kept: those are
+//    the reader's own.
+//
+// Thread-safety: call on the reader's thread; the table is the calling
+// thread's. Lifetime: nothing to outlive (entries hold their content).
+#pragma once
+
+#include <cstdint>
+
+#include "rooms/room.h"
+
+namespace chaton::live {
+
+// `epoch`: the epoch of the reader's last delta, updated to this one's.
+Delta delta_for(Room& room, Cid cid, uint64_t pos, PacketFormat format, uint64_t& epoch);
+
+}  // namespace chaton::live
