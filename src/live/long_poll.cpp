@@ -72,9 +72,12 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     // It waits (most of a reader's life): the request's fields are not
     // needed any more. Before the room may wake it, on this thread.
     ex_->release_request_fields();
-    // A wait() that succeeds finds the cid current in this epoch, or a later one.
-    epoch_ = room_->epoch();
+    // A wait() that succeeds finds the cid current in this epoch or a later
+    // one (it refuses a cid from before a reload); one that refuses must
+    // not pass it for current, so epoch_ is set only after.
+    uint64_t epoch = room_->epoch();
     if (!wait()) return;
+    epoch_ = epoch;
     counted_ = true;  // a waiting reader until finish()
     room_->metrics().readers(Transport::long_poll).add();
     hard_deadline_ =
