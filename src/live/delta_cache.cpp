@@ -16,8 +16,7 @@ struct Entry {
   uint64_t room = 0;  // Room::id(); 0: empty
   uint64_t pos = 0;
   PacketFormat format{};
-  uint64_t sequence = 0;  // the room's when it was made, or older
-  Delta delta;            // delta.epoch: the room's epoch then
+  Delta delta;  // with the room's epoch and window version when it was made
 };
 
 struct Table {
@@ -30,22 +29,24 @@ thread_local Table table;
 }  // namespace
 
 Delta delta_for(Room& room, Cid cid, uint64_t pos, PacketFormat format, uint64_t& epoch) {
-  const uint64_t sequence = room.sequence();
+  // The version first: a reload publishes its epoch before its window, so
+  // a version read here comes with an epoch at least as new.
+  const uint64_t version = room.window_version();
   const uint64_t now_epoch = room.epoch();
-  if (epoch == now_epoch && pos < sequence) {
+  if (epoch == now_epoch) {
     for (const Entry& e : table.entries)
-      if (e.room == room.id() && e.pos == pos && e.format == format && e.sequence == sequence &&
+      if (e.room == room.id() && e.pos == pos && e.format == format && e.delta.window_version == version &&
           e.delta.epoch == now_epoch)
         return e.delta;
   }
   Delta d = room.delta_since(cid, pos, format);
   epoch = d.epoch;
-  // Made after `sequence` and `now_epoch` were read: it is at least that
-  // fresh, so it may stand for what a reader at `pos` gets while they hold.
-  if (!d.refresh && d.has_posts && pos < sequence && d.epoch == now_epoch) {
+  // Kept only what any reader at `pos` gets: not a start over (a reload's,
+  // or the view sent again), not a reader beyond the end (nothing new).
+  if (!d.refresh && !d.started_over && d.has_posts) {
     Entry& e = table.entries[table.next];
     table.next = (table.next + 1) % kCachedDeltas;
-    e = Entry{room.id(), pos, format, sequence, d};
+    e = Entry{room.id(), pos, format, d};
   }
   return d;
 }

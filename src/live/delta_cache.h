@@ -6,20 +6,28 @@
 // queue on the room's one lock for it, once per reader. So each thread
 // keeps the deltas it was given lately (a few, in a thread-local table),
 // and a reader at the same pos, in the same format, while the room's
-// sequence and epoch (Room::sequence(), Room::epoch()) have not moved, is
-// given the one this thread already has: the same shared content, the same
-// Delta. Only the first reader of a thread after each post asks the room.
+// window version and epoch (Room::window_version(), Room::epoch()) have
+// not moved, is given the one this thread already has: the same shared
+// content, the same Delta. Only the first reader of a thread after each
+// post asks the room.
 //
 // What a reader gets is exactly what delta_since() would give it:
-//  - the content for a pos is fixed once rendered: the window only grows,
-//    until a reload, which moves the epoch;
+//  - what a reader at a pos is sent depends only on the window of recent
+//    posts, which does not change without its version moving (a publish,
+//    a reload, archiving);
 //  - `epoch` is the room's epoch of the reader's own last delta (0 before
 //    the first): a reader from before a reload (its cid behind, which
 //    delta_since() starts over) never takes the cached path, since that
 //    needs the room's epoch to equal it;
-//  - a delta that starts the reader over (refresh), or is for a reader
-//    beyond the room's end (a node further ahead), is never kept: those are
-//    the reader's own.
+//  - a delta that starts its reader over (`refresh`, or `started_over`
+//    for a format that cannot clear a view and goes on from the reload),
+//    or has nothing new (a reader at or beyond the room's end), is never
+//    kept: those are the reader's own.
+// One bookkeeping step of delta_since() is skipped on the cached path: a
+// reader from a node further ahead whose pos a catch-up refuted, and which
+// posts overtook before it asked again, is not crossed off the refuted
+// list; if it comes back ahead later it starts over once more (a refresh,
+// never a lost or doubled post).
 //
 // Thread-safety: call on the reader's thread; the table is the calling
 // thread's. Lifetime: nothing to outlive (entries hold their content).

@@ -62,6 +62,7 @@ void RoomFeed::wake() {
 }
 
 void RoomFeed::woken() {
+  registered_ = false;  // the room let go of it to wake it
   if (stopped_) return;
   if (room_->stopping()) return end(Ending::stopping);  // after what is queued: the transport writes in order
   if (in_flight_ == 0) return pump(false);
@@ -74,7 +75,12 @@ void RoomFeed::woken() {
 // after each wake-up.
 void RoomFeed::count_batch() {
   ++batches_;
-  if (!room_->wait(cid_, room_->sequence(), shared_from_this())) ++batches_;
+  if (!wait_at(room_->sequence())) ++batches_;
+}
+
+bool RoomFeed::wait_at(uint64_t pos) {
+  registered_ = room_->wait(cid_, pos, shared_from_this());
+  return registered_;
 }
 
 // Sends `d` (also when it carries nothing), unless the packet just written
@@ -120,7 +126,10 @@ bool RoomFeed::send_packet(const Delta& d) {
 void RoomFeed::pump(bool after_write) {
   // At the room's sequence there is nothing to send, unless wait() refuses
   // (a reload, a reader from further ahead): delta_since() tells then. So
-  // the first turn, typically after a write, skips it when nothing came.
+  // the first turn, typically after a write, skips it when nothing came;
+  // and if the wait taken during that write still stands (the room wakes
+  // a waiter whenever it lets go of it), the feed is waiting at pos_
+  // already: nothing to ask the room at all.
   bool first = true;
   while (!stopped_) {
     if (room_->stopping()) return end(Ending::stopping);
@@ -129,16 +138,17 @@ void RoomFeed::pump(bool after_write) {
       return;
     }
     bool ping = ping_due_ && room_->num_chatters() != last_nc_;
-    if (!std::exchange(first, false) || ping || room_->sequence() != pos_) {
+    bool quiet = std::exchange(first, false) && !ping && room_->sequence() == pos_;
+    if (!quiet) {
       Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
       if ((d.has_posts || d.refresh || ping) && !send_delta(d, after_write)) return;
     }
     if (in_flight_ > 0) {
-      if (!room_->wait(cid_, written_sequence_, shared_from_this())) count_batch();
+      if (!wait_at(written_sequence_)) count_batch();
       continue;
     }
     ping_due_ = false;
-    if (room_->wait(cid_, pos_, shared_from_this())) return;
+    if ((quiet && registered_) || wait_at(pos_)) return;
     after_write = false;  // news came while nothing was being written
   }
 }

@@ -106,6 +106,8 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   // `after_write`: called once the last packet was written (written()).
   void pump(bool after_write);
   void count_batch();
+  // room_->wait() at `pos`; registered_ says whether it took.
+  bool wait_at(uint64_t pos);
   void arm_timer();
   void on_timer();
   bool send_packet(const Delta& d);
@@ -124,6 +126,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   size_t last_nc_ = 0;
   int in_flight_ = 0;              // packets handed to the transport, not yet written
   bool held_ = false;              // news may have come while a packet was in flight
+  bool registered_ = false;        // the room accepted its wait() and has not woken it since
   bool catching_up_ = true;        // the catch-up's last piece is not sent yet
   bool in_pieces_ = false;         // the last packet sent had more after it
   bool ping_due_ = false;          // nc changed while a packet was being written

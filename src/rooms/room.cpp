@@ -199,7 +199,7 @@ std::function<void()> Room::publish_batch(std::vector<Post> earlier, std::span<c
     while (window_.size() > kMaxWindowPosts) window_.pop_front();
     deltas_.clear();
     rss_.reset();
-    ++window_version_;
+    bump_window_version_locked();
     woken = take_waiters_locked();
     if (observed) observers = observers_;
   }
@@ -332,9 +332,12 @@ Delta Room::delta_since(Cid cid, uint64_t pos, PacketFormat fmt) {
     // Only the web format can tell a client to clear its view. The others
     // (bots, watchers) cannot: they go on from the reload with what came
     // after it, rather than being sent the whole live log again.
-    if (fmt != PacketFormat::web) return delta_locked(reload_sequence_, fmt, false, cid);
+    Delta d = fmt != PacketFormat::web ? delta_locked(reload_sequence_, fmt, false, cid)
+                                       : delta_locked(pos, fmt, true, cid);
+    d.started_over = true;
+    return d;
   }
-  return delta_locked(pos, fmt, start_over, cid);
+  return delta_locked(pos, fmt, false, cid);
 }
 
 Delta Room::delta_since(uint64_t pos, PacketFormat fmt) {
@@ -349,6 +352,7 @@ size_t Room::packet_end(size_t begin) const {
 Delta Room::delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::optional<Cid> cid) {
   Delta d;
   d.epoch = cids_.epoch();
+  d.window_version = window_version_;
   d.pos = sequence_;
   if (pos == sequence_ && !start_over) {
     d.content = shared_empty(fmt);
@@ -638,12 +642,14 @@ Status Room::reload_now() {
   std::vector<std::shared_ptr<Waiter>> woken;
   {
     std::lock_guard lock(mu_);
+    // The epoch is published before the window it goes with: a reader that
+    // sees the new window without the lock sees the new epoch too.
+    cids_.begin_epoch();
+    published_epoch_.store(cids_.epoch(), std::memory_order_release);
     load_window(*snap);
     deltas_.clear();
     rss_.reset();
-    ++window_version_;
-    cids_.begin_epoch();
-    published_epoch_.store(cids_.epoch(), std::memory_order_release);
+    bump_window_version_locked();
     reload_sequence_ = sequence_;
     announced_sequence_ = sequence_;
     hinted_sequence_ = 0;
@@ -669,7 +675,7 @@ Result<ArchiveReport> Room::archive(Date today) {
     while (window_.size() > result->kept_in_current) window_.pop_front();
     deltas_.clear();
     rss_.reset();
-    ++window_version_;
+    bump_window_version_locked();
   });
   return result;
 }

@@ -154,6 +154,10 @@ struct Delta {
   size_t posts = 0;                            // how many posts `content` carries
   std::shared_ptr<const std::string> content;  // never null
   uint64_t epoch = 0;                          // Room::epoch() when it was made
+  uint64_t window_version = 0;                 // Room::window_version() when it was made
+  // This reader's cid was from before a reload: the delta starts it over,
+  // from where the reader was not (it is this reader's alone).
+  bool started_over = false;
 };
 
 class Room {
@@ -204,6 +208,10 @@ class Room {
   // without the lock. A reader whose last delta_since() carried this epoch
   // has no reload to hear of.
   uint64_t epoch() const { return published_epoch_.load(std::memory_order_acquire); }
+  // Moves whenever the window of recent posts changes (a publish, a reload,
+  // archiving); read without the lock. A delta made at one version stays
+  // what a reader at its pos is sent until the version moves.
+  uint64_t window_version() const { return published_window_version_.load(std::memory_order_acquire); }
   // A number no other Room of this process has, for caches keyed by room.
   uint64_t id() const { return id_; }
   std::shared_ptr<const std::string> rss();
@@ -332,6 +340,10 @@ class Room {
   uint64_t sequence_ = 0;
   std::atomic<uint64_t> published_sequence_{0};  // sequence_, for sequence(): set with it, under mu_
   std::atomic<uint64_t> published_epoch_{0};     // cids_.epoch(), for epoch(): set with it, under mu_
+  std::atomic<uint64_t> published_window_version_{0};  // window_version_, for window_version()
+  void bump_window_version_locked() {
+    published_window_version_.store(++window_version_, std::memory_order_release);
+  }
   int64_t last_post_ = 0;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;

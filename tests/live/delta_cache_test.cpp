@@ -27,13 +27,15 @@ constexpr int64_t kStart = 1732460000;
 class DeltaCacheTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    room = std::make_unique<Room>(testing::lobby_settings(false), std::make_unique<FakeStore>(make_snapshot(3, 3)),
-                                  clock);
+    auto fake = std::make_unique<FakeStore>(make_snapshot(3, 3));
+    store = fake.get();
+    room = std::make_unique<Room>(testing::lobby_settings(false), std::move(fake), clock);
     ASSERT_TRUE(room->open(nullptr));
   }
   void TearDown() override { room->close(); }
 
   ManualClock clock{from_seconds(kStart)};
+  FakeStore* store = nullptr;  // owned by the room
   std::unique_ptr<Room> room;
 };
 
@@ -86,6 +88,30 @@ TEST_F(DeltaCacheTest, AReaderFromBeforeAReloadStartsOverAndOthersDoNot) {
   Delta again = delta_for(*room, old_reader, 1, PacketFormat::web, old_epoch);
   EXPECT_TRUE(again.refresh);
   EXPECT_EQ(old_epoch, room->epoch());
+}
+
+// A JSON reader from before a moderation goes on from the reload's
+// sequence: its delta is its own, never what a current reader at the same
+// pos is given.
+TEST_F(DeltaCacheTest, AJsonReaderStartedOverAfterAReloadDoesNotStandForOthers) {
+  Cid old_reader = room->allocate_cid();
+  uint64_t old_epoch = 0;
+  ASSERT_EQ(texts(delta_for(*room, old_reader, 2, PacketFormat::json, old_epoch)).size(), 1u);  // at pos 3
+  store->rewrite(make_snapshot(2, 2));  // a post removed behind the room's back
+  ASSERT_TRUE(room->reload());
+  Cid current = room->allocate_cid();
+  uint64_t current_epoch = 0;
+  delta_for(*room, current, 0, PacketFormat::json, current_epoch);
+  ASSERT_EQ(current_epoch, room->epoch());
+  ASSERT_TRUE(post_and_settle(*room, "alice", "p3"));
+  ASSERT_TRUE(post_and_settle(*room, "alice", "p4"));
+  // The old reader, at its old pos 3, goes on from the reload (sequence 2).
+  Delta restarted = delta_for(*room, old_reader, 3, PacketFormat::json, old_epoch);
+  EXPECT_TRUE(restarted.started_over);
+  EXPECT_EQ(texts(restarted), (std::vector<std::string>{"p3", "p4"}));
+  // The current reader at pos 3 gets what came after it, once.
+  Delta d = delta_for(*room, current, 3, PacketFormat::json, current_epoch);
+  EXPECT_EQ(texts(d), std::vector<std::string>{"p4"});
 }
 
 TEST_F(DeltaCacheTest, EachThreadKeepsItsOwnTableAndGetsTheSameDelta) {
