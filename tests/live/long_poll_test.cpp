@@ -233,6 +233,19 @@ TEST_F(LongPollTest, ADisconnectEndsItSilentlyAndLaterEventsSendNothing) {
   EXPECT_EQ(room->num_chatters(), nc - 1);
 }
 
+// A request answered with news stops waiting: if the client does not ask
+// again, its cid is forgotten after the client timeout; while it waited,
+// the sweep kept it.
+TEST_F(LongPollTest, AnAnsweredCidExpiresAfterTheClientTimeoutUnlessItReturns) {
+  auto conn = waiting_poll();
+  const size_t nc = room->num_chatters();
+  post("hello");
+  ASSERT_EQ(conn->responses.size(), 1u);
+  time.advance(room->settings().client_timeout + seconds(1));
+  room->sweep();
+  EXPECT_EQ(room->num_chatters(), nc - 1);
+}
+
 // The events that end a request may cross on the strand: a wake-up or a
 // timeout already queued when the client goes away must send nothing.
 TEST_F(LongPollTest, AWakeUpQueuedBeforeADisconnectSendsNothing) {
