@@ -48,7 +48,8 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, Nodes& nodes, co
         last_chatters.resize(std::max(last_chatters.size(), i + 1));
         last_chatters[i] = st.num_chatters;
       }
-      bool counted = settled && readers >= static_cast<int64_t>(alive) && readers <= static_cast<int64_t>(most);
+      bool counted =
+          settled && readers >= static_cast<int64_t>(alive) && readers <= static_cast<int64_t>(most);
       if (counted && idle) {
         if (++quiet >= 2) co_return alive;
       } else {

@@ -323,6 +323,10 @@ class Room {
   // The owner of a new cid of `address` (see admit()).
   std::string cid_owner(std::string_view address) const;
   void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
+  // Under mu_: the window changed (window_version_, published).
+  void bump_window_version_locked() {
+    published_window_version_.store(++window_version_, std::memory_order_release);
+  }
   // Under mu_: the waiting readers, swapped out to be woken outside the lock.
   std::vector<std::shared_ptr<Waiter>> take_waiters_locked();
 
@@ -338,12 +342,9 @@ class Room {
   mutable AdaptiveMutex mu_;
   std::deque<Post> window_;  // contiguous seqs, oldest first
   uint64_t sequence_ = 0;
-  std::atomic<uint64_t> published_sequence_{0};  // sequence_, for sequence(): set with it, under mu_
-  std::atomic<uint64_t> published_epoch_{0};     // cids_.epoch(), for epoch(): set with it, under mu_
+  std::atomic<uint64_t> published_sequence_{0};        // sequence_, for sequence(): set with it, under mu_
+  std::atomic<uint64_t> published_epoch_{0};           // cids_.epoch(), for epoch(): set with it, under mu_
   std::atomic<uint64_t> published_window_version_{0};  // window_version_, for window_version()
-  void bump_window_version_locked() {
-    published_window_version_.store(++window_version_, std::memory_order_release);
-  }
   int64_t last_post_ = 0;
   std::map<std::pair<uint64_t, int>, std::shared_ptr<const std::string>> deltas_;
   std::shared_ptr<const std::string> rss_;

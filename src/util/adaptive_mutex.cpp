@@ -22,7 +22,8 @@ AdaptiveMutex::~AdaptiveMutex() {
 }
 
 void AdaptiveMutex::lock() {
-  if (int rc = pthread_mutex_lock(&mu_); rc != 0) throw std::system_error(rc, std::generic_category(), "mutex lock");
+  if (int rc = pthread_mutex_lock(&mu_); rc != 0)
+    throw std::system_error(rc, std::generic_category(), "mutex lock");
 }
 
 bool AdaptiveMutex::try_lock() {
