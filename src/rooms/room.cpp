@@ -34,10 +34,8 @@ std::filesystem::path blacklist_path(const RoomConfig& c) {
   return std::filesystem::path(c.data_dir) / "data" / "blacklist.txt";
 }
 
-}  // namespace
+std::atomic<uint64_t> next_room_id{1};  // Room::id()
 
-namespace {
-std::atomic<uint64_t> next_room_id{1};
 }  // namespace
 
 Room::Room(RoomSettings settings, std::unique_ptr<Store> store, const Clock& clock)

@@ -72,11 +72,12 @@
 // client brings it (CidTable, "Other nodes").
 //
 // Reading without the lock. Every event loop asks the room, for each
-// delivery, whether it is stopping, its sequence and its chatters count;
-// those three are atomics (changed under the lock, read without it), so
-// that the loops of a many-core server do not queue on the one lock for
-// them. The rest of a reader's path (delta_since, wait) takes the lock,
-// an AdaptiveMutex (util/adaptive_mutex.h): its sections are short.
+// delivery, whether it is stopping, its sequence and its chatters count,
+// and (live/delta_cache.h) its epoch and window version; those are atomics
+// (changed under the lock, read without it), so that the loops of a
+// many-core server do not queue on the one lock for them. The rest of a
+// reader's path (delta_since, wait) takes the lock, an AdaptiveMutex
+// (util/adaptive_mutex.h): its sections are short.
 //
 // Thread-safety: every public function may be called from any thread.
 // Lifetime: the Clock must outlive the Room; Waiters are held weakly.
@@ -155,8 +156,8 @@ struct Delta {
   std::shared_ptr<const std::string> content;  // never null
   uint64_t epoch = 0;                          // Room::epoch() when it was made
   uint64_t window_version = 0;                 // Room::window_version() when it was made
-  // This reader's cid was from before a reload: the delta starts it over,
-  // from where the reader was not (it is this reader's alone).
+  // The reader's cid was from before a reload and this delta starts it
+  // over: it is this reader's alone, not what others at its pos get.
   bool started_over = false;
 };
 
