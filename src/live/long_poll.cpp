@@ -67,7 +67,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     // delta_since(); a new cid is news too: the client learns it at once.
     if (adm.reallocated || room_->sequence() != pos_) {
       Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
-      if (d.has_posts || d.refresh || adm.reallocated) return finish(Outcome::news, d);
+      if (is_news(d) || adm.reallocated) return finish(Outcome::news, d);
     }
     // It waits (most of a reader's life): the request's fields are not
     // needed any more. Before the room may wake it, on this thread.
@@ -115,7 +115,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   void on_wake() {
     if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
     Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
-    if (d.has_posts || d.refresh) return finish(Outcome::news, d);
+    if (is_news(d)) return finish(Outcome::news, d);
     wait();
   }
 
@@ -131,9 +131,14 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   bool wait() {
     if (room_->wait(cid_, pos_, shared_from_this())) return true;
     Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
-    finish(!d.has_posts && !d.refresh && room_->stopping() ? Outcome::stopping : Outcome::news, d);
+    finish(!is_news(d) && room_->stopping() ? Outcome::stopping : Outcome::news, d);
     return false;
   }
+
+  // What must be sent at once: posts, a view to clear, or a start over
+  // after a moderation, which in JSON and S-expressions is the new pos
+  // with what came since (docs/PROTOCOL.md), possibly nothing.
+  static bool is_news(const Delta& d) { return d.has_posts || d.refresh || d.started_over; }
 
   void arm_timer() {
     MonoDuration soft = random_between(time_, seconds_as_duration(timing_.soft_timeout_min),

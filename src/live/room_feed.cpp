@@ -141,7 +141,9 @@ void RoomFeed::pump(bool after_write) {
     bool quiet = std::exchange(first, false) && !ping && room_->sequence() == pos_;
     if (!quiet) {
       Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
-      if ((d.has_posts || d.refresh || ping) && !send_delta(d, after_write)) return;
+      // A start over is sent even empty: in JSON it carries the new pos
+      // (docs/PROTOCOL.md, "pos is the room's post sequence number").
+      if ((d.has_posts || d.refresh || d.started_over || ping) && !send_delta(d, after_write)) return;
     }
     if (in_flight_ > 0) {
       if (!wait_at(written_sequence_)) count_batch();

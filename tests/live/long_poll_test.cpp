@@ -63,8 +63,9 @@ class LongPollTest : public ::testing::Test {
 
   void open_room(bool loose_login) {
     if (room) room->close();
-    room = std::make_shared<Room>(testing::lobby_settings(loose_login),
-                                  std::make_unique<rooms_test::FakeStore>(), time);
+    auto fake = std::make_unique<rooms_test::FakeStore>();
+    store = fake.get();
+    room = std::make_shared<Room>(testing::lobby_settings(loose_login), std::move(fake), time);
     ASSERT_TRUE(room->open(nullptr));
     timing.soft_timeout_min = timing.soft_timeout_max = std::chrono::duration<double>(kSoft).count();
     timing.hard_timeout_min = timing.hard_timeout_max = std::chrono::duration<double>(kHard).count();
@@ -123,6 +124,7 @@ class LongPollTest : public ::testing::Test {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   CometConfig timing;
   std::shared_ptr<Room> room;
+  rooms_test::FakeStore* store = nullptr;  // owned by the room
   Cid cid = kExpiredCid;
 };
 
@@ -244,6 +246,31 @@ TEST_F(LongPollTest, AnAnsweredCidExpiresAfterTheClientTimeoutUnlessItReturns) {
   time.advance(room->settings().client_timeout + seconds(1));
   room->sweep();
   EXPECT_EQ(room->num_chatters(), nc - 1);
+}
+
+// A moderation renumbers the posts: a JSON client waiting at its old pos
+// is answered at once with the new pos and what came since the reload
+// (nothing here), not with the whole live log, which it could not tell
+// from new posts (docs/PROTOCOL.md, "pos is the room's post sequence
+// number").
+TEST_F(LongPollTest, AWaitingJsonClientIsToldTheNewPosAfterAModeration) {
+  post("a");
+  post("b");
+  post("c");
+  auto conn = waiting_poll();  // at pos 3
+  store->rewrite(rooms_test::make_snapshot(2, 2));
+  ASSERT_TRUE(room->reload());
+  io.poll();
+  ASSERT_EQ(conn->responses.size(), 1u);
+  Reply r = parse(conn->responses[0]);
+  EXPECT_EQ(r.pos, 2u);
+  EXPECT_TRUE(r.texts.empty());
+  // Back at the new pos, it waits for what comes next, and gets it once.
+  auto next = poll(cid, r.pos);
+  EXPECT_TRUE(next->responses.empty());
+  post("d");
+  ASSERT_EQ(next->responses.size(), 1u);
+  EXPECT_EQ(parse(next->responses[0]).texts, std::vector<std::string>{"d"});
 }
 
 // The events that end a request may cross on the strand: a wake-up or a
