@@ -70,8 +70,9 @@ class RecordingFeed final : public RoomFeed {
 class RoomFeedTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    room = std::make_shared<Room>(testing::lobby_settings(true), std::make_unique<rooms_test::FakeStore>(),
-                                  time);
+    auto fake = std::make_unique<rooms_test::FakeStore>();
+    store = fake.get();
+    room = std::make_shared<Room>(testing::lobby_settings(true), std::move(fake), time);
     ASSERT_TRUE(room->open(nullptr));
   }
   void TearDown() override {
@@ -132,8 +133,27 @@ class RoomFeedTest : public ::testing::Test {
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
   std::shared_ptr<Room> room;
+  rooms_test::FakeStore* store = nullptr;  // owned by the room
   std::shared_ptr<RecordingFeed> feed;
 };
+
+// A moderation renumbers the posts: a JSON feed from before it is sent the
+// new pos with what came since the reload (nothing here), not the whole
+// live log; then each new post once (docs/PROTOCOL.md, "pos is the room's
+// post sequence number").
+TEST_F(RoomFeedTest, AJsonFeedIsSentTheNewPosAfterAModeration) {
+  post_many(1, 3);
+  start_feed(3);
+  drain();
+  const size_t before = feed->sent.size();
+  store->rewrite(rooms_test::make_snapshot(2, 2));
+  ASSERT_TRUE(room->reload());
+  EXPECT_TRUE(drain().empty());
+  ASSERT_EQ(feed->sent.size(), before + 1);
+  EXPECT_EQ(feed->sent.back().pos, 2u);
+  post_many(4, 1);
+  EXPECT_EQ(drain(), expected(4, 1));
+}
 
 // A reader that is keeping up (waiting, nothing being written) and is woken
 // by one batch of more than a packet's worth of posts is not behind: the
