@@ -6,8 +6,8 @@
 // kernel at once (a futex wait, then a wake-up by the holder): two system
 // calls and a context switch for a section that lasts well under a
 // microsecond. This one is glibc's adaptive mutex
-// (PTHREAD_MUTEX_ADAPTIVE_NP): a thread that finds it taken first spins a
-// bounded number of times while the holder runs, and sleeps only if it is
+// (PTHREAD_MUTEX_ADAPTIVE_NP): a thread that finds it taken first tries
+// again a bounded number of times, spinning, and sleeps only if it is
 // still taken then. Uncontended, it costs what std::mutex does.
 //
 // Thread-safety: lock(), try_lock() and unlock() from any thread, as for
