@@ -1,5 +1,4 @@
 // The waits the phases share: every client waiting, every post delivered.
-#include <algorithm>
 #include <cinttypes>
 #include <vector>
 
@@ -37,15 +36,14 @@ net::awaitable<uint64_t> await_waiting(Run& run, ClientSet& cs, Nodes& nodes, co
       uint64_t most = waiting + (cs.transport == Transport::comet ? 0 : cs.shared.reconnections.load());
       // Every reader held by the nodes together, and num-chatters settled
       // (a change would end every long poll at once: docs/PROTOCOL.md).
+      // (Nchan's subscriber count is only the readers.)
       int64_t readers = 0;
       bool settled = true;
+      last_chatters.resize(nodes.ctls.size(), -1);  // -1: not read yet
       for (size_t i = 0; i < nodes.ctls.size(); ++i) {
         RoomStatus st = co_await room_status(*nodes.ctls[i], nodes.first().peer);
         readers += st.readers;
-        // (Nchan's subscriber count is only the readers.)
-        if (nodes.first().peer == Peer::chaton)
-          settled = settled && i < last_chatters.size() && last_chatters[i] == st.num_chatters;
-        last_chatters.resize(std::max(last_chatters.size(), i + 1));
+        if (nodes.first().peer == Peer::chaton) settled = settled && last_chatters[i] == st.num_chatters;
         last_chatters[i] = st.num_chatters;
       }
       bool counted =

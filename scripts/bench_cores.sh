@@ -26,18 +26,12 @@ for w in "${threads[@]}"; do
   done
 done | tee "$out/tables.md"
 if [ -n "${PERF:-}" ]; then
-  secs=$(awk -v p="$posts" -v i="$interval" 'BEGIN { printf "%.1f", p * i / 1000 + 0.3 }')
   for w in "${threads[@]}"; do
     for t in "${transports[@]}"; do
       [ $SECONDS -lt "$budget" ] || { echo "== profile W=$w $t: skipped at ${SECONDS}s"; continue; }
       p="$work/prof-w$w-$t"; mkdir -p "$p"
-      "$build/chaton_bench" --server "$build/chaton" --only fanout --transport "$t" --server-threads "$w" \
-        --clients "$readers" --posts "$posts" --interval-ms "$interval" >"$p/bench.md" 2>"$p/bench.err" &
-      bench=$!
-      for _ in $(seq 1 1200); do grep -q "readers waiting after" "$p/bench.err" && break; sleep 0.05; done
-      server=$(pgrep -P "$bench" | head -1)
-      "$PERF" record -e cpu-clock -F 1999 -g -p "$server" -o "$p/perf.data" -- sleep "$secs" >/dev/null 2>&1
-      wait "$bench"
+      THREADS=$w PERF=$PERF PERF_RECORD="-e cpu-clock -F 1999 -g" NO_SCRIPT=1 \
+        "$(dirname "$0")/profile_fanout.sh" "$build" "$t" "$p" "$readers" "$posts" "$interval" >/dev/null 2>&1
       {
         echo "# W=$w $t: $(grep -m1 'server CPU per delivery' "$p/bench.md")"
         "$PERF" report -i "$p/perf.data" --stdio --no-children --sort sym -g none --percent-limit 0.4 2>/dev/null | grep -v '^$' | cut -c1-200
