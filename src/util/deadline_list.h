@@ -3,12 +3,27 @@
 // A reader that waits (a long-poll's soft and hard timeouts, a stream's
 // soft timeout) used to keep an Asio timer wait pending for its whole wait:
 // an operation state per reader, allocated at each arm. A DeadlineList keeps
-// the deadlines of a loop's timers in one sorted intrusive list (a
-// red-black tree threaded through the timers themselves, so arming one
-// allocates nothing) and keeps one timer of its own — the `driver`, from a
-// TimeSource — armed at the earliest deadline. When the driver fires, the
-// list runs, in deadline order (ties in the order they were armed), every
-// handler then due, and arms the driver again at the next deadline.
+// the deadlines of a loop's timers itself, threaded through the timers (so
+// arming one allocates nothing), and keeps one timer of its own — the
+// `driver`, from a TimeSource — armed at the earliest time it must look.
+// When the driver fires, the list runs, in deadline order (ties in the
+// order they were armed), every handler then due, and arms the driver
+// again.
+//
+// Two places hold the deadlines, like a timing wheel in front of a sorted
+// list:
+//   - the wheel: kWheelSlots slots of kSlotLength each, one unsorted list
+//     per slot. A timer due after the current slot is put in the slot of its
+//     deadline: arming and cancelling it are O(1). Most of a loop's timers
+//     are readers' timeouts of many seconds that a post cancels long before
+//     they are due, with thousands of readers per loop.
+//   - the order: a red-black tree sorted by deadline (then arming order),
+//     for the timers due within the current slot and those too far ahead
+//     for the wheel.
+// When time reaches a slot (the driver is armed at its start if it holds
+// timers), its timers are moved to the order, so every timer due by now
+// is there, sorted, before any handler runs: the order in which handlers
+// run does not depend on where a timer waited.
 //
 // Its timers keep the Timer contract (util/time_source.h): a handler runs
 // once, on the list's executor, after its delay (a delay that is not
@@ -28,12 +43,16 @@
 // Lifetime: the list must outlive its timers; `time` must outlive the list.
 #pragma once
 
+#include <array>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 
+#include <boost/intrusive/list.hpp>
 #include <boost/intrusive/set.hpp>
 
 #include "util/time_source.h"
@@ -53,6 +72,13 @@ class DeadlineList {
 
   // Timers armed and not yet run or cancelled.
   size_t pending() const;
+  // Of those, how many are kept sorted now (the rest wait in the wheel);
+  // lets a test see where arming puts a timer.
+  size_t sorted() const;
+
+  // The wheel's geometry: a timer due within this span waits in the wheel.
+  static constexpr MonoDuration kSlotLength = std::chrono::seconds(1);
+  static constexpr size_t kWheelSlots = 512;
 
   // Lets go of every pending handler without running it, as an io_context
   // does with its pending operations when it shuts down: what the handlers
@@ -74,10 +100,13 @@ class DeadlineList {
 
    private:
     friend class DeadlineList;
+    // In the order (hook_) or in a wheel slot (slot_hook_), or neither.
     boost::intrusive::set_member_hook<boost::intrusive::optimize_size<true>> hook_;
+    boost::intrusive::list_member_hook<> slot_hook_;
     DeadlineList& list_;
     MonoTime deadline_{};
     uint64_t order_ = 0;  // among equal deadlines: the order they were armed in
+    uint32_t slot_ = 0;   // the wheel slot it waits in, while slot_hook_ is linked
     std::function<void()> handler_;
   };
   struct ByDeadline {
@@ -89,17 +118,45 @@ class DeadlineList {
       Entry, boost::intrusive::member_hook<Entry, decltype(Entry::hook_), &Entry::hook_>,
       boost::intrusive::compare<ByDeadline>, boost::intrusive::constant_time_size<true>>;
 
+  using Slot = boost::intrusive::list<
+      Entry, boost::intrusive::member_hook<Entry, decltype(Entry::slot_hook_), &Entry::slot_hook_>,
+      boost::intrusive::constant_time_size<false>>;
+  static constexpr size_t kWordBits = 64;
+
   void arm(Entry& e, MonoDuration delay, std::function<void()> handler);
   void cancel(Entry& e);
   // Runs what is due; the driver's handler.
   void fire();
-  // Arms the driver at the earliest deadline unless it fires by then. Under mu_.
+  // Arms the driver at the earliest deadline, or the start of the first
+  // slot that holds timers, unless it fires by then. Under mu_.
   void arm_driver_locked(MonoTime now);
+
+  // The wheel, under mu_. Slot numbers count kSlotLength from start_.
+  uint64_t slot_of(MonoTime t) const { return static_cast<uint64_t>((t - start_) / kSlotLength); }
+  MonoTime slot_start(uint64_t slot) const { return start_ + slot * kSlotLength; }
+  // Moves the timers of every slot that has begun by `now` to the order.
+  void advance_locked(MonoTime now);
+  // Takes `e` out of the order or the wheel, wherever it is.
+  void unlink_locked(Entry& e);
+  // The first slot from next_slot_ on that holds timers, if any.
+  std::optional<uint64_t> first_busy_slot_locked() const;
+  void set_busy(size_t index, bool busy) {
+    uint64_t bit = uint64_t{1} << (index % kWordBits);
+    busy ? busy_[index / kWordBits] |= bit : busy_[index / kWordBits] &= ~bit;
+  }
 
   TimeSource& time_;
   std::unique_ptr<Timer> driver_;
   mutable std::mutex mu_;
   Set set_;
+  const MonoTime start_;
+  // Every slot before this one has begun and been moved to the order; the
+  // wheel holds slots next_slot_ .. next_slot_ + kWheelSlots - 1, slot s at
+  // wheel_[s % kWheelSlots].
+  uint64_t next_slot_ = 0;
+  std::array<Slot, kWheelSlots> wheel_;
+  std::array<uint64_t, kWheelSlots / kWordBits> busy_{};  // which slots hold timers
+  size_t in_wheel_ = 0;
   uint64_t arms_ = 0;  // arms so far
   bool driver_armed_ = false;
   bool shut_down_ = false;  // shutdown() was called

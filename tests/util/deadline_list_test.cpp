@@ -199,6 +199,83 @@ TEST_F(DeadlineListTest, ShutdownLetsGoOfEveryHandlerAndLaterArmsNeverRun) {
   EXPECT_TRUE(ran.empty());
 }
 
+// A timer due after the current slot waits in the wheel (arming it sorts
+// nothing), and still runs at its deadline, in deadline order with the
+// others, whatever the order it was armed in.
+TEST_F(DeadlineListTest, TimersDueLaterWaitUnsortedInTheWheelAndRunInDeadlineOrder) {
+  using std::chrono::milliseconds;
+  std::vector<std::unique_ptr<Timer>> timers;
+  for (int i = 9; i >= 0; --i) {  // armed latest first
+    timers.push_back(list.make_timer());
+    timers.back()->arm(seconds(20) + milliseconds(300 * i), [&, i] { ran.push_back(std::to_string(i)); });
+  }
+  timers[0]->cancel();  // "9"
+  EXPECT_EQ(list.pending(), 9u);
+  EXPECT_EQ(list.sorted(), 0u) << "all wait in the wheel";
+  EXPECT_EQ(time.pending_timers(), 1u);
+  advance(seconds(20) - milliseconds(1));
+  EXPECT_TRUE(ran.empty());
+  advance(milliseconds(1) + milliseconds(300 * 4));
+  EXPECT_EQ(ran, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
+  advance(seconds(5));
+  EXPECT_EQ(ran, (std::vector<std::string>{"0", "1", "2", "3", "4", "5", "6", "7", "8"}));
+  EXPECT_EQ(list.pending(), 0u);
+  EXPECT_EQ(time.pending_timers(), 0u);
+}
+
+// A timer too far ahead for the wheel is kept in the order; one armed
+// later for the same deadline waits in the wheel; they still run in the
+// order they were armed.
+TEST_F(DeadlineListTest, EqualDeadlinesInTheWheelAndTheOrderRunInTheOrderTheyWereArmed) {
+  const auto far = DeadlineList::kSlotLength * (DeadlineList::kWheelSlots + 10);
+  auto first = list.make_timer();
+  auto second = list.make_timer();
+  first->arm(far, [&] { ran.push_back("first"); });
+  EXPECT_EQ(list.sorted(), 1u) << "beyond the wheel";
+  advance(far - seconds(30));
+  second->arm(seconds(30), [&] { ran.push_back("second"); });
+  EXPECT_EQ(list.sorted(), 1u) << "the second waits in the wheel";
+  advance(seconds(30));
+  EXPECT_EQ(ran, (std::vector<std::string>{"first", "second"}));
+}
+
+// Time may jump past many slots, more than a turn of the wheel, between
+// two firings: every timer then due runs, in deadline order, once.
+TEST_F(DeadlineListTest, AJumpPastTheWholeWheelRunsEverythingDueInOrder) {
+  std::vector<std::unique_ptr<Timer>> timers;
+  for (int i = 0; i < 5; ++i) {
+    timers.push_back(list.make_timer());
+    timers.back()->arm(seconds(100 * (5 - i)), [&, i] { ran.push_back(std::to_string(i)); });
+  }
+  advance(DeadlineList::kSlotLength * (3 * DeadlineList::kWheelSlots));
+  EXPECT_EQ(ran, (std::vector<std::string>{"4", "3", "2", "1", "0"}));
+  auto later = list.make_timer();
+  later->arm(seconds(5), [&] { ran.push_back("later"); });
+  advance(seconds(5));
+  EXPECT_EQ(ran.back(), "later");
+}
+
+// Arming again moves a timer between the wheel and the order: only the
+// last arm counts.
+TEST_F(DeadlineListTest, ARearmMovesATimerBetweenTheWheelAndTheOrder) {
+  using std::chrono::milliseconds;
+  auto t = list.make_timer();
+  t->arm(seconds(30), [&] { ran.push_back("wheel"); });
+  EXPECT_EQ(list.sorted(), 0u);
+  t->arm(milliseconds(100), [&] { ran.push_back("soon"); });
+  EXPECT_EQ(list.sorted(), 1u);
+  EXPECT_EQ(list.pending(), 1u);
+  advance(milliseconds(100));
+  EXPECT_EQ(ran, std::vector<std::string>{"soon"});
+  t->arm(seconds(30), [&] { ran.push_back("wheel again"); });
+  t->arm(seconds(40), [&] { ran.push_back("later slot"); });
+  EXPECT_EQ(list.pending(), 1u);
+  advance(seconds(35));
+  EXPECT_EQ(ran, std::vector<std::string>{"soon"});
+  advance(seconds(5));
+  EXPECT_EQ(ran, (std::vector<std::string>{"soon", "later slot"}));
+}
+
 // An event loop that ends with readers still waiting: destroying it lets go
 // of their handlers while its list still exists, as it does for any pending
 // operation, so what they keep alive is destroyed then and not leaked.
