@@ -20,6 +20,7 @@ void CidTable::add(Cid cid, Entry entry) {
 }
 
 CidTable::Entries::iterator CidTable::remove(Entries::iterator it) {
+  if (it->second.epoch != epoch_) --behind_;
   if (const std::string& owner = it->second.owner; owner.empty()) {
     counted_.fetch_sub(1, std::memory_order_relaxed);
   } else if (auto o = per_owner_.find(owner); o != per_owner_.end()) {
@@ -77,13 +78,17 @@ void CidTable::hold(Cid cid) {
 }
 
 bool CidTable::behind(Cid cid) const {
+  if (behind_ == 0) return false;
   auto it = entries_.find(cid);
   return it != entries_.end() && it->second.epoch != epoch_;
 }
 
 void CidTable::caught_up(Cid cid) {
+  if (behind_ == 0) return;
   auto it = entries_.find(cid);
-  if (it != entries_.end()) it->second.epoch = epoch_;
+  if (it == entries_.end() || it->second.epoch == epoch_) return;
+  it->second.epoch = epoch_;
+  --behind_;
 }
 
 void CidTable::known_elsewhere(Cid cid, SysTime now) {

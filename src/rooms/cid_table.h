@@ -101,9 +101,14 @@ class CidTable {
   size_t known_elsewhere_count() const { return elsewhere_.size(); }
 
   // --- epochs
-  void begin_epoch() { ++epoch_; }
+  void begin_epoch() {
+    ++epoch_;
+    behind_ = entries_.size();
+  }
   uint64_t epoch() const { return epoch_; }
-  // True when `cid` is known and last saw an older epoch.
+  // True when `cid` is known and last saw an older epoch. Asked on every
+  // delivery of a stream; with no entry behind (the table keeps count)
+  // it looks nothing up.
   bool behind(Cid cid) const;
   // `cid` was given a fresh view: it is in the current epoch now.
   void caught_up(Cid cid);
@@ -124,6 +129,7 @@ class CidTable {
   std::unordered_map<std::string, size_t> per_owner_;  // live entries of each owner
   std::unordered_map<Cid, SysTime> elsewhere_;         // cids other nodes may serve, and since when
   std::atomic<size_t> counted_{0};
+  size_t behind_ = 0;  // entries whose epoch is older than epoch_
   std::mt19937_64 rng_;
   uint64_t epoch_ = 0;
 };

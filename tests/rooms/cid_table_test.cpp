@@ -326,6 +326,31 @@ TEST(CidTableSeed, SameSeedSameCids) {
 namespace chaton {
 namespace {
 
+// A reload begins an epoch: every entry then is behind until told, one
+// at a time; entries made after it never are. Telling one twice, or
+// dropping one that is behind, leaves the others behind.
+TEST(CidTableEpoch, EveryEntryIsBehindAfterANewEpochUntilCaughtUp) {
+  CidTable t(kSeed);
+  Cid a = t.allocate(kT0), b = t.allocate(kT0), c = t.allocate(kT0);
+  EXPECT_FALSE(t.behind(a));
+  t.begin_epoch();
+  Cid fresh = t.allocate(kT0);
+  EXPECT_FALSE(t.behind(fresh));
+  EXPECT_TRUE(t.behind(a) && t.behind(b) && t.behind(c));
+  t.caught_up(a);
+  t.caught_up(a);
+  EXPECT_FALSE(t.behind(a));
+  EXPECT_TRUE(t.behind(b));
+  t.hold(b);
+  EXPECT_TRUE(t.admit(b, true, kT0).dropped.has_value());  // a duplicate drops b, behind
+  EXPECT_TRUE(t.behind(c));
+  t.caught_up(c);
+  EXPECT_FALSE(t.behind(c));
+  t.begin_epoch();
+  EXPECT_TRUE(t.behind(a) && t.behind(c) && t.behind(fresh));
+  EXPECT_FALSE(t.behind(Cid{kCidLimit + 1})) << "unknown: not behind";
+}
+
 TEST(CidTableElsewhere, ACidAnotherNodeGaveOutIsAdmittedAsKnown) {
   CidTable t(kSeed);
   t.known_elsewhere(4242, kT0);
