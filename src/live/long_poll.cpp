@@ -54,7 +54,15 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   // `may_check`: a cid unknown here may come from another node (a shared
   // store): ask, then begin again without asking (Room::admit).
   void begin(std::optional<Cid> cid, bool may_check = true) {
-    auto adm = room_->admit(cid, ex_->client_address(), may_check);
+    // A request that waits (most of a reader's life) needs none of its
+    // fields any more, and one answered at once needs only what the
+    // exchange keeps for the reply.
+    ex_->release_request_fields();
+    // Most requests find nothing new: admitted, they wait at once, in one
+    // take of the room's lock. A wake-up comes through this request's
+    // executor, so it runs after begin() returns.
+    auto entrance = room_->admit_and_wait(cid, ex_->client_address(), may_check, pos_, shared_from_this());
+    const CidTable::Admission& adm = entrance.admission;
     if (adm.unchecked) {
       return room_->check_cid(*cid, [self = shared_from_this(), cid] {
         net::post(self->ex_->executor(), [self, cid] { self->begin(cid, false); });
@@ -62,22 +70,22 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     }
     cid_ = adm.cid;
     if (cid_ == kExpiredCid) return finish(Outcome::expired);
-    // At the room's sequence there is nothing to send unless wait() below
-    // refuses (a reload, a reader from further ahead), which then asks
-    // delta_since(); a new cid is news too: the client learns it at once.
-    if (adm.reallocated || room_->sequence() != pos_) {
+    if (entrance.waiting) {
+      epoch_ = entrance.epoch;
+    } else {
+      // Not waiting: a new cid, which is news (the client learns it at
+      // once), or a pos the room is not at. Then there is news, unless
+      // wait() below accepts it after all (a reader from a node further
+      // ahead waits for the catch-up) or refuses with what came meanwhile.
       Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
       if (is_news(d) || adm.reallocated) return finish(Outcome::news, d);
+      // A wait() that succeeds finds the cid current in this epoch or a
+      // later one (it refuses a cid from before a reload); one that
+      // refuses must not pass it for current, so epoch_ is set only after.
+      uint64_t epoch = room_->epoch();
+      if (!wait()) return;
+      epoch_ = epoch;
     }
-    // It waits (most of a reader's life): the request's fields are not
-    // needed any more. Before the room may wake it, on this thread.
-    ex_->release_request_fields();
-    // A wait() that succeeds finds the cid current in this epoch or a later
-    // one (it refuses a cid from before a reload); one that refuses must
-    // not pass it for current, so epoch_ is set only after.
-    uint64_t epoch = room_->epoch();
-    if (!wait()) return;
-    epoch_ = epoch;
     counted_ = true;  // a waiting reader until finish()
     room_->metrics().readers(Transport::long_poll).add();
     hard_deadline_ =
@@ -112,10 +120,13 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     }
   }
 
+  // A wake-up with news ends it, and finish() learns in the same take of
+  // the lock whether a newer request dropped its cid meanwhile (then it
+  // ends as a duplicate). One without news asks before waiting again.
   void on_wake() {
-    if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
     Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
     if (is_news(d)) return finish(Outcome::news, d);
+    if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
     wait();
   }
 
@@ -154,7 +165,11 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     timer_->cancel();
     // Every ending but these two is a reply, or a client gone: no longer
     // waiting, the cid expires unless it returns.
-    room_->unwait(cid_, this, /*replied=*/how != Outcome::expired && how != Outcome::duplicate);
+    bool alive = room_->unwait(cid_, this, /*replied=*/how != Outcome::expired && how != Outcome::duplicate);
+    // A reply to a request whose cid a newer request dropped is not sent:
+    // it ends as a duplicate (docs/PROTOCOL.md, "The comet long-poll").
+    bool reply = how == Outcome::news || how == Outcome::timeout || how == Outcome::stopping;
+    if (reply && !alive) how = Outcome::duplicate;
     if (counted_) room_->metrics().readers(Transport::long_poll).sub();
     switch (how) {
       case Outcome::news:

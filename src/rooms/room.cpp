@@ -446,25 +446,54 @@ std::string Room::cid_owner(std::string_view address) const {
 }
 
 CidTable::Admission Room::admit(std::optional<Cid> cid, std::string_view address, bool may_check) {
-  std::shared_ptr<Waiter> old;
+  std::shared_ptr<Waiter> dropped;
   CidTable::Admission a;
   {
     std::lock_guard lock(mu_);
-    if (may_check && cid && queue_ && store_->shared() && !cids_.knows(*cid)) {
-      a.unchecked = true;
-      return a;
-    }
-    a = cids_.admit(cid, settings_.config.loose_login, clock_.now(), cid_owner(address));
-    if (a.dropped) {
-      if (auto it = waiters_.find(*a.dropped); it != waiters_.end()) {
-        old = it->second.lock();
-        waiters_.erase(it);
-      }
+    a = admit_locked(cid, address, may_check, dropped);
+  }
+  admitted(a, dropped);
+  return a;
+}
+
+Room::Entrance Room::admit_and_wait(std::optional<Cid> cid, std::string_view address, bool may_check,
+                                    uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
+  std::shared_ptr<Waiter> dropped;
+  Entrance e;
+  {
+    std::lock_guard lock(mu_);
+    e.admission = admit_locked(cid, address, may_check, dropped);
+    const CidTable::Admission& a = e.admission;
+    // Refused, unchecked or replaced, the client must hear of it first.
+    if (!a.unchecked && a.cid != kExpiredCid && !a.reallocated) {
+      e.waiting = wait_locked(a.cid, pos, waiter);
+      e.epoch = cids_.epoch();
     }
   }
-  if (old) old->wake();  // it finds its cid gone and ends
-  if (a.reallocated && store_->shared()) announce(a.cid, nullptr);
+  admitted(e.admission, dropped);
+  return e;
+}
+
+CidTable::Admission Room::admit_locked(std::optional<Cid> cid, std::string_view address, bool may_check,
+                                       std::shared_ptr<Waiter>& dropped) {
+  CidTable::Admission a;
+  if (may_check && cid && queue_ && store_->shared() && !cids_.knows(*cid)) {
+    a.unchecked = true;
+    return a;
+  }
+  a = cids_.admit(cid, settings_.config.loose_login, clock_.now(), cid_owner(address));
+  if (a.dropped) {
+    if (auto it = waiters_.find(*a.dropped); it != waiters_.end()) {
+      dropped = it->second.lock();
+      waiters_.erase(it);
+    }
+  }
   return a;
+}
+
+void Room::admitted(const CidTable::Admission& a, const std::shared_ptr<Waiter>& dropped) {
+  if (dropped) dropped->wake();  // it finds its cid gone and ends
+  if (a.reallocated && store_->shared()) announce(a.cid, nullptr);
 }
 
 void Room::announce(Cid cid, std::function<void(Cid)> then) {
@@ -546,6 +575,10 @@ bool Room::cid_alive(Cid cid) const {
 
 bool Room::wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
   std::lock_guard lock(mu_);
+  return wait_locked(cid, pos, waiter);
+}
+
+bool Room::wait_locked(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter) {
   // A reader from a node further ahead waits for the catch-up (room.h).
   if (stopping_) return false;
   bool ahead = pos > sequence_ && pos <= expected_sequence_locked() && !refuted_.count(cid);
@@ -560,16 +593,17 @@ size_t Room::waiting_readers() const {
   return waiters_.size();
 }
 
-void Room::unwait(Cid cid, const Waiter* waiter, bool replied) {
+bool Room::unwait(Cid cid, const Waiter* waiter, bool replied) {
   std::lock_guard lock(mu_);
   if (replied) cids_.replied(cid, clock_.now());
-  auto it = waiters_.find(cid);
-  if (it == waiters_.end()) return;
-  auto current = it->second.lock();
-  if (!current || current.get() == waiter) {
-    waiters_.erase(it);
-    ahead_.erase(cid);
+  if (auto it = waiters_.find(cid); it != waiters_.end()) {
+    auto current = it->second.lock();
+    if (!current || current.get() == waiter) {
+      waiters_.erase(it);
+      ahead_.erase(cid);
+    }
   }
+  return cids_.contains(cid);
 }
 
 void Room::sweep() {

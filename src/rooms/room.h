@@ -229,6 +229,18 @@ class Room {
   // `unchecked`, and the caller asks check_cid() and then admits again
   // without `may_check` (another node may have given it out a moment ago).
   CidTable::Admission admit(std::optional<Cid> cid, std::string_view address = {}, bool may_check = false);
+  // admit(), and then, when the cid was admitted as it came (not refused,
+  // unchecked or replaced) and wait(cid, pos, waiter) accepts, that wait,
+  // in the same take of the lock: a comet request that finds nothing new
+  // (most of them) takes the lock once. `epoch`: the room's epoch when it
+  // began to wait (see epoch()).
+  struct Entrance {
+    CidTable::Admission admission;
+    bool waiting = false;
+    uint64_t epoch = 0;
+  };
+  Entrance admit_and_wait(std::optional<Cid> cid, std::string_view address, bool may_check, uint64_t pos,
+                          const std::shared_ptr<Waiter>& waiter);
   // On the commit thread: asks the store whether another node gave out
   // `cid` (Store::cid_known), remembers it if so, then runs `then`.
   void check_cid(Cid cid, std::function<void()> then);
@@ -253,10 +265,15 @@ class Room {
   bool wait(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter);
   // Ends `waiter`'s wait, if it is still the one waiting as `cid`; with
   // `replied`, also what replied(cid) does, under the same lock take.
-  void unwait(Cid cid, const Waiter* waiter, bool replied = false);
+  // Returns cid_alive(cid), as it was then: a reader about to answer
+  // learns in the same take whether a newer request dropped its cid.
+  bool unwait(Cid cid, const Waiter* waiter, bool replied = false);
   // How many readers wait for news now (between wait() and their wake-up
   // or unwait()); lets a test know a request is waiting before it acts.
   size_t waiting_readers() const;
+  // How many times the room's lock was taken so far; lets a test count
+  // what a reader's path costs it.
+  uint64_t lock_takes() const { return mu_.acquisitions(); }
 
   // Once a second: drops idle clients, records num-chatters when it
   // changed, and reloads when the store's change stamp moved. May block
@@ -328,6 +345,15 @@ class Room {
   void bump_window_version_locked() {
     published_window_version_.store(++window_version_, std::memory_order_release);
   }
+  // Under mu_: admit()'s work; a duplicate's waiter, dropped, is put in
+  // `dropped` to be woken outside the lock.
+  CidTable::Admission admit_locked(std::optional<Cid> cid, std::string_view address, bool may_check,
+                                   std::shared_ptr<Waiter>& dropped);
+  // After admit_locked(), outside the lock: wakes the dropped duplicate and
+  // tells the other nodes of a new cid.
+  void admitted(const CidTable::Admission& a, const std::shared_ptr<Waiter>& dropped);
+  // Under mu_: wait()'s work.
+  bool wait_locked(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter);
   // Under mu_: the waiting readers, swapped out to be woken outside the lock.
   std::vector<std::shared_ptr<Waiter>> take_waiters_locked();
 

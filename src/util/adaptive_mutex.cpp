@@ -24,12 +24,14 @@ AdaptiveMutex::~AdaptiveMutex() {
 void AdaptiveMutex::lock() {
   if (int rc = pthread_mutex_lock(&mu_); rc != 0)
     throw std::system_error(rc, std::generic_category(), "mutex lock");
+  count();
 }
 
 bool AdaptiveMutex::try_lock() {
   int rc = pthread_mutex_trylock(&mu_);
   if (rc == EBUSY) return false;
   if (rc != 0) throw std::system_error(rc, std::generic_category(), "mutex trylock");
+  count();
   return true;
 }
 

@@ -10,12 +10,20 @@
 // again a bounded number of times, spinning, and sleeps only if it is
 // still taken then. Uncontended, it costs what std::mutex does.
 //
+// It counts how often it was taken (acquisitions()), so that a test can
+// tell how many times a path takes a lock: the count is written by the
+// holder alone, next to the lock word it has just written anyway.
+//
 // Thread-safety: lock(), try_lock() and unlock() from any thread, as for
 // std::mutex (BasicLockable and Lockable: std::lock_guard and
 // std::unique_lock take it). Not recursive; unlock() by the holder only.
+// acquisitions() from any thread.
 #pragma once
 
 #include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
 
 namespace chaton {
 
@@ -30,8 +38,16 @@ class AdaptiveMutex {
   bool try_lock();
   void unlock();
 
+  // How many times lock() or a successful try_lock() took it so far.
+  uint64_t acquisitions() const { return acquisitions_.load(std::memory_order_relaxed); }
+
  private:
+  void count() {
+    acquisitions_.store(acquisitions_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+
   pthread_mutex_t mu_;
+  std::atomic<uint64_t> acquisitions_{0};  // written by the holder only
 };
 
 }  // namespace chaton

@@ -321,6 +321,43 @@ TEST_F(LongPollTest, TheRequestsOfALoopAreWokenByOneTaskInSlices) {
   }
 }
 
+// A newer request of the same cid drops it while the older one's wake-up
+// with news is queued: the older one is closed without a reply, even
+// though it has news (docs/PROTOCOL.md, "The comet long-poll").
+TEST_F(LongPollTest, AWakeUpWithNewsAfterItsCidWasDroppedClosesWithoutAReply) {
+  auto old_conn = waiting_poll();
+  ASSERT_TRUE(testing::post_and_settle(*room, "bot", "news"));  // its wake-up is queued
+  auto new_conn = poll(cid, room->status().sequence - 1);       // the duplicate; both run here
+  EXPECT_EQ(old_conn->closes, 1);
+  EXPECT_TRUE(old_conn->responses.empty());
+  ASSERT_EQ(new_conn->responses.size(), 1u);
+  EXPECT_NE(parse(new_conn->responses[0]).cid, cid);
+  everything_else_happens(*old_conn);
+  EXPECT_EQ(endings(*old_conn), 1u);
+}
+
+// What a round trip costs the room's lock, which every event loop shares
+// (rooms/room.h): a request that finds nothing new is admitted and waits
+// in one take; woken with news, a reader takes it for the delta (only the
+// first reader of its thread: live/delta_cache.h) and for its ending.
+TEST_F(LongPollTest, ARoundTripTakesTheRoomsLockOnceToWaitAndOnceToEnd) {
+  std::vector<Cid> cids;
+  for (int i = 0; i < 2; ++i) cids.push_back(parse(poll(std::nullopt, 0)->responses.at(0)).cid);
+  const uint64_t pos = room->sequence();
+  std::vector<std::shared_ptr<FakeConnection>> conns;
+  for (Cid c : cids) {
+    const uint64_t before = room->lock_takes();
+    conns.push_back(poll(c, pos));
+    ASSERT_TRUE(conns.back()->responses.empty());
+    EXPECT_EQ(room->lock_takes() - before, 1u) << "admitted and waiting in one take";
+  }
+  ASSERT_TRUE(testing::post_and_settle(*room, "bot", "hello"));
+  const uint64_t before = room->lock_takes();
+  io.poll();
+  for (auto& c : conns) ASSERT_EQ(c->responses.size(), 1u);
+  EXPECT_EQ(room->lock_takes() - before, 3u) << "one delta for both, and each one's ending";
+}
+
 // The server stopping ends a waiting request once, with an empty reply in
 // the protocol's shape (the client simply asks again, docs/PROTOCOL.md,
 // "When the server stops"): its cid and pos, no content.

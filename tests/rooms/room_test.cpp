@@ -703,6 +703,48 @@ TEST_F(RoomTest, EveryWaitingReaderIsWoken) {
   for (const auto& w : ws) EXPECT_EQ(w->wakes.load(), 1);
 }
 
+// Admitted as it came and at the room's sequence, a request waits in the
+// same call; a new cid, a duplicate (given a new one) or a pos the room is
+// not at do not wait: the client must be told first.
+TEST_F(RoomTest, AdmitAndWaitWaitsOnlyAKnownCidAtTheSequence) {
+  open(make_snapshot(5, 5));
+  auto w = std::make_shared<CountingWaiter>();
+  Room::Entrance fresh = room->admit_and_wait(std::nullopt, "192.0.2.1", false, 5, w);
+  EXPECT_TRUE(fresh.admission.reallocated);
+  EXPECT_FALSE(fresh.waiting) << "a new client learns its cid first";
+  room->replied(fresh.admission.cid);
+  const Cid cid = fresh.admission.cid;
+  EXPECT_FALSE(room->admit_and_wait(cid, "192.0.2.1", false, 4, w).waiting) << "news at pos 4";
+  room->replied(cid);
+  Room::Entrance at_end = room->admit_and_wait(cid, "192.0.2.1", false, 5, w);
+  EXPECT_TRUE(at_end.waiting);
+  EXPECT_EQ(at_end.admission.cid, cid);
+  EXPECT_EQ(at_end.epoch, room->epoch());
+  EXPECT_EQ(room->waiting_readers(), 1u);
+  auto newer = std::make_shared<CountingWaiter>();
+  Room::Entrance dup = room->admit_and_wait(cid, "192.0.2.1", false, 5, newer);
+  EXPECT_TRUE(dup.admission.reallocated);
+  EXPECT_FALSE(dup.waiting);
+  EXPECT_EQ(w->wakes.load(), 1) << "the duplicate's waiter is woken to end";
+  EXPECT_EQ(room->waiting_readers(), 0u);
+  ASSERT_TRUE(post("alice", "news"));
+  EXPECT_EQ(newer->wakes.load(), 0) << "never registered";
+}
+
+// unwait() tells whether the cid is still known: a reader about to answer
+// learns there that a newer request dropped its cid.
+TEST_F(RoomTest, UnwaitSaysWhetherTheCidIsStillKnown) {
+  open(make_snapshot(5, 5));
+  Cid cid = room->admit(std::nullopt).cid;
+  room->replied(cid);
+  auto w = std::make_shared<CountingWaiter>();
+  ASSERT_TRUE(room->admit_and_wait(cid, {}, false, 5, w).waiting);
+  EXPECT_TRUE(room->unwait(cid, w.get(), true));
+  ASSERT_TRUE(room->admit_and_wait(cid, {}, false, 5, w).waiting);
+  ASSERT_TRUE(room->admit(cid).reallocated);  // a duplicate drops it
+  EXPECT_FALSE(room->unwait(cid, w.get(), true));
+}
+
 TEST_F(RoomTest, UnwaitStopsTheWake) {
   open(make_snapshot(5, 5));
   Cid cid = room->admit(std::nullopt).cid;

@@ -40,5 +40,18 @@ TEST(AdaptiveMutex, ExcludesConcurrentHolders) {
   EXPECT_EQ(counter, long{kThreads} * kRounds);
 }
 
+// Each take counts once, from any thread; a failed try_lock() does not.
+TEST(AdaptiveMutex, CountsEachAcquisition) {
+  AdaptiveMutex mu;
+  EXPECT_EQ(mu.acquisitions(), 0u);
+  { std::lock_guard lock(mu); }
+  ASSERT_TRUE(mu.try_lock());
+  std::thread other([&] { EXPECT_FALSE(mu.try_lock()); });
+  other.join();
+  mu.unlock();
+  std::thread([&] { std::lock_guard lock(mu); }).join();
+  EXPECT_EQ(mu.acquisitions(), 3u);
+}
+
 }  // namespace
 }  // namespace chaton
