@@ -66,23 +66,23 @@ void Exchange::watch_disconnect(std::function<void()> on_gone) {
                 [c = connection_, f = std::move(on_gone)]() mutable { c->watch_disconnect(std::move(f)); });
 }
 
-void Exchange::start_stream(Response header) {
-  if (!claim()) return;
+ResponseStream Exchange::start_stream(Response header) {
+  if (!claim()) return {};
   log(header.result_int(), 0);
-  streaming_ = true;
   net::dispatch(connection_->executor(),
                 [c = connection_, h = std::move(header), ver = request_.version()]() mutable {
                   c->start_stream(std::move(h), ver);
                 });
+  return ResponseStream(connection_);
 }
 
-bool Exchange::push(StreamBytes bytes, std::function<void()> written, bool catch_up) {
-  if (!streaming_) return false;
+bool ResponseStream::push(StreamBytes bytes, std::function<void()> written, bool catch_up) const {
+  if (!connection_) return false;
   return connection_->push(StreamChunk{std::move(bytes), std::move(written), catch_up, {}});
 }
 
-void Exchange::cut_stream() {
-  if (!streaming_) return;
+void ResponseStream::cut() const {
+  if (!connection_) return;
   net::dispatch(connection_->executor(), [c = connection_] { c->close(); });
 }
 

@@ -4,9 +4,13 @@
 // abandon() or start_stream() wins; later calls are ignored, so a reply
 // racing a timeout or a disconnect cannot be sent twice.
 //
-// Thread-safety: every member may be called from any thread; the work hops
-// to the connection's strand. Lifetime: an Exchange keeps its connection
-// alive.
+// ResponseStream: the body of a streamed response, which start_stream()
+// hands back. It holds the connection alone, so a reader that streams for
+// hours keeps neither the request nor its Exchange.
+//
+// Thread-safety: every member of both may be called from any thread; the
+// work hops to the connection's strand. Lifetime: an Exchange, and a
+// ResponseStream, keeps its connection alive.
 #pragma once
 
 #include <atomic>
@@ -22,6 +26,28 @@
 #include "util/log_file.h"
 
 namespace chaton::http {
+
+class ResponseStream {
+ public:
+  // An empty stream: push() takes nothing, cut() does nothing.
+  ResponseStream() = default;
+
+  // Queues body bytes (a head and tail around a shared payload, see
+  // StreamBytes), and runs `written` on the connection's strand once they
+  // are written; false once the stream is over (the peer is gone, or it
+  // was cut for falling behind), or for an empty stream. A `catch_up` push
+  // is not counted against the stream's queue limit (see StreamChunk).
+  bool push(StreamBytes bytes, std::function<void()> written = {}, bool catch_up = false) const;
+  // Closes the connection: the stream ends (a reader that fell behind, or
+  // the server stopping).
+  void cut() const;
+
+ private:
+  friend class Exchange;
+  explicit ResponseStream(std::shared_ptr<Connection> connection) : connection_(std::move(connection)) {}
+
+  std::shared_ptr<Connection> connection_;
+};
 
 class Exchange {
  public:
@@ -45,14 +71,12 @@ class Exchange {
   // connection before the response is complete. Call at most once.
   void watch_disconnect(std::function<void()> on_gone);
 
-  // Starts a streamed response; then push() body bytes (a head and tail
-  // around a shared payload, see StreamBytes) until it returns
-  // false. The connection closes when the stream ends, or at cut_stream()
-  // (a reader that fell behind). A `catch_up` push is not counted against
-  // the stream's queue limit (see StreamChunk).
-  void start_stream(Response header);
-  bool push(StreamBytes bytes, std::function<void()> written = {}, bool catch_up = false);
-  void cut_stream();
+  // Starts a streamed response and returns its body, to push() bytes to
+  // until it returns false (an empty stream when the request was answered
+  // already). The connection closes when the stream ends, or at
+  // ResponseStream::cut(). The stream needs nothing of the Exchange: a
+  // handler keeps the stream and lets go of the Exchange.
+  [[nodiscard]] ResponseStream start_stream(Response header);
 
   // Every response is logged here (address, method, target, status, bytes).
   void set_access_log(LogFile* log) { access_log_ = log; }
@@ -73,7 +97,6 @@ class Exchange {
   std::string client_address_;
   std::string peer_address_;
   std::atomic<bool> answered_{false};
-  std::atomic<bool> streaming_{false};
   bool keep_alive_;  // the request's, taken before its fields may be let go of
   LogFile* access_log_ = nullptr;
 };

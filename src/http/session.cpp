@@ -12,7 +12,6 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -303,8 +302,8 @@ class Session final : public Connection,
     WriteQueue queue;  // the stream's body, after its header
     // The stall check of the stream's writes (watch_stall): made at the
     // first write, let go of once no write is in flight.
-    std::unique_ptr<net::steady_timer> stall_timer;
-    std::chrono::steady_clock::time_point piece_started;  // of the piece in flight
+    std::unique_ptr<Timer> stall_timer;
+    MonoTime piece_started;  // of the piece in flight
     bool piece_in_flight = false;
     bool stall_armed = false;
   };
@@ -317,6 +316,8 @@ class Session final : public Connection,
 
   beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
   bool draining() const { return limits_.drain && limits_.drain->draining(); }
+
+  TimeSource& time() { return limits_.time ? *limits_.time : RealTimeSource::instance(); }
 
   HandlerMemory& write_memory() {
     if (!write_memory_) write_memory_ = std::make_unique<HandlerMemory>();
@@ -506,7 +507,7 @@ class Session final : public Connection,
   // start, as a response must; the stall timer checks it (see watch_stall).
   void write(const StreamBytes& bytes, WriteQueue::Done done) {
     StreamState& st = *stream();
-    st.piece_started = std::chrono::steady_clock::now();
+    st.piece_started = time().monotonic_now();
     st.piece_in_flight = true;
     if (!st.stall_armed) watch_stall(st.piece_started + limits_.idle_timeout);
     net::async_write(stream_, bytes.buffers(),
@@ -526,27 +527,29 @@ class Session final : public Connection,
   // started idle_timeout ago or more, waits again until the current
   // piece's deadline if a later piece is in flight, and stops when none
   // is (the next write arms it again). So it is armed at most once per
-  // idle_timeout while the stream is busy, and not at all while it waits;
-  // a stream that waits does not even hold the timer.
-  void watch_stall(std::chrono::steady_clock::time_point deadline) {
+  // idle_timeout while the stream is busy, and once its check finds no
+  // piece in flight the stream does not even hold the timer. The timer is
+  // the TimeSource's: on an event loop, a node of the loop's one timer list
+  // (util/deadline_list.h), so a stream that waited since its last piece
+  // holds that node, not a timer of its own with a pending wait.
+  void watch_stall(MonoTime deadline) {
     StreamState& st = *stream();
     st.stall_armed = true;
-    if (!st.stall_timer) st.stall_timer = std::make_unique<net::steady_timer>(executor());
-    st.stall_timer->expires_at(deadline);
-    st.stall_timer->async_wait(
-        [self = this->shared_from_this()](beast::error_code ec) { self->on_stall_check(ec); });
+    if (!st.stall_timer) st.stall_timer = time().make_timer(executor());
+    st.stall_timer->arm(deadline - time().monotonic_now(),
+                        [self = this->shared_from_this()] { self->on_stall_check(); });
   }
 
-  void on_stall_check(beast::error_code ec) {
+  void on_stall_check() {
     StreamState& st = *stream();
     st.stall_armed = false;
-    if (ec || closed_) return;
+    if (closed_) return;
     if (!st.piece_in_flight) {
       st.stall_timer.reset();  // nothing in flight: the next write makes it again
       return;
     }
     auto deadline = st.piece_started + limits_.idle_timeout;
-    if (std::chrono::steady_clock::now() < deadline) return watch_stall(deadline);
+    if (time().monotonic_now() < deadline) return watch_stall(deadline);
     end_stream();  // the reader stopped reading: cut it, as one that fell behind
   }
 

@@ -34,8 +34,9 @@
 // further request; an idle one closes at once, a busy one after its
 // response, sent with `Connection: close` (http/drain.h).
 //
-// Lifetime: the Handler and the SessionLimits must outlive every session
-// while it runs; the Drain and the ConnectionLimiter until it is destroyed.
+// Lifetime: the Handler and the SessionLimits (and its TimeSource) must
+// outlive every session while it runs; the Drain and the ConnectionLimiter
+// until it is destroyed.
 #pragma once
 
 #include <chrono>
@@ -50,6 +51,7 @@
 #include "access/connection_limiter.h"
 #include "http/drain.h"
 #include "http/exchange.h"
+#include "util/time_source.h"
 
 namespace chaton::http {
 
@@ -61,6 +63,10 @@ struct SessionLimits {
   const AddressRanges* trusted_proxies = nullptr;  // whose X-Forwarded-For is believed
   ConnectionLimiter* connections = nullptr;        // open-connection caps
   Drain* drain = nullptr;                          // the server's open sessions (http/drain.h), if it drains
+  // Where the stall check of a stream's writes gets its timer and the time
+  // (null: RealTimeSource::instance()); on an event loop's executor that
+  // timer is a node of the loop's one timer list (util/deadline_list.h).
+  TimeSource* time = nullptr;
 };
 
 // Serves `socket`: plain HTTP, or HTTPS when `tls` is not null.

@@ -44,6 +44,7 @@ WriteQueue::Pushed WriteQueue::push(StreamChunk piece, std::shared_ptr<void> own
 
 void WriteQueue::enqueue(StreamChunk piece) {
   if (stopped_) return uncount(piece);  // dropped, and its charge with it
+  if (started_ && !writing_ && head_ == queue_.size()) return write(std::move(piece));  // nothing before it
   queue_.push_back(std::move(piece));
   write_next();
 }
@@ -55,14 +56,19 @@ void WriteQueue::start() {
 
 void WriteQueue::write_next() {
   if (!started_ || stopped_ || writing_ || head_ == queue_.size()) return;
-  writing_.emplace(std::move(queue_[head_++]));
-  if (head_ == queue_.size()) {
-    queue_.clear();
+  StreamChunk next = std::move(queue_[head_++]);
+  if (head_ == queue_.size()) {  // emptied: it holds nothing while the reader waits
+    std::vector<StreamChunk>().swap(queue_);
     head_ = 0;
   } else if (head_ >= kCompactAfter && 2 * head_ >= queue_.size()) {  // a queue that never empties
     queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;
   }
+  write(std::move(next));
+}
+
+void WriteQueue::write(StreamChunk piece) {
+  writing_.emplace(std::move(piece));
   writer_(writing_->bytes, [this](bool ok) { on_written(ok); });
 }
 

@@ -135,10 +135,14 @@ class WriteQueue {
 
   // Bytes counted against the bound now (catch-up excluded).
   size_t queued_bytes() const { return queued_bytes_.load(); }
+  // Strand: how many pieces the memory held for waiting pieces has room
+  // for (none while nothing waits behind a write).
+  size_t piece_capacity() const { return queue_.capacity(); }
 
  private:
   void enqueue(StreamChunk piece);
   void write_next();
+  void write(StreamChunk piece);
   void on_written(bool ok);
   void uncount(StreamChunk& piece);
 
@@ -149,10 +153,12 @@ class WriteQueue {
   std::function<void()> on_failed_;
   std::atomic<size_t> queued_bytes_{0};
   std::atomic<bool> accepting_{false};
-  // On the strand: the pieces waiting are queue_[head_...]. A vector that
-  // is emptied when its last piece is taken, rather than a deque, which
-  // allocates its first block even while empty: a waiting reader's queue
-  // holds no memory beyond what its busiest moment needed.
+  // On the strand: the pieces waiting are queue_[head_...]. A piece that
+  // comes when nothing is queued or being written is written at once,
+  // without passing through it; pieces that wait behind a write go here,
+  // and the vector's memory is let go of when its last piece is taken
+  // (a deque would allocate its first block even while empty): a waiting
+  // reader's queue holds no memory for pieces.
   std::vector<StreamChunk> queue_;
   size_t head_ = 0;
   std::optional<StreamChunk> writing_;  // the piece whose write is in flight

@@ -22,24 +22,25 @@ constexpr std::string_view kHeartbeat = ": keepalive\n\n";
 
 class EventStream final : public RoomFeed {
  public:
-  EventStream(std::shared_ptr<Room> room, ExchangePtr ex, uint64_t pos, PacketFormat format,
+  EventStream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos, PacketFormat format,
               const CometConfig& timing, TimeSource& time)
-      : RoomFeed(std::move(room), ex->executor(), pos, format, timing, time, Transport::sse),
-        ex_(std::move(ex)) {}
+      : RoomFeed(std::move(room), ex->executor(), pos, format, timing, time, Transport::sse) {}
 
-  void begin() {
-    ex_->release_request_fields();  // read by now; a stream holds them no longer
+  // Starts the stream on `ex`; from then on the feed keeps the stream
+  // alone, not the Exchange (the request in it), for the reader's whole life.
+  void begin(const ExchangePtr& ex) {
+    ex->release_request_fields();  // read by now; the Exchange goes once the handler returns
     Response header{bhttp::status::ok, 11};
     header.set(bhttp::field::server, kServerName);
     header.set(bhttp::field::content_type, "text/event-stream; charset=utf-8");
     header.set(bhttp::field::cache_control, "no-cache");
     header.set("X-Accel-Buffering", "no");
     header.set("X-Content-Type-Options", "nosniff");
-    ex_->start_stream(std::move(header));
-    ex_->push(std::make_shared<const std::string>(kRetryMillis));
+    stream_ = ex->start_stream(std::move(header));
+    stream_.push(std::make_shared<const std::string>(kRetryMillis));
     auto self = std::static_pointer_cast<EventStream>(shared_from_this());
-    ex_->watch_disconnect([self] { self->stop(); });
-    start(ex_->client_address());
+    ex->watch_disconnect([self] { self->stop(); });
+    start(ex->client_address());
   }
 
  private:
@@ -54,23 +55,23 @@ class EventStream final : public RoomFeed {
     std::memcpy(end, "\ndata: ", 7);
     packet.head.insert(0, id, static_cast<size_t>(end + 7 - id));
     packet.tail += "\n\n";
-    return ex_->push(std::move(packet), std::move(written), catch_up);
+    return stream_.push(std::move(packet), std::move(written), catch_up);
   }
 
-  void cut_off() override { ex_->cut_stream(); }
+  void cut_off() override { stream_.cut(); }
   // A short reconnect delay, then the end of the stream once it is written
   // (docs/PROTOCOL.md, "When the server stops").
   void server_stopping() override {
     static const auto retry =
         std::make_shared<const std::string>("retry: " + std::to_string(kStoppingRetryMillis) + "\n\n");
-    if (!ex_->push(retry, [ex = ex_] { ex->cut_stream(); })) ex_->cut_stream();
+    if (!stream_.push(retry, [stream = stream_] { stream.cut(); })) stream_.cut();
   }
 
   void heartbeat() override {
-    if (!ex_->push(std::make_shared<const std::string>(kHeartbeat))) stop();
+    if (!stream_.push(std::make_shared<const std::string>(kHeartbeat))) stop();
   }
 
-  ExchangePtr ex_;
+  http::ResponseStream stream_;
 };
 
 }  // namespace
@@ -78,7 +79,7 @@ class EventStream final : public RoomFeed {
 void start_event_stream(std::shared_ptr<Room> room, const ExchangePtr& ex, uint64_t pos, PacketFormat format,
                         const CometConfig& timing, TimeSource& time) {
   auto stream = std::make_shared<EventStream>(std::move(room), ex, pos, format, timing, time);
-  stream->begin();
+  stream->begin(ex);
 }
 
 }  // namespace chaton::live

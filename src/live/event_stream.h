@@ -6,7 +6,8 @@
 // repeat (Last-Event-ID wins over `p`). A comment line at every soft timeout
 // keeps proxies from closing an idle stream (its time from the TimeSource,
 // which must outlive the stream); `X-Accel-Buffering: no` asks
-// nginx-style proxies not to buffer it.
+// nginx-style proxies not to buffer it. The feed keeps the stream
+// (http::ResponseStream), not the request's Exchange.
 #pragma once
 
 #include <memory>

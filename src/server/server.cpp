@@ -76,6 +76,7 @@ struct Server::Impl final : Handler {
         sweeper(loops.loop(0)),
         stop_timer(loops.loop(0)) {
     limits.drain = &drain;
+    limits.time = &time;
     limits.max_body_bytes = static_cast<uint64_t>(config.limits.max_body_bytes);
     limits.max_header_bytes = static_cast<uint32_t>(config.limits.max_header_bytes);
     limits.idle_timeout =

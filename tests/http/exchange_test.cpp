@@ -1,6 +1,7 @@
 // Tests for the Exchange (src/http/exchange.h): a handler that waits lets go
 // of its request's header fields, and the response still goes out as the
-// request asked (keep-alive, version, HEAD).
+// request asked (keep-alive, version, HEAD); a streamed response's body
+// goes on without its Exchange.
 #include "http/exchange.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +10,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace chaton::http {
 namespace {
@@ -24,10 +27,13 @@ class RecordingConnection final : public Connection {
   void send(PreparedResponse, bool keep_alive, unsigned version, bool head_only) override {
     sent = Sent{keep_alive, version, head_only};
   }
-  void close() override {}
+  void close() override { ++closes; }
   void watch_disconnect(std::function<void()>) override {}
-  void start_stream(Response, unsigned) override {}
-  bool push(StreamChunk) override { return false; }
+  void start_stream(Response, unsigned) override { ++streams; }
+  bool push(StreamChunk chunk) override {
+    pushed.push_back(chunk.bytes.joined());
+    return true;
+  }
 
   struct Sent {
     bool keep_alive;
@@ -35,6 +41,9 @@ class RecordingConnection final : public Connection {
     bool head_only;
   };
   std::optional<Sent> sent;
+  int streams = 0;
+  std::vector<std::string> pushed;
+  int closes = 0;
 
  private:
   boost::asio::any_io_executor executor_;
@@ -74,6 +83,39 @@ TEST_F(ExchangeTest, AKeptAliveRequestStaysKeptAliveAfterTheRelease) {
   EXPECT_TRUE(conn->sent->keep_alive);
   EXPECT_EQ(conn->sent->version, 10u);
   EXPECT_FALSE(conn->sent->head_only);
+}
+
+// A reader streams for hours: the stream it pushes to holds the connection,
+// and the Exchange with its request goes once the handler lets go of it.
+TEST_F(ExchangeTest, AStreamGoesOnWithoutItsExchange) {
+  auto ex = std::make_shared<Exchange>(conn, Request{bhttp::verb::get, "/lobby/events", 11}, "192.0.2.1");
+  std::weak_ptr<Exchange> gone = ex;
+  ResponseStream stream = ex->start_stream(Response{bhttp::status::ok, 11});
+  ex.reset();
+  EXPECT_TRUE(gone.expired());
+  io.poll();
+  EXPECT_EQ(conn->streams, 1);
+  EXPECT_TRUE(stream.push(std::make_shared<const std::string>("data: 1\n\n")));
+  EXPECT_EQ(conn->pushed, std::vector<std::string>{"data: 1\n\n"});
+  stream.cut();
+  io.restart();
+  io.poll();
+  EXPECT_EQ(conn->closes, 1);
+}
+
+// Only the first answer counts: a stream started after a response is empty.
+TEST_F(ExchangeTest, AStreamStartedAfterTheAnswerTakesNothing) {
+  auto ex = std::make_shared<Exchange>(conn, Request{bhttp::verb::get, "/lobby/events", 11}, "192.0.2.1");
+  ex->respond(Response{bhttp::status::ok, 11});
+  ResponseStream stream = ex->start_stream(Response{bhttp::status::ok, 11});
+  io.poll();
+  EXPECT_EQ(conn->streams, 0);
+  EXPECT_FALSE(stream.push(std::make_shared<const std::string>("data: 1\n\n")));
+  stream.cut();
+  io.restart();
+  io.poll();
+  EXPECT_TRUE(conn->pushed.empty());
+  EXPECT_EQ(conn->closes, 0);
 }
 
 }  // namespace

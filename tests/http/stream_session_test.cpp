@@ -3,7 +3,8 @@
 // written is cut once that piece has waited idle_timeout, even though its
 // queue is within every bound, and the bytes it held are given back to its
 // address exactly once; over TLS too, where the cut must close the socket
-// rather than wait for a close_notify stuck behind that piece.
+// rather than wait for a close_notify stuck behind that piece; the stall
+// check counts the injected TimeSource's time.
 #include <gtest/gtest.h>
 
 #include <sys/socket.h>
@@ -27,6 +28,7 @@
 #include "http/exchange.h"
 #include "http/session.h"
 #include "support/self_signed.h"
+#include "support/simulated_time.h"
 #include "support/temp_dir.h"
 
 namespace chaton::http {
@@ -44,10 +46,10 @@ constexpr int kPieces = 24;  // more than loopback's socket buffers hold
 class StreamingHandler final : public Handler {
  public:
   void handle(const ExchangePtr& ex) override {
-    ex->start_stream(Response{bhttp::status::ok, 11});
+    ResponseStream stream = ex->start_stream(Response{bhttp::status::ok, 11});
     ex->watch_disconnect([this] { gone.set_value(); });
     auto payload = std::make_shared<const std::string>(kPieceBytes, 'x');
-    for (int i = 0; i < kPieces; ++i) ex->push(StreamBytes("data: ", payload, "\n\n"), {}, true);
+    for (int i = 0; i < kPieces; ++i) stream.push(StreamBytes("data: ", payload, "\n\n"), {}, true);
   }
   UpgradeDecision upgrade(const Request&, const std::string&) override { return {}; }
 
@@ -56,13 +58,16 @@ class StreamingHandler final : public Handler {
 
 // One stalled reader: it reads the stream's header and then nothing. The
 // session must cut it, give back its bytes and let go of its connection.
-void stalled_reader_is_cut(bool tls) {
+// With `time`, the stall check takes its timer and its clock from it: the
+// reader is cut only once the test moves that time past idle_timeout.
+void stalled_reader_is_cut(bool tls, testing::SimulatedTimeSource* time = nullptr) {
   net::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
   ConnectionLimiter limiter(10, 10, AddressRanges(), size_t{1} << 30);
   SessionLimits limits;
   limits.idle_timeout = 300ms;
   limits.connections = &limiter;
+  limits.time = time;
   std::shared_ptr<net::ssl::context> server_tls;
   testing::TempDir dir;
   if (tls) {
@@ -99,6 +104,11 @@ void stalled_reader_is_cut(bool tls) {
   // From here on the client reads nothing.
 
   auto cut = handler.gone.get_future();
+  if (time) {
+    EXPECT_EQ(cut.wait_for(1s), std::future_status::timeout) << "cut while the injected time stood still";
+    // The first piece's write may start after a step: step until the cut.
+    for (int i = 0; i < 100 && cut.wait_for(50ms) != std::future_status::ready; ++i) time->advance(300ms);
+  }
   EXPECT_EQ(cut.wait_for(15s), std::future_status::ready) << "the stalled stream was not cut";
   // The cut gave back every byte still queued or being written.
   for (int i = 0; i < 100 && limiter.buffered("127.0.0.1") != 0; ++i) std::this_thread::sleep_for(20ms);
@@ -124,6 +134,15 @@ TEST(StreamSession, AReaderThatStopsReadingIsCutAfterIdleTimeoutAndItsBytesGiven
 }
 
 TEST(StreamSession, OverTlsTheCutClosesTheConnection) { stalled_reader_is_cut(true); }
+
+// The stall check is the TimeSource's timer (SessionLimits::time): on an
+// event loop, a node of the loop's timer list rather than an Asio timer
+// wait that a stream holds after each write (docs/BENCHMARKS.md, "A
+// waiting reader's memory").
+TEST(StreamSession, TheStallCheckRunsOnTheInjectedTime) {
+  testing::SimulatedTimeSource time;
+  stalled_reader_is_cut(false, &time);
+}
 
 }  // namespace
 }  // namespace chaton::http

@@ -89,6 +89,30 @@ TEST(WriteQueue, WritesOneAtATimeAndRunsEachCallbackOnceInOrder) {
   EXPECT_EQ(h.queue.queued_bytes(), 0u);
 }
 
+// A stream's reader waits most of its life; its queue then holds no memory
+// for pieces: not for one that came with nothing ahead of it (written at
+// once), nor, once they are written, for those that waited behind a write.
+TEST(WriteQueue, AQueueThatWaitsHoldsNoMemoryForPieces) {
+  Harness h(1000);
+  ASSERT_EQ(h.push("before start"), WriteQueue::Pushed::queued);
+  ASSERT_EQ(h.push("and another"), WriteQueue::Pushed::queued);
+  h.run();
+  h.queue.start();
+  h.finish_write();
+  EXPECT_EQ(h.queue.piece_capacity(), 0u) << "the last waiting piece is being written";
+  h.finish_write();
+  ASSERT_EQ(h.push("alone"), WriteQueue::Pushed::queued);
+  h.run();
+  EXPECT_EQ(h.queue.piece_capacity(), 0u) << "a piece with nothing ahead of it goes straight out";
+  ASSERT_EQ(h.push("behind it"), WriteQueue::Pushed::queued);
+  h.run();
+  EXPECT_GT(h.queue.piece_capacity(), 0u) << "one waits behind the write";
+  h.finish_write();
+  h.finish_write();
+  EXPECT_EQ(h.queue.piece_capacity(), 0u);
+  EXPECT_EQ(h.writes, (std::vector<std::string>{"before start", "and another", "alone", "behind it"}));
+}
+
 TEST(WriteQueue, APieceIsItsHeadSharedPayloadAndTailInOneGatheredWrite) {
   ConnectionLimiter limiter(10, 10, AddressRanges(), 100000);
   Harness h(1000, limiter.admit(kAddress).ticket);

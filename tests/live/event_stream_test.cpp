@@ -122,6 +122,28 @@ TEST_F(EventStreamTest, AnEventIsTheWholePacketFramedAndItsContentIsSharedByTheR
   io.poll();
 }
 
+// A stream reader waits for hours: the feed keeps the connection to push
+// to, not the request's Exchange, which goes once the handler is done.
+TEST_F(EventStreamTest, TheStreamDoesNotKeepItsExchange) {
+  auto other = std::make_shared<testing::FakeConnection>(io.get_executor());
+  http::ExchangePtr ex = other->exchange("/lobby/events");
+  std::weak_ptr<http::Exchange> gone = ex;
+  CometConfig timing;
+  timing.soft_timeout_min = timing.soft_timeout_max = 30;
+  start_event_stream(room, ex, 0, PacketFormat::json, timing, time);
+  ex.reset();
+  io.poll();
+  EXPECT_TRUE(gone.expired()) << "the stream keeps its Exchange";
+  other->finish_writes();
+  io.poll();
+  ASSERT_TRUE(testing::post_and_settle(*room, "bot", "still here"));
+  io.poll();
+  ASSERT_FALSE(other->chunks.empty());
+  EXPECT_NE(other->chunks.back().find("still here"), std::string::npos) << other->chunks.back();
+  other->disconnect();
+  io.poll();
+}
+
 // The server stopping ends the stream with a short `retry:` (the reader
 // comes back soon, to the restarted server) and then closes it, once the
 // retry is written (docs/PROTOCOL.md, "When the server stops").
