@@ -31,7 +31,7 @@ namespace chaton::http {
 namespace net = boost::asio;
 namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 
 std::string client_address_of(const tcp::socket& socket) {
   beast::error_code ec;
@@ -53,8 +53,11 @@ constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
 constexpr size_t kDrainBufferBytes = 4096;
 
+// An operation that ends so ends with the connection: the peer closed or
+// reset it, or the session's deadline closed the socket (under way:
+// operation_aborted; started after: bad_descriptor).
 bool is_disconnect(const beast::error_code& ec) {
-  return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == beast::error::timeout ||
+  return ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == net::error::bad_descriptor ||
          ec == net::error::operation_aborted || ec == net::error::connection_reset ||
          ec == net::ssl::error::stream_truncated;
 }
@@ -209,7 +212,7 @@ class Session final : public Connection,
       res.prepare_payload();
     }
     writing_ = std::make_shared<Response>(std::move(res));
-    lowest().expires_after(limits_.idle_timeout);
+    arm_deadline(limits_.idle_timeout);
     bhttp::async_write(
         stream_, *writing_,
         with_memory(write_memory(), beast::bind_front_handler(&Session::on_write, this->shared_from_this(),
@@ -228,7 +231,7 @@ class Session final : public Connection,
     ++generation_;
     keep_alive = keep_alive && !draining();
     prepared_ = std::make_unique<PreparedWrite>(std::move(res), version, keep_alive, head_only);
-    lowest().expires_after(limits_.idle_timeout);
+    arm_deadline(limits_.idle_timeout);
     net::async_write(
         stream_, prepared_->buffers(),
         with_memory(write_memory(),
@@ -263,7 +266,7 @@ class Session final : public Connection,
     // Published for push(), which may come from any thread.
     stream_state_.store(new StreamState(*this), std::memory_order_release);
     stream_state_.load()->queue.open();
-    lowest().expires_after(limits_.idle_timeout);
+    arm_deadline(limits_.idle_timeout);
     bhttp::async_write_header(stream_, *serializer_,
                               [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                                 if (ec) return self->end_stream();
@@ -274,7 +277,7 @@ class Session final : public Connection,
                                 self->buffer_.consume(self->buffer_.size());
                                 self->buffer_.shrink_to_fit();
                                 // The pieces' writes are watched by the stall timer instead.
-                                self->lowest().expires_never();
+                                self->disarm_deadline();
                                 self->arm_readable_wait();
                                 self->stream()->queue.start();
                               });
@@ -314,7 +317,30 @@ class Session final : public Connection,
     return st && st->piece_in_flight;
   }
 
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  tcp::socket& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // One deadline for what the session is doing now: reading a request,
+  // writing a response or a stream's header, a TLS handshake or shutdown,
+  // a lingering close. When it passes, the socket is closed, and the
+  // operation under way ends with an error that is_disconnect() takes for
+  // the client gone. A request that waits for its answer (a long poll) and
+  // a stream's pieces (see watch_stall) run without one. Its timer is the
+  // TimeSource's, on an event loop a node of the loop's one timer list
+  // (util/deadline_list.h): arming it allocates nothing and leaves no
+  // operation pending, and a waiting reader holds the node alone.
+  void arm_deadline(MonoDuration timeout) {
+    if (!deadline_) deadline_ = time().make_timer(executor());
+    deadline_->arm(timeout, [weak = this->weak_from_this()] {
+      if (auto self = weak.lock()) self->on_deadline();
+    });
+  }
+  void disarm_deadline() {
+    if (deadline_) deadline_->cancel();
+  }
+  void on_deadline() {
+    beast::error_code ec;
+    lowest().close(ec);
+  }
   bool draining() const { return limits_.drain && limits_.drain->draining(); }
 
   TimeSource& time() { return limits_.time ? *limits_.time : RealTimeSource::instance(); }
@@ -327,8 +353,7 @@ class Session final : public Connection,
   void begin() {
     if constexpr (kIsTls<Stream>) {
       // The handshake is part of sending a request: request_timeout bounds it too.
-      lowest().expires_after(
-          std::min<std::chrono::milliseconds>(limits_.handshake_timeout, limits_.idle_timeout));
+      arm_deadline(std::min<std::chrono::milliseconds>(limits_.handshake_timeout, limits_.idle_timeout));
       stream_.async_handshake(ssl::stream_base::server,
                               [self = this->shared_from_this()](beast::error_code ec) {
                                 if (ec) return self->shutdown();
@@ -382,7 +407,7 @@ class Session final : public Connection,
     parser_ = std::make_unique<bhttp::request_parser<bhttp::string_body>>();
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(limits_.max_header_bytes);
-    lowest().expires_after(limits_.idle_timeout);
+    arm_deadline(limits_.idle_timeout);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
   }
@@ -405,7 +430,7 @@ class Session final : public Connection,
       return reject(bhttp::status::request_header_fields_too_large, "request headers too large");
     if (ec) return reject(bhttp::status::bad_request, "malformed HTTP request");
 
-    lowest().expires_never();
+    disarm_deadline();
     pending_ = true;
     if (beast::websocket::is_upgrade(parser_->get())) return upgrade();
     std::string address = request_address(parser_->get());
@@ -461,9 +486,9 @@ class Session final : public Connection,
       closed_ = true;
       if (auto* st = stream()) st->queue.stop();
       beast::error_code ec;
-      lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+      lowest().shutdown(tcp::socket::shutdown_send, ec);
       if (ec) return close_socket();
-      lowest().expires_after(std::min(limits_.idle_timeout, kLingerTimeout));
+      arm_deadline(std::min(limits_.idle_timeout, kLingerTimeout));
       drain_buffer_ = std::make_unique<std::array<char, kDrainBufferBytes>>();
       drain();
     }
@@ -479,7 +504,7 @@ class Session final : public Connection,
 
   void close_socket() {
     beast::error_code ec;
-    lowest().socket().close(ec);
+    lowest().close(ec);
   }
 
   // Watches for the peer going away with a receive that peeks (the bytes
@@ -487,7 +512,7 @@ class Session final : public Connection,
   // read, behind the socket's registration, where a readiness wait
   // (async_wait) re-registers the socket with epoll each time it is armed.
   void arm_readable_wait() {
-    lowest().socket().async_receive(
+    lowest().async_receive(
         net::buffer(&peeked_, 1), tcp::socket::message_peek,
         beast::bind_front_handler(&Session::on_readable, this->shared_from_this(), generation_));
   }
@@ -584,18 +609,18 @@ class Session final : public Connection,
       // below does not apply to a write already under way: close at once.
       if (piece_in_flight()) {
         beast::error_code ec;
-        lowest().socket().close(ec);
+        lowest().close(ec);
         return;
       }
-      lowest().expires_after(std::chrono::seconds(2));
+      arm_deadline(std::chrono::seconds(2));
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
         beast::error_code ec;
-        self->lowest().socket().close(ec);
+        self->lowest().close(ec);
       });
     } else {
       beast::error_code ec;
-      lowest().socket().shutdown(tcp::socket::shutdown_both, ec);
-      lowest().socket().close(ec);
+      lowest().shutdown(tcp::socket::shutdown_both, ec);
+      lowest().close(ec);
     }
   }
 
@@ -606,6 +631,7 @@ class Session final : public Connection,
   // and let go while a request waits (see watch_disconnect()).
   std::unique_ptr<HandlerMemory> write_memory_;
   Stream stream_;
+  std::unique_ptr<Timer> deadline_;  // see arm_deadline(); made at its first use
   Handler& handler_;
   const SessionLimits& limits_;
   std::string address_;
@@ -675,9 +701,8 @@ void start_session(tcp::socket&& socket, Handler& handler, const SessionLimits& 
     s->keep(std::move(tls));
     run_session(std::move(s), std::move(refusal));
   } else {
-    auto s =
-        std::make_shared<Session<beast::tcp_stream>>(beast::tcp_stream(std::move(socket)), handler, limits,
-                                                     std::move(address), std::move(admission.ticket));
+    auto s = std::make_shared<Session<tcp::socket>>(std::move(socket), handler, limits, std::move(address),
+                                                    std::move(admission.ticket));
     run_session(std::move(s), std::move(refusal));
   }
 }

@@ -40,7 +40,6 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
             ws_.get_executor(), kMaxStreamQueueBytes, std::move(ticket),
             [this](const StreamBytes& bytes, WriteQueue::Done done) { write(bytes, std::move(done)); },
             [this] { finish(); }) {
-    beast::get_lowest_layer(ws_).expires_never();
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& res) { res.set(bhttp::field::server, kServerName); }));
@@ -157,11 +156,11 @@ void start_websocket(Stream&& stream, beast::flat_buffer&& buffer, Request req, 
   s->run(std::move(req));
 }
 
-template void start_websocket<beast::tcp_stream>(beast::tcp_stream&&, beast::flat_buffer&&, Request,
-                                                 std::shared_ptr<WsPeer>, const SessionLimits&,
-                                                 std::shared_ptr<ConnectionLimiter::Ticket>);
-template void start_websocket<beast::ssl_stream<beast::tcp_stream>>(
-    beast::ssl_stream<beast::tcp_stream>&&, beast::flat_buffer&&, Request, std::shared_ptr<WsPeer>,
+template void start_websocket<net::ip::tcp::socket>(net::ip::tcp::socket&&, beast::flat_buffer&&, Request,
+                                                    std::shared_ptr<WsPeer>, const SessionLimits&,
+                                                    std::shared_ptr<ConnectionLimiter::Ticket>);
+template void start_websocket<beast::ssl_stream<net::ip::tcp::socket>>(
+    beast::ssl_stream<net::ip::tcp::socket>&&, beast::flat_buffer&&, Request, std::shared_ptr<WsPeer>,
     const SessionLimits&, std::shared_ptr<ConnectionLimiter::Ticket>);
 
 }  // namespace chaton::http
