@@ -603,7 +603,13 @@ bool Room::unwait(Cid cid, const Waiter* waiter, bool replied) {
       ahead_.erase(cid);
     }
   }
-  return cids_.contains(cid);
+  if (cids_.contains(cid)) return true;
+  // A newer request dropped the cid: nothing of its reader is kept, not
+  // even what a last delta_since() of a reader from a node further ahead
+  // noted for the catch-up after it was woken.
+  ahead_.erase(cid);
+  refuted_.erase(cid);
+  return false;
 }
 
 void Room::sweep() {

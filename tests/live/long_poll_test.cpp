@@ -119,6 +119,18 @@ class LongPollTest : public ::testing::Test {
     return conn.responses.size() + static_cast<size_t>(conn.closes);
   }
 
+  // The request on `old_conn` (of `cid`) was dropped for the duplicate on
+  // `new_conn`: closed once without a reply, and the newer one told a new cid.
+  void expect_dropped_for(FakeConnection& old_conn, const FakeConnection& new_conn) {
+    EXPECT_EQ(old_conn.closes, 1);
+    EXPECT_TRUE(old_conn.responses.empty());
+    ASSERT_EQ(new_conn.responses.size(), 1u);
+    EXPECT_NE(parse(new_conn.responses[0]).cid, cid);
+    everything_else_happens(old_conn);
+    EXPECT_EQ(endings(old_conn), 1u);
+    EXPECT_EQ(old_conn.closes, 1);
+  }
+
   testing::SimulatedTimeSource time{from_seconds(1732460000)};
   boost::asio::io_context io;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
@@ -212,13 +224,7 @@ TEST_F(LongPollTest, AnUnknownCidWithoutLooseLoginIsToldItExpired) {
 TEST_F(LongPollTest, ADuplicateClosesTheWaitingRequestWithoutAReply) {
   auto old_conn = waiting_poll();
   auto new_conn = poll(cid, room->status().sequence);
-  EXPECT_EQ(old_conn->closes, 1);
-  EXPECT_TRUE(old_conn->responses.empty());
-  ASSERT_EQ(new_conn->responses.size(), 1u);
-  EXPECT_NE(parse(new_conn->responses[0]).cid, cid);
-  everything_else_happens(*old_conn);
-  EXPECT_EQ(endings(*old_conn), 1u);
-  EXPECT_EQ(old_conn->closes, 1);
+  expect_dropped_for(*old_conn, *new_conn);
 }
 
 // A client that goes away gets nothing, then or later; its cid stops
@@ -328,12 +334,7 @@ TEST_F(LongPollTest, AWakeUpWithNewsAfterItsCidWasDroppedClosesWithoutAReply) {
   auto old_conn = waiting_poll();
   ASSERT_TRUE(testing::post_and_settle(*room, "bot", "news"));  // its wake-up is queued
   auto new_conn = poll(cid, room->status().sequence - 1);       // the duplicate; both run here
-  EXPECT_EQ(old_conn->closes, 1);
-  EXPECT_TRUE(old_conn->responses.empty());
-  ASSERT_EQ(new_conn->responses.size(), 1u);
-  EXPECT_NE(parse(new_conn->responses[0]).cid, cid);
-  everything_else_happens(*old_conn);
-  EXPECT_EQ(endings(*old_conn), 1u);
+  expect_dropped_for(*old_conn, *new_conn);
 }
 
 // What a round trip costs the room's lock, which every event loop shares
