@@ -92,13 +92,13 @@ void Room::close() {
 }
 
 void Room::stop_readers() {
-  std::vector<std::shared_ptr<Waiter>> woken;
+  Waiters woken;
   {
     std::lock_guard lock(mu_);
     stopping_.store(true, std::memory_order_release);
     woken = take_waiters_locked();
   }
-  wake_all(woken);
+  wake_all(std::move(woken));
 }
 
 void Room::post(std::string_view nick, std::string_view text, std::string ip, CommitQueue::Done done) {
@@ -177,7 +177,7 @@ std::function<void()> Room::publish(std::span<const Post> posts) {
 
 std::function<void()> Room::publish_batch(std::vector<Post> earlier, std::span<const Post> posts,
                                           bool observed) {
-  std::vector<std::shared_ptr<Waiter>> woken;
+  Waiters woken;
   std::vector<PublishObserver> observers;
   {
     std::lock_guard lock(mu_);
@@ -203,7 +203,7 @@ std::function<void()> Room::publish_batch(std::vector<Post> earlier, std::span<c
   }
   // Readers and observers are told once the writers have their answers.
   return [this, woken = std::move(woken), observers = std::move(observers), posts]() mutable {
-    wake_all(woken);
+    wake_all(std::move(woken));
     for (auto& observe : observers) observe(posts);
   };
 }
@@ -301,14 +301,14 @@ void Room::catch_up() {
   wake_all(woken);
 }
 
-std::vector<std::shared_ptr<Waiter>> Room::take_waiters_locked() {
-  std::vector<std::shared_ptr<Waiter>> woken;
-  woken.reserve(waiters_.size());
-  for (auto& [cid, w] : waiters_)
-    if (auto s = w.lock()) woken.push_back(std::move(s));
-  waiters_.clear();
+Room::Waiters Room::take_waiters_locked() {
+  Waiters taken;
+  taken.swap(waiters_);
+  // They come back at once, most of them: room for them now, so that their
+  // waits do not grow the table step by step under the lock.
+  waiters_.reserve(taken.size());
   ahead_.clear();
-  return woken;
+  return taken;
 }
 
 void Room::settle() {
@@ -321,6 +321,15 @@ void Room::on_publish(PublishObserver observer) {
 }
 
 void Room::wake_all(std::vector<std::shared_ptr<Waiter>>& woken) { wake_waiters(std::move(woken)); }
+
+void Room::wake_all(Waiters taken) {
+  std::vector<std::shared_ptr<Waiter>> woken;
+  woken.reserve(taken.size());
+  for (auto& [cid, w] : taken)
+    if (auto s = w.lock()) woken.push_back(std::move(s));
+  taken = Waiters();  // its entries go before the readers are woken
+  wake_all(woken);
+}
 
 Delta Room::delta_since(Cid cid, uint64_t pos, PacketFormat fmt) {
   std::lock_guard lock(mu_);
@@ -677,7 +686,7 @@ Status Room::reload_now() {
   std::string stamp = store_->change_stamp();
   auto snap = store_->open();
   if (!snap) return snap.status();
-  std::vector<std::shared_ptr<Waiter>> woken;
+  Waiters woken;
   {
     std::lock_guard lock(mu_);
     // The epoch is published before the window it goes with: a reader that
@@ -695,7 +704,7 @@ Status Room::reload_now() {
     change_stamp_ = std::move(stamp);
     woken = take_waiters_locked();
   }
-  wake_all(woken);
+  wake_all(std::move(woken));
   return Status::ok();
 }
 

@@ -340,7 +340,11 @@ class Room {
   void announce_queued();  // on the commit thread
   // The owner of a new cid of `address` (see admit()).
   std::string cid_owner(std::string_view address) const;
+  using Waiters = std::unordered_map<Cid, std::weak_ptr<Waiter>>;
+  // Outside the lock: wakes the readers of `woken`, or those of `taken`
+  // (take_waiters_locked()) that still exist.
   void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
+  void wake_all(Waiters taken);
   // Under mu_: the window changed (window_version_, published).
   void bump_window_version_locked() {
     published_window_version_.store(++window_version_, std::memory_order_release);
@@ -354,8 +358,11 @@ class Room {
   void admitted(const CidTable::Admission& a, const std::shared_ptr<Waiter>& dropped);
   // Under mu_: wait()'s work.
   bool wait_locked(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter);
-  // Under mu_: the waiting readers, swapped out to be woken outside the lock.
-  std::vector<std::shared_ptr<Waiter>> take_waiters_locked();
+  // Under mu_: the waiting readers, swapped out to be woken outside the
+  // lock. The lock is held for the swap alone: finding which readers still
+  // exist and freeing the table's entries (thousands, on every post) is
+  // wake_all()'s work, while the event loops go on with the room.
+  Waiters take_waiters_locked();
 
   const uint64_t id_;
   RoomSettings settings_;
@@ -392,7 +399,7 @@ class Room {
   std::vector<Announcement> announcements_;  // new cids for the other nodes, not yet told
   CidTable cids_;
   size_t recorded_chatters_ = static_cast<size_t>(-1);
-  std::unordered_map<Cid, std::weak_ptr<Waiter>> waiters_;
+  Waiters waiters_;
   std::atomic<bool> stopping_{false};  // stop_readers() was called: no more waiters; set under mu_
   std::vector<PublishObserver> observers_;
   std::string change_stamp_;         // the store's change stamp at the last (re)load
