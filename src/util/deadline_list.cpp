@@ -11,7 +11,7 @@ namespace chaton {
 static_assert(DeadlineList::kWheelSlots % 64 == 0, "the busy bits are whole words");
 
 DeadlineList::DeadlineList(TimeSource& time, std::unique_ptr<Timer> driver)
-    : time_(time), driver_(std::move(driver)), start_(time.monotonic_now()), next_slot_(1) {}
+    : time_(time), driver_(std::move(driver)), start_(time.monotonic_now()) {}
 
 DeadlineList::~DeadlineList() {
   driver_->cancel();

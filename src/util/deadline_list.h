@@ -153,7 +153,7 @@ class DeadlineList {
   // Every slot before this one has begun and been moved to the order; the
   // wheel holds slots next_slot_ .. next_slot_ + kWheelSlots - 1, slot s at
   // wheel_[s % kWheelSlots].
-  uint64_t next_slot_ = 0;
+  uint64_t next_slot_ = 1;  // slot 0 (start_ .. start_ + kSlotLength) has begun when the list is made
   std::array<Slot, kWheelSlots> wheel_;
   std::array<uint64_t, kWheelSlots / kWordBits> busy_{};  // which slots hold timers
   size_t in_wheel_ = 0;
