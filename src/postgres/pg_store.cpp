@@ -65,10 +65,13 @@ PgStore::~PgStore() = default;
 
 Result<int64_t> PgStore::room_id(PgConnection& db) {
   if (int64_t id = room_id_.load()) return id;
-  auto r = db.exec(
-      "WITH n AS (INSERT INTO chaton_rooms (slug) VALUES ($1) ON CONFLICT (slug) DO NOTHING RETURNING id) "
-      "SELECT id FROM n UNION ALL SELECT id FROM chaton_rooms WHERE slug = $1",
-      {slug_});
+  // Two statements, not one: a registration that waited on another node's
+  // (nodes starting at once on a fresh database) inserts nothing, and a
+  // SELECT in the same statement would not see the other's row either,
+  // its snapshot being from before that commit. The next statement's is not.
+  auto r = db.exec("INSERT INTO chaton_rooms (slug) VALUES ($1) ON CONFLICT (slug) DO NOTHING RETURNING id",
+                   {slug_});
+  if (r && r->rows() == 0) r = db.exec("SELECT id FROM chaton_rooms WHERE slug = $1", {slug_});
   if (!r) return r.status();
   if (r->rows() == 0) return Status(Errc::io, "room " + slug_ + " could not be registered in the database");
   int64_t id = r->int64(0, 0);

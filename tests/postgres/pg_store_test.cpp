@@ -246,6 +246,35 @@ TEST_F(PgStoreTest, EachNodeCountsTheOthersFreshChatters) {
   EXPECT_EQ(store("other", "b")->chatters_elsewhere(std::chrono::seconds(10)), 0u);
 }
 
+// Nodes starting at once on a fresh database each register the room; the
+// one that waits on another's registration must still find the room (a
+// stamp it cannot read would make its room reload, and start its readers
+// over, the first time it checks).
+TEST_F(PgStoreTest, ARoomAnotherNodeRegistersMeanwhileIsFound) {
+  PgConnection other(url_);
+  ASSERT_TRUE(other.exec("BEGIN"));
+  ASSERT_TRUE(other.exec("INSERT INTO chaton_rooms (slug) VALUES ('lobby')"));
+  auto s = store();
+  std::string stamp = "unread";
+  std::thread node([&] { stamp = s->change_stamp(); });
+  // Until the store's registration waits on the other's (a lock wait).
+  PgConnection watch(url_);
+  bool waiting = false;
+  for (int i = 0; i < 2000 && !waiting; ++i) {
+    auto r = watch.exec(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+    ASSERT_TRUE(r);
+    waiting = r->int64(0, 0) > 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(other.exec("COMMIT"));
+  node.join();
+  ASSERT_TRUE(waiting) << "the store's registration never waited on the other";
+  EXPECT_EQ(stamp, "0");
+  auto snap = s->open();
+  ASSERT_TRUE(snap) << snap.status().message();
+}
+
 TEST_F(PgStoreTest, ModerationRemovesRenumbersAndMovesTheStamp) {
   auto s = store();
   ASSERT_TRUE(s->open());
