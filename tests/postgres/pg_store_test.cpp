@@ -262,7 +262,8 @@ TEST_F(PgStoreTest, ARoomAnotherNodeRegistersMeanwhileIsFound) {
   bool waiting = false;
   for (int i = 0; i < 2000 && !waiting; ++i) {
     auto r = watch.exec(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'");
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = "
+        "'Lock'");
     ASSERT_TRUE(r);
     waiting = r->int64(0, 0) > 0;
     if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(5));
