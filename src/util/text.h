@@ -13,6 +13,10 @@ namespace chaton {
 // sequence, surrogate, code point over U+10FFFF) with '?'.
 std::string repair_utf8(std::string_view s);
 
+// True when `s` is valid UTF-8 by the same rule: repair_utf8 would leave it
+// unchanged.
+bool is_valid_utf8(std::string_view s);
+
 // Appends a code point as UTF-8; a '?' for anything that is not a character
 // (a surrogate, or beyond U+10FFFF).
 void append_utf8(std::string& out, uint32_t code_point);

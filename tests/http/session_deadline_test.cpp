@@ -5,33 +5,22 @@
 // out and waiting for its answer (a long poll) has no deadline at all.
 #include <gtest/gtest.h>
 
-#include <sys/socket.h>
-
-#include <array>
 #include <chrono>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/post.hpp>
-#include <boost/asio/read_until.hpp>
-#include <boost/asio/write.hpp>
 
 #include "http/exchange.h"
 #include "http/responses.h"
 #include "http/session.h"
+#include "support/loopback_session.h"
 #include "support/simulated_time.h"
 
 namespace chaton::http {
 namespace {
 
 namespace net = boost::asio;
-using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 
 constexpr auto kIdle = 30s;
@@ -55,60 +44,22 @@ class HoldingHandler final : public Handler {
   std::promise<void> arrived;
 };
 
-// A server on loopback whose sessions take their time from `time`, and one
-// client connection to it with a receive timeout.
-struct Loopback {
-  explicit Loopback(testing::SimulatedTimeSource& time) {
-    limits.idle_timeout = kIdle;
-    limits.time = &time;
-    acceptor.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
-      ASSERT_FALSE(ec) << ec.message();
-      start_session(std::move(socket), handler, limits, nullptr);
-    });
-    server = std::thread([this] { io.run_for(20s); });
-    client.connect(acceptor.local_endpoint());
-    timeval tv{0, 300 * 1000};
-    ::setsockopt(client.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+// A session whose requests must come within kIdle.
+struct Loopback : testing::LoopbackSession<HoldingHandler> {
+  explicit Loopback(testing::SimulatedTimeSource& time) : LoopbackSession(time, idle_limits()) {}
+  static SessionLimits idle_limits() {
+    SessionLimits l;
+    l.idle_timeout = kIdle;
+    return l;
   }
-  ~Loopback() {
-    client.close();
-    io.stop();
-    server.join();
-  }
-
-  // What a read finds: bytes, the end of the connection, or (after the
-  // receive timeout) nothing yet.
-  // (recv itself: Asio's blocking read would wait past the timeout.)
-  boost::system::error_code read(std::string& got) {
-    std::array<char, 4096> buf;
-    ssize_t n = ::recv(client.native_handle(), buf.data(), buf.size(), 0);
-    if (n > 0) {
-      got.append(buf.data(), static_cast<size_t>(n));
-      return {};
-    }
-    if (n == 0) return net::error::eof;
-    return {errno, boost::system::system_category()};
-  }
-
-  net::io_context io;
-  // A request that waits leaves no operation pending: the loop runs on.
-  net::executor_work_guard<net::io_context::executor_type> work{io.get_executor()};
-  tcp::acceptor acceptor{io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0)};
-  SessionLimits limits;
-  HoldingHandler handler;
-  std::thread server;
-  net::io_context client_io;
-  tcp::socket client{client_io};
 };
 
-bool still_open(const boost::system::error_code& ec) {
-  return ec == net::error::would_block || ec == net::error::try_again || ec == net::error::timed_out;
-}
+bool still_open(const boost::system::error_code& ec) { return Loopback::still_open(ec); }
 
 TEST(SessionDeadline, APartRequestIsCutWhenTheInjectedTimePassesTheIdleTimeout) {
   testing::SimulatedTimeSource time;
   Loopback l(time);
-  net::write(l.client, net::buffer(std::string("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")));
+  l.send(std::string("GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
   std::string got;
   EXPECT_TRUE(still_open(l.read(got))) << "cut while the injected time stood still";
   time.advance(kIdle - 1s);
@@ -124,7 +75,7 @@ TEST(SessionDeadline, APartRequestIsCutWhenTheInjectedTimePassesTheIdleTimeout) 
 TEST(SessionDeadline, ARequestWaitingForItsAnswerHasNoDeadline) {
   testing::SimulatedTimeSource time;
   Loopback l(time);
-  net::write(l.client, net::buffer(std::string("GET /comet HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")));
+  l.send(std::string("GET /comet HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
   ASSERT_EQ(l.handler.arrived.get_future().wait_for(10s), std::future_status::ready);
   time.advance(kIdle * 10);
   std::string got;

@@ -1,0 +1,86 @@
+// A real HTTP session (http/session.h) on loopback for tests that drive it
+// byte by byte: the server accepts one connection on a port of its own and
+// serves it with `Handler` and `limits` (their time injected through
+// SessionLimits::time), on a thread of its own; the test holds the client
+// end, a blocking socket whose reads time out, so that "nothing yet" and
+// "closed" are told apart without sleeping.
+//
+// Thread-safety: the test thread uses the client; the server runs on its
+// thread. Lifetime: the TimeSource must outlive the loopback.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+
+#include "http/session.h"
+#include "util/time_source.h"
+
+namespace chaton::testing {
+
+template <class Handler>
+struct LoopbackSession {
+  explicit LoopbackSession(TimeSource& time, http::SessionLimits session_limits = {})
+      : limits(session_limits) {
+    limits.time = &time;
+    acceptor.async_accept([this](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+      ASSERT_FALSE(ec) << ec.message();
+      http::start_session(std::move(socket), handler, limits, nullptr);
+    });
+    server = std::thread([this] { io.run_for(std::chrono::seconds(20)); });
+    client.connect(acceptor.local_endpoint());
+    timeval tv{0, 300 * 1000};
+    ::setsockopt(client.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~LoopbackSession() {
+    client.close();
+    io.stop();
+    server.join();
+  }
+
+  void send(const std::string& bytes) { boost::asio::write(client, boost::asio::buffer(bytes)); }
+
+  // Appends what one read finds to `got`: bytes (no error), the end of
+  // the connection (eof), or, after the receive timeout, nothing yet (an
+  // error still_open() accepts). recv itself: Asio's blocking read would
+  // wait past the timeout.
+  boost::system::error_code read(std::string& got) {
+    std::array<char, 4096> buf;
+    ssize_t n = ::recv(client.native_handle(), buf.data(), buf.size(), 0);
+    if (n > 0) {
+      got.append(buf.data(), static_cast<size_t>(n));
+      return {};
+    }
+    if (n == 0) return boost::asio::error::eof;
+    return {errno, boost::system::system_category()};
+  }
+
+  static bool still_open(const boost::system::error_code& ec) {
+    return ec == boost::asio::error::would_block || ec == boost::asio::error::try_again ||
+           ec == boost::asio::error::timed_out;
+  }
+
+  boost::asio::io_context io;
+  // A request that waits leaves no operation pending: the loop runs on.
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  boost::asio::ip::tcp::acceptor acceptor{
+      io, boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0)};
+  http::SessionLimits limits;
+  Handler handler;
+  std::thread server;
+  boost::asio::io_context client_io;
+  boost::asio::ip::tcp::socket client{client_io};
+};
+
+}  // namespace chaton::testing
