@@ -17,9 +17,10 @@ constexpr uint8_t kLength16 = 126;  // the 7-bit length saying "a 16-bit length 
 constexpr uint8_t kLength64 = 127;  // ... "a 64-bit length follows"
 
 // A message's buffer is reserved up to its first frame's declared length,
-// but no further: a client declaring a large frame and sending it slowly
-// should not make the server hold memory it has not used.
-constexpr size_t kMaxReserve = 64 * 1024;
+// but no further than a usual post: a client declaring a large frame and
+// sending it slowly must not make the server hold memory it has not sent
+// (past this, the buffer grows as the bytes come).
+constexpr size_t kMaxReserve = 4 * 1024;
 
 bool is_control(Opcode op) { return (static_cast<uint8_t>(op) & 0x8) != 0; }
 

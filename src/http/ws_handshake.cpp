@@ -40,19 +40,21 @@ std::string websocket_accept_key(std::string_view key) {
 }
 
 Response websocket_handshake_response(const Request& req) {
-  if (req[bhttp::field::sec_websocket_version] != kVersion) {
-    Response res = error_response(bhttp::status::upgrade_required, "WebSocket version 13 only");
-    res.set(bhttp::field::sec_websocket_version, kVersion);
+  // A refusal ends the connection: it was to be the WebSocket's.
+  auto refusal = [](bhttp::status status, std::string_view why) {
+    Response res = error_response(status, why);
+    if (status == bhttp::status::upgrade_required) res.set(bhttp::field::sec_websocket_version, kVersion);
     res.keep_alive(false);
     return res;
-  }
+  };
+  if (req[bhttp::field::sec_websocket_version] != kVersion)
+    return refusal(bhttp::status::upgrade_required, "WebSocket version 13 only");
+  // Section 4.1: the opening handshake names the host, like any request.
+  if (req[bhttp::field::host].empty())
+    return refusal(bhttp::status::bad_request, "a WebSocket upgrade needs a Host");
   std::string_view key = req[bhttp::field::sec_websocket_key];
-  if (!well_formed_key(key)) {
-    Response res =
-        error_response(bhttp::status::bad_request, "a WebSocket upgrade needs a Sec-WebSocket-Key");
-    res.keep_alive(false);
-    return res;
-  }
+  if (!well_formed_key(key))
+    return refusal(bhttp::status::bad_request, "a WebSocket upgrade needs a Sec-WebSocket-Key");
   Response res{bhttp::status::switching_protocols, 11};
   res.set(bhttp::field::server, kServerName);
   res.set(bhttp::field::upgrade, "websocket");

@@ -7,15 +7,21 @@
 //    hands back whole text messages, pings, pongs, the client's close or a
 //    failure; a waiting reader holds the piece and the reader's few bytes;
 //  - writing: one gathered write at a time, of the control frames waiting
-//    (pong, ping, close) and then the frame the WriteQueue gave, its head
-//    made here before the shared payload, which is never copied;
+//    (the latest pong, a keep-alive ping, our close) and then the frame the
+//    WriteQueue gave, its head made here before the shared payload, which
+//    is never copied;
 //  - one timer: the handshake's answer, the keep-alive (a silent connection
-//    is pinged, and closed when it stays silent), the closing handshake and
-//    the TLS shutdown are each bounded by it in turn.
+//    is pinged, and closed when it stays silent; a write that makes no
+//    progress for a whole interval closes it too, since a client that
+//    stopped reading may go on sending), the closing handshake, the linger
+//    after it and the TLS shutdown are each bounded by it in turn.
+// Closing (RFC 6455 section 7): whoever closes first, once both close
+// frames have crossed (or ours answers a failure) a plain socket stops
+// sending and reads on, dropping what comes, until the client closes, so
+// that our close frame is not lost to a reset; a TLS stream shuts down.
 // The session ends once, in finish(): a read or write error, the closing
-// handshake done or timed out, a failure of the client's frames, the
-// keep-alive finding it gone, or its queue cut. finish() closes the
-// connection and tells the peer.
+// handshake done or timed out, the keep-alive finding the client gone, or
+// its queue cut. finish() tells the peer and closes the connection.
 #include "http/ws_session.h"
 
 #include <array>
@@ -80,9 +86,11 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     auto res = std::make_shared<Response>(websocket_handshake_response(req));
     const bool accepted = res->result() == bhttp::status::switching_protocols;
     arm_timer(handshake_timeout_, &WsSession::finish);
+    writing_ = true;
     bhttp::async_write(stream_, *res,
                        [self = this->shared_from_this(), res, accepted](beast::error_code ec, std::size_t) {
-                         if (ec || !accepted) return self->finish();
+                         self->writing_ = false;
+                         if (ec || !accepted || self->state_ == State::ended) return self->finish();
                          self->open();
                        });
   }
@@ -100,7 +108,9 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   void close(uint16_t code, std::string reason) override {
     if (closing_.exchange(true)) return;
     net::post(stream_.get_executor(), [self = this->shared_from_this(), code, r = std::move(reason)] {
-      if (self->state_ != State::open) return self->finish();
+      if (self->state_ == State::handshake) return self->finish();
+      // Closing already (the client's close, a failure) or ended: that goes on.
+      if (self->state_ != State::open) return;
       self->begin_close(ws::close_frame(code, r), /*then_end=*/false);
     });
   }
@@ -110,6 +120,9 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     handshake,  // the 101 is being written
     open,       // frames both ways
     closing,    // a close frame is queued or sent: no more data frames
+    lingering,  // (plain sockets) ours is sent and theirs came, or cannot:
+                // what the client still sends is read and dropped until it
+                // closes, so that our close frame is not lost to a reset
     ended,      // finish() ran
   };
 
@@ -134,7 +147,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     stream_.async_read_some(
         net::buffer(read_piece_),
         with_memory(read_memory_, [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
-          if (ec) return self->finish();
+          if (ec || self->state_ == State::ended) return self->finish();
           self->heard_ = true;
           if (self->take(self->read_piece_.data(), n)) self->do_read();
         }));
@@ -153,38 +166,43 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     }
   }
 
+  // What the client sent, acted on; false once the session has ended.
   bool on_event(ws::FrameReader::Event& ev) {
     using Kind = ws::FrameReader::Event::Kind;
+    if (state_ == State::ended) return false;
     switch (ev.kind) {
       case Kind::text:
         if (state_ == State::open) peer_->on_message(ev.payload);
-        return state_ != State::ended;
+        break;
       case Kind::ping:
-        if (state_ == State::open) send_control(ws::control_frame(ws::Opcode::pong, ev.payload));
-        return true;
+        // Only the latest ping needs its answer (RFC 6455 section 5.5.3):
+        // a client that pings and does not read holds one pong here, not
+        // one per ping.
+        if (state_ == State::open) {
+          pong_ = ws::control_frame(ws::Opcode::pong, ev.payload);
+          pump();
+        }
+        break;
       case Kind::pong:
       case Kind::none:
-        return true;
+        break;
       case Kind::close:
-        // Our close answered: the closing handshake is done. Else answer
-        // theirs with its code (RFC 6455 section 5.5.1) and end.
-        if (state_ == State::closing) {
-          finish();
-        } else {
-          closing_.store(true);
-          begin_close(ws::close_frame(ev.code, ""), /*then_end=*/true);
-        }
-        return false;
       case Kind::failure:
         closing_.store(true);
-        if (state_ == State::closing) {
-          finish();
+        if (state_ == State::open) {
+          // Their close is answered with its code (RFC 6455 section 5.5.1),
+          // a failure with the code it calls for.
+          begin_close(
+              ev.kind == Kind::close ? ws::close_frame(ev.code, "") : ws::close_frame(ev.code, ev.payload),
+              /*then_end=*/true);
+        } else if (close_written_) {
+          linger();  // ours was answered (or cannot be): the handshake is over
         } else {
-          begin_close(ws::close_frame(ev.code, ev.payload), /*then_end=*/true);
+          end_after_close_ = true;  // ours is still to go out: then it is over
         }
-        return false;
+        break;
     }
-    return false;
+    return state_ != State::ended;
   }
 
   // ---- writing
@@ -197,22 +215,24 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     pump();
   }
 
-  void send_control(std::string frame) {
-    control_ += frame;
-    pump();
-  }
-
-  // Starts the next write, if none is under way: every control frame
-  // waiting, then the data frame, in one gathered write.
+  // Starts the next write, if none is under way: the control frames
+  // waiting (the latest pong, a keep-alive ping, our close), then the data
+  // frame, in one gathered write.
   void pump() {
-    if (writing_ || state_ == State::ended || (control_.empty() && !data_)) return;
+    if (writing_ || state_ == State::ended || state_ == State::lingering) return;
+    control_writing_ += pong_;
+    std::string().swap(pong_);
+    if (std::exchange(ping_due_, false)) control_writing_ += ws::control_frame(ws::Opcode::ping, "");
+    const bool with_close = !close_frame_.empty();
+    control_writing_ += close_frame_;
+    std::string().swap(close_frame_);
+    const bool with_data = data_ != nullptr;  // none once a close is queued (begin_close)
+    if (control_writing_.empty() && !with_data) return;
     writing_ = true;
-    control_writing_.swap(control_);
+    ++writes_started_;
     std::array<net::const_buffer, 5> parts;
     size_t n = 0;
-    if (!control_writing_.empty()) parts[n++] = net::buffer(control_writing_);
-    const bool with_close = close_queued_ && !close_written_;
-    const bool with_data = data_ && !with_close;
+    parts[n++] = net::buffer(control_writing_);
     if (with_data) {
       size_t head = ws::frame_head(ws::Opcode::text, data_->size(), head_);
       parts[n++] = net::buffer(head_.data(), head);
@@ -240,21 +260,41 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     }
     // No next frame started: a reader that waits holds no write block.
     if (write_memory_ && !write_memory_->in_use() && !writing_) write_memory_.reset();
-    if (ec || (with_close && end_after_close_)) return finish();
+    if (ec) return finish();
+    if (with_close && end_after_close_) return linger();
     pump();
   }
 
   // Queues a close frame: no data frame follows it. `then_end`: the
-  // connection ends once it is written (an answer to the client's close, or
-  // a failure); else the client's answer is awaited, kWsCloseWait at most.
+  // handshake is over once it is written (an answer to the client's close,
+  // or a failure); else the client's answer is awaited, kWsCloseWait at most.
   void begin_close(std::string frame, bool then_end) {
+    if (state_ != State::open) return;
     state_ = State::closing;
-    close_queued_ = true;
     end_after_close_ = then_end;
     queue_.stop();
     drop_waiting_frame();
     arm_timer(then_end ? handshake_timeout_ : kWsCloseWait, &WsSession::finish);
-    send_control(std::move(frame));
+    close_frame_ = std::move(frame);
+    pump();
+  }
+
+  // The closing handshake is over. A TLS stream ends (its shutdown says
+  // goodbye); a plain socket stops sending, and reads and drops what the
+  // client still sends (the reader takes nothing after a close) until the
+  // client closes, or kWsCloseWait passes: closing with unread bytes would
+  // reset the connection, and the client could lose our close frame.
+  void linger() {
+    if constexpr (kIsTls<Stream>) {
+      finish();
+    } else {
+      if (state_ == State::lingering || state_ == State::ended) return;
+      state_ = State::lingering;
+      arm_timer(kWsCloseWait, &WsSession::finish);  // before the client can see the end
+      beast::error_code ec;
+      beast::get_lowest_layer(stream_).shutdown(tcp::socket::shutdown_send, ec);
+      if (ec) return finish();
+    }
   }
 
   // The frame the queue handed over but not yet under way is not written.
@@ -275,16 +315,23 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     });
   }
 
-  // Each interval: heard from, all is well; silent, a ping (armed before it
-  // is sent, so that its answer always meets the next interval); silent
-  // since the ping, the client is gone.
+  // Each interval: a write under way since the last one, the client has
+  // stopped reading (what it sends would not show it); then, heard from,
+  // all is well; silent, a ping (armed before it is sent, so that its
+  // answer always meets the next interval); silent since the ping, the
+  // client is gone.
   void on_keep_alive() {
     if (state_ != State::open) return;
+    if (writing_ && writes_started_ == write_at_last_tick_) return finish();
+    write_at_last_tick_ = writing_ ? writes_started_ : 0;
     if (!heard_ && pinged_) return finish();
     pinged_ = !heard_;
     heard_ = false;
     arm_timer(kWsKeepAliveInterval, &WsSession::on_keep_alive);
-    if (pinged_) send_control(ws::control_frame(ws::Opcode::ping, ""));
+    if (pinged_) {
+      ping_due_ = true;
+      pump();
+    }
   }
 
   // ---- the end
@@ -343,16 +390,21 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   // Frames waiting to be written; it holds the ticket (this connection's
   // place under the caps) for the session's life.
   WriteQueue queue_;
-  // Writing: control frames waiting and under way, the data frame the queue
-  // handed over (its bytes stay alive until `data_done_` runs) and its head.
-  std::string control_;
+  // Writing: the control frames waiting (the latest pong, a ping, our
+  // close) and those under way; the data frame the queue handed over (its
+  // bytes stay alive until `data_done_` runs) and its head; a count of the
+  // writes started, and which was under way at the last keep-alive tick.
+  std::string pong_;
+  bool ping_due_ = false;
+  std::string close_frame_;
   std::string control_writing_;
   const StreamBytes* data_ = nullptr;
   WriteQueue::Done data_done_;
   std::array<uint8_t, ws::kMaxFrameHead> head_{};
-  bool writing_ = false;
+  uint64_t writes_started_ = 0;
+  uint64_t write_at_last_tick_ = 0;
+  bool writing_ = false;  // the 101 or a frame
   bool data_in_flight_ = false;
-  bool close_queued_ = false;
   bool close_written_ = false;
   bool end_after_close_ = false;
   // Keep-alive: something came since the last tick; a ping is out.

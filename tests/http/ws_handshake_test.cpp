@@ -48,5 +48,11 @@ TEST(WsHandshakeTest, AMissingOrMalformedKeyIsABadRequest) {
   }
 }
 
+TEST(WsHandshakeTest, AnUpgradeWithoutAHostIsABadRequest) {
+  Request req = upgrade_request("dGhlIHNhbXBsZSBub25jZQ==");
+  req.erase(bhttp::field::host);
+  EXPECT_EQ(websocket_handshake_response(req).result(), bhttp::status::bad_request);
+}
+
 }  // namespace
 }  // namespace chaton::http

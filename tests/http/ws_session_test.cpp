@@ -19,11 +19,13 @@
 #include "http/ws_channel.h"
 #include "support/loopback_session.h"
 #include "support/simulated_time.h"
+#include "support/wait.h"
 
 namespace chaton::http {
 namespace {
 
 namespace net = boost::asio;
+using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 
 constexpr auto kKeepAlive = 150s;  // the session's keep-alive interval
@@ -100,7 +102,8 @@ struct ServerFrame {
 // A session on loopback (its time injected), and what its client read and
 // has not taken yet.
 struct Loopback : testing::LoopbackSession<UpgradingHandler> {
-  explicit Loopback(testing::SimulatedTimeSource& time) : LoopbackSession(time, small_limits()) {}
+  explicit Loopback(testing::SimulatedTimeSource& time, int socket_buffer_bytes = 0)
+      : LoopbackSession(time, small_limits(), socket_buffer_bytes) {}
   static SessionLimits small_limits() {
     SessionLimits l;
     l.max_body_bytes = 1000;
@@ -221,7 +224,11 @@ TEST(WsSession, TheClientsCloseIsAnsweredWithItsCodeAndTheConnectionEnds) {
   EXPECT_EQ(f->opcode, 0x8);
   EXPECT_EQ(f->payload, close_payload(1000));
   EXPECT_TRUE(l.closed_by_server());
-  EXPECT_EQ(l.handler.peer->closed(), 1);
+  // It read on until the client closed its end too (its close frame is not
+  // lost to a reset), then ended.
+  EXPECT_EQ(l.handler.peer->closed(), 0);
+  l.client.shutdown(tcp::socket::shutdown_send);
+  EXPECT_TRUE(testing::wait_until([&] { return l.handler.peer->closed() == 1; }));
 }
 
 TEST(WsSession, TheServersCloseWaitsForTheClientsAnswerThenEnds) {
@@ -238,7 +245,8 @@ TEST(WsSession, TheServersCloseWaitsForTheClientsAnswerThenEnds) {
       << "a frame after the close";
   l.send(client_frame(0x8, close_payload(kWsCloseTryAgainLater)));
   EXPECT_TRUE(l.closed_by_server());
-  EXPECT_EQ(l.handler.peer->closed(), 1);
+  l.client.shutdown(tcp::socket::shutdown_send);
+  EXPECT_TRUE(testing::wait_until([&] { return l.handler.peer->closed() == 1; }));
 }
 
 TEST(WsSession, AServersCloseThatGetsNoAnswerEndsAnyway) {
@@ -277,6 +285,10 @@ TEST(WsSession, AClientBreakingTheProtocolIsClosedWithTheRightCode) {
     EXPECT_EQ((static_cast<uint8_t>(f->payload[0]) << 8) | static_cast<uint8_t>(f->payload[1]), c.code);
     EXPECT_TRUE(l.closed_by_server()) << c.code;
     EXPECT_TRUE(l.handler.peer->got().empty());
+    // What the client still sends is read and dropped for a while (its
+    // close frame is not lost to a reset); then the session ends anyway.
+    time.advance(5s);
+    EXPECT_TRUE(testing::wait_until([&] { return l.handler.peer->closed() == 1; })) << c.code;
   }
 }
 
@@ -304,6 +316,26 @@ TEST(WsSession, ASilentClientIsPingedThenClosedAndAnAnsweringOneStays) {
   time.advance(kKeepAlive);
   EXPECT_TRUE(l.closed_by_server());
   EXPECT_EQ(l.handler.peer->closed(), 1);
+}
+
+// A client that stops reading may still send (pings, posts): a frame whose
+// write makes no progress through a whole keep-alive interval ends the
+// session, however talkative the client.
+TEST(WsSession, AWriteStuckForAWholeIntervalEndsTheSession) {
+  testing::SimulatedTimeSource time;
+  Loopback l(time, /*socket_buffer_bytes=*/4096);
+  l.open();
+  auto big = std::make_shared<const std::string>(std::string(900 * 1024, 'x'));
+  ASSERT_TRUE(l.handler.peer->channel->send(StreamBytes(big)));
+  // Its first bytes: the write is under way (and cannot end: no more is read).
+  for (int i = 0; i < 20 && l.pending.empty(); ++i) (void)l.read_some();
+  ASSERT_FALSE(l.pending.empty());
+  l.send(client_frame(0x9, "still here"));
+  time.advance(kKeepAlive);
+  l.send(client_frame(0x9, "still here"));
+  EXPECT_EQ(l.handler.peer->closed(), 0);
+  time.advance(kKeepAlive);
+  EXPECT_TRUE(testing::wait_until([&] { return l.handler.peer->closed() == 1; }));
 }
 
 TEST(WsSession, AnotherVersionIsRefusedAndClosed) {

@@ -31,14 +31,23 @@ namespace chaton::testing {
 
 template <class Handler>
 struct LoopbackSession {
-  explicit LoopbackSession(TimeSource& time, http::SessionLimits session_limits = {})
+  // `socket_buffer_bytes`: when not 0, the send and receive buffers of
+  // both ends (a test that needs a write to stall sets them small).
+  explicit LoopbackSession(TimeSource& time, http::SessionLimits session_limits = {},
+                           int socket_buffer_bytes = 0)
       : limits(session_limits) {
     limits.time = &time;
-    acceptor.async_accept([this](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-      ASSERT_FALSE(ec) << ec.message();
-      http::start_session(std::move(socket), handler, limits, nullptr);
-    });
+    acceptor.async_accept(
+        [this, socket_buffer_bytes](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+          ASSERT_FALSE(ec) << ec.message();
+          if (socket_buffer_bytes) set_buffers(socket.native_handle(), socket_buffer_bytes);
+          http::start_session(std::move(socket), handler, limits, nullptr);
+        });
     server = std::thread([this] { io.run_for(std::chrono::seconds(20)); });
+    if (socket_buffer_bytes) {
+      client.open(boost::asio::ip::tcp::v4());
+      set_buffers(client.native_handle(), socket_buffer_bytes);
+    }
     client.connect(acceptor.local_endpoint());
     timeval tv{0, 300 * 1000};
     ::setsockopt(client.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -64,6 +73,11 @@ struct LoopbackSession {
     }
     if (n == 0) return boost::asio::error::eof;
     return {errno, boost::system::system_category()};
+  }
+
+  static void set_buffers(int fd, int bytes) {
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
   }
 
   static bool still_open(const boost::system::error_code& ec) {
