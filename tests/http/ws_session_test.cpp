@@ -188,6 +188,14 @@ struct Loopback : testing::LoopbackSession<UpgradingHandler> {
   std::string pending;  // bytes read and not yet taken
 };
 
+// One keep-alive interval passes, and the session has acted on it: its
+// timer (its only one) is armed again.
+void next_interval(testing::SimulatedTimeSource& time) {
+  time.advance(kKeepAlive);
+  EXPECT_TRUE(testing::wait_until([&] { return time.pending_timers() == 1; }))
+      << "the keep-alive was not re-armed";
+}
+
 TEST(WsSession, MessagesGoBothWaysAndTheSharedPayloadIsFramedOnce) {
   testing::SimulatedTimeSource time;
   Loopback l(time);
@@ -297,20 +305,20 @@ TEST(WsSession, ASilentClientIsPingedThenClosedAndAnAnsweringOneStays) {
   Loopback l(time);
   l.open();
   // Heard from during the first interval (the handshake): no ping yet.
-  time.advance(kKeepAlive);
+  next_interval(time);
   EXPECT_TRUE(l.still_open_now());
   EXPECT_TRUE(l.pending.empty());
-  time.advance(kKeepAlive);
+  next_interval(time);
   auto ping = l.frame();
   ASSERT_TRUE(ping);
   EXPECT_EQ(ping->opcode, 0x9);
   // Answered: it stays, and is pinged again only after silence.
   l.send(client_frame(0xA, ping->payload));
   EXPECT_TRUE(l.sync().empty());
-  time.advance(kKeepAlive);
+  next_interval(time);
   EXPECT_TRUE(l.still_open_now());
   EXPECT_TRUE(l.pending.empty());
-  time.advance(kKeepAlive);
+  next_interval(time);
   ASSERT_TRUE(l.frame());
   // Not answered: closed one interval later.
   time.advance(kKeepAlive);
@@ -331,7 +339,7 @@ TEST(WsSession, AWriteStuckForAWholeIntervalEndsTheSession) {
   for (int i = 0; i < 20 && l.pending.empty(); ++i) (void)l.read_some();
   ASSERT_FALSE(l.pending.empty());
   l.send(client_frame(0x9, "still here"));
-  time.advance(kKeepAlive);
+  next_interval(time);
   l.send(client_frame(0x9, "still here"));
   EXPECT_EQ(l.handler.peer->closed(), 0);
   time.advance(kKeepAlive);
