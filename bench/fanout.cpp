@@ -117,6 +117,7 @@ net::awaitable<void> fanout_run(Run& run, Transport transport, Peer peer, const 
   }
   // Post M messages one at a time, at a fixed pace.
   const long ticks0 = cpu_ticks(measured);
+  const long kernel0 = kernel_ticks(measured);
   const double self0 = self_cpu_seconds();
   const CpuSample cpu0 = cpu_sample(measured);
   const uint64_t bytes_in0 = cs.shared.bytes_in.load(), bytes_out0 = cs.shared.bytes_out.load();
@@ -139,6 +140,7 @@ net::awaitable<void> fanout_run(Run& run, Transport transport, Peer peer, const 
   const uint64_t expected = reached * per_client;
   bool all = co_await await_deliveries(o, cs.shared, per_client);
   const long ticks1 = cpu_ticks(measured);
+  const long kernel1 = kernel_ticks(measured);
   std::optional<int64_t> xid1;
   if (xid0) xid1 = pg_next_xid(run, nodes.store_url);
   const double phase_wall = static_cast<double>(now_ns() - first_send) / 1e9;
@@ -164,6 +166,7 @@ net::awaitable<void> fanout_run(Run& run, Transport transport, Peer peer, const 
   auto reach_all = percentiles(per_post);
   double delivery_window_s = static_cast<double>(last_delivery - first_send) / 1e9;
   const double server_cpu_s = (ticks1 - ticks0) / kTick;
+  const double server_kernel_s = (kernel1 - kernel0) / kTick;
   const double deliveries = static_cast<double>(std::max<uint64_t>(delivered, 1));
 
   col().add("posts sent (interval)",
@@ -211,6 +214,7 @@ net::awaitable<void> fanout_run(Run& run, Transport transport, Peer peer, const 
   col().add("server CPU for the posting phase (posts + deliveries)",
             fmt("%.2f s in %.2f s (posting took %.2f s)", server_cpu_s, phase_wall, posting_s));
   col().add("server CPU per delivery", fmt("%.2f µs", server_cpu_s * 1e6 / deliveries));
+  col().add("of which in the kernel (system time)", fmt("%.2f µs", server_kernel_s * 1e6 / deliveries));
   col().add("load program CPU for the posting phase", fmt("%.2f s", self1 - self0));
   col().add("machine CPU during the posting phase", cpu_use(cpu0, cpu1));
   col().add("server RSS after the posts", fmt("%ld kB", rss_after));
@@ -218,6 +222,7 @@ net::awaitable<void> fanout_run(Run& run, Transport transport, Peer peer, const 
             fmt("%" PRId64 " / %" PRId64, st_end.num_chatters, st_end.sequence));
   if (delivered > 0) {
     col().numbers[Measure::cpu_per_delivery] = server_cpu_s / deliveries;
+    col().numbers[Measure::kernel_cpu_per_delivery] = server_kernel_s / deliveries;
     col().numbers[Measure::latency_p50] = lat.p50;
     col().numbers[Measure::latency_p99] = lat.p99;
     col().numbers[Measure::load_cpu_per_delivery] = (self1 - self0) / deliveries;

@@ -20,20 +20,31 @@ long rss_kb(pid_t pid) {
   return std::strtol(s->c_str() + at + 6, nullptr, 10);
 }
 
-long cpu_ticks(pid_t pid) {
+// utime and stime of a process, in clock ticks; false if unreadable.
+bool cpu_times(pid_t pid, long& utime, long& stime) {
   auto s = slurp(fmt("/proc/%d/stat", static_cast<int>(pid)));
-  if (!s) return -1;
+  if (!s) return false;
   auto close = s->rfind(')');
-  if (close == std::string::npos) return -1;
+  if (close == std::string::npos) return false;
   std::istringstream in(s->substr(close + 2));
   std::string field;
-  long utime = 0, stime = 0;
+  utime = stime = 0;
   // After "pid (comm) ": state is field 3; utime and stime are fields 14, 15.
   for (int i = 3; i <= 15 && in >> field; ++i) {
     if (i == 14) utime = std::strtol(field.c_str(), nullptr, 10);
     if (i == 15) stime = std::strtol(field.c_str(), nullptr, 10);
   }
-  return utime + stime;
+  return true;
+}
+
+long cpu_ticks(pid_t pid) {
+  long u, k;
+  return cpu_times(pid, u, k) ? u + k : -1;
+}
+
+long kernel_ticks(pid_t pid) {
+  long u, k;
+  return cpu_times(pid, u, k) ? k : -1;
 }
 
 long open_fds(pid_t pid) {
@@ -64,6 +75,9 @@ long rss_kb(const std::vector<pid_t>& pids) {
 }
 long cpu_ticks(const std::vector<pid_t>& pids) {
   return sum_over(pids, [](pid_t p) { return cpu_ticks(p); });
+}
+long kernel_ticks(const std::vector<pid_t>& pids) {
+  return sum_over(pids, [](pid_t p) { return kernel_ticks(p); });
 }
 long open_fds(const std::vector<pid_t>& pids) {
   return sum_over(pids, [](pid_t p) { return open_fds(p); });

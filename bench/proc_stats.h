@@ -18,6 +18,10 @@ namespace chaton::bench {
 long rss_kb(const std::vector<pid_t>& pids);
 // utime + stime of processes (summed), in clock ticks; -1 if one is unreadable.
 long cpu_ticks(const std::vector<pid_t>& pids);
+// stime alone: the CPU the kernel spent for them (system calls, and the
+// network processing charged to them: on loopback, a send also runs the
+// receiving end's TCP input).
+long kernel_ticks(const std::vector<pid_t>& pids);
 long open_fds(const std::vector<pid_t>& pids);
 double self_cpu_seconds();
 

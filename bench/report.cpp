@@ -16,6 +16,7 @@ constexpr RatioRow kRatioRows[] = {
     {Measure::rss_per_client, "server RSS per waiting client"},
     {Measure::connect_cpu_per_client, "server CPU to get a client waiting"},
     {Measure::cpu_per_delivery, "server CPU per delivery"},
+    {Measure::kernel_cpu_per_delivery, "of which in the kernel"},
     {Measure::latency_p50, "kernel-receive latency p50"},
     {Measure::latency_p99, "kernel-receive latency p99"},
     {Measure::load_cpu_per_delivery, "load program CPU per delivery"},
@@ -83,6 +84,7 @@ void Report::print_peer_table() const {
   };
   constexpr PeerRow rows[] = {
       {Measure::cpu_per_delivery, "server CPU per delivery", 1e6, "µs"},
+      {Measure::kernel_cpu_per_delivery, "of which in the kernel", 1e6, "µs"},
       {Measure::latency_p50, "kernel-receive latency p50", 1, "ms"},
       {Measure::latency_p99, "kernel-receive latency p99", 1, "ms"},
       {Measure::rss_per_client, "server memory (RSS) per waiting reader", 1, "kB"},

@@ -25,6 +25,7 @@ enum class Measure {
   rss_per_client,
   connect_cpu_per_client,
   cpu_per_delivery,
+  kernel_cpu_per_delivery,  // its system time
   latency_p50,
   latency_p99,
   load_cpu_per_delivery,

@@ -16,8 +16,8 @@ readers=("$@")
 mkdir -p "$out"
 table="$out/table.md"
 {
-  echo "| readers | transport | CPU per delivery, Chaton / Nchan | latency p50, Chaton / Nchan | latency p99, Chaton / Nchan | RSS per waiting reader, Chaton / Nchan |"
-  echo "|---|---|---|---|---|---|"
+  echo "| readers | transport | CPU per delivery, Chaton / Nchan | of which in the kernel, Chaton / Nchan | latency p50, Chaton / Nchan | latency p99, Chaton / Nchan | RSS per waiting reader, Chaton / Nchan |"
+  echo "|---|---|---|---|---|---|---|"
 } >"$table"
 for n in "${readers[@]}"; do
   f="$out/peer-$n-t$threads.md"
@@ -29,12 +29,13 @@ for n in "${readers[@]}"; do
     $2 ~ /long-poll|SSE|WebSocket/ && NF == 7 {
       t = trim($2); k = trim($3); v = trim($4) " / " trim($5) " (" trim($6) ")"
       if (k ~ /CPU per delivery/) cpu[t] = v
+      else if (k ~ /in the kernel/) kern[t] = v
       else if (k ~ /p50/) p50[t] = v
       else if (k ~ /p99/) p99[t] = v
       else if (k ~ /RSS/) rss[t] = v
       if (!(t in seen)) { seen[t] = 1; order[++m] = t }
     }
     END { for (i = 1; i <= m; i++) { t = order[i]
-      printf "| %s | %s | %s | %s | %s | %s |\n", n, t, cpu[t], p50[t], p99[t], rss[t] } }' "$f" >>"$table"
+      printf "| %s | %s | %s | %s | %s | %s | %s |\n", n, t, cpu[t], kern[t], p50[t], p99[t], rss[t] } }' "$f" >>"$table"
 done
 cat "$table"
