@@ -1,7 +1,7 @@
 // WriteQueue: see write_queue.h.
 #include "http/write_queue.h"
 
-#include <boost/asio/post.hpp>
+#include <boost/asio/dispatch.hpp>
 
 namespace chaton::http {
 
@@ -37,8 +37,11 @@ WriteQueue::Pushed WriteQueue::push(StreamChunk piece, std::shared_ptr<void> own
     return Pushed::over;
   }
   piece.charge = std::move(*charge);
-  net::post(executor_,
-            [this, owner = std::move(owner), p = std::move(piece)]() mutable { enqueue(std::move(p)); });
+  // On the strand already (a feed delivering on its connection's loop, as
+  // every feed does), it is queued, or written, at once; from elsewhere it
+  // goes through the executor.
+  net::dispatch(executor_,
+                [this, owner = std::move(owner), p = std::move(piece)]() mutable { enqueue(std::move(p)); });
   return Pushed::queued;
 }
 

@@ -19,8 +19,9 @@
 // is refused, the queue takes no more, and the session cuts its reader.
 //
 // Thread-safety: open(), close() and push() from any thread; push() counts
-// the piece at once (so the bound holds however fast pieces come) and hops
-// to the strand (`executor`) to queue it. start() and stop(), the writer and
+// the piece at once (so the bound holds however fast pieces come) and queues
+// it on the strand (`executor`): at once when called there, else through
+// the executor. start() and stop(), the writer and
 // its completion, and every `written` callback run on that strand.
 // Lifetime: the queue belongs to its session. The `owner` passed to push()
 // and the writer's pending completion must keep the session (and so the
@@ -122,7 +123,8 @@ class WriteQueue {
   void charge_to(std::shared_ptr<ConnectionLimiter::Ticket> ticket) { ticket_ = std::move(ticket); }
 
   // Any thread: counts `piece` (its `charge` is set here) and queues it on
-  // the strand, `owner` keeping the queue alive until then.
+  // the strand (at once when called there: the writer may start writing it
+  // before push() returns), `owner` keeping the queue alive until then.
   [[nodiscard]] Pushed push(StreamChunk piece, std::shared_ptr<void> owner);
 
   // Strand: the writer may write from now on (the HTTP session first sends
