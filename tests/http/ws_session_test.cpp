@@ -14,11 +14,18 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/read.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/write.hpp>
+
 #include "http/exchange.h"
 #include "http/session.h"
 #include "http/ws_channel.h"
 #include "support/loopback_session.h"
+#include "support/self_signed.h"
 #include "support/simulated_time.h"
+#include "support/temp_dir.h"
 #include "support/wait.h"
 
 namespace chaton::http {
@@ -344,6 +351,71 @@ TEST(WsSession, AWriteStuckForAWholeIntervalEndsTheSession) {
   EXPECT_EQ(l.handler.peer->closed(), 0);
   time.advance(kKeepAlive);
   EXPECT_TRUE(testing::wait_until([&] { return l.handler.peer->closed() == 1; }));
+}
+
+// The same session over TLS: the upgrade, a message each way, and the
+// closing handshake, after which the TLS stream is shut down and the
+// session ends.
+TEST(WsSession, OverTlsMessagesGoBothWaysAndTheClosingHandshakeEnds) {
+  testing::TempDir dir;
+  ASSERT_TRUE(testing::write_self_signed(dir.path()));
+  auto server_tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+  server_tls->use_certificate_chain_file((dir.path() / "cert.pem").string());
+  server_tls->use_private_key_file((dir.path() / "key.pem").string(), net::ssl::context::pem);
+  testing::SimulatedTimeSource time;
+  SessionLimits limits;
+  limits.time = &time;
+  UpgradingHandler handler;
+  net::io_context io;
+  auto work = net::make_work_guard(io);
+  tcp::acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  acceptor.async_accept([&](boost::system::error_code ec, tcp::socket socket) {
+    ASSERT_FALSE(ec) << ec.message();
+    start_session(std::move(socket), handler, limits, server_tls);
+  });
+  std::thread server([&io] { io.run_for(20s); });
+
+  net::io_context client_io;
+  net::ssl::context client_tls(net::ssl::context::tls_client);
+  net::ssl::stream<tcp::socket> client(client_io, client_tls);
+  client.next_layer().connect(acceptor.local_endpoint());
+  client.handshake(net::ssl::stream_base::client);
+  net::write(client,
+             net::buffer(std::string("GET /lobby/ws?p=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                     "Sec-WebSocket-Version: 13\r\n\r\n")));
+  std::string got;
+  size_t head = net::read_until(client, net::dynamic_buffer(got), "\r\n\r\n");
+  EXPECT_TRUE(got.starts_with("HTTP/1.1 101")) << got;
+  got.erase(0, head);
+  ASSERT_EQ(handler.peer->opened.get_future().wait_for(10s), std::future_status::ready);
+  // The next `n` bytes from the server.
+  auto next = [&](size_t n) {
+    if (got.size() < n) net::read(client, net::dynamic_buffer(got), net::transfer_exactly(n - got.size()));
+    std::string bytes = got.substr(0, n);
+    got.erase(0, n);
+    return bytes;
+  };
+
+  net::write(client, net::buffer(client_frame(0x1, "over tls")));
+  EXPECT_TRUE(
+      testing::wait_until([&] { return handler.peer->got() == std::vector<std::string>{"over tls"}; }));
+  ASSERT_TRUE(handler.peer->channel->send(std::make_shared<const std::string>("abc")));
+  EXPECT_EQ(next(5), std::string("\x81\x03"
+                                 "abc"));
+
+  net::write(client, net::buffer(client_frame(0x8, close_payload(1000))));
+  EXPECT_EQ(next(4), std::string("\x88\x02\x03\xe8", 4));
+  // The server shuts TLS down: its close_notify ends our reading; ours
+  // answers it, and the session ends.
+  boost::system::error_code ec;
+  std::array<char, 64> sink;
+  client.read_some(net::buffer(sink), ec);
+  EXPECT_TRUE(ec == net::error::eof || ec == net::ssl::error::stream_truncated) << ec.message();
+  client.shutdown(ec);
+  EXPECT_TRUE(testing::wait_until([&] { return handler.peer->closed() == 1; }));
+  io.stop();
+  server.join();
 }
 
 TEST(WsSession, AnotherVersionIsRefusedAndClosed) {
