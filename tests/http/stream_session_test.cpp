@@ -71,10 +71,8 @@ void stalled_reader_is_cut(bool tls, testing::SimulatedTimeSource* time = nullpt
   std::shared_ptr<net::ssl::context> server_tls;
   testing::TempDir dir;
   if (tls) {
-    ASSERT_TRUE(testing::write_self_signed(dir.path()));
-    server_tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
-    server_tls->use_certificate_chain_file((dir.path() / "cert.pem").string());
-    server_tls->use_private_key_file((dir.path() / "key.pem").string(), net::ssl::context::pem);
+    server_tls = testing::self_signed_server_context(dir.path());
+    ASSERT_TRUE(server_tls);
   }
   StreamingHandler handler;
   acceptor.async_accept([&](boost::system::error_code ec, tcp::socket socket) {

@@ -358,10 +358,8 @@ TEST(WsSession, AWriteStuckForAWholeIntervalEndsTheSession) {
 // session ends.
 TEST(WsSession, OverTlsMessagesGoBothWaysAndTheClosingHandshakeEnds) {
   testing::TempDir dir;
-  ASSERT_TRUE(testing::write_self_signed(dir.path()));
-  auto server_tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
-  server_tls->use_certificate_chain_file((dir.path() / "cert.pem").string());
-  server_tls->use_private_key_file((dir.path() / "key.pem").string(), net::ssl::context::pem);
+  auto server_tls = testing::self_signed_server_context(dir.path());
+  ASSERT_TRUE(server_tls);
   testing::SimulatedTimeSource time;
   SessionLimits limits;
   limits.time = &time;

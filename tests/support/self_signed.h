@@ -10,6 +10,8 @@
 #include <memory>
 #include <utility>
 
+#include <boost/asio/ssl/context.hpp>
+
 namespace chaton::testing {
 
 // A self-signed certificate for 127.0.0.1 (subjectAltName IP), written as
@@ -45,6 +47,17 @@ inline bool write_self_signed(const std::filesystem::path& dir) {
   if (c) std::fclose(c);
   if (k) std::fclose(k);
   return ok;
+}
+
+// A server's TLS context with a fresh self-signed certificate written to
+// `dir`; null when OpenSSL fails.
+inline std::shared_ptr<boost::asio::ssl::context> self_signed_server_context(
+    const std::filesystem::path& dir) {
+  if (!write_self_signed(dir)) return nullptr;
+  auto tls = std::make_shared<boost::asio::ssl::context>(boost::asio::ssl::context::tls_server);
+  tls->use_certificate_chain_file((dir / "cert.pem").string());
+  tls->use_private_key_file((dir / "key.pem").string(), boost::asio::ssl::context::pem);
+  return tls;
 }
 
 }  // namespace chaton::testing
