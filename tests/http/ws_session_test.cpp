@@ -117,11 +117,13 @@ struct Loopback : testing::LoopbackSession<UpgradingHandler> {
     return l;
   }
 
-  std::string handshake(std::string_view version = "13") {
+  // Sends the upgrade request (and `after` with it, in one write) and
+  // returns the answer's head.
+  std::string handshake(std::string_view version = "13", std::string_view after = "") {
     send(std::string("GET /lobby/ws?p=0 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                      "Sec-WebSocket-Version: ") +
-         std::string(version) + "\r\n\r\n");
+         std::string(version) + "\r\n\r\n" + std::string(after));
     for (int i = 0; i < 30 && pending.find("\r\n\r\n") == std::string::npos; ++i) {
       auto ec = read_some();
       if (ec && !still_open(ec)) break;
@@ -414,6 +416,18 @@ TEST(WsSession, OverTlsMessagesGoBothWaysAndTheClosingHandshakeEnds) {
   EXPECT_TRUE(testing::wait_until([&] { return handler.peer->closed() == 1; }));
   io.stop();
   server.join();
+}
+
+// A client should wait for the handshake's answer before it sends a frame
+// (RFC 6455 section 4.1); one that does not is read all the same.
+TEST(WsSession, AFrameSentWithTheUpgradeRequestIsRead) {
+  testing::SimulatedTimeSource time;
+  Loopback l(time);
+  std::string head = l.handshake("13", client_frame(0x1, "early"));
+  ASSERT_TRUE(head.starts_with("HTTP/1.1 101")) << head;
+  ASSERT_EQ(l.handler.peer->opened.get_future().wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(l.sync().empty());
+  EXPECT_EQ(l.handler.peer->got(), std::vector<std::string>{"early"});
 }
 
 TEST(WsSession, AnotherVersionIsRefusedAndClosed) {
