@@ -28,6 +28,7 @@
 #include <atomic>
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -154,7 +155,8 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
   }
 
   // Hands `size` bytes to the frame reader and acts on each event; false
-  // when no more is to be read (the client closed, or failed the protocol).
+  // once the session has ended (after a close or a failure the reader takes
+  // nothing more, and what still comes is read and dropped).
   bool take(const uint8_t* data, size_t size) {
     for (;;) {
       ws::FrameReader::Event ev;
@@ -192,9 +194,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
         if (state_ == State::open) {
           // Their close is answered with its code (RFC 6455 section 5.5.1),
           // a failure with the code it calls for.
-          begin_close(
-              ev.kind == Kind::close ? ws::close_frame(ev.code, "") : ws::close_frame(ev.code, ev.payload),
-              /*then_end=*/true);
+          begin_close(ws::close_frame(ev.code, ev.kind == Kind::close ? "" : ev.payload), /*then_end=*/true);
         } else if (close_written_) {
           linger();  // ours was answered (or cannot be): the handshake is over
         } else {
@@ -252,12 +252,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
     data_in_flight_ = false;
     std::string().swap(control_writing_);
     if (with_close) close_written_ = true;
-    if (with_data) {
-      data_ = nullptr;
-      WriteQueue::Done done = std::move(data_done_);
-      data_done_ = nullptr;
-      done(!ec);  // may hand over the next frame (pumped below)
-    }
+    if (with_data) take_data()(!ec);  // may hand over the next frame (pumped below)
     // No next frame started: a reader that waits holds no write block.
     if (write_memory_ && !write_memory_->in_use() && !writing_) write_memory_.reset();
     if (ec) return finish();
@@ -299,11 +294,14 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 
   // The frame the queue handed over but not yet under way is not written.
   void drop_waiting_frame() {
-    if (!data_ || data_in_flight_) return;
+    if (data_ && !data_in_flight_)
+      take_data()(false);  // the queue has stopped: it only gives back the charge
+  }
+
+  // Lets go of the frame the queue handed over; its Done, to call once.
+  WriteQueue::Done take_data() {
     data_ = nullptr;
-    WriteQueue::Done done = std::move(data_done_);
-    data_done_ = nullptr;
-    done(false);  // the queue has stopped: it only gives back the frame's charge
+    return std::exchange(data_done_, nullptr);
   }
 
   // ---- the timer
