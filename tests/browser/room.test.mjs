@@ -120,6 +120,8 @@ describe('the room page', { skip: skipReason }, () => {
     await enter(writer, room, nick);
     await writer.fill('#text', text);
     await writer.press('#text', 'Enter');
+    // The page's post is in before the second is sent: the order is known.
+    await waitFor(async () => (await entries(writer).count()) === 1, { what: 'the first post' });
     await postOk(room, '"><svg onload=alert(4)>', '<script>alert(5)</script>');
 
     for (const page of [reader, writer]) {
