@@ -78,7 +78,7 @@ bool EndpointTable::dispatch(Call call) const {
   }
   if (e->match == Match::prefix) call.rest = call.path.substr(e->path.size());
   if (e->may_block) {
-    boost::asio::post(*blocking_, [e, call = std::move(call)] { e->handler(call); });
+    boost::asio::post(*blocking_, [e, call = std::move(call)]() mutable { e->handler(call); });
     return true;
   }
   e->handler(call);

@@ -58,7 +58,9 @@ struct Call {
   std::string user;  // the user a private room authenticated; else empty
 };
 
-using EndpointHandler = std::function<void(const Call&)>;
+// A handler may take what it needs out of the call (it is the call's last
+// user): the room's prefix entry moves the target on to the room.
+using EndpointHandler = std::function<void(Call&)>;
 
 enum class Match { exact, prefix };
 

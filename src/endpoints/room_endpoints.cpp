@@ -216,8 +216,8 @@ void RoomEndpoints::build_table() {
               }});
 }
 
-void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, const Target& target) {
-  Call call{ex, target, std::string(sub), {}, {}};  // the request's one copy of its target
+void RoomEndpoints::handle(const ExchangePtr& ex, std::string_view sub, Target target) {
+  Call call{ex, std::move(target), std::string(sub), {}, {}};
   if (!private_) return dispatch(std::move(call));
   private_->authenticate(ex, [this, call = std::move(call)](std::string user) mutable {
     call.user = std::move(user);

@@ -72,7 +72,7 @@ class RoomEndpoints {
   ~RoomEndpoints();
 
   // `sub` is the path below the room's url_path ("" for the page).
-  void handle(const http::ExchangePtr& ex, std::string_view sub, const http::Target& target);
+  void handle(const http::ExchangePtr& ex, std::string_view sub, http::Target target);
   // A WebSocket upgrade for `ws?p=POS`.
   http::UpgradeDecision websocket(const http::Request& req, const http::Target& target,
                                   const std::string& client_address);

@@ -50,9 +50,9 @@ Router::Router(std::vector<std::unique_ptr<RoomEndpoints>> rooms, const Clock& c
                       redirect_response(bhttp::status::moved_permanently, room->room().settings().url));
                 }});
     // Every method: the room's own table checks them.
-    table_.add({base, Match::prefix, kAnyMethod, [room](const Call& call) {
+    table_.add({base, Match::prefix, kAnyMethod, [room](Call& call) {
                   call.ex->set_access_log(room->access_log());
-                  room->handle(call.ex, call.rest, call.target);
+                  room->handle(call.ex, call.rest, std::move(call.target));
                 }});
   }
 }

@@ -28,12 +28,12 @@ namespace {
 // a body sent by a script). Such bytes can only mean themselves, so they are
 // escaped before the strict parse: a space becomes '+', any other byte the
 // grammar does not allow becomes %XX, and a '%' that starts no valid escape
-// means itself.
-std::string escape_sloppy_bytes(std::string_view s) {
+// means itself. Written into `out` (its storage reused).
+void escape_sloppy_bytes(std::string_view s, std::string& out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   static constexpr std::string_view kAllowed =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@/?%";
-  std::string out;
+  out.clear();
   out.reserve(s.size());
   auto is_hex = [](char h) { return std::isxdigit(static_cast<unsigned char>(h)) != 0; };
   for (size_t i = 0; i < s.size(); ++i) {
@@ -51,21 +51,35 @@ std::string escape_sloppy_bytes(std::string_view s) {
       out += kHex[u & 15];
     }
   }
-  return out;
 }
 
-Status add_query(std::string_view s, Params& out) {
-  // Boost 1.81's parse_query reads its input as a NUL-terminated string
-  // (strlen), so it gets a terminated copy; a NUL byte is never valid here.
-  const std::string terminated = escape_sloppy_bytes(s);
+// The escaped copy of a query is kept per thread up to this size (a comet
+// request's is under 100 bytes); a larger one (a form body) is let go.
+constexpr size_t kKeptQueryScratch = 4096;
+
+Status add_query_from(const std::string& terminated, Params& out) {
   auto parsed = urls::parse_query(terminated);
   if (!parsed) return Status(Errc::invalid, "malformed query string");
+  out.reserve(parsed->size());
   urls::encoding_opts opts;
   opts.space_as_plus = true;
   // Each key and value is decoded from the validated encoded view; Boost
   // 1.81's decoding params_view misreads values after the first few.
   for (auto p : *parsed) out.add(p.key.decode(opts), p.has_value ? p.value.decode(opts) : std::string());
   return {};
+}
+
+Status add_query(std::string_view s, Params& out) {
+  // Boost 1.81's parse_query reads its input as a NUL-terminated string
+  // (strlen), so it gets a terminated copy; a NUL byte is never valid here.
+  // The copy is this thread's scratch, so that a comet request (each long
+  // poll's round trip comes here) does not allocate one; the fields are
+  // decoded into strings of their own.
+  thread_local std::string terminated;
+  escape_sloppy_bytes(s, terminated);
+  Status st = add_query_from(terminated, out);
+  if (terminated.capacity() > kKeptQueryScratch) terminated = std::string();
+  return st;
 }
 
 Status add_json(std::string_view body, Params& out) {

@@ -17,6 +17,8 @@ namespace chaton::http {
 class Params {
  public:
   void add(std::string name, std::string value) { items_.emplace_back(std::move(name), std::move(value)); }
+  // Room for `n` more fields, so that adding them allocates once.
+  void reserve(size_t n) { items_.reserve(items_.size() + n); }
   // The first value given for `name`.
   std::optional<std::string_view> get(std::string_view name) const;
   bool has(std::string_view name) const { return get(name).has_value(); }

@@ -3,6 +3,23 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <new>
+
+// Counts this thread's allocations through operator new (the other forms
+// of new, and every delete, keep their defaults, which go to malloc/free
+// as this one does). Replaced for the whole test_http program; only
+// ParseTarget.AllocatesOnceForAComet reads the count.
+namespace {
+thread_local size_t allocations = 0;
+}  // namespace
+
+void* operator new(std::size_t n) {
+  ++allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+
 namespace chaton::http {
 namespace {
 
@@ -15,6 +32,19 @@ TEST(ParseTarget, DecodesPathAndQuery) {
     EXPECT_EQ(t->query.get("p").value_or("?"), "0");
     EXPECT_EQ(t->query.get("s").value_or("?"), "1");
   }
+}
+
+// Every comet request is parsed here (a long poll's round trip): its
+// four fields take one allocation, the list's, and nothing grows on the way.
+TEST(ParseTarget, AllocatesOnceForAComet) {
+  const std::string_view target = "/lobby/comet?t=1733000000123&c=123456&p=98765&s=0";
+  ASSERT_TRUE(parse_target(target).is_ok());  // a first parse on this thread may set up what it reuses
+  size_t before = allocations;
+  auto t = parse_target(target);
+  size_t made = allocations - before;
+  ASSERT_TRUE(t.is_ok());
+  EXPECT_EQ(t->query.items().size(), 4u);
+  EXPECT_EQ(made, 1u);
 }
 
 TEST(ParseTarget, ReadsOnlyTheGivenBytes) {
