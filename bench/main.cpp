@@ -240,11 +240,12 @@ int main(int argc, char** argv) {
         have ? "nginx " + o.nginx + " with Nchan" + (o.nchan_module.empty() ? "" : " " + o.nchan_module)
              : "none: no " + o.nginx + " or " + o.nchan_module +
                    " (apt-get install nginx libnginx-mod-nchan)");
-    run.report.add("setup", "server / load program pinned to", pin_load_program(o));
   }
+  if (o.peer || o.pin) run.report.add("setup", "server / load program pinned to", pin_load_program(o));
   run.report.add("setup", "server threads / load-program client threads",
                  fmt("%s / %d",
-                     o.peer ? fmt("%d (Nchan: %d workers)", peer_workers(o), peer_workers(o)).c_str()
+                     o.peer  ? fmt("%d (Nchan: %d workers)", peer_workers(o), peer_workers(o)).c_str()
+                     : o.pin ? std::to_string(pinned_threads(o)).c_str()
                      : o.server_threads ? std::to_string(o.server_threads).c_str()
                                         : "one per core",
                      o.threads));

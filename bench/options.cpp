@@ -64,7 +64,8 @@ const char* store_name(Store s) { return s == Store::file ? "file store" : "Post
                "  --per-source N       clients per source address 127.0.0.x (5000)\n"
                "  --window N           connections being set up at once, per thread (256)\n"
                "  --server-threads N   the server's [site] threads, 0 = one per core (0);\n"
-               "                       with --peer also Nchan's workers (default 1 there)\n"
+               "                       with --pin or --peer 1 by default, and with --peer\n"
+               "                       also Nchan's workers\n"
                "  --tmp DIR            where the temporary directory goes ($TMPDIR or /tmp)\n"
                "  --keep               keep the temporary directory (data, logs, config)\n"
                "  --no-reconnect       a waiting reader whose connection fails stays lost\n"
@@ -83,9 +84,11 @@ const char* store_name(Store s) { return s == Store::file ? "file store" : "Post
                "                       ratios\n"
                "  --peer               run each fan-out against Chaton, then against nginx\n"
                "                       with Nchan (same readers), and print the ratios;\n"
-               "                       pins the server to cores 0..W-1 (W = --server-threads)\n"
-               "                       and this program to core W, when the machine has more\n"
-               "                       than W cores\n"
+               "                       pins as --pin does\n"
+               "  --pin                the server (Chaton or nginx) on cores 0..W-1 (W =\n"
+               "                       --server-threads, 1 by default) and this program on\n"
+               "                       core W, when the machine has more than W cores; for\n"
+               "                       any phase\n"
                "  --nginx PATH         nginx binary for --peer (/usr/sbin/nginx)\n"
                "  --nchan-module PATH  Nchan module nginx loads (Debian's path; \"\" if built in)\n");
   std::exit(code);
@@ -93,10 +96,12 @@ const char* store_name(Store s) { return s == Store::file ? "file store" : "Post
 
 int nodes_phase_runs(const Options& o) { return 3 + (o.nodes - 1) + 2; }
 
-int peer_workers(const Options& o) {
-  if (!o.peer) return 0;
+int pinned_threads(const Options& o) {
+  if (!o.peer && !o.pin) return 0;
   return o.server_threads > 0 ? o.server_threads : 1;
 }
+
+int peer_workers(const Options& o) { return o.peer ? pinned_threads(o) : 0; }
 
 Options parse_options(int argc, char** argv) {
   Options o;
@@ -181,6 +186,8 @@ Options parse_options(int argc, char** argv) {
       o.keep = true;
     else if (a == "--peer")
       o.peer = true;
+    else if (a == "--pin")
+      o.pin = true;
     else if (a == "--nginx")
       o.nginx = value();
     else if (a == "--nchan-module")

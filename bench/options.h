@@ -60,24 +60,28 @@ struct Options {
   // servers on one database with --clients readers each, and the posting
   // throughput with each store; one table of ratios (phases.h).
   bool nodes_phase = false;
-  int nodes = 3;                 // the most servers on one database
-  Store store = Store::file;     // the store of the fan-out and throughput phases
-  std::string pg_cluster;        // scripts/pg_cluster.sh, which starts the cluster
-  long server_open_files = 0;    // set by main(): each server's open-file limit (0: inherited)
+  int nodes = 3;               // the most servers on one database
+  Store store = Store::file;   // the store of the fan-out and throughput phases
+  std::string pg_cluster;      // scripts/pg_cluster.sh, which starts the cluster
+  long server_open_files = 0;  // set by main(): each server's open-file limit (0: inherited)
   // The fan-out is run once per transport listed; the throughput phase's
   // readers use long-poll unless --transport names a single transport.
   std::vector<Transport> fanout_transports{kAllTransports.begin(), kAllTransports.end()};
   Transport reader_transport = Transport::comet;
   // --peer: each fan-out is run against Chaton, then against nginx + Nchan.
   bool peer = false;
+  // --pin (and --peer): the server on cores of its own (server_proc.h).
+  bool pin = false;
   std::string nginx = "/usr/sbin/nginx";
   std::string nchan_module = "/usr/lib/nginx/modules/ngx_nchan_module.so";
 };
 
 Options parse_options(int argc, char** argv);
 
-// The server's threads (Nchan's worker processes) in a --peer run:
-// --server-threads, or 1. 0 outside --peer (Chaton's own default).
+// The server's threads in a pinned run (--pin or --peer): --server-threads,
+// or 1. 0 when not pinned (Chaton's own default).
+int pinned_threads(const Options& o);
+// Nchan's worker processes in a --peer run: pinned_threads(); 0 without --peer.
 int peer_workers(const Options& o);
 
 // The runs of the nodes phase, each with servers of its own: three

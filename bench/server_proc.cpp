@@ -113,7 +113,7 @@ void spawn_server(const Options& o, ServerProc& s) {
         << d
         << "'\n"
            "threads = "
-        << (o.peer ? peer_workers(o) : o.server_threads)
+        << (pinned_threads(o) > 0 ? pinned_threads(o) : o.server_threads)
         << "\n"
            "\n"
            "# no pings while measuring: soft and hard timeouts far beyond a run\n"
@@ -172,15 +172,16 @@ void spawn_nginx(const Options& o, ServerProc& s) {
 }
 
 int server_cores(const Options& o) {
-  int workers = peer_workers(o);
-  if (workers == 0 || static_cast<unsigned>(workers) >= std::thread::hardware_concurrency()) return 0;
-  return workers;
+  int threads = pinned_threads(o);
+  if (threads == 0 || static_cast<unsigned>(threads) >= std::thread::hardware_concurrency()) return 0;
+  return threads;
 }
 
 std::string pin_load_program(const Options& o) {
   int cores = server_cores(o);
   if (cores == 0)
-    return o.peer ? "not pinned: the server's threads take every core" : "not pinned (only with --peer)";
+    return pinned_threads(o) > 0 ? "not pinned: the server's threads take every core"
+                                 : "not pinned (only with --pin or --peer)";
   cpu_set_t set;
   CPU_ZERO(&set);
   CPU_SET(cores, &set);

@@ -46,8 +46,8 @@ void spawn_server(const Options& o, ServerProc& s);
 // Writes s.dir/nginx.conf (nchan.h) on a port picked now and starts nginx
 // on it in the foreground. Throws std::runtime_error on failure.
 void spawn_nginx(const Options& o, ServerProc& s);
-// With --peer, the server (Chaton or nginx) runs on cores 0..W-1, W being
-// peer_workers(), and the load program on core W, when the machine has
+// With --pin or --peer, the server (Chaton or nginx) runs on cores 0..W-1, W
+// being pinned_threads(), and the load program on core W, when the machine has
 // more than W cores; otherwise neither is pinned. server_cores() is W, or 0
 // when not pinning. pin_load_program() pins the calling thread (and the
 // threads it starts later) and says what it did.

@@ -27,6 +27,17 @@ TEST(BenchOptions, FileStoreOneTableOfPhasesByDefault) {
   EXPECT_FALSE(o.pg_cluster.empty()) << "the source tree's scripts/pg_cluster.sh";
 }
 
+// --pin gives any phase the server's own cores, as --peer does; the
+// server's threads are then --server-threads, or 1.
+TEST(BenchOptions, PinGivesTheServerItsOwnCores) {
+  EXPECT_EQ(pinned_threads(parse({})), 0) << "not pinned: the server's own default";
+  EXPECT_EQ(pinned_threads(parse({"--pin"})), 1);
+  EXPECT_EQ(pinned_threads(parse({"--pin", "--server-threads", "2"})), 2);
+  EXPECT_EQ(pinned_threads(parse({"--peer"})), 1);
+  EXPECT_EQ(peer_workers(parse({"--pin"})), 0) << "no Nchan without --peer";
+  EXPECT_EQ(peer_workers(parse({"--peer", "--server-threads", "4"})), 4);
+}
+
 TEST(BenchOptions, StorePg) {
   EXPECT_EQ(parse({"--store", "pg"}).store, Store::pg);
   EXPECT_EQ(parse({"--store=file"}).store, Store::file);
