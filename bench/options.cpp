@@ -88,7 +88,7 @@ const char* store_name(Store s) { return s == Store::file ? "file store" : "Post
                "  --pin                the server (Chaton or nginx) on cores 0..W-1 (W =\n"
                "                       --server-threads, 1 by default) and this program on\n"
                "                       core W, when the machine has more than W cores; for\n"
-               "                       any phase\n"
+               "                       the fan-out and the posting phase with the file store\n"
                "  --nginx PATH         nginx binary for --peer (/usr/sbin/nginx)\n"
                "  --nchan-module PATH  Nchan module nginx loads (Debian's path; \"\" if built in)\n");
   std::exit(code);
@@ -223,6 +223,13 @@ Options parse_options(int argc, char** argv) {
       std::fprintf(stderr, "chaton_bench: unknown option %s\n", a.c_str());
       usage(2);
     }
+  }
+  if ((o.pin || o.peer) && (o.store == Store::pg || o.nodes_phase)) {
+    // The cores are one server's: PostgreSQL's processes would run on the
+    // load program's core, and several nodes on the same ones.
+    std::fprintf(stderr, "chaton_bench: --pin or --peer pins one server; not with %s\n",
+                 o.store == Store::pg ? "--store pg" : "the nodes phase");
+    usage(2);
   }
   if (o.server.empty()) {
     std::error_code ec;

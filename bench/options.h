@@ -49,7 +49,7 @@ struct Options {
   int threads = 1;            // client worker threads
   int per_source = 5000;      // clients per source address 127.0.0.x
   int window = 256;           // connections being set up at once, per worker
-  int server_threads = 0;     // [site] threads (0: one per core; with --peer, 1)
+  int server_threads = 0;     // [site] threads (0: one per core; pinned, 1)
   std::string tmp;            // base of the temporary directory
   bool keep = false;          // keep the temporary directory
   bool reconnect = true;      // a client whose connection fails reconnects

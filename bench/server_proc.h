@@ -3,10 +3,10 @@
 // directory, timeouts and limits far beyond a run), its start, its stderr
 // and its stop. With --peer, the same for nginx with Nchan (nchan.h): one
 // master and as many workers as Chaton has threads, whose figures are the
-// sum of the workers'. With --peer, the server is pinned (server_cores()). The server is started with
-// PR_SET_PDEATHSIG, so it cannot outlive this process. Thread-safety: the orchestration thread, except that
-// `running` may be read from anywhere (the abort paths kill what it names). Lifetime: `running`, when set,
-// must outlive the ServerProc.
+// sum of the workers'. With --pin or --peer, the server is pinned (server_cores()). The server is started
+// with PR_SET_PDEATHSIG, so it cannot outlive this process. Thread-safety: the orchestration thread, except
+// that `running` may be read from anywhere (the abort paths kill what it names). Lifetime: `running`, when
+// set, must outlive the ServerProc.
 #pragma once
 
 #include <sys/types.h>

@@ -38,6 +38,15 @@ TEST(BenchOptions, PinGivesTheServerItsOwnCores) {
   EXPECT_EQ(peer_workers(parse({"--peer", "--server-threads", "4"})), 4);
 }
 
+// Pinning gives one server its cores: PostgreSQL's processes (started by
+// this program) and the nodes phase's several servers would land on the
+// wrong ones.
+TEST(BenchOptions, PinningIsRefusedWithPostgresOrSeveralNodes) {
+  EXPECT_EXIT(parse({"--pin", "--store", "pg"}), testing::ExitedWithCode(2), "--pin or --peer .* --store pg");
+  EXPECT_EXIT(parse({"--peer", "--only", "nodes"}), testing::ExitedWithCode(2),
+              "--pin or --peer .* the nodes phase");
+}
+
 TEST(BenchOptions, StorePg) {
   EXPECT_EQ(parse({"--store", "pg"}).store, Store::pg);
   EXPECT_EQ(parse({"--store=file"}).store, Store::file);

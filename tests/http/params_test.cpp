@@ -6,19 +6,28 @@
 #include <cstdlib>
 #include <new>
 
-// Counts this thread's allocations through operator new (the other forms
-// of new, and every delete, keep their defaults, which go to malloc/free
-// as this one does). Replaced for the whole test_http program; only
-// ParseTarget.AllocatesOnceForAComet reads the count.
+// Counts this thread's allocations through operator new, replaced for the
+// whole test_http program; only ParseTarget.AllocatesOnceForAComet reads
+// the count. It allocates with malloc, as libstdc++'s own does, so the
+// default deletes (free) match it; the array and nothrow forms come here
+// through libstdc++'s defaults, the aligned forms keep theirs. Not under
+// a sanitizer, which replaces them all.
 namespace {
 thread_local size_t allocations = 0;
 }  // namespace
 
+#if !defined(__SANITIZE_ADDRESS__)
 void* operator new(std::size_t n) {
   ++allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
+  for (;;) {
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    std::new_handler h = std::get_new_handler();
+    if (!h) throw std::bad_alloc();
+    h();
+  }
 }
+#define CHATON_COUNTS_ALLOCATIONS 1
+#endif
 
 namespace chaton::http {
 namespace {
@@ -36,7 +45,12 @@ TEST(ParseTarget, DecodesPathAndQuery) {
 
 // Every comet request is parsed here (a long poll's round trip): its
 // four fields take one allocation, the list's, and nothing grows on the way.
+// (Each key and value, like the path, fits a std::string's own buffer:
+// 15 bytes in libstdc++.)
 TEST(ParseTarget, AllocatesOnceForAComet) {
+#if !defined(CHATON_COUNTS_ALLOCATIONS)
+  GTEST_SKIP() << "allocations are counted only without a sanitizer";
+#endif
   const std::string_view target = "/lobby/comet?t=1733000000123&c=123456&p=98765&s=0";
   ASSERT_TRUE(parse_target(target).is_ok());  // a first parse on this thread may set up what it reuses
   size_t before = allocations;
