@@ -241,6 +241,73 @@ TEST_F(SharedRoomTest, AChangeWithoutASequenceReloadsWhenTheStampMoved) {
   EXPECT_EQ(d.pos, 2u);
 }
 
+// After a moderation each node starts every cid it knew over, once; a
+// client in a format that cannot clear its view (JSON, S-expressions) goes
+// on from the reload. A client whose requests alternate between nodes is
+// started over by the first node it asks after the moderation, which
+// records it in the store before it answers; the next node finds the
+// record and goes on from the client's pos, instead of sending it again
+// what came after its own reload.
+TEST_F(SharedRoomTest, AClientStartedOverByOneNodeIsNotStartedOverAgainByTheNext) {
+  auto a = node_after(3);
+  auto b = node("b");
+  b->store_changed(3);
+  b->settle();
+  Cid cid = a->admit(std::nullopt).cid;
+  a->settle();  // announced
+  ASSERT_TRUE(b->admit(cid, {}, true).unchecked);
+  b->check_cid(cid, [] {});
+  b->settle();
+  ASSERT_EQ(b->admit(cid, {}, false).cid, cid);
+  a->replied(cid);
+  b->replied(cid);
+  {
+    std::lock_guard lock(log->mu);
+    log->posts.erase(log->posts.begin() + 1);  // a moderation removed post 2
+    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
+    ++log->rewrites;
+  }
+  for (Room* r : {a.get(), b.get()}) {
+    r->store_changed(std::nullopt);
+    r->settle();
+  }
+  uint64_t newest = write_elsewhere(*log, 2);  // 3 and 4, after both reloads
+  for (Room* r : {a.get(), b.get()}) {
+    r->store_changed(newest);
+    r->settle();
+  }
+
+  // On a: the first request after the moderation starts the client over,
+  // once the store has it that a did.
+  auto first = a->admit(cid, {}, true);
+  ASSERT_TRUE(first.unclaimed);
+  bool claimed = false;
+  a->claim_start_over(cid, [&] { claimed = true; });
+  a->settle();
+  ASSERT_TRUE(claimed);
+  ASSERT_EQ(a->admit(cid, {}, false).cid, cid);
+  Delta on_a = a->delta_since(cid, 3, PacketFormat::json);
+  EXPECT_TRUE(on_a.started_over);
+  EXPECT_EQ(texts(on_a), (std::vector<std::string>{"elsewhere 3", "elsewhere 4"}));
+  EXPECT_EQ(on_a.pos, 4u);
+  a->replied(cid);
+
+  // On b, with the pos a gave: b asks too, learns that a started it over,
+  // and sends nothing twice.
+  ASSERT_TRUE(b->admit(cid, {}, true).unclaimed);
+  b->claim_start_over(cid, [] {});
+  b->settle();
+  ASSERT_EQ(b->admit(cid, {}, false).cid, cid);
+  Delta on_b = b->delta_since(cid, 4, PacketFormat::json);
+  EXPECT_FALSE(on_b.started_over);
+  EXPECT_TRUE(texts(on_b).empty());
+  EXPECT_EQ(on_b.pos, 4u);
+  b->replied(cid);
+  // Neither asks again for this moderation.
+  EXPECT_FALSE(a->admit(cid, {}, true).unclaimed);
+  EXPECT_FALSE(b->admit(cid, {}, true).unclaimed);
+}
+
 TEST_F(SharedRoomTest, ACidFromAnotherNodeIsCheckedBeforeItIsRefused) {
   RoomSettings strict = lobby_settings(false);
   auto a = std::make_unique<Room>(strict, std::make_unique<SharedFakeStore>(log, "a"), clock);
