@@ -52,9 +52,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
         timer_(time.make_timer(ex_->executor())) {}
 
   // `may_check`: a cid unknown here may come from another node (a shared
-  // store), and one to start over after a moderation may have been by
-  // another node already: ask, then begin again without asking
-  // (Room::admit, Room::claim_start_over).
+  // store): ask, then begin again without asking (Room::admit).
   void begin(std::optional<Cid> cid, bool may_check = true) {
     // A request that waits (most of a reader's life) needs none of its
     // fields any more, and one answered at once needs only what the
@@ -65,12 +63,10 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     // executor, so it runs after begin() returns.
     auto entrance = room_->admit_and_wait(cid, ex_->client_address(), may_check, pos_, shared_from_this());
     const CidTable::Admission& adm = entrance.admission;
-    if (adm.unchecked || adm.unclaimed) {
-      auto again = [self = shared_from_this(), cid] {
+    if (adm.unchecked) {
+      return room_->check_cid(*cid, [self = shared_from_this(), cid] {
         net::post(self->ex_->executor(), [self, cid] { self->begin(cid, false); });
-      };
-      if (adm.unchecked) return room_->check_cid(*cid, std::move(again));
-      return room_->claim_start_over(*cid, std::move(again));
+      });
     }
     cid_ = adm.cid;
     if (cid_ == kExpiredCid) return finish(Outcome::expired);

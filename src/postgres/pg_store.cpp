@@ -180,23 +180,6 @@ Status PgStore::announce_cids(std::span<const int64_t> cids) {
   return Status::ok();
 }
 
-Result<bool> PgStore::claim_start_over(int64_t cid, const std::string& stamp) {
-  std::lock_guard lock(writer_mu_);
-  auto id = room_id(writer_);
-  if (!id) return reported(id.status(), "claiming a client's start over");
-  // A row is returned when inserted, or moved on from an older stamp: this
-  // node is the first for `stamp`. One statement, so two nodes claiming at
-  // once are serialized on the row.
-  auto r = writer_.exec(
-      "WITH old AS (DELETE FROM chaton_restarts WHERE room_id = $1 AND claimed < now() - interval '1 day') "
-      "INSERT INTO chaton_restarts (room_id, cid, stamp, claimed) VALUES ($1, $2, $3, now()) "
-      "ON CONFLICT (room_id, cid) DO UPDATE SET stamp = excluded.stamp, claimed = excluded.claimed "
-      "WHERE chaton_restarts.stamp <> excluded.stamp RETURNING 1",
-      {num(*id), num(cid), stamp});
-  if (!r) return reported(r.status(), "claiming a client's start over");
-  return r->rows() > 0;
-}
-
 Result<bool> PgStore::cid_known(int64_t cid) {
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);

@@ -61,10 +61,6 @@ class PgStore final : public Store {
   // channel `chaton` with "SLUG +CID" for each, in one transaction.
   Status announce_cids(std::span<const int64_t> cids) override;
   Result<bool> cid_known(int64_t cid) override;
-  // Claims in chaton_restarts (forgotten after a day) that this node starts
-  // `cid` over after the moderation whose stamp is `stamp`; true when no
-  // node had claimed it for that stamp (committed before this returns).
-  Result<bool> claim_start_over(int64_t cid, const std::string& stamp) override;
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override;
 
   Result<std::vector<Post>> read_day(Date day) override;

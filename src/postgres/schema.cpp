@@ -15,7 +15,7 @@ namespace {
 // migrations.
 constexpr std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(7295361402)";
 
-constexpr std::array<std::string_view, 5> kMigrations = {
+constexpr std::array<std::string_view, 4> kMigrations = {
     // 1: rooms, their posts, their per-day counts, and who is connected.
     R"sql(
 CREATE TABLE chaton_rooms (
@@ -88,19 +88,6 @@ UPDATE chaton_posts SET folded = NULL WHERE folded IS NOT NULL AND fold_version 
 DROP INDEX chaton_posts_unfolded;
 CREATE INDEX chaton_posts_unfolded ON chaton_posts (room_id, seq)
   WHERE folded IS NULL OR fold_version IS DISTINCT FROM 2;
-)sql",
-    // 5: which node started a cid over after which moderation, so that a
-    // client whose requests alternate between nodes is started over once
-    // (docs/SCALING.md, "Moderation"; PgStore::claim_start_over).
-    R"sql(
-CREATE TABLE chaton_restarts (
-  room_id bigint NOT NULL REFERENCES chaton_rooms (id),
-  cid bigint NOT NULL,
-  stamp text NOT NULL,
-  claimed timestamptz NOT NULL,
-  PRIMARY KEY (room_id, cid)
-);
-CREATE INDEX chaton_restarts_claimed ON chaton_restarts (room_id, claimed);
 )sql",
 };
 

@@ -67,7 +67,6 @@ class CidTable {
     bool reallocated = false;    // a new cid was given: tell the client at once
     std::optional<Cid> dropped;  // a duplicate's old cid
     bool unchecked = false;      // (Room::admit) unknown here: ask the other nodes first
-    bool unclaimed = false;      // (Room::admit) to start over here: ask whether a node did
   };
 
   // True when `cid` is in the table or known to live on elsewhere.

@@ -474,7 +474,7 @@ Room::Entrance Room::admit_and_wait(std::optional<Cid> cid, std::string_view add
     e.admission = admit_locked(cid, address, may_check, dropped);
     const CidTable::Admission& a = e.admission;
     // Refused, unchecked or replaced, the client must hear of it first.
-    if (!a.unchecked && !a.unclaimed && a.cid != kExpiredCid && !a.reallocated) {
+    if (!a.unchecked && a.cid != kExpiredCid && !a.reallocated) {
       e.waiting = wait_locked(a.cid, pos, waiter);
       e.epoch = cids_.epoch();
     }
@@ -488,10 +488,6 @@ CidTable::Admission Room::admit_locked(std::optional<Cid> cid, std::string_view 
   CidTable::Admission a;
   if (may_check && cid && queue_ && store_->shared() && !cids_.knows(*cid)) {
     a.unchecked = true;
-    return a;
-  }
-  if (may_check && cid && queue_ && store_->shared() && cids_.behind(*cid)) {
-    a.unclaimed = true;
     return a;
   }
   a = cids_.admit(cid, settings_.config.loose_login, clock_.now(), cid_owner(address));
@@ -557,28 +553,6 @@ void Room::check_cid(Cid cid, std::function<void()> then) {
       log_warning("room " + slug() +
                   ": cannot ask the other nodes about a client: " + known.status().message());
     if (known && *known) cid_announced(cid);
-    then();
-  });
-}
-
-void Room::claim_start_over(Cid cid, std::function<void()> then) {
-  if (!queue_) return then();
-  queue_->post([this, cid, then = std::move(then)] {
-    std::string stamp;
-    {
-      std::lock_guard lock(mu_);
-      stamp = change_stamp_;  // the moderation this node last reloaded for
-    }
-    auto first = store_->claim_start_over(cid, stamp);
-    if (!first) {  // started over here: posts sent twice, rather than a gap
-      log_warning("room " + slug() + ": cannot ask the other nodes whether a client was started over: " +
-                  first.status().message());
-    } else if (!*first) {
-      std::lock_guard lock(mu_);
-      // Unless this node reloaded again meanwhile (then the claim was for
-      // an older moderation, and the cid must start over after the new one).
-      if (change_stamp_ == stamp) cids_.caught_up(cid);
-    }
     then();
   });
 }

@@ -69,14 +69,7 @@
 // timeout is counted by each (docs/SCALING.md, "Chatters"). A cid given
 // out here is announced to the other nodes (Store::announce_cids), and a cid
 // another node announced, or one swept here, is admitted as known when a
-// client brings it (CidTable, "Other nodes"). After a moderation every node
-// would start each cid it knew over, on its own, and a client whose
-// requests alternate between nodes would be sent what came after each
-// node's reload once by each; so a cid this node is to start over is
-// claimed in the store first (Store::claim_start_over, on the commit
-// thread, before the request goes on): the first node to claim it for that
-// moderation starts it over, a later one finds the claim and takes the
-// client's pos as it is, in the new numbering.
+// client brings it (CidTable, "Other nodes").
 //
 // Reading without the lock. Every event loop asks the room, for each
 // delivery, whether it is stopping, its sequence and its chatters count,
@@ -251,15 +244,6 @@ class Room {
   // On the commit thread: asks the store whether another node gave out
   // `cid` (Store::cid_known), remembers it if so, then runs `then`.
   void check_cid(Cid cid, std::function<void()> then);
-  // With a shared store and `may_check`, a cid this node is to start over
-  // (from before its last reload) comes back `unclaimed`: the caller asks
-  // claim_start_over() and then admits again without `may_check`. On the
-  // commit thread it claims the start over in the store
-  // (Store::claim_start_over): if another node started the cid over after
-  // the same moderation, the cid is taken as current here (its pos is in
-  // the new numbering); otherwise, or if the store cannot say, it stays to
-  // be started over here. Then runs `then`.
-  void claim_start_over(Cid cid, std::function<void()> then);
   Cid allocate_cid(std::string_view address = {});
   // The same, for a client that may take the cid to another node (API
   // login): with a shared store `done` runs, on the commit thread, once the
@@ -407,7 +391,7 @@ class Room {
   bool catch_up_pending_ = false;            // a catch_up() is queued on the commit thread
   bool check_stamp_ = false;                 // ... and must compare the change stamp
   std::atomic<size_t> chatters_elsewhere_{0};  // other nodes' chatters (a shared store); set under mu_
-  bool chatters_pending_ = false;              // their count is being asked for on the commit thread
+  bool chatters_pending_ = false;            // their count is being asked for on the commit thread
   struct Announcement {
     Cid cid;
     std::function<void(Cid)> then;

@@ -114,14 +114,6 @@ class Store {
   // (within the last day).
   virtual Result<bool> cid_known(int64_t cid) { return false; }
 
-  // A shared store: this process is about to start `cid` over after the
-  // moderation whose change_stamp() is `stamp` (room.h, "Reload after
-  // moderation"). True when no process serving this room did so for that
-  // stamp yet, which the store now records (durably, before this returns);
-  // false when one did: the client's pos is already in the new numbering.
-  // Alone, a process is always the first.
-  virtual Result<bool> claim_start_over(int64_t cid, const std::string& stamp) { return true; }
-
   // A shared store: the chatters the other processes serving this room
   // recorded within `fresh` (a process that stopped recording drops out).
   // Called on the commit thread, right after record_num_chatters().

@@ -8,9 +8,7 @@
 // loses no acknowledged post; the database restarted under load (503 with a
 // reason while it is down, readers kept, every acknowledged post delivered
 // once after); and a reader starting at p=0 gets the same live window on
-// every node; and a JSON reader alternating between nodes across a
-// moderation is started over once, not once per node. Each test takes a
-// fresh database of one cluster shared by the
+// every node. Each test takes a fresh database of one cluster shared by the
 // file (or a cluster of its own when it restarts it), binds port 0 on
 // loopback and stops by itself. Known server defects are `todo` subtests.
 
@@ -20,8 +18,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 
 import {
-  entryId, get, makeTempDir, post, postOk, readAlist, request, runChaton, sleep, startServer, waitFor, withTimeout,
-  writeConfig,
+  get, makeTempDir, post, postOk, readAlist, request, sleep, startServer, waitFor, withTimeout, writeConfig,
 } from './lib/server.mjs';
 import { RawWebSocket, openSse } from './lib/push.mjs';
 import { PG_SCRIPT, shareClusterInFile, startPg } from './lib/pg.mjs';
@@ -466,52 +463,6 @@ describe('three nodes on one PostgreSQL', () => {
     await t.test('every reader on every node got every post once, in order', () => {
       for (const r of all) assertReceived(r, stored, nodes);
     });
-  });
-
-  // After a moderation every node starts the cids it knew over; a JSON
-  // client (which cannot clear its view) goes on from the reload. The first
-  // node the client asks afterwards does it and records it in the
-  // database; the next node finds that and takes the client's pos as it is.
-  test('a JSON reader alternating between nodes across a moderation is started over once', T, async (t) => {
-    const pg = await startPg(t);
-    if (!pg) return;
-    const { config, nodes } = await startNodes(t, await pg.freshDatabase('nodes_moderation'), { count: 2 });
-    const [a, b] = nodes;
-    for (let i = 1; i <= 3; i++) await postOk(roomUrl(a), 'poster', `before ${i}`);
-    const login = await request(roomUrl(a) + 'apilogin', { method: 'POST', body: { who: 'bot', s: '1' } });
-    assert.equal(login.status, 200, login.text);
-    const { cid } = readAlist(login.text);
-    const comet = async (node, pos, opts = {}) => {
-      const q = new URLSearchParams({ t: String(Date.now()), c: String(cid), p: String(pos), s: '0' });
-      const r = await get(`${roomUrl(node)}comet?${q}`, { timeout: 20000, ...opts });
-      assert.equal(r.status, 200, r.text);
-      const j = JSON.parse(r.text);
-      assert.equal(j.cid, cid, `the cid stays (${r.text})`);
-      return { pos: j.pos, texts: j.content.map((e) => e[2]), stamps: j.content.map((e) => e[1]) };
-    };
-    // Both nodes know the client: b answers it from pos 0 (the whole window).
-    const all = await comet(b, 0);
-    assert.deepEqual(all.texts, ['before 1', 'before 2', 'before 3']);
-
-    // A moderation removes post 1; both nodes reload (pos 3 becomes 2).
-    const [sec, usec] = all.stamps[0];
-    const m = await runChaton(['moderate', '--config', config, '--room', SLUG, '--entry', entryId(sec, usec)],
-      { timeout: 20000 });
-    assert.equal(m.code, 0, m.stdout + m.stderr);
-    const sequenceOf = async (node) => JSON.parse((await get(`${roomUrl(node)}comet?p=0&s=0`)).text).pos;
-    for (const node of nodes) await waitFor(async () => (await sequenceOf(node)) === 2, { what: 'the reload' });
-    for (let i = 1; i <= 2; i++) await postOk(roomUrl(a), 'poster', `after ${i}`);  // pos 3 and 4
-    for (const node of nodes) await waitFor(async () => (await sequenceOf(node)) === 4, { what: 'the new posts' });
-
-    // On a, with its pos of before (3): started over from a's reload.
-    const onA = await comet(a, 3);
-    assert.deepEqual([onA.pos, onA.texts], [4, ['after 1', 'after 2']]);
-    // On b, with the pos a gave: nothing again; it waits for the next post.
-    const waiting = comet(b, onA.pos);
-    await sleep(300);
-    await postOk(roomUrl(a), 'poster', 'after 3');
-    const onB = await waiting;
-    assert.deepEqual([onB.pos, onB.texts], [5, ['after 3']], `b sent nothing twice\n${logs(nodes)}`);
   });
 
   test('a reader starting at p=0 gets the same live window on every node', T, async (t) => {

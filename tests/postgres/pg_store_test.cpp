@@ -246,27 +246,6 @@ TEST_F(PgStoreTest, EachNodeCountsTheOthersFreshChatters) {
   EXPECT_EQ(store("other", "b")->chatters_elsewhere(std::chrono::seconds(10)), 0u);
 }
 
-// After a moderation, the first node to start a cid over claims it for
-// that moderation's stamp; another node (or the same) finds the claim; a
-// later moderation needs a claim of its own; rooms are apart.
-TEST_F(PgStoreTest, AStartOverIsClaimedOncePerModeration) {
-  auto a = store("lobby", "a");
-  auto b = store("lobby", "b");
-  ASSERT_TRUE(a->open());
-  ASSERT_TRUE(b->open());
-  auto first = a->claim_start_over(42, "1");
-  ASSERT_TRUE(first) << first.status().message();
-  EXPECT_TRUE(*first);
-  EXPECT_FALSE(*b->claim_start_over(42, "1"));
-  EXPECT_FALSE(*a->claim_start_over(42, "1"));
-  EXPECT_TRUE(*b->claim_start_over(43, "1"));
-  EXPECT_TRUE(*b->claim_start_over(42, "2"));
-  EXPECT_FALSE(*a->claim_start_over(42, "2"));
-  auto other = store("other", "a");
-  ASSERT_TRUE(other->open());
-  EXPECT_TRUE(*other->claim_start_over(42, "2"));
-}
-
 // Nodes starting at once on a fresh database each register the room; the
 // one that waits on another's registration must still find the room (a
 // stamp it cannot read would make its room reload, and start its readers

@@ -27,11 +27,10 @@ struct SharedLog {
   std::mutex mu;
   std::vector<Post> posts;  // posts[i].seq == i + 1
   int rewrites = 0;
-  std::atomic<bool> fail_reads{false};          // read_after() fails, as with the database away
-  std::map<std::string, size_t> chatters;       // per node
-  std::set<int64_t> cids;                       // announced
-  int announcements = 0;                        // announce_cids() calls
-  std::map<int64_t, std::string> started_over;  // cid -> the stamp it was last started over after
+  std::atomic<bool> fail_reads{false};     // read_after() fails, as with the database away
+  std::map<std::string, size_t> chatters;  // per node
+  std::set<int64_t> cids;                  // announced
+  int announcements = 0;                   // announce_cids() calls
 };
 
 class SharedFakeStore final : public Store {
@@ -76,14 +75,6 @@ class SharedFakeStore final : public Store {
   Result<bool> cid_known(int64_t cid) override {
     std::lock_guard lock(log_->mu);
     return log_->cids.count(cid) > 0;
-  }
-  Result<bool> claim_start_over(int64_t cid, const std::string& stamp) override {
-    std::lock_guard lock(log_->mu);
-    auto [it, fresh] = log_->started_over.try_emplace(cid, stamp);
-    if (fresh) return true;
-    if (it->second == stamp) return false;
-    it->second = stamp;
-    return true;
   }
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override {
     if (log_->fail_reads) return Status(Errc::unavailable, "fake store: reads fail");
