@@ -27,6 +27,7 @@
 
 #include "http/exchange.h"
 #include "http/session.h"
+#include "support/loopback_session.h"
 #include "support/self_signed.h"
 #include "support/simulated_time.h"
 #include "support/temp_dir.h"
@@ -75,10 +76,7 @@ void stalled_reader_is_cut(bool tls, testing::SimulatedTimeSource* time = nullpt
     ASSERT_TRUE(server_tls);
   }
   StreamingHandler handler;
-  acceptor.async_accept([&](boost::system::error_code ec, tcp::socket socket) {
-    ASSERT_FALSE(ec) << ec.message();
-    start_session(std::move(socket), handler, limits, server_tls);
-  });
+  testing::serve_one(acceptor, handler, limits, server_tls);
   std::thread server([&io] { io.run_for(20s); });
 
   net::io_context client_io;

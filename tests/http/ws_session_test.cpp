@@ -369,10 +369,7 @@ TEST(WsSession, OverTlsMessagesGoBothWaysAndTheClosingHandshakeEnds) {
   net::io_context io;
   auto work = net::make_work_guard(io);
   tcp::acceptor acceptor(io, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
-  acceptor.async_accept([&](boost::system::error_code ec, tcp::socket socket) {
-    ASSERT_FALSE(ec) << ec.message();
-    start_session(std::move(socket), handler, limits, server_tls);
-  });
+  testing::serve_one(acceptor, handler, limits, server_tls);
   std::thread server([&io] { io.run_for(20s); });
 
   net::io_context client_io;

@@ -5,6 +5,9 @@
 // end, a blocking socket whose reads time out, so that "nothing yet" and
 // "closed" are told apart without sleeping.
 //
+// serve_one() is the server's half alone, for a test that holds its own
+// client (a TLS one, say).
+//
 // Thread-safety: the test thread uses the client; the server runs on its
 // thread. Lifetime: the TimeSource must outlive the loopback.
 #pragma once
@@ -16,18 +19,43 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/write.hpp>
 
 #include "http/session.h"
 #include "util/time_source.h"
 
 namespace chaton::testing {
+
+// When not 0, the send and receive buffers of `fd` (a test that needs a
+// write to stall sets them small).
+inline void set_socket_buffers(int fd, int bytes) {
+  if (bytes == 0) return;
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+}
+
+// Accepts one connection on `acceptor` and serves it with `handler` and
+// `limits` (http::start_session), over TLS when `tls` is set, its socket
+// buffers as set_socket_buffers() sets them. The acceptor's io_context runs
+// it; `handler` and `limits` must outlive the session.
+template <class Handler>
+void serve_one(boost::asio::ip::tcp::acceptor& acceptor, Handler& handler, const http::SessionLimits& limits,
+               std::shared_ptr<boost::asio::ssl::context> tls = nullptr, int socket_buffer_bytes = 0) {
+  acceptor.async_accept([&handler, &limits, tls = std::move(tls), socket_buffer_bytes](
+                            boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
+    ASSERT_FALSE(ec) << ec.message();
+    set_socket_buffers(socket.native_handle(), socket_buffer_bytes);
+    http::start_session(std::move(socket), handler, limits, tls);
+  });
+}
 
 template <class Handler>
 struct LoopbackSession {
@@ -37,16 +65,11 @@ struct LoopbackSession {
                            int socket_buffer_bytes = 0)
       : limits(session_limits) {
     limits.time = &time;
-    acceptor.async_accept(
-        [this, socket_buffer_bytes](boost::system::error_code ec, boost::asio::ip::tcp::socket socket) {
-          ASSERT_FALSE(ec) << ec.message();
-          if (socket_buffer_bytes) set_buffers(socket.native_handle(), socket_buffer_bytes);
-          http::start_session(std::move(socket), handler, limits, nullptr);
-        });
+    serve_one(acceptor, handler, limits, nullptr, socket_buffer_bytes);
     server = std::thread([this] { io.run_for(std::chrono::seconds(20)); });
     if (socket_buffer_bytes) {
       client.open(boost::asio::ip::tcp::v4());
-      set_buffers(client.native_handle(), socket_buffer_bytes);
+      set_socket_buffers(client.native_handle(), socket_buffer_bytes);
     }
     client.connect(acceptor.local_endpoint());
     timeval tv{0, 300 * 1000};
@@ -73,11 +96,6 @@ struct LoopbackSession {
     }
     if (n == 0) return boost::asio::error::eof;
     return {errno, boost::system::system_category()};
-  }
-
-  static void set_buffers(int fd, int bytes) {
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
   }
 
   static bool still_open(const boost::system::error_code& ec) {
