@@ -77,7 +77,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
       // once), or a pos the room is not at. Then there is news, unless
       // wait() below accepts it after all (a reader from a node further
       // ahead waits for the catch-up) or refuses with what came meanwhile.
-      Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
+      Delta d = delta();
       if (is_news(d) || adm.reallocated) return finish(Outcome::news, d);
       // A wait() that succeeds finds the cid current in this epoch or a
       // later one (it refuses a cid from before a reload); one that
@@ -124,7 +124,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   // the lock whether a newer request dropped its cid meanwhile (then it
   // ends as a duplicate). One without news asks before waiting again.
   void on_wake() {
-    Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
+    Delta d = delta();
     if (is_news(d)) return finish(Outcome::news, d);
     if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
     wait();
@@ -133,7 +133,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   void on_timer() {
     if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
     if (time_.monotonic_now() >= hard_deadline_ || room_->num_chatters() != nc_at_start_)
-      return finish(Outcome::timeout, delta_for(*room_, cid_, pos_, format_, epoch_));
+      return finish(Outcome::timeout, delta());
     arm_timer();
   }
 
@@ -141,9 +141,18 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   // server is stopping (the request then ended with what came).
   bool wait() {
     if (room_->wait(cid_, pos_, shared_from_this())) return true;
-    Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
+    Delta d = delta();
     finish(!is_news(d) && room_->stopping() ? Outcome::stopping : Outcome::news, d);
     return false;
+  }
+
+  // What this reader is to be sent now. One started over after a reload
+  // goes on under the cid Room::renew_cid gives it, which the reply tells
+  // it (docs/SCALING.md, "Moderation").
+  Delta delta() {
+    Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
+    if (d.started_over) cid_ = room_->renew_cid(cid_);
+    return d;
   }
 
   // What must be sent at once: posts, a view to clear, or a start over

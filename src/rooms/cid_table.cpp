@@ -91,6 +91,17 @@ void CidTable::caught_up(Cid cid) {
   --behind_;
 }
 
+std::optional<Cid> CidTable::renew(Cid cid) {
+  auto it = entries_.find(cid);
+  if (it == entries_.end()) return std::nullopt;
+  Entry entry = std::move(it->second);
+  remove(it);
+  entry.epoch = epoch_;
+  Cid fresh = fresh_cid();
+  add(fresh, std::move(entry));
+  return fresh;
+}
+
 void CidTable::known_elsewhere(Cid cid, SysTime now) {
   if (!entries_.count(cid)) elsewhere_[cid] = now;
 }

@@ -23,7 +23,9 @@
 // table counts reloads (its epoch); every entry remembers the epoch its
 // client last saw. behind() tells the room a client's view is from before
 // the last reload, so it must start over; caught_up() records that it was
-// told. New entries start in the current epoch.
+// told. New entries start in the current epoch. renew() gives a client that
+// is started over a new cid in the current epoch instead (a shared store,
+// room.h "Several writers": the old cid may still be behind on other nodes).
 //
 // Other nodes (a shared store, docs/SCALING.md "Clients across nodes"): a
 // client may take its cid from one node to another. known_elsewhere()
@@ -112,6 +114,10 @@ class CidTable {
   bool behind(Cid cid) const;
   // `cid` was given a fresh view: it is in the current epoch now.
   void caught_up(Cid cid);
+  // Replaces the entry of `cid` by one of a new cid, in the current epoch,
+  // waiting or not as it was, with its owner and its last reply; nullopt
+  // when `cid` is not in the table.
+  std::optional<Cid> renew(Cid cid);
 
  private:
   struct Entry {

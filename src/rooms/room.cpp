@@ -4,6 +4,7 @@
 #include "rooms/room.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 
 #include "access/forwarded.h"
@@ -143,7 +144,7 @@ std::function<void()> Room::publish(std::span<const Post> posts) {
       std::vector<PublishObserver> observers;
       {
         std::lock_guard lock(mu_);
-        check_stamp_ = true;
+        ++stamp_notices_;
         queue_catch_up_locked();
         observers = observers_;
       }
@@ -224,7 +225,7 @@ void Room::store_changed(std::optional<uint64_t> sequence) {
       announced_sequence_ = std::max(announced_sequence_, *sequence);
       if (*sequence <= sequence_) return;  // ours, or read already
     } else {
-      check_stamp_ = true;
+      ++stamp_notices_;
     }
     queue_catch_up_locked();
   }
@@ -241,27 +242,17 @@ void Room::catch_up() {
   {
     std::lock_guard lock(mu_);
     catch_up_pending_ = false;
-    check_stamp = std::exchange(check_stamp_, false);
+    check_stamp = stamp_unchecked_locked();
     hint = hinted_sequence_;
   }
   if (check_stamp) {
-    std::string stamp = store_->change_stamp();
-    bool moved;
-    {
-      std::lock_guard lock(mu_);
-      moved = stamp != change_stamp_;
-    }
-    Status st = stamp.empty() ? Status(Errc::unavailable, "the store's change stamp cannot be read")
-                : moved       ? reload_now()
-                              : Status::ok();
-    if (!st) {
-      // Not known to be in step with the store: the next sweep asks again.
-      log_warning("room " + slug() + ": cannot check whether its posts changed: " + st.message());
-      std::lock_guard lock(mu_);
-      check_stamp_ = true;
+    // Failed, the notices stay unchecked: the next sweep asks again.
+    auto moved = reload_if_stamp_moved();
+    if (!moved) {
+      log_warning("room " + slug() + ": cannot check whether its posts changed: " + moved.status().message());
       return;
     }
-    if (moved) return;
+    if (*moved) return;
   }
   // In pieces of a batch's size, each published before the next is read.
   for (;;) {
@@ -486,7 +477,13 @@ Room::Entrance Room::admit_and_wait(std::optional<Cid> cid, std::string_view add
 CidTable::Admission Room::admit_locked(std::optional<Cid> cid, std::string_view address, bool may_check,
                                        std::shared_ptr<Waiter>& dropped) {
   CidTable::Admission a;
-  if (may_check && cid && queue_ && store_->shared() && !cids_.knows(*cid)) {
+  // A cid unknown here is checked with the store first (check_cid). So is
+  // one another node announced while a stamp notice waits for its
+  // comparison: it may have been given out after a moderation (renew_cid),
+  // and admitted now, before this node's reload, it would be started over
+  // a second time by the reload.
+  if (may_check && cid && queue_ && store_->shared() &&
+      (!cids_.knows(*cid) || (stamp_unchecked_locked() && !cids_.contains(*cid)))) {
     a.unchecked = true;
     return a;
   }
@@ -549,12 +546,33 @@ void Room::check_cid(Cid cid, std::function<void()> then) {
   if (!queue_) return then();
   queue_->post([this, cid, then = std::move(then)] {
     auto known = store_->cid_known(cid);
-    if (!known)
+    if (!known) {
       log_warning("room " + slug() +
                   ": cannot ask the other nodes about a client: " + known.status().message());
+    } else if (auto moved = reload_if_stamp_moved(); !moved) {
+      // Read after the cid: a cid given out after a moderation finds the
+      // stamp moved, even before this node heard of the moderation.
+      log_warning("room " + slug() + ": cannot check whether its posts changed: " + moved.status().message());
+    }
     if (known && *known) cid_announced(cid);
     then();
   });
+}
+
+Cid Room::renew_cid(Cid cid) {
+  if (!store_->shared()) return cid;
+  std::optional<Cid> fresh;
+  {
+    std::lock_guard lock(mu_);
+    fresh = cids_.renew(cid);
+    if (!fresh) return cid;
+    // Started over: neither waiting nor ahead under its old cid any more.
+    assert(!waiters_.count(cid));
+    ahead_.erase(cid);
+    refuted_.erase(cid);
+  }
+  announce(*fresh, nullptr);
+  return *fresh;
 }
 
 void Room::cid_announced(Cid cid) {
@@ -643,7 +661,7 @@ void Room::sweep() {
       std::lock_guard lock(mu_);
       here = cids_.counted();
       // Behind what it expects (a read failed): try again.
-      if (sequence_ < expected_sequence_locked() || check_stamp_) queue_catch_up_locked();
+      if (sequence_ < expected_sequence_locked() || stamp_unchecked_locked()) queue_catch_up_locked();
       if (!queue_ || std::exchange(chatters_pending_, true)) return;
     }
     queue_->post([this, here] {
@@ -680,6 +698,27 @@ Status Room::reload() {
   Status result;
   queue_->run_exclusive([&] { result = reload_now(); });
   return result;
+}
+
+Result<bool> Room::reload_if_stamp_moved() {
+  uint64_t notices;
+  {
+    std::lock_guard lock(mu_);
+    notices = stamp_notices_;
+  }
+  std::string stamp = store_->change_stamp();
+  if (stamp.empty()) return Status(Errc::unavailable, "the store's change stamp cannot be read");
+  bool moved;
+  {
+    std::lock_guard lock(mu_);
+    moved = stamp != change_stamp_;
+  }
+  if (moved) {
+    if (Status st = reload_now(); !st) return st;
+  }
+  std::lock_guard lock(mu_);
+  stamp_compared_ = std::max(stamp_compared_, notices);
+  return moved;
 }
 
 Status Room::reload_now() {

@@ -69,7 +69,13 @@
 // timeout is counted by each (docs/SCALING.md, "Chatters"). A cid given
 // out here is announced to the other nodes (Store::announce_cids), and a cid
 // another node announced, or one swept here, is admitted as known when a
-// client brings it (CidTable, "Other nodes").
+// client brings it (CidTable, "Other nodes"). After a moderation a
+// long-poll client is started over once, not once by each node its
+// requests go to: the reply that starts it over gives it a new cid
+// (renew_cid), which the other nodes take as current; a node that has not
+// reloaded yet checks such a cid on its commit thread, after reloading
+// (check_cid; admit(), while a stamp notice waits), rather than serve its
+// pos in the old numbering (docs/SCALING.md, "Moderation").
 //
 // Reading without the lock. Every event loop asks the room, for each
 // delivery, whether it is stopping, its sequence and its chatters count,
@@ -242,8 +248,16 @@ class Room {
   Entrance admit_and_wait(std::optional<Cid> cid, std::string_view address, bool may_check, uint64_t pos,
                           const std::shared_ptr<Waiter>& waiter);
   // On the commit thread: asks the store whether another node gave out
-  // `cid` (Store::cid_known), remembers it if so, then runs `then`.
+  // `cid` (Store::cid_known), remembers it if so, then runs `then`. It
+  // reloads first if the store's change stamp moved: the cid may have been
+  // given out after a moderation this node has not reloaded for yet, and
+  // its pos is in the new numbering (see "Several writers").
   void check_cid(Cid cid, std::function<void()> then);
+  // A long-poll reader that delta_since() started over: with a shared store
+  // its cid is replaced by a new one (CidTable::renew), announced to the
+  // other nodes, which the reply tells it; otherwise `cid` stays. Returns
+  // the cid the reader now has (`cid` too when it is gone).
+  Cid renew_cid(Cid cid);
   Cid allocate_cid(std::string_view address = {});
   // The same, for a client that may take the cid to another node (API
   // login): with a shared store `done` runs, on the commit thread, once the
@@ -328,6 +342,11 @@ class Room {
   }
   // On the commit thread: loads the store again (see reload()).
   Status reload_now();
+  // On the commit thread: compares the store's change stamp with the one
+  // loaded, and reload_now()s when it moved (true then). Covers the stamp
+  // notices heard before it began.
+  Result<bool> reload_if_stamp_moved();
+  bool stamp_unchecked_locked() const { return stamp_compared_ != stamp_notices_; }             // under mu_
   void load_window(StoreSnapshot& snap);                                                        // under mu_
   Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::optional<Cid> cid);  // under mu_
   // The end of the packet that starts at window_[begin] (see kMaxPacketPosts). Under mu_.
@@ -389,9 +408,13 @@ class Room {
   std::unordered_map<Cid, uint64_t> ahead_;  // readers from a node further ahead (waiting or soon), and pos
   std::unordered_set<Cid> refuted_;          // readers whose pos the store did not bear out: they start over
   bool catch_up_pending_ = false;            // a catch_up() is queued on the commit thread
-  bool check_stamp_ = false;                 // ... and must compare the change stamp
+  // Notices that the change stamp may have moved (a moderation announced, a
+  // batch numbered below the room), and how many of them a comparison on the
+  // commit thread covers since: they differ while one is to be compared.
+  uint64_t stamp_notices_ = 0;
+  uint64_t stamp_compared_ = 0;
   std::atomic<size_t> chatters_elsewhere_{0};  // other nodes' chatters (a shared store); set under mu_
-  bool chatters_pending_ = false;            // their count is being asked for on the commit thread
+  bool chatters_pending_ = false;              // their count is being asked for on the commit thread
   struct Announcement {
     Cid cid;
     std::function<void(Cid)> then;

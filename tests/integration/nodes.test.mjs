@@ -7,8 +7,10 @@
 // loose_login = false); a node killed with kill -9 under concurrent posting
 // loses no acknowledged post; the database restarted under load (503 with a
 // reason while it is down, readers kept, every acknowledged post delivered
-// once after); and a reader starting at p=0 gets the same live window on
-// every node. Each test takes a fresh database of one cluster shared by the
+// once after); a reader starting at p=0 gets the same live window on
+// every node; and a JSON reader alternating between nodes across a
+// moderation, waiting through it or not, is started over once, not once per
+// node. Each test takes a fresh database of one cluster shared by the
 // file (or a cluster of its own when it restarts it), binds port 0 on
 // loopback and stops by itself. Known server defects are `todo` subtests.
 
@@ -18,7 +20,8 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 
 import {
-  get, makeTempDir, post, postOk, readAlist, request, sleep, startServer, waitFor, withTimeout, writeConfig,
+  entryId, get, makeTempDir, post, postOk, readAlist, request, runChaton, sleep, startServer, waitFor, withTimeout,
+  writeConfig,
 } from './lib/server.mjs';
 import { RawWebSocket, openSse } from './lib/push.mjs';
 import { PG_SCRIPT, shareClusterInFile, startPg } from './lib/pg.mjs';
@@ -463,6 +466,77 @@ describe('three nodes on one PostgreSQL', () => {
     await t.test('every reader on every node got every post once, in order', () => {
       for (const r of all) assertReceived(r, stored, nodes);
     });
+  });
+
+  // After a moderation each node starts the cids it knew over; a JSON
+  // client (which cannot clear its view) goes on from the node's reload,
+  // under a new cid. The next node takes that cid as current and goes on
+  // from the client's pos, instead of sending again what came after its
+  // own reload (docs/SCALING.md, "Moderation").
+  test('a JSON reader alternating between nodes across a moderation is started over once', T, async (t) => {
+    const pg = await startPg(t);
+    if (!pg) return;
+    const { config, nodes } = await startNodes(t, await pg.freshDatabase('nodes_moderation'), { count: 2 });
+    const [a, b] = nodes;
+    const sequenceOf = async (node) => JSON.parse((await get(`${roomUrl(node)}comet?p=0&s=0`)).text).pos;
+    const atSequence = async (n, what) => {
+      for (const node of nodes) await waitFor(async () => (await sequenceOf(node)) === n, { what });
+    };
+    for (let i = 1; i <= 3; i++) await postOk(roomUrl(a), 'poster', `before ${i}`);
+    await atSequence(3, 'the first posts');
+    const comet = async (node, cid, pos) => {
+      const q = new URLSearchParams({ t: String(Date.now()), c: String(cid), p: String(pos), s: '0' });
+      const r = await get(`${roomUrl(node)}comet?${q}`, { timeout: 20000 });
+      assert.equal(r.status, 200, r.text);
+      const j = JSON.parse(r.text);
+      return { cid: j.cid, pos: j.pos, texts: j.content.map((e) => e[2]), stamps: j.content.map((e) => e[1]) };
+    };
+    // Two bots, each known to both nodes: b answers each from pos 0.
+    const bots = [];
+    for (const who of ['waiting', 'away']) {
+      const login = await request(roomUrl(a) + 'apilogin', { method: 'POST', body: { who, s: '1' } });
+      assert.equal(login.status, 200, login.text);
+      const { cid } = readAlist(login.text);
+      const all = await comet(b, cid, 0);
+      assert.deepEqual([all.cid, all.texts], [cid, ['before 1', 'before 2', 'before 3']]);
+      bots.push({ cid, stamps: all.stamps });
+    }
+    const [waiting, away] = bots;
+    // One waits on a through the moderation, the other asks after it.
+    const woken = comet(a, waiting.cid, 3);
+    await sleep(300);
+
+    // A moderation removes post 1; both nodes reload (pos 3 becomes 2).
+    const [sec, usec] = waiting.stamps[0];
+    const m = await runChaton(['moderate', '--config', config, '--room', SLUG, '--entry', entryId(sec, usec)],
+      { timeout: 20000 });
+    assert.equal(m.code, 0, m.stdout + m.stderr);
+
+    // The waiting bot is started over by a: the new pos, nothing after it,
+    // a new cid. At once, on b: nothing twice; it waits for the next post.
+    const first = await woken;
+    assert.deepEqual([first.pos, first.texts], [2, []], `started over from a's reload\n${logs(nodes)}`);
+    assert.notEqual(first.cid, waiting.cid);
+    const onB = comet(b, first.cid, first.pos);
+    await atSequence(2, 'the reload');
+    await postOk(roomUrl(a), 'poster', 'after 1');  // pos 3
+    const second = await onB;
+    assert.deepEqual([second.cid, second.pos, second.texts], [first.cid, 3, ['after 1']],
+      `b sent nothing twice\n${logs(nodes)}`);
+    await postOk(roomUrl(a), 'poster', 'after 2');  // pos 4
+    await atSequence(4, 'the new posts');
+
+    // The other, with its pos of before (3), on a: started over from a's
+    // reload, under a new cid; then on b, with what a gave: nothing twice.
+    const onA = await comet(a, away.cid, 3);
+    assert.deepEqual([onA.pos, onA.texts], [4, ['after 1', 'after 2']]);
+    assert.notEqual(onA.cid, away.cid);
+    const next = comet(b, onA.cid, onA.pos);
+    await sleep(300);
+    await postOk(roomUrl(a), 'poster', 'after 3');
+    const fromB = await next;
+    assert.deepEqual([fromB.cid, fromB.pos, fromB.texts], [onA.cid, 5, ['after 3']],
+      `b sent nothing twice\n${logs(nodes)}`);
   });
 
   test('a reader starting at p=0 gets the same live window on every node', T, async (t) => {

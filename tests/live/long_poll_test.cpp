@@ -19,6 +19,7 @@
 
 #include "rooms/fake_store.h"
 #include "rooms/room_helpers.h"
+#include "rooms/shared_fake_store.h"
 #include "support/fake_connection.h"
 #include "support/simulated_time.h"
 
@@ -271,12 +272,49 @@ TEST_F(LongPollTest, AWaitingJsonClientIsToldTheNewPosAfterAModeration) {
   Reply r = parse(conn->responses[0]);
   EXPECT_EQ(r.pos, 2u);
   EXPECT_TRUE(r.texts.empty());
+  EXPECT_EQ(r.cid, cid) << "alone, a node keeps the cid";
   // Back at the new pos, it waits for what comes next, and gets it once.
   auto next = poll(cid, r.pos);
   EXPECT_TRUE(next->responses.empty());
   post("d");
   ASSERT_EQ(next->responses.size(), 1u);
   EXPECT_EQ(parse(next->responses[0]).texts, std::vector<std::string>{"d"});
+}
+
+// On several nodes (a shared store) the reply that starts a waiting client
+// over also gives it a new cid, so that the other nodes do not start it
+// over again (docs/SCALING.md, "Moderation"); it goes on under that cid.
+TEST_F(LongPollTest, AClientStartedOverOnSeveralNodesGoesOnUnderANewCid) {
+  auto log = std::make_shared<rooms_test::SharedLog>();
+  room->close();
+  store = nullptr;
+  room = std::make_shared<Room>(testing::lobby_settings(true),
+                                std::make_unique<rooms_test::SharedFakeStore>(log), time);
+  ASSERT_TRUE(room->open(nullptr));
+  room->store_changed(rooms_test::write_elsewhere(*log, 3));
+  room->settle();
+  auto conn = waiting_poll();  // at pos 3
+  {
+    std::lock_guard lock(log->mu);
+    log->posts.erase(log->posts.begin());  // a moderation removed post 1
+    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
+    ++log->rewrites;
+  }
+  room->store_changed(std::nullopt);
+  room->settle();
+  io.poll();
+  ASSERT_EQ(conn->responses.size(), 1u);
+  Reply r = parse(conn->responses[0]);
+  EXPECT_EQ(r.pos, 2u);
+  EXPECT_TRUE(r.texts.empty());
+  EXPECT_NE(r.cid, cid);
+  auto next = poll(r.cid, r.pos);
+  EXPECT_TRUE(next->responses.empty()) << "current under its new cid: it waits";
+  post("d");
+  ASSERT_EQ(next->responses.size(), 1u);
+  Reply n = parse(next->responses[0]);
+  EXPECT_EQ(n.cid, r.cid);
+  EXPECT_EQ(n.texts, std::vector<std::string>{"d"});
 }
 
 // The events that end a request may cross on the strand: a wake-up or a

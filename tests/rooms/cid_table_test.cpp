@@ -351,6 +351,30 @@ TEST(CidTableEpoch, EveryEntryIsBehindAfterANewEpochUntilCaughtUp) {
   EXPECT_FALSE(t.behind(Cid{kCidLimit + 1})) << "unknown: not behind";
 }
 
+// A client started over after a reload may be given a new cid instead:
+// the old one is gone, the new one is current, waiting as the old one was,
+// and the count is the same (the owner's cap included).
+TEST(CidTableEpoch, ARenewedCidReplacesTheEntryInTheCurrentEpoch) {
+  CidTable t(kSeed);
+  Cid waiting = t.admit(std::nullopt, true, kT0, "192.0.2.1").cid;
+  Cid idle = t.allocate(kT0, "192.0.2.1");
+  t.begin_epoch();
+  ASSERT_TRUE(t.behind(waiting));
+  std::optional<Cid> renewed = t.renew(waiting);
+  ASSERT_TRUE(renewed);
+  EXPECT_NE(*renewed, waiting);
+  EXPECT_FALSE(t.contains(waiting));
+  EXPECT_FALSE(t.behind(*renewed));
+  EXPECT_TRUE(t.behind(idle));
+  EXPECT_EQ(t.size(), 2u);
+  EXPECT_EQ(t.counted(), 2u);
+  EXPECT_TRUE(t.admit(*renewed, true, kT0).dropped) << "still waiting: a second request is a duplicate";
+  EXPECT_FALSE(t.renew(waiting)) << "gone";
+  t.caught_up(idle);
+  t.begin_epoch();
+  EXPECT_TRUE(t.behind(idle)) << "the behind count stayed right";
+}
+
 TEST(CidTableElsewhere, ACidAnotherNodeGaveOutIsAdmittedAsKnown) {
   CidTable t(kSeed);
   t.known_elsewhere(4242, kT0);

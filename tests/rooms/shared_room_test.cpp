@@ -2,6 +2,10 @@
 // Rooms over one SharedLog play two nodes.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
+
+#include "rooms/fake_store.h"
 #include "rooms/room.h"
 #include "rooms/room_helpers.h"
 #include "rooms/shared_fake_store.h"
@@ -239,6 +243,115 @@ TEST_F(SharedRoomTest, AChangeWithoutASequenceReloadsWhenTheStampMoved) {
   Delta d = b->delta_since(cid, 3, PacketFormat::web);
   EXPECT_TRUE(d.refresh);
   EXPECT_EQ(d.pos, 2u);
+}
+
+// A moderation renumbers posts; `cid`'s client, known to both nodes, was
+// at pos 3 of 3 before it. Post 2 goes; a reloads, and then 3 and 4 come
+// in the new numbering.
+class SharedModerationTest : public SharedRoomTest {
+ protected:
+  void SetUp() override {
+    a = node_after(3);
+    b = node("b");
+    b->store_changed(3);
+    b->settle();
+    cid = a->admit(std::nullopt).cid;
+    a->settle();  // announced
+    ASSERT_TRUE(b->admit(cid, {}, true).unchecked);
+    b->check_cid(cid, [] {});
+    b->settle();
+    ASSERT_EQ(b->admit(cid, {}, false).cid, cid);
+    a->replied(cid);
+    b->replied(cid);
+    {
+      std::lock_guard lock(log->mu);
+      log->posts.erase(log->posts.begin() + 1);
+      for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
+      ++log->rewrites;
+    }
+    a->store_changed(std::nullopt);
+    a->settle();
+    a->store_changed(write_elsewhere(*log, 2));
+    a->settle();
+  }
+
+  // On a, with its pos of before: started over from a's reload, under a
+  // new cid (announced).
+  Cid started_over_on_a() {
+    EXPECT_EQ(a->admit(cid, {}, true).cid, cid);
+    Delta d = a->delta_since(cid, 3, PacketFormat::json);
+    EXPECT_TRUE(d.started_over);
+    EXPECT_EQ(texts(d), (std::vector<std::string>{"elsewhere 3", "elsewhere 4"}));
+    EXPECT_EQ(d.pos, 4u);
+    Cid fresh = a->renew_cid(cid);
+    a->replied(fresh);
+    a->settle();
+    EXPECT_NE(fresh, cid);
+    EXPECT_FALSE(a->cid_alive(cid));
+    EXPECT_TRUE(a->cid_alive(fresh));
+    std::lock_guard lock(log->mu);
+    EXPECT_TRUE(log->cids.count(fresh));
+    return fresh;
+  }
+
+  // On b, with the new cid and the pos a gave: nothing again, and it waits.
+  void nothing_twice_on_b(Cid fresh) {
+    auto again = b->admit(fresh, {}, false);
+    EXPECT_EQ(again.cid, fresh);
+    EXPECT_FALSE(again.reallocated);
+    EXPECT_EQ(window_seqs(*b), (std::vector<uint64_t>{1, 2, 3, 4})) << "b reloaded first";
+    Delta d = b->delta_since(fresh, 4, PacketFormat::json);
+    EXPECT_FALSE(d.started_over);
+    EXPECT_TRUE(texts(d).empty());
+    EXPECT_EQ(d.pos, 4u);
+    EXPECT_TRUE(b->wait(fresh, 4, std::make_shared<CountingWaiter>()));
+  }
+
+  std::unique_ptr<Room> a, b;
+  Cid cid = kExpiredCid;
+};
+
+// The next node the client asks has not heard of the moderation yet: it
+// checks the unknown cid, finds the store's stamp moved, and reloads
+// before it admits it.
+TEST_F(SharedModerationTest, AClientStartedOverOnOneNodeIsNotStartedOverAgainOnTheNext) {
+  Cid fresh = started_over_on_a();
+  ASSERT_TRUE(b->admit(fresh, {}, true).unchecked);
+  b->check_cid(fresh, [] {});
+  b->settle();
+  nothing_twice_on_b(fresh);
+}
+
+// The next node has heard of the moderation and of the new cid, but its
+// commit thread has not reloaded yet: the cid is checked (after the
+// reload) rather than admitted in the old numbering.
+TEST_F(SharedModerationTest, ANewCidHeardOfBeforeTheReloadWaitsForIt) {
+  Cid fresh = started_over_on_a();
+  std::mutex gate;
+  std::unique_lock held(gate);
+  std::atomic<bool> entered{false};
+  b->check_writable([&](Status) {  // holds b's commit thread
+    entered = true;
+    std::lock_guard wait(gate);
+  });
+  ASSERT_TRUE(testing::wait_until([&] { return entered.load(); }));
+  b->store_changed(std::nullopt);
+  b->cid_announced(fresh);
+  EXPECT_TRUE(b->admit(fresh, {}, true).unchecked);
+  b->check_cid(fresh, [] {});
+  held.unlock();
+  b->settle();
+  nothing_twice_on_b(fresh);
+}
+
+// Alone, a node keeps the cid of a client it starts over.
+TEST(RenewCid, WithAStoreOfItsOwnTheCidStays) {
+  ManualClock clock{SysTime{std::chrono::seconds(1732450000)}};
+  Room room(lobby_settings(true), std::make_unique<rooms_test::FakeStore>(), clock);
+  ASSERT_TRUE(room.open(nullptr));
+  Cid cid = room.admit(std::nullopt).cid;
+  EXPECT_EQ(room.renew_cid(cid), cid);
+  EXPECT_TRUE(room.cid_alive(cid));
 }
 
 TEST_F(SharedRoomTest, ACidFromAnotherNodeIsCheckedBeforeItIsRefused) {
