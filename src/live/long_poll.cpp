@@ -77,7 +77,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
       // once), or a pos the room is not at. Then there is news, unless
       // wait() below accepts it after all (a reader from a node further
       // ahead waits for the catch-up) or refuses with what came meanwhile.
-      Delta d = delta();
+      Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
       if (is_news(d) || adm.reallocated) return finish(Outcome::news, d);
       // A wait() that succeeds finds the cid current in this epoch or a
       // later one (it refuses a cid from before a reload); one that
@@ -124,7 +124,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   // the lock whether a newer request dropped its cid meanwhile (then it
   // ends as a duplicate). One without news asks before waiting again.
   void on_wake() {
-    Delta d = delta();
+    Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
     if (is_news(d)) return finish(Outcome::news, d);
     if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
     wait();
@@ -133,7 +133,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   void on_timer() {
     if (!room_->cid_alive(cid_)) return finish(Outcome::duplicate);
     if (time_.monotonic_now() >= hard_deadline_ || room_->num_chatters() != nc_at_start_)
-      return finish(Outcome::timeout, delta());
+      return finish(Outcome::timeout, delta_for(*room_, cid_, pos_, format_, epoch_));
     arm_timer();
   }
 
@@ -141,18 +141,9 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   // server is stopping (the request then ended with what came).
   bool wait() {
     if (room_->wait(cid_, pos_, shared_from_this())) return true;
-    Delta d = delta();
+    Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
     finish(!is_news(d) && room_->stopping() ? Outcome::stopping : Outcome::news, d);
     return false;
-  }
-
-  // What this reader is to be sent now. One started over after a reload
-  // goes on under the cid Room::renew_cid gives it, which the reply tells
-  // it (docs/SCALING.md, "Moderation").
-  Delta delta() {
-    Delta d = delta_for(*room_, cid_, pos_, format_, epoch_);
-    if (d.started_over) cid_ = room_->renew_cid(cid_);
-    return d;
   }
 
   // What must be sent at once: posts, a view to clear, or a start over
@@ -172,6 +163,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   void finish(Outcome how, const std::optional<Delta>& d = std::nullopt) {
     done_ = true;
     timer_->cancel();
+    if (d && d->started_over && !renewed_) return renew_then_finish(how, *d);
     // Every ending but these two is a reply, or a client gone: no longer
     // waiting, the cid expires unless it returns.
     bool alive = room_->unwait(cid_, this, /*replied=*/how != Outcome::expired && how != Outcome::duplicate);
@@ -199,6 +191,17 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     }
   }
 
+  // A reader started over after a moderation goes on under the new cid
+  // Room::renew_cid gives it on several nodes, which the reply tells it
+  // once the other nodes know it (docs/SCALING.md, "Moderation"). Events
+  // meanwhile have no effect (done_); the reply comes through finish().
+  void renew_then_finish(Outcome how, Delta d) {
+    renewed_ = true;
+    cid_ = room_->renew_cid(cid_, [self = shared_from_this(), how, d = std::move(d)] {
+      net::post(self->ex_->executor(), [self, how, d] { self->finish(how, d); });
+    });
+  }
+
   // The reply: `before`, `shared`, `after` as its body, under the format's
   // header (rendered once).
   void send(std::string before, std::shared_ptr<const std::string> shared, std::string_view after) {
@@ -218,6 +221,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
   size_t nc_at_start_ = 0;
   bool done_ = false;     // set by finish() alone
   bool counted_ = false;  // in the room's waiting long-polls (RoomMetrics::readers)
+  bool renewed_ = false;  // renew_then_finish() ran: the next finish() replies
 };
 
 }  // namespace

@@ -1,6 +1,8 @@
 // CidTable: see cid_table.h for the rules.
 #include "rooms/cid_table.h"
 
+#include <utility>
+
 namespace chaton {
 
 CidTable::CidTable(uint64_t seed) : rng_(seed) {}
@@ -13,20 +15,29 @@ Cid CidTable::fresh_cid() {
   }
 }
 
-void CidTable::add(Cid cid, Entry entry) {
-  if (entry.owner.empty() || ++per_owner_[entry.owner] <= kCountedCidsPerAddress)
+void CidTable::count(const Entry& e) {
+  if (e.owner.empty() || ++per_owner_[e.owner] <= kCountedCidsPerAddress)
     counted_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void CidTable::uncount(const Entry& e) {
+  if (e.owner.empty()) {
+    counted_.fetch_sub(1, std::memory_order_relaxed);
+  } else if (auto o = per_owner_.find(e.owner); o != per_owner_.end()) {
+    if (o->second-- <= kCountedCidsPerAddress) counted_.fetch_sub(1, std::memory_order_relaxed);
+    if (o->second == 0) per_owner_.erase(o);
+  }
+}
+
+void CidTable::add(Cid cid, Entry entry) {
+  if (entry.epoch != epoch_) ++behind_;
+  count(entry);
   entries_.emplace(cid, std::move(entry));
 }
 
 CidTable::Entries::iterator CidTable::remove(Entries::iterator it) {
   if (it->second.epoch != epoch_) --behind_;
-  if (const std::string& owner = it->second.owner; owner.empty()) {
-    counted_.fetch_sub(1, std::memory_order_relaxed);
-  } else if (auto o = per_owner_.find(owner); o != per_owner_.end()) {
-    if (o->second-- <= kCountedCidsPerAddress) counted_.fetch_sub(1, std::memory_order_relaxed);
-    if (o->second == 0) per_owner_.erase(o);
-  }
+  if (!it->second.retired) uncount(it->second);
   return entries_.erase(it);
 }
 
@@ -35,7 +46,9 @@ CidTable::Admission CidTable::admit(std::optional<Cid> cid, bool loose_login, Sy
   Admission a;
   auto it = cid ? entries_.find(*cid) : entries_.end();
   if (it != entries_.end() && !it->second.waiting) {
-    it->second.waiting = true;
+    Entry& e = it->second;
+    e.waiting = true;
+    if (std::exchange(e.retired, false)) count(e);  // back with a renewed cid: behind still
     a.cid = *cid;
     return a;
   }
@@ -91,12 +104,17 @@ void CidTable::caught_up(Cid cid) {
   --behind_;
 }
 
-std::optional<Cid> CidTable::renew(Cid cid) {
+std::optional<Cid> CidTable::renew(Cid cid, SysTime now) {
   auto it = entries_.find(cid);
-  if (it == entries_.end()) return std::nullopt;
-  Entry entry = std::move(it->second);
-  remove(it);
-  entry.epoch = epoch_;
+  if (it == entries_.end() || it->second.retired) return std::nullopt;
+  Entry& old = it->second;
+  Entry entry = old;
+  uncount(old);
+  old.retired = true;
+  old.waiting = false;
+  old.last_reply = now;
+  if (old.epoch == epoch_) ++behind_;
+  old.epoch = kRetiredEpoch;
   Cid fresh = fresh_cid();
   add(fresh, std::move(entry));
   return fresh;

@@ -24,8 +24,11 @@
 // client last saw. behind() tells the room a client's view is from before
 // the last reload, so it must start over; caught_up() records that it was
 // told. New entries start in the current epoch. renew() gives a client that
-// is started over a new cid in the current epoch instead (a shared store,
-// room.h "Several writers": the old cid may still be behind on other nodes).
+// is started over a new cid instead (a shared store, room.h "Several
+// writers": the old cid may still be behind on other nodes). The old entry
+// stays, retired: not counted, not waiting, behind; a client that comes
+// back with it (the reply with its new cid was lost) is started over again,
+// and it goes at the sweep like any idle entry.
 //
 // Other nodes (a shared store, docs/SCALING.md "Clients across nodes"): a
 // client may take its cid from one node to another. known_elsewhere()
@@ -91,7 +94,7 @@ class CidTable {
   std::vector<Cid> sweep(SysTime now, std::chrono::microseconds timeout);
 
   bool contains(Cid cid) const { return entries_.count(cid) != 0; }
-  size_t size() const { return entries_.size(); }
+  size_t size() const { return entries_.size(); }  // retired entries too
   // The chatters count: entries, at most kCountedCidsPerAddress per owner.
   // The one member that may be read without the owner's lock (it is
   // changed under it): a reader's packet carries it (`nc`) on every
@@ -114,22 +117,28 @@ class CidTable {
   bool behind(Cid cid) const;
   // `cid` was given a fresh view: it is in the current epoch now.
   void caught_up(Cid cid);
-  // Replaces the entry of `cid` by one of a new cid, in the current epoch,
-  // waiting or not as it was, with its owner and its last reply; nullopt
-  // when `cid` is not in the table.
-  std::optional<Cid> renew(Cid cid);
+  // Gives the client of `cid` a new cid: an entry like its own (epoch,
+  // waiting, owner, last reply), counted in its place; `cid` is retired
+  // (see above) at `now`. nullopt when `cid` is not in the table, or retired.
+  std::optional<Cid> renew(Cid cid, SysTime now);
 
  private:
   struct Entry {
     bool waiting = false;
     SysTime last_reply{};
-    uint64_t epoch = 0;  // the last epoch this client saw
-    std::string owner;   // empty: not capped
+    uint64_t epoch = 0;    // the last epoch this client saw
+    std::string owner;     // empty: not capped
+    bool retired = false;  // renewed: not counted, behind (see above)
   };
+  // The epoch of a retired entry: never the table's, so always behind.
+  static constexpr uint64_t kRetiredEpoch = UINT64_MAX;
   using Entries = std::unordered_map<Cid, Entry>;
   Cid fresh_cid();
   void add(Cid cid, Entry entry);
   Entries::iterator remove(Entries::iterator it);
+  // The chatters count's share of an entry that is not retired.
+  void count(const Entry& e);
+  void uncount(const Entry& e);
 
   Entries entries_;
   std::unordered_map<std::string, size_t> per_owner_;  // live entries of each owner

@@ -515,7 +515,16 @@ void Room::announce(Cid cid, std::function<void(Cid)> then) {
   }
   // One task for all announcements queued before it runs: many clients
   // arriving at once cost one commit, not one each.
-  if (first) queue_->post([this] { announce_queued(); });
+  if (!first || queue_->post([this] { announce_queued(); })) return;
+  // The commit thread has exited (the server stops): nobody is told, and
+  // whoever waits for it goes on.
+  std::vector<Announcement> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(announcements_);
+  }
+  for (Announcement& a : batch)
+    if (a.then) a.then(a.cid);
 }
 
 void Room::announce_queued() {
@@ -559,19 +568,21 @@ void Room::check_cid(Cid cid, std::function<void()> then) {
   });
 }
 
-Cid Room::renew_cid(Cid cid) {
-  if (!store_->shared()) return cid;
+Cid Room::renew_cid(Cid cid, std::function<void()> announced) {
   std::optional<Cid> fresh;
-  {
+  if (store_->shared()) {
     std::lock_guard lock(mu_);
-    fresh = cids_.renew(cid);
-    if (!fresh) return cid;
+    fresh = cids_.renew(cid, clock_.now());
     // Started over: neither waiting nor ahead under its old cid any more.
     assert(!waiters_.count(cid));
     ahead_.erase(cid);
     refuted_.erase(cid);
   }
-  announce(*fresh, nullptr);
+  if (!fresh) {
+    announced();
+    return cid;
+  }
+  announce(*fresh, [announced = std::move(announced)](Cid) { announced(); });
   return *fresh;
 }
 

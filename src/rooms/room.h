@@ -254,10 +254,11 @@ class Room {
   // its pos is in the new numbering (see "Several writers").
   void check_cid(Cid cid, std::function<void()> then);
   // A long-poll reader that delta_since() started over: with a shared store
-  // its cid is replaced by a new one (CidTable::renew), announced to the
-  // other nodes, which the reply tells it; otherwise `cid` stays. Returns
-  // the cid the reader now has (`cid` too when it is gone).
-  Cid renew_cid(Cid cid);
+  // its cid is replaced by a new one (CidTable::renew), for the reply to
+  // tell it, and announced to the other nodes; `announced` runs once they
+  // were told (on the commit thread), or at once when there is nothing to
+  // tell (a store of its own, or `cid` gone). Returns the reader's cid now.
+  Cid renew_cid(Cid cid, std::function<void()> announced);
   Cid allocate_cid(std::string_view address = {});
   // The same, for a client that may take the cid to another node (API
   // login): with a shared store `done` runs, on the commit thread, once the

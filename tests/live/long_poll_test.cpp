@@ -12,8 +12,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "rooms/shared_fake_store.h"
 #include "support/fake_connection.h"
 #include "support/simulated_time.h"
+#include "support/wait.h"
 
 namespace chaton::live {
 
@@ -301,6 +304,20 @@ TEST_F(LongPollTest, AClientStartedOverOnSeveralNodesGoesOnUnderANewCid) {
     ++log->rewrites;
   }
   room->store_changed(std::nullopt);
+  room->settle();  // reloaded: the request is woken
+  // The reply waits until the other nodes can know the new cid: not while
+  // the commit thread is held.
+  std::mutex gate;
+  std::unique_lock held(gate);
+  std::atomic<bool> entered{false};
+  room->check_writable([&](Status) {
+    entered = true;
+    std::lock_guard wait(gate);
+  });
+  ASSERT_TRUE(testing::wait_until([&] { return entered.load(); }));
+  io.poll();
+  EXPECT_TRUE(conn->responses.empty());
+  held.unlock();
   room->settle();
   io.poll();
   ASSERT_EQ(conn->responses.size(), 1u);
@@ -308,6 +325,10 @@ TEST_F(LongPollTest, AClientStartedOverOnSeveralNodesGoesOnUnderANewCid) {
   EXPECT_EQ(r.pos, 2u);
   EXPECT_TRUE(r.texts.empty());
   EXPECT_NE(r.cid, cid);
+  {
+    std::lock_guard lock(log->mu);
+    EXPECT_TRUE(log->cids.count(r.cid)) << "announced before the reply";
+  }
   auto next = poll(r.cid, r.pos);
   EXPECT_TRUE(next->responses.empty()) << "current under its new cid: it waits";
   post("d");

@@ -352,27 +352,72 @@ TEST(CidTableEpoch, EveryEntryIsBehindAfterANewEpochUntilCaughtUp) {
 }
 
 // A client started over after a reload may be given a new cid instead:
-// the old one is gone, the new one is current, waiting as the old one was,
-// and the count is the same (the owner's cap included).
-TEST(CidTableEpoch, ARenewedCidReplacesTheEntryInTheCurrentEpoch) {
+// an entry like its own, counted in its place, waiting as the old one was.
+// The old cid stays, retired: not counted, behind, so a client that comes
+// back with it (the reply was lost) is counted again and started over again.
+TEST(CidTableEpoch, ARenewedCidTakesTheOldOnesPlaceAndTheOldOneIsRetired) {
   CidTable t(kSeed);
   Cid waiting = t.admit(std::nullopt, true, kT0, "192.0.2.1").cid;
   Cid idle = t.allocate(kT0, "192.0.2.1");
   t.begin_epoch();
   ASSERT_TRUE(t.behind(waiting));
-  std::optional<Cid> renewed = t.renew(waiting);
+  t.caught_up(waiting);  // as delta_since() does before the renewal
+  std::optional<Cid> renewed = t.renew(waiting, kT0 + seconds(1));
   ASSERT_TRUE(renewed);
   EXPECT_NE(*renewed, waiting);
-  EXPECT_FALSE(t.contains(waiting));
   EXPECT_FALSE(t.behind(*renewed));
+  EXPECT_TRUE(t.behind(waiting)) << "retired: behind";
   EXPECT_TRUE(t.behind(idle));
-  EXPECT_EQ(t.size(), 2u);
   EXPECT_EQ(t.counted(), 2u);
+  EXPECT_FALSE(t.renew(waiting, kT0)) << "retired already";
   EXPECT_TRUE(t.admit(*renewed, true, kT0).dropped) << "still waiting: a second request is a duplicate";
-  EXPECT_FALSE(t.renew(waiting)) << "gone";
+
+  // Back with the retired cid: admitted (not a duplicate), counted, behind.
+  auto back = t.admit(waiting, false, kT0 + seconds(2));
+  EXPECT_EQ(back.cid, waiting);
+  EXPECT_FALSE(back.reallocated);
+  EXPECT_TRUE(t.behind(waiting));
+  EXPECT_EQ(t.counted(), 3u);
+  t.caught_up(waiting);
   t.caught_up(idle);
+  EXPECT_FALSE(t.behind(waiting) || t.behind(idle));
   t.begin_epoch();
   EXPECT_TRUE(t.behind(idle)) << "the behind count stayed right";
+}
+
+// A client whose reply was lost keeps an epoch of before a reload that came
+// between its delta and its renewal: it is started over again.
+TEST(CidTableEpoch, ARenewedCidKeepsTheEpochItsClientSaw) {
+  CidTable t(kSeed);
+  Cid cid = t.admit(std::nullopt, true, kT0).cid;
+  t.begin_epoch();
+  t.caught_up(cid);
+  t.begin_epoch();  // a reload before the renewal
+  std::optional<Cid> renewed = t.renew(cid, kT0);
+  ASSERT_TRUE(renewed);
+  EXPECT_TRUE(t.behind(*renewed));
+  t.caught_up(*renewed);
+  EXPECT_FALSE(t.behind(*renewed));
+}
+
+// Renewing the cids of one address over its cap keeps its count at the cap,
+// and retired cids go at the sweep without leaving a count behind.
+TEST(CidTableEpoch, RenewingKeepsAnAddresssCountAtItsCap) {
+  CidTable t(kSeed);
+  std::vector<Cid> cids;
+  for (size_t i = 0; i < kCountedCidsPerAddress + 4; ++i) cids.push_back(t.allocate(kT0, "192.0.2.1"));
+  t.begin_epoch();
+  for (Cid c : cids) {
+    t.caught_up(c);
+    ASSERT_TRUE(t.renew(c, kT0));
+    EXPECT_EQ(t.counted(), kCountedCidsPerAddress);
+  }
+  EXPECT_EQ(t.sweep(kT0 + seconds(60), kTimeout).size(), 2 * cids.size());
+  EXPECT_EQ(t.counted(), 0u);
+  EXPECT_EQ(t.size(), 0u);
+  Cid next = t.allocate(kT0, "192.0.2.1");
+  EXPECT_EQ(t.counted(), 1u) << "nothing of the address was left counted";
+  EXPECT_FALSE(t.behind(next));
 }
 
 TEST(CidTableElsewhere, ACidAnotherNodeGaveOutIsAdmittedAsKnown) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 
 #include "rooms/fake_store.h"
 #include "rooms/room.h"
@@ -283,14 +284,21 @@ class SharedModerationTest : public SharedRoomTest {
     EXPECT_TRUE(d.started_over);
     EXPECT_EQ(texts(d), (std::vector<std::string>{"elsewhere 3", "elsewhere 4"}));
     EXPECT_EQ(d.pos, 4u);
-    Cid fresh = a->renew_cid(cid);
+    size_t chatters = a->num_chatters();
+    std::set<int64_t> told;  // what the store had when the reply could go
+    bool announced = false;
+    Cid fresh = a->renew_cid(cid, [&] {
+      std::lock_guard lock(log->mu);
+      told = log->cids;
+      announced = true;
+    });
     a->replied(fresh);
     a->settle();
+    EXPECT_TRUE(announced);
+    EXPECT_TRUE(told.count(fresh)) << "the other nodes are told before the reply";
     EXPECT_NE(fresh, cid);
-    EXPECT_FALSE(a->cid_alive(cid));
     EXPECT_TRUE(a->cid_alive(fresh));
-    std::lock_guard lock(log->mu);
-    EXPECT_TRUE(log->cids.count(fresh));
+    EXPECT_EQ(a->num_chatters(), chatters) << "counted once, under its new cid";
     return fresh;
   }
 
@@ -322,6 +330,20 @@ TEST_F(SharedModerationTest, AClientStartedOverOnOneNodeIsNotStartedOverAgainOnT
   nothing_twice_on_b(fresh);
 }
 
+// The reply with the new cid was lost: back on a with the old cid and the
+// old pos, the client is started over again, not served in the wrong
+// numbering.
+TEST_F(SharedModerationTest, AClientBackWithItsOldCidIsStartedOverAgain) {
+  Cid fresh = started_over_on_a();
+  EXPECT_EQ(a->admit(cid, {}, true).cid, cid);
+  Delta d = a->delta_since(cid, 3, PacketFormat::json);
+  EXPECT_TRUE(d.started_over);
+  EXPECT_EQ(texts(d), (std::vector<std::string>{"elsewhere 3", "elsewhere 4"}));
+  Cid again = a->renew_cid(cid, [] {});
+  EXPECT_NE(again, fresh);
+  EXPECT_NE(again, cid);
+}
+
 // The next node has heard of the moderation and of the new cid, but its
 // commit thread has not reloaded yet: the cid is checked (after the
 // reload) rather than admitted in the old numbering.
@@ -350,7 +372,9 @@ TEST(RenewCid, WithAStoreOfItsOwnTheCidStays) {
   Room room(lobby_settings(true), std::make_unique<rooms_test::FakeStore>(), clock);
   ASSERT_TRUE(room.open(nullptr));
   Cid cid = room.admit(std::nullopt).cid;
-  EXPECT_EQ(room.renew_cid(cid), cid);
+  bool announced = false;
+  EXPECT_EQ(room.renew_cid(cid, [&] { announced = true; }), cid);
+  EXPECT_TRUE(announced) << "nothing to tell: at once";
   EXPECT_TRUE(room.cid_alive(cid));
 }
 
