@@ -54,8 +54,9 @@ CidTable::Admission CidTable::admit(std::optional<Cid> cid, bool loose_login, Sy
   }
   if (it == entries_.end() && cid) {
     if (auto e = elsewhere_.find(*cid); e != elsewhere_.end()) {  // from another node
+      uint64_t epoch = e->second.epoch.value_or(epoch_);
       elsewhere_.erase(e);
-      add(*cid, Entry{true, now, epoch_, std::string(owner)});
+      add(*cid, Entry{true, now, epoch, std::string(owner)});
       a.cid = *cid;
       return a;
     }
@@ -120,16 +121,18 @@ std::optional<Cid> CidTable::renew(Cid cid, SysTime now) {
   return fresh;
 }
 
-void CidTable::known_elsewhere(Cid cid, SysTime now) {
-  if (!entries_.count(cid)) elsewhere_[cid] = now;
+void CidTable::known_elsewhere(Cid cid, SysTime now, std::optional<uint64_t> epoch) {
+  if (entries_.count(cid)) return;
+  if (auto [e, fresh] = elsewhere_.try_emplace(cid, Elsewhere{now, epoch}); !fresh) e->second.since = now;
 }
 
-std::vector<Cid> CidTable::sweep(SysTime now, std::chrono::microseconds timeout) {
-  std::erase_if(elsewhere_, [&](const auto& e) { return now - e.second > kElsewhereMemory; });
+std::vector<Cid> CidTable::sweep(SysTime now, std::chrono::microseconds timeout, bool remember) {
+  std::erase_if(elsewhere_, [&](const auto& e) { return now - e.second.since > kElsewhereMemory; });
   std::vector<Cid> gone;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (!it->second.waiting && now - it->second.last_reply > timeout) {
       gone.push_back(it->first);
+      if (remember) elsewhere_[it->first] = Elsewhere{now, it->second.epoch};
       it = remove(it);
     } else {
       ++it;

@@ -32,10 +32,15 @@
 //
 // Other nodes (a shared store, docs/SCALING.md "Clients across nodes"): a
 // client may take its cid from one node to another. known_elsewhere()
-// records a cid that another node gave out, or that left this table by
-// sweep() while it may live on elsewhere; a request carrying such a cid is
-// admitted as known, not expired or given a new one. Such cids are
-// remembered for kElsewhereMemory, and never handed out again here.
+// records a cid that another node gave out, and sweep() one that left this
+// table while it may live on elsewhere; a request carrying such a cid is
+// admitted as known, not expired or given a new one. Each keeps an epoch,
+// so a client from before a reload is still started over when it comes:
+// a swept cid the one its client last saw here (a retired one is behind
+// for good), an announced one the epoch it was heard in, or none (the
+// epoch it comes in) when the caller cannot say which numbering the client
+// has. Such cids are remembered for kElsewhereMemory, and never handed out
+// again here.
 //
 // Thread-safety: none; the Room serialises access under its lock.
 // Time is passed in, never read, so tests drive it directly.
@@ -91,7 +96,8 @@ class CidTable {
   void hold(Cid cid);
 
   // Drops entries idle for longer than `timeout`; returns the dropped cids.
-  std::vector<Cid> sweep(SysTime now, std::chrono::microseconds timeout);
+  // With `remember`, they are kept as known elsewhere (see above).
+  std::vector<Cid> sweep(SysTime now, std::chrono::microseconds timeout, bool remember = false);
 
   bool contains(Cid cid) const { return entries_.count(cid) != 0; }
   size_t size() const { return entries_.size(); }  // retired entries too
@@ -102,7 +108,8 @@ class CidTable {
   size_t counted() const { return counted_.load(std::memory_order_relaxed); }
 
   // --- other nodes (see above)
-  void known_elsewhere(Cid cid, SysTime now);
+  // Records `cid` unless it is in the table; one recorded already keeps its epoch.
+  void known_elsewhere(Cid cid, SysTime now, std::optional<uint64_t> epoch = std::nullopt);
   size_t known_elsewhere_count() const { return elsewhere_.size(); }
 
   // --- epochs
@@ -142,7 +149,11 @@ class CidTable {
 
   Entries entries_;
   std::unordered_map<std::string, size_t> per_owner_;  // live entries of each owner
-  std::unordered_map<Cid, SysTime> elsewhere_;         // cids other nodes may serve, and since when
+  struct Elsewhere {
+    SysTime since;
+    std::optional<uint64_t> epoch;  // see above; none: the one it comes in
+  };
+  std::unordered_map<Cid, Elsewhere> elsewhere_;  // cids other nodes may serve
   std::atomic<size_t> counted_{0};
   size_t behind_ = 0;  // entries whose epoch is older than epoch_
   std::mt19937_64 rng_;

@@ -588,7 +588,11 @@ Cid Room::renew_cid(Cid cid, std::function<void()> announced) {
 
 void Room::cid_announced(Cid cid) {
   std::lock_guard lock(mu_);
-  cids_.known_elsewhere(cid, clock_.now());
+  // Given out in this epoch, unless a moderation this node has not reloaded
+  // for yet came first: then in the numbering the reload brings.
+  std::optional<uint64_t> epoch;
+  if (!stamp_unchecked_locked()) epoch = cids_.epoch();
+  cids_.known_elsewhere(cid, clock_.now(), epoch);
 }
 
 Cid Room::allocate_cid(std::string_view address) {
@@ -654,10 +658,8 @@ void Room::sweep() {
   std::optional<size_t> changed;
   {
     std::lock_guard lock(mu_);
-    std::vector<Cid> gone = cids_.sweep(clock_.now(), settings_.client_timeout);
     // Idle here, it may be served by another node and come back.
-    if (store_->shared())
-      for (Cid cid : gone) cids_.known_elsewhere(cid, clock_.now());
+    cids_.sweep(clock_.now(), settings_.client_timeout, /*remember=*/store_->shared());
     size_t n = cids_.counted();
     if (n != recorded_chatters_) changed = recorded_chatters_ = n;
   }

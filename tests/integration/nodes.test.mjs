@@ -476,7 +476,11 @@ describe('three nodes on one PostgreSQL', () => {
   test('a JSON reader alternating between nodes across a moderation is started over once', T, async (t) => {
     const pg = await startPg(t);
     if (!pg) return;
-    const { config, nodes } = await startNodes(t, await pg.freshDatabase('nodes_moderation'), { count: 2 });
+    // Timeouts long enough that no ping or sweep comes between the steps.
+    const comet = {
+      soft_timeout_min: 30, soft_timeout_max: 30, hard_timeout_min: 60, hard_timeout_max: 60, client_timeout: 60,
+    };
+    const { config, nodes } = await startNodes(t, await pg.freshDatabase('nodes_moderation'), { count: 2, comet });
     const [a, b] = nodes;
     const sequenceOf = async (node) => JSON.parse((await get(`${roomUrl(node)}comet?p=0&s=0`)).text).pos;
     const atSequence = async (n, what) => {
@@ -484,7 +488,7 @@ describe('three nodes on one PostgreSQL', () => {
     };
     for (let i = 1; i <= 3; i++) await postOk(roomUrl(a), 'poster', `before ${i}`);
     await atSequence(3, 'the first posts');
-    const comet = async (node, cid, pos) => {
+    const poll = async (node, cid, pos) => {
       const q = new URLSearchParams({ t: String(Date.now()), c: String(cid), p: String(pos), s: '0' });
       const r = await get(`${roomUrl(node)}comet?${q}`, { timeout: 20000 });
       assert.equal(r.status, 200, r.text);
@@ -497,13 +501,13 @@ describe('three nodes on one PostgreSQL', () => {
       const login = await request(roomUrl(a) + 'apilogin', { method: 'POST', body: { who, s: '1' } });
       assert.equal(login.status, 200, login.text);
       const { cid } = readAlist(login.text);
-      const all = await comet(b, cid, 0);
+      const all = await poll(b, cid, 0);
       assert.deepEqual([all.cid, all.texts], [cid, ['before 1', 'before 2', 'before 3']]);
       bots.push({ cid, stamps: all.stamps });
     }
     const [waiting, away] = bots;
     // One waits on a through the moderation, the other asks after it.
-    const woken = comet(a, waiting.cid, 3);
+    const woken = poll(a, waiting.cid, 3);
     await sleep(300);
 
     // A moderation removes post 1; both nodes reload (pos 3 becomes 2).
@@ -517,7 +521,7 @@ describe('three nodes on one PostgreSQL', () => {
     const first = await woken;
     assert.deepEqual([first.pos, first.texts], [2, []], `started over from a's reload\n${logs(nodes)}`);
     assert.notEqual(first.cid, waiting.cid);
-    const onB = comet(b, first.cid, first.pos);
+    const onB = poll(b, first.cid, first.pos);
     await atSequence(2, 'the reload');
     await postOk(roomUrl(a), 'poster', 'after 1');  // pos 3
     const second = await onB;
@@ -528,10 +532,10 @@ describe('three nodes on one PostgreSQL', () => {
 
     // The other, with its pos of before (3), on a: started over from a's
     // reload, under a new cid; then on b, with what a gave: nothing twice.
-    const onA = await comet(a, away.cid, 3);
+    const onA = await poll(a, away.cid, 3);
     assert.deepEqual([onA.pos, onA.texts], [4, ['after 1', 'after 2']]);
     assert.notEqual(onA.cid, away.cid);
-    const next = comet(b, onA.cid, onA.pos);
+    const next = poll(b, onA.cid, onA.pos);
     await sleep(300);
     await postOk(roomUrl(a), 'poster', 'after 3');
     const fromB = await next;

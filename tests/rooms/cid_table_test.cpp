@@ -385,8 +385,8 @@ TEST(CidTableEpoch, ARenewedCidTakesTheOldOnesPlaceAndTheOldOneIsRetired) {
   EXPECT_TRUE(t.behind(idle)) << "the behind count stayed right";
 }
 
-// A client whose reply was lost keeps an epoch of before a reload that came
-// between its delta and its renewal: it is started over again.
+// A reload between a client's delta and its renewal: the new cid keeps the
+// epoch of the delta, so the client is started over again.
 TEST(CidTableEpoch, ARenewedCidKeepsTheEpochItsClientSaw) {
   CidTable t(kSeed);
   Cid cid = t.admit(std::nullopt, true, kT0).cid;
@@ -436,13 +436,39 @@ TEST(CidTableElsewhere, ACidAnotherNodeGaveOutIsAdmittedAsKnown) {
 TEST(CidTableElsewhere, ASweptCidComesBackAndOldOnesAreForgotten) {
   CidTable t(kSeed);
   Cid c = t.allocate(kT0);
-  std::vector<Cid> gone = t.sweep(kT0 + seconds(11), kTimeout);
+  std::vector<Cid> gone = t.sweep(kT0 + seconds(11), kTimeout, /*remember=*/true);
   ASSERT_EQ(gone, std::vector<Cid>{c});
-  t.known_elsewhere(c, kT0 + seconds(11));
   EXPECT_EQ(t.admit(c, false, kT0 + seconds(20)).cid, c);
+  EXPECT_FALSE(t.behind(c));
   t.known_elsewhere(99, kT0);
   t.sweep(kT0 + kElsewhereMemory + seconds(1), kTimeout);
   EXPECT_EQ(t.admit(Cid{99}, false, kT0 + kElsewhereMemory + seconds(2)).cid, kExpiredCid);
+}
+
+// A swept cid keeps the epoch its client saw here: one from before a
+// reload, or retired by a renewal, is started over when it comes back,
+// even after the sweep; so is one heard of before a reload.
+TEST(CidTableElsewhere, ASweptCidFromBeforeAReloadIsStillBehindWhenItComesBack) {
+  CidTable t(kSeed);
+  Cid before = t.allocate(kT0);
+  Cid renewed = t.allocate(kT0);
+  t.begin_epoch();
+  t.caught_up(renewed);
+  ASSERT_TRUE(t.renew(renewed, kT0));       // `renewed` is retired
+  t.known_elsewhere(4242, kT0);             // its numbering not known: the one it comes in
+  t.known_elsewhere(4343, kT0, t.epoch());  // heard of in this epoch
+  t.begin_epoch();
+  t.sweep(kT0 + seconds(11), kTimeout, /*remember=*/true);
+  ASSERT_FALSE(t.contains(before) || t.contains(renewed));
+  t.known_elsewhere(renewed, kT0 + seconds(12));  // heard of again: keeps its epoch
+  for (Cid c : {before, renewed}) {
+    EXPECT_EQ(t.admit(c, false, kT0 + seconds(20)).cid, c);
+    EXPECT_TRUE(t.behind(c));
+  }
+  EXPECT_EQ(t.admit(Cid{4242}, false, kT0 + seconds(20)).cid, 4242);
+  EXPECT_FALSE(t.behind(4242));
+  EXPECT_EQ(t.admit(Cid{4343}, false, kT0 + seconds(20)).cid, 4343);
+  EXPECT_TRUE(t.behind(4343));
 }
 
 }  // namespace

@@ -344,6 +344,25 @@ TEST_F(SharedModerationTest, AClientBackWithItsOldCidIsStartedOverAgain) {
   EXPECT_NE(again, cid);
 }
 
+// The same once the old cid was swept as idle: remembered with the epoch
+// it had, it is still started over (and the sweep took nothing counted).
+TEST_F(SharedModerationTest, AClientBackWithItsOldCidAfterTheSweepIsStartedOverAgain) {
+  Cid fresh = started_over_on_a();
+  size_t chatters = a->num_chatters();
+  clock.advance(std::chrono::minutes(1));
+  a->sweep();
+  a->settle();
+  EXPECT_FALSE(a->cid_alive(cid));
+  EXPECT_FALSE(a->cid_alive(fresh));
+  EXPECT_EQ(a->num_chatters(), chatters - 1) << "the renewed cid went; the retired one was not counted";
+  auto back = a->admit(cid, {}, true);
+  ASSERT_FALSE(back.unchecked);
+  EXPECT_EQ(back.cid, cid);
+  Delta d = a->delta_since(cid, 3, PacketFormat::json);
+  EXPECT_TRUE(d.started_over);
+  EXPECT_EQ(texts(d), (std::vector<std::string>{"elsewhere 3", "elsewhere 4"}));
+}
+
 // The next node has heard of the moderation and of the new cid, but its
 // commit thread has not reloaded yet: the cid is checked (after the
 // reload) rather than admitted in the old numbering.
