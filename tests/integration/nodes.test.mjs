@@ -12,7 +12,7 @@
 // moderation, waiting through it or not, is started over once, not once per
 // node. Each test takes a fresh database of one cluster shared by the
 // file (or a cluster of its own when it restarts it), binds port 0 on
-// loopback and stops by itself. Known server defects are `todo` subtests.
+// loopback and stops by itself.
 
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,24 +32,6 @@ const SLUG = 'lobby';
 const ROOMS = [{ slug: SLUG, name: 'Lobby' }];
 // How long a reader may take to see what was acknowledged.
 const DELIVERY_MS = 15000;
-
-// A known server defect: a node that has not yet heard of the last post a
-// reader got elsewhere (a few ms behind, before the NOTIFY arrives) takes
-// the reader's p, beyond its own sequence, for a client of an earlier
-// server run and answers at once with its whole live window and its own,
-// lower pos: the reader gets those posts twice and its pos goes back.
-// E.g. node 2 commits post 38, a reader gets it there, and 1 ms later
-// comet?p=38 on node 0 (still at 37) answers pos 37 with posts 1..37.
-const LAGGING_NODE_RESENDS = 'a node behind the reader\'s pos resends its whole window';
-
-// A known server defect, seen in about one run of three: when the database
-// goes away between a node's commit and its reading of the posts other
-// nodes committed just before (log: "room lobby: cannot read the posts
-// before a batch: the database ... is unreachable"), the node delivers its
-// own post with a hole before it and never fills it once the database is
-// back. E.g. node 2 commits post 40, node 0 commits post 41, the database
-// stops: node 0's reader asked from pos 39 and got only post 41 (pos 41).
-const GAP_AFTER_FAILED_CATCH_UP = 'a node that cannot read the posts before its batch skips them for good';
 
 // ---------------------------------------------------------------- nodes
 
