@@ -126,6 +126,11 @@ void CidTable::known_elsewhere(Cid cid, SysTime now, std::optional<uint64_t> epo
   if (auto [e, fresh] = elsewhere_.try_emplace(cid, Elsewhere{now, epoch}); !fresh) e->second.since = now;
 }
 
+void CidTable::settle_elsewhere() {
+  for (auto& [cid, e] : elsewhere_)
+    if (!e.epoch) e.epoch = epoch_;
+}
+
 std::vector<Cid> CidTable::sweep(SysTime now, std::chrono::microseconds timeout, bool remember) {
   std::erase_if(elsewhere_, [&](const auto& e) { return now - e.second.since > kElsewhereMemory; });
   std::vector<Cid> gone;

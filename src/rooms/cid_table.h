@@ -64,8 +64,9 @@ using Cid = int64_t;
 inline constexpr Cid kCidLimit = 0x10000000;
 inline constexpr Cid kExpiredCid = -1;
 inline constexpr size_t kCountedCidsPerAddress = 16;
-// How long a node remembers a cid it heard of; the store remembers it
-// longer (Room::check_cid asks it), so this bounds memory, not validity.
+// How long a node remembers a cid it heard of, and the numbering its client
+// had (see "Other nodes"); the store remembers the cid longer
+// (Room::check_cid asks it), but not the numbering.
 inline constexpr std::chrono::minutes kElsewhereMemory{10};
 
 class CidTable {
@@ -110,6 +111,9 @@ class CidTable {
   // --- other nodes (see above)
   // Records `cid` unless it is in the table; one recorded already keeps its epoch.
   void known_elsewhere(Cid cid, SysTime now, std::optional<uint64_t> epoch = std::nullopt);
+  // The caller now knows the numbering of the cids recorded without an
+  // epoch: the current one.
+  void settle_elsewhere();
   size_t known_elsewhere_count() const { return elsewhere_.size(); }
 
   // --- epochs

@@ -730,7 +730,13 @@ Result<bool> Room::reload_if_stamp_moved() {
     if (Status st = reload_now(); !st) return st;
   }
   std::lock_guard lock(mu_);
-  stamp_compared_ = std::max(stamp_compared_, notices);
+  if (notices > stamp_compared_) {
+    stamp_compared_ = notices;
+    // A cid announced while the comparison was pending was recorded
+    // without its numbering (cid_announced): it is the one this node has
+    // now, unless another notice came meanwhile.
+    if (!stamp_unchecked_locked()) cids_.settle_elsewhere();
+  }
   return moved;
 }
 

@@ -471,5 +471,20 @@ TEST(CidTableElsewhere, ASweptCidFromBeforeAReloadIsStillBehindWhenItComesBack) 
   EXPECT_TRUE(t.behind(4343));
 }
 
+// Once the caller knows the numbering of cids it recorded without one, they
+// are in the current epoch, and a later reload puts them behind.
+TEST(CidTableElsewhere, SettledCidsAreBehindAfterTheNextReload) {
+  CidTable t(kSeed);
+  t.begin_epoch();
+  t.known_elsewhere(4242, kT0);
+  t.settle_elsewhere();
+  t.known_elsewhere(4343, kT0);  // after the settling: none still
+  t.begin_epoch();
+  EXPECT_EQ(t.admit(Cid{4242}, false, kT0).cid, 4242);
+  EXPECT_TRUE(t.behind(4242));
+  EXPECT_EQ(t.admit(Cid{4343}, false, kT0).cid, 4343);
+  EXPECT_FALSE(t.behind(4343));
+}
+
 }  // namespace
 }  // namespace chaton

@@ -385,6 +385,37 @@ TEST_F(SharedModerationTest, ANewCidHeardOfBeforeTheReloadWaitsForIt) {
   nothing_twice_on_b(fresh);
 }
 
+// A cid announced while the node waited for its reload is current after
+// that reload, and from before the next one: a second moderation starts
+// its client over when it comes.
+TEST_F(SharedModerationTest, ANewCidHeardOfBeforeTheReloadIsBehindAfterTheNextOne) {
+  Cid fresh = started_over_on_a();
+  std::mutex gate;
+  std::unique_lock held(gate);
+  std::atomic<bool> entered{false};
+  b->check_writable([&](Status) {
+    entered = true;
+    std::lock_guard wait(gate);
+  });
+  ASSERT_TRUE(testing::wait_until([&] { return entered.load(); }));
+  b->store_changed(std::nullopt);
+  b->cid_announced(fresh);
+  held.unlock();
+  b->settle();  // reloaded
+  {
+    std::lock_guard lock(log->mu);
+    log->posts.erase(log->posts.begin());  // a second moderation removed post 1
+    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
+    ++log->rewrites;
+  }
+  b->store_changed(std::nullopt);
+  b->settle();
+  EXPECT_EQ(window_seqs(*b), (std::vector<uint64_t>{1, 2, 3}));
+  ASSERT_EQ(b->admit(fresh, {}, true).cid, fresh);
+  Delta d = b->delta_since(fresh, 4, PacketFormat::json);
+  EXPECT_TRUE(d.started_over) << "its pos is from before the second moderation";
+}
+
 // Alone, a node keeps the cid of a client it starts over.
 TEST(RenewCid, WithAStoreOfItsOwnTheCidStays) {
   ManualClock clock{SysTime{std::chrono::seconds(1732450000)}};
