@@ -287,39 +287,69 @@ TEST_F(LongPollTest, AWaitingJsonClientIsToldTheNewPosAfterAModeration) {
 // On several nodes (a shared store) the reply that starts a waiting client
 // over also gives it a new cid, so that the other nodes do not start it
 // over again (docs/SCALING.md, "Moderation"); it goes on under that cid.
-TEST_F(LongPollTest, AClientStartedOverOnSeveralNodesGoesOnUnderANewCid) {
-  auto log = std::make_shared<rooms_test::SharedLog>();
-  room->close();
-  store = nullptr;
-  room = std::make_shared<Room>(testing::lobby_settings(true),
-                                std::make_unique<rooms_test::SharedFakeStore>(log), time);
-  ASSERT_TRUE(room->open(nullptr));
-  room->store_changed(rooms_test::write_elsewhere(*log, 3));
-  room->settle();
-  auto conn = waiting_poll();  // at pos 3
-  {
-    std::lock_guard lock(log->mu);
-    log->posts.erase(log->posts.begin());  // a moderation removed post 1
-    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
-    ++log->rewrites;
+// A room on a store other nodes write too (rooms_test::SharedFakeStore),
+// with a request waiting at pos 3 when a moderation removes post 1: the
+// room reloads and wakes it, and the reply that starts the client over
+// under a new cid waits until the other nodes can know that cid, which is
+// not while the commit thread is held (hold_then_wake(); release() lets it
+// go).
+class LongPollRenewalTest : public LongPollTest {
+ protected:
+  void SetUp() override {
+    LongPollTest::SetUp();
+    log = std::make_shared<rooms_test::SharedLog>();
+    room->close();
+    store = nullptr;
+    room = std::make_shared<Room>(testing::lobby_settings(true),
+                                  std::make_unique<rooms_test::SharedFakeStore>(log), time);
+    ASSERT_TRUE(room->open(nullptr));
+    room->store_changed(rooms_test::write_elsewhere(*log, 3));
+    room->settle();
+    conn = waiting_poll();  // at pos 3
+    {
+      std::lock_guard lock(log->mu);
+      log->posts.erase(log->posts.begin());  // a moderation removed post 1
+      for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
+      ++log->rewrites;
+    }
+    room->store_changed(std::nullopt);
+    room->settle();  // reloaded: the request is woken (its wake-up is queued)
   }
-  room->store_changed(std::nullopt);
-  room->settle();  // reloaded: the request is woken
-  // The reply waits until the other nodes can know the new cid: not while
-  // the commit thread is held.
+  // Holds the commit thread, then runs the wake-up: the request is started
+  // over, and its reply waits for the announcement.
+  void hold_then_wake() {
+    held = std::unique_lock(gate);
+    std::atomic<bool> entered{false};
+    room->check_writable([this, &entered](Status) {
+      entered = true;
+      std::lock_guard wait(gate);
+    });
+    ASSERT_TRUE(testing::wait_until([&] { return entered.load(); }));
+    io.poll();
+  }
+  void TearDown() override {
+    if (held.owns_lock()) held.unlock();
+    LongPollTest::TearDown();
+  }
+
+  void release() {
+    held.unlock();
+    room->settle();
+    io.poll();
+  }
+
+  int64_t waiting_readers() const { return room->metrics().readers(Transport::long_poll).value(); }
+
+  std::shared_ptr<rooms_test::SharedLog> log;
+  std::shared_ptr<FakeConnection> conn;
   std::mutex gate;
-  std::unique_lock held(gate);
-  std::atomic<bool> entered{false};
-  room->check_writable([&](Status) {
-    entered = true;
-    std::lock_guard wait(gate);
-  });
-  ASSERT_TRUE(testing::wait_until([&] { return entered.load(); }));
-  io.poll();
+  std::unique_lock<std::mutex> held;
+};
+
+TEST_F(LongPollRenewalTest, AClientStartedOverOnSeveralNodesGoesOnUnderANewCid) {
+  hold_then_wake();
   EXPECT_TRUE(conn->responses.empty());
-  held.unlock();
-  room->settle();
-  io.poll();
+  release();
   ASSERT_EQ(conn->responses.size(), 1u);
   Reply r = parse(conn->responses[0]);
   EXPECT_EQ(r.pos, 2u);
@@ -336,6 +366,56 @@ TEST_F(LongPollTest, AClientStartedOverOnSeveralNodesGoesOnUnderANewCid) {
   Reply n = parse(next->responses[0]);
   EXPECT_EQ(n.cid, r.cid);
   EXPECT_EQ(n.texts, std::vector<std::string>{"d"});
+}
+
+// While the reply waits for the announcement, the request has ended (the
+// reply is decided): its timeouts, a post and the client going away have no
+// effect, then or after, and the one reply still comes.
+TEST_F(LongPollRenewalTest, NothingElseEndsARequestWhoseReplyWaitsForItsNewCid) {
+  hold_then_wake();
+  advance(kHard * 2);
+  conn->disconnect();
+  io.poll();
+  EXPECT_EQ(endings(*conn), 0u);
+  release();
+  ASSERT_EQ(endings(*conn), 1u);
+  EXPECT_NE(parse(conn->responses.at(0)).cid, cid);
+  everything_else_happens(*conn);
+  EXPECT_EQ(endings(*conn), 1u);
+  EXPECT_EQ(waiting_readers(), 0);
+}
+
+// A client whose request went away while its reply waited asks again with
+// its old cid: it is started over again, under another new cid.
+TEST_F(LongPollRenewalTest, AClientThatNeverHadItsNewCidIsStartedOverAgain) {
+  hold_then_wake();
+  conn->disconnect();
+  io.poll();
+  release();
+  ASSERT_EQ(conn->responses.size(), 1u);  // sent to a connection gone: lost
+  const Cid lost = parse(conn->responses[0]).cid;
+  auto again = poll(cid, 3);
+  room->settle();
+  io.poll();
+  ASSERT_EQ(again->responses.size(), 1u);
+  Reply r = parse(again->responses[0]);
+  EXPECT_EQ(r.pos, 2u);
+  EXPECT_NE(r.cid, cid);
+  EXPECT_NE(r.cid, lost);
+  EXPECT_EQ(waiting_readers(), 0);
+}
+
+// The server stops before the new cid can be told to the other nodes (the
+// commit thread has exited): the reply goes anyway, as the one ending.
+TEST_F(LongPollRenewalTest, TheReplyGoesWhenTheServerStopsBeforeTheAnnouncement) {
+  room->close();
+  io.poll();
+  ASSERT_EQ(endings(*conn), 1u);
+  Reply r = parse(conn->responses.at(0));
+  EXPECT_EQ(r.pos, 2u);
+  EXPECT_NE(r.cid, cid);
+  std::lock_guard lock(log->mu);
+  EXPECT_FALSE(log->cids.count(r.cid)) << "nobody was told";
 }
 
 // The events that end a request may cross on the strand: a wake-up or a
