@@ -24,7 +24,14 @@ std::optional<Notice> parse_notice(std::string_view payload) {
   if (space == std::string_view::npos) return n;
   std::string_view digits = payload.substr(space + 1);
   bool is_cid = digits.starts_with('+');
-  if (is_cid) digits.remove_prefix(1);
+  if (is_cid) {
+    digits.remove_prefix(1);
+    if (size_t next = digits.find(' '); next != std::string_view::npos) {
+      n.numbering = std::string(digits.substr(next + 1));
+      digits = digits.substr(0, next);
+      if (n.numbering.empty() || n.numbering.find(' ') != std::string::npos) return std::nullopt;
+    }
+  }
   uint64_t value = 0;
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
   if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;

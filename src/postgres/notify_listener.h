@@ -42,12 +42,14 @@ namespace chaton::postgres {
 // The channel every node listens on.
 inline constexpr std::string_view kChannel = "chaton";
 
-// "SLUG SEQ", "SLUG" or "SLUG +CID": the slug, and the sequence or the
-// cid when there is one.
+// "SLUG SEQ", "SLUG", "SLUG +CID" or "SLUG +CID NUMBERING": the slug, and
+// the sequence or the cid when there is one, with the numbering the cid
+// was given in (a change stamp, PgStore::announce_cids) when it is said.
 struct Notice {
   std::string slug;
   std::optional<uint64_t> sequence;
   std::optional<int64_t> cid;
+  std::string numbering;  // with a cid; empty: not said
 };
 std::optional<Notice> parse_notice(std::string_view payload);
 

@@ -47,6 +47,12 @@ d AS (
 SELECT r.sequence, pg_notify('chaton', $9 || ' ' || r.sequence) FROM r
 )sql";
 
+// A change stamp of this store: chaton_rooms.moderated, a count.
+bool is_stamp(std::string_view s) {
+  return !s.empty() && s.size() <= 18 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
 }  // namespace
 
 Status PgStore::reported(const Status& st, std::string_view doing) const {
@@ -162,33 +168,42 @@ void PgStore::record_num_chatters(size_t n) {
   if (!r) log_warning("room " + slug_ + ": cannot record the chatters count: " + r.status().message());
 }
 
-Status PgStore::announce_cids(std::span<const int64_t> cids) {
+Status PgStore::announce_cids(std::span<const IssuedCid> cids) {
   if (cids.empty()) return Status::ok();
-  std::vector<PgParam> list;
+  std::vector<PgParam> list, numbering;
   list.reserve(cids.size());
-  for (int64_t cid : cids) list.emplace_back(num(cid));
+  numbering.reserve(cids.size());
+  for (const IssuedCid& c : cids) {
+    list.emplace_back(num(c.cid));
+    // The stamps this store gives are moderated's numbers: any other is not said.
+    numbering.emplace_back(is_stamp(c.numbering) ? PgParam(c.numbering) : std::nullopt);
+  }
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
   if (!id) return reported(id.status(), "announcing clients");
+  // The notice is "SLUG +CID" or "SLUG +CID NUMBERING" (postgres/notify_listener.h).
   auto r = writer_.exec(
-      "WITH old AS (DELETE FROM chaton_cids WHERE room_id = $1 AND issued < now() - interval '1 day'), "
-      "i AS (INSERT INTO chaton_cids (room_id, cid, issued) SELECT $1, c, now() FROM unnest($2::bigint[]) c "
-      "ON CONFLICT (room_id, cid) DO UPDATE SET issued = excluded.issued) "
-      "SELECT pg_notify('chaton', $3 || ' +' || c) FROM unnest($2::bigint[]) c",
-      {num(*id), text_array(list), slug_});
+      "WITH u AS (SELECT c, m::bigint AS m FROM unnest($2::bigint[], $4::text[]) AS u (c, m)), "
+      "old AS (DELETE FROM chaton_cids WHERE room_id = $1 AND issued < now() - interval '1 day'), "
+      "i AS (INSERT INTO chaton_cids (room_id, cid, issued, moderated) SELECT $1, c, now(), m FROM u "
+      "ON CONFLICT (room_id, cid) DO UPDATE SET issued = excluded.issued, moderated = excluded.moderated) "
+      "SELECT pg_notify('chaton', $3 || ' +' || c || coalesce(' ' || m, '')) FROM u",
+      {num(*id), text_array(list), slug_, text_array(numbering)});
   if (!r) return reported(r.status(), "announcing clients");
   return Status::ok();
 }
 
-Result<bool> PgStore::cid_known(int64_t cid) {
+Result<std::optional<std::string>> PgStore::cid_known(int64_t cid) {
   std::lock_guard lock(writer_mu_);
   auto id = room_id(writer_);
   if (!id) return reported(id.status(), "asking about a client");
   auto r = writer_.exec(
-      "SELECT 1 FROM chaton_cids WHERE room_id = $1 AND cid = $2 AND issued > now() - interval '1 day'",
+      "SELECT moderated FROM chaton_cids WHERE room_id = $1 AND cid = $2 AND issued > now() - interval '1 "
+      "day'",
       {num(*id), num(cid)});
   if (!r) return reported(r.status(), "asking about a client");
-  return r->rows() > 0;
+  if (r->rows() == 0) return std::optional<std::string>();
+  return std::optional<std::string>(r->is_null(0, 0) ? std::string() : std::string(r->text(0, 0)));
 }
 
 size_t PgStore::chatters_elsewhere(std::chrono::seconds fresh) {

@@ -57,10 +57,12 @@ class PgStore final : public Store {
   void record_num_chatters(size_t n) override;
   bool shared() const override { return true; }
   size_t chatters_elsewhere(std::chrono::seconds fresh) override;
-  // Records the cids in chaton_cids (forgotten after a day) and notifies
-  // channel `chaton` with "SLUG +CID" for each, in one transaction.
-  Status announce_cids(std::span<const int64_t> cids) override;
-  Result<bool> cid_known(int64_t cid) override;
+  // Records the cids and their numbering in chaton_cids (forgotten after a
+  // day) and notifies channel `chaton` with "SLUG +CID NUMBERING" for each
+  // ("SLUG +CID" when the numbering is not a stamp of this store), in one
+  // transaction.
+  Status announce_cids(std::span<const IssuedCid> cids) override;
+  Result<std::optional<std::string>> cid_known(int64_t cid) override;
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override;
 
   Result<std::vector<Post>> read_day(Date day) override;

@@ -15,7 +15,7 @@ namespace {
 // migrations.
 constexpr std::string_view kMigrationLock = "SELECT pg_advisory_xact_lock(7295361402)";
 
-constexpr std::array<std::string_view, 4> kMigrations = {
+constexpr std::array<std::string_view, 5> kMigrations = {
     // 1: rooms, their posts, their per-day counts, and who is connected.
     R"sql(
 CREATE TABLE chaton_rooms (
@@ -88,6 +88,13 @@ UPDATE chaton_posts SET folded = NULL WHERE folded IS NOT NULL AND fold_version 
 DROP INDEX chaton_posts_unfolded;
 CREATE INDEX chaton_posts_unfolded ON chaton_posts (room_id, seq)
   WHERE folded IS NULL OR fold_version IS DISTINCT FROM 2;
+)sql",
+    // 5: the numbering each cid was given in (chaton_rooms.moderated as its
+    // node had loaded it; NULL from a node that did not say), so a client
+    // that comes back from before a moderation is started over on any node
+    // (docs/SCALING.md, "Moderation").
+    R"sql(
+ALTER TABLE chaton_cids ADD COLUMN IF NOT EXISTS moderated bigint;
 )sql",
 };
 

@@ -55,7 +55,7 @@ CidTable::Admission CidTable::admit(std::optional<Cid> cid, bool loose_login, Sy
   if (it == entries_.end() && cid) {
     if (auto e = elsewhere_.find(*cid); e != elsewhere_.end()) {  // from another node
       uint64_t epoch = e->second.epoch.value_or(epoch_);
-      elsewhere_.erase(e);
+      forget_elsewhere(e);
       add(*cid, Entry{true, now, epoch, std::string(owner)});
       a.cid = *cid;
       return a;
@@ -115,29 +115,54 @@ std::optional<Cid> CidTable::renew(Cid cid, SysTime now) {
   old.waiting = false;
   old.last_reply = now;
   if (old.epoch == epoch_) ++behind_;
-  old.epoch = kRetiredEpoch;
+  old.epoch = kBehindEpoch;
   Cid fresh = fresh_cid();
   add(fresh, std::move(entry));
   return fresh;
 }
 
-void CidTable::known_elsewhere(Cid cid, SysTime now, std::optional<uint64_t> epoch) {
+void CidTable::known_elsewhere(Cid cid, SysTime now, std::optional<uint64_t> epoch, std::string numbering) {
   if (entries_.count(cid)) return;
-  if (auto [e, fresh] = elsewhere_.try_emplace(cid, Elsewhere{now, epoch}); !fresh) e->second.since = now;
+  auto [e, fresh] = elsewhere_.try_emplace(cid, Elsewhere{now, epoch, std::move(numbering)});
+  if (!fresh) {
+    e->second.since = now;
+  } else if (!epoch) {
+    ++unsettled_;
+  }
 }
 
-void CidTable::settle_elsewhere() {
+void CidTable::settle_elsewhere(std::string_view current) {
+  if (unsettled_ == 0) return;
   for (auto& [cid, e] : elsewhere_)
-    if (!e.epoch) e.epoch = epoch_;
+    if (!e.epoch) e.epoch = e.numbering.empty() || e.numbering == current ? epoch_ : kBehindEpoch;
+  unsettled_ = 0;
+}
+
+bool CidTable::unsettled(Cid cid) const {
+  if (unsettled_ == 0) return false;
+  auto e = elsewhere_.find(cid);
+  return e != elsewhere_.end() && !e->second.epoch;
+}
+
+void CidTable::forget_elsewhere(std::unordered_map<Cid, Elsewhere>::iterator e) {
+  if (!e->second.epoch) --unsettled_;
+  elsewhere_.erase(e);
 }
 
 std::vector<Cid> CidTable::sweep(SysTime now, std::chrono::microseconds timeout, bool remember) {
-  std::erase_if(elsewhere_, [&](const auto& e) { return now - e.second.since > kElsewhereMemory; });
+  for (auto e = elsewhere_.begin(); e != elsewhere_.end();) {
+    auto next = std::next(e);
+    if (now - e->second.since > kElsewhereMemory) forget_elsewhere(e);
+    e = next;
+  }
   std::vector<Cid> gone;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (!it->second.waiting && now - it->second.last_reply > timeout) {
       gone.push_back(it->first);
-      if (remember) elsewhere_[it->first] = Elsewhere{now, it->second.epoch};
+      if (remember) {
+        if (auto e = elsewhere_.find(it->first); e != elsewhere_.end()) forget_elsewhere(e);
+        elsewhere_.emplace(it->first, Elsewhere{now, it->second.epoch, {}});
+      }
       it = remove(it);
     } else {
       ++it;

@@ -37,10 +37,11 @@
 // admitted as known, not expired or given a new one. Each keeps an epoch,
 // so a client from before a reload is still started over when it comes:
 // a swept cid the one its client last saw here (a retired one is behind
-// for good), an announced one the epoch it was heard in, or none (the
-// epoch it comes in) when the caller cannot say which numbering the client
-// has. Such cids are remembered for kElsewhereMemory, and never handed out
-// again here.
+// for good); an announced one the epoch the caller finds for the numbering
+// it was given in (kBehindEpoch for one before the caller's), or none yet
+// when the caller cannot tell before its next reload: settle_elsewhere()
+// then places it by its numbering. Such cids are remembered for
+// kElsewhereMemory, and never handed out again here.
 //
 // Thread-safety: none; the Room serialises access under its lock.
 // Time is passed in, never read, so tests drive it directly.
@@ -109,14 +110,22 @@ class CidTable {
   size_t counted() const { return counted_.load(std::memory_order_relaxed); }
 
   // --- other nodes (see above)
-  // Records `cid` unless it is in the table; one recorded already keeps its epoch.
-  void known_elsewhere(Cid cid, SysTime now, std::optional<uint64_t> epoch = std::nullopt);
-  // The caller now knows the numbering of the cids recorded without an
-  // epoch: the current one.
-  void settle_elsewhere();
+  // Records `cid` unless it is in the table; one recorded already keeps its
+  // epoch. `numbering`: the one it was given in (a store's change stamp),
+  // empty when not said.
+  void known_elsewhere(Cid cid, SysTime now, std::optional<uint64_t> epoch = std::nullopt,
+                       std::string numbering = {});
+  // The caller now has the numbering `current` loaded, the newest: a cid
+  // recorded without an epoch is in the current epoch when it was given in
+  // that numbering (or its numbering was not said), else behind.
+  void settle_elsewhere(std::string_view current);
+  // `cid` is recorded as known elsewhere without an epoch yet.
+  bool unsettled(Cid cid) const;
   size_t known_elsewhere_count() const { return elsewhere_.size(); }
 
   // --- epochs
+  // An epoch never the table's: an entry in it is behind for good.
+  static constexpr uint64_t kBehindEpoch = UINT64_MAX;
   void begin_epoch() {
     ++epoch_;
     behind_ = entries_.size();
@@ -141,8 +150,6 @@ class CidTable {
     std::string owner;     // empty: not capped
     bool retired = false;  // renewed: not counted, behind (see above)
   };
-  // The epoch of a retired entry: never the table's, so always behind.
-  static constexpr uint64_t kRetiredEpoch = UINT64_MAX;
   using Entries = std::unordered_map<Cid, Entry>;
   Cid fresh_cid();
   void add(Cid cid, Entry entry);
@@ -155,9 +162,12 @@ class CidTable {
   std::unordered_map<std::string, size_t> per_owner_;  // live entries of each owner
   struct Elsewhere {
     SysTime since;
-    std::optional<uint64_t> epoch;  // see above; none: the one it comes in
+    std::optional<uint64_t> epoch;  // see above; none: not settled yet
+    std::string numbering;          // given in; empty: not said
   };
   std::unordered_map<Cid, Elsewhere> elsewhere_;  // cids other nodes may serve
+  size_t unsettled_ = 0;                          // of them, without an epoch
+  void forget_elsewhere(std::unordered_map<Cid, Elsewhere>::iterator e);
   std::atomic<size_t> counted_{0};
   size_t behind_ = 0;  // entries whose epoch is older than epoch_
   std::mt19937_64 rng_;

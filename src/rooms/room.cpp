@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <charconv>
 #include <cstdio>
 
 #include "access/forwarded.h"
@@ -479,11 +480,13 @@ CidTable::Admission Room::admit_locked(std::optional<Cid> cid, std::string_view 
   CidTable::Admission a;
   // A cid unknown here is checked with the store first (check_cid). So is
   // one another node announced while a stamp notice waits for its
-  // comparison: it may have been given out after a moderation (renew_cid),
-  // and admitted now, before this node's reload, it would be started over
-  // a second time by the reload.
+  // comparison, or in a numbering this node has not loaded yet: it may
+  // have been given out after a moderation (renew_cid), and admitted now,
+  // before this node's reload, it would be started over a second time by
+  // the reload.
   if (may_check && cid && queue_ && store_->shared() &&
-      (!cids_.knows(*cid) || (stamp_unchecked_locked() && !cids_.contains(*cid)))) {
+      (!cids_.knows(*cid) ||
+       (!cids_.contains(*cid) && (stamp_unchecked_locked() || cids_.unsettled(*cid))))) {
     a.unchecked = true;
     return a;
   }
@@ -511,7 +514,10 @@ void Room::announce(Cid cid, std::function<void(Cid)> then) {
   {
     std::lock_guard lock(mu_);
     first = announcements_.empty();
-    announcements_.push_back(Announcement{cid, std::move(then)});
+    // The numbering its client's positions are in: the one loaded here,
+    // unless a reload came since the cid was given (then not said).
+    std::string numbering = cids_.behind(cid) ? std::string() : change_stamp_;
+    announcements_.push_back(Announcement{cid, std::move(numbering), std::move(then)});
   }
   // One task for all announcements queued before it runs: many clients
   // arriving at once cost one commit, not one each.
@@ -533,9 +539,9 @@ void Room::announce_queued() {
     std::lock_guard lock(mu_);
     batch.swap(announcements_);
   }
-  std::vector<int64_t> cids;
+  std::vector<IssuedCid> cids;
   cids.reserve(batch.size());
-  for (const Announcement& a : batch) cids.push_back(a.cid);
+  for (const Announcement& a : batch) cids.push_back(IssuedCid{a.cid, a.numbering});
   // A client of a node whose database is away keeps its cid here; another
   // node asks the database about it (check_cid) and, not finding it, gives
   // the client a new one (loose login) or asks it to log in again.
@@ -563,7 +569,7 @@ void Room::check_cid(Cid cid, std::function<void()> then) {
       // stamp moved, even before this node heard of the moderation.
       log_warning("room " + slug() + ": cannot check whether its posts changed: " + moved.status().message());
     }
-    if (known && *known) cid_announced(cid);
+    if (known && *known) cid_announced(cid, **known);
     then();
   });
 }
@@ -586,13 +592,34 @@ Cid Room::renew_cid(Cid cid, std::function<void()> announced) {
   return *fresh;
 }
 
-void Room::cid_announced(Cid cid) {
+void Room::cid_announced(Cid cid, std::string_view numbering) {
   std::lock_guard lock(mu_);
-  // Given out in this epoch, unless a moderation this node has not reloaded
-  // for yet came first: then in the numbering the reload brings.
-  std::optional<uint64_t> epoch;
-  if (!stamp_unchecked_locked()) epoch = cids_.epoch();
-  cids_.known_elsewhere(cid, clock_.now(), epoch);
+  cids_.known_elsewhere(cid, clock_.now(), numbering_epoch_locked(numbering), std::string(numbering));
+}
+
+namespace {
+// A change stamp as a number, where it is one (PostgreSQL's: a count of
+// moderations, docs/SCALING.md "Moderation").
+std::optional<uint64_t> stamp_number(std::string_view stamp) {
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(stamp.data(), stamp.data() + stamp.size(), n);
+  if (stamp.empty() || ec != std::errc() || end != stamp.data() + stamp.size()) return std::nullopt;
+  return n;
+}
+}  // namespace
+
+std::optional<uint64_t> Room::numbering_epoch_locked(std::string_view numbering) const {
+  // Not said (a node of an older version): given out in this epoch, unless
+  // a moderation this node has not reloaded for yet came first; then in
+  // the numbering the reload brings.
+  if (numbering.empty()) return stamp_unchecked_locked() ? std::nullopt : std::optional(cids_.epoch());
+  // The one loaded here: current, and behind after the next reload.
+  if (numbering == change_stamp_) return cids_.epoch();
+  // One before it: started over when it comes.
+  auto given = stamp_number(numbering), loaded = stamp_number(change_stamp_);
+  if (given && loaded && *given < *loaded) return CidTable::kBehindEpoch;
+  // A newer one, which this node reloads for next: placed then (Room::reload_if_stamp_moved).
+  return std::nullopt;
 }
 
 Cid Room::allocate_cid(std::string_view address) {
@@ -730,13 +757,12 @@ Result<bool> Room::reload_if_stamp_moved() {
     if (Status st = reload_now(); !st) return st;
   }
   std::lock_guard lock(mu_);
-  if (notices > stamp_compared_) {
-    stamp_compared_ = notices;
-    // A cid announced while the comparison was pending was recorded
-    // without its numbering (cid_announced): it is the one this node has
-    // now, unless another notice came meanwhile.
-    if (!stamp_unchecked_locked()) cids_.settle_elsewhere();
-  }
+  if (notices > stamp_compared_) stamp_compared_ = notices;
+  // A cid announced in a numbering this node had not loaded, or without
+  // one while the comparison was pending, was recorded without an epoch
+  // (cid_announced): this node has the newest numbering now, unless
+  // another notice came meanwhile.
+  if (!stamp_unchecked_locked()) cids_.settle_elsewhere(change_stamp_);
   return moved;
 }
 

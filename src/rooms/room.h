@@ -264,9 +264,11 @@ class Room {
   // login): with a shared store `done` runs, on the commit thread, once the
   // other nodes were told of it; at once otherwise.
   void allocate_cid_then(std::string_view address, std::function<void(Cid)> done);
-  // Another node gave out `cid` (a shared store): a request carrying it
-  // here is admitted as known.
-  void cid_announced(Cid cid);
+  // Another node gave out `cid` (a shared store) in `numbering` (its change
+  // stamp then; empty when not said): a request carrying it here is
+  // admitted as known, and started over if that numbering is not the one
+  // this node has (docs/SCALING.md, "Moderation").
+  void cid_announced(Cid cid, std::string_view numbering = {});
   void replied(Cid cid);
   void hold(Cid cid);
   bool cid_alive(Cid cid) const;
@@ -347,7 +349,9 @@ class Room {
   // loaded, and reload_now()s when it moved (true then). Covers the stamp
   // notices heard before it began.
   Result<bool> reload_if_stamp_moved();
-  bool stamp_unchecked_locked() const { return stamp_compared_ != stamp_notices_; }             // under mu_
+  bool stamp_unchecked_locked() const { return stamp_compared_ != stamp_notices_; }  // under mu_
+  // The epoch here of a client given its cid in `numbering` (see cid_announced). Under mu_.
+  std::optional<uint64_t> numbering_epoch_locked(std::string_view numbering) const;
   void load_window(StoreSnapshot& snap);                                                        // under mu_
   Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::optional<Cid> cid);  // under mu_
   // The end of the packet that starts at window_[begin] (see kMaxPacketPosts). Under mu_.
@@ -418,6 +422,7 @@ class Room {
   bool chatters_pending_ = false;              // their count is being asked for on the commit thread
   struct Announcement {
     Cid cid;
+    std::string numbering;  // the change stamp its client's positions are in (empty: unknown)
     std::function<void(Cid)> then;
   };
   std::vector<Announcement> announcements_;  // new cids for the other nodes, not yet told

@@ -250,7 +250,7 @@ void Server::Impl::listen_to_other_nodes() {
         for (auto& r : rooms) {
           if (r->slug() != notice.slug) continue;
           if (notice.cid)
-            r->cid_announced(*notice.cid);
+            r->cid_announced(*notice.cid, notice.numbering);
           else
             r->store_changed(notice.sequence);
         }

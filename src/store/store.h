@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -77,6 +78,15 @@ struct ModerationReport {
 // Which posts a moderation removes: store/post_selector.h.
 struct PostSelector;
 
+// A cid a process gave a client, and the numbering of the posts that
+// client's positions count: the store's change_stamp() of the posts the
+// process had loaded then (docs/SCALING.md, "Moderation"); empty when
+// unknown.
+struct IssuedCid {
+  int64_t cid = 0;
+  std::string numbering;
+};
+
 // What a room needs to know when it starts.
 struct StoreSnapshot {
   std::vector<Post> recent;           // the live log (current.dat), seq filled in, oldest first
@@ -106,13 +116,14 @@ class Store {
 
   // A shared store: tells the other processes serving this room that this
   // one gave clients these cids, so each client may take its cid to any of
-  // them (docs/SCALING.md, "Clients across nodes"). Returns once they can
-  // know.
-  virtual Status announce_cids(std::span<const int64_t> cids) { return Status::ok(); }
+  // them (docs/SCALING.md, "Clients across nodes"), and in which numbering
+  // of the posts each client's positions are. Returns once they can know.
+  virtual Status announce_cids(std::span<const IssuedCid> cids) { return Status::ok(); }
 
   // A shared store: whether a process serving this room gave out `cid`
-  // (within the last day).
-  virtual Result<bool> cid_known(int64_t cid) { return false; }
+  // (within the last day): nullopt if not, else the numbering it was given
+  // in (empty when the process that gave it did not say).
+  virtual Result<std::optional<std::string>> cid_known(int64_t cid) { return std::optional<std::string>(); }
 
   // A shared store: the chatters the other processes serving this room
   // recorded within `fresh` (a process that stopped recording drops out).

@@ -525,6 +525,53 @@ describe('three nodes on one PostgreSQL', () => {
       `b sent nothing twice\n${logs(nodes)}`);
   });
 
+  // A node started after a moderation never heard of a cid given before
+  // it: the database says in which numbering the cid was given, and the
+  // client's pos of before is not taken as current there (it would skip a
+  // post, since the moderation renumbered them).
+  test('a JSON reader back with a cid from before a moderation is started over by a node that never knew it', T,
+    async (t) => {
+      const pg = await startPg(t);
+      if (!pg) return;
+      const comet = {
+        soft_timeout_min: 30, soft_timeout_max: 30, hard_timeout_min: 60, hard_timeout_max: 60, client_timeout: 60,
+      };
+      const { config, nodes, startNode } =
+        await startNodes(t, await pg.freshDatabase('nodes_numbering'), { count: 1, comet });
+      const [a] = nodes;
+      for (let i = 1; i <= 3; i++) await postOk(roomUrl(a), 'poster', `before ${i}`);
+      const login = await request(roomUrl(a) + 'apilogin', { method: 'POST', body: { who: 'bot', s: '1' } });
+      assert.equal(login.status, 200, login.text);
+      const { cid } = readAlist(login.text);
+      const poll = async (node, c, pos, timeout) => {
+        const q = new URLSearchParams({ t: String(Date.now()), c: String(c), p: String(pos), s: '0' });
+        const r = await get(`${roomUrl(node)}comet?${q}`, { timeout });
+        assert.equal(r.status, 200, r.text);
+        const j = JSON.parse(r.text);
+        return { cid: j.cid, pos: j.pos, texts: j.content.map((e) => e[2]), stamps: j.content.map((e) => e[1]) };
+      };
+      const all = await poll(a, cid, 0, 20000);
+      assert.deepEqual([all.cid, all.pos, all.texts], [cid, 3, ['before 1', 'before 2', 'before 3']]);
+
+      const [sec, usec] = all.stamps[0];  // post 1 goes: pos 3 becomes 2
+      const m = await runChaton(['moderate', '--config', config, '--room', SLUG, '--entry', entryId(sec, usec)],
+        { timeout: 20000 });
+      assert.equal(m.code, 0, m.stdout + m.stderr);
+      const late = await startNode();
+      nodes.push(late);
+      await postOk(roomUrl(a), 'poster', 'after 1');  // pos 3 in the new numbering
+      const sequenceOf = async (node) => JSON.parse((await get(`${roomUrl(node)}comet?p=0&s=0`)).text).pos;
+      await waitFor(async () => (await sequenceOf(late)) === 3, { what: 'the new post on the late node' });
+
+      // The bot asks the late node with its pos of before (3): an answer at
+      // once, under a new cid, with the post it has not had.
+      const answer = await Promise.race([poll(late, cid, 3, 20000), sleep(10000).then(() => 'waited')]);
+      assert.notEqual(answer, 'waited', `taken as current: it waits, and 'after 1' is skipped\n${logs(nodes)}`);
+      assert.notEqual(answer.cid, cid);
+      assert.equal(answer.pos, 3);
+      assert.ok(answer.texts.includes('after 1'), `started over with what it lacks: ${JSON.stringify(answer)}`);
+    });
+
   test('a reader starting at p=0 gets the same live window on every node', T, async (t) => {
     const pg = await startPg(t);
     if (!pg) return;

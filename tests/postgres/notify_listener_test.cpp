@@ -11,8 +11,11 @@
 #include <thread>
 
 #include "postgres/pg_connection.h"
+#include "postgres/pg_store.h"
+#include "postgres/schema.h"
 #include "support/pg_cluster.h"
 #include "support/wait.h"
+#include "util/clock.h"
 
 namespace chaton::postgres {
 namespace {
@@ -37,6 +40,14 @@ TEST(NoticeTest, ParsesSlugAndSequence) {
   EXPECT_FALSE(c->sequence);
   EXPECT_FALSE(parse_notice("lobby +"));
   EXPECT_FALSE(parse_notice("lobby +x"));
+  EXPECT_TRUE(c->numbering.empty());
+  auto d = parse_notice("lobby +123 7");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->cid, 123);
+  EXPECT_EQ(d->numbering, "7");
+  EXPECT_FALSE(parse_notice("lobby +123 "));
+  EXPECT_FALSE(parse_notice("lobby +123 7 8"));
+  EXPECT_FALSE(parse_notice("lobby +x 7"));
 }
 
 class ListenerTest : public ::testing::Test {
@@ -49,7 +60,8 @@ class ListenerTest : public ::testing::Test {
         [this](const Notice& n) {
           std::lock_guard lock(mu_);
           heard_.push_back(n.slug + (n.sequence ? " " + std::to_string(*n.sequence) : "") +
-                           (n.cid ? " +" + std::to_string(*n.cid) : ""));
+                           (n.cid ? " +" + std::to_string(*n.cid) : "") +
+                           (n.numbering.empty() ? "" : " " + n.numbering));
         },
         [this] { ++connected_; }, std::chrono::milliseconds(50));
     listener_->start();
@@ -87,6 +99,21 @@ TEST_F(ListenerTest, HearsNotificationsInOrder) {
   ASSERT_TRUE(notify(c, "lobby +77"));
   ASSERT_TRUE(wait_until([&] { return heard().size() == 4; }));
   EXPECT_EQ(heard(), (std::vector<std::string>{"lobby 1", "other 7", "lobby", "lobby +77"}));
+}
+
+// The cids a node gives out reach the others with the numbering they were
+// given in, when it is one of the store's stamps.
+TEST_F(ListenerTest, HearsTheCidsANodeGivesOutWithTheirNumbering) {
+  ASSERT_TRUE(wait_until([&] { return connected_.load() == 1; }));
+  PgConnection c(url_);
+  auto m = migrate(c);
+  ASSERT_TRUE(m) << m.status().message();
+  PgStore store(url_, "lobby", "a", SystemClock::instance());
+  const std::vector<IssuedCid> cids{{5, "0"}, {6, ""}, {7, "not a stamp"}};
+  Status st = store.announce_cids(cids);
+  ASSERT_TRUE(st) << st.message();
+  ASSERT_TRUE(wait_until([&] { return heard().size() == 3; }));
+  EXPECT_EQ(heard(), (std::vector<std::string>{"lobby +5 0", "lobby +6", "lobby +7"}));
 }
 
 TEST_F(ListenerTest, ReconnectsAfterItsConnectionIsKilled) {

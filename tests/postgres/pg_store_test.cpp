@@ -246,6 +246,28 @@ TEST_F(PgStoreTest, EachNodeCountsTheOthersFreshChatters) {
   EXPECT_EQ(store("other", "b")->chatters_elsewhere(std::chrono::seconds(10)), 0u);
 }
 
+// A cid one node gave out is known to the others for a day, with the
+// numbering it was given in (docs/SCALING.md, "Moderation").
+TEST_F(PgStoreTest, EveryNodeKnowsTheCidsAnotherGaveOutAndTheirNumbering) {
+  auto a = store("lobby", "a");
+  auto b = store("lobby", "b");
+  const std::vector<IssuedCid> cids{{11, "3"}, {12, ""}};
+  ASSERT_TRUE(a->announce_cids(cids));
+  auto k = b->cid_known(11);
+  ASSERT_TRUE(k) << k.status().message();
+  EXPECT_EQ(*k, std::optional<std::string>("3"));
+  EXPECT_EQ(*b->cid_known(12), std::optional<std::string>("")) << "known, numbering not said";
+  EXPECT_EQ(*b->cid_known(13), std::nullopt);
+  EXPECT_EQ(*store("other", "b")->cid_known(11), std::nullopt);
+  // Given out again (renewed elsewhere, or told again): the newer numbering.
+  const std::vector<IssuedCid> again{{11, "4"}};
+  ASSERT_TRUE(b->announce_cids(again));
+  EXPECT_EQ(*a->cid_known(11), std::optional<std::string>("4"));
+  PgConnection db(url_);
+  ASSERT_TRUE(db.exec("UPDATE chaton_cids SET issued = now() - interval '2 days' WHERE cid = 12"));
+  EXPECT_EQ(*a->cid_known(12), std::nullopt) << "forgotten after a day";
+}
+
 // Nodes starting at once on a fresh database each register the room; the
 // one that waits on another's registration must still find the room (a
 // stamp it cannot read would make its room reload, and start its readers

@@ -477,13 +477,46 @@ TEST(CidTableElsewhere, SettledCidsAreBehindAfterTheNextReload) {
   CidTable t(kSeed);
   t.begin_epoch();
   t.known_elsewhere(4242, kT0);
-  t.settle_elsewhere();
+  t.settle_elsewhere("1");
   t.known_elsewhere(4343, kT0);  // after the settling: none still
   t.begin_epoch();
   EXPECT_EQ(t.admit(Cid{4242}, false, kT0).cid, 4242);
   EXPECT_TRUE(t.behind(4242));
   EXPECT_EQ(t.admit(Cid{4343}, false, kT0).cid, 4343);
   EXPECT_FALSE(t.behind(4343));
+}
+
+// Settled with the numbering now loaded: a cid given in it is current, one
+// given in another (older) numbering behind, one whose numbering was not
+// said current; each is settled once.
+TEST(CidTableElsewhere, SettlingPlacesEachCidByItsNumbering) {
+  CidTable t(kSeed);
+  t.known_elsewhere(1, kT0, std::nullopt, "2");
+  t.known_elsewhere(2, kT0, std::nullopt, "1");
+  t.known_elsewhere(3, kT0, std::nullopt);
+  t.known_elsewhere(4, kT0, CidTable::kBehindEpoch, "1");
+  for (Cid c : {1, 2, 3}) EXPECT_TRUE(t.unsettled(c));
+  EXPECT_FALSE(t.unsettled(4));
+  t.begin_epoch();
+  t.settle_elsewhere("2");
+  for (Cid c : {1, 2, 3}) EXPECT_FALSE(t.unsettled(c));
+  for (Cid c : {1, 2, 3, 4}) ASSERT_EQ(t.admit(c, false, kT0).cid, c);
+  EXPECT_FALSE(t.behind(1));
+  EXPECT_TRUE(t.behind(2));
+  EXPECT_FALSE(t.behind(3));
+  EXPECT_TRUE(t.behind(4));
+}
+
+// An unsettled cid that leaves the record (admitted, or forgotten) is no
+// longer waited for.
+TEST(CidTableElsewhere, AnUnsettledCidForgottenIsNotCounted) {
+  CidTable t(kSeed);
+  t.known_elsewhere(1, kT0, std::nullopt, "2");
+  t.sweep(kT0 + kElsewhereMemory + seconds(1), kTimeout);
+  EXPECT_FALSE(t.knows(1));
+  EXPECT_FALSE(t.unsettled(1));
+  t.known_elsewhere(1, kT0 + kElsewhereMemory + seconds(2), std::nullopt, "2");
+  EXPECT_TRUE(t.unsettled(1));
 }
 
 }  // namespace

@@ -14,7 +14,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -29,7 +28,7 @@ struct SharedLog {
   int rewrites = 0;
   std::atomic<bool> fail_reads{false};     // read_after() fails, as with the database away
   std::map<std::string, size_t> chatters;  // per node
-  std::set<int64_t> cids;                  // announced
+  std::map<int64_t, std::string> cids;     // announced, with their numbering
   int announcements = 0;                   // announce_cids() calls
 };
 
@@ -66,15 +65,17 @@ class SharedFakeStore final : public Store {
     return n;
   }
   bool shared() const override { return true; }
-  Status announce_cids(std::span<const int64_t> cids) override {
+  Status announce_cids(std::span<const IssuedCid> cids) override {
     std::lock_guard lock(log_->mu);
-    log_->cids.insert(cids.begin(), cids.end());
+    for (const IssuedCid& c : cids) log_->cids[c.cid] = c.numbering;
     ++log_->announcements;
     return Status::ok();
   }
-  Result<bool> cid_known(int64_t cid) override {
+  Result<std::optional<std::string>> cid_known(int64_t cid) override {
     std::lock_guard lock(log_->mu);
-    return log_->cids.count(cid) > 0;
+    auto it = log_->cids.find(cid);
+    if (it == log_->cids.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
   }
   Result<std::vector<Post>> read_after(uint64_t after, uint64_t through, size_t max) override {
     if (log_->fail_reads) return Status(Errc::unavailable, "fake store: reads fail");

@@ -285,7 +285,7 @@ class SharedModerationTest : public SharedRoomTest {
     EXPECT_EQ(texts(d), (std::vector<std::string>{"elsewhere 3", "elsewhere 4"}));
     EXPECT_EQ(d.pos, 4u);
     size_t chatters = a->num_chatters();
-    std::set<int64_t> told;  // what the store had when the reply could go
+    std::map<int64_t, std::string> told;  // what the store had when the reply could go
     bool announced = false;
     Cid fresh = a->renew_cid(cid, [&] {
       std::lock_guard lock(log->mu);
@@ -412,6 +412,70 @@ TEST_F(SharedModerationTest, ANewCidHeardOfBeforeTheReloadIsBehindAfterTheNextOn
   b->settle();
   EXPECT_EQ(window_seqs(*b), (std::vector<uint64_t>{1, 2, 3}));
   ASSERT_EQ(b->admit(fresh, {}, true).cid, fresh);
+  Delta d = b->delta_since(fresh, 4, PacketFormat::json);
+  EXPECT_TRUE(d.started_over) << "its pos is from before the second moderation";
+}
+
+// Every cid is told with the numbering its client's positions are in: the
+// change stamp its node had loaded when it gave it.
+TEST_F(SharedModerationTest, ACidIsToldWithTheNumberingItWasGivenIn) {
+  Cid fresh = started_over_on_a();
+  Cid on_b = b->admit(std::nullopt).cid;  // b has not reloaded for the moderation
+  b->settle();
+  std::lock_guard lock(log->mu);
+  EXPECT_EQ(log->cids.at(cid), "0");
+  EXPECT_EQ(log->cids.at(fresh), "1");
+  EXPECT_EQ(log->cids.at(on_b), "0");
+}
+
+// A node that had not reloaded for the moderation yet gives a new client
+// its cid in the old numbering: the next node, which has reloaded, hears
+// so and starts it over, rather than taking its pos as current.
+TEST_F(SharedModerationTest, ACidGivenOutBeforeItsNodesReloadIsStartedOverOnTheNext) {
+  Cid given = b->admit(std::nullopt).cid;
+  b->settle();  // announced
+  const uint64_t pos = b->status().sequence;
+  EXPECT_EQ(pos, 3u) << "b's numbering is the old one";
+  a->cid_announced(given, "0");  // as the notice says
+  auto adm = a->admit(given, {}, true);
+  ASSERT_FALSE(adm.unchecked);
+  EXPECT_EQ(adm.cid, given);
+  Delta d = a->delta_since(given, pos, PacketFormat::json);
+  EXPECT_TRUE(d.started_over) << "its pos is from before the moderation";
+}
+
+// A client away for longer than the nodes remember its numbering comes
+// back with a cid from before the moderation to a node that never heard of
+// it: the store says which numbering the cid was given in, and the client
+// is started over.
+TEST_F(SharedModerationTest, ACidTheStoreKnowsFromBeforeTheModerationIsStartedOver) {
+  auto c = node("c");  // opened after the moderation
+  ASSERT_TRUE(c->admit(cid, {}, true).unchecked);
+  c->check_cid(cid, [] {});
+  c->settle();
+  auto adm = c->admit(cid, {}, false);
+  EXPECT_EQ(adm.cid, cid);
+  EXPECT_FALSE(adm.reallocated);
+  Delta d = c->delta_since(cid, 3, PacketFormat::json);
+  EXPECT_TRUE(d.started_over) << "its pos is from before the moderation";
+}
+
+// A cid heard of in a numbering newer than the one loaded here is placed
+// at the reload: current if the reload brings that numbering, behind if it
+// brings a newer one still (two moderations meanwhile).
+TEST_F(SharedModerationTest, ACidHeardOfInANewerNumberingIsPlacedAtTheReload) {
+  Cid fresh = started_over_on_a();  // given in numbering "1"; b has "0"
+  {
+    std::lock_guard lock(log->mu);
+    log->posts.erase(log->posts.begin());  // a second moderation removed post 1
+    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
+    ++log->rewrites;
+  }
+  b->cid_announced(fresh, "1");
+  ASSERT_TRUE(b->admit(fresh, {}, true).unchecked) << "placed only once b has compared the stamp";
+  b->check_cid(fresh, [] {});
+  b->settle();  // reloaded: "2"
+  ASSERT_EQ(b->admit(fresh, {}, false).cid, fresh);
   Delta d = b->delta_since(fresh, 4, PacketFormat::json);
   EXPECT_TRUE(d.started_over) << "its pos is from before the second moderation";
 }
