@@ -1,5 +1,7 @@
 #include "options.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -89,6 +91,10 @@ const char* store_name(Store s) { return s == Store::file ? "file store" : "Post
                "                       --server-threads, 1 by default) and this program on\n"
                "                       core W, when the machine has more than W cores; for\n"
                "                       the fan-out and the posting phase with the file store\n"
+               "  --posters-core N     the posting phase's posters on core N once its\n"
+               "                       readers' threads have started (they stay where they\n"
+               "                       are): with --pin on two cores, 0 puts the posters\n"
+               "                       beside the server instead of behind the readers\n"
                "  --nginx PATH         nginx binary for --peer (/usr/sbin/nginx)\n"
                "  --nchan-module PATH  Nchan module nginx loads (Debian's path; \"\" if built in)\n");
   std::exit(code);
@@ -188,6 +194,8 @@ Options parse_options(int argc, char** argv) {
       o.peer = true;
     else if (a == "--pin")
       o.pin = true;
+    else if (a == "--posters-core")
+      o.posters_core = static_cast<int>(number(0, CPU_SETSIZE - 1));
     else if (a == "--nginx")
       o.nginx = value();
     else if (a == "--nchan-module")

@@ -72,6 +72,11 @@ struct Options {
   bool peer = false;
   // --pin (and --peer): the server on cores of its own (server_proc.h).
   bool pin = false;
+  // --posters-core N: the posting phase's posters (this program's main
+  // thread) on core N once its readers' threads have started, which stay
+  // where they were (-1: not moved). With --pin on two cores, 0 puts the
+  // posters beside the server instead of behind the readers on core 1.
+  int posters_core = -1;
   std::string nginx = "/usr/sbin/nginx";
   std::string nchan_module = "/usr/lib/nginx/modules/ngx_nchan_module.so";
 };

@@ -177,17 +177,35 @@ int server_cores(const Options& o) {
   return threads;
 }
 
+namespace {
+
+// Pins the calling thread, and the threads it starts later, to one core;
+// empty, or why not.
+std::string pin_calling_thread(int core) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(core, &set);
+  if (::sched_setaffinity(0, sizeof set, &set) != 0) return std::strerror(errno);
+  return {};
+}
+
+}  // namespace
+
 std::string pin_load_program(const Options& o) {
   int cores = server_cores(o);
   if (cores == 0)
     return pinned_threads(o) > 0 ? "not pinned: the server's threads take every core"
                                  : "not pinned (only with --pin or --peer)";
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cores, &set);
   std::string server = cores == 1 ? "core 0" : fmt("cores 0-%d", cores - 1);
-  if (::sched_setaffinity(0, sizeof set, &set) != 0) return server + " / not pinned: " + std::strerror(errno);
+  if (std::string err = pin_calling_thread(cores); !err.empty()) return server + " / not pinned: " + err;
   return server + fmt(" / core %d", cores);
+}
+
+std::string pin_posters(const Options& o) {
+  if (static_cast<unsigned>(o.posters_core) >= std::thread::hardware_concurrency())
+    return fmt("not moved: the machine has no core %d", o.posters_core);
+  if (std::string err = pin_calling_thread(o.posters_core); !err.empty()) return "not moved: " + err;
+  return fmt("core %d (the readers' threads stay where they started)", o.posters_core);
 }
 
 // Has the server exited? Then reap it and say how.

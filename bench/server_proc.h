@@ -53,6 +53,9 @@ void spawn_nginx(const Options& o, ServerProc& s);
 // threads it starts later) and says what it did.
 int server_cores(const Options& o);
 std::string pin_load_program(const Options& o);
+// --posters-core: pins the calling thread (the posters') to that core and
+// says where it is now; threads started before stay where they were.
+std::string pin_posters(const Options& o);
 
 // Has the server exited? Then reap it and say how.
 std::optional<std::string> server_exited(ServerProc& s);

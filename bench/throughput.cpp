@@ -83,6 +83,9 @@ net::awaitable<double> throughput_phase(Run& run, Store store) {
   uint64_t reached = co_await await_waiting(run, cs, nodes, P);
   add(P, "readers asked for / waiting", fmt("%d / %" PRIu64, o.readers, reached));
   if (reached == 0 && o.readers > 0) throw std::runtime_error("no reader reached the waiting state");
+  // The readers' threads have started where this thread was; the posters
+  // run on this one.
+  if (o.posters_core >= 0) add(P, "posters pinned to", pin_posters(o));
 
   std::atomic<uint64_t> next_id{0};
   uint64_t acked_total = 0;

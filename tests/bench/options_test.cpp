@@ -47,6 +47,15 @@ TEST(BenchOptions, PinningIsRefusedWithPostgresOrSeveralNodes) {
               "--pin or --peer .* the nodes phase");
 }
 
+// --posters-core moves only the posting phase's posters; unset, nothing
+// moves.
+TEST(BenchOptions, PostersCoreIsACoreNumber) {
+  EXPECT_EQ(parse({}).posters_core, -1);
+  EXPECT_EQ(parse({"--pin", "--posters-core", "0"}).posters_core, 0);
+  EXPECT_EQ(parse({"--posters-core=3"}).posters_core, 3);
+  EXPECT_EXIT(parse({"--posters-core", "-1"}), testing::ExitedWithCode(2), "--posters-core must be a number");
+}
+
 TEST(BenchOptions, StorePg) {
   EXPECT_EQ(parse({"--store", "pg"}).store, Store::pg);
   EXPECT_EQ(parse({"--store=file"}).store, Store::file);
