@@ -97,6 +97,12 @@ bool CidTable::behind(Cid cid) const {
   return it != entries_.end() && it->second.epoch != epoch_;
 }
 
+std::optional<uint64_t> CidTable::epoch_of(Cid cid) const {
+  auto it = entries_.find(cid);
+  if (it == entries_.end()) return std::nullopt;
+  return it->second.epoch;
+}
+
 void CidTable::caught_up(Cid cid) {
   if (behind_ == 0) return;
   auto it = entries_.find(cid);

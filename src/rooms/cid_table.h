@@ -66,8 +66,8 @@ inline constexpr Cid kCidLimit = 0x10000000;
 inline constexpr Cid kExpiredCid = -1;
 inline constexpr size_t kCountedCidsPerAddress = 16;
 // How long a node remembers a cid it heard of, and the numbering its client
-// had (see "Other nodes"); the store remembers the cid longer
-// (Room::check_cid asks it), but not the numbering.
+// had (see "Other nodes"); the store remembers both longer (a day:
+// Room::check_cid asks it).
 inline constexpr std::chrono::minutes kElsewhereMemory{10};
 
 class CidTable {
@@ -135,6 +135,9 @@ class CidTable {
   // delivery of a stream; with no entry behind (the table keeps count)
   // it looks nothing up.
   bool behind(Cid cid) const;
+  // The last epoch the client of `cid` saw; nullopt when `cid` is not in
+  // the table (kBehindEpoch when retired).
+  std::optional<uint64_t> epoch_of(Cid cid) const;
   // `cid` was given a fresh view: it is in the current epoch now.
   void caught_up(Cid cid);
   // Gives the client of `cid` a new cid: an entry like its own (epoch,

@@ -38,6 +38,15 @@ std::filesystem::path blacklist_path(const RoomConfig& c) {
 
 std::atomic<uint64_t> next_room_id{1};  // Room::id()
 
+// The change stamps of this many recent epochs are kept: a cid announced
+// after a reload or two since its client's last reply is still told in the
+// numbering of that reply (Room::numbering_of_locked).
+constexpr size_t kEpochStampsKept = 4;
+
+// Loads of the store in a row while moderations keep moving its change
+// stamp (Room::load).
+constexpr int kLoadTries = 3;
+
 }  // namespace
 
 Room::Room(RoomSettings settings, std::unique_ptr<Store> store, const Clock& clock)
@@ -54,16 +63,15 @@ Room::Room(RoomSettings settings, std::unique_ptr<Store> store, const Clock& clo
 Room::~Room() { close(); }
 
 Status Room::open(std::vector<std::string>* warnings) {
-  // Read before the store: a change in between only causes one reload more.
-  std::string stamp = store_->change_stamp();
-  auto snap = store_->open();
+  std::string stamp;
+  auto snap = load(stamp);
   if (!snap) return snap.status();
   if (warnings) warnings->insert(warnings->end(), snap->warnings.begin(), snap->warnings.end());
   Stamp last{};
   std::vector<Stamp> known;
   {
     std::lock_guard lock(mu_);
-    change_stamp_ = stamp;
+    stamp_loaded_locked(stamp);
     load_window(*snap);
     if (!window_.empty()) last = Stamp{window_.back().sec, window_.back().usec};
     known.reserve(window_.size());
@@ -514,10 +522,9 @@ void Room::announce(Cid cid, std::function<void(Cid)> then) {
   {
     std::lock_guard lock(mu_);
     first = announcements_.empty();
-    // The numbering its client's positions are in: the one loaded here,
-    // unless a reload came since the cid was given (then not said).
-    std::string numbering = cids_.behind(cid) ? std::string() : change_stamp_;
-    announcements_.push_back(Announcement{cid, std::move(numbering), std::move(then)});
+    // The numbering its client's positions are in, even when a reload came
+    // since the cid was given or its reply was made.
+    announcements_.push_back(Announcement{cid, numbering_of_locked(cid), std::move(then)});
   }
   // One task for all announcements queued before it runs: many clients
   // arriving at once cost one commit, not one each.
@@ -590,6 +597,20 @@ Cid Room::renew_cid(Cid cid, std::function<void()> announced) {
   }
   announce(*fresh, [announced = std::move(announced)](Cid) { announced(); });
   return *fresh;
+}
+
+void Room::stamp_loaded_locked(std::string stamp) {
+  if (epoch_stamps_.size() == kEpochStampsKept) epoch_stamps_.erase(epoch_stamps_.begin());
+  epoch_stamps_.emplace_back(cids_.epoch(), stamp);
+  change_stamp_ = std::move(stamp);
+}
+
+std::string Room::numbering_of_locked(Cid cid) const {
+  std::optional<uint64_t> epoch = cids_.epoch_of(cid);
+  if (!epoch) return {};
+  for (const auto& [e, stamp] : epoch_stamps_)
+    if (e == *epoch) return stamp;
+  return {};  // retired (kBehindEpoch), or from an epoch long gone
 }
 
 void Room::cid_announced(Cid cid, std::string_view numbering) {
@@ -766,9 +787,24 @@ Result<bool> Room::reload_if_stamp_moved() {
   return moved;
 }
 
+Result<StoreSnapshot> Room::load(std::string& stamp) {
+  stamp = store_->change_stamp();
+  for (int tries = 1;; ++tries) {
+    auto snap = store_->open();
+    if (!snap) return snap;
+    std::string after = store_->change_stamp();
+    // The same stamp before and after: no moderation came in between, so
+    // the snapshot is in that numbering. Otherwise it may be in either:
+    // load again, and after kLoadTries keep the older stamp, which the
+    // next comparison finds moved (one reload more).
+    if (after == stamp || tries == kLoadTries) return snap;
+    stamp = std::move(after);
+  }
+}
+
 Status Room::reload_now() {
-  std::string stamp = store_->change_stamp();
-  auto snap = store_->open();
+  std::string stamp;
+  auto snap = load(stamp);
   if (!snap) return snap.status();
   Waiters woken;
   {
@@ -785,7 +821,7 @@ Status Room::reload_now() {
     announced_sequence_ = sequence_;
     hinted_sequence_ = 0;
     refuted_.clear();
-    change_stamp_ = std::move(stamp);
+    stamp_loaded_locked(std::move(stamp));
     woken = take_waiters_locked();
   }
   wake_all(std::move(woken));

@@ -343,6 +343,9 @@ class Room {
   uint64_t expected_sequence_locked() const {
     return std::max({sequence_, announced_sequence_, hinted_sequence_});
   }
+  // Opens the store, and sets `stamp` to the change stamp its snapshot is
+  // in (read before and after it; see kLoadTries in room.cpp).
+  Result<StoreSnapshot> load(std::string& stamp);
   // On the commit thread: loads the store again (see reload()).
   Status reload_now();
   // On the commit thread: compares the store's change stamp with the one
@@ -352,6 +355,13 @@ class Room {
   bool stamp_unchecked_locked() const { return stamp_compared_ != stamp_notices_; }  // under mu_
   // The epoch here of a client given its cid in `numbering` (see cid_announced). Under mu_.
   std::optional<uint64_t> numbering_epoch_locked(std::string_view numbering) const;
+  // The store was (re)loaded with change stamp `stamp`, in the table's
+  // current epoch. Under mu_.
+  void stamp_loaded_locked(std::string stamp);
+  // The numbering the client of `cid` was last given its positions in: the
+  // stamp its epoch was loaded with, while that epoch is a recent one
+  // (kEpochStampsKept); empty when not known. Under mu_.
+  std::string numbering_of_locked(Cid cid) const;
   void load_window(StoreSnapshot& snap);                                                        // under mu_
   Delta delta_locked(uint64_t pos, PacketFormat fmt, bool start_over, std::optional<Cid> cid);  // under mu_
   // The end of the packet that starts at window_[begin] (see kMaxPacketPosts). Under mu_.
@@ -431,7 +441,9 @@ class Room {
   Waiters waiters_;
   std::atomic<bool> stopping_{false};  // stop_readers() was called: no more waiters; set under mu_
   std::vector<PublishObserver> observers_;
-  std::string change_stamp_;         // the store's change stamp at the last (re)load
+  std::string change_stamp_;  // the store's change stamp at the last (re)load
+  // The stamps of the last few epochs, oldest first (numbering_of_locked).
+  std::vector<std::pair<uint64_t, std::string>> epoch_stamps_;
   std::string failed_reload_stamp_;  // a stamp whose reload failed (reported once)
 };
 

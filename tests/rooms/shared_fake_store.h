@@ -11,11 +11,13 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "store/store.h"
@@ -30,6 +32,9 @@ struct SharedLog {
   std::map<std::string, size_t> chatters;  // per node
   std::map<int64_t, std::string> cids;     // announced, with their numbering
   int announcements = 0;                   // announce_cids() calls
+  // Runs once, under mu, as the next open() begins: a change that lands
+  // between a node's reading of the change stamp and its snapshot.
+  std::function<void(SharedLog&)> before_open;
 };
 
 class SharedFakeStore final : public Store {
@@ -39,6 +44,7 @@ class SharedFakeStore final : public Store {
 
   Result<StoreSnapshot> open() override {
     std::lock_guard lock(log_->mu);
+    if (auto change = std::exchange(log_->before_open, nullptr)) change(*log_);
     StoreSnapshot s;
     s.recent = log_->posts;
     s.sequence = log_->posts.size();

@@ -480,6 +480,57 @@ TEST_F(SharedModerationTest, ACidHeardOfInANewerNumberingIsPlacedAtTheReload) {
   EXPECT_TRUE(d.started_over) << "its pos is from before the second moderation";
 }
 
+// A second moderation reloads a between the reply it made to start a
+// client over and the client's new cid: the reply's pos is in the
+// numbering of before that reload, and so the new cid is told in it, not
+// without one (which the other nodes would take as their own numbering).
+TEST_F(SharedModerationTest, ACidRenewedAcrossAReloadIsToldInTheNumberingOfItsReply) {
+  ASSERT_EQ(a->admit(cid, {}, true).cid, cid);
+  Delta d = a->delta_since(cid, 3, PacketFormat::json);
+  ASSERT_TRUE(d.started_over);
+  EXPECT_EQ(d.pos, 4u) << "in numbering 1";
+  {
+    std::lock_guard lock(log->mu);
+    log->posts.erase(log->posts.begin());  // a second moderation removed post 1
+    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
+    ++log->rewrites;
+  }
+  a->store_changed(std::nullopt);
+  a->settle();  // reloaded: "2"
+  Cid fresh = a->renew_cid(cid, [] {});
+  a->replied(fresh);
+  a->settle();  // announced
+  {
+    std::lock_guard lock(log->mu);
+    EXPECT_EQ(log->cids.at(fresh), "1");
+  }
+  ASSERT_EQ(a->admit(fresh, {}, true).cid, fresh);
+  EXPECT_TRUE(a->delta_since(fresh, 4, PacketFormat::json).started_over) << "behind here too";
+}
+
+// A moderation lands while a node loads the store, after it read the
+// change stamp and before its snapshot: the node has the newer window, and
+// must know it is in the newer numbering, or a cid told in the older one
+// would be taken as current there.
+TEST_F(SharedModerationTest, AModerationDuringALoadIsInTheNumberingLoaded) {
+  Cid given = a->admit(std::nullopt).cid;
+  a->settle();  // told in numbering "1"
+  const uint64_t pos = a->status().sequence;
+  log->before_open = [](SharedLog& l) {
+    l.posts.erase(l.posts.begin());  // a second moderation removed post 1
+    for (size_t i = 0; i < l.posts.size(); ++i) l.posts[i].seq = i + 1;
+    ++l.rewrites;
+  };
+  auto c = node("c");
+  EXPECT_EQ(window_seqs(*c), (std::vector<uint64_t>{1, 2, 3})) << "the newer window";
+  c->cid_announced(given, "1");
+  auto adm = c->admit(given, {}, true);
+  ASSERT_FALSE(adm.unchecked);
+  ASSERT_EQ(adm.cid, given);
+  Delta d = c->delta_since(given, pos, PacketFormat::json);
+  EXPECT_TRUE(d.started_over) << "its pos is from before the second moderation";
+}
+
 // Alone, a node keeps the cid of a client it starts over.
 TEST(RenewCid, WithAStoreOfItsOwnTheCidStays) {
   ManualClock clock{SysTime{std::chrono::seconds(1732450000)}};
