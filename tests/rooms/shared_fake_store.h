@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <memory>
@@ -114,6 +115,20 @@ inline uint64_t write_elsewhere(SharedLog& log, size_t n, const std::string& nic
     log.posts.push_back(p);
   }
   return log.posts.size();
+}
+
+// A moderation elsewhere removed post `seq`: the later posts are numbered
+// down by one and the change stamp moves. The caller holds log.mu.
+inline void remove_post_locked(SharedLog& log, uint64_t seq) {
+  log.posts.erase(log.posts.begin() + static_cast<std::ptrdiff_t>(seq - 1));
+  for (size_t i = 0; i < log.posts.size(); ++i) log.posts[i].seq = i + 1;
+  ++log.rewrites;
+}
+
+// The same, under the log's lock.
+inline void moderate_elsewhere(SharedLog& log, uint64_t seq) {
+  std::lock_guard lock(log.mu);
+  remove_post_locked(log, seq);
 }
 
 }  // namespace chaton::rooms_test

@@ -177,12 +177,7 @@ TEST_F(SharedRoomTest, ARefutedPosDoesNotMakeTheNextReaderFromAFasterNodeStartOv
 
 TEST_F(SharedRoomTest, AnOwnBatchNumberedBelowTheRoomAfterAModerationWaitsForTheReload) {
   auto b = node_after(3);
-  {
-    std::lock_guard lock(log->mu);  // a moderation removed post 2 elsewhere
-    log->posts.erase(log->posts.begin() + 1);
-    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
-    ++log->rewrites;
-  }
+  moderate_elsewhere(*log, 2);  // a moderation removed post 2 elsewhere
   auto mine = post_and_settle(*b, "bob", "after the moderation");
   ASSERT_TRUE(mine);
   EXPECT_EQ(mine->seq, 3u);  // below the room's 3 before the reload
@@ -231,12 +226,7 @@ TEST_F(SharedRoomTest, AChangeWithoutASequenceReloadsWhenTheStampMoved) {
   Cid cid = b->admit(std::nullopt).cid;
   auto reader = std::make_shared<CountingWaiter>();
   ASSERT_TRUE(b->wait(cid, 3, reader));
-  {
-    std::lock_guard lock(log->mu);
-    log->posts.erase(log->posts.begin() + 1);  // a moderation removed post 2
-    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
-    ++log->rewrites;
-  }
+  moderate_elsewhere(*log, 2);  // a moderation removed post 2
   b->store_changed(std::nullopt);
   b->settle();
   EXPECT_EQ(reader->wakes.load(), 1);
@@ -264,12 +254,7 @@ class SharedModerationTest : public SharedRoomTest {
     ASSERT_EQ(b->admit(cid, {}, false).cid, cid);
     a->replied(cid);
     b->replied(cid);
-    {
-      std::lock_guard lock(log->mu);
-      log->posts.erase(log->posts.begin() + 1);
-      for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
-      ++log->rewrites;
-    }
+    moderate_elsewhere(*log, 2);
     a->store_changed(std::nullopt);
     a->settle();
     a->store_changed(write_elsewhere(*log, 2));
@@ -401,13 +386,8 @@ TEST_F(SharedModerationTest, ANewCidHeardOfBeforeTheReloadIsBehindAfterTheNextOn
   b->store_changed(std::nullopt);
   b->cid_announced(fresh);
   held.unlock();
-  b->settle();  // reloaded
-  {
-    std::lock_guard lock(log->mu);
-    log->posts.erase(log->posts.begin());  // a second moderation removed post 1
-    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
-    ++log->rewrites;
-  }
+  b->settle();                  // reloaded
+  moderate_elsewhere(*log, 1);  // a second moderation removed post 1
   b->store_changed(std::nullopt);
   b->settle();
   EXPECT_EQ(window_seqs(*b), (std::vector<uint64_t>{1, 2, 3}));
@@ -465,12 +445,7 @@ TEST_F(SharedModerationTest, ACidTheStoreKnowsFromBeforeTheModerationIsStartedOv
 // brings a newer one still (two moderations meanwhile).
 TEST_F(SharedModerationTest, ACidHeardOfInANewerNumberingIsPlacedAtTheReload) {
   Cid fresh = started_over_on_a();  // given in numbering "1"; b has "0"
-  {
-    std::lock_guard lock(log->mu);
-    log->posts.erase(log->posts.begin());  // a second moderation removed post 1
-    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
-    ++log->rewrites;
-  }
+  moderate_elsewhere(*log, 1);      // a second moderation removed post 1
   b->cid_announced(fresh, "1");
   ASSERT_TRUE(b->admit(fresh, {}, true).unchecked) << "placed only once b has compared the stamp";
   b->check_cid(fresh, [] {});
@@ -489,12 +464,7 @@ TEST_F(SharedModerationTest, ACidRenewedAcrossAReloadIsToldInTheNumberingOfItsRe
   Delta d = a->delta_since(cid, 3, PacketFormat::json);
   ASSERT_TRUE(d.started_over);
   EXPECT_EQ(d.pos, 4u) << "in numbering 1";
-  {
-    std::lock_guard lock(log->mu);
-    log->posts.erase(log->posts.begin());  // a second moderation removed post 1
-    for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
-    ++log->rewrites;
-  }
+  moderate_elsewhere(*log, 1);  // a second moderation removed post 1
   a->store_changed(std::nullopt);
   a->settle();  // reloaded: "2"
   Cid fresh = a->renew_cid(cid, [] {});
@@ -516,11 +486,7 @@ TEST_F(SharedModerationTest, AModerationDuringALoadIsInTheNumberingLoaded) {
   Cid given = a->admit(std::nullopt).cid;
   a->settle();  // told in numbering "1"
   const uint64_t pos = a->status().sequence;
-  log->before_open = [](SharedLog& l) {
-    l.posts.erase(l.posts.begin());  // a second moderation removed post 1
-    for (size_t i = 0; i < l.posts.size(); ++i) l.posts[i].seq = i + 1;
-    ++l.rewrites;
-  };
+  log->before_open = [](SharedLog& l) { remove_post_locked(l, 1); };  // a second moderation
   auto c = node("c");
   EXPECT_EQ(window_seqs(*c), (std::vector<uint64_t>{1, 2, 3})) << "the newer window";
   c->cid_announced(given, "1");
