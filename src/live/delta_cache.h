@@ -15,10 +15,13 @@
 //  - what a reader at a pos is sent depends only on the window of recent
 //    posts, which does not change without its version moving (a publish,
 //    a reload, archiving);
-//  - `epoch` is the room's epoch of the reader's own last delta (0 before
-//    the first): a reader from before a reload (its cid behind, which
-//    delta_since() starts over) never takes the cached path, since that
-//    needs the room's epoch to equal it;
+//  - `epoch` is the room's epoch of the reader's own last delta; before
+//    the first, a long poll's is the epoch its admission found its cid
+//    current in, or CidTable::kBehindEpoch for a cid from before a reload
+//    (Room::Entrance), and a stream's is 0 (its cid is new, so current). A
+//    reader from before a reload (its cid behind, which delta_since()
+//    starts over) never takes the cached path, since that needs the room's
+//    epoch to equal it;
 //  - a delta that starts its reader over (`refresh`, or `started_over`
 //    for a format that cannot clear a view and goes on from the reload),
 //    or has nothing new (a reader at or beyond the room's end), is never

@@ -70,9 +70,10 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
     }
     cid_ = adm.cid;
     if (cid_ == kExpiredCid) return finish(Outcome::expired);
-    if (entrance.waiting) {
-      epoch_ = entrance.epoch;
-    } else {
+    // The epoch its cid is current in, or one that is never the room's: a
+    // client from before a reload is not given a delta kept for others.
+    epoch_ = entrance.epoch;
+    if (!entrance.waiting) {
       // Not waiting: a new cid, which is news (the client learns it at
       // once), or a pos the room is not at. Then there is news, unless
       // wait() below accepts it after all (a reader from a node further

@@ -473,11 +473,9 @@ Room::Entrance Room::admit_and_wait(std::optional<Cid> cid, std::string_view add
     std::lock_guard lock(mu_);
     e.admission = admit_locked(cid, address, may_check, dropped);
     const CidTable::Admission& a = e.admission;
+    if (!a.unchecked && a.cid != kExpiredCid && !cids_.behind(a.cid)) e.epoch = cids_.epoch();
     // Refused, unchecked or replaced, the client must hear of it first.
-    if (!a.unchecked && a.cid != kExpiredCid && !a.reallocated) {
-      e.waiting = wait_locked(a.cid, pos, waiter);
-      e.epoch = cids_.epoch();
-    }
+    if (!a.unchecked && a.cid != kExpiredCid && !a.reallocated) e.waiting = wait_locked(a.cid, pos, waiter);
   }
   admitted(e.admission, dropped);
   return e;
@@ -789,17 +787,21 @@ Result<bool> Room::reload_if_stamp_moved() {
 
 Result<StoreSnapshot> Room::load(std::string& stamp) {
   stamp = store_->change_stamp();
-  for (int tries = 1;; ++tries) {
-    auto snap = store_->open();
-    if (!snap) return snap;
+  auto snap = store_->open();
+  for (int tries = 1; snap && tries < kLoadTries; ++tries) {
+    // The same stamp after as before: no moderation came in between, so
+    // the snapshot is in that numbering. A stamp that cannot be read now
+    // proves nothing: the one read before stays, as when the tries run out
+    // or a second load fails, and the next comparison finds it moved if it
+    // did (one reload more).
     std::string after = store_->change_stamp();
-    // The same stamp before and after: no moderation came in between, so
-    // the snapshot is in that numbering. Otherwise it may be in either:
-    // load again, and after kLoadTries keep the older stamp, which the
-    // next comparison finds moved (one reload more).
-    if (after == stamp || tries == kLoadTries) return snap;
+    if (after == stamp || after.empty()) break;
+    auto again = store_->open();
+    if (!again) break;
+    snap = std::move(again);
     stamp = std::move(after);
   }
+  return snap;
 }
 
 Status Room::reload_now() {

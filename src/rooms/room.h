@@ -238,12 +238,15 @@ class Room {
   // admit(), and then, when the cid was admitted as it came (not refused,
   // unchecked or replaced) and wait(cid, pos, waiter) accepts, that wait,
   // in the same take of the lock: a comet request that finds nothing new
-  // (most of them) takes the lock once. `epoch`: the room's epoch when it
-  // began to wait (see epoch()).
+  // (most of them) takes the lock once. `epoch`: the room's epoch the
+  // admitted cid is current in (see epoch()), the one it began to wait in;
+  // CidTable::kBehindEpoch, never the room's, when its client is from
+  // before a reload, so its first delta comes from delta_since(), which
+  // starts it over (live/delta_cache.h).
   struct Entrance {
     CidTable::Admission admission;
     bool waiting = false;
-    uint64_t epoch = 0;
+    uint64_t epoch = CidTable::kBehindEpoch;
   };
   Entrance admit_and_wait(std::optional<Cid> cid, std::string_view address, bool may_check, uint64_t pos,
                           const std::shared_ptr<Waiter>& waiter);

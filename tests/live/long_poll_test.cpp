@@ -75,6 +75,15 @@ class LongPollTest : public ::testing::Test {
     timing.hard_timeout_min = timing.hard_timeout_max = std::chrono::duration<double>(kHard).count();
   }
 
+  // The room again, as one node's view of a store several nodes share.
+  void open_shared_room(std::shared_ptr<rooms_test::SharedLog> shared) {
+    room->close();
+    store = nullptr;
+    room = std::make_shared<Room>(testing::lobby_settings(true),
+                                  std::make_unique<rooms_test::SharedFakeStore>(std::move(shared)), time);
+    ASSERT_TRUE(room->open(nullptr));
+  }
+
   // A comet request (JSON) on a connection of its own; runs what it does at once.
   std::shared_ptr<FakeConnection> poll(std::optional<Cid> cid, uint64_t pos,
                                        std::string address = "192.0.2.1") {
@@ -293,25 +302,42 @@ TEST_F(LongPollTest, AWaitingJsonClientIsToldTheNewPosAfterAModeration) {
 // under a new cid waits until the other nodes can know that cid, which is
 // not while the commit thread is held (hold_then_wake(); release() lets it
 // go).
+// A node opened after a moderation (it never reloaded: its epoch is the
+// first) is asked by a client whose cid another node gave out before the
+// moderation. The client is started over: its first delta comes from the
+// room, not from the deltas this thread keeps for readers at the same pos
+// (live/delta_cache.h), which would take its pos as current.
+TEST_F(LongPollTest, ACidFromBeforeAModerationIsStartedOverByANodeThatNeverReloaded) {
+  auto log = std::make_shared<rooms_test::SharedLog>();
+  rooms_test::write_elsewhere(*log, 3);
+  rooms_test::moderate_elsewhere(*log, 1);  // numbering "1": posts 2 and 3 are 1 and 2
+  open_shared_room(log);
+  auto fresh = poll(std::nullopt, 1);  // a new reader at pos 1: this thread keeps its delta
+  ASSERT_EQ(fresh->responses.size(), 1u);
+  EXPECT_EQ(parse(fresh->responses[0]).texts, (std::vector<std::string>{"elsewhere 3"}));
+  constexpr Cid kOld = 4242;
+  room->cid_announced(kOld, "0");  // given out before the moderation
+  auto back = poll(kOld, 1);
+  room->settle();  // its new cid announced
+  io.poll();
+  ASSERT_EQ(back->responses.size(), 1u);
+  Reply r = parse(back->responses[0]);
+  EXPECT_NE(r.cid, kOld) << "started over under a new cid";
+  EXPECT_EQ(r.texts, (std::vector<std::string>{"elsewhere 2", "elsewhere 3"}))
+      << "started over: JSON goes on from the node's load, not from its old pos";
+  EXPECT_EQ(r.pos, 2u);
+}
+
 class LongPollRenewalTest : public LongPollTest {
  protected:
   void SetUp() override {
     LongPollTest::SetUp();
     log = std::make_shared<rooms_test::SharedLog>();
-    room->close();
-    store = nullptr;
-    room = std::make_shared<Room>(testing::lobby_settings(true),
-                                  std::make_unique<rooms_test::SharedFakeStore>(log), time);
-    ASSERT_TRUE(room->open(nullptr));
+    open_shared_room(log);
     room->store_changed(rooms_test::write_elsewhere(*log, 3));
     room->settle();
-    conn = waiting_poll();  // at pos 3
-    {
-      std::lock_guard lock(log->mu);
-      log->posts.erase(log->posts.begin());  // a moderation removed post 1
-      for (size_t i = 0; i < log->posts.size(); ++i) log->posts[i].seq = i + 1;
-      ++log->rewrites;
-    }
+    conn = waiting_poll();                    // at pos 3
+    rooms_test::moderate_elsewhere(*log, 1);  // a moderation removed post 1
     room->store_changed(std::nullopt);
     room->settle();  // reloaded: the request is woken (its wake-up is queued)
   }

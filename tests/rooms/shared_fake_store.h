@@ -33,9 +33,12 @@ struct SharedLog {
   std::map<std::string, size_t> chatters;  // per node
   std::map<int64_t, std::string> cids;     // announced, with their numbering
   int announcements = 0;                   // announce_cids() calls
-  // Runs once, under mu, as the next open() begins: a change that lands
-  // between a node's reading of the change stamp and its snapshot.
-  std::function<void(SharedLog&)> before_open;
+  // Run once, under mu, as the next open() begins (a change that lands
+  // between a node's reading of the change stamp and its snapshot) or as
+  // it ends (one that lands after the snapshot).
+  std::function<void(SharedLog&)> before_open, after_open;
+  std::atomic<bool> fail_opens{false};  // open() fails, as with the database away
+  int stamp_failures = 0;               // the next change_stamp() calls that fail ("")
 };
 
 class SharedFakeStore final : public Store {
@@ -45,11 +48,13 @@ class SharedFakeStore final : public Store {
 
   Result<StoreSnapshot> open() override {
     std::lock_guard lock(log_->mu);
+    if (log_->fail_opens) return Status(Errc::unavailable, "fake store: opens fail");
     if (auto change = std::exchange(log_->before_open, nullptr)) change(*log_);
     StoreSnapshot s;
     s.recent = log_->posts;
     s.sequence = log_->posts.size();
     s.last_post = log_->posts.empty() ? 0 : log_->posts.back().sec;
+    if (auto change = std::exchange(log_->after_open, nullptr)) change(*log_);
     return s;
   }
   Status append(std::span<Post> batch) override {
@@ -95,6 +100,10 @@ class SharedFakeStore final : public Store {
   }
   std::string change_stamp() override {
     std::lock_guard lock(log_->mu);
+    if (log_->stamp_failures > 0) {
+      --log_->stamp_failures;
+      return {};
+    }
     return std::to_string(log_->rewrites);
   }
 

@@ -497,6 +497,64 @@ TEST_F(SharedModerationTest, AModerationDuringALoadIsInTheNumberingLoaded) {
   EXPECT_TRUE(d.started_over) << "its pos is from before the second moderation";
 }
 
+// A moderation lands just after a node's snapshot, before it reads the
+// stamp again: the node loads again rather than take the newer stamp for
+// the older posts (then a cid told in the newer numbering would be served
+// its pos against the older window).
+TEST_F(SharedModerationTest, AModerationRightAfterALoadIsLoadedToo) {
+  log->after_open = [](SharedLog& l) { remove_post_locked(l, 1); };  // a second moderation
+  auto c = node("c");
+  EXPECT_EQ(window_seqs(*c), (std::vector<uint64_t>{1, 2, 3})) << "loaded again";
+  constexpr Cid kGiven = 4242;
+  c->cid_announced(kGiven, "2");  // at pos 3, the newest post in numbering "2"
+  auto adm = c->admit(kGiven, {}, true);
+  if (adm.unchecked) {
+    c->check_cid(kGiven, [] {});
+    c->settle();
+    adm = c->admit(kGiven, {}, false);
+  }
+  ASSERT_EQ(adm.cid, kGiven);
+  Delta d = c->delta_since(kGiven, 3, PacketFormat::json);
+  EXPECT_FALSE(d.started_over);
+  EXPECT_TRUE(texts(d).empty()) << "nothing after 3 in numbering 2";
+}
+
+// The stamp moved during a node's load and cannot be read after it: the
+// node keeps the stamp it read before (an older numbering, whose clients
+// the others start over) rather than none (which they take as their own).
+TEST_F(SharedModerationTest, AStampThatCannotBeReadAfterALoadIsNotTakenForOne) {
+  log->before_open = [](SharedLog& l) {
+    remove_post_locked(l, 1);  // a second moderation
+    l.stamp_failures = 2;
+  };
+  auto c = node("c");
+  Cid given = c->admit(std::nullopt).cid;
+  c->settle();  // announced
+  std::lock_guard lock(log->mu);
+  EXPECT_EQ(log->cids.at(given), "1");
+}
+
+// The stamp moved during a node's load and the store fails the second
+// load: the node opens with the first, rather than fail to open, and
+// finds the stamp moved at its next comparison.
+TEST_F(SharedModerationTest, ASecondLoadThatFailsKeepsTheFirst) {
+  log->before_open = [](SharedLog& l) {
+    remove_post_locked(l, 1);  // a second moderation
+    l.fail_opens = true;
+  };
+  auto c = node("c");
+  EXPECT_EQ(window_seqs(*c), (std::vector<uint64_t>{1, 2, 3}));
+  log->fail_opens = false;
+  c->store_changed(std::nullopt);
+  c->settle();  // compares: "1" loaded, "2" in the store: reloads
+  constexpr Cid kOld = 4242;
+  c->cid_announced(kOld, "1");
+  auto adm = c->admit(kOld, {}, true);
+  ASSERT_FALSE(adm.unchecked);
+  ASSERT_EQ(adm.cid, kOld);
+  EXPECT_TRUE(c->delta_since(kOld, 4, PacketFormat::json).started_over) << "numbering 2 is loaded";
+}
+
 // Alone, a node keeps the cid of a client it starts over.
 TEST(RenewCid, WithAStoreOfItsOwnTheCidStays) {
   ManualClock clock{SysTime{std::chrono::seconds(1732450000)}};
