@@ -793,11 +793,14 @@ Result<StoreSnapshot> Room::load(std::string& stamp) {
     // the snapshot is in that numbering. A stamp that cannot be read now
     // proves nothing: the one read before stays, as when the tries run out
     // or a second load fails, and the next comparison finds it moved if it
-    // did (one reload more).
+    // did (one reload more). Both reads failing ("" twice) pass for equal:
+    // the store is failing, and what it announces fails too.
     std::string after = store_->change_stamp();
     if (after == stamp || after.empty()) break;
     auto again = store_->open();
-    if (!again) break;
+    // Keep the first, unless no stamp was read before it: then its
+    // numbering is not known at all, and the load fails.
+    if (!again) return stamp.empty() ? again : snap;
     snap = std::move(again);
     stamp = std::move(after);
   }
