@@ -300,6 +300,17 @@ class SharedModerationTest : public SharedRoomTest {
     EXPECT_TRUE(b->wait(fresh, 4, std::make_shared<CountingWaiter>()));
   }
 
+  // `node` hears that another node gave out `given` in `numbering`, and
+  // the client comes with it at `pos`: admitted at once (the numbering
+  // placed), the delta it is sent.
+  Delta told_then_asked(Room& node, Cid given, const std::string& numbering, uint64_t pos) {
+    node.cid_announced(given, numbering);
+    auto adm = node.admit(given, {}, true);
+    EXPECT_FALSE(adm.unchecked) << "numbering " << numbering << " placed at once";
+    EXPECT_EQ(adm.cid, given);
+    return node.delta_since(given, pos, PacketFormat::json);
+  }
+
   std::unique_ptr<Room> a, b;
   Cid cid = kExpiredCid;
 };
@@ -416,11 +427,7 @@ TEST_F(SharedModerationTest, ACidGivenOutBeforeItsNodesReloadIsStartedOverOnTheN
   b->settle();  // announced
   const uint64_t pos = b->status().sequence;
   EXPECT_EQ(pos, 3u) << "b's numbering is the old one";
-  a->cid_announced(given, "0");  // as the notice says
-  auto adm = a->admit(given, {}, true);
-  ASSERT_FALSE(adm.unchecked);
-  EXPECT_EQ(adm.cid, given);
-  Delta d = a->delta_since(given, pos, PacketFormat::json);
+  Delta d = told_then_asked(*a, given, "0", pos);  // as the notice says
   EXPECT_TRUE(d.started_over) << "its pos is from before the moderation";
 }
 
@@ -489,11 +496,7 @@ TEST_F(SharedModerationTest, AModerationDuringALoadIsInTheNumberingLoaded) {
   log->before_open = [](SharedLog& l) { remove_post_locked(l, 1); };  // a second moderation
   auto c = node("c");
   EXPECT_EQ(window_seqs(*c), (std::vector<uint64_t>{1, 2, 3})) << "the newer window";
-  c->cid_announced(given, "1");
-  auto adm = c->admit(given, {}, true);
-  ASSERT_FALSE(adm.unchecked);
-  ASSERT_EQ(adm.cid, given);
-  Delta d = c->delta_since(given, pos, PacketFormat::json);
+  Delta d = told_then_asked(*c, given, "1", pos);
   EXPECT_TRUE(d.started_over) << "its pos is from before the second moderation";
 }
 
@@ -505,12 +508,8 @@ TEST_F(SharedModerationTest, AModerationRightAfterALoadIsLoadedToo) {
   log->after_open = [](SharedLog& l) { remove_post_locked(l, 1); };  // a second moderation
   auto c = node("c");
   EXPECT_EQ(window_seqs(*c), (std::vector<uint64_t>{1, 2, 3})) << "loaded again";
-  constexpr Cid kGiven = 4242;
-  c->cid_announced(kGiven, "2");  // at pos 3, the newest post in numbering "2"
-  auto adm = c->admit(kGiven, {}, true);
-  ASSERT_FALSE(adm.unchecked) << "numbering 2 is the one loaded, not one to come";
-  ASSERT_EQ(adm.cid, kGiven);
-  Delta d = c->delta_since(kGiven, 3, PacketFormat::json);
+  // Numbering 2 is the one loaded, not one to come; 3 is its newest post.
+  Delta d = told_then_asked(*c, 4242, "2", 3);
   EXPECT_FALSE(d.started_over);
   EXPECT_TRUE(texts(d).empty()) << "nothing after 3 in numbering 2";
 }
@@ -543,11 +542,7 @@ TEST_F(SharedModerationTest, ASecondLoadThatFailsKeepsTheFirst) {
   EXPECT_EQ(window_seqs(*c), (std::vector<uint64_t>{1, 2, 3, 4})) << "the first load";
   log->fail_opens = false;
   constexpr Cid kOld = 4242;
-  c->cid_announced(kOld, "1");
-  auto adm = c->admit(kOld, {}, true);
-  ASSERT_FALSE(adm.unchecked);
-  ASSERT_EQ(adm.cid, kOld);
-  EXPECT_FALSE(c->delta_since(kOld, 4, PacketFormat::json).started_over) << "numbering 1, as loaded";
+  EXPECT_FALSE(told_then_asked(*c, kOld, "1", 4).started_over) << "numbering 1, as loaded";
   c->store_changed(std::nullopt);
   c->settle();  // compares: "1" loaded, "2" in the store: reloads
   EXPECT_EQ(window_seqs(*c), (std::vector<uint64_t>{1, 2, 3}));
