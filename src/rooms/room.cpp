@@ -473,9 +473,11 @@ Room::Entrance Room::admit_and_wait(std::optional<Cid> cid, std::string_view add
     std::lock_guard lock(mu_);
     e.admission = admit_locked(cid, address, may_check, dropped);
     const CidTable::Admission& a = e.admission;
-    if (!a.unchecked && a.cid != kExpiredCid && !cids_.behind(a.cid)) e.epoch = cids_.epoch();
-    // Refused, unchecked or replaced, the client must hear of it first.
-    if (!a.unchecked && a.cid != kExpiredCid && !a.reallocated) e.waiting = wait_locked(a.cid, pos, waiter);
+    if (!a.unchecked && a.cid != kExpiredCid) {
+      if (!cids_.behind(a.cid)) e.epoch = cids_.epoch();
+      // Replaced, the client must hear of it first.
+      if (!a.reallocated) e.waiting = wait_locked(a.cid, pos, waiter);
+    }
   }
   admitted(e.admission, dropped);
   return e;
@@ -599,8 +601,12 @@ Cid Room::renew_cid(Cid cid, std::function<void()> announced) {
 
 void Room::stamp_loaded_locked(std::string stamp) {
   if (epoch_stamps_.size() == kEpochStampsKept) epoch_stamps_.erase(epoch_stamps_.begin());
-  epoch_stamps_.emplace_back(cids_.epoch(), stamp);
-  change_stamp_ = std::move(stamp);
+  epoch_stamps_.emplace_back(cids_.epoch(), std::move(stamp));
+}
+
+const std::string& Room::change_stamp_locked() const {
+  static const std::string none;
+  return epoch_stamps_.empty() ? none : epoch_stamps_.back().second;
 }
 
 std::string Room::numbering_of_locked(Cid cid) const {
@@ -633,9 +639,9 @@ std::optional<uint64_t> Room::numbering_epoch_locked(std::string_view numbering)
   // the numbering the reload brings.
   if (numbering.empty()) return stamp_unchecked_locked() ? std::nullopt : std::optional(cids_.epoch());
   // The one loaded here: current, and behind after the next reload.
-  if (numbering == change_stamp_) return cids_.epoch();
+  if (numbering == change_stamp_locked()) return cids_.epoch();
   // One before it: started over when it comes.
-  auto given = stamp_number(numbering), loaded = stamp_number(change_stamp_);
+  auto given = stamp_number(numbering), loaded = stamp_number(change_stamp_locked());
   if (given && loaded && *given < *loaded) return CidTable::kBehindEpoch;
   // A newer one, which this node reloads for next: placed then (Room::reload_if_stamp_moved).
   return std::nullopt;
@@ -742,7 +748,7 @@ void Room::reload_if_changed() {
   std::string stamp = store_->change_stamp();
   {
     std::lock_guard lock(mu_);
-    if (stamp == change_stamp_) return;
+    if (stamp == change_stamp_locked()) return;
   }
   Status st = reload();
   if (st) return;
@@ -770,7 +776,7 @@ Result<bool> Room::reload_if_stamp_moved() {
   bool moved;
   {
     std::lock_guard lock(mu_);
-    moved = stamp != change_stamp_;
+    moved = stamp != change_stamp_locked();
   }
   if (moved) {
     if (Status st = reload_now(); !st) return st;
@@ -781,7 +787,7 @@ Result<bool> Room::reload_if_stamp_moved() {
   // one while the comparison was pending, was recorded without an epoch
   // (cid_announced): this node has the newest numbering now, unless
   // another notice came meanwhile.
-  if (!stamp_unchecked_locked()) cids_.settle_elsewhere(change_stamp_);
+  if (!stamp_unchecked_locked()) cids_.settle_elsewhere(change_stamp_locked());
   return moved;
 }
 

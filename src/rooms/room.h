@@ -361,6 +361,8 @@ class Room {
   // The store was (re)loaded with change stamp `stamp`, in the table's
   // current epoch. Under mu_.
   void stamp_loaded_locked(std::string stamp);
+  // The store's change stamp at the last (re)load; empty before open(). Under mu_.
+  const std::string& change_stamp_locked() const;
   // The numbering the client of `cid` was last given its positions in: the
   // stamp its epoch was loaded with, while that epoch is a recent one
   // (kEpochStampsKept); empty when not known. Under mu_.
@@ -444,8 +446,8 @@ class Room {
   Waiters waiters_;
   std::atomic<bool> stopping_{false};  // stop_readers() was called: no more waiters; set under mu_
   std::vector<PublishObserver> observers_;
-  std::string change_stamp_;  // the store's change stamp at the last (re)load
-  // The stamps of the last few epochs, oldest first (numbering_of_locked).
+  // The change stamps the store was (re)loaded with in the last few epochs,
+  // oldest first: the last is the one loaded now (change_stamp_locked).
   std::vector<std::pair<uint64_t, std::string>> epoch_stamps_;
   std::string failed_reload_stamp_;  // a stamp whose reload failed (reported once)
 };

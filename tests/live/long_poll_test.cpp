@@ -293,15 +293,6 @@ TEST_F(LongPollTest, AWaitingJsonClientIsToldTheNewPosAfterAModeration) {
   EXPECT_EQ(parse(next->responses[0]).texts, std::vector<std::string>{"d"});
 }
 
-// On several nodes (a shared store) the reply that starts a waiting client
-// over also gives it a new cid, so that the other nodes do not start it
-// over again (docs/SCALING.md, "Moderation"); it goes on under that cid.
-// A room on a store other nodes write too (rooms_test::SharedFakeStore),
-// with a request waiting at pos 3 when a moderation removes post 1: the
-// room reloads and wakes it, and the reply that starts the client over
-// under a new cid waits until the other nodes can know that cid, which is
-// not while the commit thread is held (hold_then_wake(); release() lets it
-// go).
 // A node opened after a moderation (it never reloaded: its epoch is the
 // first) is asked by a client whose cid another node gave out before the
 // moderation. The client is started over: its first delta comes from the
@@ -328,6 +319,15 @@ TEST_F(LongPollTest, ACidFromBeforeAModerationIsStartedOverByANodeThatNeverReloa
   EXPECT_EQ(r.pos, 2u);
 }
 
+// On several nodes (a shared store) the reply that starts a waiting client
+// over also gives it a new cid, so that the other nodes do not start it
+// over again (docs/SCALING.md, "Moderation"); it goes on under that cid.
+// A room on a store other nodes write too (rooms_test::SharedFakeStore),
+// with a request waiting at pos 3 when a moderation removes post 1: the
+// room reloads and wakes it, and the reply that starts the client over
+// under a new cid waits until the other nodes can know that cid, which is
+// not while the commit thread is held (hold_then_wake(); release() lets it
+// go).
 class LongPollRenewalTest : public LongPollTest {
  protected:
   void SetUp() override {

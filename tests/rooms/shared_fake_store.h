@@ -38,7 +38,7 @@ struct SharedLog {
   // it ends (one that lands after the snapshot).
   std::function<void(SharedLog&)> before_open, after_open;
   std::atomic<bool> fail_opens{false};  // open() fails, as with the database away
-  int stamp_failures = 0;               // the next change_stamp() calls that fail ("")
+  std::atomic<int> stamp_failures{0};   // the next change_stamp() calls that fail ("")
 };
 
 class SharedFakeStore final : public Store {
