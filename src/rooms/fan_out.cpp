@@ -11,36 +11,38 @@ namespace {
 // The readers of one loop not yet woken, carried from slice to slice.
 struct LoopFanOut {
   WakeLoop* loop;
-  std::vector<std::shared_ptr<Waiter>> waiters;
+  std::vector<std::weak_ptr<Waiter>> waiters;
   size_t next = 0;
 };
 
 void run_slice(const std::shared_ptr<LoopFanOut>& f) {
   const size_t end = std::min(f->next + kWakeSlice, f->waiters.size());
   while (f->next < end) {
-    std::shared_ptr<Waiter> w = std::move(f->waiters[f->next++]);  // let go once woken
-    w->woken();
+    std::weak_ptr<Waiter> w = std::move(f->waiters[f->next++]);
+    if (auto reader = w.lock()) reader->woken();
   }
   if (f->next < f->waiters.size()) f->loop->post([f] { run_slice(f); });
 }
 
 }  // namespace
 
-void wake_waiters(std::vector<std::shared_ptr<Waiter>> woken) {
-  // A handful of loops: a linear search finds a reader's group.
+void wake_waiters(std::vector<WaitingReader> waiting) {
+  // A handful of loops: a linear search finds a reader's group, when it is
+  // not the group of the reader before it (most often it is).
   std::vector<std::shared_ptr<LoopFanOut>> loops;
-  for (auto& w : woken) {
-    WakeLoop* loop = w->loop();
-    if (!loop) {
-      w->wake();
+  LoopFanOut* group = nullptr;
+  for (auto& r : waiting) {
+    if (!r.loop) {
+      if (auto reader = r.waiter.lock()) reader->wake();
       continue;
     }
-    auto it = std::find_if(loops.begin(), loops.end(), [loop](const auto& f) { return f->loop == loop; });
-    if (it == loops.end()) {
-      loops.push_back(std::make_shared<LoopFanOut>(LoopFanOut{loop, {}, 0}));
-      it = loops.end() - 1;
+    if (!group || group->loop != r.loop) {
+      auto it = std::find_if(loops.begin(), loops.end(), [&r](const auto& f) { return f->loop == r.loop; });
+      if (it == loops.end())
+        it = loops.insert(loops.end(), std::make_shared<LoopFanOut>(LoopFanOut{r.loop, {}, 0}));
+      group = it->get();
     }
-    (*it)->waiters.push_back(std::move(w));
+    group->waiters.push_back(std::move(r.waiter));
   }
   for (auto& f : loops) f->loop->post([f] { run_slice(f); });
 }

@@ -63,7 +63,16 @@ class Waiter {
   WakeLoop* loop_ = nullptr;
 };
 
-// Wakes every reader of `woken` (see above).
-void wake_waiters(std::vector<std::shared_ptr<Waiter>> woken);
+// A waiting reader as the room holds it, and as the fan-out takes it.
+struct WaitingReader {
+  WaitingReader() = default;
+  explicit WaitingReader(const std::shared_ptr<Waiter>& w) : waiter(w), loop(w->loop()) {}
+  std::weak_ptr<Waiter> waiter;
+  WakeLoop* loop = nullptr;  // waiter->loop(), read while it existed
+};
+
+// Wakes every reader of `waiting` that still exists when its turn comes
+// (see above).
+void wake_waiters(std::vector<WaitingReader> waiting);
 
 }  // namespace chaton

@@ -279,7 +279,7 @@ void Room::catch_up() {
   // Everything is read: a pos beyond it that a reader brought before this
   // check began is not borne out by the store (a client of an older
   // history). Those readers, and only they, are woken to start over.
-  std::vector<std::shared_ptr<Waiter>> woken;
+  std::vector<WaitingReader> woken;
   {
     std::lock_guard lock(mu_);
     if (hint <= sequence_ || hint <= announced_sequence_) return;
@@ -292,13 +292,13 @@ void Room::catch_up() {
       }
       refuted_.insert(cid);
       if (auto w = waiters_.find(cid); w != waiters_.end()) {
-        if (auto s = w->second.lock()) woken.push_back(std::move(s));
+        woken.push_back(std::move(w->second));
         waiters_.erase(w);
       }
       it = ahead_.erase(it);
     }
   }
-  wake_all(woken);
+  wake_all(std::move(woken));
 }
 
 Room::Waiters Room::take_waiters_locked() {
@@ -320,15 +320,14 @@ void Room::on_publish(PublishObserver observer) {
   observers_.push_back(std::move(observer));
 }
 
-void Room::wake_all(std::vector<std::shared_ptr<Waiter>>& woken) { wake_waiters(std::move(woken)); }
+void Room::wake_all(std::vector<WaitingReader> woken) { wake_waiters(std::move(woken)); }
 
 void Room::wake_all(Waiters taken) {
-  std::vector<std::shared_ptr<Waiter>> woken;
+  std::vector<WaitingReader> woken;
   woken.reserve(taken.size());
-  for (auto& [cid, w] : taken)
-    if (auto s = w.lock()) woken.push_back(std::move(s));
+  for (auto& [cid, r] : taken) woken.push_back(std::move(r));
   taken = Waiters();  // its entries go before the readers are woken
-  wake_all(woken);
+  wake_all(std::move(woken));
 }
 
 Delta Room::delta_since(Cid cid, uint64_t pos, PacketFormat fmt) {
@@ -501,7 +500,7 @@ CidTable::Admission Room::admit_locked(std::optional<Cid> cid, std::string_view 
   a = cids_.admit(cid, settings_.config.loose_login, clock_.now(), cid_owner(address));
   if (a.dropped) {
     if (auto it = waiters_.find(*a.dropped); it != waiters_.end()) {
-      dropped = it->second.lock();
+      dropped = it->second.waiter.lock();
       waiters_.erase(it);
     }
   }
@@ -677,7 +676,7 @@ bool Room::wait_locked(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& wai
   if (stopping_) return false;
   bool ahead = pos > sequence_ && pos <= expected_sequence_locked() && !refuted_.count(cid);
   if ((pos != sequence_ && !ahead) || cids_.behind(cid)) return false;
-  waiters_[cid] = waiter;
+  waiters_[cid] = WaitingReader(waiter);
   if (ahead) ahead_[cid] = pos;
   return true;
 }
@@ -691,7 +690,7 @@ bool Room::unwait(Cid cid, const Waiter* waiter, bool replied) {
   std::lock_guard lock(mu_);
   if (replied) cids_.replied(cid, clock_.now());
   if (auto it = waiters_.find(cid); it != waiters_.end()) {
-    auto current = it->second.lock();
+    auto current = it->second.waiter.lock();
     if (!current || current.get() == waiter) {
       waiters_.erase(it);
       ahead_.erase(cid);

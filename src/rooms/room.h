@@ -105,6 +105,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "access/blacklist.h"
 #include "access/rate_limiter.h"
 #include "config/config.h"
@@ -379,10 +381,12 @@ class Room {
   void announce_queued();  // on the commit thread
   // The owner of a new cid of `address` (see admit()).
   std::string cid_owner(std::string_view address) const;
-  using Waiters = std::unordered_map<Cid, std::weak_ptr<Waiter>>;
+  // Flat (open addressing): taking and handing thousands of them to the
+  // fan-out on every post reads one array, not a node per reader.
+  using Waiters = boost::unordered_flat_map<Cid, WaitingReader>;
   // Outside the lock: wakes the readers of `woken`, or those of `taken`
-  // (take_waiters_locked()) that still exist.
-  void wake_all(std::vector<std::shared_ptr<Waiter>>& woken);
+  // (take_waiters_locked()), that still exist (rooms/fan_out.h).
+  void wake_all(std::vector<WaitingReader> woken);
   void wake_all(Waiters taken);
   // Under mu_: the window changed (window_version_, published).
   void bump_window_version_locked() {
@@ -398,9 +402,10 @@ class Room {
   // Under mu_: wait()'s work.
   bool wait_locked(Cid cid, uint64_t pos, const std::shared_ptr<Waiter>& waiter);
   // Under mu_: the waiting readers, swapped out to be woken outside the
-  // lock. The lock is held for the swap alone: finding which readers still
-  // exist and freeing the table's entries (thousands, on every post) is
-  // wake_all()'s work, while the event loops go on with the room.
+  // lock. The lock is held for the swap alone: handing the table's entries
+  // (thousands, on every post) to the fan-out is wake_all()'s work, while
+  // the event loops go on with the room; finding which readers still exist
+  // is each loop's, as it wakes them (rooms/fan_out.h).
   Waiters take_waiters_locked();
 
   const uint64_t id_;

@@ -1,8 +1,8 @@
 // Tests for the fan-out (rooms/fan_out.h): one task per event loop, not one
 // per reader; readers woken in slices of kWakeSlice, the rest queued behind
-// what came meanwhile; and, through a Room, a poster's acknowledgement that
-// waits behind one slice at most. The loops are FakeLoops that a test runs
-// task by task; no sockets, no threads but the room's commit thread.
+// what came meanwhile; readers held weakly until their turn; and, through a Room, a poster's acknowledgement
+// that waits behind one slice at most. The loops are FakeLoops that a test runs task by task; no sockets, no
+// threads but the room's commit thread.
 #include "rooms/fan_out.h"
 
 #include <gtest/gtest.h>
@@ -71,6 +71,12 @@ std::vector<std::shared_ptr<Waiter>> readers_on(FakeLoop& loop, std::vector<int>
   return out;
 }
 
+// `readers` as a room hands them to the fan-out (the caller keeps them, as
+// the server's connections keep theirs).
+std::vector<WaitingReader> waiting(const std::vector<std::shared_ptr<Waiter>>& readers) {
+  return {readers.begin(), readers.end()};
+}
+
 TEST(FanOut, PostsOneTaskPerLoopNotOnePerReader) {
   FakeLoop a, b;
   std::vector<int> log_a, log_b;
@@ -82,7 +88,7 @@ TEST(FanOut, PostsOneTaskPerLoopNotOnePerReader) {
   auto loopless = std::make_shared<testing::CountingWaiter>();
   woken.push_back(loopless);
 
-  wake_waiters(std::move(woken));
+  wake_waiters(waiting(woken));
 
   EXPECT_EQ(a.queued(), 1u);
   EXPECT_EQ(b.queued(), 1u);
@@ -99,7 +105,8 @@ TEST(FanOut, PostsOneTaskPerLoopNotOnePerReader) {
 TEST(FanOut, WakesALoopsReadersInSlicesInOrderRequeuingTheRest) {
   FakeLoop loop;
   std::vector<int> log;
-  wake_waiters(readers_on(loop, log, 2 * static_cast<int>(kWakeSlice) + 22));
+  auto readers = readers_on(loop, log, 2 * static_cast<int>(kWakeSlice) + 22);
+  wake_waiters(waiting(readers));
 
   ASSERT_TRUE(loop.run_one());
   EXPECT_EQ(log.size(), kWakeSlice);
@@ -115,7 +122,8 @@ TEST(FanOut, WakesALoopsReadersInSlicesInOrderRequeuingTheRest) {
 TEST(FanOut, WorkQueuedDuringTheFanOutWaitsOneSliceAtMost) {
   FakeLoop loop;
   std::vector<int> log;
-  wake_waiters(readers_on(loop, log, 1000));
+  auto readers = readers_on(loop, log, 1000);
+  wake_waiters(waiting(readers));
   size_t woken_before_it = 0;
   bool ran = false;
   loop.post([&] {
@@ -131,17 +139,23 @@ TEST(FanOut, WorkQueuedDuringTheFanOutWaitsOneSliceAtMost) {
   EXPECT_EQ(log.size(), 1000u);
 }
 
-TEST(FanOut, LetsGoOfEachReaderOnceWoken) {
+// The fan-out holds no reader: one that ends before its loop's turn (its
+// timer, its client gone) is freed at once and skipped, and the readers
+// after it are woken as before.
+TEST(FanOut, KeepsNoReaderAliveAndSkipsOneGoneBeforeItsTurn) {
   FakeLoop loop;
   std::vector<int> log;
   auto readers = readers_on(loop, log, 100);
-  std::weak_ptr<Waiter> first = readers.front(), last = readers.back();
-  wake_waiters(std::move(readers));
+  std::weak_ptr<Waiter> gone = readers[kWakeSlice + 1];
+  wake_waiters(waiting(readers));
   ASSERT_TRUE(loop.run_one());
-  EXPECT_TRUE(first.expired());
-  EXPECT_FALSE(last.expired());  // not woken yet: its task holds it
+  EXPECT_EQ(log.size(), kWakeSlice);
+  readers[kWakeSlice + 1].reset();  // ends while the rest wait for their slice
+  EXPECT_TRUE(gone.expired());
   ASSERT_TRUE(loop.run_one());
-  EXPECT_TRUE(last.expired());
+  ASSERT_EQ(log.size(), 99u);
+  EXPECT_EQ(log[kWakeSlice], static_cast<int>(kWakeSlice));
+  EXPECT_EQ(log[kWakeSlice + 1], static_cast<int>(kWakeSlice) + 2);
 }
 
 // Through a Room: the commit queue answers the writers before it runs the
