@@ -18,8 +18,9 @@
 // by other nodes can call it the same way, from any thread.
 //
 // Thread-safety: wake_waiters() from any thread, outside every room lock.
-// Lifetime: a WakeLoop must outlive the tasks posted to it (an event loop
-// that is destroyed drops them, and with them the readers they hold).
+// Lifetime: a WakeLoop must outlive the tasks posted to it and every
+// WaitingReader that names it (a reader's loop is posted to even when the
+// reader is gone by then); the tasks hold their readers weakly.
 #pragma once
 
 #include <cstddef>
@@ -66,7 +67,7 @@ class Waiter {
 // A waiting reader as the room holds it, and as the fan-out takes it.
 struct WaitingReader {
   WaitingReader() = default;
-  explicit WaitingReader(const std::shared_ptr<Waiter>& w) : waiter(w), loop(w->loop()) {}
+  explicit WaitingReader(const std::shared_ptr<Waiter>& w) : waiter(w), loop(w ? w->loop() : nullptr) {}
   std::weak_ptr<Waiter> waiter;
   WakeLoop* loop = nullptr;  // waiter->loop(), read while it existed
 };

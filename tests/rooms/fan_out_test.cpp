@@ -1,8 +1,9 @@
 // Tests for the fan-out (rooms/fan_out.h): one task per event loop, not one
 // per reader; readers woken in slices of kWakeSlice, the rest queued behind
-// what came meanwhile; readers held weakly until their turn; and, through a Room, a poster's acknowledgement
-// that waits behind one slice at most. The loops are FakeLoops that a test runs task by task; no sockets, no
-// threads but the room's commit thread.
+// what came meanwhile; readers held weakly until their turn; and, through a
+// Room, a poster's acknowledgement that waits behind one slice at most. The
+// loops are FakeLoops that a test runs task by task; no sockets, no threads
+// but the room's commit thread.
 #include "rooms/fan_out.h"
 
 #include <gtest/gtest.h>
@@ -140,7 +141,7 @@ TEST(FanOut, WorkQueuedDuringTheFanOutWaitsOneSliceAtMost) {
 }
 
 // The fan-out holds no reader: one that ends before its loop's turn (its
-// timer, its client gone) is freed at once and skipped, and the readers
+// timer, its client gone) is destroyed at once and skipped, and the readers
 // after it are woken as before.
 TEST(FanOut, KeepsNoReaderAliveAndSkipsOneGoneBeforeItsTurn) {
   FakeLoop loop;
@@ -156,6 +157,21 @@ TEST(FanOut, KeepsNoReaderAliveAndSkipsOneGoneBeforeItsTurn) {
   ASSERT_EQ(log.size(), 99u);
   EXPECT_EQ(log[kWakeSlice], static_cast<int>(kWakeSlice));
   EXPECT_EQ(log[kWakeSlice + 1], static_cast<int>(kWakeSlice) + 2);
+}
+
+// Readers gone before the hand-over (on a loop or not) are skipped; the
+// loop's task still runs, and wakes the ones that exist.
+TEST(FanOut, SkipsReadersAlreadyGoneWhenHandedOver) {
+  FakeLoop loop;
+  std::vector<int> log;
+  auto readers = readers_on(loop, log, 3);
+  std::vector<WaitingReader> handed = waiting(readers);
+  handed.emplace_back(std::make_shared<testing::CountingWaiter>());  // its only owner is gone already
+  readers[1].reset();
+  wake_waiters(std::move(handed));
+  while (loop.run_one()) {
+  }
+  EXPECT_EQ(log, (std::vector<int>{0, 2}));
 }
 
 // Through a Room: the commit queue answers the writers before it runs the
