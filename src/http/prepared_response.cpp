@@ -51,14 +51,16 @@ PreparedWrite::PreparedWrite(PreparedResponse res, unsigned version, bool keep_a
   tail_size_ = static_cast<size_t>(out - tail_.data());
 }
 
-std::array<boost::asio::const_buffer, PreparedWrite::kBuffers> PreparedWrite::buffers() const {
+PreparedWrite::Buffers PreparedWrite::buffers() const {
   namespace net = boost::asio;
   std::string_view line = res_.head->start_line(version_);
   std::string_view fields = res_.head->fields();
-  std::array<net::const_buffer, kBuffers> b{
-      net::const_buffer(line.data(), line.size()), net::const_buffer(fields.data(), fields.size()),
-      net::const_buffer(tail_.data(), tail_size_), net::const_buffer(), net::const_buffer(),
-      net::const_buffer()};
+  std::array<net::const_buffer, kBuffers> b{net::const_buffer(line.data(), line.size()),
+                                            net::const_buffer(fields.data(), fields.size()),
+                                            net::const_buffer(tail_.data(), tail_size_),
+                                            net::const_buffer(),
+                                            net::const_buffer(),
+                                            net::const_buffer()};
   if (head_only_) return b;
   b[3] = net::buffer(res_.before);
   if (res_.shared) b[4] = net::buffer(*res_.shared);

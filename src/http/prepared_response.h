@@ -52,10 +52,10 @@ class ResponseHead {
 };
 
 struct PreparedResponse {
-  std::shared_ptr<const ResponseHead> head;  // never null
-  std::string before;                        // the body: this, then
-  std::shared_ptr<const std::string> shared; // this (may be null), then
-  std::string_view after;                    // this (static storage)
+  std::shared_ptr<const ResponseHead> head;   // never null
+  std::string before;                         // the body: this, then
+  std::shared_ptr<const std::string> shared;  // this (may be null), then
+  std::string_view after;                     // this (static storage)
 
   size_t body_size() const { return before.size() + (shared ? shared->size() : 0) + after.size(); }
 };
@@ -71,8 +71,9 @@ class PreparedWrite {
   PreparedWrite(const PreparedWrite&) = delete;
   PreparedWrite& operator=(const PreparedWrite&) = delete;
 
+  using Buffers = std::array<boost::asio::const_buffer, kBuffers>;
   bool keep_alive() const { return keep_alive_; }
-  std::array<boost::asio::const_buffer, kBuffers> buffers() const;
+  Buffers buffers() const;
 
  private:
   PreparedResponse res_;

@@ -231,9 +231,26 @@ class Session final : public Connection,
     ++generation_;
     keep_alive = keep_alive && !draining();
     prepared_ = std::make_unique<PreparedWrite>(std::move(res), version, keep_alive, head_only);
+    beast::buffers_suffix<PreparedWrite::Buffers> rest(prepared_->buffers());
+    if constexpr (!kIsTls<Stream>) {
+      // A reply (a long poll's, most often) nearly always fits in the
+      // socket's send buffer: written here, it completes here, with no
+      // operation, deadline or completion handler, and its memory goes at
+      // once instead of after every other reply of a fan-out slice. What
+      // the socket does not take now is written as usual.
+      // (Non-blocking, the socket says would_block instead of waiting.)
+      beast::error_code ec;
+      if (!lowest().non_blocking()) lowest().non_blocking(true, ec);
+      if (!ec) {
+        size_t n = lowest().write_some(rest, ec);
+        if (!ec && n == beast::buffer_bytes(rest)) return on_write(keep_alive, ec, n);
+        if (ec && ec != net::error::would_block) return on_write(keep_alive, ec, 0);
+        if (!ec) rest.consume(n);
+      }
+    }
     arm_deadline(limits_.idle_timeout);
     net::async_write(
-        stream_, prepared_->buffers(),
+        stream_, rest,
         with_memory(write_memory(),
                     beast::bind_front_handler(&Session::on_write, this->shared_from_this(), keep_alive)));
   }
@@ -437,7 +454,8 @@ class Session final : public Connection,
     if (!carry(address)) return reject(bhttp::status::too_many_requests, kTooManyFromAddress);
     Request req = parser_->release();
     parser_.reset();  // a request that waits holds no parser
-    auto ex = std::make_shared<Exchange>(this->shared_from_this(), std::move(req), std::move(address), address_);
+    auto ex =
+        std::make_shared<Exchange>(this->shared_from_this(), std::move(req), std::move(address), address_);
     handler_.handle(ex);
   }
 

@@ -30,8 +30,11 @@
 
 namespace chaton {
 
-// How many readers one run of a loop's fan-out task wakes.
-inline constexpr size_t kWakeSlice = 64;
+// How many readers one run of a loop's fan-out task wakes. Small: what
+// waits behind a slice waits less, and the replies a slice makes before
+// the loop runs their completions are fewer, which costs less CPU than
+// larger slices (measured: docs/BENCHMARKS.md, "Smaller fan-out slices").
+inline constexpr size_t kWakeSlice = 16;
 
 // An event loop as the fan-out sees it.
 class WakeLoop {

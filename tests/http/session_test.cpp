@@ -1,10 +1,13 @@
 // Sessions over loopback: the disconnect watch of a request left waiting.
 // A client that closes while its request waits ends it exactly once; bytes
 // it sends meanwhile are not a close; a watch armed for an answered request
-// does not fire on the next one. And a prepared response goes out whole.
+// does not fire on the next one. And a prepared response goes out whole:
+// at once, with nothing left queued, when the socket takes it all; the rest
+// later when it does not.
 #include "http/session.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -12,14 +15,17 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "http/prepared_response.h"
 #include "http/responses.h"
+#include "support/simulated_time.h"
 
 namespace chaton::http {
 namespace {
@@ -71,7 +77,7 @@ class SessionTest : public ::testing::Test {
   // Reads one response with a Content-Length from the client's side.
   std::string read_response() {
     std::string in;
-    size_t header_end = net::read_until(client_, net::dynamic_buffer(in), "\r\n\r\n") ;
+    size_t header_end = net::read_until(client_, net::dynamic_buffer(in), "\r\n\r\n");
     auto at = in.find("Content-Length: ");
     size_t length = at == std::string::npos ? 0 : std::stoul(in.substr(at + 16));
     if (in.size() < header_end + length)
@@ -81,7 +87,10 @@ class SessionTest : public ::testing::Test {
 
   net::io_context io_;
   tcp::acceptor acceptor_{io_};
-  tcp::socket client_{io_};
+  // The client's own context, which no test runs: its socket's readiness
+  // is no work for the server's loop (AReplyTheSocketTakesAtOnce...).
+  net::io_context client_io_;
+  tcp::socket client_{client_io_};
   WaitingHandler handler_;
   SessionLimits limits_;
 };
@@ -134,6 +143,64 @@ TEST_F(SessionTest, AWatchForAnAnsweredRequestDoesNotEndTheNext) {
   EXPECT_TRUE(run_until([&] { return handler_.gone > 0; }));
   run_a_little();
   EXPECT_EQ(handler_.gone, 1);
+}
+
+std::shared_ptr<const ResponseHead> json_head() {
+  Response res = make_response(bhttp::status::ok, "application/json; charset=utf-8", "");
+  res.set(bhttp::field::cache_control, "no-cache");
+  return std::make_shared<const ResponseHead>(res);
+}
+
+// The session's deadlines on simulated time: no timer of Asio's, so what
+// the loop has left to run is the session's own work alone.
+class SessionOnSimulatedTimeTest : public SessionTest {
+ protected:
+  SessionOnSimulatedTimeTest() { limits_.time = &time_; }
+  testing::SimulatedTimeSource time_;
+};
+
+// A reply that the socket takes whole is done where it is sent: its
+// write leaves no completion handler to run on the loop.
+TEST_F(SessionOnSimulatedTimeTest, AReplyTheSocketTakesAtOnceLeavesNothingQueued) {
+  send(kRequest);
+  ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  run_a_little();  // waiting, its disconnect watched
+  net::post(io_, [&] {
+    handler_.exchanges[0]->respond(
+        PreparedResponse{json_head(), "[", std::make_shared<const std::string>("1,2"), "]"});
+  });
+  io_.restart();
+  ASSERT_EQ(io_.run_one(), 1u);  // the reply, sent from the loop as a fan-out does
+  EXPECT_EQ(io_.poll(), 0u);     // nothing of it left to run
+  std::string reply = read_response();
+  EXPECT_TRUE(reply.ends_with("\r\nContent-Length: 5\r\n\r\n[1,2]")) << reply;
+}
+
+// A reply larger than the socket takes at once goes out whole, in order,
+// as the client reads it.
+TEST_F(SessionTest, AReplyLargerThanTheSocketTakesGoesOutWhole) {
+  send(kRequest);
+  ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  std::string body(8 << 20, ' ');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>('a' + i % 23);
+  net::post(io_, [&] {
+    handler_.exchanges[0]->respond(
+        PreparedResponse{json_head(), "<", std::make_shared<const std::string>(body), ">"});
+  });
+  std::string reply;
+  std::atomic<bool> read{false};
+  std::thread client([&] {
+    try {
+      reply = read_response();
+    } catch (const std::exception&) {  // cut below: the reply did not come
+    }
+    read = true;
+  });
+  EXPECT_TRUE(run_until([&] { return read.load(); }));
+  if (!read) ::shutdown(client_.native_handle(), SHUT_RDWR);  // unblocks the client's read
+  client.join();
+  ASSERT_TRUE(reply.ends_with(">")) << reply.size();
+  EXPECT_EQ(reply.substr(reply.size() - body.size() - 2), "<" + body + ">");
 }
 
 }  // namespace
