@@ -244,7 +244,9 @@ class Session final : public Connection,
       if (!ec) {
         size_t n = lowest().write_some(rest, ec);
         if (!ec && n == beast::buffer_bytes(rest)) return on_write(keep_alive, ec, n);
-        if (ec && ec != net::error::would_block) return on_write(keep_alive, ec, 0);
+        bool later = ec == net::error::would_block || ec == net::error::try_again ||
+                     ec == net::error::interrupted;  // what the asynchronous write retries
+        if (ec && !later) return on_write(keep_alive, ec, 0);
         if (!ec) rest.consume(n);
       }
     }
