@@ -55,12 +55,8 @@ PreparedWrite::Buffers PreparedWrite::buffers() const {
   namespace net = boost::asio;
   std::string_view line = res_.head->start_line(version_);
   std::string_view fields = res_.head->fields();
-  std::array<net::const_buffer, kBuffers> b{net::const_buffer(line.data(), line.size()),
-                                            net::const_buffer(fields.data(), fields.size()),
-                                            net::const_buffer(tail_.data(), tail_size_),
-                                            net::const_buffer(),
-                                            net::const_buffer(),
-                                            net::const_buffer()};
+  Buffers b{net::const_buffer(line.data(), line.size()), net::const_buffer(fields.data(), fields.size()),
+            net::const_buffer(tail_.data(), tail_size_)};  // the body's three, empty until set below
   if (head_only_) return b;
   b[3] = net::buffer(res_.before);
   if (res_.shared) b[4] = net::buffer(*res_.shared);

@@ -7,11 +7,13 @@
 // blocked handler its client went away; a request left waiting holds no
 // write memory, no empty read buffer and no parser. What only a stream
 // needs (its write queue, the stall timer of its writes) is made when the
-// stream starts; a stream that waits between writes holds no write memory. A response is written from a
-// Response, or from a PreparedResponse (http/prepared_response.h) in one
-// gather write; on a plain socket that write is tried at once, and a reply
-// the socket takes whole completes there, with no operation queued. A WebSocket upgrade request goes to
-// Handler::upgrade(); when it is accepted the session hands its stream to a WebSocket session and ends.
+// stream starts; a stream that waits between writes holds no write memory.
+// A response is written from a Response, or from a PreparedResponse
+// (http/prepared_response.h) in one gather write; on a plain socket that
+// write is tried at once, and a reply the socket takes whole completes
+// there, with no operation queued. A WebSocket upgrade request goes to
+// Handler::upgrade(); when it is accepted the session hands its stream to
+// a WebSocket session and ends.
 //
 // The same code serves plain TCP and TLS (the stream type is a template
 // parameter inside session.cpp). Each session runs on its socket's
