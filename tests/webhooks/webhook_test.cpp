@@ -65,6 +65,8 @@ class Receiver {
     std::lock_guard lock(mu_);
     return hits_;
   }
+  // Requests read so far, counted before their answer's delay.
+  size_t arrived() const { return arrived_.load(); }
   size_t accepted() {
     std::lock_guard lock(mu_);
     size_t n = 0;
@@ -90,6 +92,7 @@ class Receiver {
       bhttp::request<bhttp::string_body> req;
       bhttp::read(sock, buffer, req, ec);
       if (ec) continue;
+      ++arrived_;
       unsigned status = n < script_.size() ? script_[n] : kAccept;
       std::this_thread::sleep_for(delay_);
       {
@@ -112,6 +115,7 @@ class Receiver {
   tcp::acceptor acceptor_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<size_t> arrived_{0};
   std::mutex mu_;
   std::vector<Hit> hits_;
 };
@@ -241,21 +245,24 @@ TEST(Dispatcher, AnUnreachableReceiverIsRetriedToo) {
 }
 
 TEST(Dispatcher, AFullQueueDropsTheOldestAndSaysSo) {
-  Receiver receiver({});
+  Receiver receiver({}, 100ms);  // holds each answer: the burst comes while the first post is out
   Log log;
   WebhookOptions o = fast_options();
   o.queue_limit = 3;
   Dispatcher d("lobby", std::string(kRoomUrl), {receiver.url()}, o, log.fn());
+  std::vector<Post> first{make_post("n", kPostSec, kPostUsec, "0")};
+  d.publish(first);
+  ASSERT_TRUE(wait_until([&] { return receiver.arrived() == 1; }));  // out of the queue, being delivered
   std::vector<Post> burst;
   for (int i = 1; i <= 10; ++i) burst.push_back(make_post("n", kPostSec, kPostUsec, std::to_string(i)));
-  d.publish(burst);  // enqueued before the worker wakes
-  ASSERT_TRUE(wait_until([&] { return d.stats().delivered == 3; }));
+  d.publish(burst);
+  ASSERT_TRUE(wait_until([&] { return d.stats().delivered == 4; }));
   std::this_thread::sleep_for(50ms);
   EXPECT_EQ(d.stats().dropped, 7u);
-  EXPECT_EQ(d.stats().delivered, 3u);
+  EXPECT_EQ(d.stats().delivered, 4u);
   std::vector<std::string> texts;
   for (const auto& h : receiver.hits()) texts.emplace_back(json::parse(h.body).at("text").as_string());
-  EXPECT_EQ(texts, (std::vector<std::string>{"8", "9", "10"}));
+  EXPECT_EQ(texts, (std::vector<std::string>{"0", "8", "9", "10"}));
   EXPECT_TRUE(log.contains("queue full (3 posts): dropping the oldest"));
 }
 
