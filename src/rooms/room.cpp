@@ -298,7 +298,7 @@ void Room::catch_up() {
       it = ahead_.erase(it);
     }
   }
-  wake_all(std::move(woken));
+  wake_waiters(std::move(woken));
 }
 
 Room::Waiters Room::take_waiters_locked() {
@@ -320,14 +320,12 @@ void Room::on_publish(PublishObserver observer) {
   observers_.push_back(std::move(observer));
 }
 
-void Room::wake_all(std::vector<WaitingReader> woken) { wake_waiters(std::move(woken)); }
-
 void Room::wake_all(Waiters taken) {
   std::vector<WaitingReader> woken;
   woken.reserve(taken.size());
   for (auto& [cid, r] : taken) woken.push_back(std::move(r));
   taken = Waiters();  // its entries go before the readers are woken
-  wake_all(std::move(woken));
+  wake_waiters(std::move(woken));
 }
 
 Delta Room::delta_since(Cid cid, uint64_t pos, PacketFormat fmt) {

@@ -384,9 +384,8 @@ class Room {
   // Flat (open addressing): taking and handing thousands of them to the
   // fan-out on every post reads one array, not a node per reader.
   using Waiters = boost::unordered_flat_map<Cid, WaitingReader>;
-  // Outside the lock: wakes the readers of `woken`, or those of `taken`
-  // (take_waiters_locked()), that still exist (rooms/fan_out.h).
-  void wake_all(std::vector<WaitingReader> woken);
+  // Outside the lock: wakes the readers of `taken` (take_waiters_locked())
+  // that still exist (rooms/fan_out.h).
   void wake_all(Waiters taken);
   // Under mu_: the window changed (window_version_, published).
   void bump_window_version_locked() {

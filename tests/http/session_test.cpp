@@ -97,6 +97,13 @@ class SessionTest : public ::testing::Test {
 
 constexpr std::string_view kRequest = "GET /lobby/comet?p=0&s=0 HTTP/1.1\r\nHost: x\r\n\r\n";
 
+// The header of a long poll's JSON reply.
+std::shared_ptr<const ResponseHead> json_head() {
+  Response res = make_response(bhttp::status::ok, "application/json; charset=utf-8", "");
+  res.set(bhttp::field::cache_control, "no-cache");
+  return std::make_shared<const ResponseHead>(res);
+}
+
 TEST_F(SessionTest, AClientThatClosesWhileWaitingEndsItsRequestOnce) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
@@ -125,11 +132,8 @@ TEST_F(SessionTest, BytesSentWhileWaitingAreNotAClose) {
 TEST_F(SessionTest, AWatchForAnAnsweredRequestDoesNotEndTheNext) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
-  Response res = make_response(bhttp::status::ok, "application/json; charset=utf-8", "");
-  res.set(bhttp::field::cache_control, "no-cache");
-  auto head = std::make_shared<const ResponseHead>(res);
   handler_.exchanges[0]->respond(
-      PreparedResponse{head, "{\"a\":", std::make_shared<const std::string>("[1,2]"), "}"});
+      PreparedResponse{json_head(), "{\"a\":", std::make_shared<const std::string>("[1,2]"), "}"});
   run_a_little();
   std::string reply = read_response();
   EXPECT_TRUE(reply.starts_with("HTTP/1.1 200 OK\r\n")) << reply;
@@ -143,12 +147,6 @@ TEST_F(SessionTest, AWatchForAnAnsweredRequestDoesNotEndTheNext) {
   EXPECT_TRUE(run_until([&] { return handler_.gone > 0; }));
   run_a_little();
   EXPECT_EQ(handler_.gone, 1);
-}
-
-std::shared_ptr<const ResponseHead> json_head() {
-  Response res = make_response(bhttp::status::ok, "application/json; charset=utf-8", "");
-  res.set(bhttp::field::cache_control, "no-cache");
-  return std::make_shared<const ResponseHead>(res);
 }
 
 // The session's deadlines on simulated time: no timer of Asio's, so what
