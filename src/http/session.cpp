@@ -23,6 +23,7 @@
 #include "http/handler_memory.h"
 #include "http/prepared_response.h"
 #include "http/responses.h"
+#include "http/write_now.h"
 #include "http/ws_session.h"
 #include "util/log.h"
 
@@ -232,24 +233,15 @@ class Session final : public Connection,
     keep_alive = keep_alive && !draining();
     prepared_ = std::make_unique<PreparedWrite>(std::move(res), version, keep_alive, head_only);
     beast::buffers_suffix<PreparedWrite::Buffers> rest(prepared_->buffers());
-    if constexpr (!kIsTls<Stream>) {
-      // A reply (a long poll's, most often) nearly always fits in the
-      // socket's send buffer: written here, it completes here, with no
-      // operation, deadline or completion handler, and its memory goes at
-      // once instead of after every other reply of a fan-out slice. What
-      // the socket does not take now is written as usual.
-      // (Non-blocking, the socket says would_block instead of waiting.)
-      beast::error_code ec;
-      if (!lowest().non_blocking()) lowest().non_blocking(true, ec);
-      if (!ec) {
-        size_t n = lowest().write_some(rest, ec);
-        if (!ec && n == beast::buffer_bytes(rest)) return on_write(keep_alive, ec, n);
-        bool later = ec == net::error::would_block || ec == net::error::try_again ||
-                     ec == net::error::interrupted;  // what the asynchronous write retries
-        if (ec && !later) return on_write(keep_alive, ec, 0);
-        if (!ec) rest.consume(n);
-      }
-    }
+    // A reply (a long poll's, most often) nearly always fits in the
+    // socket's send buffer: written here, it completes here, with no
+    // operation, deadline or completion handler, and its memory goes at
+    // once instead of after every other reply of a fan-out slice
+    // (http/write_now.h). What the socket does not take now is written as
+    // usual.
+    beast::error_code ec;
+    if (write_now(stream_, rest, ec) != WrittenNow::part)
+      return on_write(keep_alive, ec, 0);  // over, or failed
     arm_deadline(limits_.idle_timeout);
     net::async_write(
         stream_, rest,
@@ -548,14 +540,20 @@ class Session final : public Connection,
   }
 
   // The stream queue's writer: one piece of the body, its parts gathered
-  // into one write. A piece must be written within idle_timeout of its
-  // start, as a response must; the stall timer checks it (see watch_stall).
+  // into one write, tried at once (http/write_now.h): a piece the socket
+  // takes whole is done here. A piece that waits for the socket must be
+  // written within idle_timeout of its start, as a response must; the
+  // stall timer checks it (see watch_stall).
   void write(const StreamBytes& bytes, WriteQueue::Done done) {
+    beast::buffers_suffix<std::array<net::const_buffer, 3>> rest(bytes.buffers());
+    beast::error_code ec;
+    if (auto now = write_now(stream_, rest, ec); now != WrittenNow::part)
+      return done(now == WrittenNow::whole);
     StreamState& st = *stream();
     st.piece_started = time().monotonic_now();
     st.piece_in_flight = true;
     if (!st.stall_armed) watch_stall(st.piece_started + limits_.idle_timeout);
-    net::async_write(stream_, bytes.buffers(),
+    net::async_write(stream_, rest,
                      with_memory(write_memory(), [self = this->shared_from_this(), done = std::move(done)](
                                                      beast::error_code ec, std::size_t) {
                        self->stream()->piece_in_flight = false;

@@ -70,12 +70,35 @@ void WriteQueue::write_next() {
   write(std::move(next));
 }
 
+// A writer may finish a piece before it returns (the socket took it at
+// once), and what its end runs (the piece's callback, the next piece) may
+// hand over and finish the next piece the same way: instead of one nested
+// call per piece, the loop here takes each next piece in turn, however
+// many go out at once.
 void WriteQueue::write(StreamChunk piece) {
   writing_.emplace(std::move(piece));
-  writer_(writing_->bytes, [this](bool ok) { on_written(ok); });
+  if (looping_) return;  // a loop below, further up the stack, writes it
+  looping_ = true;
+  while (writing_ && !stopped_) {
+    ended_now_.reset();
+    in_writer_ = true;
+    writer_(writing_->bytes, [this](bool ok) { on_written(ok); });
+    in_writer_ = false;
+    if (!ended_now_) break;  // under way: on_written() comes later
+    end_write(*ended_now_);  // may hand the next piece over (writing_)
+  }
+  looping_ = false;
 }
 
 void WriteQueue::on_written(bool ok) {
+  if (in_writer_) {  // the writer finished it before returning: the loop in write() goes on
+    ended_now_ = ok;
+    return;
+  }
+  end_write(ok);
+}
+
+void WriteQueue::end_write(bool ok) {
   StreamChunk done = std::move(*writing_);
   writing_.reset();
   uncount(done);

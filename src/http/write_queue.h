@@ -96,7 +96,8 @@ class WriteQueue {
   using Done = std::function<void(bool ok)>;
   // Starts writing `bytes` (which stay alive until `done` runs), all its
   // parts in one gathered write, and calls `done` on the strand when the
-  // write ends. One write at a time.
+  // write ends, which may be before it returns (the socket took it at
+  // once). One write at a time.
   using Writer = std::function<void(const StreamBytes& bytes, Done done)>;
 
   enum class Pushed {
@@ -146,6 +147,7 @@ class WriteQueue {
   void write_next();
   void write(StreamChunk piece);
   void on_written(bool ok);
+  void end_write(bool ok);
   void uncount(StreamChunk& piece);
 
   boost::asio::any_io_executor executor_;
@@ -166,6 +168,10 @@ class WriteQueue {
   std::optional<StreamChunk> writing_;  // the piece whose write is in flight
   bool started_ = false;
   bool stopped_ = false;
+  // The writer may end a piece before it returns: see write().
+  bool looping_ = false;           // write()'s loop is running
+  bool in_writer_ = false;         // inside the writer's call
+  std::optional<bool> ended_now_;  // how the piece the writer has just ended went
 };
 
 }  // namespace chaton::http

@@ -9,7 +9,7 @@
 //  - writing: one gathered write at a time, of the control frames waiting
 //    (the latest pong, a keep-alive ping, our close) and then the frame the
 //    WriteQueue gave, its head made here before the shared payload, which
-//    is never copied;
+//    is never copied; tried at once on a plain socket (http/write_now.h);
 //  - one timer: the handshake's answer, the keep-alive (a silent connection
 //    is pinged, and closed when it stays silent; a write that makes no
 //    progress for a whole interval closes it too, since a client that
@@ -37,6 +37,7 @@
 #include <boost/beast/ssl.hpp>
 
 #include "http/handler_memory.h"
+#include "http/write_now.h"
 #include "http/ws_frame.h"
 #include "http/ws_handshake.h"
 #include "util/time_source.h"
@@ -239,8 +240,13 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
       for (const net::const_buffer& b : data_->buffers()) parts[n++] = b;
     }
     data_in_flight_ = with_data;
+    // Tried at once (http/write_now.h): frames the socket takes whole are
+    // written here, and what they end runs here.
+    beast::buffers_suffix<std::array<net::const_buffer, 5>> rest(parts);
+    beast::error_code ec;
+    if (write_now(stream_, rest, ec) != WrittenNow::part) return on_written(ec, with_close, with_data);
     if (!write_memory_) write_memory_ = std::make_unique<HandlerMemory>();
-    net::async_write(stream_, parts,
+    net::async_write(stream_, rest,
                      with_memory(*write_memory_, [self = this->shared_from_this(), with_close, with_data](
                                                      beast::error_code ec, std::size_t) {
                        self->on_written(ec, with_close, with_data);

@@ -113,13 +113,16 @@ bool RoomFeed::send_packet(const Delta& d) {
   // delta_since() counts as before: lenient by one batch at most).
   written_sequence_ = std::max(d.pos, room_->sequence());
   batches_ = 0;
+  // The feed stands at the packet's end before it is handed over: the
+  // transport may write it at once and run written() before deliver()
+  // returns.
+  pos_ = d.pos;
   if (!deliver(
           d.pos, std::move(p.bytes), [self = shared_from_this()] { self->written(); }, piece)) {
     stop();
     return false;
   }
   room_->metrics().delivered(transport_).add(d.posts);
-  pos_ = d.pos;
   return true;
 }
 

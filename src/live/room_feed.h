@@ -78,7 +78,8 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   Cid cid() const { return cid_; }
 
  protected:
-  // Sends one packet and runs `written` on the strand once it is written;
+  // Sends one packet and runs `written` on the strand once it is written,
+  // which may be before it returns (a socket that takes it at once);
   // false when the transport is gone (the feed stops). The packet is the
   // reader's envelope around the room's shared content (make_delta_pieces).
   // `catch_up`: a piece of the catch-up, not counted as falling behind.

@@ -174,6 +174,31 @@ TEST_F(SessionOnSimulatedTimeTest, AReplyTheSocketTakesAtOnceLeavesNothingQueued
   EXPECT_TRUE(reply.ends_with("\r\nContent-Length: 5\r\n\r\n[1,2]")) << reply;
 }
 
+// A stream's piece that the socket takes whole is done where it is pushed
+// (http/write_now.h): no write, stall check or completion is left to run,
+// and what was to run once it is written has run.
+TEST_F(SessionOnSimulatedTimeTest, AStreamPieceTheSocketTakesAtOnceLeavesNothingQueued) {
+  send(kRequest);
+  ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  ResponseStream stream = handler_.exchanges[0]->start_stream(Response{bhttp::status::ok, 11});
+  std::string in;
+  ASSERT_TRUE(run_until([&] { return client_.available() > 0; }));  // the header went out
+  net::read_until(client_, net::dynamic_buffer(in), "\r\n\r\n");
+  in.clear();
+  run_a_little();
+  bool written = false;
+  net::post(io_, [&] {
+    EXPECT_TRUE(stream.push(StreamBytes("data: ", std::make_shared<const std::string>("hi"), "\n\n"),
+                            [&written] { written = true; }));
+  });
+  io_.restart();
+  ASSERT_EQ(io_.run_one(), 1u);  // the push, from the loop as a fan-out does
+  EXPECT_TRUE(written) << "its bytes are out, and its callback has run";
+  EXPECT_EQ(io_.poll(), 0u);  // nothing of it left to run
+  net::read(client_, net::dynamic_buffer(in), net::transfer_exactly(10));
+  EXPECT_EQ(in, "data: hi\n\n");
+}
+
 // A reply larger than the socket takes at once goes out whole, in order,
 // as the client reads it.
 TEST_F(SessionTest, AReplyLargerThanTheSocketTakesGoesOutWhole) {

@@ -1,5 +1,6 @@
 // Tests for the bounded write queue (http/write_queue.h), without sockets:
-// a fake writer stands for the session and the test completes each write.
+// a fake writer stands for the session and the test completes each write,
+// or the writer ends it before it returns (a socket that took it at once).
 // The queue's bound, the cut, catch-up pieces, the `written` callbacks and
 // the per-address charge.
 #include <gtest/gtest.h>
@@ -7,7 +8,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
+#include <algorithm>
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,10 +31,15 @@ struct Harness {
         queue(
             strand, max_queued, std::move(ticket),
             [this](const StreamBytes& bytes, WriteQueue::Done done) {
+              max_depth = std::max(max_depth, ++depth);
               writes.push_back(bytes.joined());
               shared_written.push_back(bytes.shared.get());
               buffers.push_back(bytes.buffers());
-              pending.push_back(std::move(done));
+              if (end_at_once)
+                done(*end_at_once);  // as a socket that takes the piece whole, or fails, at once
+              else
+                pending.push_back(std::move(done));
+              --depth;
             },
             [this] { ++failures; }) {
     queue.open();
@@ -58,11 +66,16 @@ struct Harness {
   net::io_context io;
   net::strand<net::io_context::executor_type> strand;
   std::shared_ptr<int> owner = std::make_shared<int>(0);  // stands for the session
-  std::vector<std::string> writes;                     // each write's bytes, joined
-  std::vector<const std::string*> shared_written;      // each write's shared payload
+  std::vector<std::string> writes;                        // each write's bytes, joined
+  std::vector<const std::string*> shared_written;         // each write's shared payload
   std::vector<std::array<net::const_buffer, 3>> buffers;  // each write's buffer sequence
   std::vector<WriteQueue::Done> pending;
   int failures = 0;
+  // Set: the writer ends each write before it returns, so (true) or failed.
+  std::optional<bool> end_at_once;
+  int depth = 0;      // writer calls under way, one inside another
+  int max_depth = 0;  // the most there were
+
   WriteQueue queue;
 };
 
@@ -118,8 +131,9 @@ TEST(WriteQueue, APieceIsItsHeadSharedPayloadAndTailInOneGatheredWrite) {
   Harness h(1000, limiter.admit(kAddress).ticket);
   h.queue.start();
   auto payload = std::make_shared<const std::string>("[\"shared\"]");
-  ASSERT_EQ(h.queue.push(StreamChunk{StreamBytes("id: 7\ndata: {", payload, "}\n\n"), {}, false, {}}, h.owner),
-            WriteQueue::Pushed::queued);
+  ASSERT_EQ(
+      h.queue.push(StreamChunk{StreamBytes("id: 7\ndata: {", payload, "}\n\n"), {}, false, {}}, h.owner),
+      WriteQueue::Pushed::queued);
   ASSERT_EQ(h.queue.push(StreamChunk{StreamBytes("{", payload, "}"), {}, false, {}}, h.owner),
             WriteQueue::Pushed::queued);
   EXPECT_EQ(h.queue.queued_bytes(), 26u + 12u) << "each piece counts its three parts";
@@ -310,6 +324,82 @@ TEST(WriteQueue, CloseLetsWhatIsQueuedGoOut) {
   h.finish_write();
   EXPECT_TRUE(ran);
   EXPECT_EQ(h.writes, std::vector<std::string>{"last"});
+}
+
+// A socket that takes every piece at once: the writer ends each write
+// before it returns. However many pieces wait, they go out one after the
+// other from one loop, not from calls nested one per piece (a deep queue
+// would overflow the stack), in order, each callback once.
+TEST(WriteQueue, PiecesTheWriterEndsAtOnceGoOutInOrderWithoutNesting) {
+  constexpr int kWaiting = 1000;
+  Harness h(1 << 20);
+  std::vector<int> order;
+  for (int i = 0; i < kWaiting; ++i)
+    ASSERT_EQ(h.push("p" + std::to_string(i), [&order, i] { order.push_back(i); }),
+              WriteQueue::Pushed::queued);
+  h.run();  // queued, not yet started
+  h.end_at_once = true;
+  h.queue.start();
+  ASSERT_EQ(h.writes.size(), size_t{kWaiting});
+  EXPECT_EQ(h.writes.front(), "p0");
+  EXPECT_EQ(h.writes.back(), "p" + std::to_string(kWaiting - 1));
+  ASSERT_EQ(order.size(), size_t{kWaiting});
+  for (int i = 0; i < kWaiting; ++i) ASSERT_EQ(order[i], i);
+  EXPECT_EQ(h.max_depth, 1);
+  EXPECT_EQ(h.queue.queued_bytes(), 0u);
+  EXPECT_EQ(h.queue.piece_capacity(), 0u) << "emptied, it holds no memory for pieces";
+}
+
+// A reader catching up sends its next piece from the last one's callback:
+// with a writer that ends each at once, that chain does not nest either.
+TEST(WriteQueue, ACatchUpChainEndedAtOnceDoesNotNest) {
+  constexpr int kPieces = 1000;
+  Harness h(1000);
+  h.end_at_once = true;
+  h.queue.start();
+  int sent = 0;
+  std::function<void()> next = [&] {
+    if (++sent < kPieces) ASSERT_EQ(h.push("c", next, /*catch_up=*/true), WriteQueue::Pushed::queued);
+  };
+  ASSERT_EQ(h.push("c", next, /*catch_up=*/true), WriteQueue::Pushed::queued);
+  h.run();
+  EXPECT_EQ(h.writes.size(), size_t{kPieces});
+  EXPECT_EQ(sent, kPieces);
+  EXPECT_EQ(h.max_depth, 1);
+}
+
+// A write that fails at once stops the queue as one that fails later
+// does: the session is told once, what waits is dropped and every charge
+// given back.
+TEST(WriteQueue, AWriteThatFailsAtOnceStopsTheQueueOnce) {
+  ConnectionLimiter limiter(10, 10, AddressRanges(), 1 << 20);
+  Harness h(1000, limiter.admit(kAddress).ticket);
+  bool ran = false;
+  ASSERT_EQ(h.push("a", [&ran] { ran = true; }), WriteQueue::Pushed::queued);
+  ASSERT_EQ(h.push("b", [&ran] { ran = true; }), WriteQueue::Pushed::queued);
+  h.run();
+  EXPECT_EQ(limiter.buffered(kAddress), 2u);
+  h.end_at_once = false;
+  h.queue.start();
+  EXPECT_EQ(h.writes, std::vector<std::string>{"a"});
+  EXPECT_EQ(h.failures, 1);
+  EXPECT_FALSE(ran);
+  EXPECT_EQ(limiter.buffered(kAddress), 0u);
+  EXPECT_EQ(h.push("c"), WriteQueue::Pushed::closed);
+}
+
+// A callback that stops the queue, in a run of pieces ended at once, ends
+// the run: nothing after it is written.
+TEST(WriteQueue, ACallbackStoppingTheQueueEndsARunOfPiecesEndedAtOnce) {
+  Harness h(1000);
+  ASSERT_EQ(h.push("a", [&h] { h.queue.stop(); }), WriteQueue::Pushed::queued);
+  ASSERT_EQ(h.push("b"), WriteQueue::Pushed::queued);
+  h.run();
+  h.end_at_once = true;
+  h.queue.start();
+  EXPECT_EQ(h.writes, std::vector<std::string>{"a"});
+  EXPECT_EQ(h.queue.queued_bytes(), 0u);
+  EXPECT_EQ(h.push("c"), WriteQueue::Pushed::closed);
 }
 
 }  // namespace

@@ -220,6 +220,30 @@ TEST(WsSession, MessagesGoBothWaysAndTheSharedPayloadIsFramedOnce) {
   EXPECT_EQ(f->payload, "[" + *shared + "]");
 }
 
+// A frame the socket takes whole is done where it is sent, on the
+// session's loop (http/write_now.h): what was to run once it is written
+// has run before send() returns.
+TEST(WsSession, AFrameTheSocketTakesAtOnceIsDoneWhereItIsSent) {
+  testing::SimulatedTimeSource time;
+  Loopback l(time);
+  l.open();
+  std::shared_ptr<WsChannel> channel = l.handler.peer->channel;
+  std::promise<bool> written_before_return;
+  net::post(channel->executor(), [&] {
+    bool written = false;
+    EXPECT_TRUE(channel->send(
+        StreamBytes("[", std::make_shared<const std::string>("hi"), "]"), [&written] { written = true; },
+        false));
+    written_before_return.set_value(written);
+  });
+  auto result = written_before_return.get_future();
+  ASSERT_EQ(result.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(result.get());
+  auto f = l.frame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->payload, "[hi]");
+}
+
 TEST(WsSession, APingIsAnsweredWithItsPayload) {
   testing::SimulatedTimeSource time;
   Loopback l(time);

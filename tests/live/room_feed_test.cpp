@@ -41,6 +41,7 @@ class RecordingFeed final : public RoomFeed {
   int cut = 0;
   int heartbeats = 0;
   int told_to_reconnect = 0;
+  bool write_at_once = false;  // each packet is written before deliver() returns
 
   // Completes every write handed over so far (as the socket would).
   void finish_writes() {
@@ -50,7 +51,8 @@ class RecordingFeed final : public RoomFeed {
   }
 
  private:
-  bool deliver(uint64_t pos, http::StreamBytes packet, std::function<void()> written, bool catch_up) override {
+  bool deliver(uint64_t pos, http::StreamBytes packet, std::function<void()> written,
+               bool catch_up) override {
     const json::object doc = json::parse(packet.joined()).as_object();
     Sent s;
     s.pos = pos;
@@ -59,7 +61,10 @@ class RecordingFeed final : public RoomFeed {
       s.texts.emplace_back(v.as_array().at(2).as_string());
     s.catch_up = catch_up;
     sent.push_back(std::move(s));
-    unwritten.push_back(std::move(written));
+    if (write_at_once)
+      written();  // a socket that takes the packet whole: written before deliver() returns
+    else
+      unwritten.push_back(std::move(written));
     return true;
   }
   void cut_off() override { ++cut; }
@@ -167,6 +172,28 @@ TEST_F(RoomFeedTest, AnIdleReaderGetsABurstOfManyPostsInPieces) {
   EXPECT_EQ(feed->cut, 0);
   EXPECT_EQ(got, expected(1, n));
   EXPECT_GE(feed->sent.size(), 3u);  // the first packet, then two pieces
+}
+
+// A transport that writes each packet before deliver() returns (a socket
+// that takes it at once): the catch-up, a burst and single posts still go
+// out each post once, in order, one packet after the other.
+TEST_F(RoomFeedTest, PacketsWrittenAtOnceCarryEachPostOnceInOrder) {
+  const size_t n = kMaxPacketPosts * 2 + 10;
+  post_many(1, n);
+  CometConfig timing;
+  feed = std::make_shared<RecordingFeed>(room, io.get_executor(), 0, PacketFormat::json, timing, time,
+                                         Transport::sse);
+  feed->write_at_once = true;
+  feed->start("192.0.2.1");
+  // drain() returns every post sent so far.
+  EXPECT_EQ(drain(), expected(1, n)) << "the catch-up";
+  EXPECT_GE(feed->sent.size(), 3u);
+  post_many(n + 1, kMaxPacketPosts + 5);
+  EXPECT_EQ(drain(), expected(1, n + kMaxPacketPosts + 5)) << "then a burst";
+  post_many(n + kMaxPacketPosts + 6, 1);
+  EXPECT_EQ(drain(), expected(1, n + kMaxPacketPosts + 6)) << "then a post";
+  EXPECT_EQ(feed->cut, 0);
+  EXPECT_TRUE(feed->unwritten.empty());
 }
 
 TEST_F(RoomFeedTest, AnIdleReaderGetsABurstOfLongPostsInPieces) {
