@@ -25,6 +25,7 @@
 #include "http/responses.h"
 #include "http/write_now.h"
 #include "http/ws_session.h"
+#include "util/burst.h"
 #include "util/log.h"
 
 namespace chaton::http {
@@ -481,6 +482,11 @@ class Session final : public Connection,
     if (ec) return shutdown();
     if (!keep_alive) return linger_then_close();
     uncarry();
+    // A reply written while the fan-out wakes this loop's readers: the
+    // next request is read once they all have theirs (util/burst.h).
+    if (in_burst())
+      return defer(
+          BurstTask{this->shared_from_this(), [](void* self) { static_cast<Session*>(self)->do_read(); }});
     do_read();
   }
 

@@ -9,8 +9,12 @@
 // was queued on a loop meanwhile — a poster's acknowledgement, a new
 // request, the reads and writes of other connections — waits behind one
 // slice at most, never behind the whole fan-out, and a delivery costs no
-// hop from one executor to another. A reader with no loop is woken through
-// wake(), which schedules its wake-up itself.
+// hop from one executor to another. Each slice is a burst (util/burst.h):
+// what the readers set aside while woken (a long poll's next read) runs
+// after the last of the loop's readers is woken, as many at a time, so the
+// readers' next requests do not hold back the replies of the readers after
+// them. A reader with no loop is woken through wake(), which schedules its
+// wake-up itself.
 //
 // Nothing here knows sockets (a WakeLoop is anything that runs tasks in
 // order on one thread) or where posts come from: the room calls it after a

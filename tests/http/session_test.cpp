@@ -26,6 +26,7 @@
 #include "http/prepared_response.h"
 #include "http/responses.h"
 #include "support/simulated_time.h"
+#include "util/burst.h"
 
 namespace chaton::http {
 namespace {
@@ -197,6 +198,33 @@ TEST_F(SessionOnSimulatedTimeTest, AStreamPieceTheSocketTakesAtOnceLeavesNothing
   EXPECT_EQ(io_.poll(), 0u);  // nothing of it left to run
   net::read(client_, net::dynamic_buffer(in), net::transfer_exactly(10));
   EXPECT_EQ(in, "data: hi\n\n");
+}
+
+// A long poll answered while the fan-out wakes its loop's readers (inside a
+// burst, util/burst.h) reads its next request only once the burst's
+// follow-ups run: the readers after it get their replies first.
+TEST_F(SessionTest, ALongPollAnsweredInABurstReadsItsNextRequestAfterIt) {
+  send(kRequest);
+  ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  run_a_little();
+  std::vector<BurstTask> burst;
+  net::post(io_, [&] {
+    BurstScope scope(burst);
+    handler_.exchanges[0]->respond(
+        PreparedResponse{json_head(), "[", std::make_shared<const std::string>("1"), "]"});
+  });
+  io_.restart();
+  ASSERT_EQ(io_.run_one(), 1u);
+  EXPECT_EQ(burst.size(), 1u) << "the next read is set aside";
+  EXPECT_TRUE(read_response().ends_with("[1]"));
+  send(kRequest);  // the client asks again at once
+  run_a_little();
+  EXPECT_EQ(handler_.exchanges.size(), 1u) << "read during the burst";
+  net::post(io_, [&] {
+    for (auto& task : burst) task();
+    burst.clear();
+  });
+  EXPECT_TRUE(run_until([&] { return handler_.exchanges.size() == 2; }));
 }
 
 // A reply larger than the socket takes at once goes out whole, in order,

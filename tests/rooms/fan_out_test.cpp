@@ -19,6 +19,7 @@
 #include "rooms/room.h"
 #include "rooms/room_helpers.h"
 #include "support/temp_dir.h"
+#include "util/burst.h"
 
 namespace chaton {
 namespace {
@@ -174,6 +175,67 @@ TEST(FanOut, SkipsReadersAlreadyGoneWhenHandedOver) {
   while (loop.run_one()) {
   }
   EXPECT_EQ(log, (std::vector<int>{0, 2}));
+}
+
+// A reader on a loop that sets a follow-up aside while it is woken (as a
+// long poll sets its next read aside, util/burst.h): woken() logs its id,
+// the follow-up its id + kLater.
+constexpr int kLater = 100000;
+class DeferringWaiter final : public Waiter, public std::enable_shared_from_this<DeferringWaiter> {
+ public:
+  DeferringWaiter(WakeLoop* loop, std::vector<int>* log, int id) : Waiter(loop), log_(log), id_(id) {}
+  void wake() override { ADD_FAILURE() << "a reader on a loop is woken by its loop's task"; }
+  void woken() override {
+    log_->push_back(id_);
+    ASSERT_TRUE(in_burst());
+    defer(BurstTask{shared_from_this(), [](void* self) {
+                      auto* w = static_cast<DeferringWaiter*>(self);
+                      EXPECT_FALSE(in_burst()) << "a follow-up runs outside the burst";
+                      w->log_->push_back(w->id_ + kLater);
+                    }});
+  }
+
+ private:
+  std::vector<int>* log_;
+  int id_;
+};
+
+// What the readers set aside while woken runs after the last of the loop's
+// readers is woken, in order, a slice at a time; work queued on the loop
+// meanwhile still waits one slice at most.
+TEST(FanOut, WhatReadersSetAsideRunsAfterTheLastIsWoken) {
+  FakeLoop loop;
+  std::vector<int> log;
+  const int n = 2 * static_cast<int>(kWakeSlice) + 3;
+  std::vector<std::shared_ptr<Waiter>> readers;
+  for (int i = 0; i < n; ++i) readers.push_back(std::make_shared<DeferringWaiter>(&loop, &log, i));
+  wake_waiters(waiting(readers));
+  size_t logged_before_it = 0;
+  loop.post([&] { logged_before_it = log.size(); });
+  int tasks = 0;
+  while (loop.run_one()) ++tasks;
+  EXPECT_EQ(logged_before_it, kWakeSlice) << "queued work waits one slice at most";
+  ASSERT_EQ(log.size(), 2u * n);
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(log[i], i) << "every reader is woken first";
+    EXPECT_EQ(log[n + i], i + kLater) << "then what they set aside, in order";
+  }
+  // Three slices of readers, three of follow-ups, and the task queued meanwhile.
+  EXPECT_EQ(tasks, 7);
+  EXPECT_FALSE(in_burst());
+}
+
+// A reader without a loop is woken outside any burst: what it does next is
+// not set aside.
+TEST(FanOut, AReaderWithoutALoopIsWokenOutsideABurst) {
+  struct Loopless final : Waiter {
+    void wake() override { in = in_burst(); }
+    void woken() override {}
+    bool in = true;
+  };
+  auto r = std::make_shared<Loopless>();
+  wake_waiters({WaitingReader(r)});
+  EXPECT_FALSE(r->in);
 }
 
 // Through a Room: the commit queue answers the writers before it runs the
