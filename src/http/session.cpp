@@ -415,6 +415,7 @@ class Session final : public Connection,
   }
 
   void do_read() {
+    if (closed_) return;                         // closed while this read was set aside (util/burst.h)
     if (draining()) return linger_then_close();  // the server takes no more requests
     parser_ = std::make_unique<bhttp::request_parser<bhttp::string_body>>();
     parser_->body_limit(limits_.max_body_bytes);

@@ -79,7 +79,15 @@ void WriteQueue::write(StreamChunk piece) {
   writing_.emplace(std::move(piece));
   if (looping_) return;  // a loop below, further up the stack, writes it
   looping_ = true;
-  while (writing_ && !stopped_) {
+  // At the top of each turn writing_ holds a piece not yet handed to the
+  // writer (or nothing).
+  while (writing_) {
+    if (stopped_) {  // stopped by what the last piece's end ran: this one is dropped
+      StreamChunk dropped = std::move(*writing_);
+      writing_.reset();
+      uncount(dropped);
+      break;
+    }
     ended_now_.reset();
     in_writer_ = true;
     writer_(writing_->bytes, [this](bool ok) { on_written(ok); });

@@ -165,7 +165,7 @@ class WriteQueue {
   // reader's queue holds no memory for pieces.
   std::vector<StreamChunk> queue_;
   size_t head_ = 0;
-  std::optional<StreamChunk> writing_;  // the piece whose write is in flight
+  std::optional<StreamChunk> writing_;  // the piece being written (or, in write()'s loop, about to be)
   bool started_ = false;
   bool stopped_ = false;
   // The writer may end a piece before it returns: see write().

@@ -79,6 +79,7 @@ void RoomFeed::count_batch() {
 }
 
 bool RoomFeed::wait_at(uint64_t pos) {
+  if (stopped_) return false;  // an ended feed is never the room's waiter again
   registered_ = room_->wait(cid_, pos, shared_from_this());
   return registered_;
 }
@@ -122,6 +123,9 @@ bool RoomFeed::send_packet(const Delta& d) {
     stop();
     return false;
   }
+  // A write that failed at once stopped the feed inside deliver(): nothing
+  // was delivered, and the feed must not wait on the room again.
+  if (stopped_) return false;
   room_->metrics().delivered(transport_).add(d.posts);
   return true;
 }

@@ -402,5 +402,25 @@ TEST(WriteQueue, ACallbackStoppingTheQueueEndsARunOfPiecesEndedAtOnce) {
   EXPECT_EQ(h.push("c"), WriteQueue::Pushed::closed);
 }
 
+// A piece handed over by a callback that then stops the queue, in a run
+// of pieces ended at once: it is not written, and its bytes are given back
+// to the bound and to the address.
+TEST(WriteQueue, APieceHandedOverAsTheQueueStopsGivesItsBytesBack) {
+  ConnectionLimiter limiter(10, 10, AddressRanges(), 1 << 20);
+  Harness h(1000, limiter.admit(kAddress).ticket);
+  h.end_at_once = true;
+  h.queue.start();
+  ASSERT_EQ(h.push("a",
+                   [&h] {
+                     EXPECT_EQ(h.push("bb"), WriteQueue::Pushed::queued);
+                     h.queue.stop();
+                   }),
+            WriteQueue::Pushed::queued);
+  h.run();
+  EXPECT_EQ(h.writes, std::vector<std::string>{"a"});
+  EXPECT_EQ(h.queue.queued_bytes(), 0u);
+  EXPECT_EQ(limiter.buffered(kAddress), 0u);
+}
+
 }  // namespace
 }  // namespace chaton::http

@@ -41,7 +41,8 @@ class RecordingFeed final : public RoomFeed {
   int cut = 0;
   int heartbeats = 0;
   int told_to_reconnect = 0;
-  bool write_at_once = false;  // each packet is written before deliver() returns
+  bool write_at_once = false;    // each packet is written before deliver() returns
+  bool stop_in_deliver = false;  // the next packet's write fails before deliver() returns
 
   // Completes every write handed over so far (as the socket would).
   void finish_writes() {
@@ -61,6 +62,10 @@ class RecordingFeed final : public RoomFeed {
       s.texts.emplace_back(v.as_array().at(2).as_string());
     s.catch_up = catch_up;
     sent.push_back(std::move(s));
+    if (stop_in_deliver) {  // a socket that fails at once: the transport ends the feed inside deliver()
+      stop();
+      return true;
+    }
     if (write_at_once)
       written();  // a socket that takes the packet whole: written before deliver() returns
     else
@@ -194,6 +199,22 @@ TEST_F(RoomFeedTest, PacketsWrittenAtOnceCarryEachPostOnceInOrder) {
   EXPECT_EQ(drain(), expected(1, n + kMaxPacketPosts + 6)) << "then a post";
   EXPECT_EQ(feed->cut, 0);
   EXPECT_TRUE(feed->unwritten.empty());
+}
+
+// A write that fails before deliver() returns ends the feed there: the
+// feed does not wait on the room again (it would stay among its waiters
+// until the next post), and nothing counts as delivered.
+TEST_F(RoomFeedTest, AFeedEndedByAWriteThatFailedAtOnceIsNoLongerAWaiter) {
+  start_feed(0);
+  drain();
+  EXPECT_EQ(room->waiting_readers(), 1u);
+  const size_t before = feed->sent.size();
+  feed->stop_in_deliver = true;
+  post_many(1, 1);
+  io.poll();
+  ASSERT_EQ(feed->sent.size(), before + 1);  // the post's packet, whose write failed
+  EXPECT_EQ(room->waiting_readers(), 0u);
+  EXPECT_EQ(room->metrics().delivered(Transport::sse).value(), 0u);
 }
 
 TEST_F(RoomFeedTest, AnIdleReaderGetsABurstOfLongPostsInPieces) {

@@ -225,19 +225,6 @@ TEST(FanOut, WhatReadersSetAsideRunsAfterTheLastIsWoken) {
   EXPECT_FALSE(in_burst());
 }
 
-// A reader without a loop is woken outside any burst: what it does next is
-// not set aside.
-TEST(FanOut, AReaderWithoutALoopIsWokenOutsideABurst) {
-  struct Loopless final : Waiter {
-    void wake() override { in = in_burst(); }
-    void woken() override {}
-    bool in = true;
-  };
-  auto r = std::make_shared<Loopless>();
-  wake_waiters({WaitingReader(r)});
-  EXPECT_FALSE(r->in);
-}
-
 // Through a Room: the commit queue answers the writers before it runs the
 // fan-out, so on a loop a post's acknowledgement comes before its readers
 // are woken, and the acknowledgement of a later post waits behind one slice
