@@ -9,8 +9,9 @@
 // wait behind the next requests of all the readers answered before it.
 // Instead the session sets its next read aside (defer()), and the fan-out
 // runs what was set aside once every reader of the loop has its reply
-// (docs/ARCHITECTURE.md, "A post, from request to readers"). Other work on the loop (a poster's
-// acknowledgement, its next post) still runs between slices.
+// (docs/ARCHITECTURE.md, "A post, from request to readers"). Other work on
+// the loop (a poster's acknowledgement, its next post) still runs between
+// slices.
 //
 // A task is an owner (kept alive until it runs, or until its burst is
 // destroyed unrun: a loop stopped meanwhile) and a function called with

@@ -3,7 +3,9 @@
 // it sends meanwhile are not a close; a watch armed for an answered request
 // does not fire on the next one. And a prepared response goes out whole:
 // at once, with nothing left queued, when the socket takes it all; the rest
-// later when it does not.
+// later when it does not. A stream's piece the socket takes whole is done
+// where it is pushed; a long poll answered inside a burst (util/burst.h)
+// reads its next request only once the burst's follow-ups run.
 #include "http/session.h"
 
 #include <gtest/gtest.h>
