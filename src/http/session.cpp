@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cassert>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -53,7 +54,13 @@ constexpr bool kIsTls = std::is_same_v<Stream, TlsStream>;
 // How long a connection closed after its last response keeps reading
 // (and dropping) what the client still sends; see linger_then_close().
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
-constexpr size_t kDrainBufferBytes = 4096;
+
+// The most one receive asks for; it asks for at least 512 bytes, or the
+// buffer's free room if larger (beast::read_size). The receive that watches
+// a waiting request reads into a buffer of kWatchBufferBytes (see
+// arm_readable_wait()).
+constexpr size_t kReadChunkBytes = 65536;
+constexpr size_t kWatchBufferBytes = 512;
 
 // An operation that ends so ends with the connection: the peer closed or
 // reset it, or the session's deadline closed the socket (under way:
@@ -186,7 +193,8 @@ class Session final : public Connection,
   void wind_down() override {
     net::post(stream_.get_executor(), [self = this->shared_from_this()] {
       if (self->closed_ || self->pending_ || self->streaming_) return;
-      if (self->parser_ && (self->parser_->got_some() || self->buffer_.size() > 0)) return;
+      // Some of a next request is in: do_read() or its response closes.
+      if ((self->parser_ && self->parser_->got_some()) || self->buffer_.size() > 0) return;
       self->shutdown();
     });
   }
@@ -260,12 +268,10 @@ class Session final : public Connection,
     if (!pending_ || closed_) return;
     on_gone_ = std::move(on_gone);
     if (streaming_) return;
-    arm_readable_wait();
     // The request waits (a long-poll: most of a reader's life): hold no
-    // memory it does not need meanwhile. Nothing is being written, and the
-    // read buffer holds no bytes of a next request (checked).
+    // memory it does not need meanwhile. Nothing is being written.
     if (write_memory_ && !write_memory_->in_use()) write_memory_.reset();
-    if (buffer_.size() == 0) buffer_.shrink_to_fit();
+    arm_readable_wait();
   }
 
   void start_stream(Response header, unsigned version) override {
@@ -286,8 +292,12 @@ class Session final : public Connection,
                                 // request's read buffer while it waits (it reads no more).
                                 self->serializer_.reset();
                                 self->stream_header_.reset();
-                                self->buffer_.consume(self->buffer_.size());
-                                self->buffer_.shrink_to_fit();
+                                // (Unless the receive that watched the request
+                                // is out into it: it watches the stream too.)
+                                if (!self->reading_) {
+                                  self->buffer_.consume(self->buffer_.size());
+                                  self->buffer_.shrink_to_fit();
+                                }
                                 // The pieces' writes are watched by the stall timer instead.
                                 self->disarm_deadline();
                                 self->arm_readable_wait();
@@ -414,25 +424,95 @@ class Session final : public Connection,
     if (auto* st = stream()) st->queue.charge_to(ticket_);
   }
 
+  // Reads the next request: what of it is in the buffer already (read by
+  // the receive that watched the last one, or sent with it), then what the
+  // session's receive brings, each part given to Beast's parser as it comes
+  // (parse()). One deadline bounds the whole request.
   void do_read() {
     if (closed_) return;                         // closed while this read was set aside (util/burst.h)
     if (draining()) return linger_then_close();  // the server takes no more requests
     parser_ = std::make_unique<bhttp::request_parser<bhttp::string_body>>();
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(limits_.max_header_bytes);
+    header_checked_ = false;
     arm_deadline(limits_.idle_timeout);
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             beast::bind_front_handler(&Session::on_header, this->shared_from_this()));
+    // Parsed from the loop: requests sent back to back, each answered at
+    // once, do not nest one call deeper each.
+    if (buffer_.size() > 0)
+      return net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->parse(); });
+    receive();  // unless the one that watched the last request is still out
   }
 
-  // The header is in: refuse it here if it frames its body doubtfully,
-  // else read the body (the same deadline goes on).
-  void on_header(beast::error_code ec, std::size_t) {
-    if (ec) return on_read(ec, 0);
-    if (auto problem = header_problem(parser_->get())) return reject(problem->status, problem->message);
-    if (parser_->is_done()) return on_read(ec, 0);
-    bhttp::async_read(stream_, buffer_, *parser_,
-                      beast::bind_front_handler(&Session::on_read, this->shared_from_this()));
+  // Gives the buffer's bytes to the parser. A header that frames its body
+  // doubtfully is refused as soon as it is whole, before any of the body is
+  // parsed (the parser stops at the header's end); a whole request is
+  // handed out; a part of one waits for more bytes.
+  void parse() {
+    if (closed_ || !parser_) return;
+    assert(!reading_);  // no receive is out into the bytes parsed here
+    while (buffer_.size() > 0) {
+      beast::error_code ec;
+      const std::size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) break;
+      if (ec) return on_read(ec, 0);
+      if (!header_checked_ && parser_->is_header_done()) {
+        header_checked_ = true;
+        if (auto problem = header_problem(parser_->get())) return reject(problem->status, problem->message);
+      }
+      if (parser_->is_done()) return on_read(ec, 0);
+      if (used == 0) break;
+    }
+    receive();
+  }
+
+  // The session's one receive into its buffer: at most one is out at a
+  // time. It brings a request's bytes (parse()); while a request waits for
+  // its answer it is the disconnect watch (arm_readable_wait()), and the
+  // bytes it brings then are the next request, kept in the buffer until
+  // the answer is written; while the connection closes it reads what the
+  // client still sends, to drop it (linger_then_close()). So a long poll
+  // costs one receive per request: the watch that waited is the read that
+  // takes the next request.
+  void receive() {
+    if (reading_ || (closed_ && !lingering_)) return;
+    reading_ = true;
+    stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, kReadChunkBytes)),
+                            beast::bind_front_handler(&Session::on_received, this->shared_from_this()));
+  }
+
+  void on_received(beast::error_code ec, std::size_t n) {
+    reading_ = false;
+    buffer_.commit(n);
+    if (closed_) {
+      if (!lingering_) return;
+      if (ec) return close_socket();  // the client closed, or the linger timed out
+      buffer_.consume(buffer_.size());
+      return receive();
+    }
+    if (pending_) return on_watched(ec);
+    // Between two requests (a reply still being written, or the next read
+    // set aside in a burst, util/burst.h): the bytes wait for do_read(), and
+    // so does an end or error, which the socket gives again to its receive.
+    if (!parser_) return;
+    if (ec == net::error::eof) {  // as Beast's read: the end of a part of a request makes it partial
+      ec = bhttp::error::end_of_stream;
+      if (parser_->got_some()) {
+        parser_->put_eof(ec);
+        if (!ec && !parser_->is_done()) ec = bhttp::error::partial_message;
+      }
+    }
+    if (ec || parser_->is_done()) return on_read(ec, 0);
+    parse();
+  }
+
+  // The receive that watches a request left waiting has ended: the peer
+  // closed (end of file, or an error), or it sent bytes, which is not a
+  // close: they stay in the buffer for the next request, and the watch
+  // stops (at most one read buffer of a next request is taken early).
+  void on_watched(const beast::error_code& ec) {
+    if (!ec || ec == net::error::operation_aborted || !on_gone_) return;
+    gone();
   }
 
   void on_read(beast::error_code ec, std::size_t) {
@@ -442,6 +522,7 @@ class Session final : public Connection,
     if (ec == bhttp::error::header_limit)
       return reject(bhttp::status::request_header_fields_too_large, "request headers too large");
     if (ec) return reject(bhttp::status::bad_request, "malformed HTTP request");
+    assert(!reading_);
 
     disarm_deadline();
     pending_ = true;
@@ -508,17 +589,10 @@ class Session final : public Connection,
       lowest().shutdown(tcp::socket::shutdown_send, ec);
       if (ec) return close_socket();
       arm_deadline(std::min(limits_.idle_timeout, kLingerTimeout));
-      drain_buffer_ = std::make_unique<std::array<char, kDrainBufferBytes>>();
-      drain();
+      lingering_ = true;
+      buffer_.consume(buffer_.size());
+      receive();  // unless one is out already
     }
-  }
-
-  void drain() {
-    lowest().async_read_some(net::buffer(*drain_buffer_),
-                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                               if (ec) return self->close_socket();
-                               self->drain();
-                             });
   }
 
   void close_socket() {
@@ -526,19 +600,34 @@ class Session final : public Connection,
     lowest().close(ec);
   }
 
-  // Watches for the peer going away with a receive that peeks (the bytes
-  // stay in the socket for the next read). It waits in the reactor like any
-  // read, behind the socket's registration, where a readiness wait
-  // (async_wait) re-registers the socket with epoll each time it is armed.
+  // Watches for the peer going away while a response is pending. On a
+  // plain connection waiting for its answer (a long poll) with no bytes of
+  // a next request in its buffer, the watch is the session's receive (see
+  // receive()): it waits in the reactor like any read, and reads the next
+  // request when it comes. Otherwise it is a receive that peeks at the
+  // socket (the bytes stay there), into one byte: on a stream, which reads
+  // no further request and holds no read buffer; on TLS, whose records only
+  // the stream's own reads may take; and behind bytes not yet parsed (sent
+  // with the request), which a receive must not read after. A readiness
+  // wait (async_wait) would re-register the socket with epoll each time it
+  // is armed.
   void arm_readable_wait() {
+    if (reading_) return;  // the receive that is out watches already
+    if constexpr (!kIsTls<Stream>) {
+      if (!streaming_ && buffer_.size() == 0) {
+        if (buffer_.capacity() > kWatchBufferBytes) buffer_.shrink_to_fit();
+        return receive();
+      }
+    }
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
     lowest().async_receive(
         net::buffer(&peeked_, 1), tcp::socket::message_peek,
         beast::bind_front_handler(&Session::on_readable, this->shared_from_this(), generation_));
   }
 
-  // Readable while a response is pending: the peer closed (end of file, or
-  // an error), or it sent more bytes, which is not a close: stop watching.
-  // A completion for an earlier request is ignored.
+  // The peeking watch: readable while a response is pending: the peer
+  // closed (end of file, or an error), or it sent more bytes, which is not
+  // a close: stop watching. A completion for an earlier request is ignored.
   void on_readable(uint64_t generation, beast::error_code ec, std::size_t n) {
     if (generation != generation_ || !pending_ || !on_gone_ || closed_) return;
     if (ec == net::error::operation_aborted) return;
@@ -663,18 +752,18 @@ class Session final : public Connection,
   std::shared_ptr<ConnectionLimiter::Ticket> ticket_;  // this connection's place under the caps
   Drain* drain_ = nullptr;                             // limits_.drain, which this session joined
   Drain::Slot drain_slot_{};                           // its place there
-  beast::flat_buffer buffer_;
-  // What a lingering close reads and drops; made only then, so a live
-  // connection does not carry it.
-  std::unique_ptr<std::array<char, kDrainBufferBytes>> drain_buffer_;
+  beast::flat_buffer buffer_;                          // what receive() brought and the parser has not taken
   // While a request is read (let go of once it is handed out).
   std::unique_ptr<bhttp::request_parser<bhttp::string_body>> parser_;
+  bool header_checked_ = false;  // parser_'s header passed header_problem()
+  bool reading_ = false;         // receive() is out
+  bool lingering_ = false;       // closing: what still comes is dropped
   std::shared_ptr<Response> writing_;
   std::unique_ptr<PreparedWrite> prepared_;   // or this, while it is written
   ConnectionLimiter::Charge writing_charge_;  // writing_'s body, charged to the address
   std::function<void()> on_gone_;
   bool pending_ = false;     // a request was handed out and not answered yet
-  char peeked_ = 0;          // where the disconnect watch peeks
+  char peeked_ = 0;          // where the peeking disconnect watch peeks
   uint64_t generation_ = 0;  // counts responses, to tell stale readiness waits
   bool closed_ = false;
 

@@ -2,10 +2,15 @@
 //
 // A session reads a request, hands it to the Handler as an Exchange, and
 // reads the next only after the response is written (HTTP/1.0 and 1.1,
-// keep-alive). While a response is pending it keeps no read outstanding,
-// only a receive that peeks (the bytes stay for the next read) and tells a
-// blocked handler its client went away; a request left waiting holds no
-// write memory, no empty read buffer and no parser. What only a stream
+// keep-alive). It reads with one receive at a time into its buffer, whose
+// bytes go to Beast's parser. When a request waits for its answer on a
+// plain connection, that receive stays out as the watch that tells a
+// blocked handler its client went away; what it brings instead is the next
+// request, parsed once the response is written, so a long poll costs one
+// receive per request. On TLS, on a stream, and behind bytes of a next
+// request not yet parsed, the watch is a receive that peeks instead (the
+// bytes stay in the socket). A request left waiting holds no write memory
+// and no parser. What only a stream
 // needs (its write queue, the stall timer of its writes) is made when the
 // stream starts; a stream that waits between writes holds no write memory.
 // A response is written from a Response, or from a PreparedResponse

@@ -5,7 +5,10 @@
 // at once, with nothing left queued, when the socket takes it all; the rest
 // later when it does not. A stream's piece the socket takes whole is done
 // where it is pushed; a long poll answered inside a burst (util/burst.h)
-// reads its next request only once the burst's follow-ups run.
+// reads its next request only once the burst's follow-ups run; the receive
+// that watched a long poll is the one that reads the next request;
+// pipelined requests are served in turn; a client that half-closes still
+// gets its whole reply.
 #include "http/session.h"
 
 #include <gtest/gtest.h>
@@ -177,6 +180,52 @@ TEST_F(SessionOnSimulatedTimeTest, AReplyTheSocketTakesAtOnceLeavesNothingQueued
   EXPECT_TRUE(reply.ends_with("\r\nContent-Length: 5\r\n\r\n[1,2]")) << reply;
 }
 
+// A long poll's disconnect watch is the session's one receive: the
+// client's next request, sent once the reply is in, is read by that receive
+// and handed out by its completion, with no second receive started for it.
+TEST_F(SessionOnSimulatedTimeTest, TheReceiveThatWatchedALongPollReadsTheNextRequest) {
+  send(kRequest);
+  ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  run_a_little();  // waiting, its disconnect watched
+  net::post(io_, [&] {
+    handler_.exchanges[0]->respond(
+        PreparedResponse{json_head(), "[", std::make_shared<const std::string>("1"), "]"});
+  });
+  io_.restart();
+  ASSERT_EQ(io_.run_one(), 1u);  // the reply, written at once
+  EXPECT_EQ(io_.poll(), 0u);
+  EXPECT_TRUE(read_response().ends_with("[1]"));
+  send(kRequest);  // the client asks again
+  io_.restart();
+  ASSERT_EQ(io_.run_one(), 1u);  // one completion
+  EXPECT_EQ(handler_.exchanges.size(), 2u) << "handed out by the completion of the receive that watched";
+  EXPECT_EQ(handler_.gone, 0);
+}
+
+// Requests sent together are served in turn, each once: the second waits
+// in the buffer while the first is answered, and a third, sent after, is
+// read whole (no receive is left out into bytes not yet parsed).
+TEST_F(SessionTest, PipelinedLongPollsAreServedInTurn) {
+  auto poll = [](int p) {
+    return "GET /lobby/comet?p=" + std::to_string(p) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  };
+  send(poll(1) + poll(2));
+  ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  run_a_little();
+  for (size_t i = 0; i < 3; ++i) {
+    handler_.exchanges[i]->respond(
+        PreparedResponse{json_head(), "[", std::make_shared<const std::string>(std::to_string(i)), "]"});
+    if (i == 1) send(poll(3));
+    ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == i + 2 || i == 2; }));
+    run_a_little();
+    EXPECT_TRUE(read_response().ends_with("[" + std::to_string(i) + "]"));
+  }
+  ASSERT_EQ(handler_.exchanges.size(), 3u);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(handler_.exchanges[i]->request().target(), "/lobby/comet?p=" + std::to_string(i + 1));
+  EXPECT_EQ(handler_.gone, 0);
+}
+
 // A stream's piece that the socket takes whole is done where it is pushed
 // (http/write_now.h): no write, stall check or completion is left to run,
 // and what was to run once it is written has run.
@@ -257,6 +306,36 @@ TEST_F(SessionTest, AReplyLargerThanTheSocketTakesGoesOutWhole) {
   ASSERT_TRUE(reply.ends_with(">")) << reply.size();
   ASSERT_GE(reply.size(), body.size() + 2);
   EXPECT_EQ(reply.substr(reply.size() - body.size() - 2), "<" + body + ">");
+}
+
+// A client that ends its side of the connection once it has asked (a
+// half-close) still gets the whole reply, however long it takes to write.
+TEST_F(SessionTest, AClientThatHalfClosesWhileItsReplyIsWrittenGetsItWhole) {
+  send(kRequest);
+  ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  run_a_little();  // waiting, its disconnect watched
+  std::string body(4 << 20, 'x');
+  net::post(io_, [&] {
+    handler_.exchanges[0]->respond(
+        PreparedResponse{json_head(), "<", std::make_shared<const std::string>(body), ">"});
+  });
+  io_.restart();
+  ASSERT_EQ(io_.run_one(), 1u);  // the socket takes a part
+  client_.shutdown(tcp::socket::shutdown_send);
+  run_a_little();  // the end of the client's side reaches the server
+  std::string reply;
+  std::atomic<bool> read{false};
+  std::thread client([&] {
+    try {
+      reply = read_response();
+    } catch (const std::exception&) {  // cut
+    }
+    read = true;
+  });
+  EXPECT_TRUE(run_until([&] { return read.load(); }));
+  if (!read) ::shutdown(client_.native_handle(), SHUT_RDWR);
+  client.join();
+  EXPECT_TRUE(reply.ends_with(">")) << reply.size();
 }
 
 }  // namespace
