@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
@@ -484,6 +485,10 @@ class Session final : public Connection,
   void on_received(beast::error_code ec, std::size_t n) {
     reading_ = false;
     buffer_.commit(n);
+    if (std::exchange(watch_stopped_, false) && ec == net::error::operation_aborted) {
+      if (!closed_ && parser_ && !pending_) receive();  // do_read() ran first, and found this one out
+      return;
+    }
     if (closed_) {
       if (!lingering_) return;
       if (ec) return close_socket();  // the client closed, or the linger timed out
@@ -566,9 +571,18 @@ class Session final : public Connection,
     uncarry();
     // A reply written while the fan-out wakes this loop's readers: the
     // next request is read once they all have theirs (util/burst.h).
-    if (in_burst())
+    if (in_burst()) {
+      // The receive that watched the request would read the next one
+      // between the fan-out's slices, ahead of later readers' replies:
+      // it is stopped, and the read set aside starts another.
+      if (reading_) {
+        beast::error_code ignored;
+        lowest().cancel(ignored);
+        watch_stopped_ = true;
+      }
       return defer(
           BurstTask{this->shared_from_this(), [](void* self) { static_cast<Session*>(self)->do_read(); }});
+    }
     do_read();
   }
 
@@ -758,6 +772,7 @@ class Session final : public Connection,
   bool header_checked_ = false;  // parser_'s header passed header_problem()
   bool reading_ = false;         // receive() is out
   bool lingering_ = false;       // closing: what still comes is dropped
+  bool watch_stopped_ = false;   // the receive out was cancelled in a burst (see on_write())
   std::shared_ptr<Response> writing_;
   std::unique_ptr<PreparedWrite> prepared_;   // or this, while it is written
   ConnectionLimiter::Charge writing_charge_;  // writing_'s body, charged to the address

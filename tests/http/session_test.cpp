@@ -12,6 +12,7 @@
 #include "http/session.h"
 
 #include <gtest/gtest.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <boost/asio/connect.hpp>
@@ -61,6 +62,7 @@ class SessionTest : public ::testing::Test {
     client_.connect(acceptor_.local_endpoint());
     tcp::socket server(io_);
     acceptor_.accept(server);
+    server_fd_ = server.native_handle();
     start_session(std::move(server), handler_, limits_, nullptr);
   }
 
@@ -99,7 +101,14 @@ class SessionTest : public ::testing::Test {
   tcp::socket client_{client_io_};
   WaitingHandler handler_;
   SessionLimits limits_;
+  int server_fd_ = -1;  // the session's socket, to see what it left unread
 };
+
+// The bytes the server's side of the connection has received and not read.
+size_t unread(int fd) {
+  int n = 0;
+  return ::ioctl(fd, FIONREAD, &n) == 0 ? static_cast<size_t>(n) : 0;
+}
 
 constexpr std::string_view kRequest = "GET /lobby/comet?p=0&s=0 HTTP/1.1\r\nHost: x\r\n\r\n";
 
@@ -253,7 +262,8 @@ TEST_F(SessionOnSimulatedTimeTest, AStreamPieceTheSocketTakesAtOnceLeavesNothing
 
 // A long poll answered while the fan-out wakes its loop's readers (inside a
 // burst, util/burst.h) reads its next request only once the burst's
-// follow-ups run: the readers after it get their replies first.
+// follow-ups run: the readers after it get their replies first. The receive
+// that watched it stops, so the next request stays in the socket meanwhile.
 TEST_F(SessionTest, ALongPollAnsweredInABurstReadsItsNextRequestAfterIt) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
@@ -271,6 +281,7 @@ TEST_F(SessionTest, ALongPollAnsweredInABurstReadsItsNextRequestAfterIt) {
   send(kRequest);  // the client asks again at once
   run_a_little();
   EXPECT_EQ(handler_.exchanges.size(), 1u) << "read during the burst";
+  EXPECT_EQ(unread(server_fd_), kRequest.size()) << "received between the fan-out's slices";
   net::post(io_, [&] {
     for (auto& task : burst) task();
     burst.clear();
