@@ -472,9 +472,10 @@ class Session final : public Connection,
   // its answer it is the disconnect watch (arm_readable_wait()), and the
   // bytes it brings then are the next request, kept in the buffer until
   // the answer is written; while the connection closes it reads what the
-  // client still sends, to drop it (linger_then_close()). So a long poll
-  // costs one receive per request: the watch that waited is the read that
-  // takes the next request.
+  // client still sends, to drop it (linger_then_close()). So the watch
+  // that waited is the read that takes the next request, unless the reply
+  // was written inside a fan-out, which stops it (on_write()): the next
+  // request is then read after the fan-out.
   void receive() {
     if (reading_ || (closed_ && !lingering_)) return;
     reading_ = true;

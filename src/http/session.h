@@ -6,13 +6,14 @@
 // bytes go to Beast's parser. When a request waits for its answer on a
 // plain connection, that receive stays out as the watch that tells a
 // blocked handler its client went away; what it brings instead is the next
-// request, parsed once the response is written, so a long poll costs one
-// receive per request. On TLS, on a stream, and behind bytes of a next
-// request not yet parsed, the watch is a receive that peeks instead (the
-// bytes stay in the socket). A request left waiting holds no write memory
-// and no parser. What only a stream
-// needs (its write queue, the stall timer of its writes) is made when the
-// stream starts; a stream that waits between writes holds no write memory.
+// request, parsed once the response is written (a response written inside
+// a fan-out stops it, so that the next request is read after the fan-out).
+// On TLS, on a stream, and behind bytes of a next request not yet parsed,
+// the watch is a receive that peeks instead (the bytes stay in the socket).
+// A request left waiting holds no write memory and no parser. What only a
+// stream needs (its write queue, the stall timer of its writes) is made
+// when the stream starts; a stream that waits between writes holds no
+// write memory.
 // A response is written from a Response, or from a PreparedResponse
 // (http/prepared_response.h) in one gather write; on a plain socket that
 // write is tried at once, and a reply the socket takes whole completes
