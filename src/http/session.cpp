@@ -9,7 +9,6 @@
 #include <mutex>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
@@ -435,7 +434,6 @@ class Session final : public Connection,
     parser_ = std::make_unique<bhttp::request_parser<bhttp::string_body>>();
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(limits_.max_header_bytes);
-    header_checked_ = false;
     arm_deadline(limits_.idle_timeout);
     // Parsed from the loop: requests sent back to back, each answered at
     // once, do not nest one call deeper each.
@@ -453,12 +451,12 @@ class Session final : public Connection,
     assert(!reading_);  // no receive is out into the bytes parsed here
     while (buffer_.size() > 0) {
       beast::error_code ec;
+      const bool had_header = parser_->is_header_done();
       const std::size_t used = parser_->put(buffer_.data(), ec);
       buffer_.consume(used);
       if (ec == bhttp::error::need_more) break;
       if (ec) return on_read(ec, 0);
-      if (!header_checked_ && parser_->is_header_done()) {
-        header_checked_ = true;
+      if (!had_header && parser_->is_header_done()) {
         if (auto problem = header_problem(parser_->get())) return reject(problem->status, problem->message);
       }
       if (parser_->is_done()) return on_read(ec, 0);
@@ -486,15 +484,17 @@ class Session final : public Connection,
   void on_received(beast::error_code ec, std::size_t n) {
     reading_ = false;
     buffer_.commit(n);
-    if (std::exchange(watch_stopped_, false) && ec == net::error::operation_aborted) {
-      if (!closed_ && parser_ && !pending_) receive();  // do_read() ran first, and found this one out
-      return;
-    }
     if (closed_) {
       if (!lingering_) return;
       if (ec) return close_socket();  // the client closed, or the linger timed out
       buffer_.consume(buffer_.size());
       return receive();
+    }
+    // Cancelled on an open socket: stopped by on_write() in a burst (a
+    // deadline or a close closes the socket).
+    if (ec == net::error::operation_aborted && lowest().is_open()) {
+      if (parser_ && !pending_) receive();  // do_read() ran first, and found this one out
+      return;
     }
     if (pending_) return on_watched(ec);
     // Between two requests (a reply still being written, or the next read
@@ -579,7 +579,6 @@ class Session final : public Connection,
       if (reading_) {
         beast::error_code ignored;
         lowest().cancel(ignored);
-        watch_stopped_ = true;
       }
       return defer(
           BurstTask{this->shared_from_this(), [](void* self) { static_cast<Session*>(self)->do_read(); }});
@@ -770,10 +769,8 @@ class Session final : public Connection,
   beast::flat_buffer buffer_;                          // what receive() brought and the parser has not taken
   // While a request is read (let go of once it is handed out).
   std::unique_ptr<bhttp::request_parser<bhttp::string_body>> parser_;
-  bool header_checked_ = false;  // parser_'s header passed header_problem()
-  bool reading_ = false;         // receive() is out
-  bool lingering_ = false;       // closing: what still comes is dropped
-  bool watch_stopped_ = false;   // the receive out was cancelled in a burst (see on_write())
+  bool reading_ = false;    // receive() is out
+  bool lingering_ = false;  // closing: what still comes is dropped
   std::shared_ptr<Response> writing_;
   std::unique_ptr<PreparedWrite> prepared_;   // or this, while it is written
   ConnectionLimiter::Charge writing_charge_;  // writing_'s body, charged to the address
