@@ -8,6 +8,9 @@
 # for the posting phase (4.5 s) into OUTDIR/stat.txt. With "nchan" as the
 # fifth argument the run is `--peer`, and the counts are nginx's worker's,
 # during Nchan's half of the run. Needs perf (Debian: linux-perf).
+# EVENTS: what to count, comma-separated: a system call's name, or a perf
+# event with its group (`probe_libc:malloc`, after `perf probe -x
+# /lib/x86_64-linux-gnu/libc.so.6 malloc`: the server's allocations).
 set -eu
 build=$(realpath "$1"); transport=$2; out=$3; clients=${4:-1000}; peer=${5:-}
 mkdir -p "$out"
@@ -22,9 +25,9 @@ for _ in $(seq 1 2400); do
   sleep 0.05
 done
 if [ "$peer" = nchan ]; then server=$(pgrep -f "nginx: worker" | head -1); else server=$(pgrep -P "$bench" | head -1); fi
-events=recvfrom,sendmsg,sendto,writev,readv,read,write,epoll_wait,epoll_ctl,futex
-perf stat -e "$(echo "$events" | sed 's/\([a-z_0-9]*\)/syscalls:sys_enter_\1/g')" -p "$server" \
+events=${EVENTS:-recvfrom,sendmsg,sendto,writev,readv,read,write,epoll_wait,epoll_ctl,futex}
+perf stat -e "$(echo "$events" | tr , '\n' | sed '/:/!s/^/syscalls:sys_enter_/' | paste -sd,)" -p "$server" \
   -o "$out/stat.txt" -- sleep 4.5 2>/dev/null || true
 wait "$bench"
 grep -E "deliveries received" "$out/bench.md" || true
-grep -E "syscalls:" "$out/stat.txt"
+grep -E "syscalls:|probe" "$out/stat.txt"
