@@ -22,6 +22,7 @@
 #include <boost/beast/http.hpp>
 
 #include "http/write_queue.h"
+#include "util/callback.h"
 
 namespace chaton::http {
 
@@ -43,7 +44,7 @@ class Connection {
   virtual void send(PreparedResponse res, bool keep_alive, unsigned version, bool head_only) = 0;
   virtual void close() = 0;
   // `on_gone` runs if the peer closes before the response is complete.
-  virtual void watch_disconnect(std::function<void()> on_gone) = 0;
+  virtual void watch_disconnect(Callback on_gone) = 0;
 
   // Streams: the header (no Content-Length; the body ends with the
   // connection), then bytes. push() returns false once the stream is over

@@ -61,7 +61,7 @@ void Exchange::abandon() {
   net::dispatch(connection_->executor(), [c = connection_] { c->close(); });
 }
 
-void Exchange::watch_disconnect(std::function<void()> on_gone) {
+void Exchange::watch_disconnect(Callback on_gone) {
   net::dispatch(connection_->executor(),
                 [c = connection_, f = std::move(on_gone)]() mutable { c->watch_disconnect(std::move(f)); });
 }
@@ -76,7 +76,7 @@ ResponseStream Exchange::start_stream(Response header) {
   return ResponseStream(connection_);
 }
 
-bool ResponseStream::push(StreamBytes bytes, std::function<void()> written, bool catch_up) const {
+bool ResponseStream::push(StreamBytes bytes, Callback written, bool catch_up) const {
   if (!connection_) return false;
   return connection_->push(StreamChunk{std::move(bytes), std::move(written), catch_up, {}});
 }

@@ -37,7 +37,7 @@ class ResponseStream {
   // are written; false once the stream is over (the peer is gone, or it
   // was cut for falling behind), or for an empty stream. A `catch_up` push
   // is not counted against the stream's queue limit (see StreamChunk).
-  bool push(StreamBytes bytes, std::function<void()> written = {}, bool catch_up = false) const;
+  bool push(StreamBytes bytes, Callback written = {}, bool catch_up = false) const;
   // Closes the connection: the stream ends (a reader that fell behind, or
   // the server stopping).
   void cut() const;
@@ -69,7 +69,7 @@ class Exchange {
   void abandon();
   // Calls `on_gone` on the connection's strand if the client closes the
   // connection before the response is complete. Call at most once.
-  void watch_disconnect(std::function<void()> on_gone);
+  void watch_disconnect(Callback on_gone);
 
   // Starts a streamed response and returns its body, to push() bytes to
   // until it returns false (an empty stream when the request was answered

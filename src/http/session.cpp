@@ -264,7 +264,7 @@ class Session final : public Connection,
     shutdown();
   }
 
-  void watch_disconnect(std::function<void()> on_gone) override {
+  void watch_disconnect(Callback on_gone) override {
     if (!pending_ || closed_) return;
     on_gone_ = std::move(on_gone);
     if (streaming_) return;
@@ -774,7 +774,7 @@ class Session final : public Connection,
   std::shared_ptr<Response> writing_;
   std::unique_ptr<PreparedWrite> prepared_;   // or this, while it is written
   ConnectionLimiter::Charge writing_charge_;  // writing_'s body, charged to the address
-  std::function<void()> on_gone_;
+  Callback on_gone_;
   bool pending_ = false;     // a request was handed out and not answered yet
   char peeked_ = 0;          // where the peeking disconnect watch peeks
   uint64_t generation_ = 0;  // counts responses, to tell stale readiness waits

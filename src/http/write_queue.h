@@ -42,6 +42,7 @@
 #include <boost/asio/buffer.hpp>
 
 #include "access/connection_limiter.h"
+#include "util/callback.h"
 
 namespace chaton::http {
 
@@ -85,7 +86,7 @@ struct StreamBytes {
 // meanwhile as one packet instead of queueing one per post.
 struct StreamChunk {
   StreamBytes bytes;
-  std::function<void()> written;
+  Callback written;
   bool catch_up = false;             // not counted against the queue's bound
   ConnectionLimiter::Charge charge;  // its bytes, charged to the address while queued
 };

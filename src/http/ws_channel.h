@@ -42,7 +42,7 @@ class WsChannel {
   // because its queue passed kMaxStreamQueueBytes (closed with 1013).
   // `written` runs on the channel's strand once the frame is written; a
   // `catch_up` frame is not counted (see StreamChunk).
-  virtual bool send(StreamBytes text, std::function<void()> written = {}, bool catch_up = false) = 0;
+  virtual bool send(StreamBytes text, Callback written = {}, bool catch_up = false) = 0;
   virtual void close(uint16_t code, std::string reason) = 0;
 };
 

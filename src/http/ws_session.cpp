@@ -99,7 +99,7 @@ class WsSession final : public WsChannel, public std::enable_shared_from_this<Ws
 
   net::any_io_executor executor() override { return stream_.get_executor(); }
 
-  bool send(StreamBytes text, std::function<void()> written, bool catch_up) override {
+  bool send(StreamBytes text, Callback written, bool catch_up) override {
     if (closing_.load()) return false;
     auto pushed =
         queue_.push(StreamChunk{std::move(text), std::move(written), catch_up, {}}, this->shared_from_this());

@@ -47,7 +47,7 @@ class EventStream final : public RoomFeed {
   // The event is `id: POS`, `data: ` and the packet (one line: JSON has no
   // raw newline), then a blank line. The framing goes into the packet's own
   // head and tail; the room's content stays shared.
-  bool deliver(uint64_t pos, http::StreamBytes packet, std::function<void()> written,
+  bool deliver(uint64_t pos, http::StreamBytes packet, Callback written,
                bool catch_up) override {
     char id[48];
     auto [end, ec] = std::to_chars(id + 4, id + sizeof id - 7, pos);

@@ -83,7 +83,7 @@ class RoomFeed : public Waiter, public std::enable_shared_from_this<RoomFeed> {
   // false when the transport is gone (the feed stops). The packet is the
   // reader's envelope around the room's shared content (make_delta_pieces).
   // `catch_up`: a piece of the catch-up, not counted as falling behind.
-  virtual bool deliver(uint64_t pos, http::StreamBytes packet, std::function<void()> written,
+  virtual bool deliver(uint64_t pos, http::StreamBytes packet, Callback written,
                        bool catch_up) = 0;
   // Ends the transport of a reader that fell behind (SSE: closes the
   // connection; WebSocket: close 1013). The feed stops after it.

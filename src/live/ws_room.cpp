@@ -31,7 +31,7 @@ class WsFeed final : public RoomFeed {
         channel_(std::move(channel)) {}
 
  private:
-  bool deliver(uint64_t, http::StreamBytes packet, std::function<void()> written, bool catch_up) override {
+  bool deliver(uint64_t, http::StreamBytes packet, Callback written, bool catch_up) override {
     auto ch = channel_.lock();
     return ch && ch->send(std::move(packet), std::move(written), catch_up);
   }

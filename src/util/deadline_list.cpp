@@ -34,7 +34,7 @@ size_t DeadlineList::sorted() const {
 }
 
 void DeadlineList::shutdown() {
-  std::vector<std::function<void()>> dropped;  // destroyed outside the lock: they may own timers of this list
+  std::vector<Callback> dropped;  // destroyed outside the lock: they may own timers of this list
   {
     std::lock_guard lock(mu_);
     dropped.reserve(set_.size() + in_wheel_);
@@ -108,8 +108,8 @@ std::optional<uint64_t> DeadlineList::first_busy_slot_locked() const {
   return std::nullopt;
 }
 
-void DeadlineList::arm(Entry& e, MonoDuration delay, std::function<void()> handler) {
-  std::function<void()> replaced;  // let go of outside the lock: it may own timers of this list
+void DeadlineList::arm(Entry& e, MonoDuration delay, Callback handler) {
+  Callback replaced;  // let go of outside the lock: it may own timers of this list
   {
     std::lock_guard lock(mu_);
     if (shut_down_) {
@@ -138,7 +138,7 @@ void DeadlineList::arm(Entry& e, MonoDuration delay, std::function<void()> handl
 }
 
 void DeadlineList::cancel(Entry& e) {
-  std::function<void()> dropped;
+  Callback dropped;
   {
     std::lock_guard lock(mu_);
     unlink_locked(e);
@@ -176,7 +176,7 @@ void DeadlineList::fire() {
     advance_locked(now);
   }
   for (;;) {
-    std::function<void()> handler;
+    Callback handler;
     {
       std::lock_guard lock(mu_);
       if (set_.empty() || set_.begin()->deadline_ > now || set_.begin()->order_ > last_before) {

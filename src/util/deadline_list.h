@@ -93,7 +93,7 @@ class DeadlineList {
    public:
     explicit Entry(DeadlineList& list) : list_(list) {}
     ~Entry() override { list_.cancel(*this); }
-    void arm(MonoDuration delay, std::function<void()> handler) override {
+    void arm(MonoDuration delay, Callback handler) override {
       list_.arm(*this, delay, std::move(handler));
     }
     void cancel() override { list_.cancel(*this); }
@@ -107,7 +107,7 @@ class DeadlineList {
     MonoTime deadline_{};
     uint64_t order_ = 0;  // among equal deadlines: the order they were armed in
     uint32_t slot_ = 0;   // the wheel slot it waits in, while slot_hook_ is linked
-    std::function<void()> handler_;
+    Callback handler_;
   };
   struct ByDeadline {
     bool operator()(const Entry& a, const Entry& b) const {
@@ -123,7 +123,7 @@ class DeadlineList {
       boost::intrusive::constant_time_size<false>>;
   static constexpr size_t kWordBits = 64;
 
-  void arm(Entry& e, MonoDuration delay, std::function<void()> handler);
+  void arm(Entry& e, MonoDuration delay, Callback handler);
   void cancel(Entry& e);
   // Runs what is due; the driver's handler.
   void fire();

@@ -43,7 +43,7 @@ class AsioTimer final : public Timer {
     }
   }
 
-  void arm(MonoDuration delay, std::function<void()> handler) override {
+  void arm(MonoDuration delay, Callback handler) override {
     uint64_t mine = ++*generation_;
     timer_.expires_after(delay);
     timer_.async_wait([generation = generation_, mine, h = std::move(handler)](boost::system::error_code ec) {

@@ -30,6 +30,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include "util/callback.h"
 #include "util/clock.h"
 
 namespace chaton {
@@ -47,7 +48,7 @@ class Timer {
   virtual ~Timer() = default;
   // Runs `handler` on the timer's executor once `delay` has passed (at once,
   // through the executor, when it is not positive). Replaces a pending arm.
-  virtual void arm(MonoDuration delay, std::function<void()> handler) = 0;
+  virtual void arm(MonoDuration delay, Callback handler) = 0;
   // The pending handler, if any, will not run. Idempotent.
   virtual void cancel() = 0;
 };

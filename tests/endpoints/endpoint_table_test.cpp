@@ -39,7 +39,7 @@ class FakeConnection final : public Connection {
   }
   void send(PreparedResponse, bool, unsigned, bool) override {}  // the table's handlers answer with a Response
   void close() override {}
-  void watch_disconnect(std::function<void()>) override {}
+  void watch_disconnect(Callback) override {}
   void start_stream(Response, unsigned) override {}
   bool push(StreamChunk) override { return false; }
 

@@ -28,7 +28,7 @@ class RecordingConnection final : public Connection {
     sent = Sent{keep_alive, version, head_only};
   }
   void close() override { ++closes; }
-  void watch_disconnect(std::function<void()>) override {}
+  void watch_disconnect(Callback) override {}
   void start_stream(Response, unsigned) override { ++streams; }
   bool push(StreamChunk chunk) override {
     pushed.push_back(chunk.bytes.joined());

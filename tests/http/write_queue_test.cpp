@@ -45,7 +45,7 @@ struct Harness {
     queue.open();
   }
 
-  WriteQueue::Pushed push(std::string bytes, std::function<void()> written = {}, bool catch_up = false) {
+  WriteQueue::Pushed push(std::string bytes, Callback written = {}, bool catch_up = false) {
     return queue.push(
         StreamChunk{std::make_shared<const std::string>(std::move(bytes)), std::move(written), catch_up, {}},
         owner);

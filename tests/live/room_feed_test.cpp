@@ -37,7 +37,7 @@ class RecordingFeed final : public RoomFeed {
     bool catch_up = false;
   };
   std::vector<Sent> sent;
-  std::vector<std::function<void()>> unwritten;  // write callbacks not run yet
+  std::vector<Callback> unwritten;  // write callbacks not run yet
   int cut = 0;
   int heartbeats = 0;
   int told_to_reconnect = 0;
@@ -52,7 +52,7 @@ class RecordingFeed final : public RoomFeed {
   }
 
  private:
-  bool deliver(uint64_t pos, http::StreamBytes packet, std::function<void()> written,
+  bool deliver(uint64_t pos, http::StreamBytes packet, Callback written,
                bool catch_up) override {
     const json::object doc = json::parse(packet.joined()).as_object();
     Sent s;

@@ -75,7 +75,7 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
     responses.push_back(parser.release());
   }
   void close() override { ++closes; }
-  void watch_disconnect(std::function<void()> on_gone) override { on_gone_ = std::move(on_gone); }
+  void watch_disconnect(Callback on_gone) override { on_gone_ = std::move(on_gone); }
   void start_stream(http::Response, unsigned) override { streaming = true; }
   bool push(http::StreamChunk chunk) override {
     if (closes > 0) return false;
@@ -87,8 +87,8 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
 
  private:
   boost::asio::any_io_executor executor_;
-  std::function<void()> on_gone_;
-  std::vector<std::function<void()>> unwritten_;
+  Callback on_gone_;
+  std::vector<Callback> unwritten_;
 };
 
 }  // namespace chaton::testing

@@ -114,7 +114,7 @@ class SimulatedTimeSource final : public TimeSource {
     std::shared_ptr<std::atomic<uint64_t>> generation;  // the timer's
     uint64_t mine;
     boost::asio::any_io_executor executor;
-    std::function<void()> handler;
+    Callback handler;
   };
   struct State {
     State(SysTime start, uint64_t seed) : wall(start), rng(seed) {}
@@ -144,7 +144,7 @@ class SimulatedTimeSource final : public TimeSource {
         : state_(std::move(state)), executor_(std::move(executor)) {}
     ~SimTimer() override { cancel(); }
 
-    void arm(MonoDuration delay, std::function<void()> handler) override {
+    void arm(MonoDuration delay, Callback handler) override {
       std::vector<Armed> dropped;  // destroyed after the lock is released
       std::lock_guard lock(state_->mu);
       dropped = state_->take(this);

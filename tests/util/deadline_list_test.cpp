@@ -9,11 +9,34 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
 #include "support/simulated_time.h"
+
+namespace chaton {
+namespace {
+
+// This thread's allocations while `counting` is set (see the test that
+// arms timers with their owners' pointers); operator new below counts them.
+thread_local bool counting = false;
+thread_local size_t allocations = 0;
+
+}  // namespace
+}  // namespace chaton
+
+// Not inlined: the compiler would otherwise see free() take what a `new`
+// returned, and warn.
+[[gnu::noinline]] void* operator new(std::size_t n) {
+  if (chaton::counting) ++chaton::allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace chaton {
 namespace {
@@ -55,6 +78,26 @@ TEST_F(DeadlineListTest, RunsHandlersInDeadlineOrderOnOneDriverTimer) {
   EXPECT_EQ(ran, (std::vector<std::string>{"b", "a", "c"}));
   EXPECT_EQ(list.pending(), 0u);
   EXPECT_EQ(time.pending_timers(), 0u);  // nothing armed: the driver does not wait either
+}
+
+// A reader's timers are armed again at every round trip, each with a
+// handler that keeps or watches its owner: that takes no allocation
+// (util/callback.h).
+TEST_F(DeadlineListTest, ArmingWithAnOwnersPointerAllocatesNothing) {
+  auto owner = std::make_shared<int>(0);
+  auto first = list.make_timer();
+  auto t = list.make_timer();
+  first->arm(seconds(1), [] {});  // the driver is armed for this one
+  counting = true;
+  allocations = 0;
+  t->arm(seconds(2), [self = owner] { *self += 1; });
+  t->arm(seconds(3), [weak = std::weak_ptr<int>(owner), raw = owner.get()] {
+    if (auto self = weak.lock()) *raw += 10;
+  });
+  counting = false;
+  EXPECT_EQ(allocations, 0u);
+  advance(seconds(3));
+  EXPECT_EQ(*owner, 10);  // the second arm replaced the first
 }
 
 TEST_F(DeadlineListTest, EqualDeadlinesRunInTheOrderTheyWereArmed) {
