@@ -48,17 +48,19 @@ class Callback {
   Callback(std::nullptr_t) noexcept {}  // NOLINT: implicit, as std::function's
 
   template <class F>
-  requires(!std::same_as<std::remove_cvref_t<F>, Callback> && std::invocable<std::decay_t<F>&>)
+  requires(!std::same_as<std::remove_cvref_t<F>, Callback> && std::invocable<std::decay_t<F>&> &&
+           std::constructible_from<std::decay_t<F>, F>)
       Callback(F&& f) {  // NOLINT: implicit, as std::function's
     using Fn = std::decay_t<F>;
-    if constexpr (std::is_pointer_v<Fn> || callback_detail::is_std_function<Fn>) {
+    // (A function itself, not a pointer to one, is never null.)
+    if constexpr (std::is_pointer_v<std::remove_reference_t<F>> || callback_detail::is_std_function<Fn>) {
       if (!f) return;  // an empty callable: an empty Callback
     }
     if constexpr (kept_inline<Fn>) {
       ::new (static_cast<void*>(storage_)) Fn(std::forward<F>(f));
       ops_ = &kInlineOps<Fn>;
     } else {
-      *reinterpret_cast<Fn**>(storage_) = new Fn(std::forward<F>(f));
+      ::new (static_cast<void*>(storage_)) Fn*(new Fn(std::forward<F>(f)));
       ops_ = &kHeapOps<Fn>;
     }
   }
@@ -66,8 +68,10 @@ class Callback {
   Callback(Callback&& other) noexcept { take(other); }
   Callback& operator=(Callback&& other) noexcept {
     if (this != &other) {
+      // Taken first: what this one holds may own `other`.
+      Callback taken(std::move(other));
       reset();
-      take(other);
+      take(taken);
     }
     return *this;
   }
@@ -98,7 +102,7 @@ class Callback {
 
   template <class Fn>
   static constexpr Ops kInlineOps{
-      [](void* s) { (*std::launder(static_cast<Fn*>(s)))(); },
+      [](void* s) { (void)(*std::launder(static_cast<Fn*>(s)))(); },
       [](void* from, void* to) noexcept {
         Fn* f = std::launder(static_cast<Fn*>(from));
         ::new (to) Fn(std::move(*f));
@@ -108,9 +112,9 @@ class Callback {
   };
   template <class Fn>
   static constexpr Ops kHeapOps{
-      [](void* s) { (**static_cast<Fn**>(s))(); },
-      [](void* from, void* to) noexcept { *static_cast<Fn**>(to) = *static_cast<Fn**>(from); },
-      [](void* s) noexcept { delete *static_cast<Fn**>(s); },
+      [](void* s) { (void)(**std::launder(static_cast<Fn**>(s)))(); },
+      [](void* from, void* to) noexcept { ::new (to) Fn*(*std::launder(static_cast<Fn**>(from))); },
+      [](void* s) noexcept { delete *std::launder(static_cast<Fn**>(s)); },
   };
 
   void take(Callback& other) noexcept {

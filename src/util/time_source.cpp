@@ -47,7 +47,7 @@ class AsioTimer final : public Timer {
     uint64_t mine = ++*generation_;
     timer_.expires_after(delay);
     timer_.async_wait([generation = generation_, mine, h = std::move(handler)](boost::system::error_code ec) {
-      if (!ec && generation->load() == mine) h();
+      if (!ec && generation->load() == mine && h) h();
     });
   }
 

@@ -96,7 +96,27 @@ TEST(CallbackTest, AssigningReleasesWhatWasHeldFirst) {
   EXPECT_EQ(first.calls, 0);
 }
 
+// What a Callback holds may own the one assigned to it: a timer's owner
+// whose handler is replaced by one the owner kept.
+TEST(CallbackTest, AssigningACallbackThatWhatItHoldsOwnsIsSafe) {
+  struct Holder {
+    Callback inner;
+  };
+  Tally t;
+  auto holder = std::make_shared<Holder>();
+  holder->inner = Counted(t);
+  Callback c = [h = holder] { (void)h; };
+  Holder* raw = holder.get();
+  holder.reset();  // c's closure holds the only reference
+  c = std::move(raw->inner);
+  c();
+  EXPECT_EQ(t.calls, 1);
+}
+
+void plain_function() {}
+
 TEST(CallbackTest, AnEmptyFunctionOrNullPointerMakesAnEmptyCallback) {
+  EXPECT_TRUE(Callback(plain_function));
   EXPECT_FALSE(Callback());
   EXPECT_FALSE(Callback(nullptr));
   EXPECT_FALSE(Callback(std::function<void()>()));
