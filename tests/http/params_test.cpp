@@ -3,34 +3,12 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <new>
-
-// Counts this thread's allocations through operator new, replaced for the
-// whole test_http program; only ParseTarget.AllocatesOnceForAComet reads
-// the count. It allocates with malloc, as libstdc++'s own does, so the
-// default deletes (free) match it; the array and nothrow forms come here
-// through libstdc++'s defaults, the aligned forms keep theirs. Not under
-// a sanitizer, which replaces them all.
-namespace {
-thread_local size_t allocations = 0;
-}  // namespace
-
-#if !defined(__SANITIZE_ADDRESS__)
-void* operator new(std::size_t n) {
-  ++allocations;
-  for (;;) {
-    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-    std::new_handler h = std::get_new_handler();
-    if (!h) throw std::bad_alloc();
-    h();
-  }
-}
-#define CHATON_COUNTS_ALLOCATIONS 1
-#endif
+#include "support/counting_new.h"
 
 namespace chaton::http {
 namespace {
+
+using testing::allocations;
 
 TEST(ParseTarget, DecodesPathAndQuery) {
   for (int i = 0; i < 100; ++i) {

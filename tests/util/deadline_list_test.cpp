@@ -9,38 +9,12 @@
 #include <boost/asio/io_context.hpp>
 
 #include <chrono>
-#include <cstdlib>
 #include <memory>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "support/counting_new.h"
 #include "support/simulated_time.h"
-
-// This thread's allocations while `counting` is set: operator new is
-// replaced for the whole test_util program; only
-// DeadlineListTest.ArmingWithAnOwnersPointerAllocatesNothing reads the
-// count. It allocates with malloc, as libstdc++'s own does, so the default
-// deletes (free) match it; the array and nothrow forms come here through
-// libstdc++'s defaults, the aligned forms keep theirs. Not under a
-// sanitizer, which replaces them all (as tests/http/params_test.cpp).
-namespace {
-thread_local bool counting = false;
-thread_local size_t allocations = 0;
-}  // namespace
-
-#if !defined(__SANITIZE_ADDRESS__)
-void* operator new(std::size_t n) {
-  if (counting) ++allocations;
-  for (;;) {
-    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-    std::new_handler h = std::get_new_handler();
-    if (!h) throw std::bad_alloc();
-    h();
-  }
-}
-#define CHATON_COUNTS_ALLOCATIONS 1
-#endif
 
 namespace chaton {
 namespace {
@@ -95,14 +69,12 @@ TEST_F(DeadlineListTest, ArmingWithAnOwnersPointerAllocatesNothing) {
   auto first = list.make_timer();
   auto t = list.make_timer();
   first->arm(seconds(1), [] {});  // the driver is armed for this one
-  counting = true;
-  allocations = 0;
+  const size_t before = testing::allocations;
   t->arm(seconds(2), [self = owner] { *self += 1; });
   t->arm(seconds(3), [weak = std::weak_ptr<int>(owner), raw = owner.get()] {
     if (auto self = weak.lock()) *raw += 10;
   });
-  counting = false;
-  EXPECT_EQ(allocations, 0u);
+  EXPECT_EQ(testing::allocations - before, 0u);
   advance(seconds(3));
   EXPECT_EQ(*owner, 10);  // the second arm replaced the first
 }

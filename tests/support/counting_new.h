@@ -1,0 +1,30 @@
+// Counts this thread's allocations through operator new, replaced for the
+// whole test program that includes this header. Include it in one file of
+// a program only (it defines operator new). The replacement allocates with
+// malloc, as libstdc++'s own does, so the default deletes (free) match it;
+// the array and nothrow forms come here through libstdc++'s defaults, the
+// aligned forms keep theirs. Not under a sanitizer, which replaces them
+// all: CHATON_COUNTS_ALLOCATIONS says whether allocations are counted, and
+// a test that reads the count skips itself when they are not.
+#pragma once
+
+#include <cstddef>
+#include <cstdlib>
+#include <new>
+
+namespace chaton::testing {
+inline thread_local size_t allocations = 0;  // this thread's, so far
+}  // namespace chaton::testing
+
+#if !defined(__SANITIZE_ADDRESS__)
+void* operator new(std::size_t n) {
+  ++chaton::testing::allocations;
+  for (;;) {
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    std::new_handler h = std::get_new_handler();
+    if (!h) throw std::bad_alloc();
+    h();
+  }
+}
+#define CHATON_COUNTS_ALLOCATIONS 1
+#endif
