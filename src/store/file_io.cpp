@@ -111,6 +111,14 @@ Status replace_file(const fs::path& path, std::string_view content, Sync sync, m
   return Status::ok();
 }
 
+Status overwrite_file(const fs::path& path, std::string_view content, mode_t mode) {
+  Fd fd(open_retry(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode));
+  if (!fd.valid()) return Status(Errc::io, io_message("cannot open", path, errno));
+  if (!write_all(fd.get(), content) || ::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0)
+    return Status(Errc::io, io_message("cannot write", path, errno));
+  return Status::ok();
+}
+
 Status sync_directory(const fs::path& dir) {
   Fd fd(open_retry(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid() || ::fsync(fd.get()) != 0) return Status(Errc::io, io_message("cannot sync", dir, errno));

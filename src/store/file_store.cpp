@@ -10,10 +10,10 @@
 // system's reason (one line on stderr) and returns Errc::unavailable with
 // a message fit for the poster (HTTP 503). Nothing in memory moves: the
 // sequence advances only after a successful write. `sequence` and
-// `last-post` are replaced afterwards by writing a temporary file and
-// renaming it over (atomic, no fsync: the page cache survives a process
-// kill, and after a power loss open() never lets the sequence fall below
-// the number of posts in current.dat).
+// `last-post` are written over in place afterwards, under the lock (no
+// fsync: the page cache survives a process kill, and after a power loss
+// open() never lets the sequence fall below the number of posts in
+// current.dat, and reads an unreadable number as missing).
 //
 // Everything that writes happens under an exclusive open-file-description
 // lock on DATADIR/lock; such locks also conflict with the classic POSIX
@@ -187,13 +187,14 @@ Status FileStore::Impl::write_batch(std::span<Post> batch, int& err, metrics::Hi
   return Status(Errc::io, std::move(message));
 }
 
-// Rewrites `sequence` and `last-post`. Not fatal: the posts are already
-// durable, and open() recovers the sequence from current.dat. Caller holds
-// the room lock.
+// Rewrites `sequence` and `last-post`, each in place (fileio::overwrite_file:
+// every reader of them takes the room lock, which the caller holds). Not
+// fatal: the posts are already durable, and open() recovers the sequence
+// from current.dat.
 void FileStore::Impl::write_bookkeeping() {
   for (auto [path, value] : {std::pair{&sequence_path, std::to_string(sequence)},
                              std::pair{&last_post_path, std::to_string(last_post)}}) {
-    if (Status st = fileio::replace_file(*path, value); !st) log_warning(st.message());
+    if (Status st = fileio::overwrite_file(*path, value); !st) log_warning(st.message());
   }
 }
 
