@@ -2,6 +2,7 @@
 #include "store/file_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -112,10 +113,18 @@ Status replace_file(const fs::path& path, std::string_view content, Sync sync, m
 }
 
 Status overwrite_file(const fs::path& path, std::string_view content, mode_t mode) {
-  Fd fd(open_retry(path, O_WRONLY | O_CREAT | O_CLOEXEC, mode));
-  if (!fd.valid()) return Status(Errc::io, io_message("cannot open", path, errno));
-  if (!write_all(fd.get(), content) || ::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0)
-    return Status(Errc::io, io_message("cannot write", path, errno));
+  // Only a plain file of its own is written over: a symbolic link, a file
+  // with other names (a backup made with hard links) or one this process
+  // may not open for writing is replaced as before, by rename.
+  Fd fd(open_retry(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode));
+  struct stat st {};
+  if (!fd.valid() || ::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+    fd.reset();
+    return replace_file(path, content, Sync::no, mode);
+  }
+  if (!write_all(fd.get(), content)) return Status(Errc::io, io_message("cannot write", path, errno));
+  if (::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0)
+    return Status(Errc::io, io_message("cannot cut to length", path, errno));
   return Status::ok();
 }
 

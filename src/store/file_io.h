@@ -82,7 +82,10 @@ Status replace_file(const fs::path& path, std::string_view content, Sync sync = 
 // block is freed, which a replace by rename does, and which on a disk
 // mounted with `discard` costs a third of a millisecond (docs/STORAGE.md,
 // "Locking"). A reader may see the new bytes only in part while they are
-// written: for a file read only under the data directory's lock.
+// written: for a file whose readers that act on it hold the data
+// directory's lock. A symbolic link, a file with other hard links (a
+// backup's) or one that cannot be opened for writing is replaced by
+// rename instead (replace_file), so no other name sees the change.
 Status overwrite_file(const fs::path& path, std::string_view content, mode_t mode = kFileMode);
 
 // fsyncs a directory, so names created or renamed in it are durable.

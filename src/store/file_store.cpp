@@ -188,9 +188,10 @@ Status FileStore::Impl::write_batch(std::span<Post> batch, int& err, metrics::Hi
 }
 
 // Rewrites `sequence` and `last-post`, each in place (fileio::overwrite_file:
-// every reader of them takes the room lock, which the caller holds). Not
-// fatal: the posts are already durable, and open() recovers the sequence
-// from current.dat.
+// every reader that acts on them takes the room lock, which the caller
+// holds; `chaton check` reads them without it and repairs only under it).
+// Not fatal: the posts are already durable, and open() recovers the
+// sequence from current.dat.
 void FileStore::Impl::write_bookkeeping() {
   for (auto [path, value] : {std::pair{&sequence_path, std::to_string(sequence)},
                              std::pair{&last_post_path, std::to_string(last_post)}}) {

@@ -270,6 +270,21 @@ TEST_F(FileStoreTest, BookkeepingIsWrittenOverInPlace) {
   EXPECT_EQ(read_text(data() / "last-post"), "101");
 }
 
+// A backup made with hard links shares the files' inodes: writing over
+// them in place would change the backup too. Such a file is replaced.
+TEST_F(FileStoreTest, BookkeepingWithAnotherNameIsReplacedNotWrittenOver) {
+  FileStore store(dir_.path());
+  open_ok(store);
+  std::vector<Post> b1 = {make_post("a", 100, 0, "one")};
+  append_ok(store, b1);
+  const fs::path backup = dir_.path() / "sequence.backup";
+  fs::create_hard_link(data() / "sequence", backup);
+  std::vector<Post> b2 = {make_post("b", 101, 0, "two")};
+  append_ok(store, b2);
+  EXPECT_EQ(read_text(data() / "sequence"), "2");
+  EXPECT_EQ(read_text(backup), "1");
+}
+
 TEST_F(FileStoreTest, FollowsACurrentDatRenamedIntoPlace) {
   FileStore store(dir_.path());
   open_ok(store);
