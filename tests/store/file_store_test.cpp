@@ -8,8 +8,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <sys/stat.h>
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -29,6 +27,7 @@
 namespace chaton {
 namespace {
 
+using testing::inode;
 using testing::make_post;
 using testing::read_text;
 using testing::TempDir;
@@ -250,22 +249,14 @@ TEST_F(FileStoreTest, BookkeepingIsWrittenOverInPlace) {
   open_ok(store);
   std::vector<Post> b1 = {make_post("a", 100, 0, "one")};
   append_ok(store, b1);
-  struct stat seq1 {
-  }, last1{};
-  ASSERT_EQ(::stat((data() / "sequence").c_str(), &seq1), 0);
-  ASSERT_EQ(::stat((data() / "last-post").c_str(), &last1), 0);
+  const ino_t sequence_inode = inode(data() / "sequence");
 
   write_text(data() / "last-post", "99\n\n\n\n\n\n\n\n\n\n\n");  // longer than what comes next
-  struct stat last_written {};
-  ASSERT_EQ(::stat((data() / "last-post").c_str(), &last_written), 0);
+  const ino_t last_post_inode = inode(data() / "last-post");
   std::vector<Post> b2 = {make_post("b", 101, 0, "two")};
   append_ok(store, b2);
-  struct stat seq2 {
-  }, last2{};
-  ASSERT_EQ(::stat((data() / "sequence").c_str(), &seq2), 0);
-  ASSERT_EQ(::stat((data() / "last-post").c_str(), &last2), 0);
-  EXPECT_EQ(seq2.st_ino, seq1.st_ino);
-  EXPECT_EQ(last2.st_ino, last_written.st_ino);
+  EXPECT_EQ(inode(data() / "sequence"), sequence_inode);
+  EXPECT_EQ(inode(data() / "last-post"), last_post_inode);
   EXPECT_EQ(read_text(data() / "sequence"), "2");
   EXPECT_EQ(read_text(data() / "last-post"), "101");
 }

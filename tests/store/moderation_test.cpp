@@ -15,11 +15,13 @@
 #include "store/file_archive.h"
 #include "store/file_store.h"
 #include "store/post_selector.h"
+#include "support/files.h"
 
 namespace chaton {
 namespace {
 
 using namespace archive_test;
+using testing::inode;
 
 constexpr Date kNov20{2024, 11, 20};
 constexpr Date kNov21{2024, 11, 21};
@@ -58,11 +60,6 @@ PostSelector spammer(std::optional<int64_t> since = std::nullopt) {
   s.addresses = [](std::string_view a) { return a.starts_with("198.51.100."); };
   s.since_unix = since;
   return s;
-}
-
-ino_t inode(const fs::path& p) {
-  struct stat st {};
-  return ::lstat(p.c_str(), &st) == 0 ? st.st_ino : 0;
 }
 
 class ModerationTest : public ::testing::Test {
