@@ -18,13 +18,24 @@ export const CHATON_BIN = process.env.CHATON_BIN || '/work/main/build/chaton';
 export const TMP_ROOT = process.env.CHATON_TEST_TMP || path.join(os.tmpdir(), 'chaton-itest');
 
 // Every spawned server, so none outlives the test process even when a test
-// forgets to stop it or the runner is interrupted.
-const live = new Set();
+// forgets to stop it or the runner is interrupted; each with the test that
+// started it (or null) and its kill9().
+const live = new Map();
 process.on('exit', () => {
-  for (const p of live) {
+  for (const p of live.keys()) {
     try { p.kill('SIGKILL'); } catch { /* already gone */ }
   }
 });
+
+// Kills the servers test `t` started and waits until they are gone: a
+// server still running may write into a directory being removed, which
+// then fails (ENOTEMPTY), and a failing after-hook skips the test's hooks
+// after it, the one that kills the server among them; a server left
+// running keeps the test process from ever exiting.
+async function killServersOf(t) {
+  const servers = [...live.values()].filter((s) => s.t === t);
+  await Promise.all(servers.map((s) => s.kill9().catch(() => {})));
+}
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -55,8 +66,10 @@ export function makeTempDir(t, prefix = 'run-') {
   fs.mkdirSync(TMP_ROOT, { recursive: true });
   const dir = fs.mkdtempSync(path.join(TMP_ROOT, prefix));
   if (t) {
-    t.after(() => {
-      // A server being stopped may still be writing in it: retry a few times.
+    t.after(async () => {
+      // Removed once the test's servers are gone (killServersOf), the
+      // directory's files no longer change; retried all the same.
+      await killServersOf(t);
       if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     });
   }
@@ -130,7 +143,6 @@ export async function startServer(t, opts = {}) {
     cwd: dir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  live.add(proc);
   let stdout = '';
   let stderr = '';
   proc.stdout.setEncoding('utf8');
@@ -178,6 +190,7 @@ export async function startServer(t, opts = {}) {
       return withTimeout(exited, 5000, 'server kill -9');
     },
   };
+  live.set(proc, { t, kill9: server.kill9 });
   if (t) t.after(() => server.kill9());
 
   const roomLines = rooms.length;
