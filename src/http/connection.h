@@ -43,7 +43,9 @@ class Connection {
   // its bytes go out as they are, in one gather write.
   virtual void send(PreparedResponse res, bool keep_alive, unsigned version, bool head_only) = 0;
   virtual void close() = 0;
-  // `on_gone` runs if the peer closes before the response is complete.
+  // `on_gone` runs if the peer closes before the response is complete and
+  // the request has waited long enough to be watched (kDisconnectWatchDelay,
+  // http/session.h): a client gone before then is not reported.
   virtual void watch_disconnect(Callback on_gone) = 0;
 
   // Streams: the header (no Content-Length; the body ends with the

@@ -68,7 +68,9 @@ class Exchange {
   // Ends the connection without a response.
   void abandon();
   // Calls `on_gone` on the connection's strand if the client closes the
-  // connection before the response is complete. Call at most once.
+  // connection before the response is complete, once the request has
+  // waited kDisconnectWatchDelay (http/session.h); a client gone and
+  // answered before then is not reported. Call at most once.
   void watch_disconnect(Callback on_gone);
 
   // Starts a streamed response and returns its body, to push() bytes to

@@ -271,7 +271,13 @@ class Session final : public Connection,
     // The request waits (a long-poll: most of a reader's life): hold no
     // memory it does not need meanwhile. Nothing is being written.
     if (write_memory_ && !write_memory_->in_use()) write_memory_.reset();
-    arm_readable_wait();
+    // Watched once it has waited kDisconnectWatchDelay (see session.h), on
+    // the session's deadline, which a waiting request does not use: a
+    // reply before then re-arms or leaves it (do_read(), send()).
+    if (!deadline_) deadline_ = time().make_timer(executor());
+    deadline_->arm(kDisconnectWatchDelay, [weak = this->weak_from_this(), generation = generation_] {
+      if (auto self = weak.lock()) self->start_watch(generation);
+    });
   }
 
   void start_stream(Response header, unsigned version) override {
@@ -346,10 +352,11 @@ class Session final : public Connection,
   // a lingering close. When it passes, the socket is closed, and the
   // operation under way ends with an error that is_disconnect() takes for
   // the client gone. A request that waits for its answer (a long poll) and
-  // a stream's pieces (see watch_stall) run without one. Its timer is the
-  // TimeSource's, on an event loop a node of the loop's one timer list
-  // (util/deadline_list.h): arming it allocates nothing and leaves no
-  // operation pending, and a waiting reader holds the node alone.
+  // a stream's pieces (see watch_stall) run without one: the timer of a
+  // waiting request starts its disconnect watch instead (watch_disconnect()).
+  // Its timer is the TimeSource's, on an event loop a node of the loop's one
+  // timer list (util/deadline_list.h): arming it allocates nothing and
+  // leaves no operation pending, and a waiting reader holds the node alone.
   void arm_deadline(MonoDuration timeout) {
     if (!deadline_) deadline_ = time().make_timer(executor());
     deadline_->arm(timeout, [weak = this->weak_from_this()] {
@@ -637,6 +644,13 @@ class Session final : public Connection,
     lowest().async_receive(
         net::buffer(&peeked_, 1), tcp::socket::message_peek,
         beast::bind_front_handler(&Session::on_readable, this->shared_from_this(), generation_));
+  }
+
+  // The watch delay of the request of `generation` has passed: watched from
+  // now on, if it still waits.
+  void start_watch(uint64_t generation) {
+    if (generation != generation_ || !pending_ || !on_gone_ || closed_ || streaming_) return;
+    arm_readable_wait();
   }
 
   // The peeking watch: readable while a response is pending: the peer

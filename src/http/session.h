@@ -10,6 +10,12 @@
 // a fan-out stops it, so that the next request is read after the fan-out).
 // On TLS, on a stream, and behind bytes of a next request not yet parsed,
 // the watch is a receive that peeks instead (the bytes stay in the socket).
+// A request's watch starts kDisconnectWatchDelay after it began to wait,
+// not at once: in a busy room a long poll is answered sooner than that,
+// inside a fan-out, where a watch would only be stopped again (a started
+// receive first tries the socket, a system call that finds nothing while
+// the client waits, and its cancellation completes as well); its next
+// request is then read by the one receive that follows the fan-out.
 // A request left waiting holds no write memory and no parser. What only a
 // stream needs (its write queue, the stall timer of its writes) is made
 // when the stream starts; a stream that waits between writes holds no
@@ -63,6 +69,12 @@
 #include "util/time_source.h"
 
 namespace chaton::http {
+
+// How long a request that waits for its answer goes unwatched: a client
+// that goes away meanwhile is seen gone when this has passed, or not at
+// all if its request is answered first (the reply is written to a closed
+// connection, as one to a client that left while it was written).
+inline constexpr std::chrono::milliseconds kDisconnectWatchDelay{1000};
 
 struct SessionLimits {
   uint64_t max_body_bytes = 65536;

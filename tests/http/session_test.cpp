@@ -1,7 +1,10 @@
 // Sessions over loopback: the disconnect watch of a request left waiting.
-// A client that closes while its request waits ends it exactly once; bytes
-// it sends meanwhile are not a close; a watch armed for an answered request
-// does not fire on the next one. And a prepared response goes out whole:
+// The watch starts once the request has waited kDisconnectWatchDelay: no
+// receive is out before, and a client gone meanwhile is seen gone then; a
+// delay that ends after the reply starts nothing. A client that closes while
+// its request waits ends it exactly once; bytes it sends meanwhile are not a
+// close; a watch armed for an answered request does not fire on the next
+// one. And a prepared response goes out whole:
 // at once, with nothing left queued, when the socket takes it all; the rest
 // later when it does not. A stream's piece the socket takes whole is done
 // where it is pushed; a long poll answered inside a burst (util/burst.h)
@@ -55,6 +58,11 @@ class WaitingHandler final : public Handler {
 
 class SessionTest : public ::testing::Test {
  protected:
+  // On simulated time: the session's timers are no timers of Asio's, so
+  // what the loop has left to run is the session's own work alone, and a
+  // delay passes when a test says so.
+  SessionTest() { limits_.time = &time_; }
+
   void SetUp() override {
     acceptor_.open(tcp::v4());
     acceptor_.bind(tcp::endpoint(net::ip::address_v4::loopback(), 0));
@@ -101,6 +109,8 @@ class SessionTest : public ::testing::Test {
     io_.run_for(std::chrono::milliseconds(50));
   }
 
+  void answer_in_a_burst_then_ask_again(bool watched);
+
   // Reads one response with a Content-Length from the client's side.
   std::string read_response() {
     std::string in;
@@ -112,6 +122,14 @@ class SessionTest : public ::testing::Test {
     return in;
   }
 
+  // The waiting request's watch delay passes (kDisconnectWatchDelay): its
+  // disconnect watch starts.
+  void watch() {
+    time_.advance(kDisconnectWatchDelay);
+    run_a_little();
+  }
+
+  testing::SimulatedTimeSource time_;
   net::io_context io_;
   tcp::acceptor acceptor_{io_};
   // The client's own context, which no test runs: its socket's readiness
@@ -141,9 +159,38 @@ std::shared_ptr<const ResponseHead> json_head() {
 TEST_F(SessionTest, AClientThatClosesWhileWaitingEndsItsRequestOnce) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
-  run_a_little();
-  EXPECT_EQ(handler_.gone, 0);  // waiting, not gone
+  watch();
+  EXPECT_EQ(handler_.gone, 0);  // waiting, watched, not gone
   client_.close();
+  EXPECT_TRUE(run_until([&] { return handler_.gone > 0; }));
+  run_a_little();
+  EXPECT_EQ(handler_.gone, 1);
+}
+
+// Until a request has waited kDisconnectWatchDelay, no receive is out for
+// it: what the client sends stays in the socket.
+TEST_F(SessionTest, ARequestIsWatchedOnlyOnceItHasWaitedTheWatchDelay) {
+  send(kRequest);
+  ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  send("GET /lob");  // the start of a next request
+  time_.advance(kDisconnectWatchDelay - std::chrono::milliseconds(1));
+  run_a_little();
+  EXPECT_EQ(unread(server_fd_), 8u) << "a receive is out before the watch delay passed";
+  time_.advance(std::chrono::milliseconds(1));
+  run_a_little();
+  EXPECT_EQ(unread(server_fd_), 0u) << "the watch's receive did not start";
+  EXPECT_EQ(handler_.gone, 0);
+}
+
+// A client gone before the watch starts is seen gone once it starts,
+// exactly once.
+TEST_F(SessionTest, AClientGoneBeforeTheWatchStartsIsSeenGoneWhenItStarts) {
+  send(kRequest);
+  ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  client_.close();
+  run_a_little();
+  EXPECT_EQ(handler_.gone, 0) << "watched before the watch delay passed";
+  watch();
   EXPECT_TRUE(run_until([&] { return handler_.gone > 0; }));
   run_a_little();
   EXPECT_EQ(handler_.gone, 1);
@@ -152,8 +199,10 @@ TEST_F(SessionTest, AClientThatClosesWhileWaitingEndsItsRequestOnce) {
 TEST_F(SessionTest, BytesSentWhileWaitingAreNotAClose) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  watch();
   send("GET /lob");  // the start of a next request
   run_a_little();
+  EXPECT_EQ(unread(server_fd_), 0u) << "taken by the watch's receive";
   EXPECT_EQ(handler_.gone, 0);
   // Answered, the connection reads on: the next request is whole once it ends.
   handler_.exchanges[0]->respond(error_response(bhttp::status::not_found, "no"));
@@ -166,6 +215,7 @@ TEST_F(SessionTest, BytesSentWhileWaitingAreNotAClose) {
 TEST_F(SessionTest, AWatchForAnAnsweredRequestDoesNotEndTheNext) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+  watch();
   handler_.exchanges[0]->respond(
       PreparedResponse{json_head(), "{\"a\":", std::make_shared<const std::string>("[1,2]"), "}"});
   run_a_little();
@@ -175,7 +225,7 @@ TEST_F(SessionTest, AWatchForAnAnsweredRequestDoesNotEndTheNext) {
 
   send(kRequest);  // the next request, on the same connection, also waits
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 2; }));
-  run_a_little();
+  watch();
   EXPECT_EQ(handler_.gone, 0);
   client_.close();
   EXPECT_TRUE(run_until([&] { return handler_.gone > 0; }));
@@ -183,20 +233,12 @@ TEST_F(SessionTest, AWatchForAnAnsweredRequestDoesNotEndTheNext) {
   EXPECT_EQ(handler_.gone, 1);
 }
 
-// The session's deadlines on simulated time: no timer of Asio's, so what
-// the loop has left to run is the session's own work alone.
-class SessionOnSimulatedTimeTest : public SessionTest {
- protected:
-  SessionOnSimulatedTimeTest() { limits_.time = &time_; }
-  testing::SimulatedTimeSource time_;
-};
-
 // A reply that the socket takes whole is done where it is sent: its
 // write leaves no completion handler to run on the loop.
-TEST_F(SessionOnSimulatedTimeTest, AReplyTheSocketTakesAtOnceLeavesNothingQueued) {
+TEST_F(SessionTest, AReplyTheSocketTakesAtOnceLeavesNothingQueued) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
-  run_a_little();  // waiting, its disconnect watched
+  watch();  // waiting, its disconnect watched
   net::post(io_, [&] {
     handler_.exchanges[0]->respond(
         PreparedResponse{json_head(), "[", std::make_shared<const std::string>("1,2"), "]"});
@@ -211,10 +253,10 @@ TEST_F(SessionOnSimulatedTimeTest, AReplyTheSocketTakesAtOnceLeavesNothingQueued
 // A long poll's disconnect watch is the session's one receive: the
 // client's next request, sent once the reply is in, is read by that receive
 // and handed out by its completion, with no second receive started for it.
-TEST_F(SessionOnSimulatedTimeTest, TheReceiveThatWatchedALongPollReadsTheNextRequest) {
+TEST_F(SessionTest, TheReceiveThatWatchedALongPollReadsTheNextRequest) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
-  run_a_little();  // waiting, its disconnect watched
+  watch();  // waiting, its disconnect watched
   net::post(io_, [&] {
     handler_.exchanges[0]->respond(
         PreparedResponse{json_head(), "[", std::make_shared<const std::string>("1"), "]"});
@@ -239,13 +281,13 @@ TEST_F(SessionTest, PipelinedLongPollsAreServedInTurn) {
   };
   send(poll(1) + poll(2));
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
-  run_a_little();
+  watch();  // behind bytes not yet parsed: the watch peeks
   for (size_t i = 0; i < 3; ++i) {
     handler_.exchanges[i]->respond(
         PreparedResponse{json_head(), "[", std::make_shared<const std::string>(std::to_string(i)), "]"});
     if (i == 1) send(poll(3));
     ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == i + 2 || i == 2; }));
-    run_a_little();
+    watch();
     EXPECT_TRUE(read_response().ends_with("[" + std::to_string(i) + "]"));
   }
   ASSERT_EQ(handler_.exchanges.size(), 3u);
@@ -257,7 +299,7 @@ TEST_F(SessionTest, PipelinedLongPollsAreServedInTurn) {
 // A stream's piece that the socket takes whole is done where it is pushed
 // (http/write_now.h): no write, stall check or completion is left to run,
 // and what was to run once it is written has run.
-TEST_F(SessionOnSimulatedTimeTest, AStreamPieceTheSocketTakesAtOnceLeavesNothingQueued) {
+TEST_F(SessionTest, AStreamPieceTheSocketTakesAtOnceLeavesNothingQueued) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
   ResponseStream stream = handler_.exchanges[0]->start_stream(Response{bhttp::status::ok, 11});
@@ -282,11 +324,17 @@ TEST_F(SessionOnSimulatedTimeTest, AStreamPieceTheSocketTakesAtOnceLeavesNothing
 // A long poll answered while the fan-out wakes its loop's readers (inside a
 // burst, util/burst.h) reads its next request only once the burst's
 // follow-ups run: the readers after it get their replies first. The receive
-// that watched it stops, so the next request stays in the socket meanwhile.
-TEST_F(SessionTest, ALongPollAnsweredInABurstReadsItsNextRequestAfterIt) {
+// that watched it stops (or its watch had not started), so the next request
+// stays in the socket meanwhile, and the watch delay ending then starts
+// nothing.
+void SessionTest::answer_in_a_burst_then_ask_again(bool watched) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
-  run_a_little();
+  if (watched) {
+    watch();
+  } else {
+    run_a_little();
+  }
   std::vector<BurstTask> burst;
   net::post(io_, [&] {
     BurstScope scope(burst);
@@ -301,11 +349,24 @@ TEST_F(SessionTest, ALongPollAnsweredInABurstReadsItsNextRequestAfterIt) {
   run_a_little();
   EXPECT_EQ(handler_.exchanges.size(), 1u) << "read during the burst";
   EXPECT_EQ(unread(server_fd_), kRequest.size()) << "received between the fan-out's slices";
+  if (!watched) {
+    watch();  // the answered request's watch delay ends, still in the burst
+    EXPECT_EQ(unread(server_fd_), kRequest.size()) << "a watch started for an answered request";
+  }
   net::post(io_, [&] {
     for (auto& task : burst) task();
     burst.clear();
   });
   EXPECT_TRUE(run_until([&] { return handler_.exchanges.size() == 2; }));
+  EXPECT_EQ(handler_.gone, 0);
+}
+
+TEST_F(SessionTest, ALongPollAnsweredInABurstReadsItsNextRequestAfterIt) {
+  answer_in_a_burst_then_ask_again(true);
+}
+
+TEST_F(SessionTest, ALongPollAnsweredInABurstBeforeItsWatchStartsReadsItsNextRequestAfterIt) {
+  answer_in_a_burst_then_ask_again(false);
 }
 
 // A reply larger than the socket takes at once goes out whole, in order,
@@ -332,7 +393,7 @@ TEST_F(SessionTest, AReplyLargerThanTheSocketTakesGoesOutWhole) {
 TEST_F(SessionTest, AClientThatHalfClosesWhileItsReplyIsWrittenGetsItWhole) {
   send(kRequest);
   ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
-  run_a_little();  // waiting, its disconnect watched
+  watch();  // waiting, its disconnect watched
   std::string body(4 << 20, 'x');
   net::post(io_, [&] {
     handler_.exchanges[0]->respond(
