@@ -15,6 +15,10 @@
 namespace chaton::bench {
 
 constexpr auto kIdleDbSample = 1s;  // the database's idle write rate is sampled this long
+// The readers' memory is read once the last of them has waited this long:
+// past the server's disconnect-watch delay (kDisconnectWatchDelay, 1 s,
+// src/http/session.h), in the state a reader keeps while a room is quiet.
+constexpr auto kSettle = 3s;
 
 net::awaitable<void> fanout_phase(Run& run, Transport transport, Peer peer) {
   const Options& o = run.options;
@@ -61,6 +65,7 @@ net::awaitable<void> fanout_run(Run& run, Transport transport, Peer peer, const 
   double setup_s = seconds_since(t_setup);
   const long ticks_setup1 = cpu_ticks(measured);
   const CpuSample cpu_setup1 = cpu_sample(measured);
+  co_await sleep_for(kSettle);
   long rss_wait = rss_kb(measured);
   long fds_wait = open_fds(measured);
   long most_fds = 0;
