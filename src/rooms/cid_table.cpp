@@ -1,6 +1,7 @@
 // CidTable: see cid_table.h for the rules.
 #include "rooms/cid_table.h"
 
+#include <iterator>
 #include <utility>
 
 namespace chaton {
@@ -38,7 +39,9 @@ void CidTable::add(Cid cid, Entry entry) {
 CidTable::Entries::iterator CidTable::remove(Entries::iterator it) {
   if (it->second.epoch != epoch_) --behind_;
   if (!it->second.retired) uncount(it->second);
-  return entries_.erase(it);
+  auto next = std::next(it);
+  entries_.erase(it);
+  return next;
 }
 
 CidTable::Admission CidTable::admit(std::optional<Cid> cid, bool loose_login, SysTime now,

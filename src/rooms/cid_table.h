@@ -57,6 +57,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/unordered/unordered_flat_map.hpp>
+
 #include "util/clock.h"
 
 namespace chaton {
@@ -153,7 +155,11 @@ class CidTable {
     std::string owner;     // empty: not capped
     bool retired = false;  // renewed: not counted, behind (see above)
   };
-  using Entries = std::unordered_map<Cid, Entry>;
+  // Open addressing: a lookup (two or three a long-poll round trip, under
+  // the room's lock) reads a group's metadata and one slot, where a node
+  // table follows pointers to scattered nodes. Erasing leaves the other
+  // elements in place; an insertion may move them all.
+  using Entries = boost::unordered_flat_map<Cid, Entry>;
   Cid fresh_cid();
   void add(Cid cid, Entry entry);
   Entries::iterator remove(Entries::iterator it);

@@ -190,6 +190,28 @@ TEST(CidTableSweep, BoundaryIsStrictlyMoreThanTheTimeout) {
   EXPECT_EQ(t.size(), 0u);
 }
 
+// Many entries, idle ones among waiting ones: one sweep removes every idle
+// one as it walks the table, and leaves the rest and the count right.
+TEST(CidTableSweep, RemovesEveryIdleEntryAmongManyInOneWalk) {
+  CidTable t(kSeed);
+  std::set<Cid> idle, waiting;
+  for (int i = 0; i < 300; ++i) {
+    Cid c = t.allocate(kT0);
+    if (i % 3 == 0) {
+      ASSERT_EQ(t.admit(c, false, kT0).cid, c);
+      waiting.insert(c);
+    } else {
+      idle.insert(c);
+    }
+  }
+  auto gone = t.sweep(kT0 + kTimeout + microseconds(1), kTimeout);
+  EXPECT_EQ(std::set<Cid>(gone.begin(), gone.end()), idle);
+  EXPECT_EQ(gone.size(), idle.size()) << "a cid swept twice";
+  EXPECT_EQ(t.size(), waiting.size());
+  EXPECT_EQ(t.counted(), waiting.size());
+  for (Cid c : waiting) EXPECT_TRUE(t.contains(c));
+}
+
 TEST(CidTableSweep, DropsOnlyIdleEntriesNeverWaitingOnes) {
   CidTable t(kSeed);
   Cid idle_old = t.allocate(kT0);
