@@ -274,8 +274,7 @@ class Session final : public Connection,
     // Watched once it has waited kDisconnectWatchDelay (see session.h), on
     // the session's deadline, which a waiting request does not use: a
     // reply before then re-arms or leaves it (do_read(), send()).
-    if (!deadline_) deadline_ = time().make_timer(executor());
-    deadline_->arm(kDisconnectWatchDelay, [weak = this->weak_from_this(), generation = generation_] {
+    deadline().arm(kDisconnectWatchDelay, [weak = this->weak_from_this(), generation = generation_] {
       if (auto self = weak.lock()) self->start_watch(generation);
     });
   }
@@ -358,10 +357,14 @@ class Session final : public Connection,
   // timer list (util/deadline_list.h): arming it allocates nothing and
   // leaves no operation pending, and a waiting reader holds the node alone.
   void arm_deadline(MonoDuration timeout) {
-    if (!deadline_) deadline_ = time().make_timer(executor());
-    deadline_->arm(timeout, [weak = this->weak_from_this()] {
+    deadline().arm(timeout, [weak = this->weak_from_this()] {
       if (auto self = weak.lock()) self->on_deadline();
     });
+  }
+  // The deadline's timer, made at its first use.
+  Timer& deadline() {
+    if (!deadline_) deadline_ = time().make_timer(executor());
+    return *deadline_;
   }
   void disarm_deadline() {
     if (deadline_) deadline_->cancel();
@@ -773,7 +776,7 @@ class Session final : public Connection,
   // and let go while a request waits (see watch_disconnect()).
   std::unique_ptr<HandlerMemory> write_memory_;
   Stream stream_;
-  std::unique_ptr<Timer> deadline_;  // see arm_deadline(); made at its first use
+  std::unique_ptr<Timer> deadline_;  // see arm_deadline(); made by deadline() at its first use
   Handler& handler_;
   const SessionLimits& limits_;
   std::string address_;
