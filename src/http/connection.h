@@ -22,13 +22,18 @@
 #include <boost/beast/http.hpp>
 
 #include "http/write_queue.h"
+#include "util/block_cache.h"
 #include "util/callback.h"
 
 namespace chaton::http {
 
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
-using Request = bhttp::request<bhttp::string_body>;
+// A request's header fields and target are kept in blocks of the loop's
+// block cache (util/block_cache.h): a long poll's are let go of and made
+// again by thousands of readers in a row.
+using RequestFields = bhttp::basic_fields<CachedAllocator<char>>;
+using Request = bhttp::request<bhttp::string_body, RequestFields>;
 using Response = bhttp::response<bhttp::string_body>;
 struct PreparedResponse;
 

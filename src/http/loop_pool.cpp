@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <thread>
 
+#include "util/block_cache.h"
+
 namespace chaton::http {
 
 LoopPool::LoopPool(size_t loops) {
@@ -22,7 +24,14 @@ boost::asio::io_context& LoopPool::next() {
 void LoopPool::run() {
   std::vector<std::thread> threads;
   threads.reserve(loops_.size() - 1);
-  for (size_t i = 1; i < loops_.size(); ++i) threads.emplace_back([this, i] { loop(i).run(); });
+  // Each loop's thread keeps the small blocks its round trips let go of
+  // (util/block_cache.h).
+  for (size_t i = 1; i < loops_.size(); ++i)
+    threads.emplace_back([this, i] {
+      block_cache::use_on_this_thread();
+      loop(i).run();
+    });
+  block_cache::use_on_this_thread();
   loop(0).run();
   for (auto& t : threads) t.join();
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "http/exchange.h"
+#include "util/block_cache.h"
 #include "util/result.h"
 
 namespace chaton::http {
@@ -22,10 +23,14 @@ class Params {
   // The first value given for `name`.
   std::optional<std::string_view> get(std::string_view name) const;
   bool has(std::string_view name) const { return get(name).has_value(); }
-  const std::vector<std::pair<std::string, std::string>>& items() const { return items_; }
+  // In the loop's block cache (util/block_cache.h): a long poll's query is
+  // parsed into one for each round trip.
+  using Items =
+      std::vector<std::pair<std::string, std::string>, CachedAllocator<std::pair<std::string, std::string>>>;
+  const Items& items() const { return items_; }
 
  private:
-  std::vector<std::pair<std::string, std::string>> items_;
+  Items items_;
 };
 
 struct Target {

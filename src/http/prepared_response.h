@@ -29,6 +29,7 @@
 #include <boost/asio/buffer.hpp>
 
 #include "http/connection.h"
+#include "util/block_cache.h"
 
 namespace chaton::http {
 
@@ -60,8 +61,9 @@ struct PreparedResponse {
   size_t body_size() const { return before.size() + (shared ? shared->size() : 0) + after.size(); }
 };
 
-// One response laid out for a gather write.
-class PreparedWrite {
+// One response laid out for a gather write (made in the loop's block
+// cache, util/block_cache.h: a fan-out makes one for each reply).
+class PreparedWrite : public CachedNew {
  public:
   static constexpr size_t kBuffers = 6;
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
@@ -62,6 +63,18 @@ constexpr std::chrono::milliseconds kLingerTimeout{2000};
 constexpr size_t kReadChunkBytes = 65536;
 constexpr size_t kWatchBufferBytes = 512;
 
+// A request's parser, made for each request and let go of once it is read
+// (a request that waits holds none): from the loop's block cache
+// (util/block_cache.h), as is what it parses into (RequestFields).
+struct RequestParser final : bhttp::request_parser<bhttp::string_body, CachedAllocator<char>>, CachedNew {};
+
+// The receive's operation state comes from the block cache too: a fan-out
+// stops thousands of receives in a row, then starts them again.
+template <class Handler>
+auto with_cached_memory(Handler handler) {
+  return net::bind_allocator(CachedAllocator<void>(), std::move(handler));
+}
+
 // An operation that ends so ends with the connection: the peer closed or
 // reset it, or the session's deadline closed the socket (under way:
 // operation_aborted; started after: bad_descriptor).
@@ -85,7 +98,7 @@ struct HeaderRefusal {
 // (400, section 6.3); chunked is the only transfer coding this server
 // reads (501 for another, section 6.1); HTTP/1.0 has no transfer codings
 // (section 6.1), so one there means faulty framing.
-std::optional<HeaderRefusal> header_problem(const bhttp::request_header<>& h) {
+std::optional<HeaderRefusal> header_problem(const bhttp::request_header<RequestFields>& h) {
   const size_t hosts = h.count(bhttp::field::host);
   if (hosts > 1) return HeaderRefusal{bhttp::status::bad_request, "more than one Host header"};
   if (hosts == 0 && h.version() >= 11)
@@ -441,7 +454,7 @@ class Session final : public Connection,
   void do_read() {
     if (closed_) return;                         // closed while this read was set aside (util/burst.h)
     if (draining()) return linger_then_close();  // the server takes no more requests
-    parser_ = std::make_unique<bhttp::request_parser<bhttp::string_body>>();
+    parser_ = std::make_unique<RequestParser>();
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(limits_.max_header_bytes);
     arm_deadline(limits_.idle_timeout);
@@ -487,8 +500,9 @@ class Session final : public Connection,
   void receive() {
     if (reading_ || (closed_ && !lingering_)) return;
     reading_ = true;
-    stream_.async_read_some(buffer_.prepare(beast::read_size(buffer_, kReadChunkBytes)),
-                            beast::bind_front_handler(&Session::on_received, this->shared_from_this()));
+    stream_.async_read_some(
+        buffer_.prepare(beast::read_size(buffer_, kReadChunkBytes)),
+        with_cached_memory(beast::bind_front_handler(&Session::on_received, this->shared_from_this())));
   }
 
   void on_received(beast::error_code ec, std::size_t n) {
@@ -548,7 +562,7 @@ class Session final : public Connection,
     Request req = parser_->release();
     parser_.reset();  // a request that waits holds no parser
     auto ex =
-        std::make_shared<Exchange>(this->shared_from_this(), std::move(req), std::move(address), address_);
+        make_cached_shared<Exchange>(this->shared_from_this(), std::move(req), std::move(address), address_);
     handler_.handle(ex);
   }
 
@@ -644,9 +658,9 @@ class Session final : public Connection,
       }
     }
     if (buffer_.size() == 0) buffer_.shrink_to_fit();
-    lowest().async_receive(
-        net::buffer(&peeked_, 1), tcp::socket::message_peek,
-        beast::bind_front_handler(&Session::on_readable, this->shared_from_this(), generation_));
+    lowest().async_receive(net::buffer(&peeked_, 1), tcp::socket::message_peek,
+                           with_cached_memory(beast::bind_front_handler(
+                               &Session::on_readable, this->shared_from_this(), generation_)));
   }
 
   // The watch delay of the request of `generation` has passed: watched from
@@ -785,7 +799,7 @@ class Session final : public Connection,
   Drain::Slot drain_slot_{};                           // its place there
   beast::flat_buffer buffer_;                          // what receive() brought and the parser has not taken
   // While a request is read (let go of once it is handed out).
-  std::unique_ptr<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::unique_ptr<RequestParser> parser_;
   bool reading_ = false;    // receive() is out
   bool lingering_ = false;  // closing: what still comes is dropped
   std::shared_ptr<Response> writing_;

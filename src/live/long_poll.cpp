@@ -10,6 +10,7 @@
 #include "live/delta_cache.h"
 #include "live/delta_packet.h"
 #include "live/wake_loop.h"
+#include "util/block_cache.h"
 
 namespace chaton::live {
 
@@ -229,7 +230,7 @@ class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPo
 
 void start_long_poll(std::shared_ptr<Room> room, const ExchangePtr& ex, const CometRequest& req,
                      const CometConfig& timing, TimeSource& time) {
-  auto lp = std::make_shared<LongPoll>(std::move(room), ex, req, timing, time);
+  auto lp = make_cached_shared<LongPoll>(std::move(room), ex, req, timing, time);
   lp->begin(req.cid);
 }
 

@@ -55,6 +55,7 @@
 #include <boost/intrusive/list.hpp>
 #include <boost/intrusive/set.hpp>
 
+#include "util/block_cache.h"
 #include "util/time_source.h"
 
 namespace chaton {
@@ -89,7 +90,9 @@ class DeadlineList {
 
  private:
   // A timer of the list; its node in the list is part of it.
-  class Entry final : public Timer {
+  // Made in the thread's block cache (util/block_cache.h): a long poll's
+  // timer is let go of and made again by every reader of a fan-out.
+  class Entry final : public Timer, public CachedNew {
    public:
     explicit Entry(DeadlineList& list) : list_(list) {}
     ~Entry() override { list_.cancel(*this); }

@@ -34,7 +34,9 @@
 
 #include "http/prepared_response.h"
 #include "http/responses.h"
+#include "support/allocation_count.h"
 #include "support/simulated_time.h"
+#include "util/block_cache.h"
 #include "util/burst.h"
 
 namespace chaton::http {
@@ -270,6 +272,40 @@ TEST_F(SessionTest, TheReceiveThatWatchedALongPollReadsTheNextRequest) {
   ASSERT_EQ(io_.run_one(), 1u);  // one completion
   EXPECT_EQ(handler_.exchanges.size(), 2u) << "handed out by the completion of the receive that watched";
   EXPECT_EQ(handler_.gone, 0);
+}
+
+// Once a session has made a long poll's round trip, the next ones take
+// their objects (the request's parser, header field and target, the
+// exchange, the receive's operation, the reply's layout) from the loop's
+// block cache (util/block_cache.h), where the last round trip left them,
+// not from the heap. Counted: the server's side, reading the request and
+// handing it out, then answering it and starting the next read (not the
+// test's advancing of time, nor its client).
+TEST_F(SessionTest, ARoundTripAfterTheFirstTakesItsObjectsFromTheBlockCache) {
+#if !defined(CHATON_COUNTS_ALLOCATIONS)
+  GTEST_SKIP() << "allocations are not counted under a sanitizer";
+#endif
+  block_cache::use_on_this_thread();  // the test's thread runs the session's loop
+  const auto head = json_head();
+  const auto posts = std::make_shared<const std::string>("1");
+  std::vector<size_t> counted;
+  for (int i = 0; i < 3; ++i) {
+    send(kRequest);
+    size_t before = testing::allocations;
+    ASSERT_TRUE(run_until([&] { return handler_.exchanges.size() == 1; }));
+    size_t made = testing::allocations - before;
+    watch();  // waiting, its disconnect watched
+    ExchangePtr ex = std::move(handler_.exchanges.front());
+    handler_.exchanges.clear();
+    before = testing::allocations;
+    ex->respond(PreparedResponse{head, "[", posts, "]"});
+    ex.reset();
+    run_a_little();  // written; the next request's read starts
+    counted.push_back(made + testing::allocations - before);
+    EXPECT_TRUE(read_response().ends_with("[1]"));
+  }
+  EXPECT_EQ(counted[1], 0u) << "the first round trip made " << counted[0];
+  EXPECT_EQ(counted[2], 0u);
 }
 
 // Requests sent together are served in turn, each once: the second waits

@@ -5,18 +5,17 @@
 // the array and nothrow forms come here through libstdc++'s defaults, the
 // aligned forms keep theirs. Not under a sanitizer, which replaces them
 // all: CHATON_COUNTS_ALLOCATIONS says whether allocations are counted, and
-// a test that reads the count skips itself when they are not.
+// a test that reads the count skips itself when they are not. Other files
+// of the program read the count through support/allocation_count.h.
 #pragma once
 
 #include <cstddef>
 #include <cstdlib>
 #include <new>
 
-namespace chaton::testing {
-inline thread_local size_t allocations = 0;  // this thread's, so far
-}  // namespace chaton::testing
+#include "support/allocation_count.h"
 
-#if !defined(__SANITIZE_ADDRESS__)
+#if defined(CHATON_COUNTS_ALLOCATIONS)
 void* operator new(std::size_t n) {
   ++chaton::testing::allocations;
   for (;;) {
@@ -26,5 +25,4 @@ void* operator new(std::size_t n) {
     h();
   }
 }
-#define CHATON_COUNTS_ALLOCATIONS 1
 #endif

@@ -34,6 +34,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <vector>
 
@@ -124,14 +125,14 @@ class SimulatedTimeSource final : public TimeSource {
     std::mt19937_64 rng;
     std::vector<Armed> armed;  // in the order armed
 
-    // Moves the timer's entries out; the caller destroys them after
+    // Moves the timer's entry out (a timer has one at most: arm() takes
+    // the last one first), allocating nothing; the caller destroys it after
     // unlocking, as a handler may own the timer's owner.
-    std::vector<Armed> take(const void* timer) {
-      std::vector<Armed> out;
-      auto keep =
-          std::stable_partition(armed.begin(), armed.end(), [&](const Armed& a) { return a.timer != timer; });
-      out.assign(std::make_move_iterator(keep), std::make_move_iterator(armed.end()));
-      armed.erase(keep, armed.end());
+    std::optional<Armed> take(const void* timer) {
+      auto it = std::find_if(armed.begin(), armed.end(), [&](const Armed& a) { return a.timer == timer; });
+      if (it == armed.end()) return std::nullopt;
+      std::optional<Armed> out(std::move(*it));
+      armed.erase(it);
       return out;
     }
   };
@@ -145,7 +146,7 @@ class SimulatedTimeSource final : public TimeSource {
     ~SimTimer() override { cancel(); }
 
     void arm(MonoDuration delay, Callback handler) override {
-      std::vector<Armed> dropped;  // destroyed after the lock is released
+      std::optional<Armed> dropped;  // destroyed after the lock is released
       std::lock_guard lock(state_->mu);
       dropped = state_->take(this);
       uint64_t mine = ++*generation_;
@@ -153,7 +154,7 @@ class SimulatedTimeSource final : public TimeSource {
                                     mine, executor_, std::move(handler)});
     }
     void cancel() override {
-      std::vector<Armed> dropped;  // destroyed after the lock is released
+      std::optional<Armed> dropped;  // destroyed after the lock is released
       std::lock_guard lock(state_->mu);
       dropped = state_->take(this);
       ++*generation_;

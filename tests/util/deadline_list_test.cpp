@@ -15,6 +15,7 @@
 
 #include "support/counting_new.h"
 #include "support/simulated_time.h"
+#include "util/block_cache.h"
 
 namespace chaton {
 namespace {
@@ -77,6 +78,22 @@ TEST_F(DeadlineListTest, ArmingWithAnOwnersPointerAllocatesNothing) {
   EXPECT_EQ(testing::allocations - before, 0u);
   advance(seconds(3));
   EXPECT_EQ(*owner, 10);  // the second arm replaced the first
+}
+
+// A timer is made in the thread's block cache (util/block_cache.h): one
+// made after another is destroyed takes its block, not the heap's.
+TEST_F(DeadlineListTest, ATimerMadeAfterOneIsDestroyedTakesItsBlock) {
+#if !defined(CHATON_COUNTS_ALLOCATIONS)
+  GTEST_SKIP() << "allocations are not counted under a sanitizer";
+#endif
+  block_cache::use_on_this_thread();  // as a loop's thread
+  auto t = list.make_timer();
+  const void* first = t.get();
+  t.reset();
+  const size_t before = testing::allocations;
+  t = list.make_timer();
+  EXPECT_EQ(testing::allocations, before);
+  EXPECT_EQ(static_cast<const void*>(t.get()), first);
 }
 
 TEST_F(DeadlineListTest, EqualDeadlinesRunInTheOrderTheyWereArmed) {
