@@ -2,7 +2,6 @@
 #include "util/block_cache.h"
 
 #include <array>
-#include <cassert>
 #include <vector>
 
 namespace chaton::block_cache {

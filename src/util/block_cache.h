@@ -33,7 +33,7 @@
 //
 // Thread-safety: every function works on the calling thread's cache; a
 // block may be freed on another thread than the one that allocated it (it
-// joins the freeing thread's list). Lifetime: none; a block freed after its
+// joins the freeing thread's cache). Lifetime: none; a block freed after its
 // thread's cache is gone goes straight back to the heap.
 #pragma once
 
