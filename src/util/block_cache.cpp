@@ -52,7 +52,7 @@ struct Cache {
 
   void drop() noexcept {
     for (std::size_t c = 0; c < kClasses; ++c) {
-      for (void* b : free[c]) ::operator delete(b, class_bytes(c));
+      for (void* b : free[c]) ::operator delete(b);
       std::vector<void*>().swap(free[c]);
     }
     bytes = 0;
@@ -88,7 +88,7 @@ void* allocate(std::size_t bytes) {
 
 void deallocate(void* block, std::size_t bytes) noexcept {
   if (!block) return;
-  if (bytes > kLargestBlock) return ::operator delete(block, bytes);
+  if (bytes > kLargestBlock) return ::operator delete(block);
   const std::size_t c = class_of(bytes);
   if (kCaching && t_on) {
     Cache& cache = t_cache;
@@ -101,7 +101,7 @@ void deallocate(void* block, std::size_t bytes) noexcept {
       }
     }
   }
-  ::operator delete(block, class_bytes(c));
+  ::operator delete(block);
 }
 
 std::size_t block_bytes(std::size_t bytes) noexcept {
