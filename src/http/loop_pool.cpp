@@ -25,14 +25,14 @@ void LoopPool::run() {
   std::vector<std::thread> threads;
   threads.reserve(loops_.size() - 1);
   // Each loop's thread keeps the small blocks its round trips let go of
-  // (util/block_cache.h).
-  for (size_t i = 1; i < loops_.size(); ++i)
-    threads.emplace_back([this, i] {
-      block_cache::use_on_this_thread();
-      loop(i).run();
-    });
-  block_cache::use_on_this_thread();
-  loop(0).run();
+  // while its loop runs (util/block_cache.h).
+  const auto run_caching = [this](size_t i) {
+    block_cache::use_on_this_thread();
+    loop(i).run();
+    block_cache::stop_on_this_thread();
+  };
+  for (size_t i = 1; i < loops_.size(); ++i) threads.emplace_back(run_caching, i);
+  run_caching(0);
   for (auto& t : threads) t.join();
 }
 

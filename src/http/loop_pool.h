@@ -45,7 +45,9 @@ class LoopPool {
   boost::asio::io_context& next();
 
   // Runs every loop, each on a thread of its own (loop 0 on the caller's),
-  // until stop(); then joins them.
+  // until stop(); then joins them. Each thread caches freed small blocks
+  // while its loop runs (util/block_cache.h), the caller's thread too, and
+  // no longer once its loop has returned.
   void run();
   // Stops every loop; what is still queued on them is not run.
   void stop();

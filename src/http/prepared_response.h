@@ -63,7 +63,7 @@ struct PreparedResponse {
 
 // One response laid out for a gather write (made in the loop's block
 // cache, util/block_cache.h: a fan-out makes one for each reply).
-class PreparedWrite : public CachedNew {
+class PreparedWrite final : public CachedNew {
  public:
   static constexpr size_t kBuffers = 6;
 

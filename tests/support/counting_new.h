@@ -1,9 +1,9 @@
-// Counts this thread's allocations through operator new, replaced for the
-// whole test program that includes this header. Include it in one file of
-// a program only (it defines operator new). The replacement allocates with
-// malloc, as libstdc++'s own does, so the default deletes (free) match it;
-// the array and nothrow forms come here through libstdc++'s defaults, the
-// aligned forms keep theirs. Not under a sanitizer, which replaces them
+// Counts this thread's allocations through operator new and its frees
+// through operator delete, replaced for the whole test program that
+// includes this header. Include it in one file of a program only (it
+// defines the operators). The replacements allocate with malloc and free
+// with free, as libstdc++'s own do; the array and nothrow forms come here
+// through libstdc++'s defaults, the aligned forms keep theirs. Not under a sanitizer, which replaces them
 // all: CHATON_COUNTS_ALLOCATIONS says whether allocations are counted, and
 // a test that reads the count skips itself when they are not. Other files
 // of the program read the count through support/allocation_count.h.
@@ -24,5 +24,19 @@ void* operator new(std::size_t n) {
     if (!h) throw std::bad_alloc();
     h();
   }
+}
+
+void operator delete(void* p) noexcept {
+  if (!p) return;
+  ++chaton::testing::frees;
+  chaton::testing::last_freed_size = 0;
+  std::free(p);
+}
+
+void operator delete(void* p, std::size_t n) noexcept {
+  if (!p) return;
+  ++chaton::testing::frees;
+  chaton::testing::last_freed_size = n;
+  std::free(p);
 }
 #endif
