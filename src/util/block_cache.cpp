@@ -77,7 +77,7 @@ struct Cache {
     if (grown != slots) {
       try {
         stack.reserve(grown);
-      } catch (const std::bad_alloc&) {  // no room for the pointer: the block goes to the heap
+      } catch (...) {  // no room for the pointer: the block goes to the heap
         return false;
       }
       slot_bytes += (stack.capacity() - slots) * sizeof(void*);
@@ -114,7 +114,7 @@ void use_on_this_thread() noexcept {
   if (!kCaching || t_on) return;
   // Made now (it holds nothing yet), so that it is destroyed, and t_on
   // cleared, as the thread ends.
-  t_cache.block_bytes = 0;
+  static_cast<void>(t_cache.bytes());
   t_on = true;
 }
 

@@ -20,7 +20,7 @@
 // The cached blocks are memory the waiting readers held a moment before and
 // take again after the fan-out; once every reader waits again the stacks
 // are about empty. What a thread holds after its readers have gone stays
-// until it ends or calls release(): it is memory those readers held, which
+// until it ends, stops caching or calls release(): it is memory those readers held, which
 // glibc, once freed into its bins, would not give back to the system either
 // (short of the top of its heap), so nothing trims it when idle.
 // Only the threads that run the loops cache (each calls use_on_this_thread()
@@ -33,8 +33,8 @@
 // Checking tools: under AddressSanitizer nothing is cached and every block
 // is allocated at the size asked for and freed at that size (where the
 // compiler has sized deallocation), so an overflow past the size asked for,
-// a use after free and a delete at the wrong size are all reported. Tools
-// that only replace malloc (Valgrind, HWASan) see a cached block as still
+// a use after free and a delete at the wrong size are all reported. Other
+// tools (Valgrind, HWASan, ThreadSanitizer) see a cached block as still
 // allocated: a use after free of one goes unseen there.
 // The size classes are fitted to 64-bit glibc's chunks (an 8-byte header,
 // 16-byte steps); on another allocator they only round up a little.
@@ -141,6 +141,8 @@ struct CachedNew {
   static void* operator new(std::size_t bytes, std::align_val_t align) {
     return ::operator new(bytes, align);
   }
+  // Unsized on purpose: with only a sized aligned delete, clang frees
+  // nothing when a constructor throws.
   static void operator delete(void* block, std::align_val_t align) noexcept {
     ::operator delete(block, align);
   }
