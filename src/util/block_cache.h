@@ -20,9 +20,10 @@
 // The cached blocks are memory the waiting readers held a moment before and
 // take again after the fan-out; once every reader waits again the stacks
 // are about empty. What a thread holds after its readers have gone stays
-// until it ends, stops caching or calls release(): it is memory those readers held, which
-// glibc, once freed into its bins, would not give back to the system either
-// (short of the top of its heap), so nothing trims it when idle.
+// until it ends, stops caching or calls release(): it is memory those
+// readers held, which glibc, once freed into its bins, would not give back
+// to the system either (short of the top of its heap), so nothing trims it
+// when idle.
 // Only the threads that run the loops cache (each calls use_on_this_thread()
 // as it starts, and stop_on_this_thread() when its loop has returned): on
 // any other thread (the store's commit thread, which lets go of a posting

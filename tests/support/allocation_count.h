@@ -1,9 +1,9 @@
 // The count of this thread's allocations through operator new, and of its
 // frees through operator delete, for a test file of a program whose
 // operators count them (support/counting_new.h, included in one other file
-// of that program). CHATON_COUNTS_ALLOCATIONS
-// says whether they are counted (not under a sanitizer, which replaces
-// operator new); a test that reads the count skips itself when they are not.
+// of that program). CHATON_COUNTS_ALLOCATIONS says whether they are
+// counted (not under a sanitizer, which replaces operator new); a test that
+// reads the count skips itself when they are not.
 #pragma once
 
 #include <cstddef>

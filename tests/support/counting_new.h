@@ -4,10 +4,10 @@
 // defines the operators). The replacements allocate with malloc and free
 // with free, as libstdc++'s own do; the array and nothrow forms come here
 // through libstdc++'s defaults, the aligned forms keep theirs (and are not
-// counted). Not under a sanitizer, which replaces them
-// all: CHATON_COUNTS_ALLOCATIONS says whether allocations are counted, and
-// a test that reads the count skips itself when they are not. Other files
-// of the program read the count through support/allocation_count.h.
+// counted). Not under a sanitizer, which replaces them all:
+// CHATON_COUNTS_ALLOCATIONS says whether allocations are counted, and a
+// test that reads the count skips itself when they are not. Other files of
+// the program read the count through support/allocation_count.h.
 #pragma once
 
 #include <cstddef>
