@@ -91,6 +91,12 @@ void Listener::on_accept(boost::system::error_code ec, tcp::socket socket) {
     });
     return;
   }
+  // No Nagle's delay: what a session writes is whole already, and a post's
+  // packet must not wait for the acknowledgement of the one before it
+  // (docs/ARCHITECTURE.md, "Threads"). A socket that refuses it (its peer
+  // already gone) is served as it is.
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);
   start_session(std::move(socket), handler_, limits_, tls_.enabled() ? tls_.current() : nullptr);
   do_accept();
 }
