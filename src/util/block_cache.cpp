@@ -5,21 +5,13 @@
 #include <array>
 #include <vector>
 
+#include "util/sanitizers.h"
+
 namespace chaton::block_cache {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kCaching = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kCaching = false;
-#else
-constexpr bool kCaching = true;
-#endif
-#else
-constexpr bool kCaching = true;
-#endif
+constexpr bool kCaching = !CHATON_ADDRESS_SANITIZER;
 
 // Class c holds blocks of (c + 1) * kGrain - kHeader bytes: glibc's malloc
 // keeps a block in a chunk of a multiple of 16 bytes with an 8-byte header,
@@ -119,8 +111,7 @@ void use_on_this_thread() noexcept {
 }
 
 void stop_on_this_thread() noexcept {
-  if (!kCaching || !t_on) return;
-  t_cache.drop();
+  release();
   t_on = false;
 }
 

@@ -8,6 +8,8 @@
 
 #include <cstddef>
 
+#include "util/sanitizers.h"
+
 namespace chaton::testing {
 inline thread_local size_t allocations = 0;  // this thread's, so far
 inline thread_local size_t frees = 0;        // this thread's, so far
@@ -15,11 +17,6 @@ inline thread_local size_t frees = 0;        // this thread's, so far
 inline thread_local size_t last_freed_size = 0;
 }  // namespace chaton::testing
 
-#if defined(__SANITIZE_ADDRESS__)
-#elif defined(__has_feature)
-#if !__has_feature(address_sanitizer)  // clang says so this way
-#define CHATON_COUNTS_ALLOCATIONS 1
-#endif
-#else
+#if !CHATON_ADDRESS_SANITIZER
 #define CHATON_COUNTS_ALLOCATIONS 1
 #endif
