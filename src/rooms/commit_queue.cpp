@@ -86,21 +86,21 @@ void CommitQueue::submit(Post draft, Done done) {
 void CommitQueue::run_exclusive(const std::function<void()>& task) {
   std::mutex done_mu;
   std::condition_variable done_cv;
-  bool done = false;
+  bool done = false;  // under done_mu: the commit thread sets it
+  bool queued;        // this thread's own: decided under mu_
   {
     std::lock_guard lock(mu_);
-    if (!exited_) {
+    queued = !exited_;
+    if (queued) {
       tasks_.emplace_back([&] {
         task();
         std::lock_guard l(done_mu);
         done = true;
         done_cv.notify_one();
       });
-    } else {
-      done = true;
     }
   }
-  if (done) return task();
+  if (!queued) return task();  // the commit thread has exited: nothing to overlap
   cv_.notify_one();
   std::unique_lock l(done_mu);
   done_cv.wait(l, [&] { return done; });

@@ -514,15 +514,11 @@ TEST(CommitQueueExclusive, AfterStopRunsOnTheCallersThread) {
   EXPECT_EQ(ran_on, std::this_thread::get_id());
 }
 
-// run_exclusive() promises the task "never overlaps an append", but it
-// checks only `stopping_`: once stop() has begun and while the commit thread
-// is still draining (inside Store::append), the task runs at once on the
-// caller's thread, concurrently with that append. (Room::archive during
-// Room::close: store_->archive() beside the last append, and the window is
-// then trimmed by a kept_in_current count that a concurrent publish makes
-// wrong.)
-// Disabled until run_exclusive() waits for the commit thread to finish (or
-// runs the task on it) when the queue is stopping. See the report.
+// Once stop() has begun and while the commit thread is still draining
+// (inside Store::append), the task must still wait for it: run at once on the
+// caller's thread it would overlap that append (Room::archive during
+// Room::close: store_->archive() beside the last append, and the window then
+// trimmed by a kept_in_current count that a concurrent publish makes wrong).
 TEST(CommitQueueExclusive, DoesNotOverlapTheLastAppendWhileStopping) {
   FakeStore store;
   ManualClock clock(at(1732450000, 0));
@@ -566,6 +562,38 @@ TEST(CommitQueueExclusive, DoesNotOverlapTheLastAppendWhileStopping) {
   stopper.join();
   EXPECT_TRUE(ran);
   EXPECT_FALSE(overlapped) << "the task ran while Store::append() was in progress";
+}
+
+// A task handed to a running commit thread runs there once, never again on
+// the caller's thread: the caller learns that it ran from the commit thread,
+// not from a flag it reads unlocked while that thread may be setting it (so
+// the task ran twice, the second time beside the commit thread's appends,
+// when the commit thread was awake and quicker than the caller). The commit
+// thread is kept awake by a stream of posts, so that it takes each task
+// without waiting to be notified.
+TEST(CommitQueueExclusive, ATaskRunsOnceOnTheCommitThreadWhileItIsBusy) {
+  FakeStore store;
+  ManualClock clock(at(1732450000, 0));
+  CommitQueue q(store, clock, Stamp{}, [](std::span<const Post>) { return std::function<void()>{}; });
+  std::atomic<bool> posting{true};
+  std::thread poster([&] {
+    while (posting) q.submit(draft("busy"), [](Result<Post>) {});
+  });
+  constexpr int kTasks = 2000;
+  int runs = 0;  // written by the task only: one run at a time, by contract
+  int on_caller = 0;
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int i = 0; i < kTasks; ++i) {
+    q.run_exclusive([&] {
+      ++runs;
+      if (std::this_thread::get_id() == caller) ++on_caller;
+    });
+  }
+  posting = false;
+  poster.join();
+  q.stop();
+  EXPECT_EQ(runs, kTasks);
+  EXPECT_EQ(on_caller, 0) << "a task ran again on the caller's thread";
 }
 
 }  // namespace
