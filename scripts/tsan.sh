@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the C++ unit tests with ThreadSanitizer into build-tsan/ and runs them
+# through CTest; fails when a test fails or the sanitizer reports a data race,
+# a lock-order inversion or another thread error (docs/ARCHITECTURE.md,
+# "Threads": I/O loops, a commit thread per room, the search, login and
+# blocking threads, which these tests run together).
+#
+#   bash scripts/tsan.sh [CTEST-ARGS...]   # e.g. -R 'CommitQueue' to run fewer
+#
+# The end-to-end and browser tests are not run here (the server under the
+# sanitizer is several times slower and larger, which the memory tests
+# measure); to run them against it by hand:
+#   cmake --build build-tsan --target chaton
+#   CHATON_BIN=$PWD/build-tsan/chaton TSAN_OPTIONS=log_path=/tmp/tsan \
+#     node --test tests/integration/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+launcher=()
+command -v ccache >/dev/null 2>&1 && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+# -Wno-tsan: GCC warns that Asio's atomic_thread_fence is not seen by the
+# sanitizer; Asio's handler queues are under its mutexes, which it does see.
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="-fsanitize=thread -Wno-tsan" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
+  "${launcher[@]}" >/dev/null
+mapfile -t targets < <(ninja -C build-tsan -t targets all | sed -n 's/^\(test_[a-z_]*\): CXX_EXECUTABLE_LINKER.*/\1/p')
+cmake --build build-tsan -j "$(nproc)" --target "${targets[@]}"
+# halt_on_error: the first report fails its test; second_deadlock_stack:
+# both stacks of a lock-order inversion.
+TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 ${TSAN_OPTIONS:-}" \
+  ctest --test-dir build-tsan --output-on-failure -j "$(nproc)" --timeout 900 \
+  -E '^(integration|browser|packaging)$' "$@"
