@@ -36,7 +36,7 @@ PreparedWrite::PreparedWrite(PreparedResponse res, unsigned version, bool keep_a
   // What Beast's keep_alive() leaves in a header without a Connection
   // field: "keep-alive" to keep an HTTP/1.0 connection, "close" to end an
   // HTTP/1.1 one, nothing otherwise.
-  std::string_view connection;
+  std::string_view connection = "";  // never null: memcpy's source may not be, even for 0 bytes
   if (version == 10 && keep_alive) connection = "Connection: keep-alive\r\n";
   if (version != 10 && !keep_alive) connection = "Connection: close\r\n";
   constexpr std::string_view kLength = "Content-Length: ";
