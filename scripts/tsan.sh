@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the C++ unit tests with ThreadSanitizer into build-tsan/ and runs them
-# through CTest; fails when a test fails or the sanitizer reports a data race,
+# Builds everything with ThreadSanitizer into build-tsan/ and runs the C++
+# tests there through CTest; fails when a test fails or the sanitizer reports a data race,
 # a lock-order inversion or another thread error (docs/ARCHITECTURE.md,
 # "Threads": I/O loops, a commit thread per room, the search, login and
 # blocking threads, which these tests run together).
@@ -10,8 +10,7 @@
 #
 # The end-to-end and browser tests are not run here (the server under the
 # sanitizer is several times slower and larger, which the memory tests
-# measure); to run them against it by hand:
-#   cmake --build build-tsan --target chaton
+# measure); to run them against its server (build-tsan/chaton) by hand:
 #   CHATON_BIN=$PWD/build-tsan/chaton TSAN_OPTIONS=log_path=/tmp/tsan \
 #     node --test tests/integration/
 set -euo pipefail

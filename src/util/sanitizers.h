@@ -1,8 +1,9 @@
 // Whether this build runs under AddressSanitizer, however the compiler says
 // so (GCC: __SANITIZE_ADDRESS__; clang: __has_feature):
-// CHATON_ADDRESS_SANITIZER is 1 or 0. Code that pools memory of its own turns pooling off under it,
-// so that the sanitizer still sees every block freed (util/block_cache.h);
-// tests that replace operator new count nothing under it.
+// CHATON_ADDRESS_SANITIZER is 1 or 0. Code that pools memory of its own
+// turns pooling off under it, so that the sanitizer still sees every block
+// freed (util/block_cache.h); tests that replace operator new count nothing
+// under it.
 #pragma once
 
 #if defined(__SANITIZE_ADDRESS__)
