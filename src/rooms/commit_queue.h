@@ -87,7 +87,9 @@ class CommitQueue {
 
   // Runs `task` on the commit thread between two batches, so it never
   // overlaps an append (archiving uses this). Returns after it ran; runs it
-  // on the caller's thread only once the commit thread has exited.
+  // on the caller's thread only once the commit thread has exited. Not
+  // from the commit thread itself (a task given to post()), which would
+  // wait for itself.
   void run_exclusive(const std::function<void()>& task);
 
   // Queues `task` for the commit thread, between two batches, and returns

@@ -61,6 +61,9 @@ class LongPollTest : public ::testing::Test {
  protected:
   void SetUp() override { open_room(true); }
   void TearDown() override {
+    // The clients go away: a request still waiting ends (its connection's
+    // disconnect watch owns it, and it owns the connection).
+    for (auto& c : connections) c->disconnect();
     io.poll();
     room->close();
   }
@@ -94,6 +97,7 @@ class LongPollTest : public ::testing::Test {
     req.format = PacketFormat::json;
     start_long_poll(room, conn->exchange("/lobby/comet?s=0", std::move(address)), req, timing, time);
     io.poll();
+    connections.push_back(conn);
     return conn;
   }
 
@@ -151,6 +155,7 @@ class LongPollTest : public ::testing::Test {
   std::shared_ptr<Room> room;
   rooms_test::FakeStore* store = nullptr;  // owned by the room
   Cid cid = kExpiredCid;
+  std::vector<std::shared_ptr<FakeConnection>> connections;  // every poll()'s, gone at TearDown
 };
 
 TEST_F(LongPollTest, ANewClientLearnsItsCidAtOnce) {

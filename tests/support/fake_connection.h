@@ -37,11 +37,16 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
                                             std::move(peer));
   }
 
-  // The client closes the connection: the disconnect watcher runs (once).
+  // The client closes the connection: the disconnect watcher runs (once),
+  // and the writes not done are dropped, their callbacks not run, as a
+  // session's queue drops them when its socket fails (http/write_queue.h).
+  // (A callback owns its reader, which owns this connection.)
   void disconnect() {
     auto f = std::move(on_gone_);
     on_gone_ = nullptr;
     if (f) f();
+    auto dropped = std::move(unwritten_);
+    unwritten_.clear();
   }
   // Completes every stream write handed over so far.
   void finish_writes() {
@@ -59,7 +64,12 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
   std::vector<http::StreamBytes> pieces;  // the same, as pushed (head, shared payload, tail)
 
   boost::asio::any_io_executor executor() override { return executor_; }
-  void send(http::Response res, bool, unsigned, bool) override { responses.push_back(std::move(res)); }
+  // A reply, or a close, ends the request's disconnect watch, as on a
+  // session (http/session.cpp): the watcher owns the request's handler.
+  void send(http::Response res, bool, unsigned, bool) override {
+    on_gone_ = nullptr;
+    responses.push_back(std::move(res));
+  }
   // A prepared response is recorded as the Response its bytes parse to.
   void send(http::PreparedResponse res, bool keep_alive, unsigned version, bool head_only) override {
     http::PreparedWrite w(std::move(res), version, keep_alive, head_only);
@@ -72,9 +82,13 @@ class FakeConnection final : public http::Connection, public std::enable_shared_
     size_t used = parser.put(boost::asio::buffer(bytes), ec);
     if (used != bytes.size()) ec = http::bhttp::error::unexpected_body;
     if (ec || !parser.is_done()) throw std::runtime_error("a prepared response that does not parse");
+    on_gone_ = nullptr;
     responses.push_back(parser.release());
   }
-  void close() override { ++closes; }
+  void close() override {
+    on_gone_ = nullptr;
+    ++closes;
+  }
   void watch_disconnect(Callback on_gone) override { on_gone_ = std::move(on_gone); }
   void start_stream(http::Response, unsigned) override { streaming = true; }
   bool push(http::StreamChunk chunk) override {

@@ -30,6 +30,7 @@
 #include <boost/asio/write.hpp>
 
 #include "http/session.h"
+#include "support/wait.h"
 #include "util/time_source.h"
 
 namespace chaton::testing {
@@ -75,11 +76,18 @@ struct LoopbackSession {
     timeval tv{0, 300 * 1000};
     ::setsockopt(client.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   }
+  // Closes the client's end and lets the session see it and end (its
+  // loop then runs out of work), so that nothing it owns outlives the test
+  // (a WebSocket peer and its session own each other until it ends); a
+  // session still busy after kSessionEndWait is stopped with its loop.
   ~LoopbackSession() {
     client.close();
+    work.reset();
+    wait_until([this] { return io.stopped(); }, kSessionEndWait);
     io.stop();
     server.join();
   }
+  static constexpr std::chrono::milliseconds kSessionEndWait{2000};
 
   void send(const std::string& bytes) { boost::asio::write(client, boost::asio::buffer(bytes)); }
 
