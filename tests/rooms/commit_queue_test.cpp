@@ -572,7 +572,7 @@ TEST(CommitQueueExclusive, DoesNotOverlapTheLastAppendWhileStopping) {
 // thread is kept awake by a stream of posts (a batch's worth in flight), so
 // that it takes each task without waiting to be notified. Without the fix
 // this fails in some runs of a plain build and in every run under
-// ThreadSanitizer (scripts/tsan.sh).
+// ThreadSanitizer (scripts/sanitize.sh thread).
 TEST(CommitQueueExclusive, ATaskRunsOnceOnTheCommitThreadWhileItIsBusy) {
   FakeStore store;
   ManualClock clock(at(1732450000, 0));
