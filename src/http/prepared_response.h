@@ -17,7 +17,10 @@
 // Thread-safety: a ResponseHead is immutable once made (share it freely);
 // a PreparedResponse or PreparedWrite belongs to one thread at a time.
 // Lifetime: a PreparedWrite's buffers point into it, its head and its
-// shared body part: keep it in place until the write completes.
+// shared body part: keep it in place until the write completes. The head
+// is not owned: it must outlive the write (a long poll's are made once, in
+// static storage, so that a reply touches no reference count shared by
+// every loop).
 #pragma once
 
 #include <array>
@@ -53,7 +56,7 @@ class ResponseHead {
 };
 
 struct PreparedResponse {
-  std::shared_ptr<const ResponseHead> head;   // never null
+  const ResponseHead* head;                   // never null; not owned
   std::string before;                         // the body: this, then
   std::shared_ptr<const std::string> shared;  // this (may be null), then
   std::string_view after;                     // this (static storage)

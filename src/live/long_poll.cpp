@@ -25,18 +25,21 @@ namespace net = boost::asio;
 
 namespace {
 
-// A reply's header in each format: rendered once, shared by every reply.
-const std::shared_ptr<const ResponseHead>& reply_head(PacketFormat format) {
-  static const std::array<std::shared_ptr<const ResponseHead>, 3> heads = [] {
-    std::array<std::shared_ptr<const ResponseHead>, 3> h;
-    for (PacketFormat f : {PacketFormat::web, PacketFormat::json, PacketFormat::sexpr}) {
-      Response res = make_response(bhttp::status::ok, content_type(f), "");
-      res.set(bhttp::field::cache_control, "no-cache");
-      h[static_cast<size_t>(f)] = std::make_shared<const ResponseHead>(res);
-    }
-    return h;
-  }();
-  return heads[static_cast<size_t>(format)];
+ResponseHead make_reply_head(PacketFormat format) {
+  Response res = make_response(bhttp::status::ok, content_type(format), "");
+  res.set(bhttp::field::cache_control, "no-cache");
+  return ResponseHead(res);
+}
+
+// A reply's header in each format: rendered once, shared by every reply
+// (static: no reference count, which every loop's replies would write).
+const ResponseHead* reply_head(PacketFormat format) {
+  static const std::array<ResponseHead, 3> heads{make_reply_head(PacketFormat::web),
+                                                 make_reply_head(PacketFormat::json),
+                                                 make_reply_head(PacketFormat::sexpr)};
+  static_assert(static_cast<size_t>(PacketFormat::web) == 0 && static_cast<size_t>(PacketFormat::json) == 1 &&
+                static_cast<size_t>(PacketFormat::sexpr) == 2);
+  return &heads[static_cast<size_t>(format)];
 }
 
 class LongPoll final : public Waiter, public std::enable_shared_from_this<LongPoll> {

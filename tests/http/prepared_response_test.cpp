@@ -48,7 +48,7 @@ std::string prepared_bytes(const PreparedWrite& w) {
 }
 
 TEST(PreparedResponse, BytesAreWhatBeastWritesForTheSameResponse) {
-  auto head = std::make_shared<const ResponseHead>(comet_like());
+  const ResponseHead head(comet_like());
   auto shared = std::make_shared<const std::string>("[[\"bot\",[1,2],\"hello\"]]");
   for (unsigned version : {10u, 11u})
     for (bool keep_alive : {true, false})
@@ -56,7 +56,7 @@ TEST(PreparedResponse, BytesAreWhatBeastWritesForTheSameResponse) {
         for (bool with_shared : {true, false}) {
           SCOPED_TRACE(testing::Message() << "HTTP/" << version << " keep-alive " << keep_alive << " HEAD "
                                           << head_only << " shared " << with_shared);
-          PreparedResponse pr{head, "{\"pos\":3,\"nc\":1,\"ver\":\"v\",\"cid\":7,\"content\":",
+          PreparedResponse pr{&head, "{\"pos\":3,\"nc\":1,\"ver\":\"v\",\"cid\":7,\"content\":",
                               with_shared ? shared : nullptr, "}"};
           Response res = comet_like();
           res.body() = pr.before + (with_shared ? *shared : "") + std::string(pr.after);
@@ -70,15 +70,15 @@ TEST(PreparedResponse, BytesAreWhatBeastWritesForTheSameResponse) {
 TEST(PreparedResponse, AnEmptyBodyAndAnotherStatusToo) {
   Response res = error_response(bhttp::status::not_found, "no such room");
   res.body().clear();
-  auto head = std::make_shared<const ResponseHead>(res);
-  EXPECT_EQ(head->status(), 404u);
-  PreparedWrite w(PreparedResponse{head, "", nullptr, ""}, 11, true, false);
+  const ResponseHead head(res);
+  EXPECT_EQ(head.status(), 404u);
+  PreparedWrite w(PreparedResponse{&head, "", nullptr, ""}, 11, true, false);
   EXPECT_EQ(prepared_bytes(w), beast_bytes(res, 11, true, false));
 }
 
 TEST(PreparedResponse, TheBodySizeCountsEveryPart) {
-  auto head = std::make_shared<const ResponseHead>(comet_like());
-  PreparedResponse pr{head, "ab", std::make_shared<const std::string>("cde"), "f"};
+  const ResponseHead head(comet_like());
+  PreparedResponse pr{&head, "ab", std::make_shared<const std::string>("cde"), "f"};
   EXPECT_EQ(pr.body_size(), 6u);
   pr.shared = nullptr;
   EXPECT_EQ(pr.body_size(), 3u);

@@ -152,10 +152,13 @@ size_t unread(int fd) {
 constexpr std::string_view kRequest = "GET /lobby/comet?p=0&s=0 HTTP/1.1\r\nHost: x\r\n\r\n";
 
 // The header of a long poll's JSON reply.
-std::shared_ptr<const ResponseHead> json_head() {
-  Response res = make_response(bhttp::status::ok, "application/json; charset=utf-8", "");
-  res.set(bhttp::field::cache_control, "no-cache");
-  return std::make_shared<const ResponseHead>(res);
+const ResponseHead* json_head() {
+  static const ResponseHead head = [] {
+    Response res = make_response(bhttp::status::ok, "application/json; charset=utf-8", "");
+    res.set(bhttp::field::cache_control, "no-cache");
+    return ResponseHead(res);
+  }();
+  return &head;
 }
 
 TEST_F(SessionTest, AClientThatClosesWhileWaitingEndsItsRequestOnce) {
