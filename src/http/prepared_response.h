@@ -56,7 +56,7 @@ class ResponseHead {
 };
 
 struct PreparedResponse {
-  const ResponseHead* head;                   // never null; not owned
+  const ResponseHead* head = nullptr;         // never null once made; not owned
   std::string before;                         // the body: this, then
   std::shared_ptr<const std::string> shared;  // this (may be null), then
   std::string_view after;                     // this (static storage)
